@@ -1,0 +1,67 @@
+"""`create_app(settings)`: the ASGI application. Everything is built in the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from helixdesk import __version__
+from helixdesk.container import Container
+from helixdesk.conversations import routes as conversation_routes
+from helixdesk.conversations import ws as conversation_ws
+from helixdesk.http import BodySizeLimit, install_error_handlers
+from helixdesk.nlu import routes as nlu_routes
+from helixdesk.settings import Settings
+from helixdesk.web import routes as web_routes
+from helixdesk.web.routes import WEB_DIR
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, container: Container | None = None) -> FastAPI:
+    settings = settings or (container.settings if container else Settings())
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        built = container or Container.build(settings)
+        app.state.container = built
+        await built.start()
+        log.info(
+            "Helixdesk %s ready (database %s, bus %s)", __version__, _safe_url(settings), settings.event_bus
+        )
+        try:
+            yield
+        finally:
+            await built.stop()
+
+    app = FastAPI(
+        title="Helixdesk API",
+        version=__version__,
+        description="Self-hosted intelligent customer service for banks. See docs/api.md.",
+        lifespan=lifespan,
+    )
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    install_error_handlers(app)
+    app.include_router(conversation_routes.router)
+    app.include_router(conversation_ws.router)
+    app.include_router(nlu_routes.router)
+    app.include_router(web_routes.router)
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app
+
+
+def _safe_url(settings: Settings) -> str:
+    url = settings.database_url
+    if "@" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url

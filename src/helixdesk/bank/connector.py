@@ -1,0 +1,148 @@
+"""The `BankConnector` protocol: how Helixdesk reads and changes the customer's real banking data.
+
+A bank plugs in its own core systems by implementing this protocol. Records are frozen dataclasses
+with `Decimal` money; nothing here depends on a database.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Protocol, runtime_checkable
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    ref: str
+    name_zh: str
+    name_en: str
+    gender: str
+    birth_date: date
+    segment: str
+    value_tier: str
+    risk_tolerance: str
+    preferred_language: str
+    phone: str
+    email: str | None
+    city: str
+    customer_since: date
+    interests: tuple[str, ...]
+
+    def age(self, on: date) -> int:
+        years = on.year - self.birth_date.year
+        return years - ((on.month, on.day) < (self.birth_date.month, self.birth_date.day))
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    number: str
+    customer_ref: str
+    kind: str
+    currency: str
+    balance: Decimal
+    available: Decimal
+    status: str
+    opened_on: date
+
+
+@dataclass(frozen=True, slots=True)
+class Card:
+    customer_ref: str
+    account_number: str
+    kind: str
+    product: str
+    last4: str
+    status: str
+    credit_limit: Decimal | None
+    daily_limit: Decimal
+    expires: str
+    overseas_enabled: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Transaction:
+    ref: str
+    account_number: str
+    card_last4: str | None
+    occurred_at: datetime
+    amount: Decimal
+    currency: str
+    merchant: str
+    category: str
+    channel: str
+    status: str
+    description: str
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    card_last4: str
+    period: str
+    statement_date: date
+    due_date: date
+    amount_due: Decimal
+    minimum_payment: Decimal
+    paid: Decimal
+    currency: str
+
+
+@dataclass(frozen=True, slots=True)
+class InstallmentPlan:
+    ref: str
+    card_last4: str
+    description: str
+    principal: Decimal
+    periods: int
+    periods_paid: int
+    fee_rate_per_period: Decimal
+    start_date: date
+    currency: str
+    status: str
+
+
+@dataclass(frozen=True, slots=True)
+class Transfer:
+    ref: str
+    account_number: str
+    payee_name: str
+    payee_account: str
+    payee_bank: str
+    amount: Decimal
+    currency: str
+    kind: str
+    status: str
+    failure_reason: str | None
+    created_at: datetime
+    expected_arrival: datetime | None
+    completed_at: datetime | None
+
+
+@runtime_checkable
+class BankConnector(Protocol):
+    """Read (and, where noted, change) one bank's customer data."""
+
+    def get_customer(self, ref: str) -> Customer | None: ...
+
+    def list_accounts(self, customer_ref: str) -> list[Account]: ...
+
+    def list_cards(self, customer_ref: str) -> list[Card]: ...
+
+    def list_transactions(
+        self,
+        customer_ref: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 50,
+    ) -> list[Transaction]: ...
+
+    def list_statements(self, customer_ref: str, *, limit: int = 3) -> list[Statement]: ...
+
+    def list_installment_plans(self, customer_ref: str) -> list[InstallmentPlan]: ...
+
+    def list_transfers(self, customer_ref: str, *, limit: int = 20) -> list[Transfer]: ...
+
+    def set_card_status(self, customer_ref: str, last4: str, status: str) -> Card:
+        """Change a card's status (e.g. freeze). Raises NotFoundError for an unknown card."""
+        ...

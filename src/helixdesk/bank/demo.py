@@ -1,0 +1,250 @@
+"""`DemoBankConnector`: the embedded core bank over the `bank_*` tables."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from helixdesk.bank.connector import (
+    Account,
+    Card,
+    Customer,
+    InstallmentPlan,
+    Statement,
+    Transaction,
+    Transfer,
+)
+from helixdesk.bank.models import (
+    BankAccount,
+    BankCard,
+    BankCustomer,
+    BankInstallmentPlan,
+    BankStatement,
+    BankTransaction,
+    BankTransfer,
+)
+from helixdesk.bank.money import from_minor
+from helixdesk.db.session import transaction
+from helixdesk.errors import NotFoundError, ValidationFailedError
+
+CARD_STATUSES = ("active", "inactive", "frozen", "lost", "cancelled")
+
+
+class DemoBankConnector:
+    def __init__(self, *, session_factory: sessionmaker[Session]) -> None:
+        self._sessions = session_factory
+
+    def get_customer(self, ref: str) -> Customer | None:
+        with self._sessions() as s:
+            row = s.scalar(select(BankCustomer).where(BankCustomer.ref == ref))
+            return None if row is None else _customer(row)
+
+    def list_accounts(self, customer_ref: str) -> list[Account]:
+        with self._sessions() as s:
+            rows = s.scalars(
+                select(BankAccount)
+                .join(BankCustomer)
+                .where(BankCustomer.ref == customer_ref)
+                .order_by(BankAccount.id)
+            )
+            return [_account(r, customer_ref) for r in rows]
+
+    def list_cards(self, customer_ref: str) -> list[Card]:
+        with self._sessions() as s:
+            rows = s.execute(
+                select(BankCard, BankAccount.number)
+                .join(BankAccount, BankCard.account_id == BankAccount.id)
+                .join(BankCustomer, BankCard.customer_id == BankCustomer.id)
+                .where(BankCustomer.ref == customer_ref)
+                .order_by(BankCard.id)
+            ).all()
+            return [_card(card, customer_ref, number) for card, number in rows]
+
+    def list_transactions(
+        self,
+        customer_ref: str,
+        *,
+        since: datetime | None = None,
+        until: datetime | None = None,
+        limit: int = 50,
+    ) -> list[Transaction]:
+        query = (
+            select(BankTransaction, BankAccount.number, BankCard.last4)
+            .join(BankAccount, BankTransaction.account_id == BankAccount.id)
+            .join(BankCustomer, BankAccount.customer_id == BankCustomer.id)
+            .outerjoin(BankCard, BankTransaction.card_id == BankCard.id)
+            .where(BankCustomer.ref == customer_ref)
+        )
+        if since is not None:
+            query = query.where(BankTransaction.occurred_at >= since)
+        if until is not None:
+            query = query.where(BankTransaction.occurred_at < until)
+        query = query.order_by(BankTransaction.occurred_at.desc(), BankTransaction.id.desc()).limit(limit)
+        with self._sessions() as s:
+            return [_transaction(t, number, last4) for t, number, last4 in s.execute(query).all()]
+
+    def list_statements(self, customer_ref: str, *, limit: int = 3) -> list[Statement]:
+        with self._sessions() as s:
+            rows = s.execute(
+                select(BankStatement, BankCard.last4)
+                .join(BankCard, BankStatement.card_id == BankCard.id)
+                .join(BankCustomer, BankCard.customer_id == BankCustomer.id)
+                .where(BankCustomer.ref == customer_ref)
+                .order_by(BankStatement.statement_date.desc(), BankStatement.id.desc())
+                .limit(limit)
+            ).all()
+            return [_statement(st, last4) for st, last4 in rows]
+
+    def list_installment_plans(self, customer_ref: str) -> list[InstallmentPlan]:
+        with self._sessions() as s:
+            rows = s.execute(
+                select(BankInstallmentPlan, BankCard.last4)
+                .join(BankCard, BankInstallmentPlan.card_id == BankCard.id)
+                .join(BankCustomer, BankCard.customer_id == BankCustomer.id)
+                .where(BankCustomer.ref == customer_ref)
+                .order_by(BankInstallmentPlan.start_date.desc(), BankInstallmentPlan.id)
+            ).all()
+            return [_plan(p, last4) for p, last4 in rows]
+
+    def list_transfers(self, customer_ref: str, *, limit: int = 20) -> list[Transfer]:
+        with self._sessions() as s:
+            rows = s.execute(
+                select(BankTransfer, BankAccount.number)
+                .join(BankAccount, BankTransfer.account_id == BankAccount.id)
+                .join(BankCustomer, BankAccount.customer_id == BankCustomer.id)
+                .where(BankCustomer.ref == customer_ref)
+                .order_by(BankTransfer.created_at.desc(), BankTransfer.id.desc())
+                .limit(limit)
+            ).all()
+            return [_transfer(t, number) for t, number in rows]
+
+    def set_card_status(self, customer_ref: str, last4: str, status: str) -> Card:
+        if status not in CARD_STATUSES:
+            raise ValidationFailedError(f"unknown card status {status!r}; one of {', '.join(CARD_STATUSES)}")
+        with transaction(self._sessions) as s:
+            row = s.execute(
+                select(BankCard, BankAccount.number)
+                .join(BankAccount, BankCard.account_id == BankAccount.id)
+                .join(BankCustomer, BankCard.customer_id == BankCustomer.id)
+                .where(BankCustomer.ref == customer_ref, BankCard.last4 == last4)
+                .order_by(BankCard.id)
+            ).first()
+            if row is None:
+                raise NotFoundError(
+                    f"customer {customer_ref} has no card ending {last4}", code="card_not_found"
+                )
+            card, number = row
+            card.status = status
+            return _card(card, customer_ref, number)
+
+
+def _customer(r: BankCustomer) -> Customer:
+    return Customer(
+        ref=r.ref,
+        name_zh=r.name_zh,
+        name_en=r.name_en,
+        gender=r.gender,
+        birth_date=r.birth_date,
+        segment=r.segment,
+        value_tier=r.value_tier,
+        risk_tolerance=r.risk_tolerance,
+        preferred_language=r.preferred_language,
+        phone=r.phone,
+        email=r.email,
+        city=r.city,
+        customer_since=r.customer_since,
+        interests=tuple(i for i in r.interests.split(",") if i),
+    )
+
+
+def _account(r: BankAccount, customer_ref: str) -> Account:
+    return Account(
+        number=r.number,
+        customer_ref=customer_ref,
+        kind=r.kind,
+        currency=r.currency,
+        balance=from_minor(r.balance_minor, r.currency),
+        available=from_minor(r.available_minor, r.currency),
+        status=r.status,
+        opened_on=r.opened_on,
+    )
+
+
+def _card(r: BankCard, customer_ref: str, account_number: str) -> Card:
+    return Card(
+        customer_ref=customer_ref,
+        account_number=account_number,
+        kind=r.kind,
+        product=r.product,
+        last4=r.last4,
+        status=r.status,
+        credit_limit=None if r.credit_limit_minor is None else from_minor(r.credit_limit_minor, "CNY"),
+        daily_limit=from_minor(r.daily_limit_minor, "CNY"),
+        expires=r.expires,
+        overseas_enabled=r.overseas_enabled,
+    )
+
+
+def _transaction(r: BankTransaction, account_number: str, last4: str | None) -> Transaction:
+    return Transaction(
+        ref=r.ref,
+        account_number=account_number,
+        card_last4=last4,
+        occurred_at=r.occurred_at,
+        amount=from_minor(r.amount_minor, r.currency),
+        currency=r.currency,
+        merchant=r.merchant,
+        category=r.category,
+        channel=r.channel,
+        status=r.status,
+        description=r.description,
+    )
+
+
+def _statement(r: BankStatement, last4: str) -> Statement:
+    return Statement(
+        card_last4=last4,
+        period=r.period,
+        statement_date=r.statement_date,
+        due_date=r.due_date,
+        amount_due=from_minor(r.amount_due_minor, r.currency),
+        minimum_payment=from_minor(r.minimum_payment_minor, r.currency),
+        paid=from_minor(r.paid_minor, r.currency),
+        currency=r.currency,
+    )
+
+
+def _plan(r: BankInstallmentPlan, last4: str) -> InstallmentPlan:
+    return InstallmentPlan(
+        ref=r.ref,
+        card_last4=last4,
+        description=r.description,
+        principal=from_minor(r.principal_minor, r.currency),
+        periods=r.periods,
+        periods_paid=r.periods_paid,
+        fee_rate_per_period=Decimal(r.fee_rate_per_period),
+        start_date=r.start_date,
+        currency=r.currency,
+        status=r.status,
+    )
+
+
+def _transfer(r: BankTransfer, account_number: str) -> Transfer:
+    return Transfer(
+        ref=r.ref,
+        account_number=account_number,
+        payee_name=r.payee_name,
+        payee_account=r.payee_account,
+        payee_bank=r.payee_bank,
+        amount=from_minor(r.amount_minor, r.currency),
+        currency=r.currency,
+        kind=r.kind,
+        status=r.status,
+        failure_reason=r.failure_reason,
+        created_at=r.created_at,
+        expected_arrival=r.expected_arrival,
+        completed_at=r.completed_at,
+    )

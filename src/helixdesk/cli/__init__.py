@@ -1,0 +1,36 @@
+"""The `helixdesk` command line (Typer + Rich). Errors exit with code 2 and a stable error code."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+
+from helixdesk.cli import bank, chat, db, serve
+from helixdesk.errors import AppError
+
+app = typer.Typer(
+    name="helixdesk",
+    help="Helixdesk: self-hosted intelligent customer service for banks.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+app.command("serve")(serve.serve)
+app.command("chat")(chat.chat)
+app.add_typer(db.app, name="db")
+app.add_typer(bank.app, name="bank")
+
+err = Console(stderr=True, soft_wrap=True)
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        app()
+    except AppError as e:
+        err.print(f"[bold red]error\\[{escape(e.code)}][/]: {escape(e.detail)}", highlight=False)
+        sys.exit(2)

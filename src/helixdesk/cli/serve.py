@@ -1,0 +1,42 @@
+"""`helixdesk serve`: run the platform with uvicorn."""
+
+from __future__ import annotations
+
+import typer
+import uvicorn
+from rich.console import Console
+
+from helixdesk.db.migrate import upgrade
+from helixdesk.settings import Settings
+
+out = Console()
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", help="Interface to listen on."),
+    port: int = typer.Option(8000, min=1, max=65535, help="TCP port."),
+    workers: int = typer.Option(1, min=1, max=64, help="Worker processes (use the redis event bus with >1)."),
+    migrate: bool = typer.Option(True, help="Apply database migrations before starting."),
+) -> None:
+    """Serve the API, the WebSocket chat and the pages."""
+    settings = Settings()
+    if workers > 1 and settings.event_bus != "redis":
+        out.print(
+            "[yellow]warning:[/] several workers with the in-memory event bus: live updates reach only the "
+            "worker that produced them. Set HELIXDESK_EVENT_BUS=redis."
+        )
+    if migrate:
+        upgrade(settings)
+    base = f"http://{host}:{port}"
+    out.print(f"Helixdesk on {base}")
+    out.print(f"  customer chat   {base}/")
+    out.print(f"  API docs        {base}/docs")
+    uvicorn.run(
+        "helixdesk.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=settings.log_level,
+        access_log=False,
+    )

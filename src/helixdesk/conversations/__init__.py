@@ -1,0 +1,1 @@
+"""Conversations: customers, channels, conversations and messages; the service that owns every write."""

@@ -1,0 +1,68 @@
+"""Request and response bodies of the public conversation API (v1)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from helixdesk.events import MessageData
+
+ChannelName = Literal["web", "app", "api", "wechat", "social", "voice", "cli"]
+LanguageTag = Literal["zh-Hans", "zh-Hant", "en"]
+
+
+class _In(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ConversationCreate(_In):
+    channel: ChannelName = Field(description="The channel the customer is writing from.")
+    customer_ref: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9_-]{1,32}$",
+        description="The core bank's customer number, when the channel knows who the customer is.",
+    )
+    language: LanguageTag | None = Field(default=None, description="Preferred reply language, if known.")
+
+
+class MessageCreate(_In):
+    text: str = Field(min_length=1, max_length=20000, description="What the customer typed.")
+    client_message_id: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=64,
+        pattern=r"^[\x21-\x7e]+$",
+        description="A client-chosen id; sending the same id again returns the original result.",
+    )
+
+
+class ConversationOut(BaseModel):
+    id: str
+    channel: str
+    state: Literal["bot", "waiting_for_agent", "with_agent", "closed"]
+    language: str | None
+    customer_ref: str | None
+    last_seq: int
+    created_at: datetime
+    updated_at: datetime
+
+
+class Reply(BaseModel):
+    text: str
+    kind: str = "text"
+    message: MessageData
+
+
+class MessagePostResult(BaseModel):
+    message: MessageData
+    replies: list[Reply]
+    state: Literal["bot", "waiting_for_agent", "with_agent", "closed"]
+    handoff: dict[str, Any] | None = None
+    duplicate: bool = Field(default=False, description="True when this repeats an earlier client_message_id.")
+
+
+class MessagePage(BaseModel):
+    messages: list[MessageData]
+    last_seq: int

@@ -1,0 +1,173 @@
+"""WebSocket `/api/v1/conversations/{id}/ws`: live chat that resumes without losing anything.
+
+Frames from the client:
+  {"type": "message", "text": "...", "client_message_id": "..."}   send a message
+  {"type": "resume", "after_seq": N}                               replay everything after N
+  {"type": "ping"}
+Frames to the client:
+  {"type": "message", "message": {...}}    every message of the conversation, in seq order, once each
+  {"type": "ack", "client_message_id": ..., "seq": N, "duplicate": bool}
+  {"type": "state", "state": "..."}        the conversation changed hands
+  {"type": "error", "error": {"code": ..., "message": ...}}
+  {"type": "pong"}
+On connect, `?after_seq=N` replays the messages after N (0 replays all), then streams new ones.
+Unknown conversation: close code 4404.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from typing import Any
+
+from fastapi import APIRouter, WebSocket, WebSocketDisconnect
+from pydantic import ValidationError
+
+from helixdesk.container import Container
+from helixdesk.conversations.schemas import MessageCreate
+from helixdesk.errors import AppError, NotFoundError
+from helixdesk.events import ConversationStateChanged, Event, MessageData, MessageReceived, ReplySent
+
+log = logging.getLogger(__name__)
+
+router = APIRouter()
+
+CLOSE_NOT_FOUND = 4404
+MAX_FRAME_BYTES = 64 * 1024
+
+
+class ChatSocket:
+    """One customer connection: on_connect, on_receive, on_disconnect; cleanup in `finally`."""
+
+    def __init__(self, websocket: WebSocket, container: Container, conversation_id: str) -> None:
+        self.ws = websocket
+        self.container = container
+        self.conversation_id = conversation_id
+        self.sent: set[int] = set()
+        self.queue: asyncio.Queue[Event] | None = None
+        self._send_lock = asyncio.Lock()
+
+    async def run(self, after_seq: int) -> None:
+        try:
+            await self.container.conversations.get_conversation(self.conversation_id)
+        except NotFoundError:
+            await self.ws.close(code=CLOSE_NOT_FOUND, reason="conversation not found")
+            return
+        await self.ws.accept()
+        # Listen before replaying so nothing published during the replay is missed.
+        self.queue = self.container.live.listen(self.conversation_id)
+        pump = asyncio.create_task(self._pump())
+        try:
+            await self.on_connect(after_seq)
+            while True:
+                raw = await self.ws.receive_text()
+                await self.on_receive(raw)
+        except WebSocketDisconnect:
+            pass
+        finally:
+            pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await pump
+            self.on_disconnect()
+
+    async def on_connect(self, after_seq: int) -> None:
+        await self._replay(after_seq)
+
+    async def on_receive(self, raw: str) -> None:
+        if len(raw.encode()) > MAX_FRAME_BYTES:
+            await self._error("payload_too_large", f"frames are limited to {MAX_FRAME_BYTES} bytes")
+            return
+        try:
+            frame = json.loads(raw)
+        except json.JSONDecodeError:
+            await self._error("invalid_frame", "frames must be JSON objects")
+            return
+        if not isinstance(frame, dict):
+            await self._error("invalid_frame", "frames must be JSON objects")
+            return
+        kind = frame.get("type")
+        if kind == "ping":
+            await self._send({"type": "pong"})
+        elif kind == "resume":
+            after = frame.get("after_seq", 0)
+            if not isinstance(after, int) or after < 0:
+                await self._error("invalid_frame", "after_seq must be a non-negative integer")
+                return
+            await self._replay(after)
+        elif kind == "message":
+            await self._customer_message(frame)
+        else:
+            await self._error("invalid_frame", "type must be one of: message, resume, ping")
+
+    def on_disconnect(self) -> None:
+        if self.queue is not None:
+            self.container.live.unlisten(self.conversation_id, self.queue)
+
+    async def _customer_message(self, frame: dict[str, Any]) -> None:
+        try:
+            body = MessageCreate.model_validate({k: v for k, v in frame.items() if k != "type"})
+        except ValidationError as e:
+            await self._error(
+                "invalid_request",
+                "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors()),
+            )
+            return
+        try:
+            result = await self.container.conversations.post_customer_message(
+                self.conversation_id, body.text, client_message_id=body.client_message_id
+            )
+        except AppError as e:
+            await self._error(e.code, e.detail)
+            return
+        await self._send(
+            {
+                "type": "ack",
+                "client_message_id": body.client_message_id,
+                "seq": result.message.seq,
+                "duplicate": result.duplicate,
+            }
+        )
+        # The events normally deliver these; sending them here too (deduplicated by seq) means the
+        # customer sees the reply even if the bus is slow or down.
+        for message in [result.message, *(r.message for r in result.replies)]:
+            await self._deliver(message)
+
+    async def _replay(self, after_seq: int) -> None:
+        limit = self.container.settings.ws_history_limit
+        messages = await self.container.conversations.list_messages(
+            self.conversation_id, after_seq=after_seq, limit=limit
+        )
+        for message in messages:
+            await self._deliver(message)
+
+    async def _pump(self) -> None:
+        assert self.queue is not None
+        while True:
+            event = await self.queue.get()
+            if isinstance(event, MessageReceived | ReplySent):
+                await self._deliver(event.message)
+            elif isinstance(event, ConversationStateChanged):
+                await self._send({"type": "state", "state": event.new_state})
+
+    async def _deliver(self, message: MessageData) -> None:
+        async with self._send_lock:
+            if message.seq in self.sent:
+                return
+            self.sent.add(message.seq)
+            payload = {"type": "message", "message": message.model_dump(mode="json")}
+            await self.ws.send_text(json.dumps(payload, ensure_ascii=False))
+
+    async def _send(self, payload: dict[str, Any]) -> None:
+        async with self._send_lock:
+            await self.ws.send_text(json.dumps(payload, ensure_ascii=False))
+
+    async def _error(self, code: str, message: str) -> None:
+        await self._send({"type": "error", "error": {"code": code, "message": message}})
+
+
+@router.websocket("/api/v1/conversations/{conversation_id}/ws")
+async def conversation_socket(websocket: WebSocket, conversation_id: str, after_seq: int = 0) -> None:
+    container: Container = websocket.app.state.container
+    await ChatSocket(websocket, container, conversation_id).run(max(after_seq, 0))

@@ -1,0 +1,28 @@
+"""FastAPI dependencies as `Annotated` aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request, WebSocket
+
+from helixdesk.container import Container
+from helixdesk.conversations.service import ConversationService
+
+
+def _container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+def get_ws_container(websocket: WebSocket) -> Container:
+    container: Container = websocket.app.state.container
+    return container
+
+
+def _conversations(request: Request) -> ConversationService:
+    return _container(request).conversations
+
+
+ContainerDep = Annotated[Container, Depends(_container)]
+ConversationsDep = Annotated[ConversationService, Depends(_conversations)]

@@ -1,0 +1,1 @@
+"""Framework-free domain types shared by every layer."""

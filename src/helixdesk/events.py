@@ -1,0 +1,91 @@
+"""Typed events published by the conversation service after its transaction commits.
+
+Every event has a unique `event_id`, so consumers can be idempotent under at-least-once delivery.
+Each type has a schema (these models) and a test (tests/unit/test_events.py).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter
+
+
+def _event_id() -> str:
+    return uuid.uuid4().hex
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+class MessageData(BaseModel):
+    """A message as clients see it (REST, WebSocket and events share this shape)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    id: str
+    conversation_id: str
+    seq: int
+    sender: Literal["customer", "bot", "agent", "system"]
+    text: str
+    client_message_id: str | None = None
+    in_reply_to: str | None = None
+    created_at: datetime
+
+
+class _Event(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    event_id: str = Field(default_factory=_event_id)
+    occurred_at: datetime = Field(default_factory=_now)
+    conversation_id: str
+
+
+class ConversationCreated(_Event):
+    type: Literal["conversation.created"] = "conversation.created"
+    channel: str
+    customer_id: str
+    customer_ref: str | None = None
+
+
+class MessageReceived(_Event):
+    type: Literal["message.received"] = "message.received"
+    message: MessageData
+
+
+class ReplySent(_Event):
+    type: Literal["reply.sent"] = "reply.sent"
+    message: MessageData
+    intent: str | None = None
+
+
+class ConversationStateChanged(_Event):
+    type: Literal["conversation.state_changed"] = "conversation.state_changed"
+    old_state: str
+    new_state: str
+    reason: str = ""
+
+
+Event = Annotated[
+    ConversationCreated | MessageReceived | ReplySent | ConversationStateChanged,
+    Field(discriminator="type"),
+]
+EVENT_TYPES: tuple[type[_Event], ...] = (
+    ConversationCreated,
+    MessageReceived,
+    ReplySent,
+    ConversationStateChanged,
+)
+
+_ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)
+
+
+def event_to_json(event: Event) -> str:
+    return event.model_dump_json()
+
+
+def event_from_json(raw: str | bytes) -> Event:
+    return _ADAPTER.validate_json(raw)

@@ -1,0 +1,1 @@
+"""Natural-language understanding: a pipeline of typed stages over a frozen `Turn`."""

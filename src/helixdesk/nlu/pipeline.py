@@ -1,0 +1,54 @@
+"""Run the configured stages in order over a `Turn`."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+from helixdesk.domain.turn import Turn
+from helixdesk.errors import AppError, StageError
+from helixdesk.nlu.stage import Stage, build_stage
+
+
+class NLUPipeline:
+    def __init__(self, *, stages: Sequence[Stage]) -> None:
+        self.stages = tuple(stages)
+        self._warm = False
+
+    @classmethod
+    def from_config(cls, config: Sequence[dict[str, Any] | str]) -> NLUPipeline:
+        """Build from pack configuration: a list of names or `{name: ..., <option>: ...}` mappings."""
+        stages: list[Stage] = []
+        for item in config:
+            if isinstance(item, str):
+                stages.append(build_stage(item))
+            else:
+                options = dict(item)
+                name = str(options.pop("name"))
+                stages.append(build_stage(name, **options))
+        return cls(stages=stages)
+
+    def warm_up(self) -> None:
+        if self._warm:
+            return
+        for stage in self.stages:
+            try:
+                stage.warm_up()
+            except AppError:
+                raise
+            except Exception as e:
+                raise StageError(stage.name, f"warm_up: {e}") from e
+        self._warm = True
+
+    def parse(self, text: str, *, reference_time: datetime | None = None) -> Turn:
+        self.warm_up()
+        turn = Turn(text=text, reference_time=reference_time)
+        for stage in self.stages:
+            try:
+                turn = stage.run(turn)
+            except AppError:
+                raise
+            except Exception as e:
+                raise StageError(stage.name, str(e)) from e
+        return turn

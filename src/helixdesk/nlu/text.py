@@ -1,0 +1,86 @@
+"""Text helpers shared by NLU stages: width folding, script conversion, character classes."""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+
+from opencc import OpenCC
+
+_CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
+_LATIN_WORD = re.compile(r"[A-Za-z]+")
+_SPACES = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=1)
+def _t2s() -> OpenCC:
+    return OpenCC("t2s")
+
+
+@lru_cache(maxsize=1)
+def _s2t() -> OpenCC:
+    return OpenCC("s2t")
+
+
+def to_simplified(text: str) -> str:
+    return str(_t2s().convert(text))
+
+
+def to_traditional(text: str) -> str:
+    return str(_s2t().convert(text))
+
+
+def fold_width(text: str) -> str:
+    """Full-width ASCII to half-width, ideographic space to space; keeps CJK punctuation readable.
+
+    The result has the same length as the input, so character offsets stay valid.
+    """
+    out = []
+    for ch in text:
+        code = ord(ch)
+        if 0xFF01 <= code <= 0xFF5E:
+            out.append(chr(code - 0xFEE0))
+        elif code == 0x3000:
+            out.append(" ")
+        else:
+            out.append(ch)
+    return "".join(out)
+
+
+def normalise(text: str) -> str:
+    """Matching form of a message: width folded, lower-cased, Simplified, same length as the input.
+
+    Offsets in the normalised text equal offsets in the original, which lets entity and risk
+    stages match on the normalised form and report spans of the original text.
+    """
+    folded = fold_width(text).lower()
+    simplified = to_simplified(folded)
+    if len(simplified) != len(folded):  # the converter is character-for-character; stay safe if not
+        return folded
+    return simplified
+
+
+def collapse_spaces(text: str) -> str:
+    return _SPACES.sub(" ", text).strip()
+
+
+def cjk_count(text: str) -> int:
+    return len(_CJK.findall(text))
+
+
+def latin_words(text: str) -> list[str]:
+    return _LATIN_WORD.findall(text)
+
+
+def is_traditional(text: str) -> bool:
+    """True when the Chinese in `text` is written in Traditional characters."""
+    chinese = "".join(_CJK.findall(text))
+    if not chinese:
+        return False
+    simplified = to_simplified(chinese)
+    changed_to_s = sum(a != b for a, b in zip(chinese, simplified, strict=False))
+    if changed_to_s == 0:
+        return False
+    traditional = to_traditional(chinese)
+    changed_to_t = sum(a != b for a, b in zip(chinese, traditional, strict=False))
+    return changed_to_s >= changed_to_t

@@ -1,0 +1,1 @@
+"""Domain packs: a pack holds a domain's intents, training data, FAQ, templates and NLU configuration."""

@@ -1,0 +1,1 @@
+"""The default retail-bank domain pack (zh-Hans, zh-Hant, en)."""

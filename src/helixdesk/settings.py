@@ -1,0 +1,74 @@
+"""One `Settings` object, read from `HELIXDESK_*` environment variables (and an optional `.env`)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting is documented in docs/configuration.md (a test keeps the two in step)."""
+
+    model_config = SettingsConfigDict(env_prefix="HELIXDESK_", env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default="sqlite:///./var/helixdesk.db",
+        description="SQLAlchemy URL: sqlite:///PATH (embedded default) or postgresql+psycopg://USER@HOST/DB.",
+    )
+    event_bus: Literal["memory", "redis"] = Field(
+        default="memory",
+        description="Event bus: 'memory' for one process, 'redis' (Redis Streams) for several workers.",
+    )
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis URL for the 'redis' bus.")
+    redis_stream: str = Field(default="helixdesk:events", description="Redis stream name for events.")
+    pack: str = Field(
+        default="retail_bank", description="Domain pack to load (a folder under helixdesk/packs)."
+    )
+    model_dir: Path = Field(
+        default=Path("./var/models"),
+        description="Where trained NLU models live; the server loads the newest one for the pack.",
+    )
+    max_message_chars: int = Field(
+        default=2000, ge=1, le=20000, description="Longest customer message accepted, in characters."
+    )
+    max_request_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="Largest HTTP request body accepted, in bytes."
+    )
+    ws_history_limit: int = Field(
+        default=500, ge=1, description="Most messages replayed to a WebSocket that resumes."
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Log level of the server and CLI."
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgresql")):
+            raise ValueError("database_url must be an sqlite:/// or postgresql+psycopg:// URL")
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @model_validator(mode="after")
+    def _sqlite_dir(self) -> Settings:
+        path = self.sqlite_path
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        if not self.is_sqlite:
+            return None
+        raw = self.database_url.split(":///", 1)[-1]
+        if not raw or raw == ":memory:":
+            return None
+        return Path(raw)

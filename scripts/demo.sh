@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# Install everything and run Helixdesk on the embedded SQLite database with the demo bank.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+source scripts/lib.sh
+
+ensure_venv
+export HELIXDESK_DATABASE_URL="${HELIXDESK_DATABASE_URL:-sqlite:///./var/helixdesk.db}"
+mkdir -p var
+log "migrating the database"
+"$VENV/bin/helixdesk" db upgrade
+log "loading the demo bank"
+"$VENV/bin/helixdesk" bank seed --customers 200 --if-empty
+log "starting Helixdesk"
+exec "$VENV/bin/helixdesk" serve --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}"

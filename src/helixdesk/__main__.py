@@ -1,0 +1,5 @@
+"""`python -m helixdesk` runs the CLI."""
+
+from helixdesk.cli import main
+
+main()

@@ -1,0 +1,32 @@
+"""Killing the server between two messages loses nothing that was acknowledged."""
+
+from __future__ import annotations
+
+import httpx
+
+from tests.serverproc import Server
+
+
+def test_acknowledged_messages_survive_sigkill(sqlite_url, tmp_path):
+    env = {"HELIXDESK_DATABASE_URL": sqlite_url, "HELIXDESK_MODEL_DIR": str(tmp_path / "models")}
+    server = Server(env, log=tmp_path / "server.log").start()
+    try:
+        conv = httpx.post(f"{server.base}/api/v1/conversations", json={"channel": "app", "language": "en"}).json()
+        url = f"{server.base}/api/v1/conversations/{conv['id']}/messages"
+        first = httpx.post(url, json={"text": "first message", "client_message_id": "k-1"})
+        assert first.status_code == 200
+    finally:
+        server.kill()
+    server = Server(env, log=tmp_path / "server.log").start()
+    try:
+        url = f"{server.base}/api/v1/conversations/{conv['id']}/messages"
+        messages = httpx.get(url).json()["messages"]
+        assert [(m["seq"], m["sender"], m["text"]) for m in messages][:1] == [(1, "customer", "first message")]
+        assert len(messages) == 2
+        # The client retries the acknowledged message after the crash: no duplicate.
+        retry = httpx.post(url, json={"text": "first message", "client_message_id": "k-1"}).json()
+        assert retry["duplicate"] is True and retry["message"]["seq"] == 1
+        second = httpx.post(url, json={"text": "second message", "client_message_id": "k-2"}).json()
+        assert second["message"]["seq"] == 3
+    finally:
+        server.stop()

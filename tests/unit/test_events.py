@@ -1,0 +1,50 @@
+"""Every event type has a schema and round-trips through JSON unchanged."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from pydantic import ValidationError
+
+from helixdesk.events import (
+    EVENT_TYPES,
+    ConversationCreated,
+    ConversationStateChanged,
+    MessageData,
+    MessageReceived,
+    ReplySent,
+    event_from_json,
+    event_to_json,
+)
+
+MESSAGE = MessageData(
+    id="m1", conversation_id="c1", seq=1, sender="customer", text="你好", created_at=datetime(2026, 1, 1, tzinfo=UTC)
+)
+
+EXAMPLES = [
+    ConversationCreated(conversation_id="c1", channel="web", customer_id="u1", customer_ref="C000001"),
+    MessageReceived(conversation_id="c1", message=MESSAGE),
+    ReplySent(conversation_id="c1", message=MESSAGE.model_copy(update={"sender": "bot", "seq": 2}), intent=None),
+    ConversationStateChanged(conversation_id="c1", old_state="bot", new_state="waiting_for_agent", reason="asked"),
+]
+
+
+def test_every_event_type_has_an_example():
+    assert {type(e) for e in EXAMPLES} == set(EVENT_TYPES)
+
+
+@pytest.mark.parametrize("event", EXAMPLES, ids=lambda e: e.type)
+def test_round_trip(event):
+    back = event_from_json(event_to_json(event))
+    assert back == event
+    assert type(back) is type(event)
+
+
+def test_event_ids_are_unique():
+    assert len({ConversationStateChanged(conversation_id="c", old_state="a", new_state="b").event_id for _ in range(100)}) == 100
+
+
+def test_unknown_type_is_rejected():
+    with pytest.raises(ValidationError):
+        event_from_json('{"type": "nope", "conversation_id": "c"}')

@@ -21,7 +21,7 @@ import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from tests.serverproc import Server  # noqa: E402
+from tests.serverproc import Server
 
 TEXTS = [
     "你好，我想查一下信用卡账单",
@@ -74,7 +74,9 @@ async def run_level(base: str, concurrency: int, total: int) -> dict[str, float]
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--url", help="measure this running server instead of starting one")
     parser.add_argument("--requests", type=int, default=400, help="requests per concurrency level and run")
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
@@ -95,13 +97,19 @@ def main() -> None:
         base = server.base
     try:
         asyncio.run(run_level(base, 4, 40))  # warm-up
-        print(f"POST /api/v1/conversations/{{id}}/messages against {base} ({'own server, SQLite' if server else 'given server'})")
-        print(f"{'concurrency':>11} {'requests':>9} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7}   (median of {args.runs} runs)")
+        print(
+            f"POST /api/v1/conversations/{{id}}/messages against {base} ({'own server, SQLite' if server else 'given server'})"
+        )
+        print(
+            f"{'concurrency':>11} {'requests':>9} {'p50 ms':>8} {'p99 ms':>8} {'req/s':>8} {'errors':>7}   (median of {args.runs} runs)"
+        )
         for level in args.concurrency:
             runs = [asyncio.run(run_level(base, level, args.requests)) for _ in range(args.runs)]
             med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
             errors = sum(r["errors"] for r in runs)
-            print(f"{level:>11} {int(med['requests']):>9} {med['p50']:>8.1f} {med['p99']:>8.1f} {med['rps']:>8.0f} {errors:>7}")
+            print(
+                f"{level:>11} {int(med['requests']):>9} {med['p50']:>8.1f} {med['p99']:>8.1f} {med['rps']:>8.0f} {errors:>7}"
+            )
     finally:
         if server is not None:
             server.stop()

@@ -36,7 +36,16 @@ class Server:
             self._log_file = self.log.open("ab")
             out = self._log_file
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "helixdesk", "serve", "--port", str(self.port), "--workers", str(self.workers)],
+            [
+                sys.executable,
+                "-m",
+                "helixdesk",
+                "serve",
+                "--port",
+                str(self.port),
+                "--workers",
+                str(self.workers),
+            ],
             env=self.env,
             stdout=out,
             stderr=subprocess.STDOUT,

@@ -65,7 +65,13 @@ async def test_messages_get_consecutive_sequence_numbers_and_replies(service, bu
     assert second.replies[0].text == FALLBACK["zh-Hans"]
     assert second.replies[0].message.in_reply_to == second.message.id
     await bus.drain()
-    assert [type(e) for e in events] == [ConversationCreated, MessageReceived, ReplySent, MessageReceived, ReplySent]
+    assert [type(e) for e in events] == [
+        ConversationCreated,
+        MessageReceived,
+        ReplySent,
+        MessageReceived,
+        ReplySent,
+    ]
     messages = await service.list_messages(conv.id, after_seq=2)
     assert [m.seq for m in messages] == [3, 4]
     await bus.stop()

@@ -47,7 +47,9 @@ def test_conversation_round_trip(client):
 
 def test_reply_follows_the_customers_script(client):
     conv = _conversation(client)
-    hant = client.post(f"/api/v1/conversations/{conv['id']}/messages", json={"text": "我的信用卡帳單怎麼還沒寄來"})
+    hant = client.post(
+        f"/api/v1/conversations/{conv['id']}/messages", json={"text": "我的信用卡帳單怎麼還沒寄來"}
+    )
     assert "暫時" in hant.json()["replies"][0]["text"]
     hans = client.post(f"/api/v1/conversations/{conv['id']}/messages", json={"text": "我想查一下余额"})
     assert "暂时" in hans.json()["replies"][0]["text"]
@@ -73,13 +75,37 @@ def test_known_customer_gets_their_language(client):
     ("method", "path", "kwargs", "status", "code"),
     [
         ("post", "/api/v1/conversations", {"json": {"channel": "fax"}}, 422, "invalid_request"),
-        ("post", "/api/v1/conversations", {"json": {"channel": "web", "customer_ref": "NOPE"}}, 404, "customer_not_found"),
-        ("post", "/api/v1/conversations", {"content": b"{not json", "headers": {"content-type": "application/json"}}, 422, "malformed_json"),
+        (
+            "post",
+            "/api/v1/conversations",
+            {"json": {"channel": "web", "customer_ref": "NOPE"}},
+            404,
+            "customer_not_found",
+        ),
+        (
+            "post",
+            "/api/v1/conversations",
+            {"content": b"{not json", "headers": {"content-type": "application/json"}},
+            422,
+            "malformed_json",
+        ),
         ("post", "/api/v1/conversations", {"json": {"channel": "web", "extra": 1}}, 422, "invalid_request"),
         ("get", "/api/v1/conversations/does-not-exist", {}, 404, "conversation_not_found"),
-        ("post", "/api/v1/conversations/does-not-exist/messages", {"json": {"text": "hi"}}, 404, "conversation_not_found"),
+        (
+            "post",
+            "/api/v1/conversations/does-not-exist/messages",
+            {"json": {"text": "hi"}},
+            404,
+            "conversation_not_found",
+        ),
         ("get", "/api/v1/nowhere", {}, 404, "not_found"),
-        ("post", "/api/v1/conversations", {"content": b"x" * 5000, "headers": {"content-type": "application/json"}}, 413, "payload_too_large"),
+        (
+            "post",
+            "/api/v1/conversations",
+            {"content": b"x" * 5000, "headers": {"content-type": "application/json"}},
+            413,
+            "payload_too_large",
+        ),
         ("post", "/api/v1/nlu/parse", {"json": {"text": ""}}, 422, "invalid_request"),
     ],
 )

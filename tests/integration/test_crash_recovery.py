@@ -11,7 +11,9 @@ def test_acknowledged_messages_survive_sigkill(sqlite_url, tmp_path):
     env = {"HELIXDESK_DATABASE_URL": sqlite_url, "HELIXDESK_MODEL_DIR": str(tmp_path / "models")}
     server = Server(env, log=tmp_path / "server.log").start()
     try:
-        conv = httpx.post(f"{server.base}/api/v1/conversations", json={"channel": "app", "language": "en"}).json()
+        conv = httpx.post(
+            f"{server.base}/api/v1/conversations", json={"channel": "app", "language": "en"}
+        ).json()
         url = f"{server.base}/api/v1/conversations/{conv['id']}/messages"
         first = httpx.post(url, json={"text": "first message", "client_message_id": "k-1"})
         assert first.status_code == 200
@@ -21,7 +23,9 @@ def test_acknowledged_messages_survive_sigkill(sqlite_url, tmp_path):
     try:
         url = f"{server.base}/api/v1/conversations/{conv['id']}/messages"
         messages = httpx.get(url).json()["messages"]
-        assert [(m["seq"], m["sender"], m["text"]) for m in messages][:1] == [(1, "customer", "first message")]
+        assert [(m["seq"], m["sender"], m["text"]) for m in messages][:1] == [
+            (1, "customer", "first message")
+        ]
         assert len(messages) == 2
         # The client retries the acknowledged message after the crash: no duplicate.
         retry = httpx.post(url, json={"text": "first message", "client_message_id": "k-1"}).json()

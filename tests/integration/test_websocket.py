@@ -81,6 +81,9 @@ def test_bad_frames_get_error_frames_and_the_socket_stays_open(client):
 
 
 def test_unknown_conversation_closes_with_4404(client):
-    with pytest.raises(WebSocketDisconnect) as closed, client.websocket_connect("/api/v1/conversations/nope/ws") as ws:
+    with (
+        pytest.raises(WebSocketDisconnect) as closed,
+        client.websocket_connect("/api/v1/conversations/nope/ws") as ws,
+    ):
         ws.receive_json()
     assert closed.value.code == 4404

@@ -56,8 +56,21 @@ def test_every_error_code_in_the_api_is_documented():
     codes: set[str] = set()
     for path in (src / "conversations").glob("*.py"):
         codes |= set(re.findall(r'code = "([a-z_]+)"', path.read_text(encoding="utf-8")))
-    codes |= set(re.findall(r'"([a-z_]+)"', (src / "http.py").read_text(encoding="utf-8").split("_HTTP_CODES")[1].split("}")[0]))
+    codes |= set(
+        re.findall(
+            r'"([a-z_]+)"',
+            (src / "http.py").read_text(encoding="utf-8").split("_HTTP_CODES")[1].split("}")[0],
+        )
+    )
     for code in sorted(codes):
-        if code in ("bad_request", "unauthorized", "forbidden", "not_acceptable", "unsupported_media_type", "rate_limited", "http_error"):
+        if code in (
+            "bad_request",
+            "unauthorized",
+            "forbidden",
+            "not_acceptable",
+            "unsupported_media_type",
+            "rate_limited",
+            "http_error",
+        ):
             continue  # generic HTTP statuses no v1 route produces today
         assert f"`{code}`" in text, f"error code {code} is missing from docs/api.md"

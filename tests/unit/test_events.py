@@ -19,14 +19,23 @@ from helixdesk.events import (
 )
 
 MESSAGE = MessageData(
-    id="m1", conversation_id="c1", seq=1, sender="customer", text="你好", created_at=datetime(2026, 1, 1, tzinfo=UTC)
+    id="m1",
+    conversation_id="c1",
+    seq=1,
+    sender="customer",
+    text="你好",
+    created_at=datetime(2026, 1, 1, tzinfo=UTC),
 )
 
 EXAMPLES = [
     ConversationCreated(conversation_id="c1", channel="web", customer_id="u1", customer_ref="C000001"),
     MessageReceived(conversation_id="c1", message=MESSAGE),
-    ReplySent(conversation_id="c1", message=MESSAGE.model_copy(update={"sender": "bot", "seq": 2}), intent=None),
-    ConversationStateChanged(conversation_id="c1", old_state="bot", new_state="waiting_for_agent", reason="asked"),
+    ReplySent(
+        conversation_id="c1", message=MESSAGE.model_copy(update={"sender": "bot", "seq": 2}), intent=None
+    ),
+    ConversationStateChanged(
+        conversation_id="c1", old_state="bot", new_state="waiting_for_agent", reason="asked"
+    ),
 ]
 
 
@@ -42,7 +51,15 @@ def test_round_trip(event):
 
 
 def test_event_ids_are_unique():
-    assert len({ConversationStateChanged(conversation_id="c", old_state="a", new_state="b").event_id for _ in range(100)}) == 100
+    assert (
+        len(
+            {
+                ConversationStateChanged(conversation_id="c", old_state="a", new_state="b").event_id
+                for _ in range(100)
+            }
+        )
+        == 100
+    )
 
 
 def test_unknown_type_is_rejected():

@@ -82,6 +82,11 @@ def main() -> None:
     parser.add_argument("--concurrency", type=int, nargs="+", default=[1, 8, 32])
     parser.add_argument("--runs", type=int, default=3, help="runs per level; the table shows medians")
     parser.add_argument("--workers", type=int, default=1, help="server worker processes (own server only)")
+    parser.add_argument(
+        "--model-dir",
+        default="var/models",
+        help="trained NLU models for the own server (helixdesk nlu train)",
+    )
     args = parser.parse_args()
 
     server = None
@@ -90,7 +95,11 @@ def main() -> None:
     if base is None:
         db = Path(tmp.name) / "bench.db"
         server = Server(
-            {"HELIXDESK_DATABASE_URL": f"sqlite:///{db}", "HELIXDESK_LOG_LEVEL": "warning"},
+            {
+                "HELIXDESK_DATABASE_URL": f"sqlite:///{db}",
+                "HELIXDESK_LOG_LEVEL": "warning",
+                "HELIXDESK_MODEL_DIR": str(Path(args.model_dir).resolve()),
+            },
             workers=args.workers,
             log=Path(tmp.name) / "server.log",
         ).start()

@@ -11,5 +11,7 @@ log "migrating the database"
 "$VENV/bin/helixdesk" db upgrade
 log "loading the demo bank"
 "$VENV/bin/helixdesk" bank seed --customers 200 --if-empty
+log "training the NLU models (skipped when they match the pack's data)"
+"$VENV/bin/helixdesk" nlu train --if-stale
 log "starting Helixdesk"
 exec "$VENV/bin/helixdesk" serve --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}"

@@ -84,9 +84,35 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
     return make_session_factory(engine)
 
 
+@pytest.fixture(scope="session")
+def model_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The default pack's intent and emotion models, trained once per test run (as `nlu train` does).
+
+    The emotion model is trained on the pack's own examples only, to keep the run short; the
+    shipped model also learns from XED (see bench/nlu/emotion_bench.py).
+    """
+    from helixdesk.nlu.emotion import train_emotion_model
+    from helixdesk.nlu.intent.artefacts import save_model
+    from helixdesk.nlu.intent.data import data_sha256, load_examples
+    from helixdesk.nlu.intent.model import IntentClassifier, IntentConfig
+
+    root = tmp_path_factory.mktemp("models")
+    examples = load_examples("pack")
+    model = IntentClassifier.train(examples, IntentConfig())
+    save_model(model, root / "retail_bank" / "intent" / "v1", data_sha256=data_sha256(examples))
+    train_emotion_model(root / "retail_bank" / "emotion" / "v1", pack="retail_bank", use_xed=False)
+    return root
+
+
 @pytest.fixture
-def settings_for(tmp_path: Path):  # type: ignore[no-untyped-def]
+def server_env(model_root: Path) -> dict[str, str]:
+    """Environment for a `helixdesk serve` subprocess (add the database URL)."""
+    return {"HELIXDESK_MODEL_DIR": str(model_root), "HELIXDESK_LOG_LEVEL": "warning"}
+
+
+@pytest.fixture
+def settings_for(model_root: Path):  # type: ignore[no-untyped-def]
     def build(database_url: str, **overrides: object) -> Settings:
-        return Settings(_env_file=None, database_url=database_url, model_dir=tmp_path / "models", **overrides)  # type: ignore[arg-type,call-arg]
+        return Settings(_env_file=None, database_url=database_url, model_dir=model_root, **overrides)  # type: ignore[arg-type,call-arg]
 
     return build

@@ -79,4 +79,4 @@ def build_bus(settings: Settings) -> EventBus:
 
 
 def build_nlu(settings: Settings, pack: Pack) -> NLUPipeline:
-    return NLUPipeline.from_config(pack.nlu_pipeline)
+    return NLUPipeline.from_config(pack.nlu_pipeline, defaults={"model_root": settings.model_dir})

@@ -14,9 +14,9 @@ ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--d
 
 
 @pytest.fixture
-def server(sqlite_url, tmp_path):
+def server(sqlite_url, tmp_path, server_env):
     srv = Server(
-        {"HELIXDESK_DATABASE_URL": sqlite_url, "HELIXDESK_MODEL_DIR": str(tmp_path / "models")},
+        {"HELIXDESK_DATABASE_URL": sqlite_url, **server_env},
         log=tmp_path / "server.log",
     ).start()
     yield srv

@@ -11,11 +11,11 @@ import pytest
 
 
 @pytest.fixture
-def run(tmp_path):
+def run(tmp_path, server_env):
     env = {
         **os.environ,
         "HELIXDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-        "HELIXDESK_MODEL_DIR": str(tmp_path / "models"),
+        **server_env,
     }
 
     def helixdesk(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:

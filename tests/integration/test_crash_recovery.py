@@ -7,8 +7,8 @@ import httpx
 from tests.serverproc import Server
 
 
-def test_acknowledged_messages_survive_sigkill(sqlite_url, tmp_path):
-    env = {"HELIXDESK_DATABASE_URL": sqlite_url, "HELIXDESK_MODEL_DIR": str(tmp_path / "models")}
+def test_acknowledged_messages_survive_sigkill(sqlite_url, tmp_path, server_env):
+    env = {"HELIXDESK_DATABASE_URL": sqlite_url, **server_env}
     server = Server(env, log=tmp_path / "server.log").start()
     try:
         conv = httpx.post(

@@ -14,12 +14,12 @@ from tests.serverproc import Server
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 
 
-def test_live_updates_cross_processes(pg_database, tmp_path):
+def test_live_updates_cross_processes(pg_database, tmp_path, server_env):
     env = {
         "HELIXDESK_DATABASE_URL": pg_database,
         "HELIXDESK_EVENT_BUS": "redis",
         "HELIXDESK_REDIS_STREAM": f"helixdesk:test:{uuid.uuid4().hex}",
-        "HELIXDESK_MODEL_DIR": str(tmp_path / "models"),
+        **server_env,
     }
     a = Server(env, log=tmp_path / "a.log").start()
     b = Server(env, log=tmp_path / "b.log").start()

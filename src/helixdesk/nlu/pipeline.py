@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import inspect
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from helixdesk.domain.turn import Turn
 from helixdesk.errors import AppError, StageError
-from helixdesk.nlu.stage import Stage, build_stage
+from helixdesk.nlu.stage import Stage, build_stage, registered_stages
+
+
+def _accepts(stage_name: str, option: str) -> bool:
+    cls = registered_stages().get(stage_name)
+    return cls is not None and option in inspect.signature(cls.__init__).parameters
 
 
 class NLUPipeline:
@@ -17,16 +23,22 @@ class NLUPipeline:
         self._warm = False
 
     @classmethod
-    def from_config(cls, config: Sequence[dict[str, Any] | str]) -> NLUPipeline:
-        """Build from pack configuration: a list of names or `{name: ..., <option>: ...}` mappings."""
+    def from_config(
+        cls, config: Sequence[dict[str, Any] | str], *, defaults: dict[str, Any] | None = None
+    ) -> NLUPipeline:
+        """Build from pack configuration: a list of names or `{name: ..., <option>: ...}` mappings.
+
+        `defaults` are options the application supplies (e.g. `model_root` from settings); each is
+        passed to the stages whose `__init__` accepts it, unless the pack sets it itself.
+        """
         stages: list[Stage] = []
         for item in config:
-            if isinstance(item, str):
-                stages.append(build_stage(item))
-            else:
-                options = dict(item)
-                name = str(options.pop("name"))
-                stages.append(build_stage(name, **options))
+            options: dict[str, Any] = {"name": item} if isinstance(item, str) else dict(item)
+            name = str(options.pop("name"))
+            for key, value in (defaults or {}).items():
+                if key not in options and _accepts(name, key):
+                    options[key] = value
+            stages.append(build_stage(name, **options))
         return cls(stages=stages)
 
     def warm_up(self) -> None:

@@ -1,0 +1,294 @@
+"""Train, save and load the emotion model as a versioned artefact folder.
+
+`train_emotion_model(out_dir, ...)` writes:
+
+    out_dir/model.pkl       the fitted `EmotionClassifier` (pickle; trusted, locally built files only)
+    out_dir/manifest.json   format, version, creation time, library versions, the config, the data used
+                            (paths, SHA-256 and counts), metrics (held-out slice, pack held-out file)
+                            and the SHA-256 of model.pkl, checked on load.
+
+`helixdesk nlu train` calls it with `out_dir = MODEL_DIR / "emotion"` next to the intent model.
+Nothing is cached on disk outside `out_dir`.
+"""
+
+from __future__ import annotations
+
+import json
+import pickle
+import platform
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import sklearn
+
+import helixdesk
+from helixdesk.errors import ConfigurationError
+from helixdesk.nlu.emotion.data import (
+    PACK_EMOTIONS,
+    PACK_HELDOUT,
+    EmotionExample,
+    default_xed_dir,
+    examples_sha256,
+    file_sha256,
+    label_counts,
+    load_jsonl_examples,
+    load_pack_examples,
+    load_xed,
+    pack_dir,
+    xed_files,
+)
+from helixdesk.nlu.emotion.model import LABELS, EmotionClassifier, EmotionConfig, Progress, dedupe
+
+KIND = "emotion"
+FORMAT = "helixdesk.emotion/1"
+MODEL_FILE = "model.pkl"
+MANIFEST_FILE = "manifest.json"
+DEFAULT_XED_PARTS: tuple[str, ...] = ("en", "en_neutral", "cn", "tw")
+
+
+class EmotionModelError(ConfigurationError):
+    code = "emotion_model_invalid"
+
+
+@dataclass(frozen=True, slots=True)
+class TrainResult:
+    out_dir: Path
+    manifest: dict[str, Any]
+    model: EmotionClassifier
+
+
+def train_emotion_model(
+    out_dir: str | Path,
+    *,
+    pack: str | Path = "retail_bank",
+    examples: Sequence[EmotionExample] | None = None,
+    xed_dir: str | Path | None = None,
+    use_xed: bool = True,
+    xed_parts: Sequence[str] = DEFAULT_XED_PARTS,
+    max_xed_neutral: int | None = 5000,
+    heldout: str | Path | None = None,
+    config: EmotionConfig | None = None,
+    progress: Progress | None = None,
+) -> TrainResult:
+    """Train the emotion model and write it to `out_dir` (created; an existing model is replaced).
+
+    Data: `examples` if given, else the pack's `nlu/emotions.yaml` (`pack` is a pack name or folder),
+    plus XED from `xed_dir` (default `../shared/data/xed`) when `use_xed` and the files exist; at most
+    `max_xed_neutral` of XED's neutral English lines (a seeded sample) keep training fast.
+    `heldout` (default: the pack's `nlu/heldout/emotions.jsonl` if present) is scored into the
+    manifest, never trained on.
+    """
+    started = time.perf_counter()
+    config = config or EmotionConfig()
+    out = Path(out_dir)
+    data_info: dict[str, Any] = {}
+    pack_path = pack if isinstance(pack, Path) or "/" in str(pack) else pack_dir(str(pack))
+    pack_path = Path(pack_path)
+    if examples is None:
+        own = load_pack_examples(pack_path)
+        yaml_path = pack_path / PACK_EMOTIONS if pack_path.is_dir() else pack_path
+        data_info["pack"] = {"path": str(yaml_path), "sha256": file_sha256(yaml_path), "examples": len(own)}
+    else:
+        own = list(examples)
+        data_info["examples"] = {"sha256": examples_sha256(own), "examples": len(own)}
+    xed: list[EmotionExample] = []
+    if use_xed:
+        root = Path(xed_dir) if xed_dir is not None else default_xed_dir()
+        files = xed_files(root, xed_parts)
+        if files:
+            xed = _cap_neutral(load_xed(root, xed_parts), max_xed_neutral, config.seed)
+            data_info["xed"] = {
+                "parts": list(xed_parts),
+                "max_neutral": max_xed_neutral,
+                "license": "CC BY 4.0 (Öhman et al., COLING 2020)",
+                "examples": len(xed),
+                "files": {str(f.relative_to(root)): file_sha256(f) for f in files},
+            }
+        else:
+            data_info["xed"] = {"skipped": f"no XED files under {root}"}
+    # The bank's own examples come first so they win over an identical XED line.
+    train_examples, normalized = dedupe([*own, *xed])
+    data_info["train_examples"] = len(train_examples)
+    data_info["label_counts"] = label_counts(train_examples)
+
+    model = EmotionClassifier.train(train_examples, config, normalized=normalized, progress=progress)
+    metrics: dict[str, Any] = {"validation_slice": model.heldout}
+    heldout_path = Path(heldout) if heldout is not None else pack_path / PACK_HELDOUT
+    if heldout_path.is_file():
+        held = load_jsonl_examples(heldout_path)
+        metrics["heldout"] = evaluate(model, held)
+        data_info["heldout"] = {
+            "path": str(heldout_path),
+            "sha256": file_sha256(heldout_path),
+            "examples": len(held),
+        }
+    train_seconds = time.perf_counter() - started
+    manifest = save_model(model, out, data=data_info, metrics=metrics, train_seconds=train_seconds)
+    return TrainResult(out, manifest, model)
+
+
+def _cap_neutral(examples: list[EmotionExample], limit: int | None, seed: int) -> list[EmotionExample]:
+    neutral = [i for i, e in enumerate(examples) if e.source == "xed:en_neutral"]
+    if limit is None or len(neutral) <= limit:
+        return examples
+    keep = set(np.random.default_rng(seed).choice(neutral, size=limit, replace=False).tolist())
+    return [e for i, e in enumerate(examples) if e.source != "xed:en_neutral" or i in keep]
+
+
+def save_model(
+    model: EmotionClassifier,
+    out_dir: Path,
+    *,
+    data: dict[str, Any] | None = None,
+    metrics: dict[str, Any] | None = None,
+    train_seconds: float | None = None,
+) -> dict[str, Any]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    model_path = out_dir / MODEL_FILE
+    tmp = out_dir / (MODEL_FILE + ".tmp")
+    with tmp.open("wb") as f:
+        pickle.dump(model, f, protocol=pickle.HIGHEST_PROTOCOL)
+    tmp.replace(model_path)
+    digest = file_sha256(model_path)
+    created = datetime.now(UTC)
+    manifest: dict[str, Any] = {
+        "kind": KIND,
+        "format": FORMAT,
+        "version": f"{created.strftime('%Y%m%dT%H%M%SZ')}-{digest[:8]}",
+        "created_at": created.isoformat(timespec="seconds"),
+        "labels": list(LABELS),
+        "model_file": MODEL_FILE,
+        "model_sha256": digest,
+        "temperature": model.temperature,
+        "config": model.config.to_dict(),
+        "data": data or {},
+        "metrics": metrics or {},
+        "train_seconds": None if train_seconds is None else round(train_seconds, 2),
+        "software": {
+            "helixdesk": helixdesk.__version__,
+            "scikit-learn": sklearn.__version__,
+            "numpy": np.__version__,
+            "python": platform.python_version(),
+        },
+    }
+    (out_dir / MANIFEST_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
+    return manifest
+
+
+def resolve_model_dir(model_dir: str | Path) -> Path:
+    """`model_dir` when it holds a manifest; else `model_dir/emotion` (the shared NLU model folder that
+    `helixdesk nlu train` writes); else the newest versioned sub-directory (by `created_at`)."""
+    path = Path(model_dir)
+    if (path / MANIFEST_FILE).is_file():
+        return path
+    if (path / KIND).is_dir():
+        return resolve_model_dir(path / KIND)
+    candidates = [d for d in path.iterdir() if (d / MANIFEST_FILE).is_file()] if path.is_dir() else []
+    if not candidates:
+        raise EmotionModelError(
+            f"no emotion model at {path} (expected {MANIFEST_FILE} there, in {path / KIND} or in a "
+            "versioned sub-directory). Train one with `helixdesk nlu train` or "
+            "helixdesk.nlu.emotion.train_emotion_model()."
+        )
+
+    def created(d: Path) -> str:
+        try:
+            return str(json.loads((d / MANIFEST_FILE).read_text("utf-8")).get("created_at", ""))
+        except (OSError, ValueError, AttributeError):
+            return ""
+
+    return max(candidates, key=lambda d: (created(d), d.name))
+
+
+def read_manifest(model_dir: str | Path) -> dict[str, Any]:
+    path = resolve_model_dir(model_dir) / MANIFEST_FILE
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as e:
+        raise EmotionModelError(f"{path}: not valid JSON: {e}") from e
+    if not isinstance(manifest, dict) or manifest.get("kind") != KIND or manifest.get("format") != FORMAT:
+        raise EmotionModelError(
+            f"{path}: not an emotion model this version reads (expected kind {KIND!r}, format {FORMAT!r}); "
+            "retrain with `helixdesk nlu train`"
+        )
+    return manifest
+
+
+def load_emotion_model(model_dir: str | Path) -> EmotionClassifier:
+    """Load a model written by `train_emotion_model`, checking checksum and scikit-learn version."""
+    folder = resolve_model_dir(model_dir)
+    manifest = read_manifest(folder)
+    model_path = folder / str(manifest.get("model_file", MODEL_FILE))
+    if not model_path.is_file():
+        raise EmotionModelError(f"emotion model file missing: {model_path}")
+    if file_sha256(model_path) != manifest.get("model_sha256"):
+        raise EmotionModelError(
+            f"{model_path} does not match the checksum in {MANIFEST_FILE}; retrain with `helixdesk nlu train`"
+        )
+    trained = str(manifest.get("software", {}).get("scikit-learn", ""))
+    if trained.split(".")[:2] != sklearn.__version__.split(".")[:2]:
+        raise EmotionModelError(
+            f"{folder}: trained with scikit-learn {trained}, running {sklearn.__version__}; retrain the model"
+        )
+    try:
+        with model_path.open("rb") as f:
+            model = pickle.load(f)  # our own artefact, verified against its manifest
+    except Exception as e:  # a corrupt or foreign pickle
+        raise EmotionModelError(f"{folder}: cannot read {model_path.name}: {e}") from e
+    if not isinstance(model, EmotionClassifier):
+        raise EmotionModelError(f"{model_path} does not hold an emotion model")
+    return model
+
+
+def evaluate(model: EmotionClassifier, examples: Sequence[EmotionExample]) -> dict[str, Any]:
+    """Primary-label accuracy and macro-F1, per-label F1, and intensity correlation (when labelled)."""
+    from sklearn.metrics import f1_score
+
+    if not examples:
+        return {"n": 0}
+    texts = [e.text for e in examples]
+    predicted = model.predict(texts)
+    gold = [e.label for e in examples]
+    pred = [p.label for p in predicted]
+    present = sorted(set(gold))
+    per_label = f1_score(gold, pred, labels=present, average=None, zero_division=0)
+    out: dict[str, Any] = {
+        "n": len(examples),
+        "accuracy": round(float(np.mean([g == p for g, p in zip(gold, pred, strict=True)])), 4),
+        "macro_f1": round(float(f1_score(gold, pred, labels=present, average="macro", zero_division=0)), 4),
+        "per_label_f1": {label: round(float(f), 4) for label, f in zip(present, per_label, strict=True)},
+    }
+    pairs = [
+        (e.intensity, p.intensity)
+        for e, p in zip(examples, predicted, strict=True)
+        if e.intensity is not None
+    ]
+    if len(pairs) >= 3:
+        gold_i = np.array([a for a, _ in pairs], dtype=np.float64)
+        pred_i = np.array([b for _, b in pairs], dtype=np.float64)
+        out["intensity_pearson"] = round(_corr(gold_i, pred_i), 4)
+        out["intensity_spearman"] = round(_corr(_ranks(gold_i), _ranks(pred_i)), 4)
+        out["intensity_mae"] = round(float(np.abs(gold_i - pred_i).mean()), 4)
+    return out
+
+
+def _corr(a: np.ndarray[Any, Any], b: np.ndarray[Any, Any]) -> float:
+    if a.std() == 0 or b.std() == 0:
+        return 0.0
+    return float(np.corrcoef(a, b)[0, 1])
+
+
+def _ranks(values: np.ndarray[Any, Any]) -> np.ndarray[Any, Any]:
+    """Average ranks (ties share their mean rank), for Spearman's correlation."""
+    order = np.argsort(values, kind="mergesort")
+    ranks = np.empty(len(values), dtype=np.float64)
+    ranks[order] = np.arange(len(values), dtype=np.float64)
+    for v in np.unique(values):
+        tie = values == v
+        ranks[tie] = ranks[tie].mean()
+    return ranks

@@ -1,0 +1,359 @@
+"""The emotion classifier: Plutchik's eight emotions plus neutral, with an intensity in [0, 1].
+
+Features: the shared `TextFeaturiser` (USE-multilingual sentence embedding + char n-gram TF-IDF +
+word n-gram TF-IDF over normalised text) plus a small dense block of surface cues from the raw text
+(`helixdesk.nlu.emotion.cues`: "!", "?", repeated punctuation, all-caps words, intensifiers, hedges,
+strong phrases), because the TF-IDF analysers drop punctuation and case.
+
+Classifier: one linear model (a linear SVM by default, logistic regression optional) over the nine
+labels. A multi-label example is learnt once per label with weight 1/len(labels), so the model
+estimates how the labels share a message; pack examples get `pack_weight` each so the bank's own
+wording outweighs movie subtitles. Scores become probabilities through a softmax with one
+temperature fitted on a held-out slice (temperature scaling), so the nine scores sum to 1.
+
+Intensity (how strongly the emotion is expressed), for a message with scores `p`:
+
+    e = 1 - p[neutral]                   # the model's belief that the message carries emotion at all
+    t = max(p[x] for x != neutral)        # how clearly one emotion stands out
+    m = sqrt(e * t)                      # both: a flat "maybe something" reading stays low
+    c = 1 - exp(-sum_i w_i * min(n_i, cap_i))   # cue strength from the raw text, in [0, 1)
+    h = 0.7 ** min(hedges, 2)            # "有点", "a bit", "slightly" soften the feeling
+    intensity = h * (1 - (1 - a*m) * (1 - b*c))   # a noisy-OR of model and cues, a=0.75, b=0.6
+
+So a confident emotional reading alone gives up to 0.75, emphatic wording alone up to 0.6, and both
+together approach 1; a neutral, plain message stays near 0. The cue weights are in
+`helixdesk.nlu.emotion.cues.CUE_WEIGHTS` ("气死", "受够了", "!!!", all caps, 非常/太/到底, ...).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import asdict, dataclass, field
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+import scipy.sparse as sp
+from sklearn.linear_model import LogisticRegression
+from sklearn.svm import LinearSVC
+
+from helixdesk.domain.turn import EMOTIONS, Emotion
+from helixdesk.nlu.embeddings import FloatArray
+from helixdesk.nlu.emotion.cues import cue_features, cue_strength, find_cues, hedge_factor
+from helixdesk.nlu.emotion.data import NEUTRAL, EmotionExample
+from helixdesk.nlu.features import Embeddings, FeatureConfig, TextFeaturiser
+from helixdesk.nlu.text import normalise
+
+Progress = Callable[[str, int, int], None]
+"""`progress(step, done, total)`: called as training advances (for progress bars)."""
+
+LABELS: tuple[str, ...] = EMOTIONS
+NEUTRAL_INDEX = LABELS.index(NEUTRAL)
+
+
+@dataclass(frozen=True, slots=True)
+class EmotionConfig:
+    features: FeatureConfig = field(
+        default_factory=lambda: FeatureConfig(embedding_weight=2.0, min_df=2, max_features=50_000)
+    )
+    cue_weight: float = 0.5  # scale of the dense cue block; 0 leaves it out
+    classifier: Literal["svm", "lr"] = "svm"
+    c: float = 0.05
+    max_iter: int = 2000
+    pack_weight: float = 4.0  # weight of each pack example (an XED line weighs 1 in total)
+    val_fraction: float = 0.1  # held out for the temperature and the manifest metrics
+    refit: bool = False  # refit on everything after calibrating (doubles the fitting time)
+    # Intensity: a noisy-OR of model emotionality (weight a) and wording cues (weight b).
+    intensity_model_weight: float = 0.75
+    intensity_cue_weight: float = 0.6
+    seed: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> EmotionConfig:
+        data = dict(data)
+        features = FeatureConfig(**data.pop("features", {}))
+        return cls(features=features, **data)
+
+
+def softmax(scores: npt.NDArray[np.float32]) -> FloatArray:
+    shifted = scores - scores.max(axis=1, keepdims=True)
+    e = np.exp(shifted)
+    out: FloatArray = (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
+    return out
+
+
+def fit_temperature(scores: FloatArray, targets: FloatArray) -> float:
+    """The softmax temperature minimising cross-entropy against soft `targets` (rows sum to 1)."""
+    if len(targets) == 0:
+        return 1.0
+
+    def nll(t: float) -> float:
+        p = softmax(scores / np.float32(t))
+        return float(-(targets * np.log(np.clip(p, 1e-9, 1.0))).sum(axis=1).mean())
+
+    grid = np.geomspace(0.01, 20.0, 40)
+    best = min(grid, key=nll)
+    fine = np.geomspace(best / 1.3, best * 1.3, 15)
+    return float(min(fine, key=nll))
+
+
+def targets(examples: Sequence[EmotionExample]) -> FloatArray:
+    """Soft targets: each example's labels share its unit of probability."""
+    out = np.zeros((len(examples), len(LABELS)), dtype=np.float32)
+    index = {label: i for i, label in enumerate(LABELS)}
+    for row, e in enumerate(examples):
+        for label in e.labels:
+            out[row, index[label]] += 1.0 / len(e.labels)
+    return out
+
+
+def stratified_split(
+    examples: Sequence[EmotionExample], fraction: float, seed: int
+) -> tuple[list[int], list[int]]:
+    """Indices (train, held_out), stratified by source and primary label."""
+    rng = np.random.default_rng(seed)
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, e in enumerate(examples):
+        groups.setdefault((e.source.split(":")[0], e.label), []).append(i)
+    train: list[int] = []
+    held: list[int] = []
+    for key in sorted(groups):
+        idx = groups[key]
+        rng.shuffle(idx)
+        k = 0
+        if len(idx) >= 4 and fraction > 0:
+            k = min(max(1, round(len(idx) * fraction)), len(idx) - 2)
+        held.extend(idx[:k])
+        train.extend(idx[k:])
+    return sorted(train), sorted(held)
+
+
+def dedupe(examples: Sequence[EmotionExample]) -> tuple[list[EmotionExample], list[str]]:
+    """Drop repeats of the same normalised text (e.g. XED's Traditional copy of a Simplified line);
+    the first occurrence wins, so list the most trusted source first. Returns the kept examples and
+    their normalised texts."""
+    seen: set[str] = set()
+    out: list[EmotionExample] = []
+    norm: list[str] = []
+    for e in examples:
+        key = normalise(e.text)
+        if key.strip() and key not in seen:
+            seen.add(key)
+            out.append(e)
+            norm.append(key)
+    return out, norm
+
+
+class EmotionClassifier:
+    """A fitted emotion model. Build one with `EmotionClassifier.train(...)` or `load_emotion_model`."""
+
+    labels: tuple[str, ...] = LABELS
+
+    def __init__(self, config: EmotionConfig) -> None:
+        self.config = config
+        self.featuriser = TextFeaturiser(config.features)
+        self.estimator: LinearSVC | LogisticRegression | None = None
+        self.temperature = 1.0
+        self.heldout: dict[str, Any] = {}
+
+    # ---------- training ----------
+    @classmethod
+    def train(
+        cls,
+        examples: Sequence[EmotionExample],
+        config: EmotionConfig | None = None,
+        *,
+        normalized: Sequence[str] | None = None,
+        embeddings: FloatArray | None = None,
+        progress: Progress | None = None,
+    ) -> EmotionClassifier:
+        """Fit on `examples`; their `normalized` texts and `embeddings` (USE vectors of the normalised
+        texts) may be precomputed.
+
+        A stratified `val_fraction` is held out to fit the softmax temperature and to score the
+        model (`heldout`); with `refit` the model is then refit on everything.
+        """
+        config = config or EmotionConfig()
+        model = cls(config)
+        examples = list(examples)
+        if len({label for e in examples for label in e.labels}) < 2:
+            raise ValueError("emotion training needs examples of at least two labels")
+        texts = list(normalized) if normalized is not None else [normalise(e.text) for e in examples]
+        raw = [e.text for e in examples]
+        if embeddings is None and config.features.embedding_weight > 0:
+            embeddings = embed_texts(texts, progress)
+        emb = None if embeddings is None else {"use": embeddings}
+        soft = targets(examples)
+        weights = np.array([config.pack_weight if e.source == "pack" else 1.0 for e in examples], np.float32)
+        train_idx, held_idx = stratified_split(examples, config.val_fraction, config.seed)
+        steps = 3
+
+        def tick(step: str, done: int) -> None:
+            if progress is not None:
+                progress(step, done, steps)
+
+        tick("fit", 0)
+        model._fit(texts, raw, soft, weights, emb, train_idx)
+        if held_idx:
+            tick("calibrate", 1)
+            scores = model._scores(
+                [texts[i] for i in held_idx], [raw[i] for i in held_idx], _take(emb, held_idx)
+            )
+            model.temperature = fit_temperature(scores, soft[held_idx])
+            proba = softmax(scores / np.float32(model.temperature))
+            model.heldout = heldout_metrics([examples[i] for i in held_idx], proba)
+            if config.refit:
+                tick("refit", 2)
+                model._fit(texts, raw, soft, weights, emb, list(range(len(examples))))
+        tick("done", steps)
+        return model
+
+    def _features(
+        self, texts: Sequence[str], raw: Sequence[str], emb: Embeddings | None, *, fit: bool
+    ) -> Any:
+        x = self.featuriser.fit(texts, emb) if fit else self.featuriser.transform(texts, emb)
+        if self.config.cue_weight > 0:
+            cues = sp.csr_matrix(cue_features(list(raw)) * np.float32(self.config.cue_weight))
+            x = sp.hstack([x, cues], format="csr", dtype=np.float32)
+        return x
+
+    def _fit(
+        self,
+        texts: list[str],
+        raw: list[str],
+        soft: FloatArray,
+        weights: npt.NDArray[np.float32],
+        emb: Embeddings | None,
+        idx: list[int],
+    ) -> None:
+        # One row per (example, label), weighted by the label's share of the example.
+        rows, cols = np.nonzero(soft[idx])
+        ex = np.asarray(idx, dtype=np.int64)[rows]
+        y = cols
+        w = soft[ex, cols] * weights[ex]
+        unique = np.asarray(idx, dtype=np.int64)
+        x = self._features([texts[i] for i in unique], [raw[i] for i in unique], _take(emb, unique), fit=True)
+        position = {int(v): k for k, v in enumerate(unique.tolist())}
+        x_rows = x[np.array([position[int(i)] for i in ex], dtype=np.int64)]
+        cfg = self.config
+        estimator: LinearSVC | LogisticRegression
+        if cfg.classifier == "svm":
+            estimator = LinearSVC(C=cfg.c, max_iter=cfg.max_iter)
+        else:
+            estimator = LogisticRegression(C=cfg.c, max_iter=cfg.max_iter)
+        estimator.fit(x_rows, y, sample_weight=w)
+        self.estimator = estimator
+
+    def _scores(self, texts: Sequence[str], raw: Sequence[str], emb: Embeddings | None) -> FloatArray:
+        """Raw linear scores for all nine labels (a label absent from training scores very low)."""
+        if self.estimator is None:
+            raise RuntimeError("the emotion model is not fitted")
+        x = self._features(texts, raw, emb, fit=False)
+        raw_scores = np.asarray(self.estimator.decision_function(x), dtype=np.float32)
+        classes = [int(c) for c in self.estimator.classes_]
+        if raw_scores.ndim == 1:
+            raw_scores = np.stack([-raw_scores, raw_scores], axis=1)
+        out = np.full((len(texts), len(LABELS)), -1e4, dtype=np.float32)
+        out[:, classes] = raw_scores
+        return out
+
+    # ---------- inference ----------
+    def predict_proba(
+        self,
+        texts: Sequence[str],
+        *,
+        normalized: Sequence[str] | None = None,
+        embeddings: FloatArray | None = None,
+    ) -> FloatArray:
+        """Probabilities over `LABELS` (rows sum to 1) for raw `texts`."""
+        if not texts:
+            return np.zeros((0, len(LABELS)), dtype=np.float32)
+        norm = list(normalized) if normalized is not None else [normalise(t) for t in texts]
+        emb: Embeddings | None = None
+        if embeddings is not None:
+            emb = {"use": embeddings}
+        scores = self._scores(norm, list(texts), emb)
+        return softmax(scores / np.float32(self.temperature))
+
+    def intensity(self, text: str, proba: FloatArray) -> float:
+        """See the module docstring for the formula."""
+        cues = find_cues(text)
+        emotional = 1.0 - float(proba[NEUTRAL_INDEX])
+        top = float(np.delete(proba, NEUTRAL_INDEX).max())
+        m = math.sqrt(max(0.0, emotional * top))
+        c = cue_strength(cues)
+        a, b = self.config.intensity_model_weight, self.config.intensity_cue_weight
+        value = hedge_factor(cues) * (1.0 - (1.0 - a * m) * (1.0 - b * c))
+        return float(min(1.0, max(0.0, value)))
+
+    def predict(
+        self,
+        texts: Sequence[str],
+        *,
+        normalized: Sequence[str] | None = None,
+        embeddings: FloatArray | None = None,
+    ) -> list[Emotion]:
+        proba = self.predict_proba(texts, normalized=normalized, embeddings=embeddings)
+        out: list[Emotion] = []
+        for text, row in zip(texts, proba, strict=True):
+            best = int(row.argmax())
+            scores = {label: float(row[i]) for i, label in enumerate(LABELS)}
+            out.append(Emotion(label=LABELS[best], intensity=self.intensity(text, row), scores=scores))
+        return out
+
+    def predict_one(self, text: str, *, normalized: str | None = None) -> Emotion:
+        return self.predict([text], normalized=None if normalized is None else [normalized])[0]
+
+
+def heldout_metrics(examples: Sequence[EmotionExample], proba: FloatArray) -> dict[str, Any]:
+    """Primary-label accuracy and macro-F1 over the labels present, by source (pack / xed)."""
+    from sklearn.metrics import f1_score
+
+    out: dict[str, Any] = {}
+    predicted = proba.argmax(axis=1)
+    index = {label: i for i, label in enumerate(LABELS)}
+    for source in sorted({e.source.split(":")[0] for e in examples}):
+        rows = [i for i, e in enumerate(examples) if e.source.split(":")[0] == source]
+        # A prediction is right when it is any of the example's labels (XED lines are multi-label).
+        gold = [
+            int(predicted[i])
+            if int(predicted[i]) in {index[x] for x in examples[i].labels}
+            else index[examples[i].label]
+            for i in rows
+        ]
+        pred = [int(predicted[i]) for i in rows]
+        present = sorted(set(gold))
+        out[source] = {
+            "n": len(rows),
+            "accuracy": round(float(np.mean(np.array(gold) == np.array(pred))), 4),
+            "macro_f1": round(
+                float(f1_score(gold, pred, labels=present, average="macro", zero_division=0)), 4
+            ),
+        }
+    return out
+
+
+def embed_texts(texts: Sequence[str], progress: Progress | None = None, batch: int = 256) -> FloatArray:
+    """USE embeddings of `texts` with progress per batch (bypassing the embedder's per-text cache,
+    which is meant for live traffic, not for tens of thousands of training lines)."""
+    from helixdesk.nlu.embeddings import embed
+
+    parts = []
+    for start in range(0, len(texts), batch):
+        parts.append(embed(texts[start : start + batch], cache=False))
+        if progress is not None:
+            progress("embed", min(start + batch, len(texts)), len(texts))
+    if not parts:
+        return np.zeros((0, 512), dtype=np.float32)
+    return np.concatenate(parts).astype(np.float32)
+
+
+def _take(emb: Embeddings | None, idx: Sequence[int] | npt.NDArray[np.int64]) -> Embeddings | None:
+    if emb is None:
+        return None
+    ix = np.asarray(idx, dtype=np.int64)
+    return {k: v[ix] for k, v in emb.items()}

@@ -1,0 +1,68 @@
+"""Bank cards: a full card number that passes the Luhn check, and a card's last digits ("尾号6621")."""
+
+from __future__ import annotations
+
+import re
+
+from helixdesk.nlu.entities.base import Candidate
+
+# Digits with single spaces or dashes between them, not glued to letters or other digits.
+_DIGIT_RUN = re.compile(r"(?<![\da-z])\d(?:[ -]?\d){12,}(?![\da-z])")
+_GROUP = re.compile(r"\d+")
+
+_TAIL_ZH = re.compile(
+    r"(?:卡号|卡)?(?:尾号|尾数|末尾|末四位|末4位|后四位|后4位|最后四位|最后4位)"
+    r"(?:数字|号码)?(?:是|为|:|：)?\s?(?P<d>\d{4})(?![\d])"
+)
+_TAIL_EN = re.compile(
+    r"(?<![a-z])(?:(?:card\s)?end(?:ing|s)?(?:\s(?:in|with))?|last\s(?:four|4)(?:\sdigits)?(?:\s(?:are|is|of))?"
+    r"|tail(?:\snumber)?)(?:\s?[:#])?\s?(?P<d>\d{4})(?![\d])"
+)
+_MASKED = re.compile(r"(?<![\d*x])(?:[*x•]{4}[\s-]?){1,4}(?P<d>\d{4})(?![\d])")
+
+_CARD_CUE = re.compile(r"卡号|银行卡|信用卡|借记卡|card")
+
+
+def luhn_ok(digits: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(digits)):
+        d = ord(ch) - 48
+        if i % 2:
+            d *= 2
+            if d > 9:
+                d -= 9
+        total += d
+    return total % 10 == 0
+
+
+def find_card_numbers(norm: str) -> list[Candidate]:
+    out: list[Candidate] = []
+    for m in _DIGIT_RUN.finditer(norm):
+        groups = [(g.start(), g.end(), g.group()) for g in _GROUP.finditer(m.group())]
+        if sum(len(g[2]) for g in groups) > 48:
+            continue  # a table of numbers, not a card
+        # The longest run of whole groups with 13-19 digits that passes Luhn, leftmost first
+        # (a card number followed by an amount, or a list of numbers written with spaces).
+        best: tuple[int, int, str] | None = None
+        for first in range(len(groups)):
+            digits = ""
+            for last in range(first, len(groups)):
+                digits += groups[last][2]
+                if len(digits) > 19:
+                    break
+                longer = best is None or len(digits) > len(best[2])
+                if longer and len(digits) >= 13 and digits[0] != "0" and luhn_ok(digits):
+                    best = (m.start() + groups[first][0], m.start() + groups[last][1], digits)
+            if best is not None:
+                break
+        if best is not None:
+            out.append(Candidate("card_number", best[2], best[0], best[1]))
+    return out
+
+
+def find_card_tails(norm: str) -> list[Candidate]:
+    out: list[Candidate] = []
+    for pattern in (_TAIL_ZH, _TAIL_EN, _MASKED):
+        for m in pattern.finditer(norm):
+            out.append(Candidate("card_tail", m["d"], m.start(), m.end()))
+    return out

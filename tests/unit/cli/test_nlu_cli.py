@@ -67,7 +67,13 @@ def test_eval_table(model_dir, heldout):
         assert words in result.stdout
 
 
-def test_parse_one_message(model_dir):
+@pytest.fixture
+def pack_models(model_root, monkeypatch):
+    """The pipeline's other model-backed stages (emotion) load from the trained pack models."""
+    monkeypatch.setenv("HELIXDESK_MODEL_DIR", str(model_root))
+
+
+def test_parse_one_message(model_dir, pack_models):
     result = runner.invoke(app, ["parse", "我的信用卡丟了", "--model", str(model_dir)])
     assert result.exit_code == 0, result.output
     turn = json.loads(result.stdout)
@@ -77,7 +83,7 @@ def test_parse_one_message(model_dir):
     assert 1 <= len(turn["intent_ranking"]) <= 5
 
 
-def test_parse_jsonl_keeps_order_and_reports_bad_lines(model_dir):
+def test_parse_jsonl_keeps_order_and_reports_bad_lines(model_dir, pack_models):
     lines = [json.dumps({"text": "check my balance"}), "not json", json.dumps({"text": "我要转账"}), "{}"]
     result = runner.invoke(
         app, ["parse", "--jsonl", "--model", str(model_dir)], input="\n".join(lines) + "\n"

@@ -26,8 +26,9 @@ from rich.table import Table
 
 from helixdesk.domain.turn import Turn
 from helixdesk.errors import AppError, StageError, ValidationFailedError
+from helixdesk.nlu.artefacts import file_sha256
 from helixdesk.nlu.emotion import train_emotion_model
-from helixdesk.nlu.emotion.data import PACK_EMOTIONS, file_sha256
+from helixdesk.nlu.emotion.data import PACK_EMOTIONS
 from helixdesk.nlu.emotion.data import pack_dir as emotion_pack_dir
 from helixdesk.nlu.intent.artefacts import (
     MANIFEST_FILE,

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import json
 import pickle
-import platform
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,17 +23,16 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import sklearn
 
-import helixdesk
 from helixdesk.errors import ConfigurationError
+from helixdesk.nlu import artefacts as shared
+from helixdesk.nlu.artefacts import file_sha256
 from helixdesk.nlu.emotion.data import (
     PACK_EMOTIONS,
     PACK_HELDOUT,
     EmotionExample,
     default_xed_dir,
     examples_sha256,
-    file_sha256,
     label_counts,
     load_jsonl_examples,
     load_pack_examples,
@@ -169,12 +167,7 @@ def save_model(
         "data": data or {},
         "metrics": metrics or {},
         "train_seconds": None if train_seconds is None else round(train_seconds, 2),
-        "software": {
-            "helixdesk": helixdesk.__version__,
-            "scikit-learn": sklearn.__version__,
-            "numpy": np.__version__,
-            "python": platform.python_version(),
-        },
+        "software": shared.package_versions(("helixdesk", "scikit-learn", "numpy")),
     }
     (out_dir / MANIFEST_FILE).write_text(json.dumps(manifest, ensure_ascii=False, indent=2), encoding="utf-8")
     return manifest
@@ -183,26 +176,17 @@ def save_model(
 def resolve_model_dir(model_dir: str | Path) -> Path:
     """`model_dir` when it holds a manifest; else `model_dir/emotion` (the shared NLU model folder that
     `helixdesk nlu train` writes); else the newest versioned sub-directory (by `created_at`)."""
-    path = Path(model_dir)
-    if (path / MANIFEST_FILE).is_file():
-        return path
-    if (path / KIND).is_dir():
-        return resolve_model_dir(path / KIND)
-    candidates = [d for d in path.iterdir() if (d / MANIFEST_FILE).is_file()] if path.is_dir() else []
-    if not candidates:
-        raise EmotionModelError(
+    return shared.resolve_model_dir(
+        model_dir,
+        manifest_file=MANIFEST_FILE,
+        subfolder=KIND,
+        error=EmotionModelError,
+        missing=lambda path: (
             f"no emotion model at {path} (expected {MANIFEST_FILE} there, in {path / KIND} or in a "
             "versioned sub-directory). Train one with `helixdesk nlu train` or "
             "helixdesk.nlu.emotion.train_emotion_model()."
-        )
-
-    def created(d: Path) -> str:
-        try:
-            return str(json.loads((d / MANIFEST_FILE).read_text("utf-8")).get("created_at", ""))
-        except (OSError, ValueError, AttributeError):
-            return ""
-
-    return max(candidates, key=lambda d: (created(d), d.name))
+        ),
+    )
 
 
 def read_manifest(model_dir: str | Path) -> dict[str, Any]:
@@ -231,10 +215,7 @@ def load_emotion_model(model_dir: str | Path) -> EmotionClassifier:
             f"{model_path} does not match the checksum in {MANIFEST_FILE}; retrain with `helixdesk nlu train`"
         )
     trained = str(manifest.get("software", {}).get("scikit-learn", ""))
-    if trained.split(".")[:2] != sklearn.__version__.split(".")[:2]:
-        raise EmotionModelError(
-            f"{folder}: trained with scikit-learn {trained}, running {sklearn.__version__}; retrain the model"
-        )
+    shared.check_same_minor("scikit-learn", trained, folder, EmotionModelError)
     try:
         with model_path.open("rb") as f:
             model = pickle.load(f)  # our own artefact, verified against its manifest

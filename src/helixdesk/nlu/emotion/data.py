@@ -198,14 +198,6 @@ def xed_files(xed_dir: Path, parts: Iterable[str]) -> list[Path]:
     return [xed_dir / XED_PARTS[p][0] for p in parts if (xed_dir / XED_PARTS[p][0]).is_file()]
 
 
-def file_sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for block in iter(lambda: f.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def examples_sha256(examples: Sequence[EmotionExample]) -> str:
     """A hash of the examples themselves (order-sensitive), for data given in memory."""
     digest = hashlib.sha256()

@@ -44,6 +44,8 @@ from helixdesk.nlu.emotion.cues import cue_features, cue_strength, find_cues, he
 from helixdesk.nlu.emotion.data import NEUTRAL, EmotionExample
 from helixdesk.nlu.features import Embeddings, FeatureConfig, TextFeaturiser
 from helixdesk.nlu.text import normalise
+from helixdesk.nlu.training import softmax as softmax  # re-exported: part of this module's API
+from helixdesk.nlu.training import stratified_indices
 
 Progress = Callable[[str, int, int], None]
 """`progress(step, done, total)`: called as training advances (for progress bars)."""
@@ -79,13 +81,6 @@ class EmotionConfig:
         return cls(features=features, **data)
 
 
-def softmax(scores: npt.NDArray[np.float32]) -> FloatArray:
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    e = np.exp(shifted)
-    out: FloatArray = (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
-    return out
-
-
 def fit_temperature(scores: FloatArray, targets: FloatArray) -> float:
     """The softmax temperature minimising cross-entropy against soft `targets` (rows sum to 1)."""
     if len(targets) == 0:
@@ -115,21 +110,8 @@ def stratified_split(
     examples: Sequence[EmotionExample], fraction: float, seed: int
 ) -> tuple[list[int], list[int]]:
     """Indices (train, held_out), stratified by source and primary label."""
-    rng = np.random.default_rng(seed)
-    groups: dict[tuple[str, str], list[int]] = {}
-    for i, e in enumerate(examples):
-        groups.setdefault((e.source.split(":")[0], e.label), []).append(i)
-    train: list[int] = []
-    held: list[int] = []
-    for key in sorted(groups):
-        idx = groups[key]
-        rng.shuffle(idx)
-        k = 0
-        if len(idx) >= 4 and fraction > 0:
-            k = min(max(1, round(len(idx) * fraction)), len(idx) - 2)
-        held.extend(idx[:k])
-        train.extend(idx[k:])
-    return sorted(train), sorted(held)
+    keys = [(e.source.split(":")[0], e.label) for e in examples]
+    return stratified_indices(keys, fraction, seed, min_group=4)
 
 
 def dedupe(examples: Sequence[EmotionExample]) -> tuple[list[EmotionExample], list[str]]:

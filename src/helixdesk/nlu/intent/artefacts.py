@@ -15,16 +15,15 @@ Only load artefacts you trained or received from a trusted source: the model fil
 
 from __future__ import annotations
 
-import hashlib
 import json
 import pickle
-import platform
 from datetime import UTC, datetime
-from importlib import metadata
 from pathlib import Path
 from typing import Any
 
 from helixdesk.errors import ConfigurationError
+from helixdesk.nlu import artefacts as shared
+from helixdesk.nlu.artefacts import file_sha256
 from helixdesk.nlu.intent.model import IntentClassifier, IntentConfig
 
 FORMAT = 1
@@ -48,21 +47,7 @@ class ModelArtefactError(ConfigurationError):
 
 
 def package_versions() -> dict[str, str]:
-    versions = {"python": platform.python_version()}
-    for name in _PACKAGES:
-        try:
-            versions[name] = metadata.version(name)
-        except metadata.PackageNotFoundError:
-            versions[name] = "absent"
-    return versions
-
-
-def _sha256(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest()
+    return shared.package_versions(_PACKAGES)
 
 
 def save_model(
@@ -95,7 +80,7 @@ def save_model(
         "created_at": created.isoformat(timespec="seconds"),
         "data_sha256": data_sha256,
         "model_file": MODEL_FILE,
-        "model_sha256": _sha256(model_path),
+        "model_sha256": file_sha256(model_path),
         "config": model.config.to_dict(),
         "labels": list(model.labels),
         "threshold": model.threshold,
@@ -127,25 +112,16 @@ def read_manifest(model_dir: str | Path) -> dict[str, Any]:
 def resolve_model_dir(path: str | Path) -> Path:
     """`path` itself when it holds a manifest; else `path/intent` (the pack model folder that
     `helixdesk nlu train --data pack` writes); else the newest versioned sub-directory (by created_at)."""
-    root = Path(path)
-    if (root / MANIFEST_FILE).is_file():
-        return root
-    if (root / "intent").is_dir():
-        return resolve_model_dir(root / "intent")
-    candidates = [d for d in root.iterdir() if (d / MANIFEST_FILE).is_file()] if root.is_dir() else []
-    if not candidates:
-        raise ModelArtefactError(
+    return shared.resolve_model_dir(
+        path,
+        manifest_file=MANIFEST_FILE,
+        subfolder="intent",
+        error=ModelArtefactError,
+        missing=lambda root: (
             f"no intent model at {root}: expected {MANIFEST_FILE} there or in a sub-directory. "
             "Train one with `helixdesk nlu train --data pack --out DIR`."
-        )
-
-    def created(d: Path) -> str:
-        try:
-            return str(read_manifest(d).get("created_at", ""))
-        except ModelArtefactError:
-            return ""
-
-    return max(candidates, key=lambda d: (created(d), d.name))
+        ),
+    )
 
 
 def load_model(model_dir: str | Path) -> tuple[IntentClassifier, dict[str, Any]]:
@@ -160,14 +136,10 @@ def load_model(model_dir: str | Path) -> tuple[IntentClassifier, dict[str, Any]]
     model_path = directory / str(manifest.get("model_file", MODEL_FILE))
     if not model_path.is_file():
         raise ModelArtefactError(f"{directory}: model file {model_path.name} is missing")
-    if _sha256(model_path) != manifest.get("model_sha256"):
+    if file_sha256(model_path) != manifest.get("model_sha256"):
         raise ModelArtefactError(f"{directory}: {model_path.name} does not match the manifest's model_sha256")
     trained = str(manifest.get("packages", {}).get("scikit-learn", ""))
-    current = package_versions()["scikit-learn"]
-    if trained.split(".")[:2] != current.split(".")[:2]:
-        raise ModelArtefactError(
-            f"{directory}: trained with scikit-learn {trained}, running {current}; retrain the model"
-        )
+    shared.check_same_minor("scikit-learn", trained, directory, ModelArtefactError)
     try:
         with model_path.open("rb") as f:
             state = pickle.load(f)

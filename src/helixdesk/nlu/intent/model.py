@@ -32,6 +32,8 @@ from helixdesk.nlu.features import Embeddings, FeatureConfig, TextFeaturiser
 from helixdesk.nlu.intent.data import OOS_LABEL, Example
 from helixdesk.nlu.intent.evaluation import EvalReport, evaluate
 from helixdesk.nlu.text import normalise
+from helixdesk.nlu.training import softmax as softmax  # re-exported: part of this module's API
+from helixdesk.nlu.training import stratified_indices
 
 Progress = Callable[[str, int, int], None]
 """`progress(step, done, total)`: called as training advances (for progress bars)."""
@@ -196,13 +198,6 @@ class _Member:
         return [str(c) for c in self.estimator.classes_]
 
 
-def softmax(scores: FloatArray) -> FloatArray:
-    shifted = scores - scores.max(axis=1, keepdims=True)
-    e = np.exp(shifted)
-    out: FloatArray = (e / e.sum(axis=1, keepdims=True)).astype(np.float32)
-    return out
-
-
 def fit_temperature(scores: FloatArray, gold: npt.NDArray[np.int64]) -> float:
     """The softmax temperature that minimises the negative log-likelihood of `gold` (grid + refine)."""
     if len(gold) == 0:
@@ -247,21 +242,7 @@ def tune_threshold(
 
 def stratified_split(labels: Sequence[str], fraction: float, seed: int) -> tuple[list[int], list[int]]:
     """Indices (train, held_out): `fraction` of each label held out; labels with < 3 examples stay in train."""
-    rng = np.random.default_rng(seed)
-    by_label: dict[str, list[int]] = {}
-    for i, label in enumerate(labels):
-        by_label.setdefault(label, []).append(i)
-    train: list[int] = []
-    held: list[int] = []
-    for label in sorted(by_label):
-        idx = by_label[label]
-        rng.shuffle(idx)
-        k = 0
-        if len(idx) >= 3 and fraction > 0:
-            k = min(max(1, round(len(idx) * fraction)), len(idx) - 2)
-        held.extend(idx[:k])
-        train.extend(idx[k:])
-    return sorted(train), sorted(held)
+    return stratified_indices(labels, fraction, seed, min_group=3)
 
 
 def compute_embeddings(

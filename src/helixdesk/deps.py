@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request, WebSocket
+from fastapi import Depends, Request
 
 from helixdesk.container import Container
 from helixdesk.conversations.service import ConversationService
@@ -12,11 +12,6 @@ from helixdesk.conversations.service import ConversationService
 
 def _container(request: Request) -> Container:
     container: Container = request.app.state.container
-    return container
-
-
-def get_ws_container(websocket: WebSocket) -> Container:
-    container: Container = websocket.app.state.container
     return container
 
 

@@ -17,7 +17,7 @@ import uuid
 from typing import Any
 
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
+from redis.exceptions import RedisError, ResponseError
 
 from helixdesk.bus.protocol import Handler
 from helixdesk.events import Event, event_from_json, event_to_json
@@ -79,12 +79,16 @@ class RedisStreamsEventBus:
             self._spawn(group)
 
     async def stop(self) -> None:
+        # Let consumers leave their loop at the end of the current blocking read: cancelling a
+        # blocking XREADGROUP can leave redis-py's connection stuck, so cancel only stragglers.
         self._running = False
-        for task in self._tasks.values():
-            task.cancel()
-        for task in self._tasks.values():
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        tasks = list(self._tasks.values())
+        if tasks:
+            _, pending = await asyncio.wait(tasks, timeout=self._block_ms / 1000 + 1.0)
+            for task in pending:
+                task.cancel()
+            if pending:
+                await asyncio.wait(pending, timeout=1.0)
         self._tasks.clear()
         if self._redis is not None:
             for group, (_, ephemeral) in self._subs.items():
@@ -94,7 +98,7 @@ class RedisStreamsEventBus:
             await self._redis.aclose()
             self._redis = None
         for reader in self._readers:
-            await reader.aclose()
+            await _close_quietly(reader)
         self._readers.clear()
 
     async def publish(self, event: Event) -> None:
@@ -126,7 +130,7 @@ class RedisStreamsEventBus:
         reader: Redis = Redis.from_url(self._url, decode_responses=True)
         self._readers.append(reader)
         pending_first = True
-        while True:
+        while self._running:
             try:
                 if pending_first:
                     # Our own pending entries (failed earlier), then entries abandoned by dead consumers.
@@ -185,3 +189,11 @@ class RedisStreamsEventBus:
             log.exception("handler of group %s failed on %s; it stays pending", group, event.type)
             return False
         return True
+
+
+async def _close_quietly(reader: Redis) -> None:
+    """Close a reader connection, giving up after a second (it may be stuck after a cancel)."""
+    try:
+        await asyncio.wait_for(reader.aclose(), timeout=1.0)
+    except (TimeoutError, OSError, RedisError) as e:
+        log.warning("closing a Redis reader failed: %s", e)

@@ -12,9 +12,12 @@ from sqlalchemy import select, text
 from helixdesk.bank.demo import DemoBankConnector
 from helixdesk.bank.importer import import_bank_file
 from helixdesk.db.session import transaction
+from helixdesk.errors import ValidationFailedError
 from helixdesk.identity import (
     IdentityLockedError,
     ResendTooSoonError,
+    UnknownPurposeError,
+    UnsupportedLanguageError,
     VerificationCustomerNotFoundError,
     VerificationService,
     VerifyStatus,
@@ -283,3 +286,20 @@ def test_concurrent_wrong_guesses_never_exceed_max_attempts(service, sessions):
         assert row is not None and row.attempts == 3 and row.status == "failed"
         failures = s.scalars(select(IdentityFailure).where(IdentityFailure.challenge_id == ch.id)).all()
         assert len(failures) == 3
+
+
+def test_bad_language_and_purpose_are_refused_before_anything_is_sent(service, sessions):
+    with pytest.raises(UnsupportedLanguageError) as e:
+        service.start(conversation_id="a", customer_ref="C000001", language="fr")
+    assert e.value.code == "unsupported_language"
+    with pytest.raises(UnknownPurposeError) as e2:
+        service.start(conversation_id="a", customer_ref="C000001", language="en", purpose="wire_transfer")
+    assert e2.value.code == "unknown_purpose"
+    assert list_outbox(sessions) == []
+    assert service.start(conversation_id="a", customer_ref="C000001", language="en").sent
+
+
+def test_naive_now_is_refused(service):
+    with pytest.raises(ValidationFailedError) as e:
+        service.status(conversation_id="a", customer_ref="C000001", now=datetime(2026, 11, 23, 9, 0))
+    assert e.value.code == "naive_datetime"

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 
 import pytest
 
-from helixdesk.errors import ValidationFailedError
-from helixdesk.identity import looks_like_code
+from helixdesk.bank.connector import Customer
+from helixdesk.errors import ConfigurationError, ValidationFailedError
+from helixdesk.identity import (
+    NoContactOnFileError,
+    VerificationService,
+    load_identity_policy,
+    looks_like_code,
+)
 from helixdesk.identity.codes import code_hmac, codes_match, generate_code
+from helixdesk.identity.service import _contact
 from helixdesk.notifications import Notification, mask_destination
 
 
@@ -82,3 +89,42 @@ def test_notification_rejects_unknown_channel_and_naive_time():
             purpose="p",
             created_at=datetime(2026, 1, 1),
         )
+
+
+def _customer(phone: str, email: str | None) -> Customer:
+    return Customer(
+        ref="C9",
+        name_zh="测试",
+        name_en="Test",
+        gender="F",
+        birth_date=date(1990, 1, 1),
+        segment="mass",
+        value_tier="gold",
+        risk_tolerance="balanced",
+        preferred_language="en",
+        phone=phone,
+        email=email,
+        city="上海",
+        customer_since=date(2020, 1, 1),
+        interests=(),
+    )
+
+
+def test_codes_go_to_the_phone_then_the_email_on_file():
+    assert _contact(_customer("+8613812345678", "a@example.com")) == ("sms", "+8613812345678")
+    assert _contact(_customer(" ", "a@example.com")) == ("email", "a@example.com")
+    with pytest.raises(NoContactOnFileError) as e:
+        _contact(_customer("", None))
+    assert e.value.code == "no_contact_on_file"
+
+
+def test_short_secret_is_refused():
+    with pytest.raises(ConfigurationError) as e:
+        VerificationService(
+            sessions=None,  # type: ignore[arg-type]
+            notifier=None,  # type: ignore[arg-type]
+            bank=None,  # type: ignore[arg-type]
+            policy=load_identity_policy(),
+            secret="short",
+        )
+    assert e.value.code == "secret_key_invalid"

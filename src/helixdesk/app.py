@@ -15,6 +15,7 @@ from helixdesk.conversations import routes as conversation_routes
 from helixdesk.conversations import ws as conversation_ws
 from helixdesk.http import BodySizeLimit, install_error_handlers
 from helixdesk.nlu import routes as nlu_routes
+from helixdesk.notifications import routes as notification_routes
 from helixdesk.settings import Settings
 from helixdesk.web import routes as web_routes
 from helixdesk.web.routes import WEB_DIR
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(conversation_ws.router)
     app.include_router(nlu_routes.router)
     app.include_router(web_routes.router)
+    app.include_router(notification_routes.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.get("/healthz", tags=["ops"])

@@ -5,14 +5,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, field_validator, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
 class Settings(BaseSettings):
     """Every setting is documented in docs/configuration.md (a test keeps the two in step)."""
 
-    model_config = SettingsConfigDict(env_prefix="HELIXDESK_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(
+        env_prefix="HELIXDESK_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
 
     database_url: str = Field(
         default="sqlite:///./var/helixdesk.db",
@@ -40,6 +42,13 @@ class Settings(BaseSettings):
     ws_history_limit: int = Field(
         default=500, ge=1, description="Most messages replayed to a WebSocket that resumes."
     )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Server secret for HMACs of one-time codes (32+ characters); unset: a generated key in var/.",
+    )
+    demo_pages: bool = Field(
+        default=True, description="Serve the demo pages (/demo/outbox); turn off in production."
+    )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the server and CLI."
     )
@@ -51,6 +60,13 @@ class Settings(BaseSettings):
             raise ValueError("database_url must be an sqlite:/// or postgresql+psycopg:// URL")
         if value.startswith("postgresql://"):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("secret_key must be at least 32 characters (e.g. `openssl rand -hex 32`)")
         return value
 
     @model_validator(mode="after")

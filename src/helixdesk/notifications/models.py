@@ -1,0 +1,25 @@
+"""The demo SMS/e-mail gateway's outbox: every notification the `OutboxNotifier` "sends"."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import Index, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from helixdesk.db.base import Base, UTCDateTime
+
+
+class OutboxMessage(Base):
+    """One notification as the demo gateway received it (the full body, as an SMS gateway would)."""
+
+    __tablename__ = "notification_outbox"
+    __table_args__ = (Index("ix_notification_outbox_customer_created", "customer_ref", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True)
+    customer_ref: Mapped[str] = mapped_column(String(32))
+    channel: Mapped[str] = mapped_column(String(8))
+    destination: Mapped[str] = mapped_column(String(128))
+    body: Mapped[str] = mapped_column(Text)
+    purpose: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

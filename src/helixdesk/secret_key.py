@@ -1,0 +1,62 @@
+"""The server secret used for HMACs (one-time codes): `HELIXDESK_SECRET_KEY`, or a generated key file.
+
+When `secret_key` is not set, a random 256-bit key is generated once and kept in
+`<var>/secret_key` (mode 0600), where `<var>` is the folder of the SQLite database, or `./var`
+for PostgreSQL. A warning is logged: set `HELIXDESK_SECRET_KEY` in production, and always when
+several hosts share one database (each host would otherwise generate its own key).
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from pathlib import Path
+
+from helixdesk.errors import ConfigurationError
+from helixdesk.settings import Settings
+
+log = logging.getLogger(__name__)
+
+KEY_FILE_NAME = "secret_key"
+
+
+def secret_key_file(settings: Settings) -> Path:
+    path = settings.sqlite_path
+    return (path.parent if path is not None else Path("var")) / KEY_FILE_NAME
+
+
+def resolve_secret_key(settings: Settings) -> bytes:
+    """The configured secret, or the generated one from the key file (created on first use)."""
+    if settings.secret_key is not None:
+        return settings.secret_key.get_secret_value().encode()
+    file = secret_key_file(settings)
+    log.warning(
+        "HELIXDESK_SECRET_KEY is not set; using the generated key in %s. Set it in production, "
+        "and on every host when several hosts share the database.",
+        file,
+    )
+    return _load_or_create(file)
+
+
+def _load_or_create(file: Path) -> bytes:
+    """Write a new key to a temporary file and link it into place, so that racing processes agree."""
+    if not file.exists():
+        file.parent.mkdir(parents=True, exist_ok=True)
+        tmp = file.with_name(f".{file.name}.{secrets.token_hex(6)}")
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w", encoding="ascii") as f:
+            f.write(secrets.token_hex(32) + "\n")
+        try:
+            os.link(tmp, file)
+        except FileExistsError:
+            pass  # another process won the race; use its key
+        finally:
+            tmp.unlink()
+    key = file.read_text(encoding="ascii").strip()
+    if len(key) < 32:
+        raise ConfigurationError(
+            f"{file} holds a key shorter than 32 characters; delete it to generate a new one",
+            code="secret_key_invalid",
+        )
+    return key.encode()

@@ -157,6 +157,8 @@ def open_dispute(ctx: ActionContext, p: DisputeInput) -> DisputeResult:
         again = _existing(ctx, customer.ref, t.ref)
         if again is None:
             raise
+        if again.status == "opened":  # the other run is deciding it; deciding twice is harmless
+            return _decide_and_store(ctx, again, p.reason, t, duplicate, already_open=True)
         return _result(again, t, tz, duplicate, already_open=True)
     return _decide_and_store(ctx, row, p.reason, t, duplicate, already_open=False)
 

@@ -7,7 +7,12 @@ from decimal import Decimal
 
 import pytest
 
-from helixdesk.actions.credit import ROUNDING_CONVENTION, compute_quote, next_business_day, next_statement_date
+from helixdesk.actions.credit import (
+    ROUNDING_CONVENTION,
+    compute_quote,
+    next_business_day,
+    next_statement_date,
+)
 from helixdesk.actions.policies import BankPolicy, PrepaymentPolicy
 from helixdesk.bank.connector import InstallmentPlan, Statement
 
@@ -61,7 +66,9 @@ def test_remaining_fees_with_a_rounding_remainder():
 
 def test_percent_of_remaining_principal_above_and_at_the_minimum():
     # Remaining 5249.45 x 0.03 = 157.4835 -> 157.48 (above the 100.00 minimum); total 5406.93.
-    policy = PrepaymentPolicy(method="percent_of_remaining_principal", rate=Decimal("0.03"), minimum=Decimal("100"))
+    policy = PrepaymentPolicy(
+        method="percent_of_remaining_principal", rate=Decimal("0.03"), minimum=Decimal("100")
+    )
     quote = compute_quote(
         _plan("8999.00", 12, 5, "0.0065"), policy, effective_date=date(2026, 11, 24), policy_label="x"
     )
@@ -69,7 +76,9 @@ def test_percent_of_remaining_principal_above_and_at_the_minimum():
     assert quote.total_to_pay == Decimal("5406.93")
     assert quote.formula.inputs["rate"] == "0.03"
     # 3000.00 / 6 = 500.00; paid 4 -> remaining 1000.00; 1000.00 x 0.03 = 30.00 < minimum 100.00.
-    small = compute_quote(_plan("3000.00", 6, 4, "0.0060"), policy, effective_date=date(2026, 11, 24), policy_label="x")
+    small = compute_quote(
+        _plan("3000.00", 6, 4, "0.0060"), policy, effective_date=date(2026, 11, 24), policy_label="x"
+    )
     assert small.remaining_principal == Decimal("1000.00")
     assert small.fee == Decimal("100.00")
     assert small.total_to_pay == Decimal("1100.00")
@@ -120,3 +129,23 @@ def test_next_statement_date():
     assert next_statement_date(date(2026, 11, 3), [st], "1234") == date(2026, 11, 5)
     assert next_statement_date(date(2026, 12, 20), [st], "1234") == date(2027, 1, 5)
     assert next_statement_date(date(2026, 11, 3), [st], "9999") is None
+
+
+def test_policies_load_from_the_pack_and_bad_files_are_refused(tmp_path):
+    import shutil
+
+    from helixdesk.actions.policies import load_action_policies
+    from helixdesk.errors import ConfigurationError
+    from helixdesk.packs.loader import Pack, load_pack
+
+    pack = load_pack("retail_bank")
+    policies = load_action_policies(pack)
+    assert policies.fees.installment_prepayment.method == "remaining_fees"
+    assert "example" in policies.fees.label.lower() and "example" in policies.disputes.label.lower()
+    assert policies.disputes.rules[0].max_amount == Decimal("2000.00")
+    shutil.copytree(pack.path / "policies", tmp_path / "policies")
+    fees = tmp_path / "policies" / "fees.yaml"
+    fees.write_text(fees.read_text(encoding="utf-8").replace("remaining_fees", "whatever"), encoding="utf-8")
+    with pytest.raises(ConfigurationError) as e:
+        load_action_policies(Pack(name="copy", path=tmp_path, config={}))
+    assert e.value.code == "invalid_policy"

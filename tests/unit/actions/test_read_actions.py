@@ -17,7 +17,6 @@ from helixdesk.errors import AppError
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # the runner's clock (conftest.py)
 
 
-
 def _run(runner, name, customer, **params):
     return runner.run(name, customer_ref=customer, params=params, conversation_id="conv-1")
 
@@ -89,7 +88,9 @@ def test_explain_finds_the_charge_from_hints_and_flags_the_duplicate(runner, ban
     day = dup.occurred_at.astimezone(policies.bank.tz).date()
     # a piece of the merchant name, in whatever script it is written
     hint = dup.merchant.split()[0][:3]
-    out = _run(runner, "explain_transaction", ref, amount=str(-dup.amount), date=day.isoformat(), merchant=hint)
+    out = _run(
+        runner, "explain_transaction", ref, amount=str(-dup.amount), date=day.isoformat(), merchant=hint
+    )
     best = out.matches[0]
     assert best.transaction.ref == dup.ref
     assert best.transaction.merchant == dup.merchant
@@ -151,7 +152,7 @@ def test_trace_pending_transfer_waits_or_hands_over(runner, bank, customers):
     ref, t = pending[0]
     trace = _run(runner, "trace_transfer", ref, ref=t.ref).transfers[0]
     assert trace.funds == "in_transit"
-    assert trace.overdue == (t.expected_arrival is not None and NOW > t.expected_arrival)
+    assert trace.overdue == (t.expected_arrival is not None and t.expected_arrival < NOW)
     assert trace.next_steps == (("human_agent",) if trace.overdue else ("wait_until_expected_arrival",))
 
 
@@ -174,11 +175,17 @@ def test_statement(runner, bank, customers):
 
 
 def test_quote_uses_the_customers_actual_plan(runner, bank, customers):
-    ref, plan = next((r, p) for r in customers for p in bank.list_installment_plans(r) if p.status == "active")
+    ref, plan = next(
+        (r, p) for r in customers for p in bank.list_installment_plans(r) if p.status == "active"
+    )
     out = _run(runner, "quote_installment_prepayment", ref, plan_ref=plan.ref)
     (quote,) = out.quotes
     assert isinstance(quote, PrepaymentQuote)
-    assert (quote.principal, quote.periods, quote.periods_paid) == (plan.principal, plan.periods, plan.periods_paid)
+    assert (quote.principal, quote.periods, quote.periods_paid) == (
+        plan.principal,
+        plan.periods,
+        plan.periods_paid,
+    )
     per = (plan.principal / plan.periods).quantize(Decimal("0.01"), rounding="ROUND_DOWN")
     remaining = plan.principal - per * plan.periods_paid
     fee = (plan.principal * plan.fee_rate_per_period * (plan.periods - plan.periods_paid)).quantize(

@@ -66,9 +66,10 @@ def test_reissue_after_freeze(runner, bank, customers):
     assert cards[card.last4].status == "cancelled"
     assert cards[out.new_card_last4].status == "inactive" == out.new_card_status
     assert out.new_card_last4 != card.last4
-    assert out.expected_delivery > runner.run(
-        "get_balance", customer_ref=ref, params={}, conversation_id=None
-    ).as_of.date()
+    assert (
+        out.expected_delivery
+        > runner.run("get_balance", customer_ref=ref, params={}, conversation_id=None).as_of.date()
+    )
     assert _run(runner, "request_card_reissue", ref, key="k-re", card_last4=card.last4) == out
     assert len(bank.list_cards(ref)) == len(cards)
 
@@ -128,7 +129,14 @@ def test_dispute_from_hints_must_be_unambiguous(runner, bank, customers, bank_se
     ref, dup = _duplicate(bank, customers)
     # Amount and merchant match both the original and the duplicate equally.
     with pytest.raises(AppError) as e:
-        _run(runner, "open_dispute", ref, reason="duplicate_charge", amount=str(-dup.amount), merchant=dup.merchant)
+        _run(
+            runner,
+            "open_dispute",
+            ref,
+            reason="duplicate_charge",
+            amount=str(-dup.amount),
+            merchant=dup.merchant,
+        )
     assert e.value.code == "transaction_ambiguous"
     with bank_sessions() as s:
         assert s.scalar(select(func.count()).select_from(Dispute)) == 0

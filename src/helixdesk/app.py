@@ -10,6 +10,7 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from helixdesk import __version__
+from helixdesk.actions import routes as action_routes
 from helixdesk.container import Container
 from helixdesk.conversations import routes as conversation_routes
 from helixdesk.conversations import ws as conversation_ws
@@ -50,6 +51,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(conversation_routes.router)
     app.include_router(conversation_ws.router)
     app.include_router(nlu_routes.router)
+    app.include_router(action_routes.router)
     app.include_router(web_routes.router)
     app.include_router(notification_routes.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")

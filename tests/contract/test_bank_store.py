@@ -108,3 +108,57 @@ def _counts(sessions):
             s.scalar(select(func.count()).select_from(BankCustomer)),
             s.scalar(select(func.count()).select_from(BankTransaction)),
         )
+
+
+def test_post_credit_is_idempotent_by_ref(seeded):
+    from datetime import UTC, datetime
+
+    from helixdesk.errors import ValidationFailedError
+
+    account = next(a for a in seeded.list_accounts("C000004") if a.currency == "CNY")
+    when = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+    kwargs = {
+        "ref": "RFTEST0001",
+        "account_number": account.number,
+        "amount": Decimal("12.34"),
+        "currency": "CNY",
+        "merchant": "淘宝",
+        "description": "refund",
+        "occurred_at": when,
+    }
+    first = seeded.post_credit("C000004", **kwargs)
+    again = seeded.post_credit("C000004", **kwargs)
+    assert first == again
+    assert (first.amount, first.status, first.category) == (Decimal("12.34"), "posted", "refund")
+    after = next(a for a in seeded.list_accounts("C000004") if a.number == account.number)
+    assert after.balance == account.balance + Decimal("12.34")  # credited once
+    assert after.available == account.available + Decimal("12.34")
+    assert [t.ref for t in seeded.list_transactions("C000004", limit=500)].count("RFTEST0001") == 1
+    with pytest.raises(ValidationFailedError):
+        seeded.post_credit("C000004", **{**kwargs, "ref": "RFTEST0002", "amount": Decimal("0")})
+    with pytest.raises(NotFoundError) as e:
+        seeded.post_credit("C000005", **{**kwargs, "ref": "RFTEST0003"})  # not C000005's account
+    assert e.value.code == "account_not_found"
+
+
+def test_request_card_reissue(seeded):
+    from helixdesk.errors import ConflictError
+
+    card = seeded.list_cards("C000006")[0]
+    if card.status != "active":
+        seeded.set_card_status("C000006", card.last4, "active")
+    with pytest.raises(ConflictError) as e:
+        seeded.request_card_reissue("C000006", card.last4, requested_on=AS_OF)
+    assert e.value.code == "card_not_frozen"
+    seeded.set_card_status("C000006", card.last4, "frozen")
+    done = seeded.request_card_reissue("C000006", card.last4, requested_on=AS_OF)
+    assert done.old_card.last4 == card.last4 and done.old_card.status == "cancelled"
+    assert done.new_card.status == "inactive" and done.new_card.last4 != card.last4
+    assert done.new_card.account_number == card.account_number and done.new_card.product == card.product
+    assert done.expected_delivery > AS_OF
+    cards = {c.last4: c.status for c in seeded.list_cards("C000006")}
+    assert cards[card.last4] == "cancelled" and cards[done.new_card.last4] == "inactive"
+    with pytest.raises(NotFoundError):  # the cancelled card cannot be replaced twice
+        seeded.request_card_reissue("C000006", card.last4, requested_on=AS_OF)
+    with pytest.raises(NotFoundError):
+        seeded.request_card_reissue("C999999", "0000", requested_on=AS_OF)

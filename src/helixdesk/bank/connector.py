@@ -118,6 +118,15 @@ class Transfer:
     completed_at: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class CardReissue:
+    """A replacement card: the new card (inactive until activated) and the replaced one."""
+
+    old_card: Card
+    new_card: Card
+    expected_delivery: date
+
+
 @runtime_checkable
 class BankConnector(Protocol):
     """Read (and, where noted, change) one bank's customer data."""
@@ -145,4 +154,33 @@ class BankConnector(Protocol):
 
     def set_card_status(self, customer_ref: str, last4: str, status: str) -> Card:
         """Change a card's status (e.g. freeze). Raises NotFoundError for an unknown card."""
+        ...
+
+    def post_credit(
+        self,
+        customer_ref: str,
+        *,
+        ref: str,
+        account_number: str,
+        amount: Decimal,
+        currency: str,
+        merchant: str,
+        description: str,
+        occurred_at: datetime,
+        card_last4: str | None = None,
+    ) -> Transaction:
+        """Credit an account (a refund or an approved dispute). Idempotent by `ref`.
+
+        Posting the same `ref` again returns the existing transaction and changes nothing.
+        Raises NotFoundError (`account_not_found`) for an account the customer does not hold and
+        ValidationFailedError for a non-positive amount.
+        """
+        ...
+
+    def request_card_reissue(self, customer_ref: str, last4: str, *, requested_on: date) -> CardReissue:
+        """Order a replacement for a frozen or lost card; the old card is cancelled.
+
+        Raises NotFoundError (`card_not_found`) and ConflictError (`card_not_frozen`) when the
+        card is still usable (freeze it first).
+        """
         ...

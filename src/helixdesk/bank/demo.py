@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+import random
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -11,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from helixdesk.bank.connector import (
     Account,
     Card,
+    CardReissue,
     Customer,
     InstallmentPlan,
     Statement,
@@ -26,11 +28,14 @@ from helixdesk.bank.models import (
     BankTransaction,
     BankTransfer,
 )
-from helixdesk.bank.money import from_minor
+from helixdesk.bank.money import from_minor, to_minor
 from helixdesk.db.session import transaction
-from helixdesk.errors import NotFoundError, ValidationFailedError
+from helixdesk.errors import ConflictError, NotFoundError, ValidationFailedError
 
 CARD_STATUSES = ("active", "inactive", "frozen", "lost", "cancelled")
+REISSUABLE_STATUSES = ("frozen", "lost")
+# The demo bank delivers a replacement card within this many days.
+DELIVERY_DAYS = 7
 
 
 class DemoBankConnector:
@@ -139,6 +144,115 @@ class DemoBankConnector:
             card, number = row
             card.status = status
             return _card(card, customer_ref, number)
+
+    def post_credit(
+        self,
+        customer_ref: str,
+        *,
+        ref: str,
+        account_number: str,
+        amount: Decimal,
+        currency: str,
+        merchant: str,
+        description: str,
+        occurred_at: datetime,
+        card_last4: str | None = None,
+    ) -> Transaction:
+        if amount <= 0:
+            raise ValidationFailedError(f"a credit must be positive, not {amount}", code="invalid_amount")
+        with transaction(self._sessions) as s:
+            account = s.scalar(
+                select(BankAccount)
+                .join(BankCustomer, BankAccount.customer_id == BankCustomer.id)
+                .where(BankCustomer.ref == customer_ref, BankAccount.number == account_number)
+                .with_for_update()
+            )
+            if account is None:
+                raise NotFoundError(
+                    f"customer {customer_ref} has no account {account_number}", code="account_not_found"
+                )
+            existing = s.scalar(select(BankTransaction).where(BankTransaction.ref == ref))
+            if existing is not None:
+                if existing.account_id != account.id:
+                    raise ConflictError(f"transaction {ref} belongs to another account", code="ref_in_use")
+                return _transaction(existing, account_number, _last4(s, existing.card_id))
+            card_id = None
+            if card_last4 is not None:
+                card_id = s.scalar(
+                    select(BankCard.id).where(BankCard.account_id == account.id, BankCard.last4 == card_last4)
+                )
+            minor = to_minor(amount, currency)
+            row = BankTransaction(
+                ref=ref,
+                account_id=account.id,
+                card_id=card_id,
+                occurred_at=occurred_at,
+                amount_minor=minor,
+                currency=currency,
+                merchant=merchant,
+                category="refund",
+                channel="refund",
+                status="posted",
+                description=description,
+            )
+            s.add(row)
+            if currency == account.currency:
+                # A credit in another currency is settled by the bank's FX process, not here.
+                account.balance_minor += minor
+                account.available_minor += minor
+            s.flush()
+            return _transaction(row, account_number, card_last4 if card_id is not None else None)
+
+    def request_card_reissue(self, customer_ref: str, last4: str, *, requested_on: date) -> CardReissue:
+        with transaction(self._sessions) as s:
+            customer_id = s.scalar(select(BankCustomer.id).where(BankCustomer.ref == customer_ref))
+            rows = s.execute(
+                select(BankCard, BankAccount.number)
+                .join(BankAccount, BankCard.account_id == BankAccount.id)
+                .where(BankCard.customer_id == customer_id)
+                .order_by(BankCard.id)
+                .with_for_update()
+            ).all()
+            match = [(c, n) for c, n in rows if c.last4 == last4 and c.status != "cancelled"]
+            if customer_id is None or not match:
+                raise NotFoundError(
+                    f"customer {customer_ref} has no card ending {last4}", code="card_not_found"
+                )
+            old, number = match[0]
+            if old.status not in REISSUABLE_STATUSES:
+                raise ConflictError(
+                    f"card ending {last4} is {old.status}; freeze it before ordering a replacement",
+                    code="card_not_frozen",
+                )
+            taken = {c.last4 for c, _ in rows}
+            rng = random.Random(f"{customer_ref}:{last4}:{len(rows)}")
+            new_last4 = f"{rng.randrange(10000):04d}"
+            while new_last4 in taken:
+                new_last4 = f"{rng.randrange(10000):04d}"
+            new = BankCard(
+                customer_id=old.customer_id,
+                account_id=old.account_id,
+                kind=old.kind,
+                product=old.product,
+                last4=new_last4,
+                status="inactive",
+                credit_limit_minor=old.credit_limit_minor,
+                daily_limit_minor=old.daily_limit_minor,
+                expires=f"{requested_on.month:02d}/{(requested_on.year + 5) % 100:02d}",
+                overseas_enabled=old.overseas_enabled,
+            )
+            s.add(new)
+            old.status = "cancelled"
+            s.flush()
+            return CardReissue(
+                old_card=_card(old, customer_ref, number),
+                new_card=_card(new, customer_ref, number),
+                expected_delivery=requested_on + timedelta(days=DELIVERY_DAYS),
+            )
+
+
+def _last4(s: Session, card_id: int | None) -> str | None:
+    return None if card_id is None else s.scalar(select(BankCard.last4).where(BankCard.id == card_id))
 
 
 def _customer(r: BankCustomer) -> Customer:

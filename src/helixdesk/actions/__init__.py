@@ -1,0 +1,1 @@
+"""Business actions over the `BankConnector`: typed, audited, idempotent where they change state."""

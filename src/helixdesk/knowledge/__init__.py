@@ -1,0 +1,1 @@
+"""Knowledge base: ingestion, hybrid retrieval, grounding and the product-problem-solution graph."""

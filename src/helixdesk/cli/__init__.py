@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from helixdesk.cli import bank, chat, db, nlu, serve
+from helixdesk.cli import bank, chat, db, kb, nlu, serve
 from helixdesk.errors import AppError
 
 app = typer.Typer(
@@ -24,6 +24,7 @@ app.command("chat")(chat.chat)
 app.add_typer(db.app, name="db")
 app.add_typer(bank.app, name="bank")
 app.add_typer(nlu.app, name="nlu")
+app.add_typer(kb.app, name="kb")
 
 err = Console(stderr=True, soft_wrap=True)
 

@@ -30,7 +30,7 @@ class RerankWeights:
     dense_a: float = 0.2
     bm25: float = 0.1
     bm25_q: float = 0.0
-    coverage: float = 0.2
+    coverage: float = 0.1
     intent: float = 0.1
     saturation: float = 8.0
 

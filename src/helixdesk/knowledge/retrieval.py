@@ -41,7 +41,7 @@ Method = Literal["bm25", "dense", "fused", "rerank"]
 # The NLU's intent: a name, or a ranking {intent: probability} (Turn.intent_ranking), or None.
 IntentHint = str | Mapping[str, float] | None
 
-DEFAULT_THRESHOLD = 0.43  # tuned on bench/data/kb_dev.jsonl with NLU intent hints (bench/knowledge_tune.py)
+DEFAULT_THRESHOLD = 0.42  # tuned on bench/data/kb_dev.jsonl with NLU intent hints (bench/knowledge_tune.py)
 
 
 @dataclass(frozen=True, slots=True)

@@ -9,7 +9,8 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from helixdesk.nlu.text import cjk_count, is_traditional, latin_words, normalise
+from helixdesk.knowledge.lexicon import concept_map
+from helixdesk.nlu.text import cjk_count, is_traditional, latin_words, normalise, to_simplified
 
 LANGUAGES = ("zh-Hans", "zh-Hant", "en")
 
@@ -51,13 +52,22 @@ def detect_language(text: str) -> str:
 
 
 def _stem(word: str) -> str:
-    """A very small English stemmer: enough for declined/decline, transfers/transfer, charges/charge."""
+    """A very small English stemmer: decline/declined/declines -> declin, charges -> charg."""
     for suffix, keep in (("ies", "y"), ("ing", ""), ("ed", ""), ("es", ""), ("s", "")):
         if word.endswith(suffix) and len(word) - len(suffix) >= 3:
             if suffix == "s" and word.endswith("ss"):
-                return word
-            return word[: -len(suffix)] + keep
+                break
+            word = word[: -len(suffix)] + keep
+            break
+    if word.endswith("e") and len(word) > 4:
+        word = word[:-1]
     return word
+
+
+@lru_cache(maxsize=1)
+def _concepts() -> dict[str, str]:
+    """The lexicon's words in token form (English stemmed like the text)."""
+    return {(_stem(w) if w.isascii() else to_simplified(w)): c for w, c in concept_map().items()}
 
 
 @lru_cache(maxsize=50_000)
@@ -75,6 +85,8 @@ def tokens(text: str) -> tuple[str, ...]:
     for word in _WORD.findall(norm):
         if word not in _EN_STOP:
             out.append(_stem(word))
+    concepts = _concepts()
+    out.extend(dict.fromkeys(concepts[t] for t in out if t in concepts))
     return tuple(out)
 
 

@@ -28,8 +28,12 @@ def read_pdf(data: bytes, *, fallback_title: str, source: str) -> ParsedDocument
     for page in pages:
         paras = paragraphs(page.replace("\n", "\n\n"))
         paras = _merge_lines(paras)
-        if paras:
-            blocks.append(("", paras))
+        if not paras:
+            continue
+        heading = ""
+        if len(paras) > 1 and len(paras[0]) <= 60 and not paras[0].endswith(_SENTENCE_END):
+            heading, paras = paras[0], paras[1:]
+        blocks.append((heading, paras))
     title = str(meta_title).strip() or fallback_title
     sections = sections_from_blocks(blocks, title)
     return ParsedDocument(title=title, kind="pdf", language=document_language(sections), sections=sections)

@@ -231,7 +231,8 @@ def explain_cmd(
                 f"the knowledge graph has no record for FAQ {faq_id!r}", code="kb_not_in_graph"
             )
         )
-    for e in explanations:
+    for link in explanations:
         out.print(
-            f"[bold]{escape(e.product)} / {escape(e.problem)}[/]: {escape(e.cause)} → {escape(e.solution)}"
+            f"[bold]{escape(link.product)} / {escape(link.problem)}[/]: "
+            f"{escape(link.cause)} → {escape(link.solution)}"
         )

@@ -5,6 +5,15 @@ from helixdesk.bank import models as bank_models
 from helixdesk.conversations import models as conversation_models
 from helixdesk.db.base import Base
 from helixdesk.identity import models as identity_models
+from helixdesk.knowledge import models as knowledge_models
 from helixdesk.notifications import models as notification_models
 
-__all__ = ["Base", "action_models", "bank_models", "conversation_models", "identity_models", "notification_models"]
+__all__ = [
+    "Base",
+    "action_models",
+    "bank_models",
+    "conversation_models",
+    "identity_models",
+    "knowledge_models",
+    "notification_models",
+]

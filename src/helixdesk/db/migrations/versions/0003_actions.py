@@ -1,7 +1,7 @@
 """business actions: audit, idempotency, exchange rates, disputes
 
 Revision ID: 0003
-Revises: 0001
+Revises: 0002
 Create Date: 2026-11-23 14:14:25.980798
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import helixdesk.db.base
 
 revision: str = "0003"
-down_revision: str | None = "0001"
+down_revision: str | None = "0002"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -1,0 +1,176 @@
+"""Ingestion: files to `kb_documents` + `kb_chunks`, all-or-nothing per run, idempotent by sha256.
+
+    report = ingest(sessions, [Path("docs/policies")], embed=embed)
+    report = ingest(sessions, [], embed=embed, pack="retail_bank")   # the pack's faq.yaml
+
+Every file is read, parsed and embedded before anything is written, then one transaction replaces
+the changed documents' chunks. An unchanged file (same source, same sha256) is a no-op; a bad file
+fails the whole run with a stable code (kb_unsupported_format, kb_empty_document, kb_invalid_faq,
+kb_invalid_document, kb_source_not_found) and nothing stored is touched.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from sqlalchemy import delete, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from helixdesk.db.base import utcnow
+from helixdesk.db.session import transaction
+from helixdesk.knowledge.errors import KnowledgeSourceNotFoundError, UnsupportedFormatError
+from helixdesk.knowledge.models import KbChunk, KbDocument
+from helixdesk.knowledge.readers import KINDS, ParsedDocument, Section, kind_of, parse
+from helixdesk.knowledge.text import LANGUAGES
+from helixdesk.nlu.embeddings import FloatArray
+from helixdesk.packs.loader import load_pack
+
+EmbedFn = Callable[[Sequence[str]], FloatArray]
+Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+@dataclass(frozen=True, slots=True)
+class SourceFile:
+    path: Path
+    source: str  # stable key: "pack:NAME/kb/faq.yaml" or the absolute path
+    title: str
+
+
+@dataclass(slots=True)
+class IngestReport:
+    added: list[str] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    chunks: int = 0
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.added or self.replaced)
+
+
+def pack_faq_source(pack: str) -> SourceFile:
+    path = load_pack(pack).path / "kb" / "faq.yaml"
+    if not path.is_file():
+        raise KnowledgeSourceNotFoundError(f"pack {pack} has no kb/faq.yaml")
+    return SourceFile(path=path, source=f"pack:{pack}/kb/faq.yaml", title=f"{pack} FAQ")
+
+
+def collect(paths: Sequence[Path]) -> list[SourceFile]:
+    """Files to ingest: given files, and the supported files under given folders (recursively)."""
+    out: list[SourceFile] = []
+    for path in paths:
+        if not path.exists():
+            raise KnowledgeSourceNotFoundError(f"{path}: no such file or folder")
+        if path.is_dir():
+            files = sorted(p for p in path.rglob("*") if p.is_file() and p.suffix.lower() in KINDS)
+            if not files:
+                raise UnsupportedFormatError(f"{path}: no supported files ({', '.join(sorted(KINDS))})")
+        else:
+            kind_of(path)
+            files = [path]
+        for file in files:
+            resolved = file.resolve()
+            out.append(SourceFile(path=resolved, source=str(resolved), title=file.stem.replace("_", " ")))
+    return out
+
+
+def embedding_texts(section: Section) -> tuple[list[str], str]:
+    """The texts embedded for a chunk and their kinds: q = question/heading, a = answer/body."""
+    if section.questions is not None and section.answers is not None:
+        qs = [section.questions[lang] for lang in LANGUAGES if lang in section.questions]
+        answers = [section.answers[lang] for lang in LANGUAGES if lang in section.answers]
+        return [*qs, *answers], "q" * len(qs) + "a" * len(answers)
+    return [section.heading, section.text], "qa"
+
+
+def ingest(
+    sessions: sessionmaker[Session],
+    paths: Sequence[Path],
+    *,
+    embed: EmbedFn,
+    pack: str | None = None,
+    progress: Progress | None = None,
+) -> IngestReport:
+    files = ([pack_faq_source(pack)] if pack else []) + collect(paths)
+    report = IngestReport()
+    with sessions() as s:
+        stored = {d.source: d.sha256 for d in s.scalars(select(KbDocument))}
+    todo: list[tuple[SourceFile, str, ParsedDocument]] = []
+    for done, file in enumerate(files):
+        data = file.path.read_bytes()
+        digest = hashlib.sha256(data).hexdigest()
+        if stored.get(file.source) == digest:
+            report.unchanged.append(file.source)
+        else:
+            kind = "faq" if file.source.startswith("pack:") else kind_of(file.path)
+            todo.append(
+                (file, digest, parse(data, kind=kind, source=str(file.path), fallback_title=file.title))
+            )
+        if progress:
+            progress("read", done + 1, len(files))
+    vectors: list[list[tuple[bytes, str]]] = []
+    total = sum(len(doc.sections) for _, _, doc in todo)
+    done = 0
+    for _, _, doc in todo:
+        per_doc = []
+        for section in doc.sections:
+            texts, kinds = embedding_texts(section)
+            matrix = np.ascontiguousarray(embed(texts), dtype=np.float32)
+            per_doc.append((matrix.tobytes(), kinds))
+            done += 1
+            if progress:
+                progress("embed", done, total)
+        vectors.append(per_doc)
+    if todo:
+        with transaction(sessions) as s:
+            for (file, digest, doc), rows in zip(todo, vectors, strict=True):
+                _store(s, file, digest, doc, rows, report)
+    return report
+
+
+def _store(
+    s: Session,
+    file: SourceFile,
+    digest: str,
+    doc: ParsedDocument,
+    rows: list[tuple[bytes, str]],
+    report: IngestReport,
+) -> None:
+    existing = s.scalar(select(KbDocument).where(KbDocument.source == file.source))
+    if existing is None:
+        existing = KbDocument(source=file.source)
+        s.add(existing)
+        report.added.append(file.source)
+    else:
+        s.execute(delete(KbChunk).where(KbChunk.document_id == existing.id))
+        report.replaced.append(file.source)
+    existing.title = doc.title[:256]
+    existing.kind = doc.kind
+    existing.language = doc.language
+    existing.sha256 = digest
+    existing.ingested_at = utcnow()
+    s.flush()
+    for order, (section, (embedding, kinds)) in enumerate(zip(doc.sections, rows, strict=True)):
+        s.add(
+            KbChunk(
+                document_id=existing.id,
+                order=order,
+                faq_id=section.faq_id,
+                language=section.language,
+                heading=section.heading[:512],
+                text=section.text,
+                questions=section.questions,
+                answers=section.answers,
+                intents=list(section.intents) if section.intents else None,
+                embedding=embedding,
+                embedding_kinds=kinds,
+            )
+        )
+        report.chunks += 1
+
+
+__all__ = ["EmbedFn", "IngestReport", "SourceFile", "collect", "ingest", "pack_faq_source"]

@@ -1,0 +1,56 @@
+"""Knowledge-base tables: one row per ingested source document, one row per retrievable chunk.
+
+A FAQ entry is one chunk carrying its question and answer in every language (`questions`,
+`answers`); a Markdown/HTML/text/PDF section is one chunk in its detected language. Each chunk
+keeps its USE-multilingual vectors (`embedding`, float32 rows, `embedding_kinds` says which row is a
+question/heading `q` and which is body text `a`) so loading the index at start-up needs no model call.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from helixdesk.db.base import Base, UTCDateTime
+
+
+class KbDocument(Base):
+    __tablename__ = "kb_documents"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str] = mapped_column(String(512), unique=True)
+    title: Mapped[str] = mapped_column(String(256))
+    kind: Mapped[str] = mapped_column(String(16))  # faq, markdown, html, text, pdf
+    language: Mapped[str] = mapped_column(String(8))  # zh-Hans, zh-Hant, en, mul
+    sha256: Mapped[str] = mapped_column(String(64))
+    ingested_at: Mapped[datetime] = mapped_column(UTCDateTime(timezone=True))
+
+    chunks: Mapped[list[KbChunk]] = relationship(
+        back_populates="document",
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="KbChunk.order",
+    )
+
+
+class KbChunk(Base):
+    __tablename__ = "kb_chunks"
+    __table_args__ = (UniqueConstraint("document_id", "order"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    document_id: Mapped[int] = mapped_column(ForeignKey("kb_documents.id", ondelete="CASCADE"), index=True)
+    order: Mapped[int] = mapped_column(Integer)
+    faq_id: Mapped[str | None] = mapped_column(String(64), index=True)
+    language: Mapped[str] = mapped_column(String(8))
+    heading: Mapped[str] = mapped_column(String(512))
+    text: Mapped[str] = mapped_column(Text)
+    questions: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    answers: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    intents: Mapped[list[str] | None] = mapped_column(JSON)
+    embedding: Mapped[bytes] = mapped_column(LargeBinary)
+    embedding_kinds: Mapped[str] = mapped_column(String(32))
+
+    document: Mapped[KbDocument] = relationship(back_populates="chunks")

@@ -1,0 +1,330 @@
+"""Hybrid retrieval over the knowledge base: jieba BM25 + USE-multilingual, fused, then re-ranked.
+
+    kb = KnowledgeBase(sessions=sessions, embed=embed)       # nothing loaded yet
+    kb.load()                                                 # read chunks + stored vectors from the DB
+    hits = kb.search("在国外刷不了卡", language="zh-Hans", intent="card_declined", top_k=5)
+    reply = kb.answer("why was my card declined abroad?", language="en")
+    if reply.grounded: say(reply.text, cite=reply.citation)   # verbatim FAQ/document text
+    else: say_i_dont_know_and_offer_an_agent()
+
+`load()` needs no model call (vectors are stored at ingest time), so start-up costs one query of
+the chunks. `refresh_if_changed()` is a cheap revision check (count and max id of chunks, latest
+ingest time) that reloads when another process ingested; call it every few seconds or per turn.
+A search costs one cached query embedding plus microseconds of numpy. Thread-safe for readers:
+a reload swaps one immutable snapshot.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Literal
+
+import numpy as np
+import numpy.typing as npt
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from helixdesk.knowledge.graph import KnowledgeGraph, is_why_how_question
+from helixdesk.knowledge.index import BM25Index, DenseIndex
+from helixdesk.knowledge.models import KbChunk, KbDocument
+from helixdesk.knowledge.rerank import FEATURES, FusionWeights, RerankWeights
+from helixdesk.knowledge.text import LANGUAGES, detect_language, tokens
+from helixdesk.knowledge.types import Citation, Explanation, HitScores, KnowledgeAnswer, KnowledgeHit
+from helixdesk.nlu.embeddings import FloatArray
+from helixdesk.nlu.text import to_simplified, to_traditional
+
+EmbedFn = Callable[[Sequence[str]], FloatArray]
+Method = Literal["bm25", "dense", "fused", "rerank"]
+# The NLU's intent: a name, or a ranking {intent: probability} (Turn.intent_ranking), or None.
+IntentHint = str | Mapping[str, float] | None
+
+DEFAULT_THRESHOLD = 0.42  # tuned on bench/data/kb_dev.jsonl with NLU intent hints (bench/knowledge_tune.py)
+
+
+@dataclass(frozen=True, slots=True)
+class _Chunk:
+    id: int
+    faq_id: str | None
+    language: str
+    heading: str
+    text: str
+    questions: dict[str, str]
+    answers: dict[str, str]
+    intents: tuple[str, ...]
+    tokens: frozenset[str]
+    citation: Citation
+
+
+@dataclass(frozen=True, slots=True)
+class _Snapshot:
+    revision: tuple[int, int, datetime | None]
+    chunks: tuple[_Chunk, ...]
+    bm25: BM25Index
+    bm25_q: BM25Index
+    dense: DenseIndex
+
+
+class KnowledgeBase:
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        embed: EmbedFn,
+        graph: KnowledgeGraph | None = None,
+        fusion: FusionWeights | None = None,
+        rerank: RerankWeights | None = None,
+        threshold: float = DEFAULT_THRESHOLD,
+    ) -> None:
+        self._sessions = sessions
+        self._embed = embed
+        self.graph = graph
+        self.fusion = fusion or FusionWeights()
+        self.rerank_weights = rerank or RerankWeights()
+        self.threshold = threshold
+        self._snapshot: _Snapshot | None = None
+        self._lock = threading.Lock()
+
+    # ------------------------------------------------------------------ loading
+
+    def _revision(self, s: Session) -> tuple[int, int, datetime | None]:
+        count, max_id = s.execute(select(func.count(KbChunk.id), func.max(KbChunk.id))).one()
+        latest = s.scalar(select(func.max(KbDocument.ingested_at)))
+        return int(count or 0), int(max_id or 0), latest
+
+    def load(self) -> int:
+        """(Re)build the in-memory indexes from the database; returns the number of chunks."""
+        with self._lock, self._sessions() as s:
+            revision = self._revision(s)
+            rows = s.execute(select(KbChunk, KbDocument).join(KbDocument).order_by(KbChunk.id)).all()
+            chunks: list[_Chunk] = []
+            full_tokens: list[tuple[str, ...]] = []
+            q_tokens: list[tuple[str, ...]] = []
+            vectors: list[FloatArray] = []
+            kinds: list[str] = []
+            for chunk, doc in rows:
+                questions = dict(chunk.questions or {})
+                answers = dict(chunk.answers or {})
+                q_text = " ".join(questions.values()) if questions else chunk.heading
+                a_text = " ".join(answers.get(lang, "") for lang in ("zh-Hans", "en")) or chunk.text
+                qt = tokens(q_text)
+                ft = qt + tokens(a_text)
+                dim = len(chunk.embedding) // 4 // max(1, len(chunk.embedding_kinds))
+                vectors.append(np.frombuffer(chunk.embedding, dtype=np.float32).reshape(-1, dim))
+                kinds.append(chunk.embedding_kinds)
+                full_tokens.append(ft)
+                q_tokens.append(qt)
+                chunks.append(
+                    _Chunk(
+                        id=chunk.id,
+                        faq_id=chunk.faq_id,
+                        language=chunk.language,
+                        heading=chunk.heading,
+                        text=chunk.text,
+                        questions=questions,
+                        answers=answers,
+                        intents=tuple(chunk.intents or ()),
+                        tokens=frozenset(ft),
+                        citation=Citation(
+                            document_title=doc.title,
+                            source=doc.source,
+                            kind=doc.kind,
+                            faq_id=chunk.faq_id,
+                            section=chunk.heading,
+                            chunk_id=chunk.id,
+                        ),
+                    )
+                )
+            self._snapshot = _Snapshot(
+                revision=revision,
+                chunks=tuple(chunks),
+                bm25=BM25Index(docs=full_tokens),
+                bm25_q=BM25Index(docs=q_tokens),
+                dense=DenseIndex(vectors=vectors, kinds=kinds),
+            )
+            return len(chunks)
+
+    def refresh_if_changed(self) -> bool:
+        """Reload when the stored knowledge changed since the last load; True when it reloaded."""
+        with self._sessions() as s:
+            revision = self._revision(s)
+        if self._snapshot is not None and self._snapshot.revision == revision:
+            return False
+        self.load()
+        return True
+
+    @property
+    def size(self) -> int:
+        return len(self._snapshot.chunks) if self._snapshot else 0
+
+    def _current(self) -> _Snapshot:
+        if self._snapshot is None:
+            self.load()
+        assert self._snapshot is not None
+        return self._snapshot
+
+    # ------------------------------------------------------------------ search
+
+    def search(
+        self,
+        query: str,
+        *,
+        language: str | None = None,
+        intent: IntentHint = None,
+        top_k: int = 5,
+        method: Method = "rerank",
+    ) -> list[KnowledgeHit]:
+        """The best `top_k` chunks for `query`, best first; answers in `language` (default: the query's)."""
+        snap = self._current()
+        if not snap.chunks or not query.strip():
+            return []
+        lang = language if language in LANGUAGES else detect_language(query)
+        q_tokens = tokens(query)
+        bm = snap.bm25.scores(q_tokens)
+        vector = self._embed([query])[0]
+        dq, da = snap.dense.scores(vector)
+        dense = np.maximum(dq, da).astype(np.float64)
+        top_bm = float(bm.max())
+        bm_norm = bm / top_bm if top_bm > 0 else bm
+        w = self.fusion.bm25_weight
+        fused = w * bm_norm + (1.0 - w) * dense
+        if method == "bm25":
+            order, final = _top(bm, top_k), bm
+        elif method == "dense":
+            order, final = _top(dense, top_k), dense
+        elif method == "fused":
+            order, final = _top(fused, top_k), fused
+        else:
+            cand = _top(fused, max(top_k, self.fusion.candidates))
+            feats = self.features(snap, cand, q_tokens, bm, dq, da, intent)
+            scores = feats @ self.rerank_weights.vector()
+            ranked = np.argsort(-scores, kind="stable")[:top_k]
+            order = cand[ranked]
+            final = np.zeros(len(snap.chunks))
+            final[cand] = scores
+        return [
+            self._hit(snap.chunks[i], lang, float(bm[i]), float(dense[i]), float(fused[i]), float(final[i]))
+            for i in order
+        ]
+
+    def candidates(
+        self, query: str, *, intent: IntentHint = None
+    ) -> tuple[list[str | None], npt.NDArray[np.float64]]:
+        """The first-stage candidates' FAQ ids and re-ranking features (for tuning the weights)."""
+        snap = self._current()
+        q_tokens = tokens(query)
+        bm = snap.bm25.scores(q_tokens)
+        dq, da = snap.dense.scores(self._embed([query])[0])
+        top_bm = float(bm.max())
+        fused = self.fusion.bm25_weight * (bm / top_bm if top_bm > 0 else bm) + (
+            1.0 - self.fusion.bm25_weight
+        ) * np.maximum(dq, da)
+        cand = _top(fused, self.fusion.candidates)
+        feats = self.features(snap, cand, q_tokens, bm, dq, da, intent)
+        return [snap.chunks[i].faq_id for i in cand], feats
+
+    def features(
+        self,
+        snap: _Snapshot,
+        cand: np.ndarray,
+        q_tokens: tuple[str, ...],
+        bm: np.ndarray,
+        dq: np.ndarray,
+        da: np.ndarray,
+        intent: IntentHint,
+    ) -> np.ndarray:
+        """Re-ranking features (see helixdesk.knowledge.rerank) of the candidate chunks, (n, 6)."""
+        k = self.rerank_weights.saturation
+        bmq = snap.bm25_q.scores(q_tokens)
+        unique = set(q_tokens)
+        ranking: Mapping[str, float] = {intent: 1.0} if isinstance(intent, str) else (intent or {})
+        out = np.zeros((len(cand), len(FEATURES)), dtype=np.float64)
+        for row, i in enumerate(cand):
+            chunk = snap.chunks[i]
+            out[row] = (
+                max(float(dq[i]), 0.0),
+                max(float(da[i]), 0.0),
+                bm[i] / (bm[i] + k),
+                bmq[i] / (bmq[i] + k),
+                len(unique & chunk.tokens) / len(unique) if unique else 0.0,
+                max((ranking.get(name, 0.0) for name in chunk.intents), default=0.0),
+            )
+        return out
+
+    def _hit(
+        self, chunk: _Chunk, lang: str, bm: float, dense: float, fused: float, rerank: float
+    ) -> KnowledgeHit:
+        if chunk.answers:
+            answer, answer_lang = _in_language(chunk.answers, lang)
+            question, _ = (
+                _in_language(chunk.questions, answer_lang) if chunk.questions else (chunk.heading, lang)
+            )
+        else:
+            answer, answer_lang = _convert_script(chunk.text, chunk.language, lang)
+            question, _ = _convert_script(chunk.heading, chunk.language, lang)
+        return KnowledgeHit(
+            chunk_id=chunk.id,
+            faq_id=chunk.faq_id,
+            language=answer_lang,
+            question=question,
+            answer=answer,
+            intents=chunk.intents,
+            scores=HitScores(bm25=bm, dense=dense, fused=fused, rerank=rerank),
+            citation=chunk.citation,
+        )
+
+    # ------------------------------------------------------------------ grounding
+
+    def answer(
+        self, query: str, *, language: str, intent: IntentHint = None, top_k: int = 3
+    ) -> KnowledgeAnswer:
+        """Grounded answer or an honest "not grounded": never more than the stored text verbatim."""
+        hits = self.search(query, language=language, intent=intent, top_k=top_k)
+        confidence = hits[0].scores.rerank if hits else 0.0
+        grounded = bool(hits) and confidence >= self.threshold
+        explanations: tuple[Explanation, ...] = ()
+        if grounded and self.graph is not None and hits[0].faq_id and is_why_how_question(query):
+            explanations = tuple(self.graph.explain(hits[0].faq_id, language))
+        return KnowledgeAnswer(
+            query=query,
+            language=language,
+            grounded=grounded,
+            confidence=confidence,
+            threshold=self.threshold,
+            hits=tuple(hits),
+            explanations=explanations,
+        )
+
+
+def _top(scores: np.ndarray, k: int) -> np.ndarray:
+    k = min(k, len(scores))
+    part = np.argpartition(-scores, k - 1)[:k]
+    return part[np.argsort(-scores[part], kind="stable")]
+
+
+def _in_language(texts: dict[str, str], lang: str) -> tuple[str, str]:
+    """The text in `lang`; zh-Hant from zh-Hans (or the reverse) by OpenCC; else English; else any."""
+    if lang in texts:
+        return texts[lang], lang
+    if lang == "zh-Hant" and "zh-Hans" in texts:
+        return to_traditional(texts["zh-Hans"]), lang
+    if lang == "zh-Hans" and "zh-Hant" in texts:
+        return to_simplified(texts["zh-Hant"]), lang
+    for fallback in ("en", "zh-Hans", "zh-Hant"):
+        if fallback in texts:
+            return texts[fallback], fallback
+    first_lang, first_text = next(iter(texts.items()))
+    return first_text, first_lang
+
+
+def _convert_script(text: str, source_lang: str, lang: str) -> tuple[str, str]:
+    if source_lang == "zh-Hans" and lang == "zh-Hant":
+        return to_traditional(text), lang
+    if source_lang == "zh-Hant" and lang == "zh-Hans":
+        return to_simplified(text), lang
+    return text, source_lang
+
+
+__all__ = ["DEFAULT_THRESHOLD", "KnowledgeBase"]

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from helixdesk.actions.policies import load_action_policies
+from helixdesk.actions.runner import ActionRunner
 from helixdesk.bank.connector import BankConnector
 from helixdesk.bank.demo import DemoBankConnector
 from helixdesk.bus.memory import MemoryEventBus
@@ -16,9 +18,21 @@ from helixdesk.bus.redis_streams import RedisStreamsEventBus
 from helixdesk.conversations.live import LiveHub
 from helixdesk.conversations.service import ConversationService
 from helixdesk.db.session import make_engine, make_session_factory
+from helixdesk.dialogue.adapters import ActionsAdapter, KnowledgeAdapter, VerificationAdapter
 from helixdesk.dialogue.bot import Bot
+from helixdesk.dialogue.manager import DialogueManager
+from helixdesk.dialogue.policy import load_policies
+from helixdesk.identity import VerificationService, load_identity_policy
+from helixdesk.knowledge.graph import KnowledgeGraph
+from helixdesk.knowledge.retrieval import KnowledgeBase
+from helixdesk.nlg.personalise import load_tips
+from helixdesk.nlg.style import StylePolicy
+from helixdesk.nlg.templates import Templates
+from helixdesk.nlu.embeddings import embed
 from helixdesk.nlu.pipeline import NLUPipeline
+from helixdesk.notifications import OutboxNotifier
 from helixdesk.packs.loader import Pack, load_pack
+from helixdesk.secret_key import resolve_secret_key
 from helixdesk.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -33,6 +47,9 @@ class Container:
     bank: BankConnector
     pack: Pack
     nlu: NLUPipeline
+    actions: ActionRunner
+    identity: VerificationService
+    knowledge: KnowledgeBase
     bot: Bot
     conversations: ConversationService
     live: LiveHub
@@ -45,9 +62,25 @@ class Container:
         bank = DemoBankConnector(session_factory=sessions)
         pack = load_pack(settings.pack)
         nlu = build_nlu(settings, pack)
-        bot = Bot(nlu=nlu)
+        actions = ActionRunner(bank=bank, sessions=sessions, policies=load_action_policies(pack))
+        identity = VerificationService(
+            sessions=sessions,
+            notifier=OutboxNotifier(sessions=sessions),
+            bank=bank,
+            policy=load_identity_policy(settings.pack),
+            secret=resolve_secret_key(settings),
+        )
+        knowledge = KnowledgeBase(
+            sessions=sessions, embed=embed, graph=KnowledgeGraph.from_pack(settings.pack)
+        )
+        bot = build_bot(pack, nlu=nlu, actions=actions, identity=identity, knowledge=knowledge, bank=bank)
         conversations = ConversationService(
-            sessions=sessions, bus=bus, bot=bot, bank=bank, max_message_chars=settings.max_message_chars
+            sessions=sessions,
+            bus=bus,
+            bot=bot,
+            bank=bank,
+            max_message_chars=settings.max_message_chars,
+            abandon_issue_after_days=bot.manager.policies.settings.abandon_issue_after_days,
         )
         return cls(
             settings=settings,
@@ -57,6 +90,9 @@ class Container:
             bank=bank,
             pack=pack,
             nlu=nlu,
+            actions=actions,
+            identity=identity,
+            knowledge=knowledge,
             bot=bot,
             conversations=conversations,
             live=LiveHub(bus=bus),
@@ -64,6 +100,7 @@ class Container:
 
     async def start(self) -> None:
         self.bot.warm_up()
+        self.knowledge.load()
         await self.live.start()
         await self.bus.start()
 
@@ -80,3 +117,30 @@ def build_bus(settings: Settings) -> EventBus:
 
 def build_nlu(settings: Settings, pack: Pack) -> NLUPipeline:
     return NLUPipeline.from_config(pack.nlu_pipeline, defaults={"model_root": settings.model_dir})
+
+
+def build_bot(
+    pack: Pack,
+    *,
+    nlu: NLUPipeline,
+    actions: ActionRunner,
+    identity: VerificationService,
+    knowledge: KnowledgeBase,
+    bank: BankConnector,
+) -> Bot:
+    """The bot of one pack: its dialogue policies, templates, style and tips."""
+    actions_port = ActionsAdapter(runner=actions, bank=bank)
+    manager = DialogueManager(
+        policies=load_policies(pack.path / "dialogue" / "policies.yaml"),
+        knowledge=KnowledgeAdapter(knowledge=knowledge),
+        actions=actions_port,
+        verification=VerificationAdapter(service=identity),
+    )
+    return Bot(
+        nlu=nlu,
+        manager=manager,
+        templates=Templates.load(pack.path / "nlg" / "templates"),
+        style_policy=StylePolicy.load(pack.path / "nlg" / "style.yaml"),
+        tips=load_tips(pack.path / "nlg" / "tips.yaml"),
+        actions=actions_port,
+    )

@@ -67,6 +67,7 @@ class ConversationStateChanged(_Event):
     old_state: str
     new_state: str
     reason: str = ""
+    queue: str | None = None
 
 
 Event = Annotated[

@@ -49,9 +49,21 @@ class ConversationOut(BaseModel):
     updated_at: datetime
 
 
+class Citation(BaseModel):
+    title: str
+    source: str
+    ref: str | None = None
+
+
 class Reply(BaseModel):
     text: str
-    kind: str = "text"
+    kind: str = Field(
+        default="text",
+        description="answer, action, prompt, confirm, verification, handoff, issue, tip, fallback or text",
+    )
+    citations: list[Citation] = Field(
+        default_factory=list, description="Where a knowledge answer comes from."
+    )
     message: MessageData
 
 

@@ -29,8 +29,19 @@ from helixdesk.conversations.schemas import ConversationOut, MessagePostResult, 
 from helixdesk.db.base import utcnow
 from helixdesk.db.session import transaction
 from helixdesk.dialogue.bot import Bot, BotResult
+from helixdesk.dialogue.ports import CustomerContext
+from helixdesk.dialogue.state import DialogueState, StateConflictError, load_state, save_state
+from helixdesk.domain.turn import Turn
 from helixdesk.errors import AppError, ConflictError, NotFoundError, ValidationFailedError
-from helixdesk.events import ConversationCreated, Event, MessageData, MessageReceived, ReplySent
+from helixdesk.events import (
+    ConversationCreated,
+    ConversationStateChanged,
+    Event,
+    MessageData,
+    MessageReceived,
+    ReplySent,
+)
+from helixdesk.memory.service import IssueView, apply_issue_ops, open_issues
 
 log = logging.getLogger(__name__)
 
@@ -55,6 +66,10 @@ class ConversationNotFoundError(NotFoundError):
     code = "conversation_not_found"
 
 
+REDACTED_CODE = "••••••"
+STATE_RETRIES = 3
+
+
 @dataclass(frozen=True, slots=True)
 class _Stored:
     message: MessageData
@@ -62,6 +77,15 @@ class _Stored:
     state: str
     language: str | None
     duplicate: bool
+    reply_meta: tuple[dict[str, Any], ...] = ()
+    handoff: dict[str, Any] | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _TurnContext:
+    customer: CustomerContext
+    state: DialogueState
+    language: str | None
 
 
 def message_data(m: Message) -> MessageData:
@@ -86,12 +110,14 @@ class ConversationService:
         bot: Bot,
         bank: BankConnector,
         max_message_chars: int,
+        abandon_issue_after_days: int = 30,
     ) -> None:
         self._sessions = sessions
         self._bus = bus
         self._bot = bot
         self._bank = bank
         self._max_chars = max_message_chars
+        self._abandon_after = abandon_issue_after_days
 
     # ---- creating -------------------------------------------------------------------------------
 
@@ -199,19 +225,78 @@ class ConversationService:
             self._do_store_incoming, conversation_id, text, client_message_id
         )
         if stored.duplicate and stored.replies:
-            return _result(stored, replies=stored.replies, kinds=None, duplicate=True)
+            return _result(stored, replies=stored.replies, meta=stored.reply_meta, duplicate=True)
         if not stored.duplicate:
             await self._publish([MessageReceived(conversation_id=conversation_id, message=stored.message)])
         if stored.state != ConversationState.BOT.value:
-            return _result(stored, replies=(), kinds=None, duplicate=stored.duplicate)
-        bot_result = await anyio.to_thread.run_sync(self._run_bot, text, stored.language, now)
-        replies, events = await anyio.to_thread.run_sync(self._do_store_replies, stored, bot_result)
-        await self._publish(events)
-        kinds = [r.kind for r in bot_result.replies] if len(replies) == len(bot_result.replies) else None
-        return _result(stored, replies=replies, kinds=kinds, duplicate=stored.duplicate)
+            return _result(stored, replies=(), meta=(), duplicate=stored.duplicate)
+        turn = await anyio.to_thread.run_sync(self._understand, text, now)
+        for attempt in range(STATE_RETRIES):
+            bot_result = await anyio.to_thread.run_sync(self._run_bot, stored, turn, now)
+            try:
+                replies, events, handoff = await anyio.to_thread.run_sync(
+                    self._do_store_replies, stored, bot_result
+                )
+            except StateConflictError:
+                # Another turn of this conversation saved its state first: think again on the new state.
+                log.info("dialogue state of %s changed under us (attempt %d)", conversation_id, attempt + 1)
+                continue
+            await self._publish(events)
+            meta = (
+                tuple(_reply_meta(r) for r in bot_result.replies)
+                if len(replies) == len(bot_result.replies)
+                else ()
+            )
+            return _result(stored, replies=replies, meta=meta, duplicate=stored.duplicate, handoff=handoff)
+        raise ConflictError(
+            f"conversation {conversation_id} is busy; please send the message again", code="conversation_busy"
+        )
 
-    def _run_bot(self, text: str, language: str | None, now: datetime | None) -> BotResult:
-        return self._bot.respond(text, language=language, now=now)
+    def _understand(self, text: str, now: datetime | None) -> Turn:
+        return self._bot.understand(text, now=now)
+
+    def _run_bot(self, stored: _Stored, turn: Turn, now: datetime | None) -> BotResult:
+        context = self._turn_context(stored.message.conversation_id)
+        return self._bot.turn(
+            turn,
+            conversation_id=stored.message.conversation_id,
+            conversation_language=context.language,
+            customer=context.customer,
+            state=context.state,
+            now=now or utcnow(),
+        )
+
+    def _turn_context(self, conversation_id: str) -> _TurnContext:
+        """Who the customer is, their open issues from earlier contacts, and the dialogue state."""
+        with transaction(self._sessions) as s:
+            conv = s.get(Conversation, conversation_id)
+            if conv is None:
+                raise ConversationNotFoundError(f"no conversation {conversation_id}")
+            customer = s.get(Customer, conv.customer_id)
+            assert customer is not None
+            state = load_state(s, conversation_id)
+            issues: tuple[IssueView, ...] = ()
+            if not state.issues_raised:
+                issues = tuple(
+                    open_issues(
+                        s,
+                        customer.id,
+                        now=utcnow(),
+                        abandon_after_days=self._abandon_after,
+                        exclude_conversation=conversation_id,
+                    )
+                )
+            ref = customer.bank_ref
+            language = conv.language
+            customer_id = customer.id
+        profile = self._bank.get_customer(ref) if ref is not None else None
+        return _TurnContext(
+            customer=CustomerContext(
+                customer_id=customer_id, customer_ref=ref, profile=profile, open_issues=issues
+            ),
+            state=state,
+            language=language,
+        )
 
     def _do_store_incoming(self, conversation_id: str, text: str, client_message_id: str | None) -> _Stored:
         try:
@@ -261,13 +346,14 @@ class ConversationService:
             return None
         conv = s.get(Conversation, conversation_id)
         assert conv is not None
-        replies = s.scalars(select(Message).where(Message.in_reply_to == msg.id).order_by(Message.seq))
+        replies = s.scalars(select(Message).where(Message.in_reply_to == msg.id).order_by(Message.seq)).all()
         return _Stored(
             message_data(msg),
             tuple(message_data(r) for r in replies),
             conv.state,
             conv.language,
             duplicate=True,
+            reply_meta=tuple(dict(r.meta or {}) for r in replies),
         )
 
     def _next_seq(self, s: Session, conversation_id: str) -> int:
@@ -281,7 +367,7 @@ class ConversationService:
 
     def _do_store_replies(
         self, stored: _Stored, result: BotResult
-    ) -> tuple[tuple[MessageData, ...], list[Event]]:
+    ) -> tuple[tuple[MessageData, ...], list[Event], dict[str, Any] | None]:
         with transaction(self._sessions) as s:
             conv = self._lock_open_conversation(s, stored.message.conversation_id)
             # Another worker may have answered this message already (a retry raced the original).
@@ -289,14 +375,28 @@ class ConversationService:
                 select(Message).where(Message.in_reply_to == stored.message.id).order_by(Message.seq)
             ).all()
             if earlier:
-                return tuple(message_data(m) for m in earlier), []
+                return tuple(message_data(m) for m in earlier), [], None
+            save_state(s, conv.id, result.state)
+            now = utcnow()
+            apply_issue_ops(
+                s, result.outcome.issue_ops, customer_id=conv.customer_id, conversation_id=conv.id, now=now
+            )
             incoming = s.get(Message, stored.message.id)
             if incoming is not None:
-                incoming.meta = {"nlu": result.turn.to_dict()}
+                nlu = result.turn.to_dict()
+                if result.outcome.redact_message:
+                    # A one-time code is never kept: not in the transcript, not in the NLU record.
+                    incoming.text = REDACTED_CODE
+                    nlu = {k: v for k, v in nlu.items() if k not in ("text", "normalized", "entities")}
+                incoming.meta = {
+                    "nlu": nlu,
+                    **({"redacted": "one_time_code"} if result.outcome.redact_message else {}),
+                }
             if conv.language is None:
                 conv.language = result.reply_language
             out: list[MessageData] = []
             events: list[Event] = []
+            intent = result.turn.intent.name if result.turn.intent else None
             for reply in result.replies:
                 msg = Message(
                     conversation_id=conv.id,
@@ -304,15 +404,32 @@ class ConversationService:
                     sender=Sender.BOT.value,
                     text=reply.text,
                     in_reply_to=stored.message.id,
-                    meta={"kind": reply.kind},
+                    meta=_reply_meta(reply),
                 )
                 s.add(msg)
                 s.flush()
                 data = message_data(msg)
                 out.append(data)
-                intent = result.turn.intent.name if result.turn.intent else None
                 events.append(ReplySent(conversation_id=conv.id, message=data, intent=intent))
-        return tuple(out), events
+            handoff: dict[str, Any] | None = None
+            if result.handoff is not None:
+                handoff = {
+                    "queue": result.handoff.queue,
+                    "reason": result.handoff.reason,
+                    "intent": result.handoff.intent,
+                }
+                old_state = conv.state
+                conv.state = ConversationState.WAITING_FOR_AGENT.value
+                events.append(
+                    ConversationStateChanged(
+                        conversation_id=conv.id,
+                        old_state=old_state,
+                        new_state=conv.state,
+                        reason=result.handoff.reason,
+                        queue=result.handoff.queue,
+                    )
+                )
+        return tuple(out), events, handoff
 
     async def _publish(self, events: Sequence[Event]) -> None:
         for event in events:
@@ -339,16 +456,32 @@ def _conversation_out(conv: Conversation, customer_ref: str | None) -> Conversat
     )
 
 
+def _reply_meta(reply: Any) -> dict[str, Any]:
+    meta: dict[str, Any] = {"kind": reply.kind}
+    if reply.citations:
+        meta["citations"] = [{"title": c.title, "source": c.source, "ref": c.ref} for c in reply.citations]
+    return meta
+
+
 def _result(
-    stored: _Stored, *, replies: Sequence[MessageData], kinds: list[str] | None, duplicate: bool
+    stored: _Stored,
+    *,
+    replies: Sequence[MessageData],
+    meta: Sequence[dict[str, Any]],
+    duplicate: bool,
+    handoff: dict[str, Any] | None = None,
 ) -> MessagePostResult:
     payload: list[dict[str, Any]] = []
     for i, r in enumerate(replies):
-        payload.append({"text": r.text, "kind": kinds[i] if kinds else "text", "message": r})
+        m = meta[i] if i < len(meta) else {}
+        payload.append(
+            {"text": r.text, "kind": m.get("kind", "text"), "citations": m.get("citations", []), "message": r}
+        )
+    state = ConversationState.WAITING_FOR_AGENT.value if handoff is not None else stored.state
     return MessagePostResult(
         message=stored.message,
         replies=[Reply.model_validate(p) for p in payload],
-        state=stored.state,
-        handoff=None,
+        state=state,
+        handoff=handoff,
         duplicate=duplicate,
     )

@@ -4,8 +4,10 @@ from helixdesk.actions import models as action_models
 from helixdesk.bank import models as bank_models
 from helixdesk.conversations import models as conversation_models
 from helixdesk.db.base import Base
+from helixdesk.dialogue import state as dialogue_models
 from helixdesk.identity import models as identity_models
 from helixdesk.knowledge import models as knowledge_models
+from helixdesk.memory import models as memory_models
 from helixdesk.notifications import models as notification_models
 
 __all__ = [
@@ -13,7 +15,9 @@ __all__ = [
     "action_models",
     "bank_models",
     "conversation_models",
+    "dialogue_models",
     "identity_models",
     "knowledge_models",
+    "memory_models",
     "notification_models",
 ]

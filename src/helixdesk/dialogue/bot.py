@@ -1,31 +1,36 @@
-"""The bot's turn: NLU over the message, then a reply.
+"""The bot's turn: understand the message, decide with the dialogue manager, word the reply.
 
-Until the dialogue manager, actions and knowledge base exist, the bot says honestly that it cannot
-handle the request yet and where the customer can get help; it never invents an answer.
+`Bot.turn` is pure with respect to the conversation store: it reads the dialogue state it is
+given and returns the new state with the replies; the conversation service persists both in one
+transaction. Actions and identity checks write their own audit and challenge rows.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import logging
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
+from helixdesk.dialogue.manager import DialogueManager, Handoff, Outcome, Say, TurnInput
+from helixdesk.dialogue.ports import ActionFailed, ActionsPort, Citation, CustomerContext
+from helixdesk.dialogue.state import DialogueState
 from helixdesk.domain.turn import Turn
+from helixdesk.nlg.personalise import TipPolicy, pick_tip
+from helixdesk.nlg.style import StylePolicy, choose_empathy, choose_style
+from helixdesk.nlg.templates import Templates
 from helixdesk.nlu.pipeline import NLUPipeline
 
-FALLBACK = {
-    "zh-Hans": "抱歉，我暂时还不能在这里处理您的这个问题。请拨打本行客服热线或前往就近网点，工作人员会为您办理。",
-    "zh-Hant": "抱歉，我暫時還不能在這裡處理您的這個問題。請致電本行客服熱線或前往就近分行，職員會為您辦理。",
-    "en": (
-        "Sorry, I can't handle this request here yet. Please call our customer service hotline or visit "
-        "a branch, and a member of staff will help you."
-    ),
-}
+log = logging.getLogger(__name__)
+
+LANGUAGES = ("zh-Hans", "zh-Hant", "en")
 
 
 @dataclass(frozen=True, slots=True)
 class BotReply:
     text: str
     kind: str = "text"
+    citations: tuple[Citation, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,25 +38,154 @@ class BotResult:
     turn: Turn
     replies: tuple[BotReply, ...]
     reply_language: str
+    state: DialogueState = field(default_factory=DialogueState)
+    handoff: Handoff | None = None
+    outcome: Outcome = field(default_factory=Outcome)
+    style: str = "warm"
 
 
 def reply_language(turn: Turn, conversation_language: str | None) -> str:
     """Reply in the customer's language and script; code-switched Chinese gets Chinese."""
-    if turn.language in ("zh-Hans", "zh-Hant", "en"):
+    if turn.language in LANGUAGES:
+        if turn.language == "en" and conversation_language in ("zh-Hans", "zh-Hant") and len(turn.text) <= 12:
+            # "ok", "yes", "123456": a short Latin answer keeps the conversation's language.
+            return conversation_language
         return turn.language
     if turn.language == "mixed":
         return conversation_language if conversation_language in ("zh-Hans", "zh-Hant") else "zh-Hans"
-    return conversation_language if conversation_language in FALLBACK else "zh-Hans"
+    return conversation_language if conversation_language in LANGUAGES else "zh-Hans"
 
 
 class Bot:
-    def __init__(self, *, nlu: NLUPipeline) -> None:
+    def __init__(
+        self,
+        *,
+        nlu: NLUPipeline,
+        manager: DialogueManager,
+        templates: Templates,
+        style_policy: StylePolicy,
+        tips: TipPolicy,
+        actions: ActionsPort,
+    ) -> None:
         self.nlu = nlu
+        self.manager = manager
+        self.templates = templates
+        self.style_policy = style_policy
+        self.tips = tips
+        self.actions = actions
 
     def warm_up(self) -> None:
         self.nlu.warm_up()
 
-    def respond(self, text: str, *, language: str | None, now: datetime | None = None) -> BotResult:
-        turn = self.nlu.parse(text, reference_time=now)
-        lang = reply_language(turn, language)
-        return BotResult(turn=turn, replies=(BotReply(FALLBACK[lang], kind="fallback"),), reply_language=lang)
+    def understand(self, text: str, *, now: datetime | None = None) -> Turn:
+        return self.nlu.parse(text, reference_time=now)
+
+    def turn(
+        self,
+        turn: Turn,
+        *,
+        conversation_id: str,
+        conversation_language: str | None,
+        customer: CustomerContext,
+        state: DialogueState,
+        now: datetime,
+    ) -> BotResult:
+        language = reply_language(turn, conversation_language)
+        state.style = state.style.observe(turn.text, self.style_policy)
+        inp = TurnInput(
+            conversation_id=conversation_id, language=language, turn=turn, now=now, customer=customer
+        )
+        outcome = self.manager.handle(inp, state)
+        style = choose_style(customer.profile, state.style, self.style_policy, today=now.date())
+        says = list(outcome.says)
+        self._add_tip(says, turn, customer, state, now)
+        replies = self._render(says, turn, language, style, customer)
+        return BotResult(
+            turn=turn,
+            replies=tuple(replies),
+            reply_language=language,
+            state=state,
+            handoff=outcome.handoff,
+            outcome=outcome,
+            style=style,
+        )
+
+    # ---- wording ----------------------------------------------------------------------------------
+
+    def _render(
+        self, says: list[Say], turn: Turn, language: str, style: str, customer: CustomerContext
+    ) -> list[BotReply]:
+        name = _display_name(customer, language)
+        replies: list[BotReply] = []
+        empathy = choose_empathy(turn, self.style_policy)
+        for i, say in enumerate(says):
+            key = say.key
+            if not self.templates.has(key) and key.startswith(("action_error.", "none.")):
+                key = "action_error.generic"
+            values = dict(say.values)
+            if "topic" in values:
+                topic_key = f"topic.{values['topic']}"
+                values["topic_label"] = self.templates.render(
+                    topic_key if self.templates.has(topic_key) else "topic.generic", language=language
+                )
+            text = self.templates.render(key, language=language, style=style, name=name, **values)
+            if i == 0 and empathy is not None and say.kind not in ("issue",):
+                opening, strong = empathy
+                key = f"empathy.{opening}.strong" if strong else f"empathy.{opening}"
+                text = f"{self.templates.render(key, language=language, style=style, name=name)}{_gap(language)}{text}"
+            replies.append(BotReply(text=text, kind=say.kind, citations=say.citations))
+        return _merge_short(replies, language)
+
+    def _add_tip(
+        self, says: list[Say], turn: Turn, customer: CustomerContext, state: DialogueState, now: datetime
+    ) -> None:
+        intent = turn.intent.name if turn.intent else None
+        rule = pick_tip(self.tips, customer.profile, intent, given=state.tips_given, today=now.date())
+        if rule is None or not says or customer.customer_ref is None:
+            return
+        values: dict[str, Any] = {}
+        if rule.action is not None:
+            try:
+                values["result"] = self.actions.run(
+                    rule.action,
+                    customer_ref=customer.customer_ref,
+                    params=rule.params,
+                    conversation_id="",
+                    confirmed=False,
+                    idempotency_key=None,
+                )
+            except ActionFailed:
+                log.info("tip %s skipped: its action failed", rule.id)
+                return
+        state.tips_given.append(rule.id)
+        says.append(Say(rule.template, values, kind="tip"))
+
+
+def _display_name(customer: CustomerContext, language: str) -> str:
+    profile = customer.profile
+    if profile is None:
+        return ""
+    if language == "en":
+        return profile.name_en.split(" ")[-1] if profile.name_en else ""
+    return profile.name_zh[:1] if profile.name_zh else ""
+
+
+def _gap(language: str) -> str:
+    return " " if language == "en" else ""
+
+
+def _merge_short(replies: list[BotReply], language: str) -> list[BotReply]:
+    """Join consecutive plain prompts to the reply before them, so the customer gets one message."""
+    merged: list[BotReply] = []
+    for reply in replies:
+        if merged and reply.kind in ("prompt", "confirm") and merged[-1].kind not in ("issue",):
+            prev = merged[-1]
+            sep = "\n\n" if language == "en" else "\n"
+            merged[-1] = BotReply(
+                text=f"{prev.text}{sep}{reply.text}",
+                kind=prev.kind,
+                citations=prev.citations,
+            )
+        else:
+            merged.append(reply)
+    return merged

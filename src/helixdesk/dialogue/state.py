@@ -1,0 +1,143 @@
+"""Per-conversation dialogue state, persisted as JSON in `dialogue_states` with a version number.
+
+The state survives restarts and is shared by every worker: each turn reads it with its version,
+and the conversation service writes the new state only if the version is unchanged (optimistic
+concurrency); a turn that lost the race is run again on the fresh state.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from helixdesk.db.base import Base, UTCDateTime, utcnow
+from helixdesk.nlg.style import StyleSignals
+
+
+class DialogueStateRow(Base):
+    __tablename__ = "dialogue_states"
+
+    conversation_id: Mapped[str] = mapped_column(
+        String(36), ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+@dataclass
+class Task:
+    """One request the bot is working on: its intent, the values found so far and what it waits for.
+
+    `awaiting` is None (nothing asked), "code" (a one-time code), "slot:NAME", "confirm", or
+    "after" (a follow-up question; `step` is the path of answer labels taken so far).
+    """
+
+    intent: str
+    id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
+    slots: dict[str, Any] = field(default_factory=dict)
+    awaiting: str | None = None
+    reprompts: int = 0
+    choices: list[dict[str, Any]] = field(default_factory=list)
+    step: list[str] = field(default_factory=list)
+    result: dict[str, Any] | None = None
+    confirmed: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "intent": self.intent,
+            "id": self.id,
+            "slots": self.slots,
+            "awaiting": self.awaiting,
+            "reprompts": self.reprompts,
+            "choices": self.choices,
+            "step": self.step,
+            "result": self.result,
+            "confirmed": self.confirmed,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Task:
+        return cls(
+            intent=str(data["intent"]),
+            id=str(data.get("id") or uuid.uuid4().hex[:12]),
+            slots=dict(data.get("slots") or {}),
+            awaiting=data.get("awaiting"),
+            reprompts=int(data.get("reprompts", 0)),
+            choices=list(data.get("choices") or []),
+            step=list(data.get("step") or []),
+            result=data.get("result"),
+            confirmed=bool(data.get("confirmed", False)),
+        )
+
+
+@dataclass
+class DialogueState:
+    task: Task | None = None
+    stack: list[Task] = field(default_factory=list)
+    last: Task | None = None
+    low_confidence: int = 0
+    style: StyleSignals = field(default_factory=StyleSignals)
+    emotions: list[tuple[str, float]] = field(default_factory=list)
+    issues_raised: bool = False
+    tips_given: list[str] = field(default_factory=list)
+    version: int = 0
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "task": self.task.to_dict() if self.task else None,
+            "stack": [t.to_dict() for t in self.stack],
+            "last": self.last.to_dict() if self.last else None,
+            "low_confidence": self.low_confidence,
+            "style": self.style.to_dict(),
+            "emotions": [[label, round(i, 4)] for label, i in self.emotions[-20:]],
+            "issues_raised": self.issues_raised,
+            "tips_given": self.tips_given,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None, version: int = 0) -> DialogueState:
+        data = data or {}
+        return cls(
+            task=Task.from_dict(data["task"]) if data.get("task") else None,
+            stack=[Task.from_dict(t) for t in data.get("stack") or []],
+            last=Task.from_dict(data["last"]) if data.get("last") else None,
+            low_confidence=int(data.get("low_confidence", 0)),
+            style=StyleSignals.from_dict(data.get("style")),
+            emotions=[(str(a), float(b)) for a, b in data.get("emotions") or []],
+            issues_raised=bool(data.get("issues_raised", False)),
+            tips_given=[str(t) for t in data.get("tips_given") or []],
+            version=version,
+        )
+
+
+def load_state(s: Session, conversation_id: str) -> DialogueState:
+    row = s.get(DialogueStateRow, conversation_id)
+    if row is None:
+        return DialogueState()
+    return DialogueState.from_dict(row.data, row.version)
+
+
+class StateConflictError(Exception):
+    """Another turn of the same conversation saved its state first."""
+
+
+def save_state(s: Session, conversation_id: str, state: DialogueState) -> None:
+    """Write the state if nobody else did since it was read (call inside the reply transaction)."""
+    row = s.get(DialogueStateRow, conversation_id, with_for_update=True)
+    if row is None:
+        if state.version != 0:
+            raise StateConflictError(conversation_id)
+        s.add(DialogueStateRow(conversation_id=conversation_id, data=state.to_dict(), version=1))
+        s.flush()
+        return
+    if row.version != state.version:
+        raise StateConflictError(conversation_id)
+    row.data = state.to_dict()
+    row.version = state.version + 1
+    row.updated_at = utcnow()

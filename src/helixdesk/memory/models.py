@@ -1,0 +1,40 @@
+"""The `customer_issues` table: problems a customer raised that are not settled yet."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from helixdesk.conversations.models import new_id
+from helixdesk.db.base import Base, UTCDateTime, utcnow
+
+
+class IssueStatus(enum.StrEnum):
+    OPEN = "open"
+    RESOLVED = "resolved"
+    ABANDONED = "abandoned"
+
+
+class CustomerIssue(Base):
+    __tablename__ = "customer_issues"
+    __table_args__ = (Index("ix_customer_issues_customer_status", "customer_id", "status"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    conversation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), index=True
+    )
+    topic: Mapped[str] = mapped_column(String(48))
+    intent: Mapped[str] = mapped_column(String(48))
+    action: Mapped[str | None] = mapped_column(String(48))
+    ref: Mapped[str | None] = mapped_column(String(64))
+    facts: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    status: Mapped[str] = mapped_column(String(16), default=IssueStatus.OPEN.value)
+    raised_count: Mapped[int] = mapped_column(Integer, default=0)
+    opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

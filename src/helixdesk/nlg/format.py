@@ -1,0 +1,102 @@
+"""Locale-aware formatting of money, dates and times for replies (zh-Hans, zh-Hant, en).
+
+Amounts are `Decimal` (or decimal strings) and are never rounded here beyond the currency's own
+minor unit; the numbers a customer reads are exactly the numbers an action computed.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from decimal import Decimal
+
+from helixdesk.bank.money import exponent
+
+_CURRENCY_NAMES: dict[str, dict[str, str]] = {
+    "zh-Hans": {
+        "CNY": "元", "USD": "美元", "HKD": "港元", "EUR": "欧元", "GBP": "英镑", "JPY": "日元",
+        "AUD": "澳元", "CAD": "加元", "SGD": "新加坡元", "CHF": "瑞士法郎", "TWD": "新台币",
+        "MOP": "澳门元", "KRW": "韩元", "NZD": "新西兰元", "THB": "泰铢",
+    },
+    "zh-Hant": {
+        "CNY": "人民幣", "USD": "美元", "HKD": "港元", "EUR": "歐元", "GBP": "英鎊", "JPY": "日圓",
+        "AUD": "澳元", "CAD": "加元", "SGD": "新加坡元", "CHF": "瑞士法郎", "TWD": "新台幣",
+        "MOP": "澳門元", "KRW": "韓圜", "NZD": "紐西蘭元", "THB": "泰銖",
+    },
+}  # fmt: skip
+
+_WEEKDAYS = {
+    "zh-Hans": "一二三四五六日",
+    "zh-Hant": "一二三四五六日",
+}
+
+
+def _decimal(value: Decimal | str | int | float) -> Decimal:
+    if isinstance(value, Decimal):
+        return value
+    if isinstance(value, float):
+        raise TypeError("money must be a Decimal or a decimal string, never a float")
+    return Decimal(str(value))
+
+
+def number(value: Decimal | str | int, places: int | None = None) -> str:
+    """Group thousands; keep the given number of decimal places (or the value's own)."""
+    d = _decimal(value)
+    if places is not None:
+        d = d.quantize(Decimal(1).scaleb(-places))
+    sign = "-" if d < 0 else ""
+    d = abs(d)
+    text = f"{d:f}"
+    whole, _, frac = text.partition(".")
+    grouped = f"{int(whole):,}"
+    return f"{sign}{grouped}.{frac}" if frac else f"{sign}{grouped}"
+
+
+def money(value: Decimal | str | int, currency: str, language: str) -> str:
+    """`1,234.50元`, `1,234.50 美元`, `CNY 1,234.50` — sign kept, exact to the minor unit."""
+    text = number(value, exponent(currency))
+    if language in _CURRENCY_NAMES:
+        name = _CURRENCY_NAMES[language].get(currency.upper(), currency.upper())
+        if currency.upper() == "CNY" and language == "zh-Hans":
+            return f"{text}元"
+        return f"{text} {name}"
+    return f"{currency.upper()} {text}"
+
+
+def day(value: date | datetime | str, language: str) -> str:
+    d = _to_date(value)
+    if language in _WEEKDAYS:
+        weekday = _WEEKDAYS[language][d.weekday()]
+        prefix = "週" if language == "zh-Hant" else "周"
+        return f"{d.year}年{d.month}月{d.day}日（{prefix}{weekday}）"
+    return d.strftime("%a %-d %b %Y")
+
+
+def moment(value: datetime | str, language: str) -> str:
+    dt = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    if language in _WEEKDAYS:
+        return f"{dt.year}年{dt.month}月{dt.day}日 {dt:%H:%M}"
+    return dt.strftime("%-d %b %Y, %H:%M")
+
+
+def percent(value: Decimal | str, language: str) -> str:
+    """An exact rate as a percentage: Decimal("0.0060") -> "0.60%"."""
+    d = _decimal(value) * 100
+    text = f"{d.normalize():f}"
+    if "." not in text:
+        text += ".00"
+    elif len(text.split(".")[1]) < 2:
+        text += "0"
+    return f"{text}%"
+
+
+def masked_phone(phone: str) -> str:
+    digits = "".join(c for c in phone if c.isdigit())
+    return f"{'*' * 4}{digits[-4:]}" if len(digits) >= 4 else "****"
+
+
+def _to_date(value: date | datetime | str) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    return datetime.fromisoformat(value).date()

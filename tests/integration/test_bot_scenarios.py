@@ -1,0 +1,282 @@
+"""Seed scenarios, end to end through the public API: real NLU models, dialogue, actions, identity
+step-up with the demo outbox, knowledge base and the seeded demo bank (SQLite).
+
+Each test asserts what the customer reads and what changed in the bank or the conversation.
+Customers are picked from the seeded data by what they hold, never by a fixed reference.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+
+import pytest
+from fastapi.testclient import TestClient
+
+from helixdesk.actions.rates import RateService
+from helixdesk.app import create_app
+from helixdesk.bank.connector import BankConnector
+from helixdesk.bank.importer import import_bank_file
+from helixdesk.bank.seed import build_demo_bank
+from helixdesk.db.session import make_engine, make_session_factory, transaction
+from helixdesk.knowledge.ingest import ingest
+from helixdesk.nlu.embeddings import embed
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def app_client(tmp_path_factory, model_root):
+    from helixdesk.settings import Settings
+
+    path = tmp_path_factory.mktemp("scenarios") / "helixdesk.db"
+    url = f"sqlite:///{path}"
+    engine = make_engine(url)
+    from helixdesk.db.migrate import upgrade_engine
+
+    upgrade_engine(engine)
+    sessions = make_session_factory(engine)
+    with transaction(sessions) as s:
+        import_bank_file(s, build_demo_bank(60, seed=11))
+    ingest(sessions, [], embed=embed, pack="retail_bank")
+    RateService(sessions=sessions).seed_demo(as_of=datetime.now(UTC))
+    engine.dispose()
+    settings = Settings(_env_file=None, database_url=url, model_dir=model_root)  # type: ignore[call-arg]
+    app = create_app(settings)
+    with TestClient(app) as client:
+        yield client
+
+
+@pytest.fixture(scope="module")
+def bank(app_client) -> BankConnector:
+    return app_client.app.state.container.bank
+
+
+class Chat:
+    def __init__(self, client: TestClient, customer_ref: str | None, channel: str = "web") -> None:
+        self.client = client
+        self.ref = customer_ref
+        body = {"channel": channel, **({"customer_ref": customer_ref} if customer_ref else {})}
+        r = client.post("/api/v1/conversations", json=body)
+        assert r.status_code == 201, r.text
+        self.id = r.json()["id"]
+        self.last: dict = {}
+
+    def say(self, text: str) -> str:
+        r = self.client.post(f"/api/v1/conversations/{self.id}/messages", json={"text": text})
+        assert r.status_code == 200, r.text
+        self.last = r.json()
+        return "\n".join(reply["text"] for reply in self.last["replies"])
+
+    def kinds(self) -> list[str]:
+        return [reply["kind"] for reply in self.last["replies"]]
+
+    def code(self) -> str:
+        page = self.client.get("/demo/outbox", params={"customer": self.ref, "limit": 1})
+        assert page.status_code == 200
+        body = re.search(r'<td class="body">(.*?)</td>', page.text, re.S)
+        assert body, "no notification in the outbox"
+        found = re.findall(r"(?<!\d)(\d{6})(?!\d)", body.group(1))
+        assert found, "no code in the outbox"
+        return found[0]
+
+    def verify(self) -> str:
+        return self.say(self.code())
+
+
+_USED: set[str] = set()
+
+
+def _pick(bank: BankConnector, want) -> str:  # type: ignore[no-untyped-def]
+    """A customer no other scenario used (codes to one customer are spaced a minute apart)."""
+    for i in range(1, 61):
+        ref = f"C{i:06d}"
+        customer = bank.get_customer(ref)
+        if ref not in _USED and customer is not None and want(ref, customer):
+            _USED.add(ref)
+            return ref
+    raise AssertionError("the seeded bank has no customer for this scenario")
+
+
+def _money_zh(amount: Decimal) -> str:
+    return f"{amount:,.2f}"
+
+
+# ---- doubted charge --------------------------------------------------------------------------------
+
+
+def test_doubted_charge_shows_the_facts_then_offers_dispute_or_agent(app_client, bank):
+    def has_debit(ref, customer):
+        return customer.preferred_language == "zh-Hans" and any(
+            t.amount < 0 and t.status == "posted" and t.channel in ("pos", "online")
+            for t in bank.list_transactions(ref, limit=20)
+        )
+
+    ref = _pick(bank, has_debit)
+    txn = next(
+        t
+        for t in bank.list_transactions(ref, limit=20)
+        if t.amount < 0 and t.status == "posted" and t.channel in ("pos", "online")
+    )
+    chat = Chat(app_client, ref)
+    first = chat.say(f"我卡上有一笔{-txn.amount}元的扣款，我不认识，这是什么？")
+    assert "验证码" in first and "verification" in chat.kinds()
+    facts = chat.verify()
+    assert "身份验证成功" in facts
+    assert txn.merchant in facts and _money_zh(-txn.amount) in facts
+    assert "认得这笔交易" in facts
+    offer = chat.say("还是不认识")
+    assert "争议" in offer and "人工" in offer
+    handed = chat.say("转人工")
+    assert chat.last["state"] == "waiting_for_agent"
+    assert chat.last["handoff"]["queue"] == "fraud"
+    assert "反欺诈" in handed
+
+
+# ---- lost card -------------------------------------------------------------------------------------
+
+
+def test_lost_card_verify_freeze_and_the_card_is_frozen(app_client, bank):
+    def en_with_cards(ref, customer):
+        active = [c for c in bank.list_cards(ref) if c.status == "active"]
+        return customer.preferred_language == "en" and len(active) >= 2
+
+    ref = _pick(bank, en_with_cards)
+    card = next(c for c in bank.list_cards(ref) if c.status == "active")
+    chat = Chat(app_client, ref, channel="app")
+    assert "one-time code" in chat.say("I lost my card, please help")
+    which = chat.verify()
+    assert "Which card" in which and card.last4 in which
+    confirm = chat.say(card.last4)
+    assert f"ending {card.last4}" in confirm and "freeze" in confirm.lower()
+    assert next(c for c in bank.list_cards(ref) if c.last4 == card.last4).status == "active"
+    done = chat.say("yes")
+    assert "now frozen" in done and "replacement" in done
+    assert next(c for c in bank.list_cards(ref) if c.last4 == card.last4).status == "frozen"
+    assert "let me know" in chat.say("no thanks")
+
+
+def test_a_correction_before_confirming_changes_the_card_and_cancel_changes_nothing(app_client, bank):
+    def zh_with_cards(ref, customer):
+        active = [c for c in bank.list_cards(ref) if c.status == "active"]
+        return customer.preferred_language == "zh-Hans" and len(active) >= 2
+
+    ref = _pick(bank, zh_with_cards)
+    first, second = [c for c in bank.list_cards(ref) if c.status == "active"][:2]
+    chat = Chat(app_client, ref)
+    chat.say(f"我的卡丢了，尾号{first.last4}")
+    confirm = chat.verify()
+    assert f"尾号{first.last4}" in confirm and "确认" in confirm
+    corrected = chat.say(f"不对，是尾号{second.last4}那张")
+    assert f"尾号{second.last4}" in corrected and "已为您更正" in corrected
+    assert "没有做任何更改" in chat.say("算了")
+    statuses = {c.last4: c.status for c in bank.list_cards(ref)}
+    assert statuses[first.last4] == "active" and statuses[second.last4] == "active"
+
+
+# ---- installment prepayment ------------------------------------------------------------------------
+
+
+def test_installment_prepayment_quote_is_exact_from_the_customers_plan(app_client, bank):
+    def one_plan(ref, customer):
+        plans = [p for p in bank.list_installment_plans(ref) if p.status == "active"]
+        return customer.preferred_language == "zh-Hans" and len(plans) == 1
+
+    ref = _pick(bank, one_plan)
+    plan = next(p for p in bank.list_installment_plans(ref) if p.status == "active")
+    # The pack's example policy: pay the remaining principal plus every remaining period's fee.
+    per_period = (plan.principal / plan.periods).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    remaining = plan.principal - per_period * plan.periods_paid
+    fee = (plan.principal * plan.fee_rate_per_period * (plan.periods - plan.periods_paid)).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP
+    )
+    chat = Chat(app_client, ref)
+    chat.say("我办了分期，请问分期后能否提前还款？要多少钱")
+    quote = chat.verify()
+    assert plan.description in quote
+    assert f"剩余本金：{_money_zh(remaining)}元" in quote
+    assert f"提前还款手续费：{_money_zh(fee)}元" in quote
+    assert f"合计需还：{_money_zh(remaining + fee)}元" in quote
+    assert "生效日期" in quote
+
+
+# ---- transfer trace and the return visit ------------------------------------------------------------
+
+
+def test_transfer_not_arrived_is_traced_and_raised_again_on_the_next_visit(app_client, bank):
+    def pending_transfer(ref, customer):
+        transfers = bank.list_transfers(ref, limit=5)
+        return (
+            customer.preferred_language == "zh-Hans" and bool(transfers) and transfers[0].status == "pending"
+        )
+
+    ref = _pick(bank, pending_transfer)
+    transfer = bank.list_transfers(ref, limit=5)[0]
+    chat = Chat(app_client, ref)
+    chat.say("我前几天转的钱到现在还没到账，怎么回事")
+    traced = chat.verify()
+    assert transfer.payee_name in traced and "处理中" in traced
+
+    # The same customer comes back on another channel: the bot raises the open issue first.
+    again = Chat(app_client, ref, channel="app")
+    hello = again.say("你好")
+    assert again.last["replies"][0]["kind"] == "issue"
+    assert "您上次反映的转账未到账问题" in again.last["replies"][0]["text"]
+    assert "您好" in hello
+    # Raised once per conversation, not on every message.
+    again.say("你好")
+    assert "上次反映" not in "\n".join(r["text"] for r in again.last["replies"])
+
+
+# ---- knowledge base ----------------------------------------------------------------------------------
+
+
+def test_a_faq_answer_cites_its_source(app_client):
+    chat = Chat(app_client, None)
+    text = chat.say("开户需要带什么证件？")
+    reply = chat.last["replies"][0]
+    assert reply["kind"] == "answer" and reply["citations"]
+    assert reply["citations"][0]["ref"]
+    assert "身份证" in text
+
+
+def test_a_question_outside_the_knowledge_base_gets_an_honest_dont_know_and_an_agent(app_client):
+    chat = Chat(app_client, None, channel="api")
+    text = chat.say("How much is the yearly rent for a safe deposit box at your branches?")
+    assert "couldn't find a reliable answer" in text and "don't want to guess" in text
+    assert "connect you" in text
+    chat.say("yes")
+    assert chat.last["state"] == "waiting_for_agent"
+
+
+# ---- follow-ups and digressions -------------------------------------------------------------------
+
+
+def test_follow_up_reuses_the_last_request_with_the_new_period(app_client, bank):
+    ref = _pick(
+        bank, lambda r, c: c.preferred_language == "zh-Hans" and len(bank.list_transactions(r, limit=5)) >= 5
+    )
+    chat = Chat(app_client, ref)
+    chat.say("帮我查一下这个月的交易明细")
+    this_month = chat.verify()
+    assert "笔交易" in this_month or "没有查到交易记录" in this_month
+    last_month = chat.say("那上个月的呢？")
+    now = datetime.now(UTC) + timedelta(hours=8)
+    first_of_last = (now.replace(day=1) - timedelta(days=1)).replace(day=1)
+    assert f"{first_of_last.year}年{first_of_last.month}月1日" in last_month
+
+
+def test_a_digression_is_answered_and_the_open_task_comes_back(app_client, bank):
+    ref = _pick(
+        bank,
+        lambda r, c: (
+            c.preferred_language == "en" and len([x for x in bank.list_cards(r) if x.status == "active"]) >= 2
+        ),
+    )
+    chat = Chat(app_client, ref)
+    chat.say("My card was stolen")
+    which = chat.verify()
+    assert "Which card" in which
+    side = chat.say("By the way, what's the US dollar exchange rate today?")
+    assert "USD" in side and "Back to what we were doing" in side and "Which card" in side

@@ -11,6 +11,12 @@ log "migrating the database"
 "$VENV/bin/helixdesk" db upgrade
 log "loading the demo bank"
 "$VENV/bin/helixdesk" bank seed --customers 200 --if-empty
+log "loading the pack's FAQ into the knowledge base (skipped when unchanged)"
+"$VENV/bin/helixdesk" kb ingest --pack --if-stale --quiet
+if [ "$("$VENV/bin/helixdesk" rates list 2>/dev/null | grep -c USD)" = "0" ]; then
+  log "loading demo exchange rates"
+  "$VENV/bin/helixdesk" rates seed-demo
+fi
 log "training the NLU models (skipped when they match the pack's data)"
 "$VENV/bin/helixdesk" nlu train --if-stale
 log "starting Helixdesk"

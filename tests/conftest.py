@@ -116,3 +116,22 @@ def settings_for(model_root: Path):  # type: ignore[no-untyped-def]
         return Settings(_env_file=None, database_url=database_url, model_dir=model_root, **overrides)  # type: ignore[arg-type,call-arg]
 
     return build
+
+
+@pytest.fixture
+def make_bot(model_root: Path):  # type: ignore[no-untyped-def]
+    """The real bot of the default pack (trained models, actions, identity, knowledge) over `sessions`."""
+    from helixdesk.bank.demo import DemoBankConnector
+    from helixdesk.container import build_nlu, build_services
+    from helixdesk.packs.loader import load_pack
+
+    def build(sessions: sessionmaker[Session]):  # type: ignore[no-untyped-def]
+        settings = Settings(_env_file=None, model_dir=model_root, secret_key="t" * 32)  # type: ignore[call-arg]
+        pack = load_pack(settings.pack)
+        nlu = build_nlu(settings, pack)
+        bank = DemoBankConnector(session_factory=sessions)
+        _, _, knowledge, bot = build_services(settings, pack, sessions=sessions, bank=bank, nlu=nlu)
+        knowledge.load()
+        return bot
+
+    return build

@@ -62,18 +62,9 @@ class Container:
         bank = DemoBankConnector(session_factory=sessions)
         pack = load_pack(settings.pack)
         nlu = build_nlu(settings, pack)
-        actions = ActionRunner(bank=bank, sessions=sessions, policies=load_action_policies(pack))
-        identity = VerificationService(
-            sessions=sessions,
-            notifier=OutboxNotifier(sessions=sessions),
-            bank=bank,
-            policy=load_identity_policy(settings.pack),
-            secret=resolve_secret_key(settings),
+        actions, identity, knowledge, bot = build_services(
+            settings, pack, sessions=sessions, bank=bank, nlu=nlu
         )
-        knowledge = KnowledgeBase(
-            sessions=sessions, embed=embed, graph=KnowledgeGraph.from_pack(settings.pack)
-        )
-        bot = build_bot(pack, nlu=nlu, actions=actions, identity=identity, knowledge=knowledge, bank=bank)
         conversations = ConversationService(
             sessions=sessions,
             bus=bus,
@@ -117,6 +108,23 @@ def build_bus(settings: Settings) -> EventBus:
 
 def build_nlu(settings: Settings, pack: Pack) -> NLUPipeline:
     return NLUPipeline.from_config(pack.nlu_pipeline, defaults={"model_root": settings.model_dir})
+
+
+def build_services(
+    settings: Settings, pack: Pack, *, sessions: sessionmaker[Session], bank: BankConnector, nlu: NLUPipeline
+) -> tuple[ActionRunner, VerificationService, KnowledgeBase, Bot]:
+    """The action runner, identity verification, knowledge base and the bot that uses them."""
+    actions = ActionRunner(bank=bank, sessions=sessions, policies=load_action_policies(pack))
+    identity = VerificationService(
+        sessions=sessions,
+        notifier=OutboxNotifier(sessions=sessions),
+        bank=bank,
+        policy=load_identity_policy(settings.pack),
+        secret=resolve_secret_key(settings),
+    )
+    knowledge = KnowledgeBase(sessions=sessions, embed=embed, graph=KnowledgeGraph.from_pack(settings.pack))
+    bot = build_bot(pack, nlu=nlu, actions=actions, identity=identity, knowledge=knowledge, bank=bank)
+    return actions, identity, knowledge, bot
 
 
 def build_bot(

@@ -55,4 +55,4 @@ def test_english_page(server, page: Page):
     expect(page.locator("#status")).to_have_attribute("data-state", "online", timeout=15000)
     page.fill("#text", "hello, is anyone there?")
     page.keyboard.press("Enter")
-    expect(page.locator('.msg--bot[data-seq="2"] .msg__bubble')).to_contain_text("can't handle this request")
+    expect(page.locator('.msg--bot[data-seq="2"] .msg__bubble')).to_contain_text("How can I help you today?")

@@ -19,9 +19,7 @@ from helixdesk.conversations.service import (
     MessageTooLongError,
 )
 from helixdesk.db.session import transaction
-from helixdesk.dialogue.bot import FALLBACK, Bot
 from helixdesk.events import ConversationCreated, Event, MessageReceived, ReplySent
-from helixdesk.nlu.pipeline import NLUPipeline
 
 
 @pytest.fixture
@@ -30,8 +28,8 @@ def bus():
 
 
 @pytest.fixture
-def service(sessions, bus):
-    bot = Bot(nlu=NLUPipeline.from_config(["normalise", "language"]))
+def service(sessions, bus, make_bot):
+    bot = make_bot(sessions)
     return ConversationService(
         sessions=sessions,
         bus=bus,
@@ -60,9 +58,9 @@ async def test_messages_get_consecutive_sequence_numbers_and_replies(service, bu
     second = await service.post_customer_message(conv.id, "你好")
     assert first.message.seq == 1
     assert [r.message.seq for r in first.replies] == [2]
-    assert first.replies[0].text == FALLBACK["en"]
+    assert "Hello" in first.replies[0].text
     assert second.message.seq == 3
-    assert second.replies[0].text == FALLBACK["zh-Hans"]
+    assert "您好" in second.replies[0].text
     assert second.replies[0].message.in_reply_to == second.message.id
     await bus.drain()
     assert [type(e) for e in events] == [
@@ -118,7 +116,7 @@ async def test_a_stored_message_without_reply_is_answered_on_retry(service, sess
     assert result.duplicate is True
     assert result.message.id == stored.message.id
     assert len(result.replies) == 1
-    assert result.replies[0].text == FALLBACK["en"]
+    assert result.replies[0].text.isascii()
 
 
 async def test_bad_input_is_rejected_and_nothing_is_lost(service, sessions):

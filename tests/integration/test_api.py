@@ -37,7 +37,7 @@ def test_conversation_round_trip(client):
     assert body["message"]["seq"] == 1 and body["message"]["sender"] == "customer"
     assert body["state"] == "bot" and body["handoff"] is None
     assert len(body["replies"]) == 1 and body["replies"][0]["message"]["sender"] == "bot"
-    assert "can't handle this request here yet" in body["replies"][0]["text"]
+    assert "How can I help you today?" in body["replies"][0]["text"]
     got = client.get(f"/api/v1/conversations/{conv['id']}").json()
     assert got["last_seq"] == 2
     page = client.get(f"/api/v1/conversations/{conv['id']}/messages", params={"after_seq": 1}).json()
@@ -50,9 +50,10 @@ def test_reply_follows_the_customers_script(client):
     hant = client.post(
         f"/api/v1/conversations/{conv['id']}/messages", json={"text": "我的信用卡帳單怎麼還沒寄來"}
     )
-    assert "暫時" in hant.json()["replies"][0]["text"]
+    # Anonymous: the general answer only, and an invitation to log in, in the customer's script.
+    assert "請登入手機銀行" in hant.json()["replies"][-1]["text"]
     hans = client.post(f"/api/v1/conversations/{conv['id']}/messages", json={"text": "我想查一下余额"})
-    assert "暂时" in hans.json()["replies"][0]["text"]
+    assert "请登录手机银行" in hans.json()["replies"][-1]["text"]
 
 
 def test_idempotent_send(client):

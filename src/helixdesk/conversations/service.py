@@ -11,8 +11,9 @@ Order of work for a customer message:
 
 from __future__ import annotations
 
+import contextlib
 import logging
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -67,7 +68,7 @@ class ConversationNotFoundError(NotFoundError):
 
 
 REDACTED_CODE = "••••••"
-STATE_RETRIES = 3
+STATE_RETRIES = 5
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,6 +119,9 @@ class ConversationService:
         self._bank = bank
         self._max_chars = max_message_chars
         self._abandon_after = abandon_issue_after_days
+        # Turns of one conversation run one at a time in this process; across processes the
+        # dialogue state's version number catches a race and the losing turn runs again.
+        self._turn_locks: dict[str, tuple[anyio.Lock, int]] = {}
 
     # ---- creating -------------------------------------------------------------------------------
 
@@ -231,6 +235,25 @@ class ConversationService:
         if stored.state != ConversationState.BOT.value:
             return _result(stored, replies=(), meta=(), duplicate=stored.duplicate)
         turn = await anyio.to_thread.run_sync(self._understand, text, now)
+        async with self._turn_lock(conversation_id):
+            return await self._reply(stored, turn, now)
+
+    @contextlib.asynccontextmanager
+    async def _turn_lock(self, conversation_id: str) -> AsyncIterator[None]:
+        lock, users = self._turn_locks.get(conversation_id, (anyio.Lock(), 0))
+        self._turn_locks[conversation_id] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._turn_locks[conversation_id]
+            if users <= 1:
+                del self._turn_locks[conversation_id]
+            else:
+                self._turn_locks[conversation_id] = (lock, users - 1)
+
+    async def _reply(self, stored: _Stored, turn: Turn, now: datetime | None) -> MessagePostResult:
+        conversation_id = stored.message.conversation_id
         for attempt in range(STATE_RETRIES):
             bot_result = await anyio.to_thread.run_sync(self._run_bot, stored, turn, now)
             try:
@@ -376,6 +399,9 @@ class ConversationService:
             ).all()
             if earlier:
                 return tuple(message_data(m) for m in earlier), [], None
+            if conv.state != ConversationState.BOT.value:
+                # An earlier turn handed the conversation to a person: the bot stays silent.
+                return (), [], None
             save_state(s, conv.id, result.state)
             now = utcnow()
             apply_issue_ops(

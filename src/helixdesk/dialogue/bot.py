@@ -8,6 +8,7 @@ transaction. Actions and identity checks write their own audit and challenge row
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -24,6 +25,8 @@ from helixdesk.nlu.pipeline import NLUPipeline
 log = logging.getLogger(__name__)
 
 LANGUAGES = ("zh-Hans", "zh-Hant", "en")
+_SHORT_ANSWER = re.compile(r"[\W\d_]*|ok|okay|yes|no|y|n")
+_NO_EMPATHY = ("greeting", "goodbye", "praise")
 
 
 @dataclass(frozen=True, slots=True)
@@ -47,8 +50,12 @@ class BotResult:
 def reply_language(turn: Turn, conversation_language: str | None) -> str:
     """Reply in the customer's language and script; code-switched Chinese gets Chinese."""
     if turn.language in LANGUAGES:
-        if turn.language == "en" and conversation_language in ("zh-Hans", "zh-Hant") and len(turn.text) <= 12:
-            # "ok", "yes", "123456": a short Latin answer keeps the conversation's language.
+        if (
+            turn.language == "en"
+            and conversation_language in ("zh-Hans", "zh-Hant")
+            and _SHORT_ANSWER.fullmatch(turn.text.strip().lower())
+        ):
+            # "ok", "yes", "123456": a short answer keeps the conversation's language.
             return conversation_language
         return turn.language
     if turn.language == "mixed":
@@ -117,7 +124,8 @@ class Bot:
     ) -> list[BotReply]:
         name = _display_name(customer, language)
         replies: list[BotReply] = []
-        empathy = choose_empathy(turn, self.style_policy)
+        intent = turn.intent.name if turn.intent else None
+        empathy = None if intent in _NO_EMPATHY else choose_empathy(turn, self.style_policy)
         for i, say in enumerate(says):
             key = say.key
             if not self.templates.has(key) and key.startswith(("action_error.", "none.")):

@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 AFTER_INTENT_LABELS = {"human_agent": "agent", "dispute_charge": "dispute", "goodbye": "no", "praise": "yes"}
 UNCLEAR = "out_of_scope"
+AGENT_OFFER = "__agent_offer__"  # the step path of "shall I connect you with a person?"
 
 
 @dataclass
@@ -223,7 +224,7 @@ class DialogueManager:
         task.reprompts += 1
         if task.reprompts > self.policies.settings.max_reprompts:
             out.say("dialogue.give_up", kind="prompt")
-            state.task = Task(intent=task.intent, awaiting="after", step=["__agent_offer__"])
+            self._offer_agent(state, task.intent, out)
             return True
         self._reprompt(inp, task, out)
         return True
@@ -264,7 +265,7 @@ class DialogueManager:
             out.say("verify.wrong", kind="verification", attempts_left=check.attempts_left)
         elif check.status == "locked" or (check.locked_until is not None):
             out.say("verify.locked", kind="verification", locked_until=check.locked_until)
-            state.task = Task(intent=task.intent, awaiting="after", step=["__agent_offer__"])
+            self._offer_agent(state, task.intent, out)
         else:
             out.say("verify.expired", kind="verification")
             self._send_code(inp, state, task, out)
@@ -280,7 +281,7 @@ class DialogueManager:
         except VerificationFailed as e:
             if e.code == "identity_locked":
                 out.say("verify.locked", kind="verification", locked_until=e.locked_until)
-                state.task = Task(intent=task.intent, awaiting="after", step=["__agent_offer__"])
+                self._offer_agent(state, task.intent, out)
             else:
                 out.say("verify.wait", kind="verification")
                 task.awaiting = "code"
@@ -351,7 +352,7 @@ class DialogueManager:
 
     def _offer_agent(self, state: DialogueState, intent: str, out: Outcome) -> None:
         out.say("handoff.offer", kind="prompt")
-        state.task = Task(intent=intent, awaiting="after", step=["__agent_offer__"])
+        state.task = Task(intent=intent, awaiting="after", step=[AGENT_OFFER])
 
     # ---- running a task -------------------------------------------------------------------------
 
@@ -472,7 +473,7 @@ class DialogueManager:
     # ---- follow-up questions after an action ------------------------------------------------------
 
     def _current_step(self, task: Task, policy: IntentPolicy) -> Step | None:
-        if task.step == ["__agent_offer__"]:
+        if task.step == [AGENT_OFFER]:
             return _AGENT_OFFER
         step = policy.after
         for label in task.step:
@@ -483,7 +484,7 @@ class DialogueManager:
 
     def _on_after(self, inp: TurnInput, state: DialogueState, task: Task, out: Outcome) -> bool:
         policy = self._policy(task.intent) if task.intent in self.policies.intents else None
-        step = _AGENT_OFFER if task.step == ["__agent_offer__"] else None
+        step = _AGENT_OFFER if task.step == [AGENT_OFFER] else None
         if step is None and policy is not None:
             step = self._current_step(task, policy)
         if step is None or not step.answers:
@@ -555,7 +556,7 @@ class DialogueManager:
         state.last = task
         if policy.handoff == "offer":
             out.say("handoff.offer_route", kind="prompt", queue=policy.route)
-            state.task = Task(intent=task.intent, awaiting="after", step=["__agent_offer__"])
+            state.task = Task(intent=task.intent, awaiting="after", step=[AGENT_OFFER])
 
     def _general_answer(self, inp: TurnInput, task: Task, out: Outcome) -> None:
         reply = self.knowledge.answer(

@@ -3,31 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
+
+from tests.cliproc import helixdesk_cli
 
 
 @pytest.fixture
 def run(tmp_path, server_env):
-    env = {
-        **os.environ,
-        "HELIXDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}",
-        **server_env,
-    }
-
-    def helixdesk(*args: str, stdin: str = "") -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "helixdesk", *args],
-            env=env,
-            input=stdin,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=tmp_path,
-        )
+    helixdesk = helixdesk_cli(
+        tmp_path, env={"HELIXDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}", **server_env}
+    )
 
     return helixdesk
 

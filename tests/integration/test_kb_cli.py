@@ -3,26 +3,17 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 
 import pytest
+
+from tests.cliproc import helixdesk_cli
 
 
 @pytest.fixture
 def run(tmp_path):
-    env = {**os.environ, "HELIXDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'kb.db'}"}
-
-    def helixdesk(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "helixdesk", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=300,
-            cwd=tmp_path,
-        )
+    helixdesk = helixdesk_cli(
+        tmp_path, env={"HELIXDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'kb.db'}"}, timeout=300
+    )
 
     return helixdesk
 

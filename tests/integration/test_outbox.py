@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -18,6 +15,7 @@ from helixdesk.db.session import make_engine, make_session_factory, transaction
 from helixdesk.identity import VerificationService, load_identity_policy
 from helixdesk.notifications import Notification, OutboxNotifier
 from tests.bankfiles import three_customers
+from tests.cliproc import helixdesk_cli
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
@@ -52,17 +50,9 @@ def _send_codes(url: str) -> None:
 
 @pytest.fixture
 def run(tmp_path):
-    env = {**os.environ, "HELIXDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}
-
-    def helixdesk(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "helixdesk", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=tmp_path,
-        )
+    helixdesk = helixdesk_cli(
+        tmp_path, env={"HELIXDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'cli.db'}"}, timeout=120
+    )
 
     return helixdesk
 

@@ -2,26 +2,16 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
-
 import pytest
+
+from tests.cliproc import helixdesk_cli
 
 
 @pytest.fixture
 def run(tmp_path):
-    env = {**os.environ, "HELIXDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'rates.db'}"}
-
-    def helixdesk(*args: str) -> subprocess.CompletedProcess[str]:
-        return subprocess.run(
-            [sys.executable, "-m", "helixdesk", *args],
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-            cwd=tmp_path,
-        )
+    helixdesk = helixdesk_cli(
+        tmp_path, env={"HELIXDESK_DATABASE_URL": f"sqlite:///{tmp_path / 'rates.db'}"}, timeout=120
+    )
 
     assert helixdesk("db", "upgrade").returncode == 0
     return helixdesk

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import timedelta
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.actions.policies import load_action_policies
 from helixdesk.actions.runner import ActionRunner
+from helixdesk.agents.service import AgentDirectory
+from helixdesk.auth.apikeys import ApiKeys
+from helixdesk.auth.service import StaffAccounts
 from helixdesk.bank.connector import BankConnector
 from helixdesk.bank.demo import DemoBankConnector
 from helixdesk.bus.memory import MemoryEventBus
@@ -22,6 +26,9 @@ from helixdesk.dialogue.adapters import ActionsAdapter, KnowledgeAdapter, Verifi
 from helixdesk.dialogue.bot import Bot
 from helixdesk.dialogue.manager import DialogueManager
 from helixdesk.dialogue.policy import load_policies
+from helixdesk.handoff.packet import Labels
+from helixdesk.handoff.policy import load_handoff_policy
+from helixdesk.handoff.service import HandoffService
 from helixdesk.identity import VerificationService, load_identity_policy
 from helixdesk.knowledge.graph import KnowledgeGraph
 from helixdesk.knowledge.retrieval import KnowledgeBase
@@ -53,6 +60,10 @@ class Container:
     bot: Bot
     conversations: ConversationService
     live: LiveHub
+    staff: StaffAccounts
+    api_keys: ApiKeys
+    handoffs: HandoffService
+    agents: AgentDirectory
 
     @classmethod
     def build(cls, settings: Settings) -> Container:
@@ -65,13 +76,16 @@ class Container:
         actions, identity, knowledge, bot = build_services(
             settings, pack, sessions=sessions, bank=bank, nlu=nlu
         )
+        handoffs = build_handoffs(pack, sessions=sessions, bus=bus, bank=bank, bot=bot)
         conversations = ConversationService(
             sessions=sessions,
             bus=bus,
             bot=bot,
             bank=bank,
+            handoffs=handoffs,
             max_message_chars=settings.max_message_chars,
             abandon_issue_after_days=bot.manager.policies.settings.abandon_issue_after_days,
+            demo_customer_login=settings.demo_pages,
         )
         return cls(
             settings=settings,
@@ -87,6 +101,17 @@ class Container:
             bot=bot,
             conversations=conversations,
             live=LiveHub(bus=bus),
+            staff=StaffAccounts(
+                sessions=sessions,
+                max_failures=settings.login_max_failures,
+                lockout=timedelta(minutes=settings.login_lockout_minutes),
+                idle=timedelta(minutes=settings.session_idle_minutes),
+                max_age=timedelta(hours=settings.session_max_hours),
+                password_min_length=settings.password_min_length,
+            ),
+            api_keys=ApiKeys(sessions=sessions),
+            handoffs=handoffs,
+            agents=AgentDirectory(sessions=sessions, wellbeing=handoffs.policy.wellbeing),
         )
 
     async def start(self) -> None:
@@ -127,6 +152,27 @@ def build_services(
     return actions, identity, knowledge, bot
 
 
+def build_handoffs(
+    pack: Pack,
+    *,
+    sessions: sessionmaker[Session],
+    bus: EventBus,
+    bank: BankConnector,
+    bot: Bot,
+) -> HandoffService:
+    """The human side of conversations: routing, the handoff packet, claims."""
+    return HandoffService(
+        sessions=sessions,
+        bus=bus,
+        bank=bank,
+        verification=bot.manager.verification,
+        policy=load_handoff_policy(pack.path / "handoff" / "policy.yaml"),
+        templates=bot.templates,
+        labels=Labels.load(pack.path / "handoff" / "labels.yaml"),
+        abandon_issue_after_days=bot.manager.policies.settings.abandon_issue_after_days,
+    )
+
+
 def build_bot(
     pack: Pack,
     *,
@@ -145,6 +191,7 @@ def build_bot(
         verification=VerificationAdapter(service=identity),
     )
     return Bot(
+        triggers=load_handoff_policy(pack.path / "handoff" / "policy.yaml").triggers,
         nlu=nlu,
         manager=manager,
         templates=Templates.load(pack.path / "nlg" / "templates"),

@@ -2,12 +2,22 @@
 
 from __future__ import annotations
 
+import hmac
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
+import anyio
 from fastapi import Depends, Request
 
+from helixdesk.auth.apikeys import ApiKeyView, ChannelCaller
+from helixdesk.auth.errors import AuthRequiredError, CsrfError, ForbiddenError
+from helixdesk.auth.service import SessionView, StaffView
 from helixdesk.container import Container
 from helixdesk.conversations.service import ConversationService
+
+SESSION_COOKIE = "hd_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def _container(request: Request) -> Container:
@@ -19,5 +29,93 @@ def _conversations(request: Request) -> ConversationService:
     return _container(request).conversations
 
 
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+async def _channel_caller(request: Request) -> ChannelCaller:
+    """The caller of the customer API: `X-Api-Key`, a conversation token, or nobody."""
+    container = _container(request)
+    api_key = None
+    raw_key = request.headers.get("x-api-key")
+    if raw_key:
+        api_key = await anyio.to_thread.run_sync(container.api_keys.verify, raw_key)
+    token = request.headers.get("x-conversation-token")
+    auth = request.headers.get("authorization", "")
+    if not token and auth[:7].lower() == "bearer ":
+        token = auth[7:].strip()
+    return ChannelCaller(api_key=api_key, token=token or None, ip=client_ip(request))
+
+
+class LoginRequiredError(AuthRequiredError):
+    """No valid staff session: pages redirect to the sign-in page, the staff API answers 401."""
+
+
+async def _staff_session(request: Request) -> SessionView:
+    cached: SessionView | None = getattr(request.state, "staff_session", None)
+    if cached is not None:
+        return cached
+    token = request.cookies.get(SESSION_COOKIE, "")
+    session = await anyio.to_thread.run_sync(_container(request).staff.session, token) if token else None
+    if session is None:
+        raise LoginRequiredError("sign in first")
+    await _check_csrf(request, session)
+    request.state.staff_session = session
+    return session
+
+
+async def _check_csrf(request: Request, session: SessionView) -> None:
+    """Unsafe requests made with the session cookie must carry the session's CSRF token."""
+    if request.method in SAFE_METHODS:
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get("csrf_token")
+        sent = value if isinstance(value, str) else None
+    if not sent or not hmac.compare_digest(sent, session.csrf_token):
+        raise CsrfError("the form has expired or did not come from this site; reload the page and try again")
+
+
+async def _staff(session: Annotated[SessionView, Depends(_staff_session)]) -> StaffView:
+    return session.user
+
+
+def require_scope(scope: str) -> Callable[..., Awaitable[ApiKeyView]]:
+    """A dependency that lets in only callers with an API key holding `scope`."""
+
+    async def check(caller: Annotated[ChannelCaller, Depends(_channel_caller)]) -> ApiKeyView:
+        if caller.api_key is None:
+            raise AuthRequiredError(f"send an API key with the '{scope}' scope (X-Api-Key)")
+        if not caller.api_key.allows(scope):
+            raise ForbiddenError(f"this API key lacks the '{scope}' scope")
+        return caller.api_key
+
+    return check
+
+
+def require_roles(*roles: str) -> Callable[..., Awaitable[StaffView]]:
+    """A dependency that lets in only staff holding one of `roles`."""
+
+    async def check(user: Annotated[StaffView, Depends(_staff)]) -> StaffView:
+        if not set(roles) & set(user.roles):
+            raise ForbiddenError(f"this needs one of the roles: {', '.join(roles)}")
+        return user
+
+    return check
+
+
 ContainerDep = Annotated[Container, Depends(_container)]
 ConversationsDep = Annotated[ConversationService, Depends(_conversations)]
+ChannelCallerDep = Annotated[ChannelCaller, Depends(_channel_caller)]
+StaffSessionDep = Annotated[SessionView, Depends(_staff_session)]
+StaffDep = Annotated[StaffView, Depends(_staff)]
+SupervisorDep = Annotated[StaffView, Depends(require_roles("supervisor"))]
+AdminDep = Annotated[StaffView, Depends(require_roles("admin"))]
+NluKeyDep = Annotated[ApiKeyView, Depends(require_scope("nlu"))]
+RatesKeyDep = Annotated[ApiKeyView, Depends(require_scope("rates:write"))]
+AgentDep = Annotated[
+    StaffView, Depends(require_roles("agent", "senior", "fraud", "relationship_manager", "supervisor"))
+]

@@ -34,6 +34,8 @@ class MessageData(BaseModel):
     client_message_id: str | None = None
     in_reply_to: str | None = None
     created_at: datetime
+    author: str | None = Field(default=None, description="The person's display name (agent messages).")
+    author_role: str | None = Field(default=None, description="The person's role (agent messages).")
 
 
 class _Event(BaseModel):
@@ -70,8 +72,56 @@ class ConversationStateChanged(_Event):
     queue: str | None = None
 
 
+class MessageSent(_Event):
+    """A message from a person (agent) or the system (an agent joined, the conversation closed)."""
+
+    type: Literal["message.sent"] = "message.sent"
+    message: MessageData
+
+
+class HandoffQueued(_Event):
+    """A conversation waits for a person: in `queue`, with a priority and why."""
+
+    type: Literal["handoff.queued"] = "handoff.queued"
+    handoff_id: str
+    queue: str
+    priority: int
+    reason: str
+    explanation: str
+    language: str
+    offered_to: str | None = None
+
+
+class HandoffClaimed(_Event):
+    type: Literal["handoff.claimed"] = "handoff.claimed"
+    handoff_id: str
+    queue: str
+    agent_id: str
+    agent_name: str
+    agent_role: str
+
+
+class HandoffEnded(_Event):
+    """A person's part ended: transferred, handed back to the bot, or wrapped up (closed)."""
+
+    type: Literal["handoff.ended"] = "handoff.ended"
+    handoff_id: str
+    queue: str
+    status: Literal["transferred", "handed_back", "closed"]
+    agent_id: str | None = None
+    disposition: str | None = None
+    resolution: str | None = None
+
+
 Event = Annotated[
-    ConversationCreated | MessageReceived | ReplySent | ConversationStateChanged,
+    ConversationCreated
+    | MessageReceived
+    | ReplySent
+    | ConversationStateChanged
+    | MessageSent
+    | HandoffQueued
+    | HandoffClaimed
+    | HandoffEnded,
     Field(discriminator="type"),
 ]
 EVENT_TYPES: tuple[type[_Event], ...] = (
@@ -79,6 +129,10 @@ EVENT_TYPES: tuple[type[_Event], ...] = (
     MessageReceived,
     ReplySent,
     ConversationStateChanged,
+    MessageSent,
+    HandoffQueued,
+    HandoffClaimed,
+    HandoffEnded,
 )
 
 _ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

@@ -27,6 +27,8 @@ class ErrorResponse(BaseModel):
 
 
 ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse, "description": "Credentials missing or not valid"},
+    403: {"model": ErrorResponse, "description": "Not allowed for these credentials"},
     404: {"model": ErrorResponse, "description": "Not found"},
     409: {"model": ErrorResponse, "description": "Conflict with the resource's state"},
     413: {"model": ErrorResponse, "description": "Request body too large"},

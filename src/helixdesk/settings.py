@@ -47,7 +47,32 @@ class Settings(BaseSettings):
         description="Server secret for HMACs of one-time codes (32+ characters); unset: a generated key in var/.",
     )
     demo_pages: bool = Field(
-        default=True, description="Serve the demo pages (/demo/outbox); turn off in production."
+        default=True,
+        description="Demo mode: serve the demo pages (/demo/outbox) and let the chat page sign in as a "
+        "demo customer (`?customer=`) without a channel API key. Turn off in production.",
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, le=100, description="Wrong passwords in a row before a staff account is locked."
+    )
+    login_lockout_minutes: int = Field(
+        default=15, ge=1, le=24 * 60, description="How long a staff account stays locked after that."
+    )
+    session_idle_minutes: int = Field(
+        default=30, ge=5, le=24 * 60, description="A staff session ends after this long without activity."
+    )
+    session_max_hours: int = Field(
+        default=12,
+        ge=1,
+        le=24 * 7,
+        description="A staff session ends this long after sign-in, active or not.",
+    )
+    password_min_length: int = Field(
+        default=12, ge=8, le=128, description="Shortest password accepted for staff accounts."
+    )
+    cookie_secure: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description="Secure flag of the staff session cookie: 'auto' sets it when the request came over "
+        "HTTPS (behind a proxy, run uvicorn with --proxy-headers), 'always' for TLS-only sites.",
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the server and CLI."

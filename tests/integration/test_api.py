@@ -23,9 +23,19 @@ def client(sqlite_url, settings_for):
 
 
 def _conversation(client, **body):
+    """Start a web conversation; later calls of this client carry its token."""
     r = client.post("/api/v1/conversations", json={"channel": "web", **body})
     assert r.status_code == 201, r.text
-    return r.json()
+    conv = r.json()
+    client.headers["Authorization"] = f"Bearer {conv['token']}"
+    return conv
+
+
+def _key(client, channel="web", scopes=None):
+    _, raw = client.app.state.container.api_keys.create(
+        name=f"{channel} back end", channel=channel, scopes=scopes
+    )
+    return raw
 
 
 def test_conversation_round_trip(client):
@@ -91,13 +101,29 @@ def test_known_customer_gets_their_language(client):
             "malformed_json",
         ),
         ("post", "/api/v1/conversations", {"json": {"channel": "web", "extra": 1}}, 422, "invalid_request"),
-        ("get", "/api/v1/conversations/does-not-exist", {}, 404, "conversation_not_found"),
+        ("get", "/api/v1/conversations/does-not-exist", {"key": "web"}, 404, "conversation_not_found"),
         (
             "post",
             "/api/v1/conversations/does-not-exist/messages",
-            {"json": {"text": "hi"}},
+            {"json": {"text": "hi"}, "key": "web"},
             404,
             "conversation_not_found",
+        ),
+        ("get", "/api/v1/conversations/does-not-exist", {}, 401, "auth_required"),
+        ("post", "/api/v1/conversations", {"json": {"channel": "app"}}, 401, "auth_required"),
+        (
+            "post",
+            "/api/v1/conversations",
+            {"json": {"channel": "app"}, "key": "web"},
+            403,
+            "channel_mismatch",
+        ),
+        (
+            "post",
+            "/api/v1/conversations",
+            {"json": {"channel": "app"}, "headers": {"X-Api-Key": "hdk_not-a-real-key"}},
+            401,
+            "invalid_api_key",
         ),
         ("get", "/api/v1/nowhere", {}, 404, "not_found"),
         (
@@ -107,10 +133,17 @@ def test_known_customer_gets_their_language(client):
             413,
             "payload_too_large",
         ),
-        ("post", "/api/v1/nlu/parse", {"json": {"text": ""}}, 422, "invalid_request"),
+        ("post", "/api/v1/nlu/parse", {"json": {"text": ""}, "key": "nlu"}, 422, "invalid_request"),
+        ("post", "/api/v1/nlu/parse", {"json": {"text": "hi"}}, 401, "auth_required"),
     ],
 )
 def test_bad_input_gets_a_stable_error_code(client, method, path, kwargs, status, code):
+    kwargs = dict(kwargs)
+    key = kwargs.pop("key", None)
+    if key == "nlu":
+        kwargs["headers"] = {"X-Api-Key": _key(client, "api", ["nlu"])}
+    elif key is not None:
+        kwargs["headers"] = {"X-Api-Key": _key(client, key)}
     r = getattr(client, method)(path, **kwargs)
     assert r.status_code == status, r.text
     assert r.json()["error"]["code"] == code
@@ -141,7 +174,72 @@ def test_chunked_oversize_body_is_rejected(client):
     assert r.json()["error"]["code"] == "payload_too_large"
 
 
+def test_one_customer_cannot_open_another_customers_conversation(client):
+    mine = _conversation(client, customer_ref="C000001")
+    theirs = client.post("/api/v1/conversations", json={"channel": "web", "customer_ref": "C000002"}).json()
+    client.post(
+        f"/api/v1/conversations/{theirs['id']}/messages",
+        json={"text": "my secret question"},
+        headers={"Authorization": f"Bearer {theirs['token']}"},
+    )
+    for method, path in (
+        ("get", f"/api/v1/conversations/{theirs['id']}"),
+        ("get", f"/api/v1/conversations/{theirs['id']}/messages"),
+        ("post", f"/api/v1/conversations/{theirs['id']}/handoff"),
+    ):
+        r = getattr(client, method)(path)  # carries mine's token
+        assert r.status_code == 403, r.text
+        assert r.json()["error"]["code"] == "conversation_forbidden"
+        assert "my secret question" not in r.text
+    r = client.post(f"/api/v1/conversations/{theirs['id']}/messages", json={"text": "hijack"})
+    assert r.status_code == 403
+    assert client.get(f"/api/v1/conversations/{mine['id']}").status_code == 200
+
+
+def test_channel_keys_open_their_own_channel_only(client):
+    app_key = _key(client, "app")
+    conv = client.post(
+        "/api/v1/conversations",
+        json={"channel": "app", "customer_ref": "C000001"},
+        headers={"X-Api-Key": app_key},
+    )
+    assert conv.status_code == 201, conv.text
+    conv_id = conv.json()["id"]
+    assert client.get(f"/api/v1/conversations/{conv_id}", headers={"X-Api-Key": app_key}).status_code == 200
+    web_key = _key(client, "web")
+    other = client.get(f"/api/v1/conversations/{conv_id}", headers={"X-Api-Key": web_key})
+    assert other.status_code == 403 and other.json()["error"]["code"] == "conversation_forbidden"
+    client.app.state.container.api_keys.revoke(app_key[:12])
+    revoked = client.get(f"/api/v1/conversations/{conv_id}", headers={"X-Api-Key": app_key})
+    assert revoked.status_code == 401 and revoked.json()["error"]["code"] == "invalid_api_key"
+
+
+def test_the_token_is_shown_once_and_stored_only_as_a_hash(client):
+    conv = _conversation(client)
+    assert conv["token"].startswith("hdc_")
+    assert client.get(f"/api/v1/conversations/{conv['id']}").json()["token"] is None
+    from sqlalchemy import text
+
+    with client.app.state.container.engine.connect() as c:
+        stored = c.execute(text("SELECT token_hash FROM conversations")).scalar_one()
+    assert stored and conv["token"] not in stored and len(stored) == 64
+
+
+def test_the_customer_can_ask_for_a_person_at_any_time(client):
+    conv = _conversation(client, language="en")
+    r = client.post(f"/api/v1/conversations/{conv['id']}/handoff")
+    assert r.status_code == 200 and r.json()["state"] == "waiting_for_agent"
+    again = client.post(f"/api/v1/conversations/{conv['id']}/handoff")
+    assert again.json()["state"] == "waiting_for_agent"
+    texts = [m["text"] for m in client.get(f"/api/v1/conversations/{conv['id']}/messages").json()["messages"]]
+    assert len(texts) == 1 and "connecting you" in texts[0]
+    # While waiting, the bot stays silent.
+    quiet = client.post(f"/api/v1/conversations/{conv['id']}/messages", json={"text": "hello?"}).json()
+    assert quiet["replies"] == [] and quiet["state"] == "waiting_for_agent"
+
+
 def test_nlu_parse_returns_the_result_shape(client):
+    client.headers["X-Api-Key"] = _key(client, "api", ["nlu"])
     r = client.post("/api/v1/nlu/parse", json={"text": "我的credit card被freeze了"})
     assert r.status_code == 200
     body = r.json()

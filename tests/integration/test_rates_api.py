@@ -11,7 +11,19 @@ from helixdesk.app import create_app
 @pytest.fixture
 def client(sqlite_url, settings_for):
     with TestClient(create_app(settings_for(sqlite_url))) as c:
+        _, raw = c.app.state.container.api_keys.create(name="treasury", channel="api", scopes=["rates:write"])
+        c.headers["X-Api-Key"] = raw
         yield c
+
+
+def test_changing_rates_needs_a_key_with_the_rates_scope(client):
+    body = {"buy": "7.1", "sell": "7.2"}
+    anonymous = client.put("/api/v1/rates/USD", json=body, headers={"X-Api-Key": ""})
+    assert anonymous.status_code == 401 and anonymous.json()["error"]["code"] == "auth_required"
+    _, other = client.app.state.container.api_keys.create(name="app", channel="app")
+    wrong = client.put("/api/v1/rates/USD", json=body, headers={"X-Api-Key": other})
+    assert wrong.status_code == 403 and wrong.json()["error"]["code"] == "forbidden"
+    assert client.get("/api/v1/rates").json()["rates"] == []
 
 
 def test_put_get_and_list(client):

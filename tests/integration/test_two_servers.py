@@ -25,12 +25,14 @@ def test_live_updates_cross_processes(pg_database, tmp_path, server_env):
     b = Server(env, log=tmp_path / "b.log").start()
     try:
         conv = httpx.post(f"{a.base}/api/v1/conversations", json={"channel": "web", "language": "en"}).json()
-        ws_url = b.base.replace("http", "ws") + f"/api/v1/conversations/{conv['id']}/ws"
+        ws_url = b.base.replace("http", "ws") + f"/api/v1/conversations/{conv['id']}/ws?token={conv['token']}"
         with connect(ws_url, open_timeout=10) as ws:
             ws.send(json.dumps({"type": "ping"}))
             assert json.loads(ws.recv(timeout=10)) == {"type": "pong"}  # subscribed before we post
             r = httpx.post(
-                f"{a.base}/api/v1/conversations/{conv['id']}/messages", json={"text": "hello from A"}
+                f"{a.base}/api/v1/conversations/{conv['id']}/messages",
+                json={"text": "hello from A"},
+                headers={"Authorization": f"Bearer {conv['token']}"},
             )
             assert r.status_code == 200
             got = []

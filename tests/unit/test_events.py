@@ -11,8 +11,12 @@ from helixdesk.events import (
     EVENT_TYPES,
     ConversationCreated,
     ConversationStateChanged,
+    HandoffClaimed,
+    HandoffEnded,
+    HandoffQueued,
     MessageData,
     MessageReceived,
+    MessageSent,
     ReplySent,
     event_from_json,
     event_to_json,
@@ -35,6 +39,39 @@ EXAMPLES = [
     ),
     ConversationStateChanged(
         conversation_id="c1", old_state="bot", new_state="waiting_for_agent", reason="asked"
+    ),
+    MessageSent(
+        conversation_id="c1",
+        message=MESSAGE.model_copy(
+            update={"sender": "agent", "seq": 3, "author": "李娜", "author_role": "fraud"}
+        ),
+    ),
+    HandoffQueued(
+        conversation_id="c1",
+        handoff_id="h1",
+        queue="fraud",
+        priority=95,
+        reason="fraud_risk",
+        explanation='fraud_risk ("被盗刷") + fear 0.80 → fraud queue, priority 95',
+        language="zh-Hans",
+        offered_to=None,
+    ),
+    HandoffClaimed(
+        conversation_id="c1",
+        handoff_id="h1",
+        queue="fraud",
+        agent_id="a1",
+        agent_name="李娜",
+        agent_role="fraud",
+    ),
+    HandoffEnded(
+        conversation_id="c1",
+        handoff_id="h1",
+        queue="fraud",
+        status="closed",
+        agent_id="a1",
+        disposition="card_frozen",
+        resolution="resolved",
     ),
 ]
 

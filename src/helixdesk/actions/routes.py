@@ -14,7 +14,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from helixdesk.actions.policies import load_action_policies
 from helixdesk.actions.rates import Rate, RateService, parse_as_of
-from helixdesk.deps import ContainerDep
+from helixdesk.deps import ContainerDep, RatesKeyDep
 from helixdesk.http import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1/rates", tags=["rates"], responses=ERROR_RESPONSES)
@@ -85,7 +85,7 @@ async def get_rate(currency: str, container: ContainerDep) -> RateOut:
 
 
 @router.put("/{currency}")
-async def put_rate(currency: str, body: RateIn, container: ContainerDep) -> RateOut:
+async def put_rate(currency: str, body: RateIn, container: ContainerDep, _key: RatesKeyDep) -> RateOut:
     """Set one currency's buy/sell rate (creates or replaces it)."""
     now = datetime.now(UTC)
     service = RateService(sessions=container.sessions)

@@ -28,6 +28,8 @@ class Customer:
     city: str
     customer_since: date
     interests: tuple[str, ...]
+    # The employee code of the customer's relationship manager, when the bank assigned one.
+    relationship_manager: str | None = None
 
     def age(self, on: date) -> int:
         years = on.year - self.birth_date.year

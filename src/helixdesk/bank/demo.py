@@ -271,6 +271,7 @@ def _customer(r: BankCustomer) -> Customer:
         city=r.city,
         customer_since=r.customer_since,
         interests=tuple(i for i in r.interests.split(",") if i),
+        relationship_manager=r.relationship_manager,
     )
 
 

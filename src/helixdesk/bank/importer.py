@@ -168,6 +168,7 @@ def import_bank_file(session: Session, bank: BankFile) -> ImportSummary:
             city=c.city,
             customer_since=c.customer_since,
             interests=",".join(c.interests),
+            relationship_manager=c.relationship_manager,
         )
         session.add(customer)
         session.flush()

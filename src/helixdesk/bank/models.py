@@ -31,6 +31,7 @@ class BankCustomer(Base):
     city: Mapped[str] = mapped_column(String(64))
     customer_since: Mapped[date] = mapped_column(Date)
     interests: Mapped[str] = mapped_column(String(256), default="")
+    relationship_manager: Mapped[str | None] = mapped_column(String(32))
 
 
 class BankAccount(Base):

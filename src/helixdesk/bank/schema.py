@@ -160,6 +160,7 @@ class CustomerIn(_Record):
     city: str = Field(min_length=1, max_length=64)
     customer_since: date
     interests: list[str] = []
+    relationship_manager: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,32}$")
     accounts: list[AccountIn] = []
 
 

@@ -374,6 +374,8 @@ def _customer(rng: random.Random, i: int, today: date) -> dict[str, Any]:
         "city": city,
         "customer_since": since.isoformat(),
         "interests": interests,
+        # Demo relationship managers RM001-RM004 look after the platinum and VIP customers.
+        "relationship_manager": f"RM{i % 4 + 1:03d}" if tier in ("vip", "platinum") else None,
         "accounts": accounts,
     }
 

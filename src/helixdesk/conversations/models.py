@@ -67,6 +67,8 @@ class Conversation(Base):
     state: Mapped[str] = mapped_column(String(24), default=ConversationState.BOT.value, index=True)
     language: Mapped[str | None] = mapped_column(String(8))
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
+    # SHA-256 of the conversation's access token (the token itself is given to the client once).
+    token_hash: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

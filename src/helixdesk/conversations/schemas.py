@@ -47,6 +47,11 @@ class ConversationOut(BaseModel):
     last_seq: int
     created_at: datetime
     updated_at: datetime
+    token: str | None = Field(
+        default=None,
+        description="Only in the response that creates the conversation: the secret that opens it "
+        "(send it as `Authorization: Bearer <token>`). It is not stored and cannot be shown again.",
+    )
 
 
 class Citation(BaseModel):
@@ -73,6 +78,12 @@ class MessagePostResult(BaseModel):
     state: Literal["bot", "waiting_for_agent", "with_agent", "closed"]
     handoff: dict[str, Any] | None = None
     duplicate: bool = Field(default=False, description="True when this repeats an earlier client_message_id.")
+
+
+class HandoffRequested(BaseModel):
+    state: Literal["bot", "waiting_for_agent", "with_agent", "closed"] = Field(
+        description="The conversation's state after the request."
+    )
 
 
 class MessagePage(BaseModel):

@@ -12,6 +12,7 @@ Order of work for a customer message:
 from __future__ import annotations
 
 import contextlib
+import hmac
 import logging
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import dataclass
@@ -19,52 +20,44 @@ from datetime import datetime
 from typing import Any
 
 import anyio
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
+from helixdesk.auth.apikeys import ChannelCaller, new_conversation_token
+from helixdesk.auth.errors import AuthRequiredError, ForbiddenError
+from helixdesk.auth.service import token_hash
 from helixdesk.bank.connector import BankConnector
 from helixdesk.bus.protocol import EventBus
+from helixdesk.conversations.errors import (
+    ChannelMismatchError,
+    ConversationForbiddenError,
+    ConversationNotFoundError,
+    CustomerNotFoundError,
+    EmptyMessageError,
+    MessageTooLongError,
+)
 from helixdesk.conversations.models import Conversation, ConversationState, Customer, Message, Sender
 from helixdesk.conversations.schemas import ConversationOut, MessagePostResult, Reply
+from helixdesk.conversations.store import lock_open_conversation, message_data, next_seq
 from helixdesk.db.base import utcnow
 from helixdesk.db.session import transaction
 from helixdesk.dialogue.bot import Bot, BotResult
 from helixdesk.dialogue.ports import CustomerContext
 from helixdesk.dialogue.state import DialogueState, StateConflictError, load_state, save_state
 from helixdesk.domain.turn import Turn
-from helixdesk.errors import AppError, ConflictError, NotFoundError, ValidationFailedError
+from helixdesk.errors import AppError, ConflictError
 from helixdesk.events import (
     ConversationCreated,
-    ConversationStateChanged,
     Event,
     MessageData,
     MessageReceived,
     ReplySent,
 )
+from helixdesk.handoff.service import HandoffRequest, HandoffService
 from helixdesk.memory.service import IssueView, apply_issue_ops, open_issues
 
 log = logging.getLogger(__name__)
-
-
-class ConversationClosedError(ConflictError):
-    code = "conversation_closed"
-
-
-class MessageTooLongError(ValidationFailedError):
-    code = "message_too_long"
-
-
-class EmptyMessageError(ValidationFailedError):
-    code = "empty_message"
-
-
-class CustomerNotFoundError(NotFoundError):
-    code = "customer_not_found"
-
-
-class ConversationNotFoundError(NotFoundError):
-    code = "conversation_not_found"
 
 
 REDACTED_CODE = "••••••"
@@ -89,19 +82,6 @@ class _TurnContext:
     language: str | None
 
 
-def message_data(m: Message) -> MessageData:
-    return MessageData(
-        id=m.id,
-        conversation_id=m.conversation_id,
-        seq=m.seq,
-        sender=m.sender,
-        text=m.text,
-        client_message_id=m.client_message_id,
-        in_reply_to=m.in_reply_to,
-        created_at=m.created_at,
-    )
-
-
 class ConversationService:
     def __init__(
         self,
@@ -110,9 +90,13 @@ class ConversationService:
         bus: EventBus,
         bot: Bot,
         bank: BankConnector,
+        handoffs: HandoffService,
         max_message_chars: int,
         abandon_issue_after_days: int = 30,
+        demo_customer_login: bool = False,
     ) -> None:
+        self._demo_login = demo_customer_login
+        self._handoffs = handoffs
         self._sessions = sessions
         self._bus = bus
         self._bot = bot
@@ -124,6 +108,54 @@ class ConversationService:
         self._turn_locks: dict[str, tuple[anyio.Lock, int]] = {}
 
     # ---- creating -------------------------------------------------------------------------------
+
+    # ---- who may do what -------------------------------------------------------------------------
+
+    def check_create(self, caller: ChannelCaller, *, channel: str, customer_ref: str | None) -> None:
+        """A channel's key may start conversations on its channel, for customers it vouches for.
+
+        Without a key only the public web chat may start an anonymous conversation (and, on a
+        demo server, sign in as a demo customer).
+        """
+        key = caller.api_key
+        if key is not None:
+            if not key.allows("conversations"):
+                raise ForbiddenError("this API key may not start conversations")
+            if key.channel != channel:
+                raise ChannelMismatchError(
+                    f"this API key belongs to the {key.channel} channel, not {channel}"
+                )
+            return
+        if channel != "web":
+            raise AuthRequiredError(f"the {channel} channel must send its API key (X-Api-Key)")
+        if customer_ref is not None and not self._demo_login:
+            raise AuthRequiredError(
+                "only a channel's back end (with its API key) may say who the customer is"
+            )
+
+    def check_access(self, conversation_id: str, caller: ChannelCaller) -> None:
+        """The conversation's own token, or a key of the conversation's channel, opens it."""
+        if caller.anonymous:
+            raise AuthRequiredError("send the conversation's token (Authorization: Bearer ...) or an API key")
+        with self._sessions() as s:
+            row = s.execute(
+                select(Conversation.token_hash, Conversation.channel).where(
+                    Conversation.id == conversation_id
+                )
+            ).first()
+        if caller.token is not None:
+            expected = row[0] if row is not None else None
+            if expected is None or not hmac.compare_digest(expected, token_hash(caller.token)):
+                raise ConversationForbiddenError("this token does not open that conversation")
+            return
+        key = caller.api_key
+        assert key is not None
+        if not key.allows("conversations"):
+            raise ForbiddenError("this API key may not read conversations")
+        if row is None:
+            raise ConversationNotFoundError(f"no conversation {conversation_id}")
+        if row[1] != key.channel:
+            raise ConversationForbiddenError(f"that conversation is not on the {key.channel} channel")
 
     async def create_conversation(
         self, *, channel: str, customer_ref: str | None = None, language: str | None = None
@@ -140,12 +172,15 @@ class ConversationService:
     def _do_create(
         self, channel: str, customer_ref: str | None, language: str | None
     ) -> tuple[ConversationOut, Event]:
+        token, hashed = new_conversation_token()
         with transaction(self._sessions) as s:
             customer = self._customer(s, customer_ref, language)
-            conv = Conversation(customer_id=customer.id, channel=channel, language=language)
+            conv = Conversation(
+                customer_id=customer.id, channel=channel, language=language, token_hash=hashed
+            )
             s.add(conv)
             s.flush()
-            out = _conversation_out(conv, customer.bank_ref)
+            out = _conversation_out(conv, customer.bank_ref).model_copy(update={"token": token})
         return out, ConversationCreated(
             conversation_id=out.id, channel=channel, customer_id=customer.id, customer_ref=customer_ref
         )
@@ -324,12 +359,12 @@ class ConversationService:
     def _do_store_incoming(self, conversation_id: str, text: str, client_message_id: str | None) -> _Stored:
         try:
             with transaction(self._sessions) as s:
-                conv = self._lock_open_conversation(s, conversation_id)
+                conv = lock_open_conversation(s, conversation_id)
                 if client_message_id is not None:
                     existing = self._existing(s, conversation_id, client_message_id)
                     if existing is not None:
                         return existing
-                seq = self._next_seq(s, conversation_id)
+                seq = next_seq(s, conversation_id)
                 msg = Message(
                     conversation_id=conversation_id,
                     seq=seq,
@@ -351,14 +386,6 @@ class ConversationService:
                     raise
                 return existing
 
-    def _lock_open_conversation(self, s: Session, conversation_id: str) -> Conversation:
-        conv = s.scalar(select(Conversation).where(Conversation.id == conversation_id).with_for_update())
-        if conv is None:
-            raise ConversationNotFoundError(f"no conversation {conversation_id}")
-        if conv.state == ConversationState.CLOSED.value:
-            raise ConversationClosedError(f"conversation {conversation_id} is closed")
-        return conv
-
     def _existing(self, s: Session, conversation_id: str, client_message_id: str) -> _Stored | None:
         msg = s.scalar(
             select(Message).where(
@@ -379,20 +406,16 @@ class ConversationService:
             reply_meta=tuple(dict(r.meta or {}) for r in replies),
         )
 
-    def _next_seq(self, s: Session, conversation_id: str) -> int:
-        seq = s.execute(
-            update(Conversation)
-            .where(Conversation.id == conversation_id)
-            .values(last_seq=Conversation.last_seq + 1, updated_at=utcnow())
-            .returning(Conversation.last_seq)
-        ).scalar_one()
-        return int(seq)
-
     def _do_store_replies(
         self, stored: _Stored, result: BotResult
     ) -> tuple[tuple[MessageData, ...], list[Event], dict[str, Any] | None]:
+        context = (
+            self._handoffs.context_for(stored.message.conversation_id, now=utcnow())
+            if result.handoff is not None
+            else None
+        )
         with transaction(self._sessions) as s:
-            conv = self._lock_open_conversation(s, stored.message.conversation_id)
+            conv = lock_open_conversation(s, stored.message.conversation_id)
             # Another worker may have answered this message already (a retry raced the original).
             earlier = s.scalars(
                 select(Message).where(Message.in_reply_to == stored.message.id).order_by(Message.seq)
@@ -426,7 +449,7 @@ class ConversationService:
             for reply in result.replies:
                 msg = Message(
                     conversation_id=conv.id,
-                    seq=self._next_seq(s, conv.id),
+                    seq=next_seq(s, conv.id),
                     sender=Sender.BOT.value,
                     text=reply.text,
                     in_reply_to=stored.message.id,
@@ -438,23 +461,20 @@ class ConversationService:
                 out.append(data)
                 events.append(ReplySent(conversation_id=conv.id, message=data, intent=intent))
             handoff: dict[str, Any] | None = None
-            if result.handoff is not None:
+            if result.handoff is not None and context is not None:
+                request = HandoffRequest(
+                    queue=result.handoff.queue,
+                    trigger=result.handoff.trigger,
+                    evidence=result.handoff.evidence,
+                    intent=result.handoff.intent,
+                )
+                events += self._handoffs.open_in(s, conv, request, context, now=now)
                 handoff = {
                     "queue": result.handoff.queue,
                     "reason": result.handoff.reason,
                     "intent": result.handoff.intent,
+                    "trigger": result.handoff.trigger,
                 }
-                old_state = conv.state
-                conv.state = ConversationState.WAITING_FOR_AGENT.value
-                events.append(
-                    ConversationStateChanged(
-                        conversation_id=conv.id,
-                        old_state=old_state,
-                        new_state=conv.state,
-                        reason=result.handoff.reason,
-                        queue=result.handoff.queue,
-                    )
-                )
         return tuple(out), events, handoff
 
     async def _publish(self, events: Sequence[Event]) -> None:

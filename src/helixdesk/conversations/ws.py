@@ -11,7 +11,9 @@ Frames to the client:
   {"type": "error", "error": {"code": ..., "message": ...}}
   {"type": "pong"}
 On connect, `?after_seq=N` replays the messages after N (0 replays all), then streams new ones.
-Unknown conversation: close code 4404.
+Credentials: the conversation's token as `?token=` (browsers cannot set headers on a WebSocket),
+or a channel's `X-Api-Key` header. Close codes: 4401 no or bad credentials, 4403 credentials that
+do not open this conversation, 4404 unknown conversation.
 """
 
 from __future__ import annotations
@@ -22,18 +24,30 @@ import json
 import logging
 from typing import Any
 
+import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
+from helixdesk.auth.apikeys import ChannelCaller
+from helixdesk.auth.errors import AuthRequiredError
 from helixdesk.container import Container
 from helixdesk.conversations.schemas import MessageCreate
 from helixdesk.errors import AppError, NotFoundError
-from helixdesk.events import ConversationStateChanged, Event, MessageData, MessageReceived, ReplySent
+from helixdesk.events import (
+    ConversationStateChanged,
+    Event,
+    MessageData,
+    MessageReceived,
+    MessageSent,
+    ReplySent,
+)
 
 log = logging.getLogger(__name__)
 
 router = APIRouter()
 
+CLOSE_UNAUTHORIZED = 4401
+CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
 MAX_FRAME_BYTES = 64 * 1024
 
@@ -49,11 +63,23 @@ class ChatSocket:
         self.queue: asyncio.Queue[Event] | None = None
         self._send_lock = asyncio.Lock()
 
-    async def run(self, after_seq: int) -> None:
+    async def run(self, after_seq: int, caller: ChannelCaller | None) -> None:
+        if caller is None:
+            await self.ws.close(code=CLOSE_UNAUTHORIZED, reason="the API key is not valid")
+            return
         try:
+            await anyio.to_thread.run_sync(
+                self.container.conversations.check_access, self.conversation_id, caller
+            )
             await self.container.conversations.get_conversation(self.conversation_id)
         except NotFoundError:
             await self.ws.close(code=CLOSE_NOT_FOUND, reason="conversation not found")
+            return
+        except AuthRequiredError as e:
+            await self.ws.close(code=CLOSE_UNAUTHORIZED, reason=e.detail[:120])
+            return
+        except AppError as e:
+            await self.ws.close(code=CLOSE_FORBIDDEN, reason=e.detail[:120])
             return
         await self.ws.accept()
         # Listen before replaying so nothing published during the replay is missed.
@@ -146,7 +172,7 @@ class ChatSocket:
         assert self.queue is not None
         while True:
             event = await self.queue.get()
-            if isinstance(event, MessageReceived | ReplySent):
+            if isinstance(event, MessageReceived | ReplySent | MessageSent):
                 await self._deliver(event.message)
             elif isinstance(event, ConversationStateChanged):
                 await self._send({"type": "state", "state": event.new_state})
@@ -168,6 +194,19 @@ class ChatSocket:
 
 
 @router.websocket("/api/v1/conversations/{conversation_id}/ws")
-async def conversation_socket(websocket: WebSocket, conversation_id: str, after_seq: int = 0) -> None:
+async def conversation_socket(
+    websocket: WebSocket, conversation_id: str, after_seq: int = 0, token: str | None = None
+) -> None:
     container: Container = websocket.app.state.container
-    await ChatSocket(websocket, container, conversation_id).run(max(after_seq, 0))
+    caller: ChannelCaller | None
+    try:
+        raw_key = websocket.headers.get("x-api-key")
+        key = await anyio.to_thread.run_sync(container.api_keys.verify, raw_key) if raw_key else None
+        caller = ChannelCaller(
+            api_key=key,
+            token=token or websocket.headers.get("x-conversation-token"),
+            ip=websocket.client.host if websocket.client else None,
+        )
+    except AppError:
+        caller = None
+    await ChatSocket(websocket, container, conversation_id).run(max(after_seq, 0), caller)

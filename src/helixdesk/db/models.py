@@ -1,10 +1,12 @@
 """Imports every model module so `Base.metadata` is complete (Alembic, tests)."""
 
 from helixdesk.actions import models as action_models
+from helixdesk.auth import models as auth_models
 from helixdesk.bank import models as bank_models
 from helixdesk.conversations import models as conversation_models
 from helixdesk.db.base import Base
 from helixdesk.dialogue import state as dialogue_models
+from helixdesk.handoff import models as handoff_models
 from helixdesk.identity import models as identity_models
 from helixdesk.knowledge import models as knowledge_models
 from helixdesk.memory import models as memory_models
@@ -13,9 +15,11 @@ from helixdesk.notifications import models as notification_models
 __all__ = [
     "Base",
     "action_models",
+    "auth_models",
     "bank_models",
     "conversation_models",
     "dialogue_models",
+    "handoff_models",
     "identity_models",
     "knowledge_models",
     "memory_models",

@@ -17,6 +17,8 @@ from helixdesk.dialogue.manager import DialogueManager, Handoff, Outcome, Say, T
 from helixdesk.dialogue.ports import ActionFailed, ActionsPort, Citation, CustomerContext
 from helixdesk.dialogue.state import DialogueState
 from helixdesk.domain.turn import Turn
+from helixdesk.handoff.policy import Triggers
+from helixdesk.handoff.triggers import TurnHistory, check_triggers, more_urgent
 from helixdesk.nlg.personalise import TipPolicy, pick_tip
 from helixdesk.nlg.style import StylePolicy, choose_empathy, choose_style
 from helixdesk.nlg.templates import Templates
@@ -73,7 +75,9 @@ class Bot:
         style_policy: StylePolicy,
         tips: TipPolicy,
         actions: ActionsPort,
+        triggers: Triggers | None = None,
     ) -> None:
+        self.triggers = triggers
         self.nlu = nlu
         self.manager = manager
         self.templates = templates
@@ -103,6 +107,7 @@ class Bot:
             conversation_id=conversation_id, language=language, turn=turn, now=now, customer=customer
         )
         outcome = self.manager.handle(inp, state)
+        self._check_handoff(inp, state, outcome)
         style = choose_style(customer.profile, state.style, self.style_policy, today=now.date())
         says = list(outcome.says)
         self._add_tip(says, turn, customer, state, now)
@@ -116,6 +121,42 @@ class Bot:
             outcome=outcome,
             style=style,
         )
+
+    # ---- handing over ------------------------------------------------------------------------------
+
+    def _check_handoff(self, inp: TurnInput, state: DialogueState, outcome: Outcome) -> None:
+        """Hand over when a trigger fires (risk, value, emotion, the bot failing), see handoff.triggers."""
+        if self.triggers is None:
+            return
+        resolved = bool(outcome.action_results) or any(s.kind == "answer" for s in outcome.says)
+        history = TurnHistory(
+            emotions=tuple(state.emotions),
+            intents=tuple(state.intents),
+            low_confidence=state.low_confidence,
+            resolved_last_turn=resolved,
+        )
+        found = check_triggers(
+            inp.turn, history, policy=self.triggers, profile=inp.customer.profile, today=inp.now.date()
+        )
+        if found is None:
+            return
+        current = outcome.handoff
+        if current is not None and not more_urgent(found.queue, current.queue):
+            return
+        intent = inp.turn.intent.name if inp.turn.intent else None
+        outcome.handoff = Handoff(
+            queue=found.queue,
+            reason=f"{found.reason}: {found.evidence}" if found.evidence else found.reason,
+            intent=current.intent if current is not None and current.intent else intent,
+            trigger=found.reason,
+            evidence=found.evidence,
+        )
+        # What the bot was about to do (ask for a code, re-prompt) gives way to the handover.
+        outcome.says = [s for s in outcome.says if s.kind == "issue"]
+        outcome.say(f"handoff.trigger.{found.reason}", kind="handoff")
+        outcome.say("handoff.now", kind="handoff", queue=found.queue)
+        state.task = None
+        state.stack.clear()
 
     # ---- wording ----------------------------------------------------------------------------------
 

@@ -58,6 +58,9 @@ class Handoff:
     queue: str
     reason: str
     intent: str | None = None
+    # Why, as a stable code: customer_request, policy, or a trigger's reason (fraud_risk, ...).
+    trigger: str = "policy"
+    evidence: str = ""
 
 
 @dataclass
@@ -102,6 +105,7 @@ class DialogueManager:
         turn = inp.turn
         if turn.emotion is not None:
             state.emotions.append((turn.emotion.label, turn.emotion.intensity))
+        state.intents = [*state.intents, turn.intent.name if turn.intent else UNCLEAR][-10:]
         if not state.issues_raised:
             state.issues_raised = True
             self._raise_open_issues(inp, out)
@@ -363,7 +367,14 @@ class DialogueManager:
         if policy.handoff == "now":
             if policy.reply:
                 out.say(policy.reply, kind="handoff")
-            self._handoff(inp, task.intent, policy.route, f"{task.intent}: the customer needs a person", out)
+            self._handoff(
+                inp,
+                task.intent,
+                policy.route,
+                f"{task.intent}: the customer needs a person",
+                out,
+                trigger="customer_request" if task.intent == "human_agent" else "policy",
+            )
             return
         if policy.action is None:
             self._answer_without_action(inp, state, task, policy, out)
@@ -522,7 +533,14 @@ class DialogueManager:
                 queue = "general"
             facts = {k: v for k, v in (task.result or {}).items() if not isinstance(v, (list, dict))}
             out.issue_ops.append(IssueOp("open", topic=task.intent, intent=task.intent, facts=facts))
-            self._handoff(inp, task.intent, queue, f"{task.intent}: {path[-1] if path else 'handoff'}", out)
+            self._handoff(
+                inp,
+                task.intent,
+                queue,
+                f"{task.intent}: {path[-1] if path else 'handoff'}",
+                out,
+                trigger="customer_request" if task.step == [AGENT_OFFER] else "policy",
+            )
             return
         if step.start:
             carried = {slot: _lookup(task, source) for slot, source in step.carry.items()}
@@ -576,8 +594,12 @@ class DialogueManager:
 
     # ---- helpers ----------------------------------------------------------------------------------
 
-    def _handoff(self, inp: TurnInput, intent: str, queue: str, reason: str, out: Outcome) -> None:
-        out.handoff = Handoff(queue=queue if queue != "bot" else "general", reason=reason, intent=intent)
+    def _handoff(
+        self, inp: TurnInput, intent: str, queue: str, reason: str, out: Outcome, *, trigger: str = "policy"
+    ) -> None:
+        out.handoff = Handoff(
+            queue=queue if queue != "bot" else "general", reason=reason, intent=intent, trigger=trigger
+        )
         out.say("handoff.now", kind="handoff", queue=out.handoff.queue)
 
     def _policy(self, intent: str) -> IntentPolicy:

@@ -84,6 +84,7 @@ class DialogueState:
     low_confidence: int = 0
     style: StyleSignals = field(default_factory=StyleSignals)
     emotions: list[tuple[str, float]] = field(default_factory=list)
+    intents: list[str] = field(default_factory=list)
     issues_raised: bool = False
     tips_given: list[str] = field(default_factory=list)
     version: int = 0
@@ -96,6 +97,7 @@ class DialogueState:
             "low_confidence": self.low_confidence,
             "style": self.style.to_dict(),
             "emotions": [[label, round(i, 4)] for label, i in self.emotions[-20:]],
+            "intents": self.intents[-10:],
             "issues_raised": self.issues_raised,
             "tips_given": self.tips_given,
         }
@@ -110,6 +112,7 @@ class DialogueState:
             low_confidence=int(data.get("low_confidence", 0)),
             style=StyleSignals.from_dict(data.get("style")),
             emotions=[(str(a), float(b)) for a, b in data.get("emotions") or []],
+            intents=[str(i) for i in data.get("intents") or []],
             issues_raised=bool(data.get("issues_raised", False)),
             tips_given=[str(t) for t in data.get("tips_given") or []],
             version=version,

@@ -4,23 +4,31 @@
   const I18N = {
     "zh-Hans": { title: "在线客服", connecting: "正在连接…", online: "智能客服在线", offline: "连接中断，正在重连…",
                  placeholder: "请输入您的问题", send: "发送", customer: "我", bot: "智能客服", agent: "客服专员",
-                 system: "系统", welcome: "您好！我是智能客服，请问有什么可以帮您？" },
+                 system: "系统", welcome: "您好！我是智能客服，请问有什么可以帮您？", person: "转人工",
+                 waiting: "正在为您转接人工客服，请稍候…", with_agent: "人工客服为您服务中", closed: "本次对话已结束",
+                 restart: "开始新的对话" },
     "zh-Hant": { title: "線上客服", connecting: "正在連線…", online: "智能客服在線", offline: "連線中斷，正在重連…",
                  placeholder: "請輸入您的問題", send: "發送", customer: "我", bot: "智能客服", agent: "客服專員",
-                 system: "系統", welcome: "您好！我是智能客服，請問有什麼可以幫您？" },
+                 system: "系統", welcome: "您好！我是智能客服，請問有什麼可以幫您？", person: "轉真人",
+                 waiting: "正在為您轉接真人客服，請稍候…", with_agent: "真人客服為您服務中", closed: "本次對話已結束",
+                 restart: "開始新的對話" },
     "en": { title: "Online service", connecting: "Connecting…", online: "Assistant online",
             offline: "Connection lost, reconnecting…", placeholder: "Type your question", send: "Send",
             customer: "You", bot: "Assistant", agent: "Agent", system: "System",
-            welcome: "Hello! I'm the virtual assistant. How can I help you?" },
+            welcome: "Hello! I'm the virtual assistant. How can I help you?", person: "Talk to a person",
+            waiting: "Connecting you with a member of staff…", with_agent: "A member of staff is with you",
+            closed: "This conversation has ended", restart: "Start a new conversation" },
   };
   const $ = (id) => document.getElementById(id);
   const log = $("log"), form = $("form"), text = $("text"), status = $("status"), errorBox = $("error");
-  const langSelect = $("lang");
+  const langSelect = $("lang"), personButton = $("person"), banner = $("banner"), restart = $("restart");
   const params = new URLSearchParams(location.search);
   let lang = params.get("lang") || sessionStorage.getItem("hd.lang") || (navigator.language.startsWith("en") ? "en" : "zh-Hans");
   if (!I18N[lang]) lang = "zh-Hans";
   langSelect.value = lang;
   let conversationId = sessionStorage.getItem("hd.conversation");
+  let token = sessionStorage.getItem("hd.token");
+  let state = "bot";
   let lastSeq = 0;
   const seen = new Map();
   let socket = null, retry = 0;
@@ -31,6 +39,18 @@
     document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
     document.querySelectorAll("[data-i18n-placeholder]").forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
     status.textContent = socket && socket.readyState === 1 ? t("online") : t("connecting");
+    showState(state);
+  }
+  function authHeaders() { return token ? { Authorization: "Bearer " + token } : {}; }
+  // The conversation changed hands: waiting for a person, with a person, back with the bot, closed.
+  function showState(next) {
+    state = next || "bot";
+    document.body.dataset.state = state;
+    const note = { waiting_for_agent: t("waiting"), with_agent: t("with_agent"), closed: t("closed") }[state];
+    banner.textContent = note || ""; banner.hidden = !note;
+    personButton.hidden = state !== "bot";
+    restart.hidden = state !== "closed";
+    text.disabled = state === "closed";
   }
   function showError(message) { errorBox.textContent = message; errorBox.hidden = !message; }
 
@@ -45,7 +65,8 @@
     bubble.className = "msg__bubble";
     const who = document.createElement("span");
     who.className = "msg__who";
-    who.textContent = t(message.sender) || message.sender;
+    who.textContent = message.sender === "agent" && message.author
+      ? message.author : (t(message.sender) || message.sender);
     bubble.appendChild(who);
     bubble.appendChild(document.createTextNode(message.text));
     li.appendChild(bubble);
@@ -56,9 +77,9 @@
   }
 
   async function ensureConversation() {
-    if (conversationId) {
-      const r = await fetch("/api/v1/conversations/" + conversationId);
-      if (r.ok) return conversationId;
+    if (conversationId && token) {
+      const r = await fetch("/api/v1/conversations/" + conversationId, { headers: authHeaders() });
+      if (r.ok) { showState((await r.json()).state); return conversationId; }
     }
     const body = { channel: "web", language: lang };
     const customer = params.get("customer");
@@ -68,26 +89,35 @@
     });
     const data = await r.json();
     if (!r.ok) throw new Error(data.error ? data.error.message : "could not start a conversation");
-    conversationId = data.id;
+    conversationId = data.id; token = data.token;
     sessionStorage.setItem("hd.conversation", conversationId);
+    sessionStorage.setItem("hd.token", token);
+    showState(data.state);
     return conversationId;
   }
 
   function connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
-    socket = new WebSocket(`${scheme}://${location.host}/api/v1/conversations/${conversationId}/ws?after_seq=${lastSeq}`);
+    const query = `after_seq=${lastSeq}&token=${encodeURIComponent(token || "")}`;
+    socket = new WebSocket(`${scheme}://${location.host}/api/v1/conversations/${conversationId}/ws?${query}`);
     socket.onopen = () => { retry = 0; status.textContent = t("online"); status.dataset.state = "online"; };
     socket.onmessage = (event) => {
       const frame = JSON.parse(event.data);
       if (frame.type === "message") render(frame.message);
+      else if (frame.type === "state") showState(frame.state);
       else if (frame.type === "error") showError(frame.error.message);
     };
     socket.onclose = (event) => {
       status.textContent = t("offline"); status.dataset.state = "offline";
-      if (event.code === 4404) { sessionStorage.removeItem("hd.conversation"); conversationId = null; start(); return; }
+      if ([4401, 4403, 4404].includes(event.code)) { forget(); start(); return; }
       retry = Math.min(retry + 1, 6);
       setTimeout(connect, 250 * 2 ** retry);
     };
+  }
+
+  function forget() {
+    sessionStorage.removeItem("hd.conversation"); sessionStorage.removeItem("hd.token");
+    conversationId = null; token = null;
   }
 
   async function start() {
@@ -111,6 +141,20 @@
   });
   text.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); form.requestSubmit(); }
+  });
+  personButton.addEventListener("click", async () => {
+    if (!conversationId) return;
+    showError("");
+    const r = await fetch(`/api/v1/conversations/${conversationId}/handoff`, { method: "POST", headers: authHeaders() });
+    const data = await r.json();
+    if (!r.ok) { showError(data.error ? data.error.message : "error"); return; }
+    showState(data.state);
+  });
+  restart.addEventListener("click", () => {
+    if (socket) { socket.onclose = null; socket.close(); }
+    forget(); lastSeq = 0; seen.clear();
+    Array.from(log.children).forEach((el) => { if (el.dataset.seq !== "0") el.remove(); });
+    showState("bot"); start();
   });
   langSelect.addEventListener("change", () => {
     lang = langSelect.value; sessionStorage.setItem("hd.lang", lang); applyLanguage();

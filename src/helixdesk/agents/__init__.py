@@ -1,0 +1,1 @@
+"""Agents at work: presence, capacity, and the emotional load of their recent conversations."""

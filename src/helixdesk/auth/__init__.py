@@ -1,0 +1,1 @@
+"""Staff accounts, roles and sessions; channel API keys and per-conversation tokens."""

@@ -1,0 +1,69 @@
+"""Staff roles and what each may do.
+
+| role                 | works the queues              | sees dashboards, QA, audit | manages users, settings |
+|----------------------|-------------------------------|----------------------------|-------------------------|
+| agent                | general                       | no                         | no                      |
+| senior               | senior, general               | no                         | no                      |
+| fraud                | fraud                         | no                         | no                      |
+| relationship_manager | relationship_manager          | no                         | no                      |
+| supervisor           | every queue (to watch, help)  | yes                        | no                      |
+| admin                | none                          | no                         | yes                     |
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Iterable
+
+
+class Role(enum.StrEnum):
+    AGENT = "agent"
+    SENIOR = "senior"
+    FRAUD = "fraud"
+    RELATIONSHIP_MANAGER = "relationship_manager"
+    SUPERVISOR = "supervisor"
+    ADMIN = "admin"
+
+
+ROLES: tuple[str, ...] = tuple(r.value for r in Role)
+QUEUES: tuple[str, ...] = ("fraud", "senior", "relationship_manager", "general")
+
+_ROLE_QUEUES: dict[str, tuple[str, ...]] = {
+    Role.AGENT: ("general",),
+    Role.SENIOR: ("senior", "general"),
+    Role.FRAUD: ("fraud",),
+    Role.RELATIONSHIP_MANAGER: ("relationship_manager",),
+    Role.SUPERVISOR: QUEUES,
+    Role.ADMIN: (),
+}
+
+# Roles that take conversations (supervisors may step in, but are not routed work).
+WORKING_ROLES = frozenset({Role.AGENT, Role.SENIOR, Role.FRAUD, Role.RELATIONSHIP_MANAGER})
+
+
+def queues_for(roles: Iterable[str]) -> tuple[str, ...]:
+    """The queues a person with these roles may see and claim from, in priority order."""
+    allowed = {q for r in roles for q in _ROLE_QUEUES.get(r, ())}
+    return tuple(q for q in QUEUES if q in allowed)
+
+
+def check_roles(roles: Iterable[str]) -> list[str]:
+    """Validate a list of role names; unknown names raise ValueError naming the valid ones."""
+    out: list[str] = []
+    for r in roles:
+        name = r.strip().lower()
+        if name not in ROLES:
+            raise ValueError(f"unknown role {r!r}; roles are: {', '.join(ROLES)}")
+        if name not in out:
+            out.append(name)
+    if not out:
+        raise ValueError(f"give at least one role ({', '.join(ROLES)})")
+    return out
+
+
+def is_supervisor(roles: Iterable[str]) -> bool:
+    return Role.SUPERVISOR in set(roles)
+
+
+def is_admin(roles: Iterable[str]) -> bool:
+    return Role.ADMIN in set(roles)

@@ -1,0 +1,37 @@
+"""Errors of the conversation API (stable codes; documented in docs/api.md)."""
+
+from __future__ import annotations
+
+from helixdesk.errors import AppError, ConflictError, NotFoundError, ValidationFailedError
+
+
+class ConversationClosedError(ConflictError):
+    code = "conversation_closed"
+
+
+class MessageTooLongError(ValidationFailedError):
+    code = "message_too_long"
+
+
+class EmptyMessageError(ValidationFailedError):
+    code = "empty_message"
+
+
+class CustomerNotFoundError(NotFoundError):
+    code = "customer_not_found"
+
+
+class ConversationNotFoundError(NotFoundError):
+    code = "conversation_not_found"
+
+
+class ConversationForbiddenError(AppError):
+    """The credentials given do not open this conversation (another customer's, or another channel's)."""
+
+    code = "conversation_forbidden"
+    http_status = 403
+
+
+class ChannelMismatchError(AppError):
+    code = "channel_mismatch"
+    http_status = 403

@@ -1,0 +1,106 @@
+"""Tables of the human side: handoffs (one per time a conversation waits for or is with a person),
+agents' internal notes, and knowledge drafts proposed by agents."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from helixdesk.conversations.models import new_id
+from helixdesk.db.base import Base, UTCDateTime, utcnow
+
+
+class HandoffStatus(enum.StrEnum):
+    WAITING = "waiting"  # in a queue, nobody has it yet
+    ACTIVE = "active"  # a person has claimed it
+    CLOSED = "closed"  # wrapped up by the person
+    TRANSFERRED = "transferred"  # moved to another queue or person (a new handoff continues it)
+    HANDED_BACK = "handed_back"  # the person gave the conversation back to the bot
+
+
+OPEN_STATUSES = (HandoffStatus.WAITING.value, HandoffStatus.ACTIVE.value)
+_OPEN_SQL = text("status IN ('waiting', 'active')")
+
+
+class Handoff(Base):
+    __tablename__ = "handoffs"
+    __table_args__ = (
+        Index("ix_handoffs_queue_status", "queue", "status"),
+        Index("ix_handoffs_agent_status", "agent_id", "status"),
+        # At most one open handoff per conversation, on every backend.
+        Index(
+            "uq_handoffs_open_conversation",
+            "conversation_id",
+            unique=True,
+            sqlite_where=_OPEN_SQL,
+            postgresql_where=_OPEN_SQL,
+        ),
+    )
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    queue: Mapped[str] = mapped_column(String(24))
+    status: Mapped[str] = mapped_column(String(16), default=HandoffStatus.WAITING.value)
+    reason: Mapped[str] = mapped_column(String(32))
+    intent: Mapped[str | None] = mapped_column(String(48))
+    language: Mapped[str] = mapped_column(String(8))
+    priority: Mapped[int] = mapped_column(Integer)
+    sla_seconds: Mapped[int] = mapped_column(Integer)
+    explanation: Mapped[str] = mapped_column(Text)
+    negativity: Mapped[float] = mapped_column(Float, default=0.0)
+    skills: Mapped[list[str]] = mapped_column(JSON, default=list)
+    packet: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    offered_to: Mapped[str | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    offered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    offer_note: Mapped[str] = mapped_column(Text, default="")
+    agent_id: Mapped[str | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    transferred_from: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    disposition: Mapped[str | None] = mapped_column(String(32))
+    resolution: Mapped[str | None] = mapped_column(String(16))
+    wrap_note: Mapped[str | None] = mapped_column(Text)
+
+
+class AgentNote(Base):
+    """An internal note on a conversation; customers never see these."""
+
+    __tablename__ = "agent_notes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    author_id: Mapped[str | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    author_name: Mapped[str] = mapped_column(String(128))
+    text: Mapped[str] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class KnowledgeDraft(Base):
+    """An agent's insight proposed as a knowledge-base entry, waiting for a supervisor's review."""
+
+    __tablename__ = "kb_drafts"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    language: Mapped[str] = mapped_column(String(8))
+    intent: Mapped[str | None] = mapped_column(String(48))
+    conversation_id: Mapped[str | None] = mapped_column(ForeignKey("conversations.id", ondelete="SET NULL"))
+    author_id: Mapped[str | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    author_name: Mapped[str] = mapped_column(String(128))
+    status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
+    reviewer_id: Mapped[str | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    review_note: Mapped[str | None] = mapped_column(Text)
+    kb_document_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

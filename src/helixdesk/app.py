@@ -18,6 +18,7 @@ from helixdesk.http import BodySizeLimit, install_error_handlers
 from helixdesk.nlu import routes as nlu_routes
 from helixdesk.notifications import routes as notification_routes
 from helixdesk.settings import Settings
+from helixdesk.web import console, console_api
 from helixdesk.web import routes as web_routes
 from helixdesk.web.routes import WEB_DIR
 
@@ -54,6 +55,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(action_routes.router)
     app.include_router(web_routes.router)
     app.include_router(notification_routes.router)
+    app.include_router(console.router)
+    app.include_router(console_api.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.get("/healthz", tags=["ops"])

@@ -26,11 +26,14 @@ from helixdesk.dialogue.adapters import ActionsAdapter, KnowledgeAdapter, Verifi
 from helixdesk.dialogue.bot import Bot
 from helixdesk.dialogue.manager import DialogueManager
 from helixdesk.dialogue.policy import load_policies
+from helixdesk.handoff.models import KnowledgeDraft
 from helixdesk.handoff.packet import Labels
 from helixdesk.handoff.policy import load_handoff_policy
 from helixdesk.handoff.service import HandoffService
+from helixdesk.handoff.workspace import AgentWorkspace, DraftIngest
 from helixdesk.identity import VerificationService, load_identity_policy
 from helixdesk.knowledge.graph import KnowledgeGraph
+from helixdesk.knowledge.ingest import ingest_entry
 from helixdesk.knowledge.retrieval import KnowledgeBase
 from helixdesk.nlg.personalise import load_tips
 from helixdesk.nlg.style import StylePolicy
@@ -64,6 +67,7 @@ class Container:
     api_keys: ApiKeys
     handoffs: HandoffService
     agents: AgentDirectory
+    workspace: AgentWorkspace
 
     @classmethod
     def build(cls, settings: Settings) -> Container:
@@ -112,6 +116,14 @@ class Container:
             api_keys=ApiKeys(sessions=sessions),
             handoffs=handoffs,
             agents=AgentDirectory(sessions=sessions, wellbeing=handoffs.policy.wellbeing),
+            workspace=AgentWorkspace(
+                sessions=sessions,
+                handoffs=handoffs,
+                bank=bank,
+                knowledge=knowledge,
+                templates=bot.templates,
+                ingest_draft=draft_ingester(sessions, knowledge),
+            ),
         )
 
     async def start(self) -> None:
@@ -171,6 +183,27 @@ def build_handoffs(
         labels=Labels.load(pack.path / "handoff" / "labels.yaml"),
         abandon_issue_after_days=bot.manager.policies.settings.abandon_issue_after_days,
     )
+
+
+def draft_ingester(sessions: sessionmaker[Session], knowledge: KnowledgeBase) -> DraftIngest:
+    """Approved agent insights join the knowledge base as one entry each, searchable at once."""
+
+    def ingest_draft(draft: KnowledgeDraft) -> str:
+        source = f"agent-insight:{draft.id}"
+        ingest_entry(
+            sessions,
+            source=source,
+            title=f"Agent insight ({draft.author_name})",
+            question=draft.question,
+            answer=draft.answer,
+            language=draft.language,
+            intents=[draft.intent] if draft.intent else [],
+            embed=embed,
+        )
+        knowledge.load()
+        return source
+
+    return ingest_draft
 
 
 def build_bot(

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import html
 import logging
 from typing import Any
+from urllib.parse import quote
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -48,13 +50,30 @@ _HTTP_CODES = {
 }
 
 
+def _refusal_page(exc: AppError) -> str:
+    message = html.escape(exc.detail)
+    return (
+        '<!doctype html><html><head><meta charset="utf-8"><title>Helixdesk</title>'
+        '<link rel="stylesheet" href="/static/console.css"></head><body><main class="main">'
+        f'<section class="panel"><h1>{exc.http_status}</h1><p id="refusal" data-code="{html.escape(exc.code)}">{message}</p>'
+        '<p><a href="/console">Helixdesk</a></p></section></main></body></html>'
+    )
+
+
 def error_json(status: int, code: str, message: str) -> JSONResponse:
     return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
 
 
 def install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(AppError)
-    async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
+    async def _app_error(request: Request, exc: AppError) -> Response:
+        if request.url.path.startswith("/console") and not request.url.path.startswith("/console/api"):
+            # Staff pages: send people to sign in, or show the refusal as a page.
+            if exc.http_status == 401:
+                target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+                return RedirectResponse(f"/console/login?next={target}", status_code=303)
+            if exc.http_status in (403, 404):
+                return HTMLResponse(_refusal_page(exc), status_code=exc.http_status)
         if exc.http_status >= 500:
             log.error("request failed: %s (%s)", exc.code, exc.detail)
         return error_json(exc.http_status, exc.code, exc.detail)

@@ -1,12 +1,14 @@
-"""Live fan-out of conversation events to this process's WebSocket connections.
+"""Live fan-out of conversation events to this process's WebSocket and SSE connections.
 
 Each process joins the bus with its own ephemeral group, so every worker sees every event and
-passes it to the sockets it holds for that conversation.
+passes it to the connections it holds: customers' sockets listen to one conversation, agents'
+consoles listen to everything (and filter by their queues).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import uuid
 from collections import defaultdict
 
@@ -18,6 +20,7 @@ class LiveHub:
     def __init__(self, *, bus: EventBus) -> None:
         self._bus = bus
         self._listeners: dict[str, set[asyncio.Queue[Event]]] = defaultdict(set)
+        self._everything: set[asyncio.Queue[Event]] = set()
         self.group = f"live-{uuid.uuid4().hex[:12]}"
 
     async def start(self) -> None:
@@ -26,6 +29,10 @@ class LiveHub:
     async def _dispatch(self, event: Event) -> None:
         for queue in list(self._listeners.get(event.conversation_id, ())):
             queue.put_nowait(event)
+        for queue in list(self._everything):
+            # A console that stopped reading loses live events, not the data: it re-reads on reconnect.
+            with contextlib.suppress(asyncio.QueueFull):
+                queue.put_nowait(event)
 
     def listen(self, conversation_id: str) -> asyncio.Queue[Event]:
         queue: asyncio.Queue[Event] = asyncio.Queue()
@@ -38,3 +45,11 @@ class LiveHub:
             listeners.discard(queue)
             if not listeners:
                 del self._listeners[conversation_id]
+
+    def listen_all(self) -> asyncio.Queue[Event]:
+        queue: asyncio.Queue[Event] = asyncio.Queue(maxsize=10_000)
+        self._everything.add(queue)
+        return queue
+
+    def unlisten_all(self, queue: asyncio.Queue[Event]) -> None:
+        self._everything.discard(queue)

@@ -132,6 +132,44 @@ def ingest(
     return report
 
 
+def ingest_entry(
+    sessions: sessionmaker[Session],
+    *,
+    source: str,
+    title: str,
+    question: str,
+    answer: str,
+    language: str,
+    intents: Sequence[str] = (),
+    embed: EmbedFn,
+) -> IngestReport:
+    """Add (or replace) one question-and-answer entry, e.g. an agent's reviewed insight."""
+    section = Section(
+        heading=question,
+        text=answer,
+        language=language,
+        faq_id=source.rsplit(":", 1)[-1][:64],
+        questions={language: question},
+        answers={language: answer},
+        intents=tuple(intents),
+    )
+    doc = ParsedDocument(title=title, kind="faq", language=language, sections=[section])
+    texts, kinds = embedding_texts(section)
+    matrix = np.ascontiguousarray(embed(texts), dtype=np.float32)
+    digest = hashlib.sha256(f"{question}\n{answer}\n{language}".encode()).hexdigest()
+    report = IngestReport()
+    with transaction(sessions) as s:
+        _store(
+            s,
+            SourceFile(path=Path(source), source=source, title=title),
+            digest,
+            doc,
+            [(matrix.tobytes(), kinds)],
+            report,
+        )
+    return report
+
+
 def _store(
     s: Session,
     file: SourceFile,
@@ -173,4 +211,4 @@ def _store(
         report.chunks += 1
 
 
-__all__ = ["EmbedFn", "IngestReport", "SourceFile", "collect", "ingest", "pack_faq_source"]
+__all__ = ["EmbedFn", "IngestReport", "SourceFile", "collect", "ingest", "ingest_entry", "pack_faq_source"]

@@ -1,0 +1,59 @@
+"""The demo contact centre's staff, one or more per role (for the demo server and its tests).
+
+Every demo account shares one password, given by the caller; never use these in production.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from helixdesk.auth.service import StaffAccounts, StaffView
+
+
+@dataclass(frozen=True, slots=True)
+class DemoStaff:
+    username: str
+    display_name: str
+    roles: tuple[str, ...]
+    languages: tuple[str, ...] = ("zh", "en")
+    skills: tuple[str, ...] = ()
+    employee_code: str | None = None
+    max_concurrent: int = 3
+
+
+DEMO_STAFF: tuple[DemoStaff, ...] = (
+    DemoStaff("agent.li", "李娜", ("agent",), skills=("cards", "accounts", "digital")),
+    DemoStaff("agent.chen", "陈明", ("agent",), languages=("zh",), skills=("transfers", "loans")),
+    DemoStaff("agent.amy", "Amy Ho", ("agent",), languages=("en", "zh"), skills=("cards", "transfers")),
+    DemoStaff("senior.wang", "王芳", ("senior",), skills=("cards", "loans")),
+    DemoStaff("fraud.zhao", "赵强", ("fraud",), skills=("cards",)),
+    DemoStaff("rm.sun", "孙悦", ("relationship_manager",), skills=("wealth",), employee_code="RM001"),
+    DemoStaff("rm.zhou", "周杰", ("relationship_manager",), skills=("wealth",), employee_code="RM002"),
+    DemoStaff("rm.wu", "吴静", ("relationship_manager",), skills=("wealth",), employee_code="RM003"),
+    DemoStaff("rm.zheng", "郑浩", ("relationship_manager",), skills=("wealth",), employee_code="RM004"),
+    DemoStaff("sup.liu", "刘洋", ("supervisor",)),
+    DemoStaff("admin", "系统管理员", ("admin",)),
+)
+
+
+def seed_demo_staff(accounts: StaffAccounts, *, password: str) -> list[StaffView]:
+    """Create the demo accounts that do not exist yet; returns the ones created."""
+    existing = {u.username for u in accounts.list_users()}
+    created: list[StaffView] = []
+    for d in DEMO_STAFF:
+        if d.username in existing:
+            continue
+        created.append(
+            accounts.create_user(
+                username=d.username,
+                password=password,
+                display_name=d.display_name,
+                roles=d.roles,
+                languages=d.languages,
+                skills=d.skills,
+                employee_code=d.employee_code,
+                max_concurrent=d.max_concurrent,
+                ui_language="en" if d.languages[0] == "en" else "zh-Hans",
+            )
+        )
+    return created

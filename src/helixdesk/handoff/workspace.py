@@ -1,0 +1,445 @@
+"""What an agent does inside one conversation: open it (role-checked), read the summary and the
+customer's profile and products (masked), get suggested replies, write to the customer, keep
+internal notes, and turn an insight into a knowledge-base draft that a supervisor reviews.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import anyio
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from helixdesk.auth.service import StaffView
+from helixdesk.bank.connector import BankConnector
+from helixdesk.conversations.errors import ConversationForbiddenError, ConversationNotFoundError
+from helixdesk.conversations.models import Conversation, ConversationState, Customer, Message, Sender
+from helixdesk.conversations.store import add_message, lock_open_conversation, message_data
+from helixdesk.db.base import utcnow
+from helixdesk.db.session import transaction
+from helixdesk.errors import NotFoundError, ValidationFailedError
+from helixdesk.events import Event, MessageData, MessageSent
+from helixdesk.handoff.models import AgentNote, Handoff, HandoffStatus, KnowledgeDraft
+from helixdesk.handoff.service import HandoffService, NotYourConversationError
+from helixdesk.knowledge.retrieval import KnowledgeBase
+from helixdesk.nlg.templates import Templates
+
+MAX_AGENT_MESSAGE = 4000
+EMPATHY_STYLES = ("warm", "patient", "concise")
+# The customer's emotion → the empathy opening an agent may start with.
+EMPATHY_FOR = {"anger": "angry", "disgust": "angry", "fear": "anxious", "sadness": "sad"}
+
+DraftIngest = Callable[[KnowledgeDraft], str]
+
+
+@dataclass(frozen=True, slots=True)
+class Suggestion:
+    kind: str  # knowledge, empathy
+    text: str
+    title: str = ""
+    source: str = ""
+    score: float = 0.0
+
+
+@dataclass
+class ConversationView:
+    conversation: dict[str, Any]
+    messages: list[MessageData]
+    handoff: dict[str, Any] | None
+    history: list[dict[str, Any]]
+    notes: list[dict[str, Any]]
+    customer: dict[str, Any] | None
+    products: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
+    transactions: list[dict[str, Any]] = field(default_factory=list)
+    mine: bool = False
+
+
+def mask_account(number: str) -> str:
+    return f"****{number[-4:]}" if len(number) > 4 else "****"
+
+
+def mask_phone(phone: str) -> str:
+    digits = phone.strip()
+    return f"{digits[:-8]}****{digits[-4:]}" if len(digits) > 8 else "****"
+
+
+def mask_email(email: str | None) -> str | None:
+    if not email or "@" not in email:
+        return None
+    name, domain = email.split("@", 1)
+    return f"{name[:1]}***@{domain}"
+
+
+class AgentWorkspace:
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        handoffs: HandoffService,
+        bank: BankConnector,
+        knowledge: KnowledgeBase,
+        templates: Templates,
+        ingest_draft: DraftIngest | None = None,
+    ) -> None:
+        self._sessions = sessions
+        self._handoffs = handoffs
+        self._bank = bank
+        self._knowledge = knowledge
+        self._templates = templates
+        self._ingest_draft = ingest_draft
+
+    # ---- who may open what ----------------------------------------------------------------------
+
+    def check_open(self, s: Session, user: StaffView, conversation_id: str) -> list[Handoff]:
+        """Supervisors open any conversation; others only those in their queues or that they handled."""
+        if s.get(Conversation, conversation_id) is None:
+            raise ConversationNotFoundError(f"no conversation {conversation_id}")
+        handoffs = list(
+            s.scalars(
+                select(Handoff).where(Handoff.conversation_id == conversation_id).order_by(Handoff.created_at)
+            )
+        )
+        if user.is_supervisor:
+            return handoffs
+        allowed = any(
+            h.agent_id == user.id
+            or (
+                h.status in (HandoffStatus.WAITING.value, HandoffStatus.ACTIVE.value)
+                and h.queue in user.queues
+            )
+            for h in handoffs
+        )
+        if not allowed:
+            raise ConversationForbiddenError("this conversation is not in your queues")
+        return handoffs
+
+    def check_access(self, user: StaffView, conversation_id: str) -> None:
+        with self._sessions() as s:
+            self.check_open(s, user, conversation_id)
+
+    # ---- reading --------------------------------------------------------------------------------
+
+    def view(self, user: StaffView, conversation_id: str, *, now: datetime | None = None) -> ConversationView:
+        now = now or utcnow()
+        with self._sessions() as s:
+            handoffs = self.check_open(s, user, conversation_id)
+            conv = s.get(Conversation, conversation_id)
+            assert conv is not None
+            customer = s.get(Customer, conv.customer_id)
+            ref = customer.bank_ref if customer is not None else None
+            messages = [
+                message_data(m)
+                for m in s.scalars(
+                    select(Message).where(Message.conversation_id == conversation_id).order_by(Message.seq)
+                )
+            ]
+            notes = [
+                {"author": n.author_name, "text": n.text, "created_at": n.created_at.isoformat()}
+                for n in s.scalars(
+                    select(AgentNote)
+                    .where(AgentNote.conversation_id == conversation_id)
+                    .order_by(AgentNote.id)
+                )
+            ]
+            current = next(
+                (
+                    h
+                    for h in reversed(handoffs)
+                    if h.status in (HandoffStatus.WAITING.value, HandoffStatus.ACTIVE.value)
+                ),
+                None,
+            )
+            history = [
+                {
+                    "queue": h.queue,
+                    "status": h.status,
+                    "reason": h.reason,
+                    "created_at": h.created_at.isoformat(),
+                    "disposition": h.disposition,
+                    "resolution": h.resolution,
+                }
+                for h in handoffs
+            ]
+            shown = current or (handoffs[-1] if handoffs else None)
+            handoff = None
+            if shown is not None:
+                handoff = {
+                    **self._handoffs._item(shown, user.id, now).to_dict(),
+                    "packet": dict(shown.packet or {}),
+                    "agent_id": shown.agent_id,
+                }
+            conversation = {
+                "id": conv.id,
+                "state": conv.state,
+                "channel": conv.channel,
+                "language": conv.language,
+                "created_at": conv.created_at.isoformat(),
+                "customer_ref": ref,
+            }
+        view = ConversationView(
+            conversation=conversation,
+            messages=messages,
+            handoff=handoff,
+            history=history,
+            notes=notes,
+            customer=None,
+            mine=current is not None
+            and current.agent_id == user.id
+            and current.status == HandoffStatus.ACTIVE.value,
+        )
+        if ref is not None:
+            self._add_profile(view, ref, now)
+        return view
+
+    def _add_profile(self, view: ConversationView, ref: str, now: datetime) -> None:
+        """The customer's profile and products, masked where the agent does not need the number."""
+        profile = self._bank.get_customer(ref)
+        if profile is None:
+            return
+        view.customer = {
+            "ref": profile.ref,
+            "name_zh": profile.name_zh,
+            "name_en": profile.name_en,
+            "age": profile.age(now.date()),
+            "segment": profile.segment,
+            "value_tier": profile.value_tier,
+            "risk_tolerance": profile.risk_tolerance,
+            "language": profile.preferred_language,
+            "phone": mask_phone(profile.phone),
+            "email": mask_email(profile.email),
+            "city": profile.city,
+            "customer_since": profile.customer_since.isoformat(),
+            "interests": list(profile.interests),
+            "relationship_manager": profile.relationship_manager,
+        }
+        view.products = {
+            "accounts": [
+                {
+                    "number": mask_account(a.number),
+                    "kind": a.kind,
+                    "currency": a.currency,
+                    "balance": str(a.balance),
+                    "status": a.status,
+                }
+                for a in self._bank.list_accounts(ref)
+            ],
+            "cards": [
+                {"last4": c.last4, "kind": c.kind, "product": c.product, "status": c.status}
+                for c in self._bank.list_cards(ref)
+            ],
+        }
+        view.transactions = [
+            {
+                "ref": t.ref,
+                "at": t.occurred_at.isoformat(),
+                "merchant": t.merchant,
+                "amount": str(t.amount),
+                "currency": t.currency,
+                "status": t.status,
+                "card_last4": t.card_last4,
+                "channel": t.channel,
+            }
+            for t in self._bank.list_transactions(ref, limit=10)
+        ]
+
+    def messages_after(self, user: StaffView, conversation_id: str, after_seq: int) -> list[MessageData]:
+        with self._sessions() as s:
+            self.check_open(s, user, conversation_id)
+            rows = s.scalars(
+                select(Message)
+                .where(Message.conversation_id == conversation_id, Message.seq > after_seq)
+                .order_by(Message.seq)
+                .limit(500)
+            )
+            return [message_data(m) for m in rows]
+
+    # ---- suggested replies ----------------------------------------------------------------------
+
+    def suggestions(self, user: StaffView, conversation_id: str) -> list[Suggestion]:
+        """Knowledge-base answers to the customer's latest question, and empathy openings that
+        match the emotion of their latest message, in the conversation's language."""
+        with self._sessions() as s:
+            self.check_open(s, user, conversation_id)
+            conv = s.get(Conversation, conversation_id)
+            assert conv is not None
+            last = s.scalars(
+                select(Message)
+                .where(Message.conversation_id == conversation_id, Message.sender == Sender.CUSTOMER.value)
+                .order_by(Message.seq.desc())
+                .limit(5)
+            ).all()
+            language = conv.language if conv.language in ("zh-Hans", "zh-Hant", "en") else "zh-Hans"
+        out: list[Suggestion] = []
+        emotion = None
+        question = None
+        for m in last:
+            nlu = (m.meta or {}).get("nlu") or {}
+            if emotion is None and nlu.get("emotion"):
+                emotion = nlu["emotion"]
+            intent = (nlu.get("intent") or {}).get("name")
+            if question is None and intent not in (None, "greeting", "goodbye", "praise", "human_agent"):
+                question = m.text
+        opening = EMPATHY_FOR.get(emotion["label"]) if emotion else None
+        if opening:
+            strong = float(emotion["intensity"]) >= 0.7 if emotion else False
+            key = (
+                f"empathy.{opening}.strong"
+                if strong and self._templates.has(f"empathy.{opening}.strong")
+                else f"empathy.{opening}"
+            )
+            seen: set[str] = set()
+            for style in EMPATHY_STYLES:
+                text = self._templates.render(key, language=language, style=style, name="")
+                if text not in seen:
+                    seen.add(text)
+                    out.append(Suggestion(kind="empathy", text=text, title=style))
+        if question:
+            for hit in self._knowledge.search(question, language=language, top_k=3):
+                out.append(
+                    Suggestion(
+                        kind="knowledge",
+                        text=hit.answer,
+                        title=hit.question,
+                        source=hit.citation.document_title,
+                        score=round(hit.scores.rerank, 3),
+                    )
+                )
+        return out
+
+    # ---- writing --------------------------------------------------------------------------------
+
+    async def post_message(self, user: StaffView, conversation_id: str, text: str) -> MessageData:
+        text = text.strip()
+        if not text:
+            raise ValidationFailedError("the message is empty", code="empty_message")
+        if len(text) > MAX_AGENT_MESSAGE:
+            raise ValidationFailedError(
+                f"the message has {len(text)} characters; the limit is {MAX_AGENT_MESSAGE}",
+                code="message_too_long",
+            )
+        message, events = await anyio.to_thread.run_sync(self._do_post, user, conversation_id, text)
+        await self._handoffs.publish(events)
+        return message
+
+    def _do_post(self, user: StaffView, conversation_id: str, text: str) -> tuple[MessageData, list[Event]]:
+        with transaction(self._sessions) as s:
+            handoff = self._handoffs.active_handoff(s, conversation_id)
+            if handoff is None or handoff.status != HandoffStatus.ACTIVE.value:
+                raise NotYourConversationError("claim the conversation before writing to the customer")
+            if handoff.agent_id != user.id and not user.is_supervisor:
+                raise NotYourConversationError("another person is handling this conversation")
+            conv = lock_open_conversation(s, conversation_id)
+            if conv.state != ConversationState.WITH_AGENT.value:
+                raise NotYourConversationError("the conversation is not with a person")
+            msg = add_message(
+                s,
+                conversation_id,
+                sender=Sender.AGENT.value,
+                text=text,
+                meta={"author": user.display_name, "author_role": user.role_label, "agent_id": user.id},
+            )
+            return msg, [MessageSent(conversation_id=conversation_id, message=msg)]
+
+    def add_note(self, user: StaffView, conversation_id: str, text: str) -> dict[str, Any]:
+        text = text.strip()
+        if not text or len(text) > MAX_AGENT_MESSAGE:
+            raise ValidationFailedError(f"a note has 1-{MAX_AGENT_MESSAGE} characters", code="invalid_note")
+        with transaction(self._sessions) as s:
+            self.check_open(s, user, conversation_id)
+            note = AgentNote(
+                conversation_id=conversation_id, author_id=user.id, author_name=user.display_name, text=text
+            )
+            s.add(note)
+            s.flush()
+            return {"author": note.author_name, "text": note.text, "created_at": note.created_at.isoformat()}
+
+    # ---- the agent-to-bot loop ------------------------------------------------------------------
+
+    def create_draft(
+        self,
+        user: StaffView,
+        *,
+        question: str,
+        answer: str,
+        language: str,
+        intent: str | None = None,
+        conversation_id: str | None = None,
+    ) -> dict[str, Any]:
+        """An agent's insight becomes a knowledge-base draft, waiting for a supervisor's review."""
+        question, answer = question.strip(), answer.strip()
+        if not 4 <= len(question) <= 500 or not 4 <= len(answer) <= 4000:
+            raise ValidationFailedError(
+                "a draft needs a question (4-500 characters) and an answer (4-4000 characters)",
+                code="invalid_draft",
+            )
+        if language not in ("zh-Hans", "zh-Hant", "en"):
+            raise ValidationFailedError("language must be zh-Hans, zh-Hant or en", code="invalid_language")
+        with transaction(self._sessions) as s:
+            if conversation_id:
+                self.check_open(s, user, conversation_id)
+            draft = KnowledgeDraft(
+                question=question,
+                answer=answer,
+                language=language,
+                intent=intent or None,
+                conversation_id=conversation_id or None,
+                author_id=user.id,
+                author_name=user.display_name,
+            )
+            s.add(draft)
+            s.flush()
+            return _draft_dict(draft)
+
+    def drafts(self, *, status: str | None = "draft") -> list[dict[str, Any]]:
+        with self._sessions() as s:
+            query = select(KnowledgeDraft).order_by(KnowledgeDraft.created_at.desc()).limit(200)
+            if status:
+                query = query.where(KnowledgeDraft.status == status)
+            return [_draft_dict(d) for d in s.scalars(query)]
+
+    def review_draft(
+        self, reviewer: StaffView, draft_id: str, *, approve: bool, note: str = ""
+    ) -> dict[str, Any]:
+        """Approve (the entry joins the knowledge base at once) or reject a draft."""
+        with transaction(self._sessions) as s:
+            draft = s.get(KnowledgeDraft, draft_id, with_for_update=True)
+            if draft is None:
+                raise NotFoundError(f"no draft {draft_id}", code="draft_not_found")
+            if draft.status != "draft":
+                raise ValidationFailedError(f"this draft was already {draft.status}", code="draft_reviewed")
+            draft.status = "approved" if approve else "rejected"
+            draft.reviewer_id = reviewer.id
+            draft.review_note = note.strip()[:2000] or None
+            draft.reviewed_at = utcnow()
+            snapshot = _draft_dict(draft)
+        if approve and self._ingest_draft is not None:
+            with self._sessions() as s:
+                stored = s.get(KnowledgeDraft, draft_id)
+                assert stored is not None
+                source = self._ingest_draft(stored)
+            with transaction(self._sessions) as s:
+                stored = s.get(KnowledgeDraft, draft_id)
+                if stored is not None:
+                    stored.kb_document_id = source
+                    snapshot = _draft_dict(stored)
+        return snapshot
+
+
+def _draft_dict(d: KnowledgeDraft) -> dict[str, Any]:
+    return {
+        "id": d.id,
+        "question": d.question,
+        "answer": d.answer,
+        "language": d.language,
+        "intent": d.intent,
+        "conversation_id": d.conversation_id,
+        "author": d.author_name,
+        "status": d.status,
+        "review_note": d.review_note,
+        "kb_source": d.kb_document_id,
+        "created_at": d.created_at.isoformat() if d.created_at else None,
+    }

@@ -1,0 +1,189 @@
+// Agent console: queue, conversation, drafts. Live updates over server-sent events.
+(function () {
+  "use strict";
+  const $ = (sel, root) => (root || document).querySelector(sel);
+  const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
+  const csrf = $('meta[name="csrf-token"]').content;
+  const flash = $("#flash");
+
+  function say(message) { flash.textContent = message || ""; flash.hidden = !message; }
+
+  async function api(method, path, body) {
+    const init = { method, headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" };
+    if (body !== undefined) { init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
+    const r = await fetch("/console/api" + path, init);
+    const data = (r.headers.get("content-type") || "").includes("json") ? await r.json() : {};
+    if (r.status === 401) { location.href = "/console/login?next=" + encodeURIComponent(location.pathname); throw new Error("sign in"); }
+    if (!r.ok) { const m = data.error ? data.error.message : r.statusText; say(m); throw new Error(m); }
+    say("");
+    return data;
+  }
+
+  function text(el, value) { el.textContent = value == null ? "" : String(value); return el; }
+  function make(tag, cls, value) { const el = document.createElement(tag); if (cls) el.className = cls; if (value !== undefined) text(el, value); return el; }
+
+  // ---- presence --------------------------------------------------------------------------------
+  const presence = $("#presence");
+  if (presence) presence.addEventListener("change", () => api("POST", "/presence", { presence: presence.value }));
+
+  // ---- live events -----------------------------------------------------------------------------
+  function listen(query, onEvent) {
+    const source = new EventSource("/console/api/events" + (query ? "?" + query : ""));
+    ["handoff.queued", "handoff.claimed", "handoff.ended", "message.received", "reply.sent", "message.sent",
+     "conversation.state_changed"].forEach((type) => {
+      source.addEventListener(type, (e) => onEvent(type, JSON.parse(e.data)));
+    });
+    return source;
+  }
+
+  // ---- the queue -------------------------------------------------------------------------------
+  const queueTable = $("#queue");
+  if (queueTable) {
+    const labels = $("#row-labels").dataset;
+    const waited = (s) => (s < 120 ? s + labels.s : Math.floor(s / 60) + labels.min);
+    async function refresh() {
+      const data = await api("GET", "/queue?lang=" + document.body.dataset.lang);
+      const body = $("tbody", queueTable);
+      body.replaceChildren();
+      if (!data.items.length) {
+        const tr = make("tr", "queue__empty"); const td = make("td", "", queueTable.dataset.empty);
+        td.colSpan = 8; tr.appendChild(td); body.appendChild(tr); return;
+      }
+      for (const i of data.items) {
+        const tr = make("tr", `queue__row queue__row--${i.status}` + (i.offered_to_me ? " queue__row--offered" : ""));
+        tr.dataset.handoff = i.handoff_id; tr.dataset.conversation = i.conversation_id;
+        const prio = make("span", "prio" + (i.effective_priority >= 80 ? " prio--high" : ""), i.effective_priority);
+        const q = make("span", "tag tag--" + i.queue, i.queue_label);
+        const reason = make("td", "", i.reason_label);
+        if (i.offered_to_me) { reason.append(" "); reason.appendChild(make("span", "tag tag--offer", labels.offered)); }
+        const wait = make("td", "", waited(i.waiting_seconds));
+        if (i.status === "waiting" && i.waiting_seconds > i.sla_seconds) { wait.append(" "); wait.appendChild(make("span", "tag tag--late", labels.late)); }
+        const action = make("td");
+        if (i.status === "waiting") {
+          const b = make("button", "claim", labels.claim); b.type = "button"; b.dataset.handoff = i.handoff_id; action.appendChild(b);
+        } else {
+          const a = make("a", "button", labels.open); a.href = "/console/conversations/" + i.conversation_id; action.appendChild(a);
+        }
+        const cells = [make("td"), make("td"), make("td", "", i.customer_label), make("td", "", i.intent_label || "—"), reason, wait,
+                       make("td", "queue__why", i.explanation), action];
+        cells[0].appendChild(prio); cells[1].appendChild(q);
+        cells.forEach((c) => tr.appendChild(c));
+        body.appendChild(tr);
+      }
+    }
+    queueTable.addEventListener("click", async (e) => {
+      const button = e.target.closest("button.claim");
+      if (!button) return;
+      button.disabled = true;
+      try {
+        const item = await api("POST", `/handoffs/${button.dataset.handoff}/claim`);
+        location.href = "/console/conversations/" + item.conversation_id;
+      } catch (err) { button.disabled = false; refresh(); }
+    });
+    $("#claim-next").addEventListener("click", async () => {
+      try { const item = await api("POST", "/claim-next"); location.href = "/console/conversations/" + item.conversation_id; }
+      catch (err) { refresh(); }
+    });
+    listen("", () => refresh());
+    setInterval(refresh, 15000);  // waiting times and priorities move even without events
+  }
+
+  // ---- one conversation ------------------------------------------------------------------------
+  const conv = $("#conv");
+  if (conv) {
+    const id = conv.dataset.conversation;
+    const transcript = $("#transcript");
+    const stateLabels = $("#state-labels").dataset;
+    const seen = new Set($$("li", transcript).map((li) => Number(li.dataset.seq)));
+    function addLine(m) {
+      if (seen.has(m.seq)) return;
+      seen.add(m.seq);
+      const li = make("li", "line line--" + m.sender); li.dataset.seq = m.seq;
+      li.appendChild(make("span", "line__who", m.author || m.sender));
+      li.appendChild(make("span", "line__text", m.text));
+      const after = $$("li", transcript).find((el) => Number(el.dataset.seq) > m.seq);
+      transcript.insertBefore(li, after || null);
+      transcript.scrollTop = transcript.scrollHeight;
+      if (m.sender === "customer") loadSuggestions();
+    }
+    function setState(state, mine) {
+      conv.dataset.state = state;
+      text($("#conv-state"), stateLabels[state] || state);
+      const working = mine && state === "with_agent";
+      $("#composer").hidden = !working; $("#actions").hidden = !working;
+    }
+    async function loadSuggestions() {
+      const list = $("#suggestions");
+      const data = await api("GET", `/conversations/${id}/suggestions`);
+      list.replaceChildren();
+      for (const s of data.suggestions) {
+        const li = make("li", "suggestion suggestion--" + s.kind);
+        if (s.title && s.kind === "knowledge") li.appendChild(make("strong", "", s.title));
+        li.appendChild(make("p", "", s.text));
+        const use = make("button", "", list.dataset.use); use.type = "button";
+        use.addEventListener("click", () => { const r = $("#reply"); r.value = (r.value ? r.value + "\n" : "") + s.text; r.focus(); });
+        li.appendChild(use);
+        list.appendChild(li);
+      }
+    }
+    const claimButton = $("#claim");
+    if (claimButton) claimButton.addEventListener("click", async () => {
+      claimButton.disabled = true;
+      try { await api("POST", `/handoffs/${claimButton.dataset.handoff}/claim`); location.reload(); }
+      catch (err) { claimButton.disabled = false; }
+    });
+    $("#composer").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const box = $("#reply"); const value = box.value.trim();
+      if (!value) return;
+      const data = await api("POST", `/conversations/${id}/messages`, { text: value });
+      box.value = ""; addLine(data.message);
+    });
+    $("#reply").addEventListener("keydown", (e) => {
+      if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); $("#composer").requestSubmit(); }
+    });
+    $("#note-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const box = $("#note"); const note = await api("POST", `/conversations/${id}/notes`, { text: box.value });
+      const li = make("li"); li.appendChild(make("strong", "", note.author)); li.append(" " + note.text);
+      $("#notes").appendChild(li); box.value = "";
+    });
+    $("#transfer").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const f = new FormData(e.target);
+      const body = { queue: f.get("queue") || null, to_username: f.get("to_username") || null };
+      await api("POST", `/conversations/${id}/transfer`, body);
+      location.href = "/console";
+    });
+    $("#hand-back").addEventListener("click", async () => { await api("POST", `/conversations/${id}/hand-back`); location.href = "/console"; });
+    $("#wrap-up").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const f = new FormData(e.target);
+      await api("POST", `/conversations/${id}/wrap-up`, { disposition: f.get("disposition"), resolution: f.get("resolution") });
+      location.href = "/console";
+    });
+    $("#draft-form").addEventListener("submit", async (e) => {
+      e.preventDefault();
+      const f = new FormData(e.target);
+      await api("POST", "/drafts", { question: f.get("question"), answer: f.get("answer"),
+                                    language: conv.dataset.language, conversation_id: id });
+      e.target.reset(); say(e.target.dataset.saved);
+    });
+    listen("conversation=" + encodeURIComponent(id), async (type, event) => {
+      if (event.message) addLine(event.message);
+      if (type === "conversation.state_changed") {
+        const me = document.body.dataset.user;
+        const data = await api("GET", `/conversations/${id}`);
+        setState(event.new_state, data.mine || (data.handoff && data.handoff.agent_id === me));
+      }
+    });
+    transcript.scrollTop = transcript.scrollHeight;
+    loadSuggestions();
+  }
+
+  // ---- knowledge drafts ------------------------------------------------------------------------
+  $$("button.review").forEach((b) => b.addEventListener("click", async () => {
+    await api("POST", `/drafts/${b.dataset.draft}/review`, { approve: b.dataset.approve === "true" });
+    b.closest("li").remove();
+  }));
+})();

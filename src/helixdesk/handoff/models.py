@@ -101,6 +101,6 @@ class KnowledgeDraft(Base):
     status: Mapped[str] = mapped_column(String(16), default="draft", index=True)
     reviewer_id: Mapped[str | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     review_note: Mapped[str | None] = mapped_column(Text)
-    kb_document_id: Mapped[str | None] = mapped_column(String(36))
+    kb_source: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -20,6 +20,8 @@ from helixdesk.bank.connector import Customer
 
 SUMMARY_LANGUAGES = ("zh-Hans", "en")
 NEGATIVE = ("anger", "fear", "sadness", "disgust")
+# Small talk is not what the customer came for.
+NOT_A_REQUEST = ("greeting", "goodbye", "praise", "out_of_scope")
 _BOT_TRIED = ("action", "answer", "fallback", "verification", "confirm")
 
 
@@ -120,7 +122,7 @@ def build_packet(inp: PacketInput, labels: Labels) -> Packet:
         if m.sender == "customer":
             nlu = m.meta.get("nlu") or {}
             intent = (nlu.get("intent") or {}).get("name")
-            if intent and intent != "out_of_scope" and intent not in packet.intents:
+            if intent and intent not in NOT_A_REQUEST and intent not in packet.intents:
                 packet.intents.append(intent)
             for e in nlu.get("entities") or []:
                 key = (str(e.get("type")), str(e.get("text")))
@@ -150,11 +152,11 @@ def build_packet(inp: PacketInput, labels: Labels) -> Packet:
             scored.append((_informative(m.text, nlu), m.seq, m.text))
         elif m.sender == "bot" and m.meta.get("kind") in _BOT_TRIED:
             packet.bot_tried.append({"seq": m.seq, "kind": m.meta.get("kind"), "text": _clip(m.text, 160)})
-    if inp.intent and inp.intent not in packet.intents and inp.intent != "out_of_scope":
+    if inp.intent and inp.intent not in packet.intents and inp.intent not in NOT_A_REQUEST:
         packet.intents.append(inp.intent)
     packet.bot_tried = packet.bot_tried[-6:]
     packet.entities = packet.entities[:12]
-    top = sorted(scored, key=lambda x: (-x[0], -x[1]))[:3]
+    top = sorted((x for x in scored if x[0] > 0), key=lambda x: (-x[0], -x[1]))[:3]
     packet.key_messages = [
         {"seq": seq, "text": _clip(text, 200)} for _, seq, text in sorted(top, key=lambda x: x[1])
     ]
@@ -174,7 +176,7 @@ def _informative(text: str, nlu: Mapping[str, Any]) -> float:
     if emotion.get("label") in NEGATIVE:
         score += float(emotion.get("intensity", 0))
     intent = (nlu.get("intent") or {}).get("name")
-    if intent and intent not in ("greeting", "goodbye", "praise", "out_of_scope", "human_agent"):
+    if intent and intent not in (*NOT_A_REQUEST, "human_agent"):
         score += 1.0
     if len(text.strip()) <= 4:
         score -= 2.0

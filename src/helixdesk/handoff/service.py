@@ -41,6 +41,7 @@ from helixdesk.events import (
     HandoffQueued,
     MessageSent,
 )
+from helixdesk.handoff.explain import explain
 from helixdesk.handoff.models import Handoff, HandoffStatus
 from helixdesk.handoff.packet import Labels, PacketInput, StoredMessage, build_packet, negativity_of
 from helixdesk.handoff.policy import HandoffPolicy
@@ -258,7 +259,10 @@ class HandoffService:
             explanation=decision.explanation,
             negativity=negativity,
             skills=list(decision.skills),
-            packet={**packet.to_dict(), "routing": decision.factors},
+            packet={
+                **packet.to_dict(),
+                "routing": {"factors": decision.factors, "offer": [[c, v] for c, v in offer.reasons]},
+            },
             offered_to=offer.agent_id,
             offered_at=now if offer.agent_id else None,
             offer_note=offer.note,
@@ -320,7 +324,9 @@ class HandoffService:
 
     # ---- the queue ------------------------------------------------------------------------------
 
-    def queue_for(self, user: StaffView, *, now: datetime | None = None) -> list[QueueItem]:
+    def queue_for(
+        self, user: StaffView, *, now: datetime | None = None, language: str | None = None
+    ) -> list[QueueItem]:
         """Waiting conversations this person may take, most urgent first, then their own open ones."""
         now = now or utcnow()
         queues = queues_for(user.roles)
@@ -331,7 +337,7 @@ class HandoffService:
                     | ((Handoff.status == HandoffStatus.ACTIVE.value) & (Handoff.agent_id == user.id))
                 )
             ).all()
-            items = [self._item(h, user.id, now) for h in rows]
+            items = [self._item(h, user.id, now, language) for h in rows]
         items.sort(
             key=lambda i: (
                 i.status != "active",
@@ -342,7 +348,13 @@ class HandoffService:
         )
         return items
 
-    def _item(self, h: Handoff, me: str, now: datetime) -> QueueItem:
+    def explanation(self, h: Handoff, language: str | None) -> str:
+        routing = (h.packet or {}).get("routing") or {}
+        if language and routing.get("factors"):
+            return explain(routing["factors"], routing.get("offer") or [], self.labels, language)
+        return h.explanation + (f"; {h.offer_note}" if h.offer_note else "")
+
+    def _item(self, h: Handoff, me: str, now: datetime, language: str | None = None) -> QueueItem:
         waited = int(max(0.0, (now - h.created_at).total_seconds()))
         customer = (h.packet or {}).get("customer") or {}
         label = customer.get("ref") or "anonymous"
@@ -364,7 +376,7 @@ class HandoffService:
             reason=h.reason,
             intent=h.intent,
             language=h.language,
-            explanation=h.explanation + (f"; {h.offer_note}" if h.offer_note else ""),
+            explanation=self.explanation(h, language),
             negativity=h.negativity,
             offered_to=h.offered_to,
             offered_to_me=h.offered_to == me,
@@ -592,6 +604,19 @@ class HandoffService:
             packet = dict(current.packet or {})
             packet["transfer_note"] = note.strip()[:1000]
             rule = self.policy.routing.queues[queue]
+            priority = max(current.priority, rule.base)
+            offer: list[list[Any]] = [["transfer", {"name": user.display_name, "from_queue": current.queue}]]
+            if target is not None:
+                offer.append(["offered", {"name": target.display_name, "load": "-"}])
+            packet["routing"] = {
+                "factors": {
+                    "reason": "transfer",
+                    "evidence": note.strip()[:200],
+                    "queue": queue,
+                    "priority": priority,
+                },
+                "offer": offer,
+            }
             new = Handoff(
                 conversation_id=conv.id,
                 customer_id=conv.customer_id,

@@ -123,7 +123,14 @@ class AgentWorkspace:
 
     # ---- reading --------------------------------------------------------------------------------
 
-    def view(self, user: StaffView, conversation_id: str, *, now: datetime | None = None) -> ConversationView:
+    def view(
+        self,
+        user: StaffView,
+        conversation_id: str,
+        *,
+        now: datetime | None = None,
+        language: str | None = None,
+    ) -> ConversationView:
         now = now or utcnow()
         with self._sessions() as s:
             handoffs = self.check_open(s, user, conversation_id)
@@ -168,7 +175,7 @@ class AgentWorkspace:
             handoff = None
             if shown is not None:
                 handoff = {
-                    **self._handoffs._item(shown, user.id, now).to_dict(),
+                    **self._handoffs._item(shown, user.id, now, language).to_dict(),
                     "packet": dict(shown.packet or {}),
                     "agent_id": shown.agent_id,
                 }
@@ -419,12 +426,13 @@ class AgentWorkspace:
         if approve and self._ingest_draft is not None:
             with self._sessions() as s:
                 stored = s.get(KnowledgeDraft, draft_id)
-                assert stored is not None
-                source = self._ingest_draft(stored)
+            assert stored is not None
+            # Outside the read: ingestion writes in its own transaction.
+            source = self._ingest_draft(stored)
             with transaction(self._sessions) as s:
                 stored = s.get(KnowledgeDraft, draft_id)
                 if stored is not None:
-                    stored.kb_document_id = source
+                    stored.kb_source = source
                     snapshot = _draft_dict(stored)
         return snapshot
 
@@ -440,6 +448,6 @@ def _draft_dict(d: KnowledgeDraft) -> dict[str, Any]:
         "author": d.author_name,
         "status": d.status,
         "review_note": d.review_note,
-        "kb_source": d.kb_document_id,
+        "kb_source": d.kb_source,
         "created_at": d.created_at.isoformat() if d.created_at else None,
     }

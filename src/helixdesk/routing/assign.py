@@ -45,6 +45,8 @@ class AgentState:
 class Offer:
     agent_id: str | None
     note: str
+    # The same, as codes the console words in each language: (code, {values}).
+    reasons: tuple[tuple[str, dict[str, str]], ...] = ()
 
 
 def pick_agent(
@@ -56,30 +58,46 @@ def pick_agent(
     wellbeing: Wellbeing,
 ) -> Offer:
     language = decision.skills[0] if decision.skills else "zh"
+    notes: list[tuple[str, dict[str, str]]] = []
     if decision.queue == "relationship_manager" and relationship_manager:
         own = next((a for a in agents if a.employee_code == relationship_manager), None)
         if own is not None and own.free and own.works(decision.queue):
-            return Offer(own.id, f"their relationship manager {own.display_name} is online")
+            return _offer(own, [("own_rm_online", {"name": own.display_name})])
         if own is not None:
-            note = f"their relationship manager {own.display_name} is {own.presence if own.presence != 'online' else 'busy'}"
+            status = own.presence if own.presence != "online" else "busy"
+            notes.append(("own_rm_unavailable", {"name": own.display_name, "status": status}))
         else:
-            note = "their relationship manager has no account here"
-    else:
-        note = ""
+            notes.append(("own_rm_missing", {}))
     qualified = [a for a in agents if a.free and a.works(decision.queue) and language in a.languages]
     if not qualified:
-        return Offer(None, _join(note, "no qualified agent is free; waiting in the queue"))
+        notes.append(("nobody_free", {}))
+        return Offer(None, _english(notes), tuple(notes))
     area = decision.skills[1] if len(decision.skills) > 1 else None
     if area and any(area in a.skills for a in qualified):
         qualified = [a for a in qualified if area in a.skills]
     if negativity >= wellbeing.intense:
         rested = [a for a in qualified if a.intense_in_a_row < wellbeing.max_intense_in_a_row]
         if rested and len(rested) < len(qualified):
-            note = _join(note, "skipped agents after a run of intense conversations")
+            notes.append(("skipped_tired", {}))
         qualified = rested or qualified
     best = min(qualified, key=lambda a: (a.load, a.active / max(1, a.max_concurrent), a.display_name))
-    return Offer(best.id, _join(note, f"offered to {best.display_name} (load {best.load:.2f})"))
+    notes.append(("offered", {"name": best.display_name, "load": f"{best.load:.2f}"}))
+    return _offer(best, notes)
 
 
-def _join(a: str, b: str) -> str:
-    return f"{a}; {b}" if a else b
+_ENGLISH = {
+    "own_rm_online": "their relationship manager {name} is online",
+    "own_rm_unavailable": "their relationship manager {name} is {status}",
+    "own_rm_missing": "their relationship manager has no account here",
+    "nobody_free": "no qualified agent is free; waiting in the queue",
+    "skipped_tired": "skipped agents after a run of intense conversations",
+    "offered": "offered to {name} (load {load})",
+}
+
+
+def _english(notes: list[tuple[str, dict[str, str]]]) -> str:
+    return "; ".join(_ENGLISH[code].format(**values) for code, values in notes)
+
+
+def _offer(agent: AgentState, notes: list[tuple[str, dict[str, str]]]) -> Offer:
+    return Offer(agent.id, _english(notes), tuple(notes))

@@ -47,12 +47,22 @@ def decide(inp: RoutingInput, policy: Routing) -> RoutingDecision:
     rule = policy.queues[inp.queue]
     parts: list[str] = [inp.reason + (f' ("{inp.evidence}")' if inp.evidence else "")]
     score = float(rule.base)
-    factors: dict[str, Any] = {"queue_base": rule.base, "reason": inp.reason}
+    factors: dict[str, Any] = {
+        "queue": inp.queue,
+        "queue_base": rule.base,
+        "reason": inp.reason,
+        "evidence": inp.evidence,
+        "risk_types": [],
+        "emotion_label": inp.emotion[0] if inp.emotion else None,
+        "negativity": round(inp.negativity, 2),
+        "tier": inp.value_tier if inp.value_tier and policy.value_bonus.get(inp.value_tier) else None,
+    }
     risk_types = sorted({r[0] for r in inp.risk})
     risk_points = sum(policy.risk_bonus.get(t, 0) for t in risk_types)
     if risk_points:
         score += risk_points
         factors["risk"] = {t: policy.risk_bonus.get(t, 0) for t in risk_types}
+        factors["risk_types"] = risk_types
         parts.append("risk: " + ", ".join(risk_types))
     if inp.negativity > 0:
         points = policy.emotion_bonus * inp.negativity
@@ -69,6 +79,7 @@ def decide(inp: RoutingInput, policy: Routing) -> RoutingDecision:
     area = policy.skill_of(inp.intent)
     if area:
         skills.append(area)
+    factors["priority"] = priority
     explanation = f"{' + '.join(parts)} → {inp.queue} queue, priority {priority}"
     return RoutingDecision(
         queue=inp.queue,

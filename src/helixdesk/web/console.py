@@ -162,7 +162,8 @@ async def logout(request: Request, container: ContainerDep, session: StaffSessio
 @router.get("", response_class=HTMLResponse)
 async def queue_page(request: Request, container: ContainerDep, session: StaffSessionDep) -> HTMLResponse:
     user = session.user
-    items = await anyio.to_thread.run_sync(container.handoffs.queue_for, user)
+    lang = ui_language(request, user.ui_language)
+    items = await anyio.to_thread.run_sync(lambda: container.handoffs.queue_for(user, language=lang))
     load = await anyio.to_thread.run_sync(lambda: container.agents.load_of(user.id))
     return page(
         request,
@@ -180,7 +181,10 @@ async def conversation_page(
     request: Request, conversation_id: str, container: ContainerDep, session: StaffSessionDep
 ) -> HTMLResponse:
     user = session.user
-    view = await anyio.to_thread.run_sync(lambda: container.workspace.view(user, conversation_id))
+    lang = ui_language(request, user.ui_language)
+    view = await anyio.to_thread.run_sync(
+        lambda: container.workspace.view(user, conversation_id, language=lang)
+    )
     labels = container.handoffs.labels
     return page(
         request,
@@ -198,7 +202,8 @@ async def supervisor_page(
     request: Request, container: ContainerDep, user: SupervisorDep, session: StaffSessionDep
 ) -> HTMLResponse:
     loads = await anyio.to_thread.run_sync(container.agents.loads)
-    items = await anyio.to_thread.run_sync(container.handoffs.queue_for, user)
+    lang = ui_language(request, user.ui_language)
+    items = await anyio.to_thread.run_sync(lambda: container.handoffs.queue_for(user, language=lang))
     return page(
         request,
         "console_supervisor.html",

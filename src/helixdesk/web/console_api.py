@@ -111,8 +111,8 @@ async def language(body: LanguageIn, container: ContainerDep, user: StaffDep) ->
 @router.get("/queue")
 async def queue(request: Request, container: ContainerDep, user: StaffDep) -> dict[str, Any]:
     """Waiting conversations of my queues (most urgent first) and my open ones, with labels."""
-    items = await anyio.to_thread.run_sync(container.handoffs.queue_for, user)
     lang = ui_language(request, user.ui_language)
+    items = await anyio.to_thread.run_sync(lambda: container.handoffs.queue_for(user, language=lang))
     labels = container.handoffs.labels
     return {
         "items": [

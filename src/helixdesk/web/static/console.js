@@ -94,12 +94,13 @@
     const id = conv.dataset.conversation;
     const transcript = $("#transcript");
     const stateLabels = $("#state-labels").dataset;
+    const senderLabels = $("#sender-labels").dataset;
     const seen = new Set($$("li", transcript).map((li) => Number(li.dataset.seq)));
     function addLine(m) {
       if (seen.has(m.seq)) return;
       seen.add(m.seq);
       const li = make("li", "line line--" + m.sender); li.dataset.seq = m.seq;
-      li.appendChild(make("span", "line__who", m.author || m.sender));
+      li.appendChild(make("span", "line__who", m.author || senderLabels[m.sender] || m.sender));
       li.appendChild(make("span", "line__text", m.text));
       const after = $$("li", transcript).find((el) => Number(el.dataset.seq) > m.seq);
       transcript.insertBefore(li, after || null);

@@ -185,7 +185,7 @@ def upgrade() -> None:
         sa.Column("status", sa.String(length=16), nullable=False),
         sa.Column("reviewer_id", sa.String(length=36), nullable=True),
         sa.Column("review_note", sa.Text(), nullable=True),
-        sa.Column("kb_document_id", sa.String(length=36), nullable=True),
+        sa.Column("kb_source", sa.String(length=128), nullable=True),
         sa.Column("created_at", helixdesk.db.base.UTCDateTime(timezone=True), nullable=False),
         sa.Column("reviewed_at", helixdesk.db.base.UTCDateTime(timezone=True), nullable=True),
         sa.ForeignKeyConstraint(

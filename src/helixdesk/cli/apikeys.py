@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from typing import Annotated
 
 import typer
@@ -43,10 +45,16 @@ def create(
 
 
 @app.command("list")
-def list_keys() -> None:
+def list_keys(
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON array instead of a table."),
+) -> None:
     """Show the keys (prefixes only)."""
     with _keys() as keys:
         rows = keys.list()
+    if as_json:
+        fields = ("id", "prefix", "name", "channel", "scopes", "created_at", "last_used_at", "revoked_at")
+        typer.echo(json.dumps([{f: _plain(getattr(k, f)) for f in fields} for k in rows], ensure_ascii=False))
+        return
     table = Table(title="API keys")
     for column in ("prefix", "name", "channel", "scopes", "created", "last used", "revoked"):
         table.add_column(column)
@@ -61,6 +69,14 @@ def list_keys() -> None:
             k.revoked_at.strftime("%Y-%m-%d %H:%M") if k.revoked_at else "",
         )
     out.print(table)
+
+
+def _plain(value: object) -> object:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, tuple):
+        return list(value)
+    return value
 
 
 @app.command("revoke")

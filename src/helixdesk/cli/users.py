@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -99,10 +100,36 @@ def create(
 
 
 @app.command("list")
-def list_users() -> None:
+def list_users(
+    as_json: bool = typer.Option(False, "--json", help="Print a JSON array instead of a table."),
+) -> None:
     """Show every staff account."""
     with _accounts() as accounts:
-        _show(accounts.list_users())
+        users = accounts.list_users()
+    if as_json:
+        typer.echo(
+            json.dumps(
+                [
+                    {
+                        "username": u.username,
+                        "display_name": u.display_name,
+                        "roles": list(u.roles),
+                        "queues": list(u.queues),
+                        "languages": list(u.languages),
+                        "skills": list(u.skills),
+                        "employee_code": u.employee_code,
+                        "max_concurrent": u.max_concurrent,
+                        "presence": u.presence,
+                        "disabled": u.disabled,
+                        "locked_until": u.locked_until.isoformat() if u.locked_until else None,
+                    }
+                    for u in users
+                ],
+                ensure_ascii=False,
+            )
+        )
+        return
+    _show(users)
 
 
 @app.command("disable")

@@ -52,6 +52,7 @@ class Handoff(Base):
     intent: Mapped[str | None] = mapped_column(String(48))
     language: Mapped[str] = mapped_column(String(8))
     priority: Mapped[int] = mapped_column(Integer)
+    score: Mapped[float] = mapped_column(Float, default=0.0)
     sla_seconds: Mapped[int] = mapped_column(Integer)
     explanation: Mapped[str] = mapped_column(Text)
     negativity: Mapped[float] = mapped_column(Float, default=0.0)

@@ -48,7 +48,7 @@ from helixdesk.handoff.policy import HandoffPolicy
 from helixdesk.memory.service import IssueOp, apply_issue_ops, open_issues
 from helixdesk.nlg.templates import Templates
 from helixdesk.routing.assign import pick_agent
-from helixdesk.routing.priority import RoutingInput, decide, effective_priority
+from helixdesk.routing.priority import RoutingInput, decide, effective_priority, effective_score
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +106,7 @@ class QueueItem:
     status: str
     priority: int
     effective_priority: int
+    score: float
     waiting_seconds: int
     sla_seconds: int
     reason: str
@@ -255,6 +256,7 @@ class HandoffService:
             intent=request.intent,
             language=_language_of(conv),
             priority=decision.priority,
+            score=decision.score,
             sla_seconds=decision.sla_seconds,
             explanation=decision.explanation,
             negativity=negativity,
@@ -342,7 +344,7 @@ class HandoffService:
             key=lambda i: (
                 i.status != "active",
                 not i.offered_to_me,
-                -i.effective_priority,
+                -i.score,
                 -i.waiting_seconds,
             )
         )
@@ -365,11 +367,21 @@ class HandoffService:
             status=h.status,
             priority=h.priority,
             effective_priority=effective_priority(
-                h.priority,
+                h.score or h.priority,
                 created_at=h.created_at,
                 sla_seconds=h.sla_seconds,
                 now=now,
                 policy=self.policy.routing,
+            ),
+            score=round(
+                effective_score(
+                    h.score or h.priority,
+                    created_at=h.created_at,
+                    sla_seconds=h.sla_seconds,
+                    now=now,
+                    policy=self.policy.routing,
+                ),
+                2,
             ),
             waiting_seconds=waited,
             sla_seconds=h.sla_seconds,
@@ -476,15 +488,15 @@ class HandoffService:
             else:
                 free.append(h)
 
-        def urgency(h: Handoff) -> tuple[int, float]:
-            p = effective_priority(
-                h.priority,
+        def urgency(h: Handoff) -> tuple[float, float]:
+            score = effective_score(
+                h.score or h.priority,
                 created_at=h.created_at,
                 sla_seconds=h.sla_seconds,
                 now=now,
                 policy=self.policy.routing,
             )
-            return (-p, h.created_at.timestamp())
+            return (-score, h.created_at.timestamp())
 
         return sorted(mine, key=urgency) + sorted(free, key=urgency) + sorted(held_back, key=urgency)
 
@@ -625,11 +637,12 @@ class HandoffService:
                 reason="transfer",
                 intent=current.intent,
                 language=current.language,
-                priority=max(current.priority, rule.base),
+                priority=priority,
+                score=max(current.score or current.priority, float(rule.base)),
                 sla_seconds=rule.sla_seconds,
                 explanation=f"transferred by {user.display_name} from the {current.queue} queue"
                 + (f": {note.strip()[:200]}" if note.strip() else "")
-                + f" → {queue} queue, priority {max(current.priority, rule.base)}",
+                + f" → {queue} queue, priority {priority}",
                 negativity=current.negativity,
                 skills=list(current.skills or []),
                 packet=packet,

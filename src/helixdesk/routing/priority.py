@@ -1,8 +1,9 @@
 """The priority of a handed-over conversation and the explanation of how it was reached.
 
-priority = queue base + risk bonus + emotion bonus × negative intensity + customer-value bonus,
-capped at 100; while it waits, it rises with waiting time and once more when the queue's SLA is
-breached (`effective_priority`). Every decision keeps its factors and a sentence such as
+score = queue base + risk bonus + emotion bonus × negative intensity + customer-value bonus; the
+priority shown is the score capped at 100, and the uncapped score orders conversations of equal
+priority. While a conversation waits, both rise with waiting time and once more when the queue's
+SLA is breached (`effective_score`). Every decision keeps its factors and a sentence such as
 "fraud_risk ("被盗刷") + fear 0.80 → fraud queue, priority 95".
 """
 
@@ -33,6 +34,7 @@ class RoutingInput:
 class RoutingDecision:
     queue: str
     priority: int
+    score: float
     sla_seconds: int
     skills: tuple[str, ...]
     explanation: str
@@ -84,6 +86,7 @@ def decide(inp: RoutingInput, policy: Routing) -> RoutingDecision:
     return RoutingDecision(
         queue=inp.queue,
         priority=priority,
+        score=round(score, 2),
         sla_seconds=rule.sla_seconds,
         skills=tuple(skills),
         explanation=explanation,
@@ -91,12 +94,22 @@ def decide(inp: RoutingInput, policy: Routing) -> RoutingDecision:
     )
 
 
-def effective_priority(
-    priority: int, *, created_at: datetime, sla_seconds: int, now: datetime, policy: Routing
-) -> int:
-    """The priority a waiting conversation has now: it rises while the customer waits."""
+def effective_score(
+    score: float, *, created_at: datetime, sla_seconds: int, now: datetime, policy: Routing
+) -> float:
+    """The score a waiting conversation has now: it rises while the customer waits."""
     waited = max(0.0, (now - created_at).total_seconds())
     bonus = min(policy.waiting_bonus_max, policy.waiting_bonus_per_minute * waited / 60)
     if waited > sla_seconds:
         bonus += policy.sla_breach_bonus
-    return min(100, round(priority + bonus))
+    return score + bonus
+
+
+def effective_priority(
+    score: float, *, created_at: datetime, sla_seconds: int, now: datetime, policy: Routing
+) -> int:
+    """The priority shown for a waiting conversation now (0-100)."""
+    return min(
+        100,
+        round(effective_score(score, created_at=created_at, sla_seconds=sla_seconds, now=now, policy=policy)),
+    )

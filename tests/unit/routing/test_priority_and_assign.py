@@ -59,6 +59,19 @@ def test_fraud_with_fear_is_top_priority_and_explained():
         POLICY.routing,
     )
     assert d.priority == 100 and d.queue == "fraud" and d.sla_seconds == 60
+    # The shown priority is capped; the score keeps ordering two "100"s by how urgent they really are.
+    calmer = decide(
+        RoutingInput(
+            queue="fraud",
+            reason="fraud_risk",
+            evidence="scam",
+            intent="card_fraud_report",
+            language="en",
+            risk=(("fraud", 0.9, "scam"),),
+        ),
+        POLICY.routing,
+    )
+    assert calmer.priority == 95 and d.score == 80 + 15 + 16 > calmer.score
     assert d.explanation == 'fraud_risk ("被盗刷") + risk: fraud + fear 0.80 → fraud queue, priority 100'
     assert d.skills == ("zh", "cards")
     zh = explain(d.factors, [("nobody_free", {})], LABELS, "zh-Hans")

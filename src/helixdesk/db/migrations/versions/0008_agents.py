@@ -2,7 +2,7 @@
 
 Revision ID: 0008
 Revises: 0005
-Create Date: 2026-11-30 01:43:25.719386
+Create Date: 2026-11-30 02:18:47.011649
 """
 
 from collections.abc import Sequence
@@ -117,6 +117,7 @@ def upgrade() -> None:
         sa.Column("intent", sa.String(length=48), nullable=True),
         sa.Column("language", sa.String(length=8), nullable=False),
         sa.Column("priority", sa.Integer(), nullable=False),
+        sa.Column("score", sa.Float(), nullable=False),
         sa.Column("sla_seconds", sa.Integer(), nullable=False),
         sa.Column("explanation", sa.Text(), nullable=False),
         sa.Column("negativity", sa.Float(), nullable=False),

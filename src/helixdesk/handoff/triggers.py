@@ -81,7 +81,7 @@ def check_triggers(
 
     vip = policy.vip_wealth
     if profile is not None and profile.value_tier in vip.tiers and intent in vip.intents:
-        return Trigger("vip_wealth", vip.queue, profile.value_tier)
+        return Trigger("vip_wealth", vip.queue)
 
     rising = _emotion_rising(history, policy)
     if rising is not None:

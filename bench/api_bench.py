@@ -26,7 +26,7 @@ from tests.serverproc import Server
 TEXTS = [
     "你好，我想查一下信用卡账单",
     "My transfer from yesterday hasn't arrived",
-    "我的卡好像被盗刷了，怎么办",
+    "信用卡的还款日是哪一天",
     "What is the exchange rate for USD today?",
     "我想提前还分期，要多少手续费",
     "請問最近的分行幾點開門",
@@ -48,13 +48,14 @@ async def run_level(base: str, concurrency: int, total: int) -> dict[str, float]
 
         async def worker(w: int) -> None:
             nonlocal errors
-            conv = (await client.post("/api/v1/conversations", json={"channel": "api"})).json()
+            conv = (await client.post("/api/v1/conversations", json={"channel": "web"})).json()
             url = f"/api/v1/conversations/{conv['id']}/messages"
+            auth = {"Authorization": f"Bearer {conv['token']}"}
             for i in range(per_worker):
                 body = {"text": TEXTS[(w + i) % len(TEXTS)], "client_message_id": uuid.uuid4().hex}
                 start = time.perf_counter()
                 try:
-                    r = await client.post(url, json=body)
+                    r = await client.post(url, json=body, headers=auth)
                     ok = r.status_code == 200
                 except httpx.HTTPError:
                     ok = False

@@ -17,7 +17,11 @@ if [ "$("$VENV/bin/helixdesk" rates list 2>/dev/null | grep -c USD)" = "0" ]; th
   log "loading demo exchange rates"
   "$VENV/bin/helixdesk" rates seed-demo
 fi
+DEMO_STAFF_PASSWORD="${HELIXDESK_DEMO_STAFF_PASSWORD:-helixdesk-demo-2026}"
+log "creating the demo staff accounts (skipped when they exist)"
+printf '%s\n' "$DEMO_STAFF_PASSWORD" | "$VENV/bin/helixdesk" users seed-demo --password-stdin >/dev/null
 log "training the NLU models (skipped when they match the pack's data)"
 "$VENV/bin/helixdesk" nlu train --if-stale
+log "agent console: http://${HOST:-127.0.0.1}:${PORT:-8000}/console (demo staff, e.g. fraud.zhao, agent.li, rm.sun, sup.liu; password: $DEMO_STAFF_PASSWORD)"
 log "starting Helixdesk"
 exec "$VENV/bin/helixdesk" serve --host "${HOST:-127.0.0.1}" --port "${PORT:-8000}"

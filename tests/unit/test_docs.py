@@ -74,3 +74,40 @@ def test_every_error_code_in_the_api_is_documented():
         ):
             continue  # generic HTTP statuses no v1 route produces today
         assert f"`{code}`" in text, f"error code {code} is missing from docs/api.md"
+
+
+def test_every_console_error_code_is_documented():
+    import re
+
+    text = (DOCS / "agents.md").read_text(encoding="utf-8") + (DOCS / "api.md").read_text(encoding="utf-8")
+    src = Path(__file__).resolve().parents[2] / "src" / "helixdesk"
+    codes: set[str] = set()
+    for folder in ("auth", "handoff", "agents"):
+        for path in (src / folder).glob("*.py"):
+            source = path.read_text(encoding="utf-8")
+            codes |= set(re.findall(r'code = "([a-z_]+)"', source))
+            codes |= set(re.findall(r'code="([a-z_]+)"', source))
+    assert {"already_claimed", "agent_at_capacity", "auth_required"} <= codes
+    for code in sorted(codes):
+        assert f"`{code}`" in text, f"error code {code} is missing from docs/agents.md"
+
+
+def test_every_console_string_and_pack_label_has_three_languages():
+    import yaml
+
+    from helixdesk.packs.loader import load_pack
+    from helixdesk.web.i18n import _FILE
+
+    ui = yaml.safe_load(_FILE.read_text(encoding="utf-8"))
+    assert all(set(v) == {"zh-Hans", "zh-Hant", "en"} for v in ui.values()), [
+        k for k, v in ui.items() if len(v) != 3
+    ]
+    pack = load_pack("retail_bank").path
+    labels = yaml.safe_load((pack / "handoff" / "labels.yaml").read_text(encoding="utf-8"))
+    for group, entries in labels.items():
+        for key, entry in entries.items():
+            assert set(entry) == {"zh-Hans", "zh-Hant", "en"}, (group, key)
+    spec = Path(__file__).resolve().parents[2].parent / "shared" / "spec" / "intents.yaml"
+    if spec.is_file():
+        intents = yaml.safe_load(spec.read_text(encoding="utf-8"))["intents"]
+        assert set(intents) <= set(labels["intent"])

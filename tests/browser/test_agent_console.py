@@ -10,14 +10,9 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from helixdesk.actions.rates import RateService
 from helixdesk.auth.service import StaffAccounts
 from helixdesk.bank.demo import DemoBankConnector
-from helixdesk.bank.importer import import_bank_file
-from helixdesk.bank.seed import build_demo_bank
-from helixdesk.db.session import make_engine, make_session_factory, transaction
-from helixdesk.knowledge.ingest import ingest
-from helixdesk.nlu.embeddings import embed
+from tests.seeded import seeded_database
 from tests.serverproc import Server
 
 pytestmark = pytest.mark.browser
@@ -30,17 +25,9 @@ PASSWORD = "correct horse battery staple"
 @pytest.fixture(scope="module")
 def desk(tmp_path_factory, model_root):
     """A server on a fresh SQLite database with the demo bank, the FAQ and a few staff accounts."""
-    from helixdesk.db.migrate import upgrade_engine
-
     folder = tmp_path_factory.mktemp("console")
     url = f"sqlite:///{folder / 'helixdesk.db'}"
-    engine = make_engine(url)
-    upgrade_engine(engine)
-    sessions = make_session_factory(engine)
-    with transaction(sessions) as s:
-        import_bank_file(s, build_demo_bank(60, seed=11))
-    ingest(sessions, [], embed=embed, pack="retail_bank")
-    RateService(sessions=sessions).seed_demo(as_of=datetime.now(UTC))
+    engine, sessions = seeded_database(url)
     bank = DemoBankConnector(session_factory=sessions)
     vip = next(
         c

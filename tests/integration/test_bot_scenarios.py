@@ -14,14 +14,9 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 import pytest
 from fastapi.testclient import TestClient
 
-from helixdesk.actions.rates import RateService
 from helixdesk.app import create_app
 from helixdesk.bank.connector import BankConnector
-from helixdesk.bank.importer import import_bank_file
-from helixdesk.bank.seed import build_demo_bank
-from helixdesk.db.session import make_engine, make_session_factory, transaction
-from helixdesk.knowledge.ingest import ingest
-from helixdesk.nlu.embeddings import embed
+from tests.seeded import seeded_database
 
 pytestmark = pytest.mark.slow
 
@@ -32,15 +27,7 @@ def app_client(tmp_path_factory, model_root):
 
     path = tmp_path_factory.mktemp("scenarios") / "helixdesk.db"
     url = f"sqlite:///{path}"
-    engine = make_engine(url)
-    from helixdesk.db.migrate import upgrade_engine
-
-    upgrade_engine(engine)
-    sessions = make_session_factory(engine)
-    with transaction(sessions) as s:
-        import_bank_file(s, build_demo_bank(60, seed=11))
-    ingest(sessions, [], embed=embed, pack="retail_bank")
-    RateService(sessions=sessions).seed_demo(as_of=datetime.now(UTC))
+    engine, _ = seeded_database(url)
     engine.dispose()
     settings = Settings(_env_file=None, database_url=url, model_dir=model_root)  # type: ignore[call-arg]
     app = create_app(settings)

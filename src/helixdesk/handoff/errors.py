@@ -1,0 +1,31 @@
+"""Errors of the human side (stable codes; documented in docs/agents.md)."""
+
+from __future__ import annotations
+
+from helixdesk.errors import AppError, ConflictError, NotFoundError
+
+
+class HandoffNotFoundError(NotFoundError):
+    code = "handoff_not_found"
+
+
+class AlreadyClaimedError(ConflictError):
+    code = "already_claimed"
+
+
+class AgentAtCapacityError(ConflictError):
+    code = "agent_at_capacity"
+
+
+class NotYourConversationError(AppError):
+    code = "not_your_conversation"
+    http_status = 403
+
+
+class QueueNotAllowedError(AppError):
+    code = "queue_not_allowed"
+    http_status = 403
+
+
+class NothingToClaimError(NotFoundError):
+    code = "queue_empty"

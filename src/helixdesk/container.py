@@ -32,6 +32,9 @@ from helixdesk.nlu.embeddings import embed
 from helixdesk.nlu.pipeline import NLUPipeline
 from helixdesk.notifications import OutboxNotifier
 from helixdesk.packs.loader import Pack, load_pack
+from helixdesk.privacy.crypto import Keyring
+from helixdesk.privacy.keys import resolve_keyring
+from helixdesk.privacy.transcripts import TranscriptPrivacy
 from helixdesk.secret_key import resolve_secret_key
 from helixdesk.settings import Settings
 
@@ -44,6 +47,7 @@ class Container:
     engine: Engine
     sessions: sessionmaker[Session]
     bus: EventBus
+    keyring: Keyring
     bank: BankConnector
     pack: Pack
     nlu: NLUPipeline
@@ -59,11 +63,12 @@ class Container:
         engine = make_engine(settings.database_url)
         sessions = make_session_factory(engine)
         bus = build_bus(settings)
+        keyring = resolve_keyring(settings)
         bank = DemoBankConnector(session_factory=sessions)
         pack = load_pack(settings.pack)
         nlu = build_nlu(settings, pack)
         actions, identity, knowledge, bot = build_services(
-            settings, pack, sessions=sessions, bank=bank, nlu=nlu
+            settings, pack, sessions=sessions, bank=bank, nlu=nlu, keyring=keyring
         )
         conversations = ConversationService(
             sessions=sessions,
@@ -72,12 +77,14 @@ class Container:
             bank=bank,
             max_message_chars=settings.max_message_chars,
             abandon_issue_after_days=bot.manager.policies.settings.abandon_issue_after_days,
+            privacy=TranscriptPrivacy(keyring=keyring),
         )
         return cls(
             settings=settings,
             engine=engine,
             sessions=sessions,
             bus=bus,
+            keyring=keyring,
             bank=bank,
             pack=pack,
             nlu=nlu,
@@ -111,13 +118,22 @@ def build_nlu(settings: Settings, pack: Pack) -> NLUPipeline:
 
 
 def build_services(
-    settings: Settings, pack: Pack, *, sessions: sessionmaker[Session], bank: BankConnector, nlu: NLUPipeline
+    settings: Settings,
+    pack: Pack,
+    *,
+    sessions: sessionmaker[Session],
+    bank: BankConnector,
+    nlu: NLUPipeline,
+    keyring: Keyring | None = None,
 ) -> tuple[ActionRunner, VerificationService, KnowledgeBase, Bot]:
-    """The action runner, identity verification, knowledge base and the bot that uses them."""
+    """The action runner, identity verification, knowledge base and the bot that uses them.
+
+    `keyring` encrypts the demo outbox (default: the one `settings` configure).
+    """
     actions = ActionRunner(bank=bank, sessions=sessions, policies=load_action_policies(pack))
     identity = VerificationService(
         sessions=sessions,
-        notifier=OutboxNotifier(sessions=sessions),
+        notifier=OutboxNotifier(sessions=sessions, keyring=keyring or resolve_keyring(settings)),
         bank=bank,
         policy=load_identity_policy(settings.pack),
         secret=resolve_secret_key(settings),

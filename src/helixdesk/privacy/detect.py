@@ -41,7 +41,9 @@ _ACCOUNT_BONUS = 95  # "账号 6222…" is an account even when the digits pass 
 _TRACKING_BONUS = 100
 _ANCHORED_ID_BONUS = 5
 
-_ANY_SIGNAL = re.compile(r"[\d@＠零〇一二三四五六七八九]")
+# Every type needs one of these: three digits close together, an at sign, four Chinese digits (a
+# code), or a password cue (a password may have no digit). Text without any is not scanned further.
+_ANY_SIGNAL = re.compile(r"\d[\s-]?\d[\s-]?\d|[@＠]|[零〇一二三四五六七八九]{4}|密码|密碼|(?i:pass|pwd)")
 
 _SEP = r"(?:\s?(?:是|为|為|:|：|#|=|is|was))?\s?"
 _NUMBER = r"(?P<n>\d(?:[\s-]?\d){{{min},{max}}})(?![\d])"
@@ -119,7 +121,7 @@ _NOT_A_PASSWORD = frozenset(
         "different",
     ]
 )
-_TRAILING_PUNCT = ".,;:!?)]}'\"，。；：！？）"
+_TRAILING_PUNCT = ".,;:!?)]}'\""
 _EXPECTED_CODE = re.compile(rf"(?<![\d{_CN_DIGIT}])" + _CODE_VALUE.replace("{2,7}", "{3,7}"))
 _TRACKING = re.compile(
     r"(?:快递单号|快遞單號|运单号|運單號|物流单号|物流單號|包裹号|包裹號|tracking\s?(?:number|no\.?|#|id)?"
@@ -157,7 +159,7 @@ def find_pii(text: str, *, expect_code: bool = False) -> tuple[PiiSpan, ...]:
         found += _anchored(norm)
         found += _hkids(norm)
         found += _tracking(norm)
-    found += _secrets(norm, expect_code=expect_code)
+    found += _secrets(norm, text, expect_code=expect_code)
     if "@" in norm:
         found += [Candidate("email", m.group(), m.start(), m.end()) for m in _EMAIL.finditer(norm)]
     return tuple(
@@ -200,19 +202,25 @@ def _tracking(norm: str) -> list[Candidate]:
     ]
 
 
-def _secrets(norm: str, *, expect_code: bool) -> list[Candidate]:
+def _secrets(norm: str, text: str, *, expect_code: bool) -> list[Candidate]:
     out: list[Candidate] = []
     for m in _CODE.finditer(norm):
         out.append(Candidate("secret", "", m.start("v"), m.end("v"), _SECRET_BONUS))
     for m in _PASSWORD.finditer(norm):
-        value = m["v"].rstrip(_TRAILING_PUNCT)
-        if len(value) < 4:
+        # Trailing ASCII punctuation is masked with the password: it may be part of it ("abc123!");
+        # full-width punctuation in the original text ends the sentence, not the password.
+        end = m.end("v")
+        while end > m.start("v") and ord(text[end - 1]) > 0x7E:
+            end -= 1
+        value = norm[m.start("v") : end]
+        word = value.rstrip(_TRAILING_PUNCT)
+        if len(word) < 4:
             continue
-        if not m["sep"].strip() and not any(ch.isdigit() for ch in value):
+        if not m["sep"].strip() and not any(ch.isdigit() for ch in word):
             continue  # "password reset": a word, not a password typed after a separator
-        if value.lower() in _NOT_A_PASSWORD:
+        if word in _NOT_A_PASSWORD:
             continue
-        out.append(Candidate("secret", "", m.start("v"), m.start("v") + len(value), _SECRET_BONUS))
+        out.append(Candidate("secret", "", m.start("v"), end, _SECRET_BONUS))
     if expect_code:
         for m in _EXPECTED_CODE.finditer(norm):
             out.append(Candidate("secret", "", m.start("v"), m.end("v"), _SECRET_BONUS))

@@ -19,7 +19,8 @@ from helixdesk.conversations.service import (
     MessageTooLongError,
 )
 from helixdesk.db.session import transaction
-from helixdesk.events import ConversationCreated, Event, MessageReceived, ReplySent
+from helixdesk.events import ConversationCreated, MessageReceived, ReplySent
+from tests.events import collect_events
 
 
 @pytest.fixture
@@ -39,19 +40,8 @@ def service(sessions, bus, make_bot):
     )
 
 
-async def _collect(bus: MemoryEventBus) -> list[Event]:
-    seen: list[Event] = []
-
-    async def handler(event: Event) -> None:
-        seen.append(event)
-
-    await bus.subscribe("test", handler)
-    await bus.start()
-    return seen
-
-
 async def test_messages_get_consecutive_sequence_numbers_and_replies(service, bus):
-    events = await _collect(bus)
+    events = await collect_events(bus)
     conv = await service.create_conversation(channel="web", language="en")
     assert conv.state == "bot"
     first = await service.post_customer_message(conv.id, "hello there")

@@ -10,13 +10,14 @@ from sqlalchemy import select, text
 from helixdesk.conversations.models import Conversation, Customer, Message
 from helixdesk.db.session import transaction
 from helixdesk.errors import AppError
-from helixdesk.notifications import Notification, OutboxNotifier, list_outbox
+from helixdesk.notifications import list_outbox
 from helixdesk.notifications.models import OutboxMessage
 from helixdesk.privacy import mask_text
 from helixdesk.privacy.crypto import Keyring, generate_key
 from helixdesk.privacy.models import PiiValue
 from helixdesk.privacy.rotation import pending_count, rotate, status
 from helixdesk.privacy.vault import list_values, reveal_value, store_values
+from tests.outbox import send_codes
 
 OLD = generate_key("k1")
 NEW = generate_key("k2")
@@ -84,25 +85,10 @@ def test_reveal_refuses_without_reason_actor_or_value(sessions, span_index, acto
     assert e.value.code == code
 
 
-def _send(sessions, keyring: Keyring, n: int) -> None:
-    notifier = OutboxNotifier(sessions=sessions, keyring=keyring)
-    for i in range(n):
-        notifier.send(
-            Notification(
-                customer_ref="C000001",
-                channel="sms",
-                destination="+8613812345678",
-                body=f"验证码 00012{i}",
-                purpose="verify",
-                created_at=datetime(2026, 11, 23, 9, i, tzinfo=UTC),
-            )
-        )
-
-
 def test_rotation_moves_every_value_to_the_active_key_and_is_idempotent(sessions):
     old = Keyring.parse(OLD)
     message_ids = [_message(sessions, old) for _ in range(3)]
-    _send(sessions, old, 3)
+    send_codes(sessions, old, 3, body="验证码 00012{i}")
     with transaction(sessions) as s:  # a row written before encryption was turned on
         s.add(
             OutboxMessage(

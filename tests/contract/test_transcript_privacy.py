@@ -23,11 +23,12 @@ from helixdesk.db.session import transaction
 from helixdesk.dialogue.bot import BotReply, BotResult
 from helixdesk.dialogue.state import DialogueState, DialogueStateRow
 from helixdesk.domain.turn import Turn
-from helixdesk.events import Event, MessageReceived
+from helixdesk.events import MessageReceived
 from helixdesk.notifications import list_outbox
 from helixdesk.privacy import SECRET_MASK
 from helixdesk.privacy.models import PiiValue
 from helixdesk.privacy.transcripts import TranscriptPrivacy
+from tests.events import collect_events
 
 CARD = "4111 1111 1111 1111"
 
@@ -51,19 +52,8 @@ def service(sessions, bus, make_bot, keyring):
     )
 
 
-async def _events(bus: MemoryEventBus) -> list[Event]:
-    seen: list[Event] = []
-
-    async def handler(event: Event) -> None:
-        seen.append(event)
-
-    await bus.subscribe("test", handler)
-    await bus.start()
-    return seen
-
-
 async def test_a_card_number_is_masked_in_the_message_the_nlu_record_and_the_vault(service, sessions, bus):
-    events = await _events(bus)
+    events = await collect_events(bus)
     conv = await service.create_conversation(channel="web", language="en")
     result = await service.post_customer_message(conv.id, f"someone used my card {CARD} in Paris")
     assert result.message.text == "someone used my card **** **** **** 1111 in Paris"
@@ -88,7 +78,7 @@ async def test_a_card_number_is_masked_in_the_message_the_nlu_record_and_the_vau
 async def test_a_one_time_code_is_never_stored_not_even_before_the_bot_reads_it(
     service, sessions, bus, keyring
 ):
-    events = await _events(bus)
+    events = await collect_events(bus)
     conv = await service.create_conversation(channel="web", customer_ref="C000001")
     await service.post_customer_message(conv.id, "帮我查一下余额")
     body = list_outbox(sessions, keyring, customer_ref="C000001", limit=1)[0].body

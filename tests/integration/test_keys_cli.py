@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
 
 from helixdesk.db.session import make_engine, make_session_factory
-from helixdesk.notifications import Notification, OutboxNotifier
 from helixdesk.privacy.crypto import Keyring, generate_key
 from tests.cliproc import helixdesk_cli
+from tests.outbox import send_codes
 
 K1 = generate_key("k1")
 
@@ -18,18 +17,7 @@ def test_generate_then_rotate_while_the_old_key_is_still_known(tmp_path):
     old = helixdesk_cli(tmp_path, env={"HELIXDESK_DATABASE_URL": url, "HELIXDESK_ENCRYPTION_KEYS": K1})
     assert old("db", "upgrade").returncode == 0
     engine = make_engine(url)
-    notifier = OutboxNotifier(sessions=make_session_factory(engine), keyring=Keyring.parse(K1))
-    for i in range(3):
-        notifier.send(
-            Notification(
-                customer_ref="C000001",
-                channel="sms",
-                destination="+8613812345678",
-                body=f"验证码 65432{i}",
-                purpose="verify",
-                created_at=datetime(2026, 11, 23, 9, i, tzinfo=UTC),
-            )
-        )
+    send_codes(make_session_factory(engine), Keyring.parse(K1), 3)
     engine.dispose()
 
     generated = old("keys", "generate", "--id", "k2")

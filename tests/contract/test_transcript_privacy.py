@@ -121,3 +121,20 @@ async def test_bot_replies_are_stored_masked(service, sessions):
     with sessions() as s:
         kept = s.scalars(select(PiiValue.type).where(PiiValue.message_id == replies[0].id)).all()
     assert kept == ["card_number"]
+
+
+async def test_a_retry_keeps_the_stricter_masking_of_the_first_write(service, sessions):
+    """Stored while a code was expected, answered on a retry when it no longer was: still no code kept."""
+    conv = await service.create_conversation(channel="web", language="en")
+    with transaction(sessions) as s:
+        task = {"intent": "balance_inquiry", "awaiting": "code"}
+        s.add(DialogueStateRow(conversation_id=conv.id, data={"task": task}, version=1))
+    stored = service._do_store_incoming(conv.id, "4321", "retry-1")  # then the process died
+    assert stored.message.text == SECRET_MASK
+    with transaction(sessions) as s:
+        s.get_one(DialogueStateRow, conv.id).data = {}
+    result = await service.post_customer_message(conv.id, "4321", client_message_id="retry-1")
+    assert result.duplicate and result.replies
+    with sessions() as s:
+        msg = s.get_one(Message, stored.message.id)
+    assert msg.text == SECRET_MASK and "4321" not in json.dumps(msg.meta)

@@ -43,7 +43,7 @@ from helixdesk.events import (
     ReplySent,
 )
 from helixdesk.memory.service import IssueView, apply_issue_ops, open_issues
-from helixdesk.privacy.masking import SECRET_MASK, Masked
+from helixdesk.privacy.masking import Masked
 from helixdesk.privacy.transcripts import TranscriptPrivacy
 
 log = logging.getLogger(__name__)
@@ -69,7 +69,6 @@ class ConversationNotFoundError(NotFoundError):
     code = "conversation_not_found"
 
 
-REDACTED_CODE = SECRET_MASK
 STATE_RETRIES = 5
 
 

@@ -43,6 +43,11 @@ class TranscriptPrivacy:
         meta: dict[str, Any] = {"nlu": nlu}
         if masked.changed:
             meta["pii"] = [span.type for span in masked.spans]
+        if masked.text != message.text and not redact:
+            # The stored text was masked more strictly (a code was expected when it was stored, and
+            # this is a retry): the NLU record keeps none of the text rather than less masking.
+            for key in ("text", "normalized", "entities", "risk"):
+                nlu.pop(key, None)
         if redact:
             # A one-time code answered the step-up: nothing of the message is kept, in any form.
             message.text = SECRET_MASK

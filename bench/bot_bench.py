@@ -73,7 +73,7 @@ async def run(turns: int, runs: int) -> None:
         ref = f"C{i:06d}"
         conv = await service.create_conversation(channel="api", customer_ref=ref)
         await service.post_customer_message(conv.id, "查一下我的余额")
-        body = list_outbox(container.sessions, customer_ref=ref, limit=1)[0].body
+        body = list_outbox(container.sessions, container.keyring, customer_ref=ref, limit=1)[0].body
         code = re.findall(r"(?<!\d)(\d{6})(?!\d)", body)[0]
         await service.post_customer_message(conv.id, code)
         conversations.append(conv.id)

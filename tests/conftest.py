@@ -15,6 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from helixdesk.db.migrate import upgrade_engine
 from helixdesk.db.models import Base
 from helixdesk.db.session import make_engine, make_session_factory
+from helixdesk.privacy.crypto import Keyring, generate_key
 from helixdesk.settings import Settings
 
 PG_ADMIN_URL = os.environ.get("HELIXDESK_TEST_PG_ADMIN", "postgresql://root@127.0.0.1:5432/test")
@@ -85,6 +86,12 @@ def sessions(engine: Engine) -> sessionmaker[Session]:
 
 
 @pytest.fixture(scope="session")
+def keyring() -> Keyring:
+    """An encryption keyring with one fresh key (the vault and the demo outbox need one)."""
+    return Keyring.parse(generate_key("test"))
+
+
+@pytest.fixture(scope="session")
 def model_root(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The default pack's intent and emotion models, trained once per test run (as `nlu train` does).
 
@@ -119,7 +126,7 @@ def settings_for(model_root: Path):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture
-def make_bot(model_root: Path):  # type: ignore[no-untyped-def]
+def make_bot(model_root: Path, keyring: Keyring):  # type: ignore[no-untyped-def]
     """The real bot of the default pack (trained models, actions, identity, knowledge) over `sessions`."""
     from helixdesk.bank.demo import DemoBankConnector
     from helixdesk.container import build_nlu, build_services
@@ -130,8 +137,30 @@ def make_bot(model_root: Path):  # type: ignore[no-untyped-def]
         pack = load_pack(settings.pack)
         nlu = build_nlu(settings, pack)
         bank = DemoBankConnector(session_factory=sessions)
-        _, _, knowledge, bot = build_services(settings, pack, sessions=sessions, bank=bank, nlu=nlu)
+        _, _, knowledge, bot = build_services(
+            settings, pack, sessions=sessions, bank=bank, nlu=nlu, keyring=keyring
+        )
         knowledge.load()
         return bot
+
+    return build
+
+
+@pytest.fixture
+def make_conversations(make_bot):  # type: ignore[no-untyped-def]
+    """The conversation service of the default pack over `sessions` and `bus`, with its real bot
+    and the human side (handoffs) wired as the app wires them."""
+    from helixdesk.bank.demo import DemoBankConnector
+    from helixdesk.container import build_handoffs
+    from helixdesk.conversations.service import ConversationService
+    from helixdesk.packs.loader import load_pack
+
+    def build(sessions: sessionmaker[Session], bus, **options):  # type: ignore[no-untyped-def]
+        bot = make_bot(sessions)
+        bank = DemoBankConnector(session_factory=sessions)
+        handoffs = build_handoffs(load_pack("retail_bank"), sessions=sessions, bus=bus, bank=bank, bot=bot)
+        return ConversationService(
+            sessions=sessions, bus=bus, bot=bot, bank=bank, handoffs=handoffs, **options
+        )
 
     return build

@@ -17,6 +17,7 @@ from helixdesk.conversations import ws as conversation_ws
 from helixdesk.http import BodySizeLimit, install_error_handlers
 from helixdesk.nlu import routes as nlu_routes
 from helixdesk.notifications import routes as notification_routes
+from helixdesk.privacy.logs import install_log_masking
 from helixdesk.settings import Settings
 from helixdesk.web import console, console_api
 from helixdesk.web import routes as web_routes
@@ -27,6 +28,7 @@ log = logging.getLogger(__name__)
 
 def create_app(settings: Settings | None = None, *, container: Container | None = None) -> FastAPI:
     settings = settings or (container.settings if container else Settings())
+    install_log_masking()  # no personal data in any log record from here on
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

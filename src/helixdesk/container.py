@@ -42,6 +42,9 @@ from helixdesk.nlu.embeddings import embed
 from helixdesk.nlu.pipeline import NLUPipeline
 from helixdesk.notifications import OutboxNotifier
 from helixdesk.packs.loader import Pack, load_pack
+from helixdesk.privacy.crypto import Keyring
+from helixdesk.privacy.keys import resolve_keyring
+from helixdesk.privacy.transcripts import TranscriptPrivacy
 from helixdesk.secret_key import resolve_secret_key
 from helixdesk.settings import Settings
 
@@ -54,6 +57,7 @@ class Container:
     engine: Engine
     sessions: sessionmaker[Session]
     bus: EventBus
+    keyring: Keyring
     bank: BankConnector
     pack: Pack
     nlu: NLUPipeline
@@ -74,11 +78,13 @@ class Container:
         engine = make_engine(settings.database_url)
         sessions = make_session_factory(engine)
         bus = build_bus(settings)
+        keyring = resolve_keyring(settings)
+        privacy = TranscriptPrivacy(keyring=keyring)
         bank = DemoBankConnector(session_factory=sessions)
         pack = load_pack(settings.pack)
         nlu = build_nlu(settings, pack)
         actions, identity, knowledge, bot = build_services(
-            settings, pack, sessions=sessions, bank=bank, nlu=nlu
+            settings, pack, sessions=sessions, bank=bank, nlu=nlu, keyring=keyring
         )
         handoffs = build_handoffs(pack, sessions=sessions, bus=bus, bank=bank, bot=bot)
         conversations = ConversationService(
@@ -90,12 +96,14 @@ class Container:
             max_message_chars=settings.max_message_chars,
             abandon_issue_after_days=bot.manager.policies.settings.abandon_issue_after_days,
             demo_customer_login=settings.demo_pages,
+            privacy=privacy,
         )
         return cls(
             settings=settings,
             engine=engine,
             sessions=sessions,
             bus=bus,
+            keyring=keyring,
             bank=bank,
             pack=pack,
             nlu=nlu,
@@ -117,6 +125,7 @@ class Container:
             handoffs=handoffs,
             agents=AgentDirectory(sessions=sessions, wellbeing=handoffs.policy.wellbeing),
             workspace=AgentWorkspace(
+                privacy=privacy,
                 sessions=sessions,
                 handoffs=handoffs,
                 bank=bank,
@@ -148,13 +157,22 @@ def build_nlu(settings: Settings, pack: Pack) -> NLUPipeline:
 
 
 def build_services(
-    settings: Settings, pack: Pack, *, sessions: sessionmaker[Session], bank: BankConnector, nlu: NLUPipeline
+    settings: Settings,
+    pack: Pack,
+    *,
+    sessions: sessionmaker[Session],
+    bank: BankConnector,
+    nlu: NLUPipeline,
+    keyring: Keyring | None = None,
 ) -> tuple[ActionRunner, VerificationService, KnowledgeBase, Bot]:
-    """The action runner, identity verification, knowledge base and the bot that uses them."""
+    """The action runner, identity verification, knowledge base and the bot that uses them.
+
+    `keyring` encrypts the demo outbox (default: the one `settings` configure).
+    """
     actions = ActionRunner(bank=bank, sessions=sessions, policies=load_action_policies(pack))
     identity = VerificationService(
         sessions=sessions,
-        notifier=OutboxNotifier(sessions=sessions),
+        notifier=OutboxNotifier(sessions=sessions, keyring=keyring or resolve_keyring(settings)),
         bank=bank,
         policy=load_identity_policy(settings.pack),
         secret=resolve_secret_key(settings),

@@ -46,6 +46,24 @@ class Settings(BaseSettings):
         default=None,
         description="Server secret for HMACs of one-time codes (32+ characters); unset: a generated key in var/.",
     )
+    encryption_keys: SecretStr | None = Field(
+        default=None,
+        description=(
+            "AES-256 keys for personal data at rest, 'KEY_ID:BASE64,...' (helixdesk keys generate); "
+            "unset: a generated key file in var/."
+        ),
+    )
+    encryption_active_key: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9.-]{0,31}$",
+        description="The id of the key that encrypts new values (needed when several keys are configured).",
+    )
+    encryption_rotate_batch: int = Field(
+        default=500,
+        ge=1,
+        le=100_000,
+        description="Rows re-encrypted per transaction by `helixdesk keys rotate`.",
+    )
     demo_pages: bool = Field(
         default=True,
         description="Demo mode: serve the demo pages (/demo/outbox) and let the chat page sign in as a "

@@ -7,9 +7,7 @@ import asyncio
 import pytest
 from sqlalchemy import func, select
 
-from helixdesk.bank.demo import DemoBankConnector
 from helixdesk.bus.memory import MemoryEventBus
-from helixdesk.container import build_handoffs
 from helixdesk.conversations.errors import (
     ConversationClosedError,
     ConversationNotFoundError,
@@ -18,10 +16,9 @@ from helixdesk.conversations.errors import (
     MessageTooLongError,
 )
 from helixdesk.conversations.models import Conversation, Message
-from helixdesk.conversations.service import ConversationService
 from helixdesk.db.session import transaction
-from helixdesk.events import ConversationCreated, Event, MessageReceived, ReplySent
-from helixdesk.packs.loader import load_pack
+from helixdesk.events import ConversationCreated, MessageReceived, ReplySent
+from tests.events import collect_events
 
 
 @pytest.fixture
@@ -30,32 +27,12 @@ def bus():
 
 
 @pytest.fixture
-def service(sessions, bus, make_bot):
-    bot = make_bot(sessions)
-    bank = DemoBankConnector(session_factory=sessions)
-    return ConversationService(
-        sessions=sessions,
-        bus=bus,
-        bot=bot,
-        bank=bank,
-        handoffs=build_handoffs(load_pack("retail_bank"), sessions=sessions, bus=bus, bank=bank, bot=bot),
-        max_message_chars=200,
-    )
-
-
-async def _collect(bus: MemoryEventBus) -> list[Event]:
-    seen: list[Event] = []
-
-    async def handler(event: Event) -> None:
-        seen.append(event)
-
-    await bus.subscribe("test", handler)
-    await bus.start()
-    return seen
+def service(sessions, bus, make_conversations):
+    return make_conversations(sessions, bus, max_message_chars=200)
 
 
 async def test_messages_get_consecutive_sequence_numbers_and_replies(service, bus):
-    events = await _collect(bus)
+    events = await collect_events(bus)
     conv = await service.create_conversation(channel="web", language="en")
     assert conv.state == "bot"
     first = await service.post_customer_message(conv.id, "hello there")

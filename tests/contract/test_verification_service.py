@@ -26,10 +26,12 @@ from helixdesk.identity import (
 from helixdesk.identity.codes import code_hmac
 from helixdesk.identity.models import IdentityFailure, VerificationChallenge
 from helixdesk.notifications import Notification, NotifierError, OutboxNotifier, list_outbox
+from helixdesk.privacy.crypto import Keyring, generate_key
 from tests.bankfiles import three_customers
 
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 SECRET = b"contract-test-secret-0123456789abcdef"
+KEYRING = Keyring.parse(generate_key("contract"))
 
 
 @pytest.fixture
@@ -38,7 +40,7 @@ def service(sessions):
         import_bank_file(s, three_customers())
     return VerificationService(
         sessions=sessions,
-        notifier=OutboxNotifier(sessions=sessions),
+        notifier=OutboxNotifier(sessions=sessions, keyring=KEYRING),
         bank=DemoBankConnector(session_factory=sessions),
         policy=load_identity_policy(),
         secret=SECRET,
@@ -47,7 +49,7 @@ def service(sessions):
 
 
 def sent_code(sessions, customer_ref: str) -> str:
-    latest = list_outbox(sessions, customer_ref=customer_ref, limit=1)[0]
+    latest = list_outbox(sessions, KEYRING, customer_ref=customer_ref, limit=1)[0]
     match = re.search(r"\d{6}", latest.body)
     assert match, latest.body
     return match.group()
@@ -177,7 +179,7 @@ def test_resend_throttling(service, sessions):
         conversation_id="a", customer_ref="C000001", language="en", now=T0 + timedelta(seconds=30)
     )
     assert again.id == first.id and not again.sent
-    assert len(list_outbox(sessions, customer_ref="C000001")) == 1
+    assert len(list_outbox(sessions, KEYRING, customer_ref="C000001")) == 1
     with pytest.raises(ResendTooSoonError) as e:
         service.start(
             conversation_id="other", customer_ref="C000001", language="en", now=T0 + timedelta(seconds=30)
@@ -188,7 +190,7 @@ def test_resend_throttling(service, sessions):
         conversation_id="a", customer_ref="C000001", language="en", now=T0 + timedelta(seconds=60)
     )
     assert resent.sent and resent.id != first.id
-    assert len(list_outbox(sessions, customer_ref="C000001")) == 2
+    assert len(list_outbox(sessions, KEYRING, customer_ref="C000001")) == 2
     new_code = sent_code(sessions, "C000001")
     if old_code != new_code:
         stale = service.verify(conversation_id="a", code=old_code, now=T0 + timedelta(seconds=61))
@@ -211,6 +213,10 @@ def test_code_is_never_stored_in_plaintext(service, sessions, engine):
         for table in ("verification_challenges", "identity_failures", "identity_lockouts"):
             for row in conn.execute(text(f"SELECT * FROM {table}")):
                 assert all(code not in str(value) for value in row), (table, row)
+        # The demo gateway's copy of the SMS is encrypted at rest, destination included.
+        body, destination = conn.execute(text("SELECT body, destination FROM notification_outbox")).one()
+        assert body.startswith("hx1:contract:") and destination.startswith("hx1:contract:")
+        assert "13812345678" not in destination and "验证码" not in body
     with sessions() as s:
         stored = s.scalar(select(VerificationChallenge.code_hmac).where(VerificationChallenge.id == ch.id))
         assert s.scalar(select(IdentityFailure.challenge_id)) == ch.id
@@ -231,7 +237,7 @@ def test_notification_lands_in_the_outbox_in_the_customers_language(
 ):
     ch = service.start(conversation_id="a", customer_ref=customer_ref, language=language)
     assert ch.destination_masked == masked
-    (entry,) = list_outbox(sessions, customer_ref=customer_ref)
+    (entry,) = list_outbox(sessions, KEYRING, customer_ref=customer_ref)
     assert entry.channel == "sms" and entry.purpose == "identity_verification"
     assert entry.created_at == T0 and entry.destination_masked == masked
     for words in wording:
@@ -295,7 +301,7 @@ def test_bad_language_and_purpose_are_refused_before_anything_is_sent(service, s
     with pytest.raises(UnknownPurposeError) as e2:
         service.start(conversation_id="a", customer_ref="C000001", language="en", purpose="wire_transfer")
     assert e2.value.code == "unknown_purpose"
-    assert list_outbox(sessions) == []
+    assert list_outbox(sessions, KEYRING) == []
     assert service.start(conversation_id="a", customer_ref="C000001", language="en").sent
 
 

@@ -14,6 +14,8 @@ from helixdesk.bank.importer import import_bank_file
 from helixdesk.db.session import make_engine, make_session_factory, transaction
 from helixdesk.identity import VerificationService, load_identity_policy
 from helixdesk.notifications import Notification, OutboxNotifier
+from helixdesk.privacy.keys import resolve_keyring
+from helixdesk.settings import Settings
 from tests.bankfiles import three_customers
 from tests.cliproc import helixdesk_cli
 
@@ -21,21 +23,26 @@ T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
 def _send_codes(url: str) -> None:
-    """Seed three customers and send each a real code through the service."""
+    """Seed three customers and send each a real code through the service.
+
+    The outbox is encrypted with the development key next to the database, as the server and CLI
+    resolve it for the same database URL.
+    """
+    keyring = resolve_keyring(Settings(_env_file=None, database_url=url))  # type: ignore[call-arg]
     engine = make_engine(url)
     sessions = make_session_factory(engine)
     with transaction(sessions) as s:
         import_bank_file(s, three_customers())
     service = VerificationService(
         sessions=sessions,
-        notifier=OutboxNotifier(sessions=sessions),
+        notifier=OutboxNotifier(sessions=sessions, keyring=keyring),
         bank=DemoBankConnector(session_factory=sessions),
         policy=load_identity_policy(),
         secret=b"integration-secret-0123456789abcdef",
     )
     for i, ref in enumerate(("C000001", "C000002", "C000003")):
         service.start(conversation_id=f"conv-{i}", customer_ref=ref, now=T0 + timedelta(minutes=i))
-    OutboxNotifier(sessions=sessions).send(
+    OutboxNotifier(sessions=sessions, keyring=keyring).send(
         Notification(
             customer_ref="C000003",
             channel="email",

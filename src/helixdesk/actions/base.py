@@ -22,6 +22,7 @@ from helixdesk.actions.models import ActionAudit
 from helixdesk.actions.policies import ActionPolicies
 from helixdesk.bank.connector import BankConnector, Customer
 from helixdesk.errors import AppError, ConflictError, NotFoundError, ValidationFailedError
+from helixdesk.privacy.masking import mask_text, scrub
 
 
 class ActionInput(BaseModel):
@@ -148,10 +149,10 @@ def add_audit(
             customer_ref=customer_ref,
             conversation_id=conversation_id,
             action=action,
-            input_json=dumps(params),
+            input_json=dumps(scrub(json_safe(params))),
             status=status,
             error_code=None if error is None else error.code,
-            summary=summary[:2000],
+            summary=mask_text(summary[:2000]).text,
             idempotency_key=idempotency_key,
         )
     )

@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from helixdesk.bank.schema import BankFile
+from helixdesk.domain.identifiers import luhn_check_digit
 
 CST = timezone(timedelta(hours=8))
 
@@ -241,14 +242,7 @@ def _money(value: float) -> str:
 
 def _luhn_account(rng: random.Random, prefix: str, length: int) -> str:
     body = prefix + "".join(str(rng.randrange(10)) for _ in range(length - len(prefix) - 1))
-    total = 0
-    for i, ch in enumerate(reversed(body)):
-        d = int(ch)
-        if i % 2 == 0:
-            d *= 2
-            d = d - 9 if d > 9 else d
-        total += d
-    return body + str((10 - total % 10) % 10)
+    return body + luhn_check_digit(body)
 
 
 def _customer(rng: random.Random, i: int, today: date) -> dict[str, Any]:

@@ -9,8 +9,9 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from helixdesk.cli import apikeys, bank, chat, db, kb, nlu, outbox, rates, serve, users
+from helixdesk.cli import apikeys, bank, chat, db, kb, keys, nlu, outbox, rates, serve, users
 from helixdesk.errors import AppError
+from helixdesk.privacy.logs import install_log_masking
 
 app = typer.Typer(
     name="helixdesk",
@@ -29,12 +30,14 @@ app.add_typer(rates.app, name="rates")
 app.add_typer(kb.app, name="kb")
 app.add_typer(users.app, name="users")
 app.add_typer(apikeys.app, name="apikeys")
+app.add_typer(keys.app, name="keys")
 
 err = Console(stderr=True, soft_wrap=True)
 
 
 def main() -> None:
     logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    install_log_masking()
     try:
         app()
     except AppError as e:

@@ -10,6 +10,7 @@ from rich.table import Table
 
 from helixdesk.db.session import make_engine, make_session_factory
 from helixdesk.notifications import list_outbox
+from helixdesk.privacy.keys import resolve_keyring
 from helixdesk.settings import Settings
 
 app = typer.Typer(
@@ -24,10 +25,16 @@ def list_command(
     limit: int = typer.Option(20, min=1, max=1000, help="How many of the latest notifications."),
     as_json: bool = typer.Option(False, "--json", help="Print a JSON array instead of a table."),
 ) -> None:
-    """Show the latest notifications, newest first (destinations masked)."""
-    engine = make_engine(Settings().database_url)
+    """Show the latest notifications, newest first (decrypted; destinations masked)."""
+    settings = Settings()
+    engine = make_engine(settings.database_url)
     try:
-        entries = list_outbox(make_session_factory(engine), customer_ref=customer or None, limit=limit)
+        entries = list_outbox(
+            make_session_factory(engine),
+            resolve_keyring(settings),
+            customer_ref=customer or None,
+            limit=limit,
+        )
     finally:
         engine.dispose()
     if as_json:

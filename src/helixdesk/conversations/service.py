@@ -44,7 +44,7 @@ from helixdesk.db.base import utcnow
 from helixdesk.db.session import transaction
 from helixdesk.dialogue.bot import Bot, BotResult
 from helixdesk.dialogue.ports import CustomerContext
-from helixdesk.dialogue.state import DialogueState, StateConflictError, load_state, save_state
+from helixdesk.dialogue.state import DialogueState, StateConflictError, awaiting_code, load_state, save_state
 from helixdesk.domain.turn import Turn
 from helixdesk.errors import AppError, ConflictError
 from helixdesk.events import (
@@ -56,11 +56,12 @@ from helixdesk.events import (
 )
 from helixdesk.handoff.service import HandoffRequest, HandoffService
 from helixdesk.memory.service import IssueView, apply_issue_ops, open_issues
+from helixdesk.privacy.masking import Masked
+from helixdesk.privacy.transcripts import TranscriptPrivacy
 
 log = logging.getLogger(__name__)
 
 
-REDACTED_CODE = "••••••"
 STATE_RETRIES = 5
 
 
@@ -73,6 +74,7 @@ class _Stored:
     duplicate: bool
     reply_meta: tuple[dict[str, Any], ...] = ()
     handoff: dict[str, Any] | None = None
+    masked: Masked | None = None  # how the stored text was masked (not for duplicates)
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,10 +96,13 @@ class ConversationService:
         max_message_chars: int,
         abandon_issue_after_days: int = 30,
         demo_customer_login: bool = False,
+        privacy: TranscriptPrivacy | None = None,
     ) -> None:
         self._demo_login = demo_customer_login
         self._handoffs = handoffs
         self._sessions = sessions
+        # Messages are always stored masked; with a keyring the raw values go to the vault.
+        self._privacy = privacy or TranscriptPrivacy()
         self._bus = bus
         self._bot = bot
         self._bank = bank
@@ -365,17 +370,21 @@ class ConversationService:
                     if existing is not None:
                         return existing
                 seq = next_seq(s, conversation_id)
+                masked = self._privacy.mask(text, expect_code=awaiting_code(s, conversation_id))
                 msg = Message(
                     conversation_id=conversation_id,
                     seq=seq,
                     sender=Sender.CUSTOMER.value,
-                    text=text,
+                    text=masked.text,
                     client_message_id=client_message_id,
                     meta={},
                 )
                 s.add(msg)
                 s.flush()
-                return _Stored(message_data(msg), (), conv.state, conv.language, duplicate=False)
+                self._privacy.keep(s, msg.id, masked)
+                return _Stored(
+                    message_data(msg), (), conv.state, conv.language, duplicate=False, masked=masked
+                )
         except IntegrityError:
             # A concurrent request stored the same client_message_id first; return that one.
             if client_message_id is None:
@@ -432,31 +441,31 @@ class ConversationService:
             )
             incoming = s.get(Message, stored.message.id)
             if incoming is not None:
-                nlu = result.turn.to_dict()
-                if result.outcome.redact_message:
-                    # A one-time code is never kept: not in the transcript, not in the NLU record.
-                    incoming.text = REDACTED_CODE
-                    nlu = {k: v for k, v in nlu.items() if k not in ("text", "normalized", "entities")}
-                incoming.meta = {
-                    "nlu": nlu,
-                    **({"redacted": "one_time_code"} if result.outcome.redact_message else {}),
-                }
+                self._privacy.record_turn(
+                    s,
+                    incoming,
+                    result.turn,
+                    stored.masked or self._privacy.mask(result.turn.text),
+                    redact=result.outcome.redact_message,
+                )
             if conv.language is None:
                 conv.language = result.reply_language
             out: list[MessageData] = []
             events: list[Event] = []
             intent = result.turn.intent.name if result.turn.intent else None
             for reply in result.replies:
+                masked = self._privacy.mask(reply.text)
                 msg = Message(
                     conversation_id=conv.id,
                     seq=next_seq(s, conv.id),
                     sender=Sender.BOT.value,
-                    text=reply.text,
+                    text=masked.text,
                     in_reply_to=stored.message.id,
                     meta=_reply_meta(reply),
                 )
                 s.add(msg)
                 s.flush()
+                self._privacy.keep(s, msg.id, masked)
                 data = message_data(msg)
                 out.append(data)
                 events.append(ReplySent(conversation_id=conv.id, message=data, intent=intent))

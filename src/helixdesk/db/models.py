@@ -11,6 +11,7 @@ from helixdesk.identity import models as identity_models
 from helixdesk.knowledge import models as knowledge_models
 from helixdesk.memory import models as memory_models
 from helixdesk.notifications import models as notification_models
+from helixdesk.privacy import models as privacy_models
 
 __all__ = [
     "Base",
@@ -24,4 +25,5 @@ __all__ = [
     "knowledge_models",
     "memory_models",
     "notification_models",
+    "privacy_models",
 ]

@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from helixdesk.db.base import Base, UTCDateTime, utcnow
 from helixdesk.nlg.style import StyleSignals
+from helixdesk.privacy.masking import scrub
 
 
 class DialogueStateRow(Base):
@@ -119,6 +120,13 @@ class DialogueState:
         )
 
 
+def awaiting_code(s: Session, conversation_id: str) -> bool:
+    """True while the conversation's open task waits for a one-time code."""
+    row = s.get(DialogueStateRow, conversation_id)
+    task = (row.data or {}).get("task") if row is not None else None
+    return isinstance(task, dict) and task.get("awaiting") == "code"
+
+
 def load_state(s: Session, conversation_id: str) -> DialogueState:
     row = s.get(DialogueStateRow, conversation_id)
     if row is None:
@@ -131,16 +139,19 @@ class StateConflictError(Exception):
 
 
 def save_state(s: Session, conversation_id: str, state: DialogueState) -> None:
-    """Write the state if nobody else did since it was read (call inside the reply transaction)."""
+    """Write the state if nobody else did since it was read (call inside the reply transaction).
+
+    Personal data in it (slot values, action results such as account numbers) is stored masked.
+    """
     row = s.get(DialogueStateRow, conversation_id, with_for_update=True)
     if row is None:
         if state.version != 0:
             raise StateConflictError(conversation_id)
-        s.add(DialogueStateRow(conversation_id=conversation_id, data=state.to_dict(), version=1))
+        s.add(DialogueStateRow(conversation_id=conversation_id, data=scrub(state.to_dict()), version=1))
         s.flush()
         return
     if row.version != state.version:
         raise StateConflictError(conversation_id)
-    row.data = state.to_dict()
+    row.data = scrub(state.to_dict())
     row.version = state.version + 1
     row.updated_at = utcnow()

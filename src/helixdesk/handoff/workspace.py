@@ -27,6 +27,8 @@ from helixdesk.handoff.models import AgentNote, Handoff, HandoffStatus, Knowledg
 from helixdesk.handoff.service import HandoffService, NotYourConversationError
 from helixdesk.knowledge.retrieval import KnowledgeBase
 from helixdesk.nlg.templates import Templates
+from helixdesk.privacy.masking import mask_email, mask_phone
+from helixdesk.privacy.transcripts import TranscriptPrivacy
 
 MAX_AGENT_MESSAGE = 4000
 EMPATHY_STYLES = ("warm", "patient", "concise")
@@ -58,22 +60,6 @@ class ConversationView:
     mine: bool = False
 
 
-def mask_account(number: str) -> str:
-    return f"****{number[-4:]}" if len(number) > 4 else "****"
-
-
-def mask_phone(phone: str) -> str:
-    digits = phone.strip()
-    return f"{digits[:-8]}****{digits[-4:]}" if len(digits) > 8 else "****"
-
-
-def mask_email(email: str | None) -> str | None:
-    if not email or "@" not in email:
-        return None
-    name, domain = email.split("@", 1)
-    return f"{name[:1]}***@{domain}"
-
-
 class AgentWorkspace:
     def __init__(
         self,
@@ -84,7 +70,10 @@ class AgentWorkspace:
         knowledge: KnowledgeBase,
         templates: Templates,
         ingest_draft: DraftIngest | None = None,
+        privacy: TranscriptPrivacy | None = None,
     ) -> None:
+        # Agents' words are stored masked like customers': they may repeat a card or phone number.
+        self._privacy = privacy or TranscriptPrivacy()
         self._sessions = sessions
         self._handoffs = handoffs
         self._bank = bank
@@ -217,7 +206,7 @@ class AgentWorkspace:
             "risk_tolerance": profile.risk_tolerance,
             "language": profile.preferred_language,
             "phone": mask_phone(profile.phone),
-            "email": mask_email(profile.email),
+            "email": mask_email(profile.email) if profile.email else None,
             "city": profile.city,
             "customer_since": profile.customer_since.isoformat(),
             "interests": list(profile.interests),
@@ -226,7 +215,7 @@ class AgentWorkspace:
         view.products = {
             "accounts": [
                 {
-                    "number": mask_account(a.number),
+                    "number": "****" + a.number[-4:],
                     "kind": a.kind,
                     "currency": a.currency,
                     "balance": str(a.balance),
@@ -342,13 +331,15 @@ class AgentWorkspace:
             conv = lock_open_conversation(s, conversation_id)
             if conv.state != ConversationState.WITH_AGENT.value:
                 raise NotYourConversationError("the conversation is not with a person")
+            masked = self._privacy.mask(text)
             msg = add_message(
                 s,
                 conversation_id,
                 sender=Sender.AGENT.value,
-                text=text,
+                text=masked.text,
                 meta={"author": user.display_name, "author_role": user.role_label, "agent_id": user.id},
             )
+            self._privacy.keep(s, msg.id, masked)
             return msg, [MessageSent(conversation_id=conversation_id, message=msg)]
 
     def add_note(self, user: StaffView, conversation_id: str, text: str) -> dict[str, Any]:
@@ -358,7 +349,10 @@ class AgentWorkspace:
         with transaction(self._sessions) as s:
             self.check_open(s, user, conversation_id)
             note = AgentNote(
-                conversation_id=conversation_id, author_id=user.id, author_name=user.display_name, text=text
+                conversation_id=conversation_id,
+                author_id=user.id,
+                author_name=user.display_name,
+                text=self._privacy.mask(text).text,
             )
             s.add(note)
             s.flush()
@@ -388,9 +382,10 @@ class AgentWorkspace:
         with transaction(self._sessions) as s:
             if conversation_id:
                 self.check_open(s, user, conversation_id)
+            # A knowledge entry is for every customer: no one customer's numbers may end up in it.
             draft = KnowledgeDraft(
-                question=question,
-                answer=answer,
+                question=self._privacy.mask(question).text,
+                answer=self._privacy.mask(answer).text,
                 language=language,
                 intent=intent or None,
                 conversation_id=conversation_id or None,

@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helixdesk.memory.models import CustomerIssue, IssueStatus
+from helixdesk.privacy.masking import scrub
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +100,7 @@ def list_issues(s: Session, customer_id: str) -> list[IssueView]:
 def apply_issue_ops(
     s: Session, ops: list[IssueOp], *, customer_id: str, conversation_id: str, now: datetime
 ) -> None:
+    """Apply the turn's issue changes; facts are stored masked (`helixdesk.privacy.scrub`)."""
     for op in ops:
         if op.kind == "open":
             existing = s.scalar(
@@ -110,7 +112,7 @@ def apply_issue_ops(
                 )
             )
             if existing is not None:
-                existing.facts = op.facts
+                existing.facts = scrub(op.facts)
                 existing.updated_at = now
                 continue
             s.add(
@@ -121,7 +123,7 @@ def apply_issue_ops(
                     intent=op.intent,
                     action=op.action,
                     ref=op.ref,
-                    facts=op.facts,
+                    facts=scrub(op.facts),
                     opened_at=now,
                     updated_at=now,
                 )

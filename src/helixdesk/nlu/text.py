@@ -47,6 +47,22 @@ def fold_width(text: str) -> str:
     return "".join(out)
 
 
+def fold_lower(text: str) -> str:
+    """Width folded and lower-cased, one character for one (no script conversion).
+
+    Characters whose lower case is longer (e.g. 'İ') stay as they are, so offsets stay valid.
+    """
+    folded = fold_width(text)
+    low = folded.lower()
+    if len(low) == len(folded):
+        return low
+    out = []
+    for ch in folded:
+        lower = ch.lower()
+        out.append(lower if len(lower) == 1 else ch)
+    return "".join(out)
+
+
 def normalise(text: str) -> str:
     """Matching form of a message: width folded, lower-cased, Simplified, same length as the input.
 

@@ -6,7 +6,6 @@
   `helixdesk outbox list` and the `/demo/outbox` page show.
 """
 
-from helixdesk.notifications.masking import mask_destination
 from helixdesk.notifications.notifier import (
     CHANNELS,
     Notification,
@@ -16,6 +15,7 @@ from helixdesk.notifications.notifier import (
     OutboxNotifier,
     list_outbox,
 )
+from helixdesk.privacy.masking import mask_destination
 
 __all__ = [
     "CHANNELS",

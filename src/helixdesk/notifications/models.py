@@ -11,7 +11,11 @@ from helixdesk.db.base import Base, UTCDateTime
 
 
 class OutboxMessage(Base):
-    """One notification as the demo gateway received it (the full body, as an SMS gateway would)."""
+    """One notification as the demo gateway received it (the full body, as an SMS gateway would).
+
+    `destination` and `body` are `hx1:` encryption tokens (see `helixdesk.privacy.crypto`); rows
+    written before encryption was turned on are plain text until `helixdesk keys rotate`.
+    """
 
     __tablename__ = "notification_outbox"
     __table_args__ = (Index("ix_notification_outbox_customer_created", "customer_ref", "created_at"),)
@@ -19,7 +23,7 @@ class OutboxMessage(Base):
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     customer_ref: Mapped[str] = mapped_column(String(32))
     channel: Mapped[str] = mapped_column(String(8))
-    destination: Mapped[str] = mapped_column(String(128))
+    destination: Mapped[str] = mapped_column(Text)
     body: Mapped[str] = mapped_column(Text)
     purpose: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -23,8 +23,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.db.session import transaction
 from helixdesk.errors import AppError, ValidationFailedError
-from helixdesk.notifications.masking import mask_destination
 from helixdesk.notifications.models import OutboxMessage
+from helixdesk.privacy.crypto import Keyring
+from helixdesk.privacy.masking import mask_destination
 
 Channel = Literal["sms", "email"]
 CHANNELS: tuple[Channel, ...] = ("sms", "email")
@@ -88,26 +89,35 @@ class OutboxEntry:
         }
 
 
+def outbox_aad(column: str, delivery_id: str) -> str:
+    """The associated data that binds an encrypted outbox value to its row and column."""
+    return f"notification_outbox.{column}:{delivery_id}"
+
+
 class OutboxNotifier:
     """The demo gateway: "sends" by writing the notification to the `notification_outbox` table.
 
+    The body (it carries the one-time code) and the destination are stored encrypted with the
+    keyring's active key; `list_outbox` decrypts them for the demo page and CLI.
     Each `send` is its own committed transaction, so call it after your own transaction has
     committed (on SQLite a second writer waits for the first).
     """
 
-    def __init__(self, *, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, *, sessions: sessionmaker[Session], keyring: Keyring) -> None:
         self._sessions = sessions
+        self._keyring = keyring
 
     def send(self, notification: Notification) -> str:
         delivery_id = str(uuid.uuid4())
+        seal = self._keyring.encrypt
         with transaction(self._sessions) as s:
             s.add(
                 OutboxMessage(
                     id=delivery_id,
                     customer_ref=notification.customer_ref,
                     channel=notification.channel,
-                    destination=notification.destination,
-                    body=notification.body,
+                    destination=seal(notification.destination, aad=outbox_aad("destination", delivery_id)),
+                    body=seal(notification.body, aad=outbox_aad("body", delivery_id)),
                     purpose=notification.purpose,
                     created_at=notification.created_at,
                 )
@@ -116,9 +126,9 @@ class OutboxNotifier:
 
 
 def list_outbox(
-    sessions: sessionmaker[Session], *, customer_ref: str | None = None, limit: int = 50
+    sessions: sessionmaker[Session], keyring: Keyring, *, customer_ref: str | None = None, limit: int = 50
 ) -> list[OutboxEntry]:
-    """The latest notifications in the outbox, newest first."""
+    """The latest notifications in the outbox, newest first, decrypted."""
     if limit < 1:
         raise ValidationFailedError("limit must be at least 1", code="bad_limit")
     query = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id).limit(limit)
@@ -130,8 +140,8 @@ def list_outbox(
                 id=r.id,
                 customer_ref=r.customer_ref,
                 channel=r.channel,
-                destination=r.destination,
-                body=r.body,
+                destination=keyring.reveal(r.destination, aad=outbox_aad("destination", r.id)),
+                body=keyring.reveal(r.body, aad=outbox_aad("body", r.id)),
                 purpose=r.purpose,
                 created_at=r.created_at,
             )

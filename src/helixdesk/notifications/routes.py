@@ -26,7 +26,9 @@ async def outbox_page(
     if not container.settings.demo_pages:
         raise NotFoundError("demo pages are turned off (demo_pages)")
     entries = await anyio.to_thread.run_sync(
-        lambda: list_outbox(container.sessions, customer_ref=customer.strip() or None, limit=limit)
+        lambda: list_outbox(
+            container.sessions, container.keyring, customer_ref=customer.strip() or None, limit=limit
+        )
     )
     return templates.TemplateResponse(
         request,

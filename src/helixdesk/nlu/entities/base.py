@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from helixdesk.domain.turn import Entity
-from helixdesk.nlu.text import fold_width, normalise
+from helixdesk.nlu.text import fold_lower, normalise
 
 # Higher wins when two candidates cover exactly as many characters (longest span wins first).
 PRIORITY: dict[str, int] = {
@@ -48,11 +48,7 @@ def matching_text(text: str, normalized: str = "") -> str:
     candidate = normalized or normalise(text)
     if len(candidate) == len(text):
         return candidate
-    out = []
-    for ch in fold_width(text):
-        low = ch.lower()
-        out.append(low if len(low) == 1 else ch)
-    return "".join(out)
+    return fold_lower(text)
 
 
 def resolve(candidates: Iterable[Candidate], text: str) -> tuple[Entity, ...]:

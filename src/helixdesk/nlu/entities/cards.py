@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import re
 
+from helixdesk.domain.identifiers import luhn_ok
 from helixdesk.nlu.entities.base import Candidate
+
+__all__ = ["find_card_numbers", "find_card_tails", "luhn_ok"]
 
 # Digits with single spaces or dashes between them, not glued to letters or other digits.
 _DIGIT_RUN = re.compile(r"(?<![\da-z])\d(?:[ -]?\d){12,}(?![\da-z])")
@@ -23,40 +26,29 @@ _MASKED = re.compile(r"(?<![\d*x])(?:[*x•]{4}[\s-]?){1,4}(?P<d>\d{4})(?![\d])"
 _CARD_CUE = re.compile(r"卡号|银行卡|信用卡|借记卡|card")
 
 
-def luhn_ok(digits: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(digits)):
-        d = ord(ch) - 48
-        if i % 2:
-            d *= 2
-            if d > 9:
-                d -= 9
-        total += d
-    return total % 10 == 0
-
-
 def find_card_numbers(norm: str) -> list[Candidate]:
+    """Every Luhn-valid card number, also several in one run of digit groups ("4111… 5500…")."""
     out: list[Candidate] = []
     for m in _DIGIT_RUN.finditer(norm):
         groups = [(g.start(), g.end(), g.group()) for g in _GROUP.finditer(m.group())]
-        if sum(len(g[2]) for g in groups) > 48:
-            continue  # a table of numbers, not a card
-        # The longest run of whole groups with 13-19 digits that passes Luhn, leftmost first
-        # (a card number followed by an amount, or a list of numbers written with spaces).
-        best: tuple[int, int, str] | None = None
-        for first in range(len(groups)):
+        # From the left: the longest run of whole groups with 13-19 digits that passes Luhn
+        # (a card number followed by an amount, or a list of numbers written with spaces);
+        # after a card, look again from the group that follows it.
+        first = 0
+        while first < len(groups):
+            best: tuple[int, int, str] | None = None
             digits = ""
             for last in range(first, len(groups)):
                 digits += groups[last][2]
                 if len(digits) > 19:
                     break
-                longer = best is None or len(digits) > len(best[2])
-                if longer and len(digits) >= 13 and digits[0] != "0" and luhn_ok(digits):
-                    best = (m.start() + groups[first][0], m.start() + groups[last][1], digits)
-            if best is not None:
-                break
-        if best is not None:
-            out.append(Candidate("card_number", best[2], best[0], best[1]))
+                if len(digits) >= 13 and digits[0] != "0" and luhn_ok(digits):
+                    best = (last, m.start() + groups[last][1], digits)
+            if best is None:
+                first += 1
+                continue
+            out.append(Candidate("card_number", best[2], m.start() + groups[first][0], best[1]))
+            first = best[0] + 1
     return out
 
 

@@ -1,4 +1,7 @@
-"""Transaction references: an id after a cue ("流水号", "reference", "txn") or a strong pattern (TX + 10 digits)."""
+"""Transaction references: an id after a cue ("流水号", "reference", "txn") or a strong pattern (TX + 10 digits).
+
+Cues are listed in both scripts, so the finder also works on text not converted to Simplified.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +11,7 @@ from helixdesk.nlu.entities.base import Candidate
 
 _CUE = (
     r"(?:交易单号|交易流水号|交易编号|交易号|流水号|订单编号|订单号|商户单号|单号|参考号|凭证号|业务编号|受理编号|受理号"
+    r"|交易單號|交易流水號|交易編號|交易號|流水號|訂單編號|訂單號|商戶單號|單號|參考號|憑證號|業務編號|受理編號|受理號"
     r"|(?<![a-z])(?:transaction\s(?:id|ref(?:erence)?|number|no\.?|#)|txn(?:\s?(?:id|no\.?|ref|#))?|trx(?:\s?id)?"
     r"|ref(?:erence)?(?:\s(?:number|no\.?|code|id))?|order\s(?:id|number|no\.?|#)|confirmation\s(?:number|code)))"
 )

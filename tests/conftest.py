@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from helixdesk.audit import AuditLog
 from helixdesk.db.migrate import upgrade_engine
 from helixdesk.db.models import Base
 from helixdesk.db.session import make_engine, make_session_factory
@@ -130,7 +131,9 @@ def make_bot(model_root: Path):  # type: ignore[no-untyped-def]
         pack = load_pack(settings.pack)
         nlu = build_nlu(settings, pack)
         bank = DemoBankConnector(session_factory=sessions)
-        _, _, knowledge, bot = build_services(settings, pack, sessions=sessions, bank=bank, nlu=nlu)
+        _, _, knowledge, bot = build_services(
+            settings, pack, sessions=sessions, bank=bank, nlu=nlu, audit=AuditLog(key=b"t" * 32)
+        )
         knowledge.load()
         return bot
 

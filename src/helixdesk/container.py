@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.actions.policies import load_action_policies
 from helixdesk.actions.runner import ActionRunner
+from helixdesk.audit import AuditLog
 from helixdesk.bank.connector import BankConnector
 from helixdesk.bank.demo import DemoBankConnector
 from helixdesk.bus.memory import MemoryEventBus
@@ -32,7 +33,7 @@ from helixdesk.nlu.embeddings import embed
 from helixdesk.nlu.pipeline import NLUPipeline
 from helixdesk.notifications import OutboxNotifier
 from helixdesk.packs.loader import Pack, load_pack
-from helixdesk.secret_key import resolve_secret_key
+from helixdesk.secret_key import resolve_audit_key, resolve_secret_key
 from helixdesk.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -43,6 +44,7 @@ class Container:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    audit: AuditLog
     bus: EventBus
     bank: BankConnector
     pack: Pack
@@ -58,12 +60,13 @@ class Container:
     def build(cls, settings: Settings) -> Container:
         engine = make_engine(settings.database_url)
         sessions = make_session_factory(engine)
+        audit = AuditLog(key=resolve_audit_key(settings))
         bus = build_bus(settings)
         bank = DemoBankConnector(session_factory=sessions)
         pack = load_pack(settings.pack)
         nlu = build_nlu(settings, pack)
         actions, identity, knowledge, bot = build_services(
-            settings, pack, sessions=sessions, bank=bank, nlu=nlu
+            settings, pack, sessions=sessions, bank=bank, nlu=nlu, audit=audit
         )
         conversations = ConversationService(
             sessions=sessions,
@@ -77,6 +80,7 @@ class Container:
             settings=settings,
             engine=engine,
             sessions=sessions,
+            audit=audit,
             bus=bus,
             bank=bank,
             pack=pack,
@@ -111,16 +115,23 @@ def build_nlu(settings: Settings, pack: Pack) -> NLUPipeline:
 
 
 def build_services(
-    settings: Settings, pack: Pack, *, sessions: sessionmaker[Session], bank: BankConnector, nlu: NLUPipeline
+    settings: Settings,
+    pack: Pack,
+    *,
+    sessions: sessionmaker[Session],
+    bank: BankConnector,
+    nlu: NLUPipeline,
+    audit: AuditLog,
 ) -> tuple[ActionRunner, VerificationService, KnowledgeBase, Bot]:
     """The action runner, identity verification, knowledge base and the bot that uses them."""
-    actions = ActionRunner(bank=bank, sessions=sessions, policies=load_action_policies(pack))
+    actions = ActionRunner(bank=bank, sessions=sessions, policies=load_action_policies(pack), audit=audit)
     identity = VerificationService(
         sessions=sessions,
         notifier=OutboxNotifier(sessions=sessions),
         bank=bank,
         policy=load_identity_policy(settings.pack),
         secret=resolve_secret_key(settings),
+        audit=audit,
     )
     knowledge = KnowledgeBase(sessions=sessions, embed=embed, graph=KnowledgeGraph.from_pack(settings.pack))
     bot = build_bot(pack, nlu=nlu, actions=actions, identity=identity, knowledge=knowledge, bank=bank)

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from helixdesk.cli import bank, chat, db, kb, nlu, outbox, rates, serve
+from helixdesk.cli import audit, bank, chat, db, kb, nlu, outbox, rates, serve
 from helixdesk.errors import AppError
 
 app = typer.Typer(
@@ -27,6 +27,7 @@ app.add_typer(nlu.app, name="nlu")
 app.add_typer(outbox.app, name="outbox")
 app.add_typer(rates.app, name="rates")
 app.add_typer(kb.app, name="kb")
+app.add_typer(audit.app, name="audit")
 
 err = Console(stderr=True, soft_wrap=True)
 

@@ -1,6 +1,7 @@
 """Imports every model module so `Base.metadata` is complete (Alembic, tests)."""
 
 from helixdesk.actions import models as action_models
+from helixdesk.audit import models as audit_models
 from helixdesk.bank import models as bank_models
 from helixdesk.conversations import models as conversation_models
 from helixdesk.db.base import Base
@@ -13,6 +14,7 @@ from helixdesk.notifications import models as notification_models
 __all__ = [
     "Base",
     "action_models",
+    "audit_models",
     "bank_models",
     "conversation_models",
     "dialogue_models",

@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from helixdesk.cli import audit, bank, chat, db, kb, nlu, outbox, rates, serve
+from helixdesk.cli import audit, bank, chat, customers, db, kb, nlu, outbox, rates, retention, serve
 from helixdesk.errors import AppError
 
 app = typer.Typer(
@@ -28,6 +28,8 @@ app.add_typer(outbox.app, name="outbox")
 app.add_typer(rates.app, name="rates")
 app.add_typer(kb.app, name="kb")
 app.add_typer(audit.app, name="audit")
+app.add_typer(retention.app, name="retention")
+app.add_typer(customers.app, name="customers")
 
 err = Console(stderr=True, soft_wrap=True)
 

@@ -43,7 +43,7 @@ from helixdesk.audit import Actor, AuditLog, Target
 from helixdesk.bank.connector import BankConnector, Customer
 from helixdesk.db.base import utcnow
 from helixdesk.db.session import transaction
-from helixdesk.errors import ConfigurationError, ValidationFailedError
+from helixdesk.errors import ConfigurationError, ConflictError, ValidationFailedError
 from helixdesk.identity.codes import code_hmac, codes_match, generate_code
 from helixdesk.identity.errors import (
     IdentityLockedError,
@@ -436,17 +436,22 @@ class VerificationService:
     def _lock_customer(self, s: Session, customer_ref: str) -> IdentityLockout:
         """Create the customer's row if needed and lock it (FOR UPDATE) for this transaction."""
         insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
-        s.execute(
-            insert(IdentityLockout)
-            .values(customer_ref=customer_ref, lockouts=0)
-            .on_conflict_do_nothing(index_elements=["customer_ref"])
-        )
-        return s.scalars(
-            select(IdentityLockout)
-            .where(IdentityLockout.customer_ref == customer_ref)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).one()
+        for _attempt in range(3):
+            s.execute(
+                insert(IdentityLockout)
+                .values(customer_ref=customer_ref, lockouts=0)
+                .on_conflict_do_nothing(index_elements=["customer_ref"])
+            )
+            row = s.scalars(
+                select(IdentityLockout)
+                .where(IdentityLockout.customer_ref == customer_ref)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).one_or_none()
+            if row is not None:
+                return row
+            # Retention deleted an idle row between the two statements: create it again.
+        raise ConflictError(f"could not lock identity state of {customer_ref}", code="conversation_busy")
 
     def _set_status(
         self, s: Session, challenge_id: str, status: ChallengeStatus, *, verified_at: datetime | None = None

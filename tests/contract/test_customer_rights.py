@@ -55,7 +55,7 @@ def test_export_holds_everything_about_the_customer_and_nothing_else(sessions, t
 
 
 def test_erasure_leaves_nothing_of_the_customer_and_spares_the_others(engine, sessions, two_customers):
-    audit, one, two = two_customers
+    audit, one, _ = two_customers
     before_other = export_customer(sessions, audit, "C000002", actor=OPERATOR)
     report = erase_customer(sessions, audit, "C000001", actor=OPERATOR, reason="request R-18")
     assert report.deleted["conversations"] == 1 and report.deleted["messages"] == 3

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from helixdesk.abuse import AbuseLimits
 from helixdesk.actions.policies import load_action_policies
 from helixdesk.actions.runner import ActionRunner
 from helixdesk.audit import AuditLog
@@ -55,6 +56,7 @@ class Container:
     bot: Bot
     conversations: ConversationService
     live: LiveHub
+    limits: AbuseLimits
 
     @classmethod
     def build(cls, settings: Settings) -> Container:
@@ -91,6 +93,7 @@ class Container:
             bot=bot,
             conversations=conversations,
             live=LiveHub(bus=bus),
+            limits=AbuseLimits.from_settings(settings),
         )
 
     async def start(self) -> None:
@@ -101,6 +104,7 @@ class Container:
 
     async def stop(self) -> None:
         await self.bus.stop()
+        await self.limits.close()
         self.engine.dispose()
 
 

@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from helixdesk.abuse import AbuseLimits
 from helixdesk.container import Container
 from helixdesk.conversations.service import ConversationService
 
@@ -19,5 +20,10 @@ def _conversations(request: Request) -> ConversationService:
     return _container(request).conversations
 
 
+def _limits(request: Request) -> AbuseLimits:
+    return _container(request).limits
+
+
 ContainerDep = Annotated[Container, Depends(_container)]
 ConversationsDep = Annotated[ConversationService, Depends(_conversations)]
+LimitsDep = Annotated[AbuseLimits, Depends(_limits)]

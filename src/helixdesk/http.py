@@ -12,7 +12,7 @@ from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from helixdesk.errors import AppError
+from helixdesk.errors import AppError, RateLimitedError
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,10 @@ def install_error_handlers(app: FastAPI) -> None:
     async def _app_error(_request: Request, exc: AppError) -> JSONResponse:
         if exc.http_status >= 500:
             log.error("request failed: %s (%s)", exc.code, exc.detail)
-        return error_json(exc.http_status, exc.code, exc.detail)
+        response = error_json(exc.http_status, exc.code, exc.detail)
+        if isinstance(exc, RateLimitedError):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:

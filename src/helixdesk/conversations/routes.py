@@ -13,7 +13,7 @@ from helixdesk.conversations.schemas import (
     MessagePage,
     MessagePostResult,
 )
-from helixdesk.deps import ConversationsDep
+from helixdesk.deps import ConversationsDep, LimitsDep
 from helixdesk.http import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"], responses=ERROR_RESPONSES)
@@ -34,13 +34,15 @@ async def get_conversation(conversation_id: str, service: ConversationsDep) -> C
 
 @router.post("/{conversation_id}/messages", response_model=MessagePostResult)
 async def post_message(
-    conversation_id: str, body: MessageCreate, service: ConversationsDep
+    conversation_id: str, body: MessageCreate, service: ConversationsDep, limits: LimitsDep
 ) -> MessagePostResult:
     """Send the customer's message; the reply comes back in the same response.
 
     The message is stored before the bot works on it. Repeating a `client_message_id` returns
-    the original message and replies with `duplicate: true`.
+    the original message and replies with `duplicate: true`. Messages per conversation are rate
+    limited (429 `rate_limited` with `Retry-After`).
     """
+    await limits.check_message(conversation_id)
     return await service.post_customer_message(
         conversation_id, body.text, client_message_id=body.client_message_id
     )

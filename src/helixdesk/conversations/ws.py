@@ -11,7 +11,10 @@ Frames to the client:
   {"type": "error", "error": {"code": ..., "message": ...}}
   {"type": "pong"}
 On connect, `?after_seq=N` replays the messages after N (0 replays all), then streams new ones.
-Unknown conversation: close code 4404.
+Unknown conversation: close code 4404. A browser page from another origin (not this host, not in
+`cors_origins`): close code 4403. Over the per-IP connection limit: close code 4429. Frames are
+limited in size (`max_request_bytes`) and rate (`rate_limit_ws_frames_per_minute`); message frames
+count against the conversation's message limit too.
 """
 
 from __future__ import annotations
@@ -20,22 +23,24 @@ import asyncio
 import contextlib
 import json
 import logging
+import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
 from pydantic import ValidationError
 
 from helixdesk.container import Container
 from helixdesk.conversations.schemas import MessageCreate
-from helixdesk.errors import AppError, NotFoundError
+from helixdesk.errors import AppError, NotFoundError, RateLimitedError
 from helixdesk.events import ConversationStateChanged, Event, MessageData, MessageReceived, ReplySent
 
 log = logging.getLogger(__name__)
 
 router = APIRouter()
 
+CLOSE_FORBIDDEN_ORIGIN = 4403
 CLOSE_NOT_FOUND = 4404
-MAX_FRAME_BYTES = 64 * 1024
 
 
 class ChatSocket:
@@ -48,8 +53,13 @@ class ChatSocket:
         self.sent: set[int] = set()
         self.queue: asyncio.Queue[Event] | None = None
         self._send_lock = asyncio.Lock()
+        self.connection_id = uuid.uuid4().hex
+        self.max_frame_bytes = container.settings.max_request_bytes
 
     async def run(self, after_seq: int) -> None:
+        if not origin_allowed(self.ws.headers.get("origin"), self.ws.headers.get("host"), self.container):
+            await self.ws.close(code=CLOSE_FORBIDDEN_ORIGIN, reason="origin not allowed")
+            return
         try:
             await self.container.conversations.get_conversation(self.conversation_id)
         except NotFoundError:
@@ -76,8 +86,13 @@ class ChatSocket:
         await self._replay(after_seq)
 
     async def on_receive(self, raw: str) -> None:
-        if len(raw.encode()) > MAX_FRAME_BYTES:
-            await self._error("payload_too_large", f"frames are limited to {MAX_FRAME_BYTES} bytes")
+        try:
+            self.container.limits.check_frame(self.connection_id)
+        except RateLimitedError as e:
+            await self._error(e.code, e.detail, retry_after=e.retry_after)
+            return
+        if len(raw.encode()) > self.max_frame_bytes:
+            await self._error("payload_too_large", f"frames are limited to {self.max_frame_bytes} bytes")
             return
         try:
             frame = json.loads(raw)
@@ -102,6 +117,7 @@ class ChatSocket:
             await self._error("invalid_frame", "type must be one of: message, resume, ping")
 
     def on_disconnect(self) -> None:
+        self.container.limits.forget_connection(self.connection_id)
         if self.queue is not None:
             self.container.live.unlisten(self.conversation_id, self.queue)
 
@@ -113,6 +129,11 @@ class ChatSocket:
                 "invalid_request",
                 "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors()),
             )
+            return
+        try:
+            await self.container.limits.check_message(self.conversation_id)
+        except RateLimitedError as e:
+            await self._error(e.code, e.detail, retry_after=e.retry_after)
             return
         try:
             result = await self.container.conversations.post_customer_message(
@@ -163,8 +184,20 @@ class ChatSocket:
         async with self._send_lock:
             await self.ws.send_text(json.dumps(payload, ensure_ascii=False))
 
-    async def _error(self, code: str, message: str) -> None:
-        await self._send({"type": "error", "error": {"code": code, "message": message}})
+    async def _error(self, code: str, message: str, *, retry_after: int | None = None) -> None:
+        error: dict[str, Any] = {"code": code, "message": message}
+        if retry_after is not None:
+            error["retry_after"] = retry_after
+        await self._send({"type": "error", "error": error})
+
+
+def origin_allowed(origin: str | None, host: str | None, container: Container) -> bool:
+    """Non-browser clients send no Origin; a browser page must come from this host or `cors_origins`."""
+    if origin is None:
+        return True
+    if origin in container.settings.cors_origins:
+        return True
+    return host is not None and urlsplit(origin).netloc.lower() == host.lower()
 
 
 @router.websocket("/api/v1/conversations/{conversation_id}/ws")

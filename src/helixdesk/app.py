@@ -15,7 +15,7 @@ from helixdesk.actions import routes as action_routes
 from helixdesk.container import Container
 from helixdesk.conversations import routes as conversation_routes
 from helixdesk.conversations import ws as conversation_ws
-from helixdesk.http import BodySizeLimit, install_error_handlers
+from helixdesk.http import BodySizeLimit, install_error_handlers, publish_text_limits
 from helixdesk.http_security import docs_router, install_security
 from helixdesk.nlu import routes as nlu_routes
 from helixdesk.notifications import routes as notification_routes
@@ -55,6 +55,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.add_middleware(RateLimitMiddleware)
     install_security(app, settings)
     install_error_handlers(app)
+    publish_text_limits(app, max_chars=settings.max_message_chars)
     app.include_router(docs_router)
     app.include_router(conversation_routes.router)
     app.include_router(conversation_ws.router)

@@ -30,7 +30,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from helixdesk.audit.chain import GENESIS, head_mac, row_hash
 from helixdesk.audit.errors import AuditChainBrokenError
 from helixdesk.audit.models import AuditChainHead, AuditLogRow, AuditPrunePermit
-from helixdesk.audit.service import HEAD_ID, Actor, AuditLog, Target
+from helixdesk.audit.service import HEAD_ID, Actor, AuditLog, Target, lock_head
 from helixdesk.db.session import transaction
 
 PRUNED = "audit.pruned"
@@ -209,10 +209,14 @@ def prune_before(
             f"the audit chain does not verify, nothing was pruned: {report.problem}", seq=report.bad_seq
         )
     with transaction(sessions) as s:
+        lock_head(s)  # one prune at a time, and no append in between
+        first = s.scalar(select(func.min(AuditLogRow.seq)))
+        if first is None or first > through:
+            return PruneResult(None, 0, dry_run)  # another run pruned it meanwhile
+        deleted = through - first + 1
         through_hash = s.scalar(select(AuditLogRow.hash).where(AuditLogRow.seq == through))
         s.add(AuditPrunePermit(through_seq=through))
         s.flush()
-        deleted = count
         s.execute(delete(AuditLogRow).where(AuditLogRow.seq <= through))
         s.execute(delete(AuditPrunePermit))
         audit.record(

@@ -17,9 +17,7 @@ import hashlib
 import hmac
 import json
 from datetime import UTC, datetime
-from typing import Any
-
-from helixdesk.audit.models import AuditLogRow
+from typing import Any, Protocol
 
 VERSION = 1
 GENESIS = "0" * 64
@@ -39,7 +37,40 @@ def timestamp(at: datetime) -> str:
     return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
-def canonical(row: AuditLogRow) -> bytes:
+class ChainRow(Protocol):
+    """An `audit_log` row: the ORM object when appending, a plain result row when verifying."""
+
+    @property
+    def seq(self) -> int: ...
+    @property
+    def at(self) -> datetime: ...
+    @property
+    def actor_kind(self) -> str: ...
+    @property
+    def actor_id(self) -> str: ...
+    @property
+    def actor_ip(self) -> str | None: ...
+    @property
+    def channel(self) -> str | None: ...
+    @property
+    def process(self) -> str: ...
+    @property
+    def action(self) -> str: ...
+    @property
+    def target_kind(self) -> str: ...
+    @property
+    def target_id(self) -> str: ...
+    @property
+    def customer_ref(self) -> str | None: ...
+    @property
+    def reason(self) -> str: ...
+    @property
+    def details(self) -> str: ...
+    @property
+    def prev_hash(self) -> str: ...
+
+
+def canonical(row: ChainRow) -> bytes:
     fields = [
         VERSION,
         row.seq,
@@ -60,7 +91,7 @@ def canonical(row: AuditLogRow) -> bytes:
     return json.dumps(fields, ensure_ascii=False, separators=(",", ":")).encode()
 
 
-def row_hash(key: bytes, row: AuditLogRow) -> str:
+def row_hash(key: bytes, row: ChainRow) -> str:
     return hmac.new(key, canonical(row), hashlib.sha256).hexdigest()
 
 

@@ -79,6 +79,7 @@ def api(tmp_path_factory, model_root):
     deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     derandomize=True,
+    database=None,
 )
 def test_api_conforms_to_its_schema(case):
     excluded = []

@@ -18,10 +18,11 @@ and call, from a worker thread (the methods are synchronous and do database I/O)
   conversation and lasts `verified_for_minutes`; a customer lock-out suspends it.
 
 Codes are stored only as HMAC-SHA256(secret, challenge id + ":" + code) and compared in constant
-time. Each code sent and each verification outcome is an entry in the audit log (`identity.code_sent`,
-`identity.verified`, `identity.wrong_code`, ...; actor: the customer, via the bot; target: the
-conversation), written in the same transaction. Every write is one transaction that first locks the customer's `identity_lockouts` row, so
-concurrent calls for one customer are serialised; the attempt counter is also guarded by
+time. Each code sent and each verification outcome is an entry in the audit log
+(`identity.code_sent`, `identity.verified`, `identity.wrong_code`, ...; actor: the customer, via the
+bot; target: the conversation), written in the same transaction. Every write is one transaction
+that first locks the customer's `identity_lockouts` row, so concurrent calls for one customer are
+serialised; the attempt counter is also guarded by
 `UPDATE ... WHERE attempts < max_attempts RETURNING`.
 """
 

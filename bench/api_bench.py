@@ -100,6 +100,9 @@ def main() -> None:
                 "HELIXDESK_DATABASE_URL": f"sqlite:///{db}",
                 "HELIXDESK_LOG_LEVEL": "warning",
                 "HELIXDESK_MODEL_DIR": str(Path(args.model_dir).resolve()),
+                # Load generation from one address, many messages per conversation: no abuse limits.
+                "HELIXDESK_RATE_LIMIT_IP_PER_MINUTE": "0",
+                "HELIXDESK_RATE_LIMIT_CONVERSATION_MESSAGES_PER_MINUTE": "0",
             },
             workers=args.workers,
             log=Path(tmp.name) / "server.log",

@@ -12,6 +12,7 @@ import pytest
 from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from helixdesk.audit import AuditLog
 from helixdesk.db.migrate import upgrade_engine
 from helixdesk.db.models import Base
 from helixdesk.db.session import make_engine, make_session_factory
@@ -138,7 +139,13 @@ def make_bot(model_root: Path, keyring: Keyring):  # type: ignore[no-untyped-def
         nlu = build_nlu(settings, pack)
         bank = DemoBankConnector(session_factory=sessions)
         _, _, knowledge, bot = build_services(
-            settings, pack, sessions=sessions, bank=bank, nlu=nlu, keyring=keyring
+            settings,
+            pack,
+            sessions=sessions,
+            bank=bank,
+            nlu=nlu,
+            keyring=keyring,
+            audit=AuditLog(key=b"t" * 32),
         )
         knowledge.load()
         return bot

@@ -10,11 +10,13 @@ from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
 
 from helixdesk import __version__
+from helixdesk.abuse import RateLimitMiddleware
 from helixdesk.actions import routes as action_routes
 from helixdesk.container import Container
 from helixdesk.conversations import routes as conversation_routes
 from helixdesk.conversations import ws as conversation_ws
-from helixdesk.http import BodySizeLimit, install_error_handlers
+from helixdesk.http import BodySizeLimit, ClientIpContext, install_error_handlers, publish_text_limits
+from helixdesk.http_security import docs_router, install_security
 from helixdesk.nlu import routes as nlu_routes
 from helixdesk.notifications import routes as notification_routes
 from helixdesk.privacy.logs import install_log_masking
@@ -48,9 +50,17 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         version=__version__,
         description="Self-hosted intelligent customer service for banks. See docs/api.md.",
         lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
     )
+    # Outermost last: security headers, CORS, rate limits, body size.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(RateLimitMiddleware)
+    app.add_middleware(ClientIpContext)
+    install_security(app, settings)
     install_error_handlers(app)
+    publish_text_limits(app, max_chars=settings.max_message_chars)
+    app.include_router(docs_router)
     app.include_router(conversation_routes.router)
     app.include_router(conversation_ws.router)
     app.include_router(nlu_routes.router)

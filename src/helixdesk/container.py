@@ -9,9 +9,11 @@ from datetime import timedelta
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
+from helixdesk.abuse import AbuseLimits
 from helixdesk.actions.policies import load_action_policies
 from helixdesk.actions.runner import ActionRunner
 from helixdesk.agents.service import AgentDirectory
+from helixdesk.audit import Actor, AuditLog
 from helixdesk.auth.apikeys import ApiKeys
 from helixdesk.auth.service import StaffAccounts
 from helixdesk.bank.connector import BankConnector
@@ -45,7 +47,7 @@ from helixdesk.packs.loader import Pack, load_pack
 from helixdesk.privacy.crypto import Keyring
 from helixdesk.privacy.keys import resolve_keyring
 from helixdesk.privacy.transcripts import TranscriptPrivacy
-from helixdesk.secret_key import resolve_secret_key
+from helixdesk.secret_key import resolve_audit_key, resolve_secret_key
 from helixdesk.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -56,6 +58,7 @@ class Container:
     settings: Settings
     engine: Engine
     sessions: sessionmaker[Session]
+    audit: AuditLog
     bus: EventBus
     keyring: Keyring
     bank: BankConnector
@@ -72,11 +75,13 @@ class Container:
     handoffs: HandoffService
     agents: AgentDirectory
     workspace: AgentWorkspace
+    limits: AbuseLimits
 
     @classmethod
     def build(cls, settings: Settings) -> Container:
         engine = make_engine(settings.database_url)
         sessions = make_session_factory(engine)
+        audit = AuditLog(key=resolve_audit_key(settings))
         bus = build_bus(settings)
         keyring = resolve_keyring(settings)
         privacy = TranscriptPrivacy(keyring=keyring)
@@ -84,9 +89,9 @@ class Container:
         pack = load_pack(settings.pack)
         nlu = build_nlu(settings, pack)
         actions, identity, knowledge, bot = build_services(
-            settings, pack, sessions=sessions, bank=bank, nlu=nlu, keyring=keyring
+            settings, pack, sessions=sessions, bank=bank, nlu=nlu, keyring=keyring, audit=audit
         )
-        handoffs = build_handoffs(pack, sessions=sessions, bus=bus, bank=bank, bot=bot)
+        handoffs = build_handoffs(pack, sessions=sessions, bus=bus, bank=bank, bot=bot, audit=audit)
         conversations = ConversationService(
             sessions=sessions,
             bus=bus,
@@ -102,6 +107,7 @@ class Container:
             settings=settings,
             engine=engine,
             sessions=sessions,
+            audit=audit,
             bus=bus,
             keyring=keyring,
             bank=bank,
@@ -120,12 +126,15 @@ class Container:
                 idle=timedelta(minutes=settings.session_idle_minutes),
                 max_age=timedelta(hours=settings.session_max_hours),
                 password_min_length=settings.password_min_length,
+                audit=audit,
+                actor=Actor.system("console"),
             ),
-            api_keys=ApiKeys(sessions=sessions),
+            api_keys=ApiKeys(sessions=sessions, audit=audit, actor=Actor.system("console")),
             handoffs=handoffs,
             agents=AgentDirectory(sessions=sessions, wellbeing=handoffs.policy.wellbeing),
             workspace=AgentWorkspace(
                 privacy=privacy,
+                keyring=keyring,
                 sessions=sessions,
                 handoffs=handoffs,
                 bank=bank,
@@ -133,6 +142,7 @@ class Container:
                 templates=bot.templates,
                 ingest_draft=draft_ingester(sessions, knowledge),
             ),
+            limits=AbuseLimits.from_settings(settings),
         )
 
     async def start(self) -> None:
@@ -143,6 +153,7 @@ class Container:
 
     async def stop(self) -> None:
         await self.bus.stop()
+        await self.limits.close()
         self.engine.dispose()
 
 
@@ -164,18 +175,20 @@ def build_services(
     bank: BankConnector,
     nlu: NLUPipeline,
     keyring: Keyring | None = None,
+    audit: AuditLog,
 ) -> tuple[ActionRunner, VerificationService, KnowledgeBase, Bot]:
     """The action runner, identity verification, knowledge base and the bot that uses them.
 
     `keyring` encrypts the demo outbox (default: the one `settings` configure).
     """
-    actions = ActionRunner(bank=bank, sessions=sessions, policies=load_action_policies(pack))
+    actions = ActionRunner(bank=bank, sessions=sessions, policies=load_action_policies(pack), audit=audit)
     identity = VerificationService(
         sessions=sessions,
         notifier=OutboxNotifier(sessions=sessions, keyring=keyring or resolve_keyring(settings)),
         bank=bank,
         policy=load_identity_policy(settings.pack),
         secret=resolve_secret_key(settings),
+        audit=audit,
     )
     knowledge = KnowledgeBase(sessions=sessions, embed=embed, graph=KnowledgeGraph.from_pack(settings.pack))
     bot = build_bot(pack, nlu=nlu, actions=actions, identity=identity, knowledge=knowledge, bank=bank)
@@ -189,6 +202,7 @@ def build_handoffs(
     bus: EventBus,
     bank: BankConnector,
     bot: Bot,
+    audit: AuditLog | None = None,
 ) -> HandoffService:
     """The human side of conversations: routing, the handoff packet, claims."""
     return HandoffService(
@@ -200,6 +214,7 @@ def build_handoffs(
         templates=bot.templates,
         labels=Labels.load(pack.path / "handoff" / "labels.yaml"),
         abandon_issue_after_days=bot.manager.policies.settings.abandon_issue_after_days,
+        audit=audit,
     )
 
 

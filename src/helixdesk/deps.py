@@ -9,6 +9,7 @@ from typing import Annotated
 import anyio
 from fastapi import Depends, Request
 
+from helixdesk.abuse import AbuseLimits
 from helixdesk.auth.apikeys import ApiKeyView, ChannelCaller
 from helixdesk.auth.errors import AuthRequiredError, CsrfError, ForbiddenError
 from helixdesk.auth.service import SessionView, StaffView
@@ -107,6 +108,10 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[StaffView]]:
     return check
 
 
+def _limits(request: Request) -> AbuseLimits:
+    return _container(request).limits
+
+
 ContainerDep = Annotated[Container, Depends(_container)]
 ConversationsDep = Annotated[ConversationService, Depends(_conversations)]
 ChannelCallerDep = Annotated[ChannelCaller, Depends(_channel_caller)]
@@ -119,3 +124,4 @@ RatesKeyDep = Annotated[ApiKeyView, Depends(require_scope("rates:write"))]
 AgentDep = Annotated[
     StaffView, Depends(require_roles("agent", "senior", "fraud", "relationship_manager", "supervisor"))
 ]
+LimitsDep = Annotated[AbuseLimits, Depends(_limits)]

@@ -44,6 +44,17 @@ class PayloadTooLargeError(AppError):
     http_status = 413
 
 
+class RateLimitedError(AppError):
+    """Over a rate limit; `retry_after` (seconds) becomes the `Retry-After` header."""
+
+    code = "rate_limited"
+    http_status = 429
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 class ConfigurationError(AppError):
     code = "configuration_error"
     http_status = 500

@@ -69,3 +69,12 @@ def load_or_create(file: Path, make: Callable[[], str]) -> str:
         finally:
             tmp.unlink()
     return file.read_text(encoding="ascii").strip()
+
+
+def resolve_audit_key(settings: Settings) -> bytes:
+    """The audit chain's HMAC key: from `audit_key` if set, otherwise derived from the secret key."""
+    from helixdesk.audit.chain import derive_key
+
+    if settings.audit_key is not None:
+        return derive_key(settings.audit_key.get_secret_value().encode())
+    return derive_key(resolve_secret_key(settings))

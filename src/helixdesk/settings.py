@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, SecretStr, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
 class Settings(BaseSettings):
@@ -95,6 +96,58 @@ class Settings(BaseSettings):
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         default="info", description="Log level of the server and CLI."
     )
+    audit_key: SecretStr | None = Field(
+        default=None,
+        description="Key of the audit log's hash chain (32+ characters); unset: derived from secret_key.",
+    )
+    # Retention, in days; 0 keeps the data class for ever (docs/security.md).
+    retention_conversations_days: int = Field(
+        default=730, ge=0, description="Days after a conversation's last message before its text is removed."
+    )
+    retention_nlu_days: int = Field(
+        default=90,
+        ge=0,
+        description="Days before a conversation's NLU records are cut to intent and emotion.",
+    )
+    retention_outbox_days: int = Field(
+        default=7, ge=0, description="Days demo outbox notifications are kept."
+    )
+    retention_verification_days: int = Field(
+        default=30, ge=0, description="Days one-time-code challenges and failed attempts are kept."
+    )
+    retention_dialogue_state_days: int = Field(
+        default=30, ge=0, description="Days an idle conversation's dialogue state is kept."
+    )
+    retention_action_records_days: int = Field(
+        default=730, ge=0, description="Days action run records and idempotency results are kept."
+    )
+    retention_audit_days: int = Field(
+        default=0, ge=0, description="Days audit entries are kept (0: for ever); pruned as a verified prefix."
+    )
+    rate_limit_backend: Literal["auto", "memory", "redis"] = Field(
+        default="auto",
+        description="Rate-limit counters: memory (one process), redis (shared), auto (as event_bus).",
+    )
+    rate_limit_ip_per_minute: int = Field(
+        default=600,
+        ge=0,
+        description="HTTP requests and WebSocket connections per client IP per minute (0: off).",
+    )
+    rate_limit_api_key_per_minute: int = Field(
+        default=1200, ge=0, description="HTTP requests per X-Api-Key value per minute (0: off)."
+    )
+    rate_limit_conversation_messages_per_minute: int = Field(
+        default=30,
+        ge=0,
+        description="Customer messages per conversation per minute, REST and WebSocket (0: off).",
+    )
+    rate_limit_ws_frames_per_minute: int = Field(
+        default=240, ge=0, description="Frames of any type per WebSocket connection per minute (0: off)."
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins allowed to call the API from a browser (comma-separated); none by default.",
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -111,6 +164,44 @@ class Settings(BaseSettings):
         if value is not None and len(value.get_secret_value()) < 32:
             raise ValueError("secret_key must be at least 32 characters (e.g. `openssl rand -hex 32`)")
         return value
+
+    @field_validator("audit_key")
+    @classmethod
+    def _long_audit_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("audit_key must be at least 32 characters (e.g. `openssl rand -hex 32`)")
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if isinstance(value, list):
+            for origin in value:
+                if not isinstance(origin, str) or not re.fullmatch(
+                    r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?", origin
+                ):
+                    raise ValueError(
+                        "cors_origins must be exact origins like https://bank.example (no wildcard, no path)"
+                    )
+        return value
+
+    @model_validator(mode="after")
+    def _audit_kept_longest(self) -> Settings:
+        if self.retention_audit_days:
+            others = {
+                name: getattr(self, name)
+                for name in type(self).model_fields
+                if name.startswith("retention_") and name != "retention_audit_days"
+            }
+            longer = [f"{k}={v}" for k, v in others.items() if v == 0 or v > self.retention_audit_days]
+            if longer:
+                raise ValueError(
+                    "retention_audit_days must be 0 (keep for ever) or at least every other retention "
+                    f"period, so the audit log outlives the data it describes; longer: {', '.join(longer)}"
+                )
+        return self
 
     @model_validator(mode="after")
     def _sqlite_dir(self) -> Settings:

@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 from helixdesk.actions.models import ActionAudit, ActionIdempotency, Dispute
 from helixdesk.actions.policies import load_action_policies
 from helixdesk.actions.runner import ActionRunner
+from helixdesk.audit import AuditLog
 from helixdesk.bank.demo import DemoBankConnector
 from helixdesk.bank.importer import import_bank_file
 from helixdesk.bank.seed import build_demo_bank
@@ -26,7 +27,9 @@ def _runner(sessions):
         import_bank_file(s, build_demo_bank(20, as_of=AS_OF))
     bank = DemoBankConnector(session_factory=sessions)
     policies = load_action_policies(load_pack("retail_bank"))
-    return bank, ActionRunner(bank=bank, sessions=sessions, policies=policies, clock=lambda: NOW)
+    return bank, ActionRunner(
+        bank=bank, sessions=sessions, policies=policies, audit=AuditLog(key=b"k" * 32), clock=lambda: NOW
+    )
 
 
 def _together(n, call):

@@ -9,6 +9,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select, text
 
+from helixdesk.audit import AuditLog
 from helixdesk.bank.demo import DemoBankConnector
 from helixdesk.bank.importer import import_bank_file
 from helixdesk.db.session import transaction
@@ -44,6 +45,7 @@ def service(sessions):
         bank=DemoBankConnector(session_factory=sessions),
         policy=load_identity_policy(),
         secret=SECRET,
+        audit=AuditLog(key=SECRET),
         clock=lambda: T0,
     )
 
@@ -256,6 +258,7 @@ def test_a_failed_send_is_reported_and_leaves_no_usable_challenge(service, sessi
         bank=DemoBankConnector(session_factory=sessions),
         policy=service.policy,
         secret=SECRET,
+        audit=AuditLog(key=SECRET),
         clock=lambda: T0,
     )
     with pytest.raises(NotifierError) as e:

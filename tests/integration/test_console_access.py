@@ -177,3 +177,67 @@ def test_the_console_speaks_the_agents_language(client):
     assert "Waiting conversations" in client.get("/console?lang=en").text
     assert "待接入對話" in client.get("/console?lang=zh-Hant").text
     assert "待接入對話" in client.get("/console").text  # remembered in a cookie
+
+
+def test_agents_see_a_typed_card_number_masked_and_reveal_it_only_with_an_audited_reason(client):
+    from helixdesk.audit import AuditQuery, search
+    from helixdesk.domain.identifiers import luhn_check_digit
+
+    body = "622202123456789"
+    card = body + luhn_check_digit(body)
+    conv = client.post("/api/v1/conversations", json={"channel": "web", "customer_ref": "C000001"}).json()
+    r = client.post(
+        f"/api/v1/conversations/{conv['id']}/messages",
+        json={"text": f"我的卡 {card} 被盗刷了"},
+        headers={"Authorization": f"Bearer {conv['token']}"},
+    )
+    assert r.json()["state"] == "waiting_for_agent" and card not in r.text
+    sign_in(client, "fraud.a")
+    page = client.get(f"/console/conversations/{conv['id']}")
+    assert page.status_code == 200 and card not in page.text and card[-4:] in page.text
+    api = client.get(f"/console/api/conversations/{conv['id']}").json()
+    assert card not in str(api)
+    ((_seq, values),) = api["revealable"].items()
+    value = values[0]
+    assert value["type"] == "card_number" and value["masked"].endswith(card[-4:])
+    csrf = {"X-CSRF-Token": csrf_of(client)}
+    url = f"/console/api/conversations/{conv['id']}/reveal"
+    ref = {"message_id": value["message_id"], "span_index": value["span_index"]}
+    no_reason = client.post(url, json={**ref, "reason": " "}, headers=csrf)
+    assert no_reason.status_code == 422 and no_reason.json()["error"]["code"] == "reveal_reason_required"
+    shown = client.post(
+        url,
+        json={
+            "message_id": value["message_id"],
+            "span_index": value["span_index"],
+            "reason": "customer asked to confirm which card was used",
+        },
+        headers=csrf,
+    )
+    assert shown.status_code == 200 and shown.json()["value"] == card
+    container = client.app.state.container
+    with container.sessions() as s:
+        entries = search(s, AuditQuery(customer_ref="C000001"))
+    actions = [(e.action, e.actor.kind) for e in entries]
+    assert ("pii.revealed", "staff") in actions and ("conversation.viewed", "staff") in actions
+    revealed = next(e for e in entries if e.action == "pii.revealed")
+    assert revealed.reason == "customer asked to confirm which card was used"
+    assert revealed.actor.ip == "testclient" and card not in str(revealed.details)
+    # Somebody from another queue can neither see nor reveal it.
+    client.cookies.clear()
+    sign_in(client, "agent.a")
+    other = client.post(
+        url,
+        json={**{k: value[k] for k in ("message_id", "span_index")}, "reason": "just curious, really"},
+        headers={"X-CSRF-Token": csrf_of(client)},
+    )
+    assert other.status_code == 403
+
+
+def test_supervisors_read_the_audit_log_and_agents_cannot(client):
+    sign_in(client, "agent.a")
+    assert client.get("/console/audit").status_code == 403
+    client.cookies.clear()
+    sign_in(client, "sup.a")
+    page = client.get("/console/audit", params={"action": "staff.*"})
+    assert page.status_code == 200 and "staff.signed_in" in page.text and "staff.created" in page.text

@@ -9,6 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 
 from helixdesk.app import create_app
+from helixdesk.audit import AuditLog
 from helixdesk.bank.demo import DemoBankConnector
 from helixdesk.bank.importer import import_bank_file
 from helixdesk.db.session import make_engine, make_session_factory, transaction
@@ -39,6 +40,7 @@ def _send_codes(url: str) -> None:
         bank=DemoBankConnector(session_factory=sessions),
         policy=load_identity_policy(),
         secret=b"integration-secret-0123456789abcdef",
+        audit=AuditLog(key=b"integration-audit-key-0123456789"),
     )
     for i, ref in enumerate(("C000001", "C000002", "C000003")):
         service.start(conversation_id=f"conv-{i}", customer_ref=ref, now=T0 + timedelta(minutes=i))

@@ -69,7 +69,6 @@ def test_every_error_code_in_the_api_is_documented():
             "forbidden",
             "not_acceptable",
             "unsupported_media_type",
-            "rate_limited",
             "http_error",
         ):
             continue  # generic HTTP statuses no v1 route produces today

@@ -14,7 +14,8 @@
   A second run while the first is still going waits up to `in_progress_wait` seconds for it, then
   raises `action_in_progress`. The same key with another action, customer or input raises
   `idempotency_key_reused`. A run that fails releases its key so it can be retried.
-- Every run, read or write, success or failure, appends one `action_audit` row.
+- Every run, read or write, success or failure, appends one `action_audit` row and, in the same
+  transaction, one entry to the tamper-evident audit log (`action.<name>`; helixdesk.audit).
 
 The runner is synchronous (it calls the connector and the database); call it from async code with
 `anyio.to_thread.run_sync`.
@@ -50,6 +51,7 @@ from helixdesk.actions.base import (
 from helixdesk.actions.models import ActionIdempotency
 from helixdesk.actions.policies import ActionPolicies
 from helixdesk.actions.registry import registered_actions
+from helixdesk.audit import Actor, AuditLog, Target
 from helixdesk.bank.connector import BankConnector
 from helixdesk.db.session import transaction
 from helixdesk.errors import AppError
@@ -69,12 +71,14 @@ class ActionRunner:
         bank: BankConnector,
         sessions: sessionmaker[Session],
         policies: ActionPolicies,
+        audit: AuditLog,
         clock: Callable[[], datetime] = _utcnow,
         in_progress_wait: float = 10.0,
     ) -> None:
         self._bank = bank
         self._sessions = sessions
         self._policies = policies
+        self._audit = audit
         self._clock = clock
         self._wait = in_progress_wait
         self._actions = registered_actions()
@@ -93,8 +97,13 @@ class ActionRunner:
         confirmed: bool = False,
         idempotency_key: str | None = None,
         actor: str = "bot",
+        by: Actor | None = None,
     ) -> ActionOutput:
-        """Run one action and return its typed output; raises `AppError` subclasses with stable codes."""
+        """Run one action and return its typed output; raises `AppError` subclasses with stable codes.
+
+        `by` is who runs it for the audit log (a staff member, an API key); by default the bot, or
+        the system for `actor="agent"`/`"api"` runs that do not say who.
+        """
         now = self._clock()
         status, summary, error = "failed", "", None
         try:
@@ -131,6 +140,20 @@ class ActionRunner:
                     summary=summary,
                     error=error,
                     idempotency_key=idempotency_key,
+                )
+                self._audit.record(
+                    s,
+                    actor=by or _audit_actor(actor),
+                    action=f"action.{name}" if name in self._actions else "action.unknown",
+                    target=Target.customer(customer_ref) if customer_ref else Target("action", name[:128]),
+                    details={
+                        "action": name[:64],
+                        "status": status,
+                        "error_code": None if error is None else error.code,
+                        "conversation_id": conversation_id,
+                        "confirmed": confirmed,
+                        "params": json_safe(dict(params)),
+                    },
                 )
 
     def _execute(
@@ -231,6 +254,10 @@ class ActionRunner:
                 raise ActionInProgressError(f"a run with idempotency key {key!r} has not finished yet")
             # The first run is still going: look again shortly.
             pause.wait(_POLL_SECONDS)
+
+
+def _audit_actor(actor: str) -> Actor:
+    return Actor.bot() if actor == "bot" else Actor.system(f"actions:{actor}"[:128])
 
 
 def _validate(spec: ActionSpec, params: Mapping[str, Any]) -> ActionInput:  # type: ignore[type-arg]

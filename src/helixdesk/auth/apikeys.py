@@ -16,6 +16,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from helixdesk.audit import Actor, AuditLog, Target
 from helixdesk.auth.errors import InvalidApiKeyError
 from helixdesk.auth.models import ApiKey
 from helixdesk.auth.service import token_hash
@@ -65,8 +66,22 @@ def new_conversation_token() -> tuple[str, str]:
 
 
 class ApiKeys:
-    def __init__(self, *, sessions: sessionmaker[Session]) -> None:
+    def __init__(
+        self, *, sessions: sessionmaker[Session], audit: AuditLog | None = None, actor: Actor | None = None
+    ) -> None:
         self._sessions = sessions
+        self._audit = audit
+        self._actor = actor or Actor.system("api-keys")
+
+    def _record(self, s: Session, action: str, row: ApiKey) -> None:
+        if self._audit is not None:
+            self._audit.record(
+                s,
+                actor=self._actor,
+                action=action,
+                target=Target("api_key", row.id),
+                details={"prefix": row.prefix, "channel": row.channel, "scopes": list(row.scopes or [])},
+            )
 
     def create(self, *, name: str, channel: str, scopes: list[str] | None = None) -> tuple[ApiKeyView, str]:
         """Create a key; the raw key is returned once and never stored."""
@@ -93,6 +108,7 @@ class ApiKeys:
             )
             s.add(row)
             s.flush()
+            self._record(s, "api_key.created", row)
             return _view(row), raw
 
     def verify(self, raw: str, *, now: datetime | None = None) -> ApiKeyView:
@@ -124,6 +140,7 @@ class ApiKeys:
             row = rows[0]
             if row.revoked_at is None:
                 row.revoked_at = utcnow()
+                self._record(s, "api_key.revoked", row)
             return _view(row)
 
     def list(self) -> list[ApiKeyView]:

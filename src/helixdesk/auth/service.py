@@ -11,10 +11,12 @@ import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any
 
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from helixdesk.audit import Actor, AuditLog, Target
 from helixdesk.auth.errors import (
     AccountDisabledError,
     AccountLockedError,
@@ -119,7 +121,13 @@ class StaffAccounts:
         idle: timedelta = timedelta(minutes=30),
         max_age: timedelta = timedelta(hours=12),
         password_min_length: int = 12,
+        audit: AuditLog | None = None,
+        actor: Actor | None = None,
     ) -> None:
+        """`actor`: who changes accounts through this object (an operator's command); staff
+        sign-ins are recorded as the person signing in."""
+        self._audit = audit
+        self._actor = actor or Actor.system("accounts")
         self._sessions = sessions
         self.max_failures = max_failures
         self.lockout = lockout
@@ -202,6 +210,7 @@ class StaffAccounts:
             )
             s.add(user)
             s.flush()
+            self._record(s, "staff.created", user, roles=role_list)
             return staff_view(user)
 
     def get(self, username: str) -> StaffView:
@@ -222,6 +231,7 @@ class StaffAccounts:
         with transaction(self._sessions) as s:
             user = self._user(s, username)
             user.disabled = disabled
+            self._record(s, "staff.disabled" if disabled else "staff.enabled", user)
             if disabled:
                 user.presence = "offline"
                 s.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
@@ -237,6 +247,7 @@ class StaffAccounts:
             user.failed_logins = 0
             user.locked_until = None
             s.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
+            self._record(s, "staff.password_reset", user)
             return staff_view(user)
 
     def set_ui_language(self, user_id: str, language: str) -> None:
@@ -246,6 +257,18 @@ class StaffAccounts:
             user = s.get(StaffUser, user_id)
             if user is not None:
                 user.ui_language = language
+
+    def _record(
+        self, s: Session, action: str, user: StaffUser, *, actor: Actor | None = None, **details: Any
+    ) -> None:
+        if self._audit is not None:
+            self._audit.record(
+                s,
+                actor=actor or self._actor,
+                action=action,
+                target=Target("staff", user.id),
+                details={"username": user.username, **details},
+            )
 
     @staticmethod
     def _user(s: Session, username: str) -> StaffUser:
@@ -282,11 +305,16 @@ class StaffAccounts:
                     f"too many failed sign-ins; try again after {user.locked_until:%H:%M} UTC "
                     "or ask an administrator to reset the password"
                 )
+            me = Actor.staff(user.id, ip=ip, channel="console")
             if not ok or user.password_hash != stored_hash:
                 user.failed_logins += 1
+                self._record(s, "staff.sign_in_failed", user, actor=me)
                 if user.failed_logins >= self.max_failures:
                     user.failed_logins = 0
                     user.locked_until = now + self.lockout
+                    self._record(
+                        s, "staff.locked", user, actor=me, minutes=int(self.lockout.total_seconds() // 60)
+                    )
                 return_error: Exception = InvalidCredentialsError("wrong user name or password")
             elif user.disabled:
                 return_error = AccountDisabledError("this account is disabled")
@@ -310,6 +338,7 @@ class StaffAccounts:
                         user_agent=(user_agent or "")[:256] or None,
                     )
                 )
+                self._record(s, "staff.signed_in", user, actor=me)
                 return SignedIn(user=staff_view(user), token=token, csrf_token=csrf, expires_at=expires)
         # Failed attempts are counted (committed above) before the error is raised.
         raise return_error

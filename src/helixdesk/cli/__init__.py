@@ -9,7 +9,22 @@ import typer
 from rich.console import Console
 from rich.markup import escape
 
-from helixdesk.cli import apikeys, bank, chat, db, kb, keys, nlu, outbox, rates, serve, users
+from helixdesk.cli import (
+    apikeys,
+    audit,
+    bank,
+    chat,
+    customers,
+    db,
+    kb,
+    keys,
+    nlu,
+    outbox,
+    rates,
+    retention,
+    serve,
+    users,
+)
 from helixdesk.errors import AppError
 from helixdesk.privacy.logs import install_log_masking
 
@@ -31,6 +46,9 @@ app.add_typer(kb.app, name="kb")
 app.add_typer(users.app, name="users")
 app.add_typer(apikeys.app, name="apikeys")
 app.add_typer(keys.app, name="keys")
+app.add_typer(audit.app, name="audit")
+app.add_typer(retention.app, name="retention")
+app.add_typer(customers.app, name="customers")
 
 err = Console(stderr=True, soft_wrap=True)
 

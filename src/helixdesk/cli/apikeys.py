@@ -13,8 +13,7 @@ from rich.console import Console
 from rich.table import Table
 
 from helixdesk.auth.apikeys import ApiKeys
-from helixdesk.db.session import make_engine, make_session_factory
-from helixdesk.settings import Settings
+from helixdesk.cli.context import open_store, operator
 
 app = typer.Typer(help="API keys of the channels' back ends (mobile app, WeChat, ...).", no_args_is_help=True)
 out = Console()
@@ -22,11 +21,9 @@ out = Console()
 
 @contextmanager
 def _keys() -> Iterator[ApiKeys]:
-    engine = make_engine(Settings().database_url)
-    try:
-        yield ApiKeys(sessions=make_session_factory(engine))
-    finally:
-        engine.dispose()
+    """The keys, with every change audited as the operator running the command."""
+    with open_store() as store:
+        yield ApiKeys(sessions=store.sessions, audit=store.audit, actor=operator())
 
 
 @app.command("create")

@@ -39,4 +39,6 @@ def serve(
         workers=workers,
         log_level=settings.log_level,
         access_log=False,
+        # A WebSocket frame larger than a request body closes the connection (1009) unread.
+        ws_max_size=max(settings.max_request_bytes, 1024),
     )

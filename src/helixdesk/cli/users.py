@@ -14,8 +14,7 @@ from rich.table import Table
 
 from helixdesk.auth.demo import seed_demo_staff
 from helixdesk.auth.service import StaffAccounts, StaffView
-from helixdesk.db.session import make_engine, make_session_factory
-from helixdesk.settings import Settings
+from helixdesk.cli.context import open_store, operator
 
 app = typer.Typer(help="Staff accounts: agents, supervisors, administrators.", no_args_is_help=True)
 out = Console()
@@ -23,14 +22,14 @@ out = Console()
 
 @contextmanager
 def _accounts() -> Iterator[StaffAccounts]:
-    settings = Settings()
-    engine = make_engine(settings.database_url)
-    try:
+    """The accounts, with every change audited as the operator running the command."""
+    with open_store() as store:
         yield StaffAccounts(
-            sessions=make_session_factory(engine), password_min_length=settings.password_min_length
+            sessions=store.sessions,
+            password_min_length=store.settings.password_min_length,
+            audit=store.audit,
+            actor=operator(),
         )
-    finally:
-        engine.dispose()
 
 
 def _password(stdin: bool) -> str:

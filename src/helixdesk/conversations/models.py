@@ -60,6 +60,7 @@ class ChannelIdentity(Base):
 
 class Conversation(Base):
     __tablename__ = "conversations"
+    __table_args__ = (Index("ix_conversations_updated_at", "updated_at"),)
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
     customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
@@ -72,6 +73,9 @@ class Conversation(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # Retention (helixdesk.retention): when the NLU records were cut down, when the text was removed.
+    nlu_pruned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Message(Base):

@@ -19,7 +19,7 @@ from helixdesk.conversations.schemas import (
     MessagePage,
     MessagePostResult,
 )
-from helixdesk.deps import ChannelCallerDep, ContainerDep, ConversationsDep
+from helixdesk.deps import ChannelCallerDep, ContainerDep, ConversationsDep, LimitsDep
 from helixdesk.http import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"], responses=ERROR_RESPONSES)
@@ -49,15 +49,21 @@ async def get_conversation(
 
 @router.post("/{conversation_id}/messages", response_model=MessagePostResult)
 async def post_message(
-    conversation_id: str, body: MessageCreate, service: ConversationsDep, caller: ChannelCallerDep
+    conversation_id: str,
+    body: MessageCreate,
+    service: ConversationsDep,
+    caller: ChannelCallerDep,
+    limits: LimitsDep,
 ) -> MessagePostResult:
     """Send the customer's message; the reply comes back in the same response.
 
     The message is stored before the bot works on it. Repeating a `client_message_id` returns
     the original message and replies with `duplicate: true`. While a person has the conversation
     the bot stays silent and `replies` is empty; the person's messages arrive on the WebSocket.
+    Messages per conversation are rate limited (429 `rate_limited` with `Retry-After`).
     """
     await anyio.to_thread.run_sync(service.check_access, conversation_id, caller)
+    await limits.check_message(conversation_id)
     return await service.post_customer_message(
         conversation_id, body.text, client_message_id=body.client_message_id
     )

@@ -252,7 +252,7 @@ class ConversationService:
             raise MessageTooLongError(
                 f"the message has {len(text)} characters; the limit is {self._max_chars}"
             )
-        if not text.strip():
+        if all(ch.isspace() or ch == "\ufeff" for ch in text):
             raise EmptyMessageError("the message is empty")
         return text
 

@@ -13,7 +13,10 @@ Frames to the client:
 On connect, `?after_seq=N` replays the messages after N (0 replays all), then streams new ones.
 Credentials: the conversation's token as `?token=` (browsers cannot set headers on a WebSocket),
 or a channel's `X-Api-Key` header. Close codes: 4401 no or bad credentials, 4403 credentials that
-do not open this conversation, 4404 unknown conversation.
+do not open this conversation or a browser page from another origin (not this host, not in
+`cors_origins`), 4404 unknown conversation, 4429 over the per-IP connection limit. Frames are
+limited in size (`max_request_bytes`) and rate (`rate_limit_ws_frames_per_minute`); message frames
+count against the conversation's message limit too.
 """
 
 from __future__ import annotations
@@ -22,7 +25,9 @@ import asyncio
 import contextlib
 import json
 import logging
+import uuid
 from typing import Any
+from urllib.parse import urlsplit
 
 import anyio
 from fastapi import APIRouter, WebSocket, WebSocketDisconnect
@@ -32,7 +37,7 @@ from helixdesk.auth.apikeys import ChannelCaller
 from helixdesk.auth.errors import AuthRequiredError
 from helixdesk.container import Container
 from helixdesk.conversations.schemas import MessageCreate
-from helixdesk.errors import AppError, NotFoundError
+from helixdesk.errors import AppError, NotFoundError, RateLimitedError
 from helixdesk.events import (
     ConversationStateChanged,
     Event,
@@ -49,7 +54,6 @@ router = APIRouter()
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
-MAX_FRAME_BYTES = 64 * 1024
 
 
 class ChatSocket:
@@ -62,8 +66,13 @@ class ChatSocket:
         self.sent: set[int] = set()
         self.queue: asyncio.Queue[Event] | None = None
         self._send_lock = asyncio.Lock()
+        self.connection_id = uuid.uuid4().hex
+        self.max_frame_bytes = container.settings.max_request_bytes
 
     async def run(self, after_seq: int, caller: ChannelCaller | None) -> None:
+        if not origin_allowed(self.ws.headers.get("origin"), self.ws.headers.get("host"), self.container):
+            await self.ws.close(code=CLOSE_FORBIDDEN, reason="origin not allowed")
+            return
         if caller is None:
             await self.ws.close(code=CLOSE_UNAUTHORIZED, reason="the API key is not valid")
             return
@@ -102,8 +111,13 @@ class ChatSocket:
         await self._replay(after_seq)
 
     async def on_receive(self, raw: str) -> None:
-        if len(raw.encode()) > MAX_FRAME_BYTES:
-            await self._error("payload_too_large", f"frames are limited to {MAX_FRAME_BYTES} bytes")
+        try:
+            self.container.limits.check_frame(self.connection_id)
+        except RateLimitedError as e:
+            await self._error(e.code, e.detail, retry_after=e.retry_after)
+            return
+        if len(raw.encode()) > self.max_frame_bytes:
+            await self._error("payload_too_large", f"frames are limited to {self.max_frame_bytes} bytes")
             return
         try:
             frame = json.loads(raw)
@@ -128,6 +142,7 @@ class ChatSocket:
             await self._error("invalid_frame", "type must be one of: message, resume, ping")
 
     def on_disconnect(self) -> None:
+        self.container.limits.forget_connection(self.connection_id)
         if self.queue is not None:
             self.container.live.unlisten(self.conversation_id, self.queue)
 
@@ -139,6 +154,11 @@ class ChatSocket:
                 "invalid_request",
                 "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors()),
             )
+            return
+        try:
+            await self.container.limits.check_message(self.conversation_id)
+        except RateLimitedError as e:
+            await self._error(e.code, e.detail, retry_after=e.retry_after)
             return
         try:
             result = await self.container.conversations.post_customer_message(
@@ -189,8 +209,20 @@ class ChatSocket:
         async with self._send_lock:
             await self.ws.send_text(json.dumps(payload, ensure_ascii=False))
 
-    async def _error(self, code: str, message: str) -> None:
-        await self._send({"type": "error", "error": {"code": code, "message": message}})
+    async def _error(self, code: str, message: str, *, retry_after: int | None = None) -> None:
+        error: dict[str, Any] = {"code": code, "message": message}
+        if retry_after is not None:
+            error["retry_after"] = retry_after
+        await self._send({"type": "error", "error": error})
+
+
+def origin_allowed(origin: str | None, host: str | None, container: Container) -> bool:
+    """Non-browser clients send no Origin; a browser page must come from this host or `cors_origins`."""
+    if origin is None:
+        return True
+    if origin in container.settings.cors_origins:
+        return True
+    return host is not None and urlsplit(origin).netloc.lower() == host.lower()
 
 
 @router.websocket("/api/v1/conversations/{conversation_id}/ws")

@@ -1,6 +1,7 @@
 """Imports every model module so `Base.metadata` is complete (Alembic, tests)."""
 
 from helixdesk.actions import models as action_models
+from helixdesk.audit import models as audit_models
 from helixdesk.auth import models as auth_models
 from helixdesk.bank import models as bank_models
 from helixdesk.conversations import models as conversation_models
@@ -16,6 +17,7 @@ from helixdesk.privacy import models as privacy_models
 __all__ = [
     "Base",
     "action_models",
+    "audit_models",
     "auth_models",
     "bank_models",
     "conversation_models",

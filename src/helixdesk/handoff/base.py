@@ -12,12 +12,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from helixdesk.audit import AuditLog, Target
+from helixdesk.audit.context import staff_actor
 from helixdesk.auth.roles import queues_for
 from helixdesk.auth.service import StaffView
 from helixdesk.bank.connector import BankConnector
 from helixdesk.bank.connector import Customer as Customer_
 from helixdesk.bus.protocol import EventBus
-from helixdesk.conversations.models import Conversation
+from helixdesk.conversations.models import Conversation, Customer
 from helixdesk.db.base import utcnow
 from helixdesk.dialogue.ports import VerificationPort
 from helixdesk.events import (
@@ -95,7 +97,9 @@ class HandoffBase:
         templates: Templates,
         labels: Labels,
         abandon_issue_after_days: int = 30,
+        audit: AuditLog | None = None,
     ) -> None:
+        self.audit = audit
         self._sessions = sessions
         self._bus = bus
         self._bank = bank
@@ -197,6 +201,34 @@ class HandoffBase:
         return handoff
 
     # ---- events ---------------------------------------------------------------------------------
+
+    def record(
+        self,
+        s: Session,
+        user: StaffView,
+        action: str,
+        conversation_id: str,
+        *,
+        reason: str = "",
+        details: dict[str, Any] | None = None,
+    ) -> None:
+        """An audit entry for what a person did in a conversation (inside the caller's transaction)."""
+        if self.audit is None:
+            return
+        ref = s.scalar(
+            select(Customer.bank_ref)
+            .join(Conversation, Conversation.customer_id == Customer.id)
+            .where(Conversation.id == conversation_id)
+        )
+        self.audit.record(
+            s,
+            actor=staff_actor(user.id),
+            action=action,
+            target=Target.conversation(conversation_id),
+            reason=reason,
+            details=details,
+            customer_ref=ref,
+        )
 
     async def publish(self, events: Sequence[Event]) -> None:
         for event in events:

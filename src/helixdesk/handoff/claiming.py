@@ -152,6 +152,7 @@ class ClaimingMixin(HandoffBase):
 
     def _joined(self, s: Session, handoff: Handoff, agent: StaffUser, user: StaffView) -> list[Event]:
         s.refresh(handoff)
+        self.record(s, user, "handoff.claimed", handoff.conversation_id, details={"queue": handoff.queue})
         conv = lock_open_conversation(s, handoff.conversation_id)
         old = conv.state
         conv.state = ConversationState.WITH_AGENT.value

@@ -77,6 +77,14 @@ class ClosingMixin(HandoffBase):
                 raise ValidationFailedError(f"queue must be one of {', '.join(QUEUES)}", code="invalid_queue")
             conv = lock_open_conversation(s, conversation_id)
             ended = _end(current, conv, "transferred", ConversationState.WAITING_FOR_AGENT, now, queue=queue)
+            self.record(
+                s,
+                user,
+                "handoff.transferred",
+                conv.id,
+                reason=note.strip()[:500],
+                details={"from": current.queue, "to": queue, "to_user": target.username if target else None},
+            )
             packet = dict(current.packet or {})
             packet["transfer_note"] = note.strip()[:1000]
             rule = self.policy.routing.queues[queue]
@@ -150,6 +158,7 @@ class ClosingMixin(HandoffBase):
             current = self._own(s, user, conversation_id)
             conv = lock_open_conversation(s, conversation_id)
             ended = _end(current, conv, "handed_back", ConversationState.BOT, now)
+            self.record(s, user, "handoff.handed_back", conv.id, details={"queue": current.queue})
             state = load_state(s, conv.id)
             # The bot starts fresh: nothing half-done, no history that would hand over again at once.
             fresh = DialogueState(
@@ -223,6 +232,13 @@ class ClosingMixin(HandoffBase):
             text = self.templates.render("handoff.wrapped_up", language=language_of(conv))
             msg = add_message(s, conv.id, sender=Sender.SYSTEM.value, text=text, meta={"kind": "closed"})
             ended = _end(current, conv, "closed", ConversationState.CLOSED, now)
+            self.record(
+                s,
+                user,
+                "handoff.wrapped_up",
+                conv.id,
+                details={"queue": current.queue, "disposition": disposition, "resolution": resolution},
+            )
             conv.closed_at = now
             return [MessageSent(conversation_id=conv.id, message=msg), *ended]
 

@@ -14,6 +14,8 @@ import anyio
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from helixdesk.audit import Target
+from helixdesk.audit.context import staff_actor
 from helixdesk.auth.service import StaffView
 from helixdesk.bank.connector import BankConnector
 from helixdesk.conversations.errors import ConversationForbiddenError, ConversationNotFoundError
@@ -27,8 +29,11 @@ from helixdesk.handoff.models import AgentNote, Handoff, HandoffStatus, Knowledg
 from helixdesk.handoff.service import HandoffService, NotYourConversationError
 from helixdesk.knowledge.retrieval import KnowledgeBase
 from helixdesk.nlg.templates import Templates
+from helixdesk.privacy.crypto import Keyring
 from helixdesk.privacy.masking import mask_email, mask_phone
+from helixdesk.privacy.models import PiiValue
 from helixdesk.privacy.transcripts import TranscriptPrivacy
+from helixdesk.privacy.vault import RevealedValue, reveal_value
 
 MAX_AGENT_MESSAGE = 4000
 EMPATHY_STYLES = ("warm", "patient", "concise")
@@ -71,7 +76,9 @@ class AgentWorkspace:
         templates: Templates,
         ingest_draft: DraftIngest | None = None,
         privacy: TranscriptPrivacy | None = None,
+        keyring: Keyring | None = None,
     ) -> None:
+        self._keyring = keyring
         # Agents' words are stored masked like customers': they may repeat a card or phone number.
         self._privacy = privacy or TranscriptPrivacy()
         self._sessions = sessions
@@ -176,6 +183,11 @@ class AgentWorkspace:
                 "created_at": conv.created_at.isoformat(),
                 "customer_ref": ref,
             }
+        # Opening a conversation shows the customer's data: every opening is audited.
+        with transaction(self._sessions) as s:
+            self._handoffs.record(
+                s, user, "conversation.viewed", conversation_id, details={"profile": ref is not None}
+            )
         view = ConversationView(
             conversation=conversation,
             messages=messages,
@@ -252,6 +264,59 @@ class AgentWorkspace:
                 .limit(500)
             )
             return [message_data(m) for m in rows]
+
+    # ---- revealing a masked value ---------------------------------------------------------------
+
+    def revealable(self, user: StaffView, conversation_id: str) -> dict[int, list[dict[str, Any]]]:
+        """Per message seq, the masked values a person could reveal (masked forms only)."""
+        with self._sessions() as s:
+            self.check_open(s, user, conversation_id)
+            rows = s.execute(
+                select(Message.seq, PiiValue.message_id, PiiValue.span_index, PiiValue.type, PiiValue.masked)
+                .join(Message, Message.id == PiiValue.message_id)
+                .where(Message.conversation_id == conversation_id)
+                .order_by(Message.seq, PiiValue.span_index)
+            ).all()
+        out: dict[int, list[dict[str, Any]]] = {}
+        for seq, message_id, index, kind, masked in rows:
+            out.setdefault(seq, []).append(
+                {"message_id": message_id, "span_index": index, "type": kind, "masked": masked}
+            )
+        return out
+
+    def reveal(
+        self, user: StaffView, conversation_id: str, *, message_id: str, span_index: int, reason: str
+    ) -> RevealedValue:
+        """Show one masked value to a person who may open the conversation, for a stated reason.
+
+        The reveal is audited (who, which value, why, from where) in the same step; if the audit
+        entry cannot be written the value is not shown.
+        """
+        if self._keyring is None:
+            raise NotFoundError("no values are kept on this server", code="pii_value_not_found")
+        with self._sessions() as s:
+            self.check_open(s, user, conversation_id)
+            owner = s.scalar(select(Message.conversation_id).where(Message.id == message_id))
+        if owner != conversation_id:
+            raise NotFoundError("that message is not in this conversation", code="pii_value_not_found")
+        revealed = reveal_value(
+            self._sessions,
+            self._keyring,
+            message_id=message_id,
+            span_index=span_index,
+            actor=user.id,
+            reason=reason,
+        )
+        with transaction(self._sessions) as s:
+            self._handoffs.record(
+                s,
+                user,
+                "pii.revealed",
+                conversation_id,
+                reason=revealed.reason,
+                details={"message_id": message_id, "span_index": span_index, "type": revealed.type},
+            )
+        return revealed
 
     # ---- suggested replies ----------------------------------------------------------------------
 
@@ -340,6 +405,9 @@ class AgentWorkspace:
                 meta={"author": user.display_name, "author_role": user.role_label, "agent_id": user.id},
             )
             self._privacy.keep(s, msg.id, masked)
+            self._handoffs.record(
+                s, user, "conversation.agent_message", conversation_id, details={"seq": msg.seq}
+            )
             return msg, [MessageSent(conversation_id=conversation_id, message=msg)]
 
     def add_note(self, user: StaffView, conversation_id: str, text: str) -> dict[str, Any]:
@@ -356,6 +424,7 @@ class AgentWorkspace:
             )
             s.add(note)
             s.flush()
+            self._handoffs.record(s, user, "conversation.note_added", conversation_id)
             return {"author": note.author_name, "text": note.text, "created_at": note.created_at.isoformat()}
 
     # ---- the agent-to-bot loop ------------------------------------------------------------------
@@ -372,9 +441,9 @@ class AgentWorkspace:
     ) -> dict[str, Any]:
         """An agent's insight becomes a knowledge-base draft, waiting for a supervisor's review."""
         question, answer = question.strip(), answer.strip()
-        if not 4 <= len(question) <= 500 or not 4 <= len(answer) <= 4000:
+        if not 1 <= len(question) <= 500 or not 1 <= len(answer) <= 4000:
             raise ValidationFailedError(
-                "a draft needs a question (4-500 characters) and an answer (4-4000 characters)",
+                "a draft needs a question (up to 500 characters) and an answer (up to 4000)",
                 code="invalid_draft",
             )
         if language not in ("zh-Hans", "zh-Hant", "en"):
@@ -415,6 +484,14 @@ class AgentWorkspace:
                 raise ValidationFailedError(f"this draft was already {draft.status}", code="draft_reviewed")
             draft.status = "approved" if approve else "rejected"
             draft.reviewer_id = reviewer.id
+            if self._handoffs.audit is not None:
+                self._handoffs.audit.record(
+                    s,
+                    actor=staff_actor(reviewer.id),
+                    action="knowledge.draft_approved" if approve else "knowledge.draft_rejected",
+                    target=Target("kb_draft", draft.id),
+                    reason=note.strip()[:500],
+                )
             draft.review_note = note.strip()[:2000] or None
             draft.reviewed_at = utcnow()
             snapshot = _draft_dict(draft)

@@ -18,8 +18,11 @@ and call, from a worker thread (the methods are synchronous and do database I/O)
   conversation and lasts `verified_for_minutes`; a customer lock-out suspends it.
 
 Codes are stored only as HMAC-SHA256(secret, challenge id + ":" + code) and compared in constant
-time. Every write is one transaction that first locks the customer's `identity_lockouts` row, so
-concurrent calls for one customer are serialised; the attempt counter is also guarded by
+time. Each code sent and each verification outcome is an entry in the audit log
+(`identity.code_sent`, `identity.verified`, `identity.wrong_code`, ...; actor: the customer, via the
+bot; target: the conversation), written in the same transaction. Every write is one transaction
+that first locks the customer's `identity_lockouts` row, so concurrent calls for one customer are
+serialised; the attempt counter is also guarded by
 `UPDATE ... WHERE attempts < max_attempts RETURNING`.
 """
 
@@ -37,10 +40,11 @@ from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session, sessionmaker
 
+from helixdesk.audit import Actor, AuditLog, Target
 from helixdesk.bank.connector import BankConnector, Customer
 from helixdesk.db.base import utcnow
 from helixdesk.db.session import transaction
-from helixdesk.errors import ConfigurationError, ValidationFailedError
+from helixdesk.errors import ConfigurationError, ConflictError, ValidationFailedError
 from helixdesk.identity.codes import code_hmac, codes_match, generate_code
 from helixdesk.identity.errors import (
     IdentityLockedError,
@@ -116,6 +120,7 @@ class VerificationService:
         bank: BankConnector,
         policy: IdentityPolicy,
         secret: bytes | str,
+        audit: AuditLog,
         clock: Callable[[], datetime] | None = None,
     ) -> None:
         key = secret.encode() if isinstance(secret, str) else secret
@@ -126,6 +131,7 @@ class VerificationService:
         self._bank = bank
         self._policy = policy
         self._secret = key
+        self._audit = audit
         self._clock = clock or utcnow
 
     @property
@@ -202,6 +208,13 @@ class VerificationService:
             )
             s.add(row)
             challenge = self._challenge(row, sent=True)
+            self._audit.record(
+                s,
+                actor=Actor.customer(customer_ref),
+                action="identity.code_sent",
+                target=Target.conversation(conversation_id),
+                details={"via": "bot", "challenge_id": challenge_id, "channel": channel, "purpose": purpose},
+            )
 
         # The notifier writes in its own transaction (the demo outbox) or calls a gateway: after commit.
         notification = Notification(
@@ -228,44 +241,65 @@ class VerificationService:
         now = self._now(now)
         typed = "".join(code.split())
         with transaction(self._sessions) as s:
-            head = self._latest(s, conversation_id)
-            if head is None:
-                return VerifyOutcome(VerifyStatus.NO_CHALLENGE, 0)
-            lock = self._lock_customer(s, head.customer_ref)
-            ch = s.get(VerificationChallenge, head.id, populate_existing=True, with_for_update=True)
-            if ch is None:  # pragma: no cover - rows are never deleted inside a transaction
-                return VerifyOutcome(VerifyStatus.NO_CHALLENGE, 0)
-            if lock.locked_until is not None and lock.locked_until > now:
-                return VerifyOutcome(
-                    VerifyStatus.LOCKED, 0, locked_until=lock.locked_until, challenge_id=ch.id
+            outcome, customer_ref = self._check(s, conversation_id, typed, now)
+            if customer_ref is not None:
+                self._audit.record(
+                    s,
+                    actor=Actor.customer(customer_ref),
+                    action=f"identity.{outcome.status.value}",
+                    target=Target.conversation(conversation_id),
+                    details={
+                        "via": "bot",
+                        "challenge_id": outcome.challenge_id,
+                        "attempts_left": outcome.attempts_left,
+                        "locked_until": outcome.locked_until,
+                    },
                 )
-            if ch.status == ChallengeStatus.EXPIRED.value or (
-                ch.status == ChallengeStatus.PENDING.value and ch.expires_at <= now
-            ):
-                ch.status = ChallengeStatus.EXPIRED.value
-                return VerifyOutcome(VerifyStatus.EXPIRED, 0, challenge_id=ch.id)
-            if ch.status != ChallengeStatus.PENDING.value:
-                return VerifyOutcome(VerifyStatus.NO_CHALLENGE, 0, challenge_id=ch.id)
-            counted = s.execute(
-                update(VerificationChallenge)
-                .where(
-                    VerificationChallenge.id == ch.id,
-                    VerificationChallenge.status == ChallengeStatus.PENDING.value,
-                    VerificationChallenge.attempts < VerificationChallenge.max_attempts,
-                )
-                .values(attempts=VerificationChallenge.attempts + 1)
-                .returning(VerificationChallenge.attempts, VerificationChallenge.max_attempts)
-                .execution_options(synchronize_session=False)
-            ).one_or_none()
-            if counted is None:
-                return VerifyOutcome(VerifyStatus.NO_CHALLENGE, 0, challenge_id=ch.id)
-            attempts, max_attempts = counted
-            left = max_attempts - attempts
-            if codes_match(self._secret, ch.id, typed, ch.code_hmac):
-                valid_until = now + timedelta(minutes=self._policy.verified_for_minutes)
-                self._set_status(s, ch.id, ChallengeStatus.VERIFIED, verified_at=now)
-                return VerifyOutcome(VerifyStatus.VERIFIED, left, valid_until=valid_until, challenge_id=ch.id)
-            return self._wrong_code(s, ch, lock, left, now)
+        return outcome
+
+    def _check(
+        self, s: Session, conversation_id: str, typed: str, now: datetime
+    ) -> tuple[VerifyOutcome, str | None]:
+        """The outcome of one attempt and whose challenge it was (None: no challenge at all)."""
+        head = self._latest(s, conversation_id)
+        if head is None:
+            return VerifyOutcome(VerifyStatus.NO_CHALLENGE, 0), None
+        return self._attempt(s, head, typed, now), head.customer_ref
+
+    def _attempt(self, s: Session, head: VerificationChallenge, typed: str, now: datetime) -> VerifyOutcome:
+        lock = self._lock_customer(s, head.customer_ref)
+        ch = s.get(VerificationChallenge, head.id, populate_existing=True, with_for_update=True)
+        if ch is None:  # pragma: no cover - rows are never deleted inside a transaction
+            return VerifyOutcome(VerifyStatus.NO_CHALLENGE, 0)
+        if lock.locked_until is not None and lock.locked_until > now:
+            return VerifyOutcome(VerifyStatus.LOCKED, 0, locked_until=lock.locked_until, challenge_id=ch.id)
+        if ch.status == ChallengeStatus.EXPIRED.value or (
+            ch.status == ChallengeStatus.PENDING.value and ch.expires_at <= now
+        ):
+            ch.status = ChallengeStatus.EXPIRED.value
+            return VerifyOutcome(VerifyStatus.EXPIRED, 0, challenge_id=ch.id)
+        if ch.status != ChallengeStatus.PENDING.value:
+            return VerifyOutcome(VerifyStatus.NO_CHALLENGE, 0, challenge_id=ch.id)
+        counted = s.execute(
+            update(VerificationChallenge)
+            .where(
+                VerificationChallenge.id == ch.id,
+                VerificationChallenge.status == ChallengeStatus.PENDING.value,
+                VerificationChallenge.attempts < VerificationChallenge.max_attempts,
+            )
+            .values(attempts=VerificationChallenge.attempts + 1)
+            .returning(VerificationChallenge.attempts, VerificationChallenge.max_attempts)
+            .execution_options(synchronize_session=False)
+        ).one_or_none()
+        if counted is None:
+            return VerifyOutcome(VerifyStatus.NO_CHALLENGE, 0, challenge_id=ch.id)
+        attempts, max_attempts = counted
+        left = max_attempts - attempts
+        if codes_match(self._secret, ch.id, typed, ch.code_hmac):
+            valid_until = now + timedelta(minutes=self._policy.verified_for_minutes)
+            self._set_status(s, ch.id, ChallengeStatus.VERIFIED, verified_at=now)
+            return VerifyOutcome(VerifyStatus.VERIFIED, left, valid_until=valid_until, challenge_id=ch.id)
+        return self._wrong_code(s, ch, lock, left, now)
 
     def _wrong_code(
         self, s: Session, ch: VerificationChallenge, lock: IdentityLockout, left: int, now: datetime
@@ -403,17 +437,22 @@ class VerificationService:
     def _lock_customer(self, s: Session, customer_ref: str) -> IdentityLockout:
         """Create the customer's row if needed and lock it (FOR UPDATE) for this transaction."""
         insert = pg_insert if s.get_bind().dialect.name == "postgresql" else sqlite_insert
-        s.execute(
-            insert(IdentityLockout)
-            .values(customer_ref=customer_ref, lockouts=0)
-            .on_conflict_do_nothing(index_elements=["customer_ref"])
-        )
-        return s.scalars(
-            select(IdentityLockout)
-            .where(IdentityLockout.customer_ref == customer_ref)
-            .with_for_update()
-            .execution_options(populate_existing=True)
-        ).one()
+        for _attempt in range(3):
+            s.execute(
+                insert(IdentityLockout)
+                .values(customer_ref=customer_ref, lockouts=0)
+                .on_conflict_do_nothing(index_elements=["customer_ref"])
+            )
+            row = s.scalars(
+                select(IdentityLockout)
+                .where(IdentityLockout.customer_ref == customer_ref)
+                .with_for_update()
+                .execution_options(populate_existing=True)
+            ).one_or_none()
+            if row is not None:
+                return row
+            # Retention deleted an idle row between the two statements: create it again.
+        raise ConflictError(f"could not lock identity state of {customer_ref}", code="conversation_busy")
 
     def _set_status(
         self, s: Session, challenge_id: str, status: ChallengeStatus, *, verified_at: datetime | None = None

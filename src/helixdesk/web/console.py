@@ -7,6 +7,7 @@ request carries the session's CSRF token.
 from __future__ import annotations
 
 import secrets
+from datetime import UTC, datetime
 from typing import Any
 
 import anyio
@@ -14,6 +15,7 @@ from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
+from helixdesk.audit import AuditQuery, search
 from helixdesk.auth.errors import AccountDisabledError, AccountLockedError, InvalidCredentialsError
 from helixdesk.auth.roles import QUEUES
 from helixdesk.auth.service import StaffView
@@ -185,6 +187,7 @@ async def conversation_page(
     view = await anyio.to_thread.run_sync(
         lambda: container.workspace.view(user, conversation_id, language=lang)
     )
+    revealable = await anyio.to_thread.run_sync(container.workspace.revealable, user, conversation_id)
     labels = container.handoffs.labels
     return page(
         request,
@@ -192,6 +195,7 @@ async def conversation_page(
         user=user,
         csrf=session.csrf_token,
         view=view,
+        revealable=revealable,
         queues=QUEUES,
         dispositions=list(labels.group("disposition")),
     )
@@ -229,3 +233,60 @@ async def users_page(
 ) -> HTMLResponse:
     users = await anyio.to_thread.run_sync(container.staff.list_users)
     return page(request, "console_users.html", user=user, csrf=session.csrf_token, users=users)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+async def audit_page(
+    request: Request,
+    container: ContainerDep,
+    user: SupervisorDep,
+    actor_kind: str = "",
+    actor_id: str = "",
+    customer_ref: str = "",
+    action: str = "",
+    target_id: str = "",
+    since: str = "",
+    until: str = "",
+    before_seq: int | None = None,
+) -> HTMLResponse:
+    """The audit log for supervisors: who did what to which customer's data, newest first."""
+    query = AuditQuery(
+        actor_kind=actor_kind[:16] or None,
+        actor_id=actor_id[:128] or None,
+        customer_ref=customer_ref[:36] or None,
+        action=action[:64] or None,
+        target_id=target_id[:128] or None,
+        since=_local_time(since),
+        until=_local_time(until),
+        before_seq=before_seq,
+        limit=100,
+    )
+
+    def read() -> list[Any]:
+        with container.sessions() as s:
+            return search(s, query)
+
+    entries = await anyio.to_thread.run_sync(read)
+    next_before = entries[-1].seq if len(entries) == query.limit else None
+    return templates.TemplateResponse(
+        request,
+        "audit.html",
+        {
+            "title": "Helixdesk",
+            "entries": entries,
+            "query": query,
+            "action_url": "/console/audit",
+            "next_before_seq": next_before,
+        },
+    )
+
+
+def _local_time(value: str) -> datetime | None:
+    """A `datetime-local` form value (taken as UTC); anything unparsable is ignored."""
+    try:
+        parsed = datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+    if parsed is None:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -29,7 +29,7 @@ from helixdesk.events import (
     MessageSent,
     ReplySent,
 )
-from helixdesk.http import ERROR_RESPONSES
+from helixdesk.http import ERROR_RESPONSES, NON_BLANK
 from helixdesk.web.i18n import ui_language
 
 router = APIRouter(prefix="/console/api", tags=["agent console"], responses=ERROR_RESPONSES)
@@ -45,7 +45,7 @@ class PresenceIn(_In):
 
 
 class TextIn(_In):
-    text: str = Field(min_length=1, max_length=4000)
+    text: str = Field(min_length=1, max_length=4000, pattern=NON_BLANK)
 
 
 class TransferIn(_In):
@@ -61,8 +61,8 @@ class WrapUpIn(_In):
 
 
 class DraftIn(_In):
-    question: str = Field(min_length=1, max_length=500)
-    answer: str = Field(min_length=1, max_length=4000)
+    question: str = Field(min_length=4, max_length=500, pattern=NON_BLANK)
+    answer: str = Field(min_length=4, max_length=4000, pattern=NON_BLANK)
     language: Literal["zh-Hans", "zh-Hant", "en"]
     intent: str | None = Field(default=None, max_length=48)
     conversation_id: str | None = Field(default=None, max_length=36)
@@ -71,6 +71,14 @@ class DraftIn(_In):
 class ReviewIn(_In):
     approve: bool
     note: str = Field(default="", max_length=2000)
+
+
+class RevealIn(_In):
+    message_id: str = Field(min_length=1, max_length=36)
+    span_index: int = Field(ge=0, le=10_000)
+    reason: str = Field(
+        min_length=1, max_length=500, description="Why the value is needed (audited; 8+ characters)."
+    )
 
 
 class LanguageIn(_In):
@@ -155,7 +163,23 @@ async def conversation(conversation_id: str, container: ContainerDep, user: Staf
         "products": view.products,
         "transactions": view.transactions,
         "mine": view.mine,
+        "revealable": await anyio.to_thread.run_sync(container.workspace.revealable, user, conversation_id),
     }
+
+
+@router.post("/conversations/{conversation_id}/reveal")
+async def reveal(
+    conversation_id: str, body: RevealIn, container: ContainerDep, user: AgentDep
+) -> dict[str, Any]:
+    """Show one masked value (a card or phone number the customer typed) for a stated reason.
+
+    Every reveal is an audit entry: who, which value, why, from where."""
+    revealed = await anyio.to_thread.run_sync(
+        lambda: container.workspace.reveal(
+            user, conversation_id, message_id=body.message_id, span_index=body.span_index, reason=body.reason
+        )
+    )
+    return {"type": revealed.type, "masked": revealed.masked, "value": revealed.value}
 
 
 @router.get("/conversations/{conversation_id}/messages")
@@ -294,7 +318,16 @@ def visible(event: Event, user: StaffView, watching: str | None) -> bool:
     return False
 
 
-@router.get("/events")
+@router.get(
+    "/events",
+    response_class=StreamingResponse,
+    responses={
+        200: {
+            "description": "Server-sent events",
+            "content": {"text/event-stream": {"schema": {"type": "string"}}},
+        }
+    },
+)
 async def events(
     request: Request,
     container: ContainerDep,

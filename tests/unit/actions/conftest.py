@@ -8,6 +8,7 @@ import pytest
 
 from helixdesk.actions.policies import load_action_policies
 from helixdesk.actions.runner import ActionRunner
+from helixdesk.audit import AuditLog
 from helixdesk.bank.demo import DemoBankConnector
 from helixdesk.bank.importer import import_bank_file
 from helixdesk.bank.seed import build_demo_bank
@@ -40,7 +41,9 @@ def policies():
 
 @pytest.fixture
 def runner(bank, bank_sessions, policies):
-    return ActionRunner(bank=bank, sessions=bank_sessions, policies=policies, clock=lambda: NOW)
+    return ActionRunner(
+        bank=bank, sessions=bank_sessions, policies=policies, audit=AuditLog(key=b"k" * 32), clock=lambda: NOW
+    )
 
 
 @pytest.fixture

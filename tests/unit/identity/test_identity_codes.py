@@ -6,6 +6,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from helixdesk.audit import AuditLog
 from helixdesk.bank.connector import Customer
 from helixdesk.errors import ConfigurationError, ValidationFailedError
 from helixdesk.identity import (
@@ -126,5 +127,6 @@ def test_short_secret_is_refused():
             bank=None,  # type: ignore[arg-type]
             policy=load_identity_policy(),
             secret="short",
+            audit=AuditLog(key=b"k" * 32),
         )
     assert e.value.code == "secret_key_invalid"

@@ -127,6 +127,17 @@
         list.appendChild(li);
       }
     }
+    // A masked value is shown only for a stated reason, and every reveal is audited.
+    transcript.addEventListener("click", async (e) => {
+      const button = e.target.closest("button.reveal");
+      if (!button) return;
+      const reason = window.prompt($("#reveal-labels").dataset.prompt, "");
+      if (!reason || !reason.trim()) return;
+      const shown = await api("POST", `/conversations/${id}/reveal`,
+        { message_id: button.dataset.message, span_index: Number(button.dataset.span), reason: reason.trim() });
+      const value = make("span", "revealed", shown.value);
+      button.replaceWith(value);
+    });
     const claimButton = $("#claim");
     if (claimButton) claimButton.addEventListener("click", async () => {
       claimButton.disabled = true;

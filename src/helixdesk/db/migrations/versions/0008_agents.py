@@ -1,7 +1,7 @@
 """staff accounts, api keys, handoffs and relationship managers
 
 Revision ID: 0008
-Revises: 0005
+Revises: 0007
 Create Date: 2026-11-30 02:18:47.011649
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import helixdesk.db.base
 
 revision: str = "0008"
-down_revision: str | None = "0006"
+down_revision: str | None = "0007"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

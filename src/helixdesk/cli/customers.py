@@ -1,0 +1,67 @@
+"""`helixdesk customers export|erase REF`: the customer's rights to a copy and to erasure (PIPL)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.console import Console
+
+from helixdesk.cli.context import open_store, operator
+from helixdesk.rights import erase_customer, export_customer
+
+app = typer.Typer(help="A customer's personal information: export a copy, or erase it.", no_args_is_help=True)
+out = Console()
+
+
+@app.command("export")
+def export_command(
+    ref: str = typer.Argument(..., help="Bank customer number (C000001) or Helixdesk customer id."),
+    output: Annotated[
+        Path | None, typer.Option("--out", help="Write the JSON here instead of stdout.")
+    ] = None,
+    reason: str = typer.Option("", help="Why (e.g. the request's reference), for the audit log."),
+    by: str = typer.Option("", "--by", help="Who runs it, for the audit log (default: your user name)."),
+) -> None:
+    """Everything Helixdesk holds about the customer, as JSON (audited)."""
+    with open_store() as store:
+        data = export_customer(store.sessions, store.audit, ref, actor=operator(by), reason=reason)
+    text = json.dumps(data, ensure_ascii=False, indent=2)
+    if output is None:
+        typer.echo(text)
+    else:
+        output.write_text(text + "\n", encoding="utf-8")
+        output.chmod(0o600)
+        out.print(f"wrote {output} ({len(data['conversations'])} conversations)")
+
+
+@app.command("erase")
+def erase_command(
+    ref: str = typer.Argument(..., help="Bank customer number (C000001) or Helixdesk customer id."),
+    yes: bool = typer.Option(False, "--yes", help="Do not ask for confirmation."),
+    reason: str = typer.Option("", help="Why (e.g. the request's reference), for the audit log."),
+    by: str = typer.Option("", "--by", help="Who runs it, for the audit log (default: your user name)."),
+    as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
+) -> None:
+    """Delete the customer's conversations, messages, issues, states, codes and notifications."""
+    if not yes:
+        typer.confirm(
+            f"Erase everything Helixdesk holds about {ref}? The core bank's records are not touched.",
+            abort=True,
+        )
+    with open_store() as store:
+        report = erase_customer(store.sessions, store.audit, ref, actor=operator(by), reason=reason)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict()))
+        return
+    out.print(f"erased customer {report.ref}:")
+    for name, n in report.deleted.items():
+        if n:
+            out.print(f"  {name}: {n} deleted")
+    out.print(
+        f"kept: {report.kept['audit_entries']} audit entries, {report.kept['disputes']} disputes "
+        "(records the bank must keep; no message text). Core bank data is untouched."
+    )
+    out.print(f"recorded in the audit log as entry {report.audit_seq}")

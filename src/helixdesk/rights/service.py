@@ -1,0 +1,257 @@
+"""Export (`helixdesk customers export REF`) and erasure (`helixdesk customers erase REF`).
+
+A customer is named by their bank customer number (`C000001`) or by Helixdesk's customer id (for
+anonymous visitors). What is erased: their customer record and channel identities,
+conversations with every message, dialogue states, remembered issues, one-time-code challenges,
+failed attempts and lock-outs, outbox notifications, action run records and idempotency results.
+
+What is kept, and why:
+- the audit log's entries about them: the tamper-evident record of who accessed or changed their
+  data, kept under the bank's record-keeping duty (PIPL art. 47 allows keeping what a law
+  requires); entries hold customer numbers and ids, never message text;
+- disputes: the bank's case records of a financial claim (the refund itself lives in the core
+  bank), kept for the same reason; they hold no conversation text;
+- the core bank's data (accounts, cards, transactions): the bank's system of record, outside
+  Helixdesk; the bank erases it through its own process.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import ColumnElement, delete, false, func, or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from helixdesk import __version__
+from helixdesk.actions.models import ActionAudit, ActionIdempotency, Dispute
+from helixdesk.audit import Actor, AuditLog, AuditQuery, Target, search
+from helixdesk.audit.models import AuditLogRow
+from helixdesk.conversations.models import ChannelIdentity, Conversation, Customer, Message
+from helixdesk.db.base import utcnow
+from helixdesk.db.session import transaction
+from helixdesk.dialogue.state import DialogueStateRow
+from helixdesk.errors import NotFoundError
+from helixdesk.identity.models import IdentityFailure, IdentityLockout, VerificationChallenge
+from helixdesk.memory.models import CustomerIssue
+from helixdesk.notifications.models import OutboxMessage
+
+EXPORT_FORMAT = "helixdesk.customer_export.v1"
+NOT_HELD = (
+    "Accounts, cards, transactions and statements are held by the bank's core banking system, "
+    "not by Helixdesk; ask the bank for them."
+)
+
+
+class RightsCustomerNotFoundError(NotFoundError):
+    code = "customer_not_found"
+
+
+@dataclass(frozen=True, slots=True)
+class _Who:
+    ref: str | None  # bank customer number, when known
+    customer_ids: tuple[str, ...]
+    conversation_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ErasureReport:
+    ref: str
+    deleted: dict[str, int]
+    kept: dict[str, int]
+    audit_seq: int
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"ref": self.ref, "deleted": self.deleted, "kept": self.kept, "audit_seq": self.audit_seq}
+
+
+def _who(s: Session, ref: str) -> _Who:
+    customers = s.scalars(select(Customer).where(or_(Customer.bank_ref == ref, Customer.id == ref))).all()
+    bank_ref = next((c.bank_ref for c in customers if c.bank_ref), None)
+    if not customers:
+        bank_ref = ref  # data keyed by customer number only (codes sent, action runs, notifications)
+    ids = tuple(c.id for c in customers)
+    conversations = tuple(s.scalars(select(Conversation.id).where(Conversation.customer_id.in_(ids))).all())
+    return _Who(bank_ref, ids, conversations)
+
+
+def _by_ref(column: Any, who: _Who) -> ColumnElement[bool]:
+    return column == who.ref if who.ref is not None else false()
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def _rows(
+    s: Session, model: type[Any], condition: ColumnElement[bool], *, omit: tuple[str, ...] = ()
+) -> list[dict[str, Any]]:
+    table = model.__table__
+    order = list(table.primary_key.columns)
+    return [
+        {c.name: _plain(getattr(row, c.key)) for c in table.columns if c.name not in omit}
+        for row in s.scalars(select(model).where(condition).order_by(*order))
+    ]
+
+
+def _gather(s: Session, who: _Who) -> dict[str, Any]:
+    conversations = []
+    for conv in _rows(s, Conversation, Conversation.id.in_(who.conversation_ids)):
+        conv["messages"] = _rows(s, Message, Message.conversation_id == conv["id"], omit=("conversation_id",))
+        conv["messages"].sort(key=lambda m: m["seq"])
+        state = s.get(DialogueStateRow, conv["id"])
+        conv["dialogue_state"] = None if state is None else state.data
+        conversations.append(conv)
+    customers = _rows(s, Customer, Customer.id.in_(who.customer_ids))
+    for c in customers:
+        c["channel_identities"] = _rows(s, ChannelIdentity, ChannelIdentity.customer_id == c["id"])
+    conv_or_ref = or_(
+        _by_ref(VerificationChallenge.customer_ref, who),
+        VerificationChallenge.conversation_id.in_(who.conversation_ids),
+    )
+    return {
+        "customers": customers,
+        "conversations": conversations,
+        "issues": _rows(s, CustomerIssue, CustomerIssue.customer_id.in_(who.customer_ids)),
+        "verification": {
+            # The code's HMAC is a security secret of the bank, not information about the customer.
+            "challenges": _rows(s, VerificationChallenge, conv_or_ref, omit=("code_hmac",)),
+            "failures": _rows(s, IdentityFailure, _by_ref(IdentityFailure.customer_ref, who)),
+            "lockouts": _rows(s, IdentityLockout, _by_ref(IdentityLockout.customer_ref, who)),
+        },
+        "notifications": _rows(s, OutboxMessage, _by_ref(OutboxMessage.customer_ref, who)),
+        "action_runs": _rows(
+            s,
+            ActionAudit,
+            or_(
+                _by_ref(ActionAudit.customer_ref, who), ActionAudit.conversation_id.in_(who.conversation_ids)
+            ),
+        ),
+        "action_results": _rows(s, ActionIdempotency, _by_ref(ActionIdempotency.customer_ref, who)),
+        "disputes": _rows(s, Dispute, _by_ref(Dispute.customer_ref, who)),
+    }
+
+
+def _found(data: dict[str, Any]) -> bool:
+    return any(
+        data[k] for k in ("customers", "conversations", "issues", "notifications", "action_runs", "disputes")
+    ) or any(data["verification"].values())
+
+
+def export_customer(
+    sessions: sessionmaker[Session], audit: AuditLog, ref: str, *, actor: Actor, reason: str = ""
+) -> dict[str, Any]:
+    """Everything Helixdesk holds about the customer `ref`, as JSON-ready data (audited)."""
+    with transaction(sessions) as s:
+        who = _who(s, ref)
+        data = _gather(s, who)
+        if not _found(data):
+            raise RightsCustomerNotFoundError(f"Helixdesk holds no data about customer {ref!r}")
+        about = who.ref or ref
+        entries = search(s, AuditQuery(customer_ref=about, limit=10_000))
+        logged = audit.record(
+            s,
+            actor=actor,
+            action="customer.exported",
+            target=Target.customer(about),
+            reason=reason or "customer's request for a copy of their personal information",
+            details={"conversations": len(data["conversations"])},
+        )
+    return {
+        "format": EXPORT_FORMAT,
+        "generated_at": utcnow().isoformat(),
+        "generated_by": f"Helixdesk {__version__}",
+        "customer_ref": who.ref,
+        **data,
+        "access_log": [e.to_dict() for e in reversed(entries)],
+        "not_held_here": NOT_HELD,
+        "audit_seq": logged.seq,
+    }
+
+
+def erase_customer(
+    sessions: sessionmaker[Session], audit: AuditLog, ref: str, *, actor: Actor, reason: str = ""
+) -> ErasureReport:
+    """Delete everything Helixdesk holds about `ref` except what the module docstring keeps."""
+    with transaction(sessions) as s:
+        who = _who(s, ref)
+        convs = Conversation.id.in_(who.conversation_ids)
+        steps: list[tuple[str, type[Any], ColumnElement[bool]]] = [
+            ("messages", Message, Message.conversation_id.in_(who.conversation_ids)),
+            ("dialogue_states", DialogueStateRow, DialogueStateRow.conversation_id.in_(who.conversation_ids)),
+            (
+                "issues",
+                CustomerIssue,
+                or_(
+                    CustomerIssue.customer_id.in_(who.customer_ids),
+                    CustomerIssue.conversation_id.in_(who.conversation_ids),
+                ),
+            ),
+            (
+                "verification_challenges",
+                VerificationChallenge,
+                or_(
+                    _by_ref(VerificationChallenge.customer_ref, who),
+                    VerificationChallenge.conversation_id.in_(who.conversation_ids),
+                ),
+            ),
+            (
+                "identity_failures",
+                IdentityFailure,
+                or_(
+                    _by_ref(IdentityFailure.customer_ref, who),
+                    IdentityFailure.conversation_id.in_(who.conversation_ids),
+                ),
+            ),
+            ("identity_lockouts", IdentityLockout, _by_ref(IdentityLockout.customer_ref, who)),
+            ("notifications", OutboxMessage, _by_ref(OutboxMessage.customer_ref, who)),
+            (
+                "action_runs",
+                ActionAudit,
+                or_(
+                    _by_ref(ActionAudit.customer_ref, who),
+                    ActionAudit.conversation_id.in_(who.conversation_ids),
+                ),
+            ),
+            ("action_results", ActionIdempotency, _by_ref(ActionIdempotency.customer_ref, who)),
+            ("conversations", Conversation, convs),
+            ("channel_identities", ChannelIdentity, ChannelIdentity.customer_id.in_(who.customer_ids)),
+            ("customers", Customer, Customer.id.in_(who.customer_ids)),
+        ]
+        deleted: dict[str, int] = {}
+        for name, model, condition in steps:
+            deleted[name] = int(
+                s.execute(select(func.count()).select_from(model).where(condition)).scalar_one()
+            )
+            if deleted[name]:
+                s.execute(delete(model).where(condition))
+        if not any(deleted.values()):
+            raise RightsCustomerNotFoundError(f"Helixdesk holds no data about customer {ref!r}")
+        about = who.ref or ref
+        kept = {
+            "disputes": int(
+                s.execute(
+                    select(func.count()).select_from(Dispute).where(_by_ref(Dispute.customer_ref, who))
+                ).scalar_one()
+            ),
+            "audit_entries": int(
+                s.execute(
+                    select(func.count()).select_from(AuditLogRow).where(AuditLogRow.customer_ref == about)
+                ).scalar_one()
+            ),
+        }
+        logged = audit.record(
+            s,
+            actor=actor,
+            action="customer.erased",
+            target=Target.customer(about),
+            reason=reason or "customer's request to delete their personal information",
+            details={"deleted": deleted, "kept": kept},
+        )
+    return ErasureReport(about, deleted, kept, logged.seq)

@@ -1,0 +1,187 @@
+"""One customer's footprint in every Helixdesk table, written directly, for retention and erasure tests."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timedelta
+
+from sqlalchemy import select, text
+
+from helixdesk.actions.models import ActionAudit, ActionIdempotency, Dispute
+from helixdesk.audit import Actor, AuditLog, Target
+from helixdesk.conversations.models import ChannelIdentity, Conversation, Customer, Message
+from helixdesk.db.models import Base
+from helixdesk.db.session import transaction
+from helixdesk.dialogue.state import DialogueStateRow
+from helixdesk.identity.models import IdentityFailure, IdentityLockout, VerificationChallenge
+from helixdesk.memory.models import CustomerIssue
+from helixdesk.notifications.models import OutboxMessage
+
+
+def nlu(text_: str) -> dict[str, object]:
+    return {
+        "text": text_,
+        "normalized": text_.lower(),
+        "language": "zh-Hans",
+        "intent": {"name": "card_lost", "confidence": 0.93},
+        "intent_ranking": [{"name": "card_lost", "confidence": 0.93}],
+        "entities": [{"type": "card_tail", "value": "6621", "text": "尾号6621", "start": 0, "end": 6}],
+        "emotion": {"label": "fear", "intensity": 0.7, "scores": {"fear": 0.7}},
+        "risk": [{"type": "urgency", "evidence": "马上", "start": 0, "end": 2, "weight": 0.5}],
+    }
+
+
+def add_conversation(s, customer_id: str, *, marker: str, at: datetime, messages: int = 3) -> str:
+    conv = Conversation(
+        customer_id=customer_id,
+        channel="web",
+        language="zh-Hans",
+        last_seq=messages,
+        created_at=at,
+        updated_at=at,
+    )
+    s.add(conv)
+    s.flush()
+    for seq in range(1, messages + 1):
+        customer_turn = seq % 2 == 1
+        s.add(
+            Message(
+                conversation_id=conv.id,
+                seq=seq,
+                sender="customer" if customer_turn else "bot",
+                text=f"{marker} message {seq}",
+                client_message_id=f"{marker}-{seq}",
+                meta={"nlu": nlu(f"{marker} message {seq}")} if customer_turn else {"kind": "answer"},
+                created_at=at,
+            )
+        )
+    s.add(
+        DialogueStateRow(conversation_id=conv.id, data={"slots": {"note": marker}}, version=1, updated_at=at)
+    )
+    return conv.id
+
+
+def seed(sessions, audit: AuditLog, ref: str, *, marker: str, at: datetime) -> dict[str, str]:
+    """The customer `ref` with a conversation dated `at` and a row in every table that can hold them."""
+    with transaction(sessions) as s:
+        customer = Customer(bank_ref=ref, language="zh-Hans", created_at=at)
+        s.add(customer)
+        s.flush()
+        s.add(
+            ChannelIdentity(
+                customer_id=customer.id, channel="wechat", address=f"openid-{marker}", created_at=at
+            )
+        )
+        conv_id = add_conversation(s, customer.id, marker=marker, at=at)
+        s.add(
+            CustomerIssue(
+                customer_id=customer.id,
+                conversation_id=conv_id,
+                topic="card",
+                intent="card_lost",
+                facts={"note": marker},
+                opened_at=at,
+                updated_at=at,
+            )
+        )
+        challenge = str(uuid.uuid4())
+        s.add(
+            VerificationChallenge(
+                id=challenge,
+                conversation_id=conv_id,
+                customer_ref=ref,
+                channel="sms",
+                destination_masked="138****5678",
+                code_hmac="0" * 64,
+                created_at=at,
+                expires_at=at + timedelta(minutes=5),
+                attempts=1,
+                max_attempts=3,
+                status="failed",
+            )
+        )
+        s.add(
+            IdentityFailure(customer_ref=ref, conversation_id=conv_id, challenge_id=challenge, failed_at=at)
+        )
+        s.add(
+            IdentityLockout(
+                customer_ref=ref, locked_at=at, locked_until=at + timedelta(minutes=30), lockouts=1
+            )
+        )
+        s.add(
+            OutboxMessage(
+                id=str(uuid.uuid4()),
+                customer_ref=ref,
+                channel="sms",
+                destination="+8613812345678",
+                body=f"{marker} code 123456",
+                purpose="identity_verification",
+                created_at=at,
+            )
+        )
+        s.add(
+            ActionAudit(
+                at=at,
+                actor="bot",
+                customer_ref=ref,
+                conversation_id=conv_id,
+                action="get_balance",
+                input_json=f'{{"note": "{marker}"}}',
+                status="ok",
+                summary=marker,
+            )
+        )
+        s.add(
+            ActionIdempotency(
+                key=f"{conv_id}:freeze",
+                action="freeze_card",
+                customer_ref=ref,
+                request_json=f'{{"note": "{marker}"}}',
+                state="done",
+                result_json="{}",
+                created_at=at,
+                finished_at=at,
+            )
+        )
+        s.add(
+            Dispute(
+                ref=f"D-{marker}",
+                customer_ref=ref,
+                transaction_ref=f"T-{marker}",
+                account_number="6222000011112222",
+                merchant="美团",
+                reason="duplicate",
+                amount_minor=3500,
+                currency="CNY",
+                status="opened",
+                created_at=at,
+                updated_at=at,
+            )
+        )
+        audit.record(s, actor=Actor.bot(), action="action.get_balance", target=Target.customer(ref))
+    return {"customer_id": customer.id, "conversation_id": conv_id}
+
+
+EXCLUDED = ("audit_log", "audit_chain_head", "audit_prune_permits", "disputes")
+
+
+def cells_mentioning(engine, needles: list[str]) -> list[str]:
+    """`table.column` of every stored value containing any needle, outside the kept tables and the bank."""
+    found = []
+    with engine.connect() as conn:
+        for table in Base.metadata.sorted_tables:
+            if table.name in EXCLUDED or table.name.startswith("bank_"):
+                continue
+            for row in conn.execute(select(table)):
+                for column, value in row._mapping.items():
+                    if value is not None and any(n in str(value) for n in needles):
+                        found.append(f"{table.name}.{column}")
+    return sorted(set(found))
+
+
+def table_counts(engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {
+            t.name: conn.execute(text(f'SELECT count(*) FROM "{t.name}"')).scalar_one()
+            for t in Base.metadata.sorted_tables
+        }

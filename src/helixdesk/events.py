@@ -21,6 +21,16 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+class MessageCitation(BaseModel):
+    """Where a bot's knowledge answer comes from (document title, source, FAQ id or section)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    title: str
+    source: str
+    ref: str | None = None
+
+
 class MessageData(BaseModel):
     """A message as clients see it (REST, WebSocket and events share this shape)."""
 
@@ -34,6 +44,10 @@ class MessageData(BaseModel):
     client_message_id: str | None = None
     in_reply_to: str | None = None
     created_at: datetime
+    # Bot replies only: what kind of reply it is (answer, action, prompt, ...) and, for knowledge
+    # answers, where the text comes from, so every channel can show the source.
+    kind: str | None = None
+    citations: tuple[MessageCitation, ...] = ()
 
 
 class _Event(BaseModel):

@@ -38,6 +38,7 @@ from helixdesk.events import (
     ConversationCreated,
     ConversationStateChanged,
     Event,
+    MessageCitation,
     MessageData,
     MessageReceived,
     ReplySent,
@@ -90,6 +91,7 @@ class _TurnContext:
 
 
 def message_data(m: Message) -> MessageData:
+    meta = m.meta if m.sender == Sender.BOT.value and isinstance(m.meta, dict) else {}
     return MessageData(
         id=m.id,
         conversation_id=m.conversation_id,
@@ -99,6 +101,8 @@ def message_data(m: Message) -> MessageData:
         client_message_id=m.client_message_id,
         in_reply_to=m.in_reply_to,
         created_at=m.created_at,
+        kind=meta.get("kind"),
+        citations=tuple(MessageCitation.model_validate(c) for c in meta.get("citations", ())),
     )
 
 

@@ -4,14 +4,20 @@
   const I18N = {
     "zh-Hans": { title: "在线客服", connecting: "正在连接…", online: "智能客服在线", offline: "连接中断，正在重连…",
                  placeholder: "请输入您的问题", send: "发送", customer: "我", bot: "智能客服", agent: "客服专员",
-                 system: "系统", welcome: "您好！我是智能客服，请问有什么可以帮您？" },
+                 system: "系统", welcome: "您好！我是智能客服，请问有什么可以帮您？",
+                 waiting_for_agent: "正在为您转接人工客服…", with_agent: "人工客服为您服务中", closed: "会话已结束",
+                 source: "来源：", faq: "常见问题" },
     "zh-Hant": { title: "線上客服", connecting: "正在連線…", online: "智能客服在線", offline: "連線中斷，正在重連…",
                  placeholder: "請輸入您的問題", send: "發送", customer: "我", bot: "智能客服", agent: "客服專員",
-                 system: "系統", welcome: "您好！我是智能客服，請問有什麼可以幫您？" },
+                 system: "系統", welcome: "您好！我是智能客服，請問有什麼可以幫您？",
+                 waiting_for_agent: "正在為您轉接人工客服…", with_agent: "人工客服為您服務中", closed: "對話已結束",
+                 source: "來源：", faq: "常見問題" },
     "en": { title: "Online service", connecting: "Connecting…", online: "Assistant online",
             offline: "Connection lost, reconnecting…", placeholder: "Type your question", send: "Send",
             customer: "You", bot: "Assistant", agent: "Agent", system: "System",
-            welcome: "Hello! I'm the virtual assistant. How can I help you?" },
+            welcome: "Hello! I'm the virtual assistant. How can I help you?",
+            waiting_for_agent: "Connecting you to a member of staff…", with_agent: "A member of staff is with you",
+            closed: "Conversation closed", source: "Source: ", faq: "FAQ" },
   };
   const $ = (id) => document.getElementById(id);
   const log = $("log"), form = $("form"), text = $("text"), status = $("status"), errorBox = $("error");
@@ -23,14 +29,31 @@
   let conversationId = sessionStorage.getItem("hd.conversation");
   let lastSeq = 0;
   const seen = new Map();
-  let socket = null, retry = 0;
+  const synced = new Set();
+  let socket = null, retry = 0, state = "bot";
 
   function t(key) { return I18N[lang][key]; }
   function applyLanguage() {
     document.documentElement.lang = lang;
     document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
     document.querySelectorAll("[data-i18n-placeholder]").forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
-    status.textContent = socket && socket.readyState === 1 ? t("online") : t("connecting");
+    showStatus();
+    const welcome = log.querySelector(".msg--welcome");
+    if (welcome) {
+      welcome.querySelector(".msg__who").textContent = t("bot");
+      welcome.querySelector(".msg__text").textContent = t("welcome");
+    }
+    document.querySelectorAll(".msg").forEach((li) => {
+      const message = seen.get(Number(li.dataset.seq));
+      const who = li.querySelector(".msg__who");
+      if (message && who) who.textContent = t(message.sender) || message.sender;
+      const source = li.querySelector(".msg__source");
+      if (message && source) source.textContent = sourceLabel(message.citations);
+    });
+  }
+  function showStatus() {
+    if (!socket || socket.readyState !== 1) { status.textContent = t("connecting"); return; }
+    status.textContent = state === "bot" ? t("online") : t(state) || t("online");
   }
   function showError(message) { errorBox.textContent = message; errorBox.hidden = !message; }
 
@@ -47,18 +70,51 @@
     who.className = "msg__who";
     who.textContent = t(message.sender) || message.sender;
     bubble.appendChild(who);
-    bubble.appendChild(document.createTextNode(message.text));
+    const body = document.createElement("span");
+    body.className = "msg__text";
+    body.textContent = message.text;
+    bubble.appendChild(body);
+    if (message.citations && message.citations.length) {
+      const source = document.createElement("span");
+      source.className = "msg__source";
+      source.textContent = sourceLabel(message.citations);
+      bubble.appendChild(source);
+    }
     li.appendChild(bubble);
     // Keep the thread in sequence order even when frames arrive out of order.
     const after = Array.from(log.children).find((el) => Number(el.dataset.seq) > message.seq);
     log.insertBefore(li, after || null);
     log.scrollTop = log.scrollHeight;
+    if (message.in_reply_to) syncCustomerMessage(message.in_reply_to);
+  }
+
+  // Where a knowledge answer comes from, e.g. "来源：常见问题 · card-declined-abroad".
+  function sourceLabel(citations) {
+    return t("source") + citations.map((c) => {
+      const title = c.source.startsWith("pack:") ? t("faq") : c.title;
+      return c.ref && c.ref !== title ? title + " · " + c.ref : title;
+    }).join("; ");
+  }
+
+  // Once the bot has answered, show the customer's message as the bank stored it: a one-time code,
+  // for example, is never kept and must not stay on screen either.
+  async function syncCustomerMessage(id) {
+    const mine = Array.from(seen.values()).find((m) => m.id === id && m.sender === "customer");
+    if (!mine || synced.has(id)) return;
+    synced.add(id);
+    const r = await fetch(`/api/v1/conversations/${conversationId}/messages?after_seq=${mine.seq - 1}&limit=1`);
+    if (!r.ok) return;
+    const stored = (await r.json()).messages[0];
+    if (!stored || stored.id !== id || stored.text === mine.text) return;
+    seen.set(mine.seq, stored);
+    const body = log.querySelector(`.msg[data-seq="${mine.seq}"] .msg__text`);
+    if (body) body.textContent = stored.text;
   }
 
   async function ensureConversation() {
     if (conversationId) {
       const r = await fetch("/api/v1/conversations/" + conversationId);
-      if (r.ok) return conversationId;
+      if (r.ok) { state = (await r.json()).state; return conversationId; }
     }
     const body = { channel: "web", language: lang };
     const customer = params.get("customer");
@@ -69,6 +125,7 @@
     const data = await r.json();
     if (!r.ok) throw new Error(data.error ? data.error.message : "could not start a conversation");
     conversationId = data.id;
+    state = data.state;
     sessionStorage.setItem("hd.conversation", conversationId);
     return conversationId;
   }
@@ -76,10 +133,11 @@
   function connect() {
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     socket = new WebSocket(`${scheme}://${location.host}/api/v1/conversations/${conversationId}/ws?after_seq=${lastSeq}`);
-    socket.onopen = () => { retry = 0; status.textContent = t("online"); status.dataset.state = "online"; };
+    socket.onopen = () => { retry = 0; status.dataset.state = "online"; showStatus(); };
     socket.onmessage = (event) => {
       const frame = JSON.parse(event.data);
       if (frame.type === "message") render(frame.message);
+      else if (frame.type === "state") { state = frame.state; showStatus(); }
       else if (frame.type === "error") showError(frame.error.message);
     };
     socket.onclose = (event) => {
@@ -117,10 +175,12 @@
   });
 
   applyLanguage();
+  // The page's own greeting (seq 0, not part of the stored conversation), worded like a bot message.
   const welcome = document.createElement("li");
-  welcome.className = "msg msg--bot"; welcome.dataset.seq = "0";
-  welcome.innerHTML = '<div class="msg__bubble"></div>';
-  welcome.firstChild.textContent = t("welcome");
+  welcome.className = "msg msg--bot msg--welcome"; welcome.dataset.seq = "0";
+  welcome.innerHTML = '<div class="msg__bubble"><span class="msg__who"></span><span class="msg__text"></span></div>';
+  welcome.querySelector(".msg__who").textContent = t("bot");
+  welcome.querySelector(".msg__text").textContent = t("welcome");
   log.appendChild(welcome);
   start();
 })();

@@ -79,3 +79,19 @@ def test_the_listwise_fit_learns_which_feature_marks_the_right_candidate():
     assert hits == 60
     with pytest.raises(ValueError, match="no question"):
         fit_ranking_model([groups[-1]])
+
+
+def test_dense_scores_pool_question_and_answer_rows_per_chunk():
+    from helixdesk.knowledge.index import DenseIndex
+
+    def unit(*xs):
+        v = np.array(xs, dtype=np.float32)
+        return v / np.linalg.norm(v)
+
+    first = np.vstack([unit(1, 0, 0), unit(0.8, 0.6, 0), unit(0, 1, 0), unit(0, 0, 1)])  # q q q a
+    second = np.vstack([unit(0, 1, 0), unit(0.6, 0.8, 0)])  # q a
+    index = DenseIndex(vectors=[first, second], kinds=["qqqa", "qa"])
+    scores = index.scores(unit(1, 0, 0))
+    assert scores.q == pytest.approx([1.0, 0.0])
+    assert scores.q2 == pytest.approx([0.9, 0.0])  # mean of the two best questions; the only one else
+    assert scores.a == pytest.approx([0.0, 0.6])

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 import numpy.typing as npt
 
-from helixdesk.nlu.embeddings import FloatArray
+from helixdesk.nlu.embeddings import FloatArray, single_thread_blas
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,7 +42,10 @@ class DenseIndex:
         if self.size == 0:
             empty = np.zeros(0, np.float32)
             return DenseScores(q=empty, q2=empty, a=empty)
-        sims = self._matrix @ query.astype(np.float32).reshape(-1)
+        # One BLAS thread: with alternative wordings the matrix has a few thousand rows, where the
+        # default thread pool is ~40x slower on a busy 2-core machine (16 ms instead of 0.4 ms).
+        with single_thread_blas():
+            sims = self._matrix @ query.astype(np.float32).reshape(-1)
         q_sims = np.where(self._is_q, sims, -1.0).astype(np.float32)
         q = np.maximum.reduceat(q_sims, self._starts)
         a = np.maximum.reduceat(np.where(self._is_q, -1.0, sims), self._starts).astype(np.float32)

@@ -21,6 +21,16 @@ def _now() -> datetime:
     return datetime.now(UTC)
 
 
+class MessageCitation(BaseModel):
+    """Where a bot's knowledge answer comes from (document title, source, FAQ id or section)."""
+
+    model_config = ConfigDict(frozen=True)
+
+    title: str
+    source: str
+    ref: str | None = None
+
+
 class MessageData(BaseModel):
     """A message as clients see it (REST, WebSocket and events share this shape)."""
 
@@ -36,6 +46,10 @@ class MessageData(BaseModel):
     created_at: datetime
     author: str | None = Field(default=None, description="The person's display name (agent messages).")
     author_role: str | None = Field(default=None, description="The person's role (agent messages).")
+    # Bot replies only: what kind of reply it is (answer, action, prompt, ...) and, for knowledge
+    # answers, where the text comes from, so every channel can show the source.
+    kind: str | None = None
+    citations: tuple[MessageCitation, ...] = ()
 
 
 class _Event(BaseModel):

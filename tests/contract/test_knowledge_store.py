@@ -27,6 +27,9 @@ FAQ = """- id: card-declined-abroad
   answer:
     zh-Hans: 请在APP中开通境外支付。
     en: Switch on overseas payments in the app.
+  alternatives:
+    zh-Hans: [出国旅游刷不了卡]
+    en: [my card doesn't work on holiday in Spain]
 - id: branch-hours
   intents: [branch_info]
   question:
@@ -82,6 +85,12 @@ def test_every_format_ingests_with_embeddings_and_languages(sessions, tmp_path):
             "en": "Hours vary by branch; see the app.",
         }
         assert faq_chunks[1].intents == ["branch_info"]
+        # Alternative wordings are stored with the questions and embedded as question rows.
+        assert faq_chunks[0].questions["alternatives"] == {
+            "zh-Hans": ["出国旅游刷不了卡"],
+            "en": ["my card doesn't work on holiday in Spain"],
+        }
+        assert faq_chunks[0].embedding_kinds == "qqqqaa"
         vectors = np.frombuffer(faq_chunks[1].embedding, dtype=np.float32).reshape(-1, USE_DIM)
         assert faq_chunks[1].embedding_kinds == "qqqaaa" and vectors.shape == (6, USE_DIM)
         assert np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-3)
@@ -157,4 +166,8 @@ def test_knowledge_base_loads_from_the_store_and_cites_documents(sessions, tmp_p
     abroad = kb.search("在國外刷卡被拒", language="zh-Hant", top_k=1)[0]
     assert abroad.faq_id == "card-declined-abroad"
     assert abroad.answer == "請在APP中開通境外支付。"
+    # Found through an alternative wording; what is shown is the entry's own question.
+    holiday = kb.search("my card doesn't work on holiday", language="en", top_k=1)[0]
+    assert holiday.faq_id == "card-declined-abroad"
+    assert holiday.question == "My card was declined abroad. What should I do?"
     assert kb.refresh_if_changed() is False

@@ -14,6 +14,7 @@ from helixdesk.events import (
     HandoffClaimed,
     HandoffEnded,
     HandoffQueued,
+    MessageCitation,
     MessageData,
     MessageReceived,
     MessageSent,
@@ -36,6 +37,20 @@ EXAMPLES = [
     MessageReceived(conversation_id="c1", message=MESSAGE),
     ReplySent(
         conversation_id="c1", message=MESSAGE.model_copy(update={"sender": "bot", "seq": 2}), intent=None
+    ),
+    ReplySent(
+        conversation_id="c1",
+        message=MESSAGE.model_copy(
+            update={
+                "sender": "bot",
+                "seq": 3,
+                "kind": "answer",
+                "citations": (
+                    MessageCitation(title="retail_bank FAQ", source="pack:retail_bank/kb/faq.yaml", ref="x"),
+                ),
+            }
+        ),
+        intent="account_opening",
     ),
     ConversationStateChanged(
         conversation_id="c1", old_state="bot", new_state="waiting_for_agent", reason="asked"

@@ -144,13 +144,14 @@ def search_cmd(
     )
     out.print(f"{verdict} (confidence {answer.confidence:.3f}, threshold {answer.threshold:.3f})")
     table = Table()
-    for col in ("#", "FAQ / section", "rerank", "fused", "bm25", "dense", "question"):
+    for col in ("#", "FAQ / section", "confidence", "rerank", "fused", "bm25", "dense", "question"):
         table.add_column(col)
     for i, hit in enumerate(answer.hits, start=1):
         table.add_row(
             str(i),
             escape(hit.faq_id or hit.citation.section),
-            f"{hit.scores.rerank:.3f}",
+            f"{hit.scores.confidence:.3f}",
+            f"{hit.scores.rerank:.2f}",
             f"{hit.scores.fused:.3f}",
             f"{hit.scores.bm25:.2f}",
             f"{hit.scores.dense:.3f}",

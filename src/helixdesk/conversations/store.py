@@ -11,13 +11,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from helixdesk.conversations.errors import ConversationClosedError, ConversationNotFoundError
-from helixdesk.conversations.models import Conversation, ConversationState, Message
+from helixdesk.conversations.models import Conversation, ConversationState, Message, Sender
 from helixdesk.db.base import utcnow
-from helixdesk.events import MessageData
+from helixdesk.events import MessageCitation, MessageData
 
 
 def message_data(m: Message) -> MessageData:
-    meta = m.meta or {}
+    meta = m.meta if isinstance(m.meta, dict) else {}
+    bot = m.sender == Sender.BOT.value
     return MessageData(
         id=m.id,
         conversation_id=m.conversation_id,
@@ -29,6 +30,8 @@ def message_data(m: Message) -> MessageData:
         created_at=m.created_at,
         author=meta.get("author"),
         author_role=meta.get("author_role"),
+        kind=meta.get("kind") if bot else None,
+        citations=tuple(MessageCitation.model_validate(c) for c in meta.get("citations", ())) if bot else (),
     )
 
 

@@ -14,6 +14,7 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.knowledge.ingest import EmbedFn, ingest
+from helixdesk.knowledge.rerank import RankingModel
 from helixdesk.knowledge.retrieval import IntentHint, KnowledgeBase, Method
 
 
@@ -99,7 +100,7 @@ def grounding_scores(
     answerable = [q for q in questions if q.answerable]
     for q in questions:
         hits = kb.search(q.text, language=q.language, intent=q.intent if use_intent else None, top_k=1)
-        grounded = bool(hits) and hits[0].scores.rerank >= threshold
+        grounded = bool(hits) and hits[0].scores.confidence >= threshold
         if not q.answerable:
             refused_unanswerable += not grounded
         elif not grounded:
@@ -119,11 +120,15 @@ def grounding_scores(
 
 
 def pack_knowledge_base(
-    sessions: sessionmaker[Session], *, embed: EmbedFn, pack: str = "retail_bank"
+    sessions: sessionmaker[Session],
+    *,
+    embed: EmbedFn,
+    pack: str = "retail_bank",
+    ranking: RankingModel | None = None,
 ) -> KnowledgeBase:
     """Ingest the pack's FAQ into `sessions`' database (a no-op when current) and load a KnowledgeBase."""
     ingest(sessions, [], embed=embed, pack=pack)
-    kb = KnowledgeBase(sessions=sessions, embed=embed)
+    kb = KnowledgeBase(sessions=sessions, embed=embed, ranking=ranking)
     kb.load()
     return kb
 

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from helixdesk.db.base import utcnow
 from helixdesk.db.session import transaction
 from helixdesk.knowledge.errors import KnowledgeSourceNotFoundError, UnsupportedFormatError
-from helixdesk.knowledge.models import KbChunk, KbDocument
+from helixdesk.knowledge.models import KbChunk, KbDocument, stored_questions
 from helixdesk.knowledge.readers import KINDS, ParsedDocument, Section, kind_of, parse
 from helixdesk.knowledge.text import LANGUAGES
 from helixdesk.nlu.embeddings import FloatArray
@@ -82,6 +82,7 @@ def embedding_texts(section: Section) -> tuple[list[str], str]:
     """The texts embedded for a chunk and their kinds: q = question/heading, a = answer/body."""
     if section.questions is not None and section.answers is not None:
         qs = [section.questions[lang] for lang in LANGUAGES if lang in section.questions]
+        qs += [text for lang in LANGUAGES for text in section.alternatives.get(lang, ())]
         answers = [section.answers[lang] for lang in LANGUAGES if lang in section.answers]
         return [*qs, *answers], "q" * len(qs) + "a" * len(answers)
     return [section.heading, section.text], "qa"
@@ -201,7 +202,7 @@ def _store(
                 language=section.language,
                 heading=section.heading[:512],
                 text=section.text,
-                questions=section.questions,
+                questions=stored_questions(section.questions, section.alternatives),
                 answers=section.answers,
                 intents=list(section.intents) if section.intents else None,
                 embedding=embedding,

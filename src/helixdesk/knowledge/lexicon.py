@@ -1,8 +1,9 @@
 """Bank-vocabulary concept groups for BM25: words that mean the same thing share one extra token.
 
-A token (after jieba / lower-casing / stemming) that belongs to a group also emits `@group`, both
-when indexing and when querying, so 泰国刷不了 meets 境外被拒 and "wire" meets "international
-transfer". Keep groups small and unambiguous; add a group when a paraphrase keeps missing.
+An English token (lower-cased and stemmed) that belongs to a group, or a Chinese word of a group
+found anywhere in the (Simplified) text, also emits `@group`, both when indexing and when querying,
+so 泰国刷不了 meets 境外被拒, 碌卡 meets 刷卡 and "wire" meets "international transfer". Keep
+groups small and unambiguous; add a group when a paraphrase keeps missing.
 """
 
 from __future__ import annotations
@@ -74,6 +75,44 @@ GROUPS: dict[str, tuple[str, ...]] = {
     "complaint": ("投诉", "complain", "complaint"),
     "branch": ("网点", "分行", "支行", "柜台", "branch", "counter"),
     "limit": ("限额", "额度", "上限", "limit"),
+    # Hong Kong / Cantonese wording next to the mainland one (matched after Simplified conversion).
+    "swipe": ("刷卡", "碌卡", "签账", "swipe"),
+    "balance": ("余额", "结余", "balance"),
+    "statement": ("流水", "对账单", "月结单", "结单", "statement"),
+    "activate": ("激活", "开卡", "启用", "启动卡", "activat"),
+    "freeze": ("冻结", "挂失", "止付", "锁卡", "freez", "block"),
+    "unfreeze": ("解冻", "解除冻结", "解锁卡", "unfreez", "unblock"),
+    "close": ("注销", "销户", "销卡", "cancel"),
+    "progress": ("进度", "审批", "批了", "批下来", "批咗", "status", "progress", "approv"),
+    "atm": ("atm", "柜员机", "取款机", "提款机"),
+    "debit_card": ("借记卡", "储蓄卡", "提款卡", "扣账卡", "debit"),
+    "transfer": ("转账", "过数", "转钱", "transfer"),
+    "mobile_number": ("手机号", "电话号码", "预留手机", "号码"),
+    "email": ("邮箱", "电邮", "email"),
+    "time_deposit": ("定期", "定存"),
+    "loan": ("贷款", "借钱", "借款", "loan", "borrow"),
+    "fund": ("基金", "fund"),
+    "invest": ("理财", "投资", "invest", "investment"),
+    "redeem": ("赎回", "redeem", "redemption"),
+    "scam": ("被骗", "诈骗", "骗子", "呃钱", "scam", "scammer", "fraudster", "trick"),
+    "impersonation": ("冒充", "钓鱼", "自称", "扮", "pretend", "impersonat", "phish", "claim"),
+    "hacked": ("盗号", "陌生设备", "被登录", "hack", "compromis"),
+    "unauthorised": ("盗刷", "盗用", "unauthoris", "unauthoriz", "fraudulent"),
+    "overdue": ("逾期", "晚还", "迟还", "迟咗", "overdu", "late"),
+    "minimum": ("最低", "minimum"),
+    "autopay": ("自动还款", "自动扣款", "自动扣", "自动转账", "autopay", "automatic", "automatically"),
+    "annual": ("年费", "annual", "yearly"),
+    "waive": ("减免", "免年费", "豁免", "waiv"),
+    "temporary": ("临时", "短期", "temporary", "temporarily"),
+    "increase": ("提额", "提高", "调高", "加额", "increas", "rais", "higher"),
+    "exchange": ("汇率", "外汇", "外币", "换汇", "购汇", "结汇", "exchang", "currency", "currencies"),
+    "delivery": ("寄出", "邮寄", "快递", "物流", "寄到", "deliver", "deliveri", "post", "mail", "dispatch"),
+    "risk_profile": ("测评", "风险评估", "问卷", "questionnair", "assessment"),
+    "login": ("登录", "登入", "登陆", "login", "log", "sign"),
+    "crash": ("闪退", "崩溃", "报错", "死机", "crash", "error"),
+    "opening_hours": ("营业时间", "几点", "开门", "关门", "周末", "hour", "weekend", "saturday", "sunday"),
+    "appointment": ("预约", "取号", "appointment", "book"),
+    "dispute": ("争议", "异议", "拒付", "申诉", "disput", "chargeback", "challeng", "contest"),
 }
 
 

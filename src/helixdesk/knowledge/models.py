@@ -4,6 +4,10 @@ A FAQ entry is one chunk carrying its question and answer in every language (`qu
 `answers`); a Markdown/HTML/text/PDF section is one chunk in its detected language. Each chunk
 keeps its USE-multilingual vectors (`embedding`, float32 rows, `embedding_kinds` says which row is a
 question/heading `q` and which is body text `a`) so loading the index at start-up needs no model call.
+
+`questions` maps each language to the FAQ question; a FAQ entry's alternative wordings are kept
+in the same JSON under the key "alternatives" ({language: [question, ...]}). Use
+`stored_questions` / `split_questions` rather than reading the JSON directly.
 """
 
 from __future__ import annotations
@@ -15,6 +19,31 @@ from sqlalchemy import JSON, ForeignKey, Integer, LargeBinary, String, Text, Uni
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from helixdesk.db.base import Base, UTCDateTime
+
+ALTERNATIVES_KEY = "alternatives"
+
+
+def stored_questions(
+    questions: dict[str, str] | None, alternatives: dict[str, tuple[str, ...]]
+) -> dict[str, Any] | None:
+    """The `questions` JSON of a chunk: the question per language plus its alternative wordings."""
+    if questions is None:
+        return None
+    if not alternatives:
+        return dict(questions)
+    return {**questions, ALTERNATIVES_KEY: {lang: list(items) for lang, items in alternatives.items()}}
+
+
+def split_questions(raw: dict[str, Any] | None) -> tuple[dict[str, str], dict[str, tuple[str, ...]]]:
+    """(question per language, alternative wordings per language) from a chunk's `questions` JSON."""
+    if not raw:
+        return {}, {}
+    questions = {
+        lang: text for lang, text in raw.items() if lang != ALTERNATIVES_KEY and isinstance(text, str)
+    }
+    extra = raw.get(ALTERNATIVES_KEY) or {}
+    alternatives = {lang: tuple(items) for lang, items in extra.items() if isinstance(items, list)}
+    return questions, alternatives
 
 
 class KbDocument(Base):

@@ -27,10 +27,17 @@ import numpy.typing as npt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from helixdesk.knowledge.cues import cue_vector, mean_cues
 from helixdesk.knowledge.graph import KnowledgeGraph, is_why_how_question
-from helixdesk.knowledge.index import BM25Index, DenseIndex
-from helixdesk.knowledge.models import KbChunk, KbDocument
-from helixdesk.knowledge.rerank import FEATURES, FusionWeights, RerankWeights
+from helixdesk.knowledge.index import BM25Index, DenseIndex, DenseScores
+from helixdesk.knowledge.models import KbChunk, KbDocument, split_questions
+from helixdesk.knowledge.rerank import (
+    BASE_FEATURES,
+    BM25_SATURATION,
+    ConfidenceWeights,
+    FusionWeights,
+    RankingModel,
+)
 from helixdesk.knowledge.text import LANGUAGES, detect_language, tokens
 from helixdesk.knowledge.types import Citation, Explanation, HitScores, KnowledgeAnswer, KnowledgeHit
 from helixdesk.nlu.embeddings import FloatArray
@@ -41,7 +48,9 @@ Method = Literal["bm25", "dense", "fused", "rerank"]
 # The NLU's intent: a name, or a ranking {intent: probability} (Turn.intent_ranking), or None.
 IntentHint = str | Mapping[str, float] | None
 
-DEFAULT_THRESHOLD = 0.42  # tuned on bench/data/kb_dev.jsonl with NLU intent hints (bench/knowledge_tune.py)
+# Grounding threshold on the confidence (rerank.ConfidenceWeights), chosen on bench/data/kb_dev.jsonl
+# with NLU intent hints (bench/knowledge_tune.py prints the trade-off).
+DEFAULT_THRESHOLD = 0.46
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +64,20 @@ class _Chunk:
     answers: dict[str, str]
     intents: tuple[str, ...]
     tokens: frozenset[str]
+    cues: npt.NDArray[np.float64]  # share of the chunk's questions carrying each question-type cue
     citation: Citation
+
+
+@dataclass(frozen=True, slots=True)
+class _Stage:
+    """The first stage of one search: the query's tokens, BM25 and dense scores, their fusion."""
+
+    query: str
+    tokens: tuple[str, ...]
+    bm25: npt.NDArray[np.float64]
+    dense: DenseScores
+    best_dense: npt.NDArray[np.float64]
+    fused: npt.NDArray[np.float64]
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,14 +97,16 @@ class KnowledgeBase:
         embed: EmbedFn,
         graph: KnowledgeGraph | None = None,
         fusion: FusionWeights | None = None,
-        rerank: RerankWeights | None = None,
+        ranking: RankingModel | None = None,
+        confidence: ConfidenceWeights | None = None,
         threshold: float = DEFAULT_THRESHOLD,
     ) -> None:
         self._sessions = sessions
         self._embed = embed
         self.graph = graph
         self.fusion = fusion or FusionWeights()
-        self.rerank_weights = rerank or RerankWeights()
+        self.ranking = ranking or RankingModel.default()
+        self.confidence_weights = confidence or ConfidenceWeights()
         self.threshold = threshold
         self._snapshot: _Snapshot | None = None
         self._lock = threading.Lock()
@@ -105,11 +129,15 @@ class KnowledgeBase:
             vectors: list[FloatArray] = []
             kinds: list[str] = []
             for chunk, doc in rows:
-                questions = dict(chunk.questions or {})
+                questions, alternatives = split_questions(chunk.questions)
                 answers = dict(chunk.answers or {})
-                q_text = " ".join(questions.values()) if questions else chunk.heading
                 a_text = " ".join(answers.get(lang, "") for lang in ("zh-Hans", "en")) or chunk.text
-                qt = tokens(q_text)
+                all_questions = (
+                    [*questions.values(), *(t for alts in alternatives.values() for t in alts)]
+                    if questions
+                    else [chunk.heading]
+                )
+                qt = tokens(" ".join(all_questions))
                 ft = qt + tokens(a_text)
                 dim = len(chunk.embedding) // 4 // max(1, len(chunk.embedding_kinds))
                 vectors.append(np.frombuffer(chunk.embedding, dtype=np.float32).reshape(-1, dim))
@@ -127,6 +155,7 @@ class KnowledgeBase:
                         answers=answers,
                         intents=tuple(chunk.intents or ()),
                         tokens=frozenset(ft),
+                        cues=mean_cues(all_questions),
                         citation=Citation(
                             document_title=doc.title,
                             source=doc.source,
@@ -181,81 +210,88 @@ class KnowledgeBase:
         if not snap.chunks or not query.strip():
             return []
         lang = language if language in LANGUAGES else detect_language(query)
-        q_tokens = tokens(query)
-        bm = snap.bm25.scores(q_tokens)
-        vector = self._embed([query])[0]
-        dq, da = snap.dense.scores(vector)
-        dense = np.maximum(dq, da).astype(np.float64)
-        top_bm = float(bm.max())
-        bm_norm = bm / top_bm if top_bm > 0 else bm
-        w = self.fusion.bm25_weight
-        fused = w * bm_norm + (1.0 - w) * dense
-        if method == "bm25":
-            order, final = _top(bm, top_k), bm
-        elif method == "dense":
-            order, final = _top(dense, top_k), dense
-        elif method == "fused":
-            order, final = _top(fused, top_k), fused
-        else:
-            cand = _top(fused, max(top_k, self.fusion.candidates))
-            feats = self.features(snap, cand, q_tokens, bm, dq, da, intent)
-            scores = feats @ self.rerank_weights.vector()
+        stage = self._first_stage(snap, query)
+        if method == "rerank":
+            cand = _top(stage.fused, max(top_k, self.fusion.candidates))
+            feats = self._features(snap, cand, stage, intent)
+            scores = feats @ self.ranking.vector()
             ranked = np.argsort(-scores, kind="stable")[:top_k]
-            order = cand[ranked]
-            final = np.zeros(len(snap.chunks))
-            final[cand] = scores
+            order, rank_scores, base = cand[ranked], scores[ranked], feats[ranked, : len(BASE_FEATURES)]
+        else:
+            primary = {"bm25": stage.bm25, "dense": stage.best_dense, "fused": stage.fused}[method]
+            order = _top(primary, top_k)
+            rank_scores = primary[order]
+            base = self._features(snap, order, stage, intent)[:, : len(BASE_FEATURES)]
+        confidence = base @ self.confidence_weights.vector()
         return [
-            self._hit(snap.chunks[i], lang, float(bm[i]), float(dense[i]), float(fused[i]), float(final[i]))
-            for i in order
+            self._hit(
+                snap.chunks[i],
+                lang,
+                HitScores(
+                    bm25=float(stage.bm25[i]),
+                    dense=float(stage.best_dense[i]),
+                    fused=float(stage.fused[i]),
+                    rerank=float(rank_scores[row]),
+                    confidence=float(confidence[row]),
+                ),
+            )
+            for row, i in enumerate(order)
         ]
 
     def candidates(
         self, query: str, *, intent: IntentHint = None
     ) -> tuple[list[str | None], npt.NDArray[np.float64]]:
-        """The first-stage candidates' FAQ ids and re-ranking features (for tuning the weights)."""
+        """The first-stage candidates' FAQ ids and re-ranking features (for learning the weights)."""
         snap = self._current()
+        stage = self._first_stage(snap, query)
+        cand = _top(stage.fused, self.fusion.candidates)
+        return [snap.chunks[i].faq_id for i in cand], self._features(snap, cand, stage, intent)
+
+    def _first_stage(self, snap: _Snapshot, query: str) -> _Stage:
         q_tokens = tokens(query)
         bm = snap.bm25.scores(q_tokens)
-        dq, da = snap.dense.scores(self._embed([query])[0])
+        dense = snap.dense.scores(self._embed([query])[0])
+        best_dense = np.maximum(dense.q, dense.a).astype(np.float64)
         top_bm = float(bm.max())
-        fused = self.fusion.bm25_weight * (bm / top_bm if top_bm > 0 else bm) + (
-            1.0 - self.fusion.bm25_weight
-        ) * np.maximum(dq, da)
-        cand = _top(fused, self.fusion.candidates)
-        feats = self.features(snap, cand, q_tokens, bm, dq, da, intent)
-        return [snap.chunks[i].faq_id for i in cand], feats
+        w = self.fusion.bm25_weight
+        fused = w * (bm / top_bm if top_bm > 0 else bm) + (1.0 - w) * best_dense
+        return _Stage(query=query, tokens=q_tokens, bm25=bm, dense=dense, best_dense=best_dense, fused=fused)
 
-    def features(
-        self,
-        snap: _Snapshot,
-        cand: np.ndarray,
-        q_tokens: tuple[str, ...],
-        bm: np.ndarray,
-        dq: np.ndarray,
-        da: np.ndarray,
-        intent: IntentHint,
-    ) -> np.ndarray:
-        """Re-ranking features (see helixdesk.knowledge.rerank) of the candidate chunks, (n, 6)."""
-        k = self.rerank_weights.saturation
-        bmq = snap.bm25_q.scores(q_tokens)
-        unique = set(q_tokens)
+    def _features(
+        self, snap: _Snapshot, cand: npt.NDArray[np.intp], stage: _Stage, intent: IntentHint
+    ) -> npt.NDArray[np.float64]:
+        """Re-ranking features (rerank.FEATURES, in that order) of the candidate chunks, (n, features)."""
+        k = BM25_SATURATION
+        bm = stage.bm25[cand]
+        bmq = snap.bm25_q.scores(stage.tokens)[cand]
+        dq = np.maximum(stage.dense.q[cand], 0.0).astype(np.float64)
+        dq2 = np.maximum(stage.dense.q2[cand], 0.0).astype(np.float64)
+        da = np.maximum(stage.dense.a[cand], 0.0).astype(np.float64)
+        unique = set(stage.tokens)
         ranking: Mapping[str, float] = {intent: 1.0} if isinstance(intent, str) else (intent or {})
-        out = np.zeros((len(cand), len(FEATURES)), dtype=np.float64)
-        for row, i in enumerate(cand):
-            chunk = snap.chunks[i]
-            out[row] = (
-                max(float(dq[i]), 0.0),
-                max(float(da[i]), 0.0),
-                bm[i] / (bm[i] + k),
-                bmq[i] / (bmq[i] + k),
-                len(unique & chunk.tokens) / len(unique) if unique else 0.0,
-                max((ranking.get(name, 0.0) for name in chunk.intents), default=0.0),
-            )
-        return out
+        top_intent = max(ranking, key=lambda name: ranking[name]) if ranking else None
+        chunks = [snap.chunks[i] for i in cand]
+        coverage = [len(unique & c.tokens) / len(unique) if unique else 0.0 for c in chunks]
+        intent_p = [max((ranking.get(name, 0.0) for name in c.intents), default=0.0) for c in chunks]
+        intent_top = [1.0 if top_intent in c.intents else 0.0 for c in chunks]
+        query_cues = cue_vector(stage.query)
+        chunk_cues = np.array([c.cues for c in chunks]).reshape(len(chunks), -1)
+        columns = [
+            dq,
+            da,
+            bm / (bm + k),
+            bmq / (bmq + k),
+            np.array(coverage),
+            np.array(intent_p),
+            np.array(intent_top),
+            bmq / bmq.max() if len(bmq) and bmq.max() > 0 else np.zeros(len(cand)),
+            dq2,
+        ]
+        agree = query_cues * chunk_cues
+        missing = query_cues * (1.0 - np.minimum(1.0, chunk_cues * 3.0))
+        return np.column_stack([*columns, agree, missing]).astype(np.float64)
 
-    def _hit(
-        self, chunk: _Chunk, lang: str, bm: float, dense: float, fused: float, rerank: float
-    ) -> KnowledgeHit:
+    def _hit(self, chunk: _Chunk, lang: str, scores: HitScores) -> KnowledgeHit:
         if chunk.answers:
             answer, answer_lang = _in_language(chunk.answers, lang)
             question, _ = (
@@ -271,7 +307,7 @@ class KnowledgeBase:
             question=question,
             answer=answer,
             intents=chunk.intents,
-            scores=HitScores(bm25=bm, dense=dense, fused=fused, rerank=rerank),
+            scores=scores,
             citation=chunk.citation,
         )
 
@@ -282,7 +318,7 @@ class KnowledgeBase:
     ) -> KnowledgeAnswer:
         """Grounded answer or an honest "not grounded": never more than the stored text verbatim."""
         hits = self.search(query, language=language, intent=intent, top_k=top_k)
-        confidence = hits[0].scores.rerank if hits else 0.0
+        confidence = hits[0].scores.confidence if hits else 0.0
         grounded = bool(hits) and confidence >= self.threshold
         explanations: tuple[Explanation, ...] = ()
         if grounded and self.graph is not None and hits[0].faq_id and is_why_how_question(query):

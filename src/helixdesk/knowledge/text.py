@@ -66,8 +66,14 @@ def _stem(word: str) -> str:
 
 @lru_cache(maxsize=1)
 def _concepts() -> dict[str, str]:
-    """The lexicon's words in token form (English stemmed like the text)."""
-    return {(_stem(w) if w.isascii() else to_simplified(w)): c for w, c in concept_map().items()}
+    """The lexicon's English words in token form (stemmed like the text)."""
+    return {_stem(w): c for w, c in concept_map().items() if w.isascii()}
+
+
+@lru_cache(maxsize=1)
+def _cjk_concepts() -> tuple[tuple[str, str], ...]:
+    """The lexicon's Chinese words (Simplified), matched as substrings: jieba cuts HK wording oddly."""
+    return tuple((to_simplified(w), c) for w, c in concept_map().items() if not w.isascii())
 
 
 @lru_cache(maxsize=50_000)
@@ -86,7 +92,9 @@ def tokens(text: str) -> tuple[str, ...]:
         if word not in _EN_STOP:
             out.append(_stem(word))
     concepts = _concepts()
-    out.extend(dict.fromkeys(concepts[t] for t in out if t in concepts))
+    found = [concepts[t] for t in out if t in concepts]
+    found += [c for word, c in _cjk_concepts() if word in norm]
+    out.extend(dict.fromkeys(found))
     return tuple(out)
 
 

@@ -27,7 +27,8 @@ class HitScores:
     bm25: float  # raw BM25 of the query over the chunk
     dense: float  # best cosine of the query to the chunk's question/heading or text vectors
     fused: float  # first-stage score (normalised BM25 + dense)
-    rerank: float  # second-stage score, the confidence used for grounding
+    rerank: float  # second-stage ranking score (learned; comparable within one search only)
+    confidence: float  # absolute match quality in [0, 1]; the best hit's is compared with the threshold
 
 
 @dataclass(frozen=True, slots=True)
@@ -61,7 +62,7 @@ class KnowledgeAnswer:
     query: str
     language: str
     grounded: bool  # False: say "I don't know" and offer an agent; never answer from `hits`
-    confidence: float  # rerank score of the best hit (0 when there is none)
+    confidence: float  # the best hit's confidence (0 when there is none)
     threshold: float
     hits: tuple[KnowledgeHit, ...] = ()
     explanations: tuple[Explanation, ...] = field(default=())  # for why/how questions

@@ -117,6 +117,20 @@ def test_unsupported_extension_has_a_stable_code(tmp_path):
         ),
         ("- id: ok-1\n  question: {fr: Q}\n  answer: {en: A}\n", "unknown language 'fr'"),
         ("id: not-a-list\n", "YAML list"),
+        (
+            "- id: ok-1\n  question: {en: Q}\n  answer: {en: A}\n  alternatives: {en: Q2}\n",
+            "`alternatives.en` must be a list",
+        ),
+        (
+            "- id: ok-1\n  question: {en: Q}\n  answer: {en: A}\n  alternatives: {de: [Q2]}\n",
+            "unknown language 'de' in `alternatives`",
+        ),
+        (
+            "- id: ok-1\n  question: {en: Q}\n  answer: {en: A}\n  alternatives:\n    en: ["
+            + ", ".join(f"q{i}" for i in range(25))
+            + "]\n",
+            "at most 24",
+        ),
         ("- [unclosed\n", "not valid YAML"),
     ],
 )
@@ -128,6 +142,17 @@ def test_invalid_faq_entries_name_file_entry_and_line(content, message):
     assert message in e.value.detail
 
 
+def test_faq_alternative_questions_are_read_per_language_without_duplicates():
+    content = (
+        "- id: card-lost\n  question: {zh-Hans: 卡丢了怎么办？, en: I lost my card}\n"
+        "  answer: {zh-Hans: 请挂失。, en: Report it.}\n"
+        "  alternatives:\n    zh-Hans: [银行卡不见了, 银行卡不见了, 钱包被偷了]\n    en: ['my card was stolen']\n"
+    )
+    section = parse(content.encode(), kind="faq", source="faq.yaml", fallback_title="faq").sections[0]
+    assert section.alternatives == {"zh-Hans": ("银行卡不见了", "钱包被偷了"), "en": ("my card was stolen",)}
+    assert section.questions == {"zh-Hans": "卡丢了怎么办？", "en": "I lost my card"}
+
+
 def test_language_detection_and_tokens():
     assert detect_language("怎么查询余额") == "zh-Hans"
     assert detect_language("怎樣查詢戶口結餘") == "zh-Hant"
@@ -137,5 +162,8 @@ def test_language_detection_and_tokens():
     assert set(tokens("掛失")) == set(tokens("挂失"))
     assert tokens("My card was DECLINED") == tokens("card declines") == ("card", "declin", "@decline")
     assert tokens("the card") == ("card",)
-    # Bank-vocabulary concepts join words across languages.
+    # Bank-vocabulary concepts join words across languages and mainland / Hong Kong wording,
+    # also where jieba cuts a Hong Kong word apart.
     assert "@abroad" in tokens("在泰国刷卡") and "@abroad" in tokens("declined overseas")
+    assert "@swipe" in tokens("碌卡唔到") and "@swipe" in tokens("刷卡失败") and "@swipe" in tokens("swiped")
+    assert "@progress" in tokens("信用卡申請批咗未") and "@progress" in tokens("application status")

@@ -60,7 +60,26 @@ def test_hits_carry_scores_citation_and_the_answer_in_the_requested_script(pack_
     assert "FAQ card-declined-abroad" in best.citation.label()
     assert best.scores.bm25 > 0 and best.scores.dense > 0.5
     assert [h.scores.rerank for h in hits] == sorted((h.scores.rerank for h in hits), reverse=True)
+    assert all(0.0 <= h.scores.confidence <= 1.0 for h in hits)
     assert len(hits) == 5
+
+
+@pytest.mark.parametrize(
+    ("query", "language", "faq_id"),
+    [
+        ("我想办一张信用卡", "zh-Hans", "card-apply-how"),
+        ("上周申请的信用卡批下来没有", "zh-Hans", "card-apply-status"),
+        ("how do I apply for a personal loan", "en", "loan-apply-how"),
+        ("any news on the loan I applied for last week", "en", "loan-status"),
+        ("分期手续费怎么收", "zh-Hans", "installment-fees"),
+        ("分期可以提前还清吗", "zh-Hans", "installment-prepay"),
+    ],
+)
+def test_sibling_entries_of_one_intent_are_told_apart_by_what_is_asked(pack_kb, query, language, faq_id):
+    intent = pack_kb.search(query, language=language, top_k=1)[0].intents[0]
+    answer = pack_kb.answer(query, language=language, intent=intent)
+    assert answer.best is not None and answer.best.faq_id == faq_id, [h.faq_id for h in answer.hits]
+    assert answer.grounded and answer.confidence == answer.best.scores.confidence
 
 
 def test_intent_hint_breaks_a_tie_between_close_entries(pack_kb):

@@ -19,6 +19,8 @@ class Section:
     questions: dict[str, str] | None = None
     answers: dict[str, str] | None = None
     intents: tuple[str, ...] = ()
+    # FAQ only: other wordings of the question per language (searched, never shown).
+    alternatives: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,10 +4,15 @@
       intents: [card_declined]
       question: {zh-Hans: ..., zh-Hant: ..., en: ...}
       answer:   {zh-Hans: ..., zh-Hant: ..., en: ...}
+      alternatives:                     # optional: other ways customers ask the same question
+        zh-Hans: [..., ...]
+        en: [...]
       tags: [card, overseas]
 
 A language may be missing from `question`/`answer` except that at least one must be there; answers
-in zh-Hant missing from a FAQ are derived from zh-Hans with OpenCC at answer time.
+in zh-Hant missing from a FAQ are derived from zh-Hans with OpenCC at answer time. Alternative
+questions are only searched (BM25 and embeddings), never shown; an entry has at most
+MAX_ALTERNATIVES of them.
 """
 
 from __future__ import annotations
@@ -22,6 +27,9 @@ from helixdesk.knowledge.readers.base import ParsedDocument, Section
 from helixdesk.knowledge.text import LANGUAGES
 
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
+# Questions, alternatives and answers are embedded as one row each; kb_chunks.embedding_kinds
+# (32 characters) names every row, so 3 questions + 3 answers leave room for 26 alternatives.
+MAX_ALTERNATIVES = 24
 
 
 def read_faq(content: str, *, source: str, fallback_title: str) -> ParsedDocument:
@@ -73,6 +81,7 @@ def _entry(entry: Any, where: str, seen: set[str]) -> Section:
         raise InvalidFaqError(f"{where}: `intents` must be a list of intent names")
     questions = _texts(entry, "question", where)
     answers = _texts(entry, "answer", where)
+    alternatives = _alternatives(entry, where)
     lang = next(lang for lang in LANGUAGES if lang in answers)
     return Section(
         heading=questions.get(lang) or next(iter(questions.values())),
@@ -82,4 +91,28 @@ def _entry(entry: Any, where: str, seen: set[str]) -> Section:
         questions=questions,
         answers=answers,
         intents=tuple(intents),
+        alternatives=alternatives,
     )
+
+
+def _alternatives(entry: dict[str, Any], where: str) -> dict[str, tuple[str, ...]]:
+    value = entry.get("alternatives")
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise InvalidFaqError(f"{where}: `alternatives` must map languages to lists of questions")
+    out: dict[str, tuple[str, ...]] = {}
+    for lang, items in value.items():
+        if lang not in LANGUAGES:
+            raise InvalidFaqError(
+                f"{where}: unknown language {lang!r} in `alternatives` (use {', '.join(LANGUAGES)})"
+            )
+        if not isinstance(items, list) or not all(isinstance(t, str) and t.strip() for t in items):
+            raise InvalidFaqError(f"{where}: `alternatives.{lang}` must be a list of non-empty questions")
+        out[lang] = tuple(dict.fromkeys(t.strip() for t in items))
+    count = sum(len(items) for items in out.values())
+    if count > MAX_ALTERNATIVES:
+        raise InvalidFaqError(
+            f"{where}: {count} alternative questions; an entry can have at most {MAX_ALTERNATIVES}"
+        )
+    return out

@@ -6,18 +6,19 @@
                  placeholder: "请输入您的问题", send: "发送", customer: "我", bot: "智能客服", agent: "客服专员",
                  system: "系统", welcome: "您好！我是智能客服，请问有什么可以帮您？", person: "转人工",
                  waiting: "正在为您转接人工客服，请稍候…", with_agent: "人工客服为您服务中", closed: "本次对话已结束",
-                 restart: "开始新的对话" },
+                 restart: "开始新的对话", waiting_for_agent: "正在为您转接人工客服…", source: "来源：", faq: "常见问题" },
     "zh-Hant": { title: "線上客服", connecting: "正在連線…", online: "智能客服在線", offline: "連線中斷，正在重連…",
                  placeholder: "請輸入您的問題", send: "發送", customer: "我", bot: "智能客服", agent: "客服專員",
                  system: "系統", welcome: "您好！我是智能客服，請問有什麼可以幫您？", person: "轉真人",
                  waiting: "正在為您轉接真人客服，請稍候…", with_agent: "真人客服為您服務中", closed: "本次對話已結束",
-                 restart: "開始新的對話" },
+                 restart: "開始新的對話", waiting_for_agent: "正在為您轉接真人客服…", source: "來源：", faq: "常見問題" },
     "en": { title: "Online service", connecting: "Connecting…", online: "Assistant online",
             offline: "Connection lost, reconnecting…", placeholder: "Type your question", send: "Send",
             customer: "You", bot: "Assistant", agent: "Agent", system: "System",
             welcome: "Hello! I'm the virtual assistant. How can I help you?", person: "Talk to a person",
             waiting: "Connecting you with a member of staff…", with_agent: "A member of staff is with you",
-            closed: "This conversation has ended", restart: "Start a new conversation" },
+            closed: "This conversation has ended", restart: "Start a new conversation",
+            waiting_for_agent: "Connecting you to a member of staff…", source: "Source: ", faq: "FAQ" },
   };
   const $ = (id) => document.getElementById(id);
   const log = $("log"), form = $("form"), text = $("text"), status = $("status"), errorBox = $("error");
@@ -31,6 +32,7 @@
   let state = "bot";
   let lastSeq = 0;
   const seen = new Map();
+  const synced = new Set();
   let socket = null, retry = 0;
 
   function t(key) { return I18N[lang][key]; }
@@ -38,14 +40,33 @@
     document.documentElement.lang = lang;
     document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
     document.querySelectorAll("[data-i18n-placeholder]").forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
-    status.textContent = socket && socket.readyState === 1 ? t("online") : t("connecting");
     showState(state);
+    const welcome = log.querySelector(".msg--welcome");
+    if (welcome) {
+      welcome.querySelector(".msg__who").textContent = t("bot");
+      welcome.querySelector(".msg__text").textContent = t("welcome");
+    }
+    document.querySelectorAll(".msg").forEach((li) => {
+      const message = seen.get(Number(li.dataset.seq));
+      const who = li.querySelector(".msg__who");
+      if (message && who) who.textContent = whoLabel(message);
+      const source = li.querySelector(".msg__source");
+      if (message && source) source.textContent = sourceLabel(message.citations);
+    });
+  }
+  function showStatus() {
+    if (!socket || socket.readyState !== 1) { status.textContent = t("connecting"); return; }
+    status.textContent = state === "bot" ? t("online") : t(state) || t("online");
+  }
+  function whoLabel(message) {
+    return message.sender === "agent" && message.author ? message.author : (t(message.sender) || message.sender);
   }
   function authHeaders() { return token ? { Authorization: "Bearer " + token } : {}; }
   // The conversation changed hands: waiting for a person, with a person, back with the bot, closed.
   function showState(next) {
     state = next || "bot";
     document.body.dataset.state = state;
+    showStatus();
     const note = { waiting_for_agent: t("waiting"), with_agent: t("with_agent"), closed: t("closed") }[state];
     banner.textContent = note || ""; banner.hidden = !note;
     personButton.hidden = state !== "bot";
@@ -65,15 +86,48 @@
     bubble.className = "msg__bubble";
     const who = document.createElement("span");
     who.className = "msg__who";
-    who.textContent = message.sender === "agent" && message.author
-      ? message.author : (t(message.sender) || message.sender);
+    who.textContent = whoLabel(message);
     bubble.appendChild(who);
-    bubble.appendChild(document.createTextNode(message.text));
+    const body = document.createElement("span");
+    body.className = "msg__text";
+    body.textContent = message.text;
+    bubble.appendChild(body);
+    if (message.citations && message.citations.length) {
+      const source = document.createElement("span");
+      source.className = "msg__source";
+      source.textContent = sourceLabel(message.citations);
+      bubble.appendChild(source);
+    }
     li.appendChild(bubble);
     // Keep the thread in sequence order even when frames arrive out of order.
     const after = Array.from(log.children).find((el) => Number(el.dataset.seq) > message.seq);
     log.insertBefore(li, after || null);
     log.scrollTop = log.scrollHeight;
+    if (message.in_reply_to) syncCustomerMessage(message.in_reply_to);
+  }
+
+  // Where a knowledge answer comes from, e.g. "来源：常见问题 · card-declined-abroad".
+  function sourceLabel(citations) {
+    return t("source") + citations.map((c) => {
+      const title = c.source.startsWith("pack:") ? t("faq") : c.title;
+      return c.ref && c.ref !== title ? title + " · " + c.ref : title;
+    }).join("; ");
+  }
+
+  // Once the bot has answered, show the customer's message as the bank stored it: a one-time code,
+  // for example, is never kept and must not stay on screen either.
+  async function syncCustomerMessage(id) {
+    const mine = Array.from(seen.values()).find((m) => m.id === id && m.sender === "customer");
+    if (!mine || synced.has(id)) return;
+    synced.add(id);
+    const r = await fetch(`/api/v1/conversations/${conversationId}/messages?after_seq=${mine.seq - 1}&limit=1`,
+                          { headers: authHeaders() });
+    if (!r.ok) return;
+    const stored = (await r.json()).messages[0];
+    if (!stored || stored.id !== id || stored.text === mine.text) return;
+    seen.set(mine.seq, stored);
+    const body = log.querySelector(`.msg[data-seq="${mine.seq}"] .msg__text`);
+    if (body) body.textContent = stored.text;
   }
 
   async function ensureConversation() {
@@ -100,7 +154,7 @@
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const query = `after_seq=${lastSeq}&token=${encodeURIComponent(token || "")}`;
     socket = new WebSocket(`${scheme}://${location.host}/api/v1/conversations/${conversationId}/ws?${query}`);
-    socket.onopen = () => { retry = 0; status.textContent = t("online"); status.dataset.state = "online"; };
+    socket.onopen = () => { retry = 0; status.dataset.state = "online"; showStatus(); };
     socket.onmessage = (event) => {
       const frame = JSON.parse(event.data);
       if (frame.type === "message") render(frame.message);
@@ -161,10 +215,12 @@
   });
 
   applyLanguage();
+  // The page's own greeting (seq 0, not part of the stored conversation), worded like a bot message.
   const welcome = document.createElement("li");
-  welcome.className = "msg msg--bot"; welcome.dataset.seq = "0";
-  welcome.innerHTML = '<div class="msg__bubble"></div>';
-  welcome.firstChild.textContent = t("welcome");
+  welcome.className = "msg msg--bot msg--welcome"; welcome.dataset.seq = "0";
+  welcome.innerHTML = '<div class="msg__bubble"><span class="msg__who"></span><span class="msg__text"></span></div>';
+  welcome.querySelector(".msg__who").textContent = t("bot");
+  welcome.querySelector(".msg__text").textContent = t("welcome");
   log.appendChild(welcome);
   start();
 })();

@@ -162,6 +162,16 @@ def test_obvious_messages_get_the_obvious_label(model):
     assert labels == ["fear", "neutral"]
 
 
+def test_label_scores_are_independent_per_label_and_rank_like_the_probabilities(model):
+    texts = [ANGRY, MILD, "How do I check my balance?"]
+    scores = model.label_scores(texts)
+    proba = model.predict_proba(texts)
+    assert scores.shape == (3, len(EMOTIONS))
+    assert not np.allclose(scores.sum(axis=1), 1.0)  # not normalised across labels
+    assert (scores.argmax(axis=1) == proba.argmax(axis=1)).all()
+    assert model.label_scores([]).shape == (0, len(EMOTIONS))
+
+
 def test_training_needs_two_labels():
     examples = [e for e in load_pack_examples(FIXTURE) if e.label == "joy"]
     with pytest.raises(ValueError, match="two labels"):

@@ -255,11 +255,25 @@ class EmotionClassifier:
         if not texts:
             return np.zeros((0, len(LABELS)), dtype=np.float32)
         norm = list(normalized) if normalized is not None else [normalise(t) for t in texts]
-        emb: Embeddings | None = None
-        if embeddings is not None:
-            emb = {"use": embeddings}
-        scores = self._scores(norm, list(texts), emb)
+        scores = self.label_scores(texts, normalized=norm, embeddings=embeddings)
         return softmax(scores / np.float32(self.temperature))
+
+    def label_scores(
+        self,
+        texts: Sequence[str],
+        *,
+        normalized: Sequence[str] | None = None,
+        embeddings: FloatArray | None = None,
+    ) -> FloatArray:
+        """The linear model's score for each of the nine labels, before the softmax (labels absent
+        from training score -1e4). Unlike the probabilities they are not normalised across labels,
+        so they suit multi-label decisions: a text carries every label whose score reaches that
+        label's own threshold (`bench/nlu/emotion_bench.py` tunes the thresholds)."""
+        if not texts:
+            return np.zeros((0, len(LABELS)), dtype=np.float32)
+        norm = list(normalized) if normalized is not None else [normalise(t) for t in texts]
+        emb: Embeddings | None = None if embeddings is None else {"use": embeddings}
+        return self._scores(norm, list(texts), emb)
 
     def intensity(self, text: str, proba: FloatArray) -> float:
         """See the module docstring for the formula."""

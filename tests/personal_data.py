@@ -13,6 +13,7 @@ from helixdesk.conversations.models import ChannelIdentity, Conversation, Custom
 from helixdesk.db.models import Base
 from helixdesk.db.session import transaction
 from helixdesk.dialogue.state import DialogueStateRow
+from helixdesk.handoff.models import AgentNote, Handoff
 from helixdesk.identity.models import IdentityFailure, IdentityLockout, VerificationChallenge
 from helixdesk.memory.models import CustomerIssue
 from helixdesk.notifications.models import OutboxMessage
@@ -158,6 +159,42 @@ def seed(sessions, audit: AuditLog, ref: str, *, marker: str, at: datetime) -> d
                 updated_at=at,
             )
         )
+        # The human side: a handoff whose packet quotes the customer, and an agent's note.
+        s.add(
+            Handoff(
+                conversation_id=conv_id,
+                customer_id=customer.id,
+                queue="fraud",
+                status="closed",
+                reason="fraud_risk",
+                intent="card_fraud_report",
+                language="zh-Hans",
+                priority=95,
+                score=95.0,
+                sla_seconds=60,
+                explanation=f'fraud_risk ("{marker}") → fraud queue, priority 95',
+                negativity=0.8,
+                packet={
+                    "trigger": "fraud_risk",
+                    "queue": "fraud",
+                    "intents": ["card_fraud_report"],
+                    "customer": {"ref": ref},
+                    "key_messages": [{"seq": 1, "text": f"{marker} message 1"}],
+                    "summary": {"zh-Hans": f"客户 {ref}：{marker}", "en": f"Customer {ref}: {marker}"},
+                    "emotions": [{"seq": 1, "label": "fear", "intensity": 0.8}],
+                    "risk": [{"type": "fraud", "evidence": marker, "weight": 0.9}],
+                    "next_step": "verify_and_freeze",
+                },
+                offer_note=f"their relationship manager {marker}",
+                created_at=at,
+                claimed_at=at,
+                closed_at=at,
+                disposition="card_frozen",
+                resolution="resolved",
+                wrap_note=f"{marker} wrap-up",
+            )
+        )
+        s.add(AgentNote(conversation_id=conv_id, author_name="agent", text=f"{marker} note", created_at=at))
         audit.record(s, actor=Actor.bot(), action="action.get_balance", target=Target.customer(ref))
     return {"customer_id": customer.id, "conversation_id": conv_id}
 

@@ -37,10 +37,22 @@ def make_client(sqlite_url, settings_for):
         c.__exit__(None, None, None)
 
 
+TOKENS: dict[str, str] = {}
+
+
 def _conversation(client) -> str:
     r = client.post("/api/v1/conversations", json={"channel": "web", "language": "en"})
     assert r.status_code == 201, r.text
+    TOKENS[r.json()["id"]] = r.json()["token"]
     return r.json()["id"]
+
+
+def _auth(conv: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKENS[conv]}"}
+
+
+def _ws(conv: str, query: str = "") -> str:
+    return f"/api/v1/conversations/{conv}/ws?token={TOKENS[conv]}" + (f"&{query}" if query else "")
 
 
 def _is_rate_limited(r) -> None:
@@ -70,21 +82,22 @@ def test_messages_per_conversation_over_rest_and_websocket(make_client):
     client = make_client(messages=2)
     conv = _conversation(client)
     url = f"/api/v1/conversations/{conv}/messages"
-    assert client.post(url, json={"text": "hi"}).status_code == 200
-    assert client.post(url, json={"text": "hi again"}).status_code == 200
-    _is_rate_limited(client.post(url, json={"text": "and again"}))
+    assert client.post(url, json={"text": "hi"}, headers=_auth(conv)).status_code == 200
+    assert client.post(url, json={"text": "hi again"}, headers=_auth(conv)).status_code == 200
+    _is_rate_limited(client.post(url, json={"text": "and again"}, headers=_auth(conv)))
+    other = _conversation(client)
     assert (
         client.post(
-            f"/api/v1/conversations/{_conversation(client)}/messages", json={"text": "hi"}
+            f"/api/v1/conversations/{other}/messages", json={"text": "hi"}, headers=_auth(other)
         ).status_code
         == 200
     )
-    stored = client.get(url).json()["messages"]
+    stored = client.get(url, headers=_auth(conv)).json()["messages"]
     assert [m["text"] for m in stored if m["sender"] == "customer"] == [
         "hi",
         "hi again",
     ]  # refused: not stored
-    with client.websocket_connect(f"/api/v1/conversations/{conv}/ws?after_seq=100") as ws:
+    with client.websocket_connect(_ws(conv, "after_seq=100")) as ws:
         ws.send_json({"type": "message", "text": "over the socket"})
         frame = ws.receive_json()
         assert frame["type"] == "error" and frame["error"]["code"] == "rate_limited"
@@ -96,15 +109,13 @@ def test_messages_per_conversation_over_rest_and_websocket(make_client):
 def test_frames_per_websocket_connection(make_client):
     client = make_client(frames=3)
     conv = _conversation(client)
-    with client.websocket_connect(f"/api/v1/conversations/{conv}/ws") as ws:
+    with client.websocket_connect(_ws(conv)) as ws:
         for _ in range(3):
             ws.send_json({"type": "ping"})
             assert ws.receive_json() == {"type": "pong"}
         ws.send_json({"type": "ping"})
         assert ws.receive_json()["error"]["code"] == "rate_limited"
-    with client.websocket_connect(
-        f"/api/v1/conversations/{conv}/ws"
-    ) as ws:  # a new connection: its own count
+    with client.websocket_connect(_ws(conv)) as ws:  # a new connection: its own count
         ws.send_json({"type": "ping"})
         assert ws.receive_json() == {"type": "pong"}
 
@@ -112,12 +123,12 @@ def test_frames_per_websocket_connection(make_client):
 def test_websocket_connections_per_ip_and_frame_size(make_client):
     client = make_client(ip=2, max_request_bytes=4096)
     conv = _conversation(client)  # request 1
-    with client.websocket_connect(f"/api/v1/conversations/{conv}/ws") as ws:  # 2
+    with client.websocket_connect(_ws(conv)) as ws:  # 2
         ws.send_text('{"type": "ping", "pad": "' + "x" * 5000 + '"}')
         assert ws.receive_json()["error"]["code"] == "payload_too_large"
     with (
         pytest.raises(WebSocketDisconnect) as closed,
-        client.websocket_connect(f"/api/v1/conversations/{conv}/ws") as ws,
+        client.websocket_connect(_ws(conv)) as ws,
     ):
         ws.receive_json()
     assert closed.value.code == 4429
@@ -126,7 +137,7 @@ def test_websocket_connections_per_ip_and_frame_size(make_client):
 def test_websocket_from_another_site_is_refused(make_client):
     client = make_client(cors_origins="https://app.bank.example")
     conv = _conversation(client)
-    url = f"/api/v1/conversations/{conv}/ws"
+    url = _ws(conv)
     with (
         pytest.raises(WebSocketDisconnect) as closed,
         client.websocket_connect(url, headers={"Origin": "https://evil.example"}) as ws,

@@ -25,7 +25,7 @@ SECRET = "cli-test-secret-0123456789abcdef0123"
 
 
 @pytest.fixture
-def setup(tmp_path):
+def setup(tmp_path, keyring):
     url = f"sqlite:///{tmp_path / 'audit.db'}"
     env = {"HELIXDESK_DATABASE_URL": url, "HELIXDESK_SECRET_KEY": SECRET}
     helixdesk = helixdesk_cli(tmp_path, env=env)
@@ -42,21 +42,21 @@ def setup(tmp_path):
     )
     identity = VerificationService(
         sessions=sessions,
-        notifier=OutboxNotifier(sessions=sessions),
+        notifier=OutboxNotifier(sessions=sessions, keyring=keyring),
         bank=bank,
         policy=load_identity_policy(),
         secret=SECRET,
         audit=audit,
     )
-    yield helixdesk, engine, sessions, runner, identity
+    yield helixdesk, engine, sessions, runner, identity, keyring
     engine.dispose()
 
 
 def test_actions_and_verification_are_audited_and_the_chain_verifies(setup):
-    helixdesk, engine, sessions, runner, identity = setup
+    helixdesk, engine, sessions, runner, identity, keyring = setup
     identity.start(conversation_id="conv-1", customer_ref="C000001")
     identity.verify(conversation_id="conv-1", code="000000")
-    code = list_outbox(sessions, customer_ref="C000001", limit=1)[0].body
+    code = list_outbox(sessions, keyring, customer_ref="C000001", limit=1)[0].body
     typed = "".join(ch for ch in code if ch.isdigit())[:6]
     identity.verify(conversation_id="conv-1", code=typed)
     runner.run("get_balance", customer_ref="C000001", params={}, conversation_id="conv-1")

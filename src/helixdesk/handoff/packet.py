@@ -189,8 +189,6 @@ def _customer(profile: Customer | None, today: date | None) -> dict[str, Any]:
     out: dict[str, Any] = {
         "known": True,
         "ref": profile.ref,
-        "name_zh": profile.name_zh,
-        "name_en": profile.name_en,
         "value_tier": profile.value_tier,
         "segment": profile.segment,
         "risk_tolerance": profile.risk_tolerance,

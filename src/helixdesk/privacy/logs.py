@@ -16,12 +16,20 @@ arguments, and an exception whose text holds personal data is kept only as maske
 from __future__ import annotations
 
 import logging
+import re
 import traceback
 from typing import Any
 
 from helixdesk.privacy.masking import mask_text
 
 _MARK = "_pii_masked"
+# Helixdesk's own credentials (conversation tokens, API keys) may appear in URLs that get logged,
+# e.g. a WebSocket's `?token=hdc_…` in the access log: only their prefix is kept.
+_CREDENTIAL = re.compile(r"\b(hd[ck]_)[A-Za-z0-9_-]{8,}")
+
+
+def _mask(text: str) -> str:
+    return _CREDENTIAL.sub(r"\1***", mask_text(text).text)
 
 
 def mask_record(record: logging.LogRecord) -> None:
@@ -33,7 +41,7 @@ def mask_record(record: logging.LogRecord) -> None:
         message = record.getMessage()
     except (TypeError, ValueError, KeyError):
         message = f"{record.msg} {record.args!r}"  # a broken format: keep what there is, masked
-    masked = mask_text(message).text
+    masked = _mask(message)
     if masked != message:
         record.msg, record.args = masked, ()
     if record.exc_info and not record.exc_text:
@@ -41,12 +49,12 @@ def mask_record(record: logging.LogRecord) -> None:
         if exc is not None:
             record.exc_text = "".join(traceback.format_exception(exc_type, exc, tb)).rstrip("\n")
     if record.exc_text:
-        masked_exc = mask_text(record.exc_text).text
+        masked_exc = _mask(record.exc_text)
         if masked_exc != record.exc_text:
             # Formatters print `exc_text`; without `exc_info` no handler can render the raw one.
             record.exc_text, record.exc_info = masked_exc, None
     if record.stack_info:
-        record.stack_info = mask_text(record.stack_info).text
+        record.stack_info = _mask(record.stack_info)
 
 
 class PiiLogFilter(logging.Filter):

@@ -24,11 +24,12 @@ from helixdesk.conversations.models import Conversation, ConversationState, Cust
 from helixdesk.db.base import utcnow
 from helixdesk.db.session import transaction
 from helixdesk.dialogue.state import DialogueStateRow
+from helixdesk.handoff.models import AgentNote, Handoff, KnowledgeDraft
 from helixdesk.identity.models import IdentityFailure, IdentityLockout, VerificationChallenge
 from helixdesk.memory.models import CustomerIssue
 from helixdesk.notifications.models import OutboxMessage
 from helixdesk.retention.policy import DATA_CLASSES, RetentionPolicy
-from helixdesk.retention.scrub import ANONYMOUS_CUSTOMER_ID, reduce_message_meta, reduce_nlu
+from helixdesk.retention.scrub import ANONYMOUS_CUSTOMER_ID, reduce_message_meta, reduce_nlu, reduce_packet
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,6 +161,20 @@ class RetentionJob:
                     m.text, m.client_message_id, m.meta = "", None, reduce_message_meta(m.meta)
                     counts["messages"] += 1
                 s.execute(delete(DialogueStateRow).where(DialogueStateRow.conversation_id.in_(ids)))
+                # The human side: notes go, handoffs keep only what analytics needs (queue, reason,
+                # intents, emotions, timing, disposition), knowledge drafts lose the link.
+                s.execute(delete(AgentNote).where(AgentNote.conversation_id.in_(ids)))
+                for h in s.scalars(select(Handoff).where(Handoff.conversation_id.in_(ids))):
+                    h.customer_id = ANONYMOUS_CUSTOMER_ID
+                    h.packet = reduce_packet(h.packet)
+                    h.explanation = f"{h.reason} → {h.queue} queue, priority {h.priority}"
+                    h.offer_note = ""
+                    h.wrap_note = None
+                s.execute(
+                    update(KnowledgeDraft)
+                    .where(KnowledgeDraft.conversation_id.in_(ids))
+                    .values(conversation_id=None)
+                )
                 counts["issues"] += _deleted(s, CustomerIssue, CustomerIssue.conversation_id.in_(ids))
                 s.execute(delete(IdentityFailure).where(IdentityFailure.conversation_id.in_(ids)))
                 s.execute(delete(VerificationChallenge).where(VerificationChallenge.conversation_id.in_(ids)))

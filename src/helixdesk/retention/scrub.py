@@ -40,3 +40,14 @@ def reduce_message_meta(meta: dict[str, Any] | None) -> dict[str, Any]:
     if "redacted" in meta:
         out["redacted"] = meta["redacted"]
     return out
+
+
+def reduce_packet(packet: dict[str, Any] | None) -> dict[str, Any]:
+    """A handoff packet without the customer: no summary, words, facts, evidence or profile."""
+    packet = dict(packet or {})
+    keep: dict[str, Any] = {k: packet[k] for k in ("trigger", "queue", "intents", "next_step") if k in packet}
+    keep["emotions"] = [
+        {"label": e.get("label"), "intensity": e.get("intensity")} for e in packet.get("emotions") or []
+    ]
+    keep["risk"] = sorted({str(r.get("type")) for r in packet.get("risk") or []})
+    return keep

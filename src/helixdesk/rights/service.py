@@ -2,7 +2,7 @@
 
 A customer is named by their bank customer number (`C000001`) or by Helixdesk's customer id (for
 anonymous visitors). What is erased: their customer record and channel identities,
-conversations with every message, dialogue states, remembered issues, one-time-code challenges,
+conversations with every message, handoffs and agents' notes, dialogue states, remembered issues, one-time-code challenges,
 failed attempts and lock-outs, outbox notifications, action run records and idempotency results.
 
 What is kept, and why:
@@ -34,6 +34,7 @@ from helixdesk.db.base import utcnow
 from helixdesk.db.session import transaction
 from helixdesk.dialogue.state import DialogueStateRow
 from helixdesk.errors import NotFoundError
+from helixdesk.handoff.models import AgentNote, Handoff
 from helixdesk.identity.models import IdentityFailure, IdentityLockout, VerificationChallenge
 from helixdesk.memory.models import CustomerIssue
 from helixdesk.notifications.models import OutboxMessage
@@ -107,6 +108,10 @@ def _gather(s: Session, who: _Who) -> dict[str, Any]:
         conv["messages"].sort(key=lambda m: m["seq"])
         state = s.get(DialogueStateRow, conv["id"])
         conv["dialogue_state"] = None if state is None else state.data
+        conv["handoffs"] = _rows(s, Handoff, Handoff.conversation_id == conv["id"], omit=("conversation_id",))
+        conv["agent_notes"] = _rows(
+            s, AgentNote, AgentNote.conversation_id == conv["id"], omit=("conversation_id",)
+        )
         conversations.append(conv)
     customers = _rows(s, Customer, Customer.id.in_(who.customer_ids))
     for c in customers:
@@ -220,6 +225,15 @@ def erase_customer(
                 ),
             ),
             ("action_results", ActionIdempotency, _by_ref(ActionIdempotency.customer_ref, who)),
+            ("agent_notes", AgentNote, AgentNote.conversation_id.in_(who.conversation_ids)),
+            (
+                "handoffs",
+                Handoff,
+                or_(
+                    Handoff.conversation_id.in_(who.conversation_ids),
+                    Handoff.customer_id.in_(who.customer_ids),
+                ),
+            ),
             ("conversations", Conversation, convs),
             ("channel_identities", ChannelIdentity, ChannelIdentity.customer_id.in_(who.customer_ids)),
             ("customers", Customer, Customer.id.in_(who.customer_ids)),

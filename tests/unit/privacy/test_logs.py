@@ -67,3 +67,20 @@ def test_the_filter_masks_records_on_a_handler_of_its_own() -> None:
     out = stream.getvalue()
     assert "11010519491231002X" not in out and CARD not in out
     assert "**************002X" in out
+
+
+def test_conversation_tokens_and_api_keys_never_reach_a_log(captured) -> None:
+    logger, stream, _ = captured
+    install_log_masking()
+    token = "hdc_" + "Ab3_-x" * 7
+    key = "hdk_" + "Zq9" * 14
+    # Like uvicorn's access log line of a WebSocket handshake, and a client error message.
+    logger.info(
+        '%s - "WebSocket %s" [accepted]',
+        "10.0.0.7:51234",
+        f"/api/v1/conversations/c1/ws?after_seq=0&token={token}",
+    )
+    logger.warning("rejected key %s", key)
+    out = stream.getvalue()
+    assert token not in out and key not in out
+    assert "token=hdc_***" in out and "rejected key hdk_***" in out

@@ -79,19 +79,23 @@ async def run(turns: int, runs: int) -> None:
         conversations.append(conv.id)
     by_kind: dict[str, list[float]] = {}
     medians: list[tuple[float, float]] = []
+    silent = 0
     for _ in range(runs):
         latencies: list[float] = []
         for n in range(turns):
             kind, text = TURNS[n % len(TURNS)]
             conv_id = conversations[n % len(conversations)]
             t0 = time.perf_counter()
-            await service.post_customer_message(conv_id, text)
+            result = await service.post_customer_message(conv_id, text)
             ms = (time.perf_counter() - t0) * 1000
+            if not result.replies:
+                silent += 1  # handed to a person: the bot stays silent, so this turn is not a bot turn
             latencies.append(ms)
             by_kind.setdefault(kind, []).append(ms)
         medians.append((statistics.median(latencies), pct(latencies, 99)))
     await container.stop()
     print(f"bot turns through the conversation service, SQLite, {turns} turns x {runs} runs")
+    print(f"turns without a bot reply (conversation with a person): {silent}")
     print("| run | p50 ms | p99 ms |")
     print("|---|---|---|")
     for i, (p50, p99) in enumerate(medians, 1):

@@ -59,6 +59,16 @@ def sign_in(base: str) -> httpx.Client:
 def listen(
     client: httpx.Client, seen: dict[str, float], ready: threading.Event, stop: threading.Event
 ) -> None:
+    try:
+        _listen(client, seen, ready, stop)
+    except httpx.HTTPError:
+        if not stop.is_set():
+            raise
+
+
+def _listen(
+    client: httpx.Client, seen: dict[str, float], ready: threading.Event, stop: threading.Event
+) -> None:
     with client.stream("GET", "/console/api/events", timeout=None) as response:
         event = ""
         for line in response.iter_lines():
@@ -146,6 +156,9 @@ def main() -> None:
         "HELIXDESK_SECRET_KEY": "b" * 32,
         "HELIXDESK_MODEL_DIR": str(Path(args.model_dir).resolve()),
         "HELIXDESK_LOG_LEVEL": "warning",
+        # One client makes hundreds of calls a minute here: the abuse limits would throttle it.
+        "HELIXDESK_RATE_LIMIT_IP_PER_MINUTE": "0",
+        "HELIXDESK_RATE_LIMIT_CONVERSATION_MESSAGES_PER_MINUTE": "0",
     }
     logs = Path(tempfile.mkdtemp())
     a = Server(env, log=logs / "a.log").start()

@@ -226,7 +226,8 @@ def draft_ingester(sessions: sessionmaker[Session], knowledge: KnowledgeBase) ->
         ingest_entry(
             sessions,
             source=source,
-            title=f"Agent insight ({draft.author_name})",
+            title="坐席经验 Agent insight",
+            faq_id=f"insight-{draft.id[:8]}",
             question=draft.question,
             answer=draft.answer,
             language=draft.language,

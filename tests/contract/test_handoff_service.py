@@ -23,6 +23,7 @@ from helixdesk.handoff.service import (
     QueueNotAllowedError,
 )
 from helixdesk.memory.models import CustomerIssue
+from helixdesk.notifications import list_outbox
 
 PASSWORD = "correct horse battery staple"
 
@@ -87,6 +88,8 @@ async def test_a_fraud_report_is_queued_with_priority_explanation_and_packet(des
     conv_id = await fraud_conversation(desk)
     h = handoff_of(desk, conv_id)
     assert (h.queue, h.status, h.reason) == ("fraud", "waiting", "fraud_risk")
+    # The person takes over before the bot starts anything: no one-time code went out.
+    assert list_outbox(desk.sessions, desk.keyring, customer_ref="C000001") == []
     assert h.priority >= 95 and "fraud queue" in h.explanation and "被盗刷" in h.explanation
     assert h.packet["summary"]["zh-Hans"].startswith("客户（") and "盗刷" in h.packet["summary"]["zh-Hans"]
     assert h.packet["identity"] == {"verified": False, "customer_ref": "C000001"}

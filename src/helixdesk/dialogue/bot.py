@@ -15,10 +15,16 @@ from typing import Any
 
 from helixdesk.dialogue.manager import DialogueManager, Handoff, Outcome, Say, TurnInput
 from helixdesk.dialogue.ports import ActionFailed, ActionsPort, Citation, CustomerContext
-from helixdesk.dialogue.state import DialogueState
+from helixdesk.dialogue.state import DialogueState, remember_turn
 from helixdesk.domain.turn import Turn
 from helixdesk.handoff.policy import Triggers
-from helixdesk.handoff.triggers import TurnHistory, check_triggers, more_urgent
+from helixdesk.handoff.triggers import (
+    Trigger,
+    TurnHistory,
+    check_bot_failed,
+    check_triggers,
+    more_urgent,
+)
 from helixdesk.nlg.personalise import TipPolicy, pick_tip
 from helixdesk.nlg.style import StylePolicy, choose_empathy, choose_style
 from helixdesk.nlg.templates import Templates
@@ -106,8 +112,16 @@ class Bot:
         inp = TurnInput(
             conversation_id=conversation_id, language=language, turn=turn, now=now, customer=customer
         )
-        outcome = self.manager.handle(inp, state)
-        self._check_handoff(inp, state, outcome)
+        remember_turn(state, turn)
+        trigger = self._trigger_before(inp, state)
+        if trigger is not None:
+            # A person takes over before the bot starts anything (a code, an action, a question).
+            outcome = Outcome()
+            self._hand_over(inp, state, outcome, trigger)
+        else:
+            outcome = self.manager.handle(inp, state)
+            self._trigger_after(inp, state, outcome)
+        state.last_resolved = bool(outcome.action_results) or any(s.kind == "answer" for s in outcome.says)
         style = choose_style(customer.profile, state.style, self.style_policy, today=now.date())
         says = list(outcome.says)
         self._add_tip(says, turn, customer, state, now)
@@ -124,25 +138,30 @@ class Bot:
 
     # ---- handing over ------------------------------------------------------------------------------
 
-    def _check_handoff(self, inp: TurnInput, state: DialogueState, outcome: Outcome) -> None:
-        """Hand over when a trigger fires (risk, value, emotion, the bot failing), see handoff.triggers."""
+    def _trigger_before(self, inp: TurnInput, state: DialogueState) -> Trigger | None:
         if self.triggers is None:
-            return
-        resolved = bool(outcome.action_results) or any(s.kind == "answer" for s in outcome.says)
+            return None
         history = TurnHistory(
             emotions=tuple(state.emotions),
             intents=tuple(state.intents),
             low_confidence=state.low_confidence,
-            resolved_last_turn=resolved,
+            resolved_last_turn=state.last_resolved,
         )
-        found = check_triggers(
+        return check_triggers(
             inp.turn, history, policy=self.triggers, profile=inp.customer.profile, today=inp.now.date()
         )
-        if found is None:
+
+    def _trigger_after(self, inp: TurnInput, state: DialogueState, outcome: Outcome) -> None:
+        if self.triggers is None:
             return
+        found = check_bot_failed(state.low_confidence, policy=self.triggers)
         current = outcome.handoff
-        if current is not None and not more_urgent(found.queue, current.queue):
-            return
+        if found is not None and (current is None or more_urgent(found.queue, current.queue)):
+            self._hand_over(inp, state, outcome, found)
+
+    def _hand_over(self, inp: TurnInput, state: DialogueState, outcome: Outcome, found: Trigger) -> None:
+        """Hand over for a trigger's reason (see handoff.triggers); the bot stops what it was doing."""
+        current = outcome.handoff
         intent = inp.turn.intent.name if inp.turn.intent else None
         outcome.handoff = Handoff(
             queue=found.queue,
@@ -151,7 +170,6 @@ class Bot:
             trigger=found.reason,
             evidence=found.evidence,
         )
-        # What the bot was about to do (ask for a code, re-prompt) gives way to the handover.
         outcome.says = [s for s in outcome.says if s.kind == "issue"]
         outcome.say(f"handoff.trigger.{found.reason}", kind="handoff")
         outcome.say("handoff.now", kind="handoff", queue=found.queue)

@@ -102,10 +102,6 @@ class DialogueManager:
 
     def handle(self, inp: TurnInput, state: DialogueState) -> Outcome:
         out = Outcome()
-        turn = inp.turn
-        if turn.emotion is not None:
-            state.emotions.append((turn.emotion.label, turn.emotion.intensity))
-        state.intents = [*state.intents, turn.intent.name if turn.intent else UNCLEAR][-10:]
         if not state.issues_raised:
             state.issues_raised = True
             self._raise_open_issues(inp, out)

@@ -16,6 +16,7 @@ from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from helixdesk.db.base import Base, UTCDateTime, utcnow
+from helixdesk.domain.turn import Turn
 from helixdesk.nlg.style import StyleSignals
 from helixdesk.privacy.masking import scrub
 
@@ -86,6 +87,7 @@ class DialogueState:
     style: StyleSignals = field(default_factory=StyleSignals)
     emotions: list[tuple[str, float]] = field(default_factory=list)
     intents: list[str] = field(default_factory=list)
+    last_resolved: bool = False
     issues_raised: bool = False
     tips_given: list[str] = field(default_factory=list)
     version: int = 0
@@ -99,6 +101,7 @@ class DialogueState:
             "style": self.style.to_dict(),
             "emotions": [[label, round(i, 4)] for label, i in self.emotions[-20:]],
             "intents": self.intents[-10:],
+            "last_resolved": self.last_resolved,
             "issues_raised": self.issues_raised,
             "tips_given": self.tips_given,
         }
@@ -114,6 +117,7 @@ class DialogueState:
             style=StyleSignals.from_dict(data.get("style")),
             emotions=[(str(a), float(b)) for a, b in data.get("emotions") or []],
             intents=[str(i) for i in data.get("intents") or []],
+            last_resolved=bool(data.get("last_resolved", False)),
             issues_raised=bool(data.get("issues_raised", False)),
             tips_given=[str(t) for t in data.get("tips_given") or []],
             version=version,
@@ -155,3 +159,10 @@ def save_state(s: Session, conversation_id: str, state: DialogueState) -> None:
     row.data = scrub(state.to_dict())
     row.version = state.version + 1
     row.updated_at = utcnow()
+
+
+def remember_turn(state: DialogueState, turn: Turn) -> None:
+    """Keep the emotion and intent of this customer message in the conversation's history."""
+    if turn.emotion is not None:
+        state.emotions.append((turn.emotion.label, turn.emotion.intensity))
+    state.intents = [*state.intents, turn.intent.name if turn.intent else "out_of_scope"][-10:]

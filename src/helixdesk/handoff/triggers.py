@@ -10,9 +10,12 @@ In order of precedence:
 5. `emotion_rising`: negative emotion rising over the last turns (a trend, not one word).
 6. `not_helped`: the customer says the bot's answer did not help.
 7. `repeated_request`: the same request several times in a row.
-8. `bot_failed`: several unclear turns in a row.
-The dialogue manager's own handoffs (the customer asks for a person, a policy says so) come first;
-a trigger may only move them to a more urgent queue (fraud).
+8. `bot_failed`: several unclear turns in a row (`check_bot_failed`, after the bot's turn: only
+   the dialogue knows whether it understood).
+Triggers 1-7 are checked *before* the bot acts on the message, so a conversation that goes to a
+person never gets a one-time code or an action started on the way. The dialogue manager's own
+handoffs (the customer asks for a person, a policy says so) stand; `bot_failed` may only move them
+to a more urgent queue.
 """
 
 from __future__ import annotations
@@ -41,7 +44,7 @@ class TurnHistory:
     emotions: tuple[tuple[str, float], ...]  # (label, intensity), this turn included
     intents: tuple[str, ...]  # intent names, this turn included
     low_confidence: int  # unclear turns in a row, this turn included
-    resolved_last_turn: bool = False  # the bot ran an action or gave a grounded answer
+    resolved_last_turn: bool = False  # the bot's previous turn ran an action or gave a grounded answer
 
 
 def negativity(label: str, intensity: float, negative: tuple[str, ...]) -> float:
@@ -101,9 +104,13 @@ def check_triggers(
         and not history.resolved_last_turn
     ):
         return Trigger("repeated_request", "general", recent[0])
+    return None
 
-    if history.low_confidence >= policy.low_confidence_turns:
-        return Trigger("bot_failed", "general", f"{history.low_confidence} unclear turns")
+
+def check_bot_failed(low_confidence: int, *, policy: Triggers) -> Trigger | None:
+    """After the bot's turn: too many unclear turns in a row."""
+    if low_confidence >= policy.low_confidence_turns:
+        return Trigger("bot_failed", "general", f"{low_confidence} unclear turns")
     return None
 
 

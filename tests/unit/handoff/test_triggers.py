@@ -9,7 +9,7 @@ import pytest
 from helixdesk.bank.connector import Customer
 from helixdesk.domain.turn import Emotion, Intent, RiskSignal, Turn
 from helixdesk.handoff.policy import load_handoff_policy
-from helixdesk.handoff.triggers import TurnHistory, check_triggers, more_urgent
+from helixdesk.handoff.triggers import TurnHistory, check_bot_failed, check_triggers, more_urgent
 from helixdesk.packs.loader import load_pack
 
 POLICY = load_handoff_policy(load_pack("retail_bank").path / "handoff" / "policy.yaml").triggers
@@ -115,8 +115,9 @@ def test_the_same_request_three_times_unresolved_hands_over():
 
 
 def test_several_unclear_turns_hand_over():
-    assert check(turn("嗯嗯啊", "out_of_scope"), history(low=2)) is None
-    assert check(turn("嗯嗯啊", "out_of_scope"), history(low=3)).reason == "bot_failed"
+    assert check_bot_failed(2, policy=POLICY) is None
+    assert check_bot_failed(3, policy=POLICY).reason == "bot_failed"
+    assert check(turn("嗯嗯啊", "out_of_scope"), history(low=5)) is None  # decided after the bot's turn
 
 
 def test_fraud_is_more_urgent_than_every_other_queue():

@@ -13,24 +13,17 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 
-from helixdesk.actions.rates import RateService
 from helixdesk.bank.connector import BankConnector
 from helixdesk.bank.demo import DemoBankConnector
-from helixdesk.bank.importer import import_bank_file
-from helixdesk.bank.seed import build_demo_bank
-from helixdesk.db.migrate import upgrade_engine
-from helixdesk.db.session import make_engine, make_session_factory, transaction
-from helixdesk.knowledge.ingest import ingest
-from helixdesk.nlu.embeddings import embed
+from helixdesk.db.session import make_engine, make_session_factory
+from tests.seeded import CustomerPicker, seeded_database
 from tests.serverproc import Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -45,13 +38,7 @@ WAIT = 20_000  # ms; a turn takes tens of milliseconds, the margin is for a load
 def database(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The demo bank (60 customers), the pack's FAQ and demo exchange rates in a fresh SQLite file."""
     url = f"sqlite:///{tmp_path_factory.mktemp('browser-scenarios') / 'helixdesk.db'}"
-    engine = make_engine(url)
-    upgrade_engine(engine)
-    sessions = make_session_factory(engine)
-    with transaction(sessions) as s:
-        import_bank_file(s, build_demo_bank(60, seed=11))
-    ingest(sessions, [], embed=embed, pack="retail_bank")
-    RateService(sessions=sessions).seed_demo(as_of=datetime.now(UTC))
+    engine, _ = seeded_database(url)
     engine.dispose()
     return url
 
@@ -84,25 +71,16 @@ def bank(database: str) -> Iterator[BankConnector]:
     engine.dispose()
 
 
+@pytest.fixture(scope="module")
+def pick(bank):
+    return CustomerPicker(bank)
+
+
 @pytest.fixture
 def shots(tmp_path: Path) -> Path:
     folder = Path(os.environ.get("HELIXDESK_SCREENSHOTS", str(tmp_path)))
     folder.mkdir(parents=True, exist_ok=True)
     return folder
-
-
-_USED: set[str] = set()
-
-
-def pick(bank: BankConnector, want: Callable[[str, Any], bool]) -> str:
-    """A customer no other scenario used (one-time codes to one customer are spaced a minute apart)."""
-    for i in range(1, 61):
-        ref = f"C{i:06d}"
-        customer = bank.get_customer(ref)
-        if ref not in _USED and customer is not None and want(ref, customer):
-            _USED.add(ref)
-            return ref
-    raise AssertionError("the seeded bank has no customer for this scenario")
 
 
 def money(amount: Decimal) -> str:
@@ -187,19 +165,8 @@ def customer(browser: Browser, server: Server, shots: Path) -> Iterator[Callable
 # ---- doubted charge -----------------------------------------------------------------------------
 
 
-def test_doubted_charge_shows_the_facts_then_offers_a_dispute_or_an_agent(customer, bank):
-    def has_debit(ref, c):
-        return c.preferred_language == "zh-Hans" and any(
-            t.amount < 0 and t.status == "posted" and t.channel in ("pos", "online")
-            for t in bank.list_transactions(ref, limit=20)
-        )
-
-    ref = pick(bank, has_debit)
-    txn = next(
-        t
-        for t in bank.list_transactions(ref, limit=20)
-        if t.amount < 0 and t.status == "posted" and t.channel in ("pos", "online")
-    )
+def test_doubted_charge_shows_the_facts_then_offers_a_dispute_or_an_agent(customer, bank, pick):
+    ref, txn = pick.with_card_debit("zh-Hans")
     me = customer(ref, "zh-Hans")
     expect(me.say(f"我卡上有一笔{-txn.amount}元的扣款，我不认识，这是什么？")).to_contain_text(
         ["验证码"], timeout=WAIT
@@ -232,14 +199,14 @@ def test_doubted_charge_shows_the_facts_then_offers_a_dispute_or_an_agent(custom
 # ---- lost card ------------------------------------------------------------------------------------
 
 
-def test_lost_card_is_frozen_after_the_code_from_the_outbox_and_a_confirmation(customer, bank):
+def test_lost_card_is_frozen_after_the_code_from_the_outbox_and_a_confirmation(customer, bank, pick):
     def en_with_cards(ref, c):
         return (
             c.preferred_language == "en"
             and len([x for x in bank.list_cards(ref) if x.status == "active"]) >= 2
         )
 
-    ref = pick(bank, en_with_cards)
+    ref = pick(en_with_cards)
     card = next(c for c in bank.list_cards(ref) if c.status == "active")
     me = customer(ref, "en")
     expect(me.say("I lost my card, please help").last).to_contain_text("one-time code", timeout=WAIT)
@@ -260,12 +227,12 @@ def test_lost_card_is_frozen_after_the_code_from_the_outbox_and_a_confirmation(c
 # ---- installment prepayment -------------------------------------------------------------------------
 
 
-def test_installment_prepayment_quote_is_exact_from_the_customers_plan(customer, bank):
+def test_installment_prepayment_quote_is_exact_from_the_customers_plan(customer, bank, pick):
     def one_plan(ref, c):
         plans = [p for p in bank.list_installment_plans(ref) if p.status == "active"]
         return c.preferred_language == "zh-Hans" and len(plans) == 1
 
-    ref = pick(bank, one_plan)
+    ref = pick(one_plan)
     plan = next(p for p in bank.list_installment_plans(ref) if p.status == "active")
     # The pack's example policy: the remaining principal plus every remaining period's fee.
     per_period = (plan.principal / plan.periods).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
@@ -286,12 +253,12 @@ def test_installment_prepayment_quote_is_exact_from_the_customers_plan(customer,
 # ---- transfer trace and the return visit ------------------------------------------------------------
 
 
-def test_transfer_not_arrived_is_traced_and_raised_first_on_a_new_conversation(customer, bank):
+def test_transfer_not_arrived_is_traced_and_raised_first_on_a_new_conversation(customer, bank, pick):
     def pending_transfer(ref, c):
         transfers = bank.list_transfers(ref, limit=5)
         return c.preferred_language == "zh-Hans" and bool(transfers) and transfers[0].status == "pending"
 
-    ref = pick(bank, pending_transfer)
+    ref = pick(pending_transfer)
     transfer = bank.list_transfers(ref, limit=5)[0]
     me = customer(ref, "zh-Hans")
     expect(me.say("我前几天转的钱到现在还没到账，怎么回事").last).to_contain_text("验证码", timeout=WAIT)

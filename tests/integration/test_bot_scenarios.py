@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from helixdesk.app import create_app
 from helixdesk.bank.connector import BankConnector
-from tests.seeded import seeded_database
+from tests.seeded import CustomerPicker, seeded_database
 
 pytestmark = pytest.mark.slow
 
@@ -38,6 +38,11 @@ def app_client(tmp_path_factory, model_root):
 @pytest.fixture(scope="module")
 def bank(app_client) -> BankConnector:
     return app_client.app.state.container.bank
+
+
+@pytest.fixture(scope="module")
+def pick(bank):
+    return CustomerPicker(bank)
 
 
 class Chat:
@@ -80,20 +85,6 @@ class Chat:
         return self.say(self.code())
 
 
-_USED: set[str] = set()
-
-
-def _pick(bank: BankConnector, want) -> str:  # type: ignore[no-untyped-def]
-    """A customer no other scenario used (codes to one customer are spaced a minute apart)."""
-    for i in range(1, 61):
-        ref = f"C{i:06d}"
-        customer = bank.get_customer(ref)
-        if ref not in _USED and customer is not None and want(ref, customer):
-            _USED.add(ref)
-            return ref
-    raise AssertionError("the seeded bank has no customer for this scenario")
-
-
 def _money_zh(amount: Decimal) -> str:
     return f"{amount:,.2f}"
 
@@ -101,19 +92,8 @@ def _money_zh(amount: Decimal) -> str:
 # ---- doubted charge --------------------------------------------------------------------------------
 
 
-def test_doubted_charge_shows_the_facts_then_offers_dispute_or_agent(app_client, bank):
-    def has_debit(ref, customer):
-        return customer.preferred_language == "zh-Hans" and any(
-            t.amount < 0 and t.status == "posted" and t.channel in ("pos", "online")
-            for t in bank.list_transactions(ref, limit=20)
-        )
-
-    ref = _pick(bank, has_debit)
-    txn = next(
-        t
-        for t in bank.list_transactions(ref, limit=20)
-        if t.amount < 0 and t.status == "posted" and t.channel in ("pos", "online")
-    )
+def test_doubted_charge_shows_the_facts_then_offers_dispute_or_agent(app_client, bank, pick):
+    ref, txn = pick.with_card_debit("zh-Hans")
     chat = Chat(app_client, ref)
     first = chat.say(f"我卡上有一笔{-txn.amount}元的扣款，我不认识，这是什么？")
     assert "验证码" in first and "verification" in chat.kinds()
@@ -132,12 +112,12 @@ def test_doubted_charge_shows_the_facts_then_offers_dispute_or_agent(app_client,
 # ---- lost card -------------------------------------------------------------------------------------
 
 
-def test_lost_card_verify_freeze_and_the_card_is_frozen(app_client, bank):
+def test_lost_card_verify_freeze_and_the_card_is_frozen(app_client, bank, pick):
     def en_with_cards(ref, customer):
         active = [c for c in bank.list_cards(ref) if c.status == "active"]
         return customer.preferred_language == "en" and len(active) >= 2
 
-    ref = _pick(bank, en_with_cards)
+    ref = pick(en_with_cards)
     card = next(c for c in bank.list_cards(ref) if c.status == "active")
     chat = Chat(app_client, ref, channel="app")
     assert "one-time code" in chat.say("I lost my card, please help")
@@ -152,12 +132,12 @@ def test_lost_card_verify_freeze_and_the_card_is_frozen(app_client, bank):
     assert "let me know" in chat.say("no thanks")
 
 
-def test_a_correction_before_confirming_changes_the_card_and_cancel_changes_nothing(app_client, bank):
+def test_a_correction_before_confirming_changes_the_card_and_cancel_changes_nothing(app_client, bank, pick):
     def zh_with_cards(ref, customer):
         active = [c for c in bank.list_cards(ref) if c.status == "active"]
         return customer.preferred_language == "zh-Hans" and len(active) >= 2
 
-    ref = _pick(bank, zh_with_cards)
+    ref = pick(zh_with_cards)
     first, second = [c for c in bank.list_cards(ref) if c.status == "active"][:2]
     chat = Chat(app_client, ref)
     chat.say(f"我的卡丢了，尾号{first.last4}")
@@ -173,12 +153,12 @@ def test_a_correction_before_confirming_changes_the_card_and_cancel_changes_noth
 # ---- installment prepayment ------------------------------------------------------------------------
 
 
-def test_installment_prepayment_quote_is_exact_from_the_customers_plan(app_client, bank):
+def test_installment_prepayment_quote_is_exact_from_the_customers_plan(app_client, bank, pick):
     def one_plan(ref, customer):
         plans = [p for p in bank.list_installment_plans(ref) if p.status == "active"]
         return customer.preferred_language == "zh-Hans" and len(plans) == 1
 
-    ref = _pick(bank, one_plan)
+    ref = pick(one_plan)
     plan = next(p for p in bank.list_installment_plans(ref) if p.status == "active")
     # The pack's example policy: pay the remaining principal plus every remaining period's fee.
     per_period = (plan.principal / plan.periods).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
@@ -199,14 +179,14 @@ def test_installment_prepayment_quote_is_exact_from_the_customers_plan(app_clien
 # ---- transfer trace and the return visit ------------------------------------------------------------
 
 
-def test_transfer_not_arrived_is_traced_and_raised_again_on_the_next_visit(app_client, bank):
+def test_transfer_not_arrived_is_traced_and_raised_again_on_the_next_visit(app_client, bank, pick):
     def pending_transfer(ref, customer):
         transfers = bank.list_transfers(ref, limit=5)
         return (
             customer.preferred_language == "zh-Hans" and bool(transfers) and transfers[0].status == "pending"
         )
 
-    ref = _pick(bank, pending_transfer)
+    ref = pick(pending_transfer)
     transfer = bank.list_transfers(ref, limit=5)[0]
     chat = Chat(app_client, ref)
     chat.say("我前几天转的钱到现在还没到账，怎么回事")
@@ -248,9 +228,9 @@ def test_a_question_outside_the_knowledge_base_gets_an_honest_dont_know_and_an_a
 # ---- follow-ups and digressions -------------------------------------------------------------------
 
 
-def test_follow_up_reuses_the_last_request_with_the_new_period(app_client, bank):
-    ref = _pick(
-        bank, lambda r, c: c.preferred_language == "zh-Hans" and len(bank.list_transactions(r, limit=5)) >= 5
+def test_follow_up_reuses_the_last_request_with_the_new_period(app_client, bank, pick):
+    ref = pick(
+        lambda r, c: c.preferred_language == "zh-Hans" and len(bank.list_transactions(r, limit=5)) >= 5
     )
     chat = Chat(app_client, ref)
     chat.say("帮我查一下这个月的交易明细")
@@ -262,9 +242,8 @@ def test_follow_up_reuses_the_last_request_with_the_new_period(app_client, bank)
     assert f"{first_of_last.year}年{first_of_last.month}月1日" in last_month
 
 
-def test_a_digression_is_answered_and_the_open_task_comes_back(app_client, bank):
-    ref = _pick(
-        bank,
+def test_a_digression_is_answered_and_the_open_task_comes_back(app_client, bank, pick):
+    ref = pick(
         lambda r, c: (
             c.preferred_language == "en" and len([x for x in bank.list_cards(r) if x.status == "active"]) >= 2
         ),

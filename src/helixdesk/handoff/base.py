@@ -124,7 +124,7 @@ class HandoffBase:
                     | ((Handoff.status == HandoffStatus.ACTIVE.value) & (Handoff.agent_id == user.id))
                 )
             ).all()
-            items = [self._item(h, user.id, now, language) for h in rows]
+            items = [self.queue_item(h, user.id, now, language) for h in rows]
         items.sort(
             key=lambda i: (
                 i.status != "active",
@@ -141,7 +141,8 @@ class HandoffBase:
             return explain(routing["factors"], routing.get("offer") or [], self.labels, language)
         return h.explanation + (f"; {h.offer_note}" if h.offer_note else "")
 
-    def _item(self, h: Handoff, me: str, now: datetime, language: str | None = None) -> QueueItem:
+    def queue_item(self, h: Handoff, me: str, now: datetime, language: str | None = None) -> QueueItem:
+        """One handoff as the queue shows it to person `me` now (explanation in `language`)."""
         waited = int(max(0.0, (now - h.created_at).total_seconds()))
         customer = (h.packet or {}).get("customer") or {}
         label = customer.get("ref") or "anonymous"

@@ -78,7 +78,7 @@ class ClaimingMixin(HandoffBase):
             if not self._take(s, handoff.id, agent, now):
                 raise AlreadyClaimedError("someone else has already taken this conversation")
             events = self._joined(s, handoff, agent, user)
-            return self._item(handoff, user.id, now), events
+            return self.queue_item(handoff, user.id, now), events
 
     def _do_claim_next(self, user: StaffView, now: datetime | None) -> tuple[QueueItem, list[Event]]:
         now = now or utcnow()
@@ -93,7 +93,7 @@ class ClaimingMixin(HandoffBase):
                 if self._take(s, handoff.id, agent, now):
                     s.refresh(handoff)
                     events = self._joined(s, handoff, agent, user)
-                    return self._item(handoff, user.id, now), events
+                    return self.queue_item(handoff, user.id, now), events
         raise NothingToClaimError("no conversation is waiting for you")
 
     def _candidates(

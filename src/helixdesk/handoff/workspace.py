@@ -171,7 +171,7 @@ class AgentWorkspace:
             handoff = None
             if shown is not None:
                 handoff = {
-                    **self._handoffs._item(shown, user.id, now, language).to_dict(),
+                    **self._handoffs.queue_item(shown, user.id, now, language).to_dict(),
                     "packet": dict(shown.packet or {}),
                     "agent_id": shown.agent_id,
                 }

@@ -171,3 +171,30 @@ def test_knowledge_base_loads_from_the_store_and_cites_documents(sessions, tmp_p
     assert holiday.faq_id == "card-declined-abroad"
     assert holiday.question == "My card was declined abroad. What should I do?"
     assert kb.refresh_if_changed() is False
+
+
+def test_another_worker_sees_new_knowledge_without_a_restart(sessions, tmp_path):
+    from helixdesk.knowledge.ingest import ingest_entry
+
+    path = tmp_path / "faq.yaml"
+    path.write_text(FAQ, encoding="utf-8")
+    ingest(sessions, [path], embed=embed)
+    serving = KnowledgeBase(sessions=sessions, embed=embed, refresh_seconds=1e-9)  # checks on every search
+    frozen = KnowledgeBase(sessions=sessions, embed=embed, refresh_seconds=0)
+    for kb in (serving, frozen):
+        kb.load()
+    question = "海外酒店预授权冻结的额度多久解冻？"
+    answer = "酒店预授权一般在退房后7至30个工作日内解除。"
+    # Another process (a supervisor approving an agent's insight) adds an entry.
+    ingest_entry(
+        sessions,
+        source="agent-insight:x1",
+        title="insight",
+        faq_id="insight-x1",
+        question=question,
+        answer=answer,
+        language="zh-Hans",
+        embed=embed,
+    )
+    assert serving.search(question, language="zh-Hans", top_k=1)[0].answer == answer
+    assert all(h.answer != answer for h in frozen.search(question, language="zh-Hans", top_k=3))

@@ -17,6 +17,7 @@ a reload swaps one immutable snapshot.
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -100,7 +101,12 @@ class KnowledgeBase:
         ranking: RankingModel | None = None,
         confidence: ConfidenceWeights | None = None,
         threshold: float = DEFAULT_THRESHOLD,
+        refresh_seconds: float = 30.0,
     ) -> None:
+        """`refresh_seconds`: how often a search checks whether the stored knowledge changed (an
+        entry approved or a file ingested through another worker or the CLI) and reloads; 0 never."""
+        self.refresh_seconds = refresh_seconds
+        self._checked_at = 0.0
         self._sessions = sessions
         self._embed = embed
         self.graph = graph
@@ -177,6 +183,7 @@ class KnowledgeBase:
 
     def refresh_if_changed(self) -> bool:
         """Reload when the stored knowledge changed since the last load; True when it reloaded."""
+        self._checked_at = time.monotonic()
         with self._sessions() as s:
             revision = self._revision(s)
         if self._snapshot is not None and self._snapshot.revision == revision:
@@ -190,7 +197,10 @@ class KnowledgeBase:
 
     def _current(self) -> _Snapshot:
         if self._snapshot is None:
+            self._checked_at = time.monotonic()
             self.load()
+        elif self.refresh_seconds and time.monotonic() - self._checked_at >= self.refresh_seconds:
+            self.refresh_if_changed()
         assert self._snapshot is not None
         return self._snapshot
 

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import UTC, datetime
+from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.actions.rates import RateService
-from helixdesk.bank.connector import BankConnector, Transaction
+from helixdesk.bank.connector import BankConnector, InstallmentPlan, Transaction
 from helixdesk.bank.importer import import_bank_file
 from helixdesk.bank.seed import build_demo_bank
 from helixdesk.db.migrate import upgrade_engine
@@ -66,3 +67,23 @@ class CustomerPicker:
         txn = debit(ref)
         assert txn is not None
         return ref, txn
+
+    def with_one_plan(self, language: str) -> tuple[str, InstallmentPlan]:
+        """A customer of `language` with exactly one active instalment plan, and that plan."""
+
+        def active(ref: str) -> list[InstallmentPlan]:
+            return [p for p in self.bank.list_installment_plans(ref) if p.status == "active"]
+
+        ref = self(lambda r, c: c.preferred_language == language and len(active(r)) == 1)
+        return ref, active(ref)[0]
+
+
+def expected_prepayment(plan: InstallmentPlan) -> tuple[Decimal, Decimal]:
+    """The quote worked out by hand under the pack's example policy: the remaining principal, and
+    the fee of every remaining period."""
+    per_period = (plan.principal / plan.periods).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
+    remaining = plan.principal - per_period * plan.periods_paid
+    fee = (plan.principal * plan.fee_rate_per_period * (plan.periods - plan.periods_paid)).quantize(
+        Decimal("0.01"), rounding=ROUND_HALF_UP
+    )
+    return remaining, fee

@@ -13,7 +13,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Callable, Iterator
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from pathlib import Path
 
 import httpx
@@ -23,7 +23,7 @@ from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 from helixdesk.bank.connector import BankConnector
 from helixdesk.bank.demo import DemoBankConnector
 from helixdesk.db.session import make_engine, make_session_factory
-from tests.seeded import CustomerPicker, seeded_database
+from tests.seeded import CustomerPicker, expected_prepayment, seeded_database
 from tests.serverproc import Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -228,18 +228,8 @@ def test_lost_card_is_frozen_after_the_code_from_the_outbox_and_a_confirmation(c
 
 
 def test_installment_prepayment_quote_is_exact_from_the_customers_plan(customer, bank, pick):
-    def one_plan(ref, c):
-        plans = [p for p in bank.list_installment_plans(ref) if p.status == "active"]
-        return c.preferred_language == "zh-Hans" and len(plans) == 1
-
-    ref = pick(one_plan)
-    plan = next(p for p in bank.list_installment_plans(ref) if p.status == "active")
-    # The pack's example policy: the remaining principal plus every remaining period's fee.
-    per_period = (plan.principal / plan.periods).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
-    remaining = plan.principal - per_period * plan.periods_paid
-    fee = (plan.principal * plan.fee_rate_per_period * (plan.periods - plan.periods_paid)).quantize(
-        Decimal("0.01"), rounding=ROUND_HALF_UP
-    )
+    ref, plan = pick.with_one_plan("zh-Hans")
+    remaining, fee = expected_prepayment(plan)
     me = customer(ref, "zh-Hans")
     expect(me.say("分期后能否提前还款").last).to_contain_text("验证码", timeout=WAIT)
     quote = me.say(me.code_from_outbox()).last

@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
 import pytest
 from fastapi.testclient import TestClient
 
 from helixdesk.app import create_app
 from helixdesk.bank.connector import BankConnector
-from tests.seeded import CustomerPicker, seeded_database
+from tests.seeded import CustomerPicker, expected_prepayment, seeded_database
 
 pytestmark = pytest.mark.slow
 
@@ -154,18 +154,8 @@ def test_a_correction_before_confirming_changes_the_card_and_cancel_changes_noth
 
 
 def test_installment_prepayment_quote_is_exact_from_the_customers_plan(app_client, bank, pick):
-    def one_plan(ref, customer):
-        plans = [p for p in bank.list_installment_plans(ref) if p.status == "active"]
-        return customer.preferred_language == "zh-Hans" and len(plans) == 1
-
-    ref = pick(one_plan)
-    plan = next(p for p in bank.list_installment_plans(ref) if p.status == "active")
-    # The pack's example policy: pay the remaining principal plus every remaining period's fee.
-    per_period = (plan.principal / plan.periods).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
-    remaining = plan.principal - per_period * plan.periods_paid
-    fee = (plan.principal * plan.fee_rate_per_period * (plan.periods - plan.periods_paid)).quantize(
-        Decimal("0.01"), rounding=ROUND_HALF_UP
-    )
+    ref, plan = pick.with_one_plan("zh-Hans")
+    remaining, fee = expected_prepayment(plan)
     chat = Chat(app_client, ref)
     chat.say("我办了分期，请问分期后能否提前还款？要多少钱")
     quote = chat.verify()

@@ -25,7 +25,7 @@ from sqlalchemy import Engine
 from helixdesk.abuse import MemoryRateLimiter, RedisRateLimiter
 from helixdesk.actions.models import ActionAudit
 from helixdesk.audit import Actor, AuditLog, Target, verify_chain
-from helixdesk.db.base import utcnow
+from helixdesk.core.clock import utcnow
 from helixdesk.db.migrate import upgrade_engine
 from helixdesk.db.session import make_engine, make_session_factory, transaction
 

@@ -26,13 +26,13 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from helixdesk.actions.rates import RateService
 from helixdesk.bank.importer import import_bank_file
 from helixdesk.bank.seed import build_demo_bank
-from helixdesk.container import Container
+from helixdesk.core.settings import Settings
 from helixdesk.db.migrate import upgrade_engine
 from helixdesk.db.session import make_engine, make_session_factory, transaction
+from helixdesk.edge.container import Container
 from helixdesk.knowledge.ingest import ingest
 from helixdesk.nlu.embeddings import embed
 from helixdesk.notifications import list_outbox
-from helixdesk.settings import Settings
 
 TURNS = [
     ("faq", "开户需要带什么证件？"),

@@ -31,6 +31,7 @@ from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 from sqlalchemy.orm import Session, sessionmaker  # noqa: E402
 
+from helixdesk.core.settings import Settings  # noqa: E402
 from helixdesk.db.migrate import upgrade_engine  # noqa: E402
 from helixdesk.db.session import make_engine, make_session_factory  # noqa: E402
 from helixdesk.knowledge.evaluation import (  # noqa: E402
@@ -42,7 +43,6 @@ from helixdesk.knowledge.evaluation import (  # noqa: E402
 from helixdesk.knowledge.retrieval import KnowledgeBase  # noqa: E402
 from helixdesk.nlu.embeddings import embed, use_embedder  # noqa: E402
 from helixdesk.packs.loader import load_pack  # noqa: E402
-from helixdesk.settings import Settings  # noqa: E402
 
 HELDOUT = load_pack("retail_bank").path / "kb" / "heldout" / "questions.jsonl"
 

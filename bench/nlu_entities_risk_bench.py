@@ -12,7 +12,7 @@ import statistics
 import time
 from datetime import datetime
 
-from helixdesk.domain.turn import Turn
+from helixdesk.core.turn import Turn
 from helixdesk.nlu.stages.entities import EntitiesStage
 from helixdesk.nlu.stages.risk import RiskStage
 from helixdesk.nlu.text import normalise

@@ -13,11 +13,11 @@ from sqlalchemy import Engine, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.audit import AuditLog
+from helixdesk.core.settings import Settings
 from helixdesk.db.migrate import upgrade_engine
-from helixdesk.db.models import Base
 from helixdesk.db.session import make_engine, make_session_factory
+from helixdesk.edge.tables import Base
 from helixdesk.privacy.crypto import Keyring, generate_key
-from helixdesk.settings import Settings
 
 PG_ADMIN_URL = os.environ.get("HELIXDESK_TEST_PG_ADMIN", "postgresql://root@127.0.0.1:5432/test")
 REDIS_URL = os.environ.get("HELIXDESK_TEST_REDIS", "redis://127.0.0.1:6379/0")
@@ -126,48 +126,48 @@ def settings_for(model_root: Path):  # type: ignore[no-untyped-def]
     return build
 
 
-@pytest.fixture
-def make_bot(model_root: Path, keyring: Keyring):  # type: ignore[no-untyped-def]
-    """The real bot of the default pack (trained models, actions, identity, knowledge) over `sessions`."""
-    from helixdesk.bank.demo import DemoBankConnector
-    from helixdesk.container import build_nlu, build_services
+@pytest.fixture(scope="session")
+def nlu_pipeline(model_root: Path):  # type: ignore[no-untyped-def]
+    """The default pack's NLU with the trained models, loaded once per test run."""
+    from helixdesk.edge.container import build_nlu
     from helixdesk.packs.loader import load_pack
 
-    def build(sessions: sessionmaker[Session]):  # type: ignore[no-untyped-def]
-        settings = Settings(_env_file=None, model_dir=model_root, secret_key="t" * 32)  # type: ignore[call-arg]
-        pack = load_pack(settings.pack)
-        nlu = build_nlu(settings, pack)
-        bank = DemoBankConnector(session_factory=sessions)
-        _, _, knowledge, bot = build_services(
-            settings,
-            pack,
+    settings = Settings(_env_file=None, model_dir=model_root)  # type: ignore[call-arg]
+    pipeline = build_nlu(settings, load_pack(settings.pack))
+    pipeline.warm_up()
+    return pipeline
+
+
+@pytest.fixture(scope="session")
+def nlu_parser(nlu_pipeline):  # type: ignore[no-untyped-def]
+    from helixdesk.nlu.batcher import ParseBatcher
+
+    parser = ParseBatcher(nlu_pipeline)
+    parser.start()
+    yield parser
+    parser.stop()
+
+
+@pytest.fixture
+def make_conversations(settings_for, keyring: Keyring, nlu_pipeline, nlu_parser):  # type: ignore[no-untyped-def]
+    """The real wiring of the default pack (`Container.build`) over `sessions` and `bus`, with the
+    NLU models of this test run. `container.conversations` is the conversation service;
+    `await container.settle()` publishes the stored events and lets the bus deliver them."""
+    from helixdesk.edge.container import Container
+
+    def build(sessions: sessionmaker[Session], bus, **settings: object) -> Container:  # type: ignore[no-untyped-def]
+        engine = sessions.kw["bind"]
+        container = Container.build(
+            settings_for(engine.url.render_as_string(hide_password=False), secret_key="t" * 32, **settings),
+            engine=engine,
             sessions=sessions,
-            bank=bank,
-            nlu=nlu,
+            bus=bus,
             keyring=keyring,
             audit=AuditLog(key=b"t" * 32),
+            nlu=nlu_pipeline,
+            parser=nlu_parser,
         )
-        knowledge.load()
-        return bot
-
-    return build
-
-
-@pytest.fixture
-def make_conversations(make_bot):  # type: ignore[no-untyped-def]
-    """The conversation service of the default pack over `sessions` and `bus`, with its real bot
-    and the human side (handoffs) wired as the app wires them."""
-    from helixdesk.bank.demo import DemoBankConnector
-    from helixdesk.container import build_handoffs
-    from helixdesk.conversations.service import ConversationService
-    from helixdesk.packs.loader import load_pack
-
-    def build(sessions: sessionmaker[Session], bus, **options):  # type: ignore[no-untyped-def]
-        bot = make_bot(sessions)
-        bank = DemoBankConnector(session_factory=sessions)
-        handoffs = build_handoffs(load_pack("retail_bank"), sessions=sessions, bus=bus, bank=bank, bot=bot)
-        return ConversationService(
-            sessions=sessions, bus=bus, bot=bot, bank=bank, handoffs=handoffs, **options
-        )
+        container.knowledge.load()
+        return container
 
     return build

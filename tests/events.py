@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from helixdesk.bus.memory import MemoryEventBus
-from helixdesk.events import Event
+from helixdesk.core.events import Event
 
 
 async def collect_events(bus: MemoryEventBus) -> list[Event]:

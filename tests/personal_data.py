@@ -10,9 +10,9 @@ from sqlalchemy import select, text
 from helixdesk.actions.models import ActionAudit, ActionIdempotency, Dispute
 from helixdesk.audit import Actor, AuditLog, Target
 from helixdesk.conversations.models import ChannelIdentity, Conversation, Customer, Message
-from helixdesk.db.models import Base
 from helixdesk.db.session import transaction
 from helixdesk.dialogue.state import DialogueStateRow
+from helixdesk.edge.tables import Base
 from helixdesk.handoff.models import AgentNote, Handoff
 from helixdesk.identity.models import IdentityFailure, IdentityLockout, VerificationChallenge
 from helixdesk.memory.models import CustomerIssue

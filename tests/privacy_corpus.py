@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
-from helixdesk.domain.identifiers import (
+from helixdesk.core.identifiers import (
     hkid_check_char,
     id_check_char,
     id_checksum_ok,

@@ -58,7 +58,7 @@ import numpy as np  # noqa: E402
 from sklearn.metrics import f1_score  # noqa: E402
 from sklearn.model_selection import StratifiedKFold, train_test_split  # noqa: E402
 
-from helixdesk.domain.turn import Turn  # noqa: E402
+from helixdesk.core.turn import Turn  # noqa: E402
 from helixdesk.nlu.emotion.artefacts import evaluate, train_emotion_model  # noqa: E402
 from helixdesk.nlu.emotion.data import (  # noqa: E402
     PACK_HELDOUT,

@@ -34,7 +34,7 @@ from pathlib import Path  # noqa: E402
 from rich.console import Console  # noqa: E402
 from rich.table import Table  # noqa: E402
 
-from helixdesk.cli.nlu import build_pipeline, parse_batch  # noqa: E402
+from helixdesk.cli.nlu import build_pipeline  # noqa: E402
 from helixdesk.nlu.embeddings import e5_embedder, use_embedder  # noqa: E402
 from helixdesk.nlu.intent.artefacts import save_model  # noqa: E402
 from helixdesk.nlu.intent.data import Example, data_sha256, load_examples, pack_dir  # noqa: E402
@@ -185,7 +185,7 @@ def bench_speed(args: argparse.Namespace, model_dir: Path) -> None:
         e5_embedder().clear_cache()
         started = time.perf_counter()
         for start in range(0, len(texts), 256):
-            parse_batch(pipeline, texts[start : start + 256])
+            pipeline.parse_batch(texts[start : start + 256])
         rates.append(len(texts) / (time.perf_counter() - started))
     rows.append(
         (

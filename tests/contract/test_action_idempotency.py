@@ -14,8 +14,8 @@ from helixdesk.audit import AuditLog
 from helixdesk.bank.demo import DemoBankConnector
 from helixdesk.bank.importer import import_bank_file
 from helixdesk.bank.seed import build_demo_bank
+from helixdesk.core.errors import AppError
 from helixdesk.db.session import transaction
-from helixdesk.errors import AppError
 from helixdesk.packs.loader import load_pack
 
 AS_OF = date(2026, 11, 23)

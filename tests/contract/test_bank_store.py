@@ -14,8 +14,8 @@ from helixdesk.bank.demo import DemoBankConnector
 from helixdesk.bank.importer import BankImportError, import_bank_file, parse_bank_file
 from helixdesk.bank.models import BankCustomer, BankTransaction
 from helixdesk.bank.seed import build_demo_bank
+from helixdesk.core.errors import NotFoundError
 from helixdesk.db.session import transaction
-from helixdesk.errors import NotFoundError
 
 AS_OF = date(2026, 11, 23)
 
@@ -113,7 +113,7 @@ def _counts(sessions):
 def test_post_credit_is_idempotent_by_ref(seeded):
     from datetime import UTC, datetime
 
-    from helixdesk.errors import ValidationFailedError
+    from helixdesk.core.errors import ValidationFailedError
 
     account = next(a for a in seeded.list_accounts("C000004") if a.currency == "CNY")
     when = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
@@ -142,7 +142,7 @@ def test_post_credit_is_idempotent_by_ref(seeded):
 
 
 def test_request_card_reissue(seeded):
-    from helixdesk.errors import ConflictError
+    from helixdesk.core.errors import ConflictError
 
     card = seeded.list_cards("C000006")[0]
     if card.status != "active":

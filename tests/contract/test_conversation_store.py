@@ -16,8 +16,9 @@ from helixdesk.conversations.errors import (
     MessageTooLongError,
 )
 from helixdesk.conversations.models import Conversation, Message
+from helixdesk.core.clock import utcnow
+from helixdesk.core.events import ConversationCreated, MessageReceived, ReplySent
 from helixdesk.db.session import transaction
-from helixdesk.events import ConversationCreated, MessageReceived, ReplySent
 from tests.events import collect_events
 
 
@@ -27,11 +28,17 @@ def bus():
 
 
 @pytest.fixture
-def service(sessions, bus, make_conversations):
-    return make_conversations(sessions, bus, max_message_chars=200)
+def desk(sessions, bus, make_conversations):
+    # A turn's claim lasts a second here, so a retry after a simulated crash is answered quickly.
+    return make_conversations(sessions, bus, max_message_chars=200, turn_lease_seconds=1)
 
 
-async def test_messages_get_consecutive_sequence_numbers_and_replies(service, bus):
+@pytest.fixture
+def service(desk):
+    return desk.conversations
+
+
+async def test_messages_get_consecutive_sequence_numbers_and_replies(desk, service, bus):
     events = await collect_events(bus)
     conv = await service.create_conversation(channel="web", language="en")
     assert conv.state == "bot"
@@ -43,7 +50,7 @@ async def test_messages_get_consecutive_sequence_numbers_and_replies(service, bu
     assert second.message.seq == 3
     assert "您好" in second.replies[0].text
     assert second.replies[0].message.in_reply_to == second.message.id
-    await bus.drain()
+    await desk.settle()
     assert [type(e) for e in events] == [
         ConversationCreated,
         MessageReceived,
@@ -92,7 +99,7 @@ async def test_concurrent_messages_never_share_a_sequence_number(service, sessio
 async def test_a_stored_message_without_reply_is_answered_on_retry(service, sessions):
     """A crash after storing the message but before replying: the retry finishes the work."""
     conv = await service.create_conversation(channel="web", language="en")
-    stored = service._do_store_incoming(conv.id, "are you there", "crash-1")
+    stored = service._turns._store(conv.id, "are you there", "crash-1", utcnow())
     assert stored.replies == ()
     result = await service.post_customer_message(conv.id, "are you there", client_message_id="crash-1")
     assert result.duplicate is True

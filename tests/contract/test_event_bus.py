@@ -12,7 +12,7 @@ from redis.asyncio import Redis
 from helixdesk.bus.memory import MemoryEventBus
 from helixdesk.bus.protocol import EventBus, MemorySeenEvents, SeenEvents, idempotent
 from helixdesk.bus.redis_streams import RedisSeenEvents, RedisStreamsEventBus
-from helixdesk.events import ConversationStateChanged, Event
+from helixdesk.core.events import ConversationStateChanged, Event
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 

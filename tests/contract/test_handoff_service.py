@@ -10,18 +10,19 @@ from sqlalchemy import func, select
 
 from helixdesk.bank.importer import import_bank_file
 from helixdesk.bank.seed import build_demo_bank
-from helixdesk.container import Container
 from helixdesk.conversations.errors import ConversationClosedError, ConversationForbiddenError
+from helixdesk.core.clock import utcnow
+from helixdesk.core.events import Event, HandoffClaimed, HandoffEnded, HandoffQueued, MessageSent
 from helixdesk.db.session import transaction
-from helixdesk.events import Event, HandoffClaimed, HandoffEnded, HandoffQueued, MessageSent
-from helixdesk.handoff.models import Handoff
-from helixdesk.handoff.service import (
+from helixdesk.edge.container import Container
+from helixdesk.handoff.errors import (
     AgentAtCapacityError,
     AlreadyClaimedError,
     NothingToClaimError,
     NotYourConversationError,
     QueueNotAllowedError,
 )
+from helixdesk.handoff.models import Handoff
 from helixdesk.memory.models import CustomerIssue
 from helixdesk.notifications import list_outbox
 
@@ -94,7 +95,7 @@ async def test_a_fraud_report_is_queued_with_priority_explanation_and_packet(des
     assert h.packet["summary"]["zh-Hans"].startswith("客户（") and "盗刷" in h.packet["summary"]["zh-Hans"]
     assert h.packet["identity"] == {"verified": False, "customer_ref": "C000001"}
     assert h.negativity > 0
-    await desk.bus.drain()
+    await desk.settle()
     queued = [e for e in seen if isinstance(e, HandoffQueued)]
     assert len(queued) == 1 and queued[0].queue == "fraud" and queued[0].priority == h.priority
 
@@ -104,9 +105,9 @@ async def test_each_person_sees_only_their_queues(desk):
     fraud = staff(desk, "fraud.a", ["fraud"])
     general = staff(desk, "agent.a", ["agent"])
     boss = staff(desk, "sup.a", ["supervisor"])
-    assert [i.conversation_id for i in desk.handoffs.queue_for(fraud)] == [conv_id]
-    assert desk.handoffs.queue_for(general) == []
-    assert [i.conversation_id for i in desk.handoffs.queue_for(boss)] == [conv_id]
+    assert [i.conversation_id for i in desk.queue.queue_for(fraud)] == [conv_id]
+    assert desk.queue.queue_for(general) == []
+    assert [i.conversation_id for i in desk.queue.queue_for(boss)] == [conv_id]
     with pytest.raises(ConversationForbiddenError):
         desk.workspace.view(general, conv_id)
     assert desk.workspace.view(boss, conv_id).handoff["queue"] == "fraud"
@@ -122,17 +123,17 @@ async def test_claiming_is_atomic_and_the_customer_hears_who_joined(desk):
     a, b = staff(desk, "fraud.a", ["fraud"]), staff(desk, "fraud.b", ["fraud"])
     general = staff(desk, "agent.a", ["agent"])
     with pytest.raises(QueueNotAllowedError):
-        await desk.handoffs.claim(general, h.id)
-    item = await desk.handoffs.claim(a, h.id)
+        await desk.claims.claim(general, h.id)
+    item = await desk.claims.claim(a, h.id)
     assert item.status == "active" and item.agent_id == a.id
     with pytest.raises(AlreadyClaimedError):
-        await desk.handoffs.claim(b, h.id)
+        await desk.claims.claim(b, h.id)
     conv = await desk.conversations.get_conversation(conv_id)
     assert conv.state == "with_agent"
     messages = await desk.conversations.list_messages(conv_id)
     joined = messages[-1]
     assert joined.sender == "system" and "fraud.a" in joined.text and "反欺诈专员" in joined.text
-    await desk.bus.drain()
+    await desk.settle()
     assert [e.agent_id for e in seen if isinstance(e, HandoffClaimed)] == [a.id]
 
 
@@ -143,7 +144,7 @@ async def test_many_agents_claiming_at_once_get_one_conversation_each(desk):
 
     def try_claim(user):
         try:
-            desk.handoffs._do_claim(user, h.id, None)
+            desk.claims._claim(user, h.id, utcnow())
         except AlreadyClaimedError:
             return False
         return True
@@ -158,9 +159,9 @@ async def test_many_agents_claiming_at_once_get_one_conversation_each(desk):
 async def test_capacity_is_respected(desk):
     first, second = await fraud_conversation(desk, "C000001"), await fraud_conversation(desk, "C000002")
     agent = staff(desk, "fraud.one", ["fraud"], capacity=1)
-    await desk.handoffs.claim(agent, handoff_of(desk, first).id)
+    await desk.claims.claim(agent, handoff_of(desk, first).id)
     with pytest.raises(AgentAtCapacityError):
-        await desk.handoffs.claim(agent, handoff_of(desk, second).id)
+        await desk.claims.claim(agent, handoff_of(desk, second).id)
 
 
 async def test_the_agent_talks_the_bot_stays_silent_then_transfer_hand_back_and_wrap_up(desk):
@@ -169,7 +170,7 @@ async def test_the_agent_talks_the_bot_stays_silent_then_transfer_hand_back_and_
     fraud = staff(desk, "fraud.a", ["fraud"])
     senior = staff(desk, "senior.a", ["senior"])
     other = staff(desk, "fraud.b", ["fraud"])
-    await desk.handoffs.claim(fraud, handoff_of(desk, conv_id).id)
+    await desk.claims.claim(fraud, handoff_of(desk, conv_id).id)
     with pytest.raises(NotYourConversationError):
         await desk.workspace.post_message(other, conv_id, "hello")
     sent = await desk.workspace.post_message(fraud, conv_id, "您好，我是反欺诈专员，我来帮您。")
@@ -179,14 +180,14 @@ async def test_the_agent_talks_the_bot_stays_silent_then_transfer_hand_back_and_
     note = desk.workspace.add_note(fraud, conv_id, "customer confirmed the card is in hand")
     assert note["author"] == "fraud.a"
 
-    await desk.handoffs.transfer(fraud, conv_id, queue="senior", note="needs a fee refund decision")
+    await desk.transfers.transfer(fraud, conv_id, queue="senior", note="needs a fee refund decision")
     assert (await desk.conversations.get_conversation(conv_id)).state == "waiting_for_agent"
     moved = handoff_of(desk, conv_id)
     assert moved.queue == "senior" and moved.reason == "transfer" and moved.packet["transfer_note"]
-    assert [i.conversation_id for i in desk.handoffs.queue_for(senior)] == [conv_id]
-    await desk.handoffs.claim(senior, moved.id)
+    assert [i.conversation_id for i in desk.queue.queue_for(senior)] == [conv_id]
+    await desk.claims.claim(senior, moved.id)
 
-    await desk.handoffs.hand_back(senior, conv_id)
+    await desk.hand_back.hand_back(senior, conv_id)
     assert (await desk.conversations.get_conversation(conv_id)).state == "bot"
     back = await desk.conversations.post_customer_message(conv_id, "查一下汇率")
     assert back.replies and back.state == "bot"
@@ -194,8 +195,8 @@ async def test_the_agent_talks_the_bot_stays_silent_then_transfer_hand_back_and_
     await desk.conversations.post_customer_message(conv_id, "我要投诉你们的服务")
     again = handoff_of(desk, conv_id)
     assert again.queue == "senior" and again.status == "waiting"
-    await desk.handoffs.claim(senior, again.id)
-    await desk.handoffs.wrap_up(
+    await desk.claims.claim(senior, again.id)
+    await desk.wrap_up.wrap_up(
         senior, conv_id, disposition="complaint_logged", resolution="follow_up", note="x"
     )
     assert (await desk.conversations.get_conversation(conv_id)).state == "closed"
@@ -204,20 +205,20 @@ async def test_the_agent_talks_the_bot_stays_silent_then_transfer_hand_back_and_
     with desk.sessions() as s:
         issue = s.scalar(select(CustomerIssue).where(CustomerIssue.topic == "agent_follow_up"))
     assert issue is not None and issue.status == "open"
-    await desk.bus.drain()
+    await desk.settle()
     ended = [(e.status, e.queue) for e in seen if isinstance(e, HandoffEnded)]
     assert ended == [("transferred", "fraud"), ("handed_back", "senior"), ("closed", "senior")]
     assert any(isinstance(e, MessageSent) and e.message.sender == "agent" for e in seen)
 
 
 async def test_wrap_up_rejects_unknown_codes_and_keeps_the_conversation(desk):
-    from helixdesk.errors import ValidationFailedError
+    from helixdesk.core.errors import ValidationFailedError
 
     conv_id = await fraud_conversation(desk)
     fraud = staff(desk, "fraud.a", ["fraud"])
-    await desk.handoffs.claim(fraud, handoff_of(desk, conv_id).id)
+    await desk.claims.claim(fraud, handoff_of(desk, conv_id).id)
     with pytest.raises(ValidationFailedError) as e:
-        await desk.handoffs.wrap_up(fraud, conv_id, disposition="made_up", resolution="resolved")
+        await desk.wrap_up.wrap_up(fraud, conv_id, disposition="made_up", resolution="resolved")
     assert e.value.code == "invalid_disposition"
     assert (await desk.conversations.get_conversation(conv_id)).state == "with_agent"
 
@@ -228,19 +229,19 @@ async def test_take_next_prefers_my_offer_then_priority_and_spares_a_tired_agent
     fraud = staff(desk, "fraud.a", ["fraud"])
     second = await fraud_conversation(desk, "C000002")
     assert handoff_of(desk, second).offered_to == fraud.id
-    item = await desk.handoffs.claim_next(fraud)
+    item = await desk.claims.claim_next(fraud)
     assert item.conversation_id == second  # offered to me comes before an older, equally urgent one
-    item = await desk.handoffs.claim_next(fraud)
+    item = await desk.claims.claim_next(fraud)
     assert item.conversation_id == first
     with pytest.raises(NothingToClaimError):
-        await desk.handoffs.claim_next(fraud)
+        await desk.claims.claim_next(fraud)
 
 
 async def test_an_approved_insight_becomes_searchable_knowledge(desk):
     conv_id = await fraud_conversation(desk)
     fraud = staff(desk, "fraud.a", ["fraud"])
     boss = staff(desk, "sup.a", ["supervisor"])
-    await desk.handoffs.claim(fraud, handoff_of(desk, conv_id).id)
+    await desk.claims.claim(fraud, handoff_of(desk, conv_id).id)
     question = "海外酒店预授权冻结的额度多久解冻？"
     answer = "酒店预授权一般在退房后7至30个工作日内由收单行解除，具体以酒店和发卡行处理为准。"
     draft = desk.workspace.create_draft(

@@ -5,7 +5,7 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 
-from helixdesk.db.models import Base
+from helixdesk.edge.tables import Base
 
 
 def test_migrated_schema_matches_the_models(engine):

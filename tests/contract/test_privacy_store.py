@@ -8,8 +8,9 @@ import pytest
 from sqlalchemy import select, text
 
 from helixdesk.conversations.models import Conversation, Customer, Message
+from helixdesk.core.errors import AppError
 from helixdesk.db.session import transaction
-from helixdesk.errors import AppError
+from helixdesk.edge.tables import ENCRYPTED_COLUMNS
 from helixdesk.notifications import list_outbox
 from helixdesk.notifications.models import OutboxMessage
 from helixdesk.privacy import mask_text
@@ -102,16 +103,16 @@ def test_rotation_moves_every_value_to_the_active_key_and_is_idempotent(sessions
             )
         )
     both = Keyring.parse(f"{OLD},{NEW}", active="k2")
-    assert pending_count(sessions, both) == 6 + 4 + 4
-    before = {c.name: c.by_key for c in status(sessions, both)}
+    assert pending_count(sessions, both, columns=ENCRYPTED_COLUMNS) == 6 + 4 + 4
+    before = {c.name: c.by_key for c in status(sessions, both, columns=ENCRYPTED_COLUMNS)}
     assert before["pii_values.ciphertext"] == {"k1": 6}
     assert before["notification_outbox.body"] == {"k1": 3, "plain text": 1}
 
     batches: list[int] = []
-    assert rotate(sessions, both, batch_size=2, progress=batches.append) == 14
+    assert rotate(sessions, both, columns=ENCRYPTED_COLUMNS, batch_size=2, progress=batches.append) == 14
     assert sum(batches) == 14 and max(batches) == 2
-    assert pending_count(sessions, both) == 0
-    assert rotate(sessions, both, batch_size=2) == 0  # nothing left to do
+    assert pending_count(sessions, both, columns=ENCRYPTED_COLUMNS) == 0
+    assert rotate(sessions, both, columns=ENCRYPTED_COLUMNS, batch_size=2) == 0  # nothing left to do
 
     # The old key can go: everything decrypts with the new one alone.
     new_only = Keyring.parse(NEW)
@@ -131,7 +132,7 @@ def test_a_value_under_an_unknown_key_stops_rotation_with_a_clear_error(sessions
     _message(sessions, Keyring.parse(generate_key("lost")))
     ring = Keyring.parse(f"{OLD},{NEW}", active="k2")
     with pytest.raises(AppError) as e:
-        rotate(sessions, ring, batch_size=1)
+        rotate(sessions, ring, columns=ENCRYPTED_COLUMNS, batch_size=1)
     assert e.value.code == "encryption_key_unknown" and "lost" in e.value.detail
     with sessions() as s:  # what came before the unknown key is done and stays done
         by_key = sorted(s.scalars(select(PiiValue.key_id)))

@@ -18,15 +18,18 @@ from helixdesk.bank.importer import import_bank_file
 from helixdesk.bank.seed import build_demo_bank
 from helixdesk.bus.memory import MemoryEventBus
 from helixdesk.conversations.models import Message
+from helixdesk.core.clock import utcnow
+from helixdesk.core.events import MessageReceived
+from helixdesk.core.turn import Turn
 from helixdesk.db.session import transaction
-from helixdesk.dialogue.bot import BotReply, BotResult
+from helixdesk.dialogue.bot import BotTurn
+from helixdesk.dialogue.decide import Decision
+from helixdesk.dialogue.executor import TurnEffects
 from helixdesk.dialogue.state import DialogueState, DialogueStateRow
-from helixdesk.domain.turn import Turn
-from helixdesk.events import MessageReceived
+from helixdesk.nlg.replies import Reply
 from helixdesk.notifications import list_outbox
 from helixdesk.privacy import SECRET_MASK
 from helixdesk.privacy.models import PiiValue
-from helixdesk.privacy.transcripts import TranscriptPrivacy
 from tests.events import collect_events
 
 CARD = "4111 1111 1111 1111"
@@ -38,20 +41,26 @@ def bus():
 
 
 @pytest.fixture
-def service(sessions, bus, make_conversations, keyring):
+def desk(sessions, bus, make_conversations):
     with transaction(sessions) as s:
         import_bank_file(s, build_demo_bank(3))
-    return make_conversations(
-        sessions, bus, max_message_chars=500, privacy=TranscriptPrivacy(keyring=keyring)
-    )
+    # A turn's claim lasts a second here, so a retry after a simulated crash is answered quickly.
+    return make_conversations(sessions, bus, max_message_chars=500, turn_lease_seconds=1)
 
 
-async def test_a_card_number_is_masked_in_the_message_the_nlu_record_and_the_vault(service, sessions, bus):
+@pytest.fixture
+def service(desk):
+    return desk.conversations
+
+
+async def test_a_card_number_is_masked_in_the_message_the_nlu_record_and_the_vault(
+    desk, service, sessions, bus
+):
     events = await collect_events(bus)
     conv = await service.create_conversation(channel="web", language="en")
     result = await service.post_customer_message(conv.id, f"someone used my card {CARD} in Paris")
     assert result.message.text == "someone used my card **** **** **** 1111 in Paris"
-    await bus.drain()
+    await desk.settle()
     received = [e for e in events if isinstance(e, MessageReceived)]
     assert [e.message.text for e in received] == [result.message.text]
     with sessions() as s:
@@ -70,7 +79,7 @@ async def test_a_card_number_is_masked_in_the_message_the_nlu_record_and_the_vau
 
 
 async def test_a_one_time_code_is_never_stored_not_even_before_the_bot_reads_it(
-    service, sessions, bus, keyring
+    desk, service, sessions, bus, keyring
 ):
     events = await collect_events(bus)
     conv = await service.create_conversation(channel="web", customer_ref="C000001")
@@ -78,7 +87,7 @@ async def test_a_one_time_code_is_never_stored_not_even_before_the_bot_reads_it(
     body = list_outbox(sessions, keyring, customer_ref="C000001", limit=1)[0].body
     code = re.findall(r"(?<!\d)(\d{6})(?!\d)", body)[0]
     answered = await service.post_customer_message(conv.id, code)
-    await bus.drain()
+    await desk.settle()
     # The message event is published before the bot's turn: it already carries the mask.
     received = [e.message.text for e in events if isinstance(e, MessageReceived)]
     assert received == ["帮我查一下余额", SECRET_MASK]
@@ -100,17 +109,20 @@ async def test_a_one_time_code_is_never_stored_not_even_before_the_bot_reads_it(
     await bus.stop()
 
 
-async def test_bot_replies_are_stored_masked(service, sessions):
+async def test_bot_replies_are_stored_masked(desk, service, sessions):
     """A reply that echoes a number (a template or an LLM could) is masked like a customer message."""
     conv = await service.create_conversation(channel="web", language="en")
-    stored = service._do_store_incoming(conv.id, "which card?", None)
-    result = BotResult(
+    turns = service._turns
+    now = utcnow()
+    stored = turns._store(conv.id, "which card?", None, now)
+    ctx = turns._context(conv.id, stored, now)
+    result = BotTurn(
         turn=Turn(text="which card?"),
-        replies=(BotReply(text=f"Your card {CARD} is blocked."),),
-        reply_language="en",
-        state=DialogueState(),
+        decision=Decision(state=DialogueState(), says=(), language="en", style="warm"),
+        replies=(Reply(text=f"Your card {CARD} is blocked."),),
+        effects=TurnEffects(),
     )
-    replies, _events, _handoff = service._do_store_replies(stored, result)
+    replies, _meta, _handoff = turns._store_turn(stored, ctx, result)
     assert [r.text for r in replies] == ["Your card **** **** **** 1111 is blocked."]
     with sessions() as s:
         kept = s.scalars(select(PiiValue.type).where(PiiValue.message_id == replies[0].id)).all()
@@ -123,7 +135,7 @@ async def test_a_retry_keeps_the_stricter_masking_of_the_first_write(service, se
     with transaction(sessions) as s:
         task = {"intent": "balance_inquiry", "awaiting": "code"}
         s.add(DialogueStateRow(conversation_id=conv.id, data={"task": task}, version=1))
-    stored = service._do_store_incoming(conv.id, "4321", "retry-1")  # then the process died
+    stored = service._turns._store(conv.id, "4321", "retry-1", utcnow())  # then the process died
     assert stored.message.text == SECRET_MASK
     with transaction(sessions) as s:
         s.get_one(DialogueStateRow, conv.id).data = {}

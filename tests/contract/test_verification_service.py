@@ -12,8 +12,8 @@ from sqlalchemy import select, text
 from helixdesk.audit import AuditLog
 from helixdesk.bank.demo import DemoBankConnector
 from helixdesk.bank.importer import import_bank_file
+from helixdesk.core.errors import ValidationFailedError
 from helixdesk.db.session import transaction
-from helixdesk.errors import ValidationFailedError
 from helixdesk.identity import (
     IdentityLockedError,
     ResendTooSoonError,

@@ -9,7 +9,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from helixdesk.app import create_app
+from helixdesk.edge.app import create_app
 
 WEB = Path(__file__).resolve().parents[2] / "src" / "helixdesk" / "web"
 

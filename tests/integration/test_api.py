@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from helixdesk.app import create_app
 from helixdesk.bank.importer import import_bank_file
 from helixdesk.bank.seed import build_demo_bank
 from helixdesk.db.session import make_engine, make_session_factory, transaction
+from helixdesk.edge.app import create_app
 
 
 @pytest.fixture

@@ -21,14 +21,14 @@ from hypothesis import HealthCheck, settings
 from schemathesis.specs.openapi.checks import positive_data_acceptance
 
 from helixdesk.actions.rates import RateService
-from helixdesk.app import create_app
 from helixdesk.auth.apikeys import ApiKeys
 from helixdesk.auth.service import StaffAccounts
 from helixdesk.bank.importer import import_bank_file
 from helixdesk.bank.seed import build_demo_bank
+from helixdesk.core.settings import Settings
 from helixdesk.db.migrate import upgrade_engine
 from helixdesk.db.session import make_engine, make_session_factory, transaction
-from helixdesk.settings import Settings
+from helixdesk.edge.app import create_app
 
 EXAMPLES = int(os.environ.get("HELIXDESK_FUZZ_EXAMPLES", "25"))
 CREDENTIALS: dict[str, dict[str, str]] = {}

@@ -10,14 +10,14 @@ from sqlalchemy import text
 from helixdesk.actions.policies import load_action_policies
 from helixdesk.actions.runner import ActionRunner
 from helixdesk.audit import AuditLog
+from helixdesk.audit.keys import resolve_audit_key
 from helixdesk.bank.demo import DemoBankConnector
 from helixdesk.bank.importer import import_bank_file
+from helixdesk.core.settings import Settings
 from helixdesk.db.session import make_engine, make_session_factory, transaction
 from helixdesk.identity import VerificationService, load_identity_policy
 from helixdesk.notifications import OutboxNotifier, list_outbox
 from helixdesk.packs.loader import load_pack
-from helixdesk.secret_key import resolve_audit_key
-from helixdesk.settings import Settings
 from tests.bankfiles import three_customers
 from tests.cliproc import helixdesk_cli
 

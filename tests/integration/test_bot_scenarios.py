@@ -14,8 +14,8 @@ from decimal import Decimal
 import pytest
 from fastapi.testclient import TestClient
 
-from helixdesk.app import create_app
 from helixdesk.bank.connector import BankConnector
+from helixdesk.edge.app import create_app
 from tests.seeded import CustomerPicker, expected_prepayment, seeded_database
 
 pytestmark = pytest.mark.slow
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.slow
 
 @pytest.fixture(scope="module")
 def app_client(tmp_path_factory, model_root):
-    from helixdesk.settings import Settings
+    from helixdesk.core.settings import Settings
 
     path = tmp_path_factory.mktemp("scenarios") / "helixdesk.db"
     url = f"sqlite:///{path}"

@@ -8,10 +8,10 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
-from helixdesk.app import create_app
 from helixdesk.bank.importer import import_bank_file
 from helixdesk.bank.seed import build_demo_bank
 from helixdesk.db.session import make_engine, make_session_factory, transaction
+from helixdesk.edge.app import create_app
 
 PASSWORD = "correct horse battery staple"
 
@@ -181,7 +181,7 @@ def test_the_console_speaks_the_agents_language(client):
 
 def test_agents_see_a_typed_card_number_masked_and_reveal_it_only_with_an_audited_reason(client):
     from helixdesk.audit import AuditQuery, search
-    from helixdesk.domain.identifiers import luhn_check_digit
+    from helixdesk.core.identifiers import luhn_check_digit
 
     body = "622202123456789"
     card = body + luhn_check_digit(body)

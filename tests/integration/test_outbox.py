@@ -8,15 +8,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from fastapi.testclient import TestClient
 
-from helixdesk.app import create_app
 from helixdesk.audit import AuditLog
 from helixdesk.bank.demo import DemoBankConnector
 from helixdesk.bank.importer import import_bank_file
+from helixdesk.core.settings import Settings
 from helixdesk.db.session import make_engine, make_session_factory, transaction
+from helixdesk.edge.app import create_app
 from helixdesk.identity import VerificationService, load_identity_policy
 from helixdesk.notifications import Notification, OutboxNotifier
 from helixdesk.privacy.keys import resolve_keyring
-from helixdesk.settings import Settings
 from tests.bankfiles import three_customers
 from tests.cliproc import helixdesk_cli
 

@@ -9,11 +9,11 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import JSON, Engine, String, Text, inspect, select, text
 
-from helixdesk.app import create_app
 from helixdesk.bank.importer import import_bank_file
 from helixdesk.bank.seed import build_demo_bank
 from helixdesk.conversations.models import Message
 from helixdesk.db.session import make_engine, make_session_factory, transaction
+from helixdesk.edge.app import create_app
 from helixdesk.privacy import SECRET_MASK
 from helixdesk.privacy.crypto import Keyring, generate_key
 from helixdesk.privacy.vault import list_values, reveal_value

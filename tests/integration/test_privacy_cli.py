@@ -8,9 +8,9 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from helixdesk.audit import AuditLog
+from helixdesk.audit.keys import resolve_audit_key
+from helixdesk.core.settings import Settings
 from helixdesk.db.session import make_engine, make_session_factory
-from helixdesk.secret_key import resolve_audit_key
-from helixdesk.settings import Settings
 from tests.cliproc import helixdesk_cli
 from tests.personal_data import seed
 

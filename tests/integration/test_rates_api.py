@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from helixdesk.app import create_app
+from helixdesk.edge.app import create_app
 
 
 @pytest.fixture

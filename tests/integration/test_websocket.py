@@ -6,7 +6,7 @@ import pytest
 from fastapi.testclient import TestClient
 from starlette.websockets import WebSocketDisconnect
 
-from helixdesk.app import create_app
+from helixdesk.edge.app import create_app
 
 
 @pytest.fixture

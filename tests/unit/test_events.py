@@ -7,14 +7,14 @@ from datetime import UTC, datetime
 import pytest
 from pydantic import ValidationError
 
-from helixdesk.events import (
+from helixdesk.core.events import (
     EVENT_TYPES,
+    Citation,
     ConversationCreated,
     ConversationStateChanged,
     HandoffClaimed,
     HandoffEnded,
     HandoffQueued,
-    MessageCitation,
     MessageData,
     MessageReceived,
     MessageSent,
@@ -46,7 +46,7 @@ EXAMPLES = [
                 "seq": 3,
                 "kind": "answer",
                 "citations": (
-                    MessageCitation(title="retail_bank FAQ", source="pack:retail_bank/kb/faq.yaml", ref="x"),
+                    Citation(title="retail_bank FAQ", source="pack:retail_bank/kb/faq.yaml", ref="x"),
                 ),
             }
         ),

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from pydantic import ValidationError
 
-from helixdesk.settings import Settings
+from helixdesk.core.settings import Settings
 
 
 def test_defaults(tmp_path, monkeypatch):

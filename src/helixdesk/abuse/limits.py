@@ -18,8 +18,8 @@ from helixdesk.abuse.memory import MemoryRateLimiter
 from helixdesk.abuse.protocol import Decision, RateLimiter
 from helixdesk.abuse.redis_backend import RedisRateLimiter
 from helixdesk.audit import api_key_id
-from helixdesk.errors import RateLimitedError
-from helixdesk.settings import Settings
+from helixdesk.core.errors import RateLimitedError
+from helixdesk.core.settings import Settings
 
 WINDOW = 60.0
 

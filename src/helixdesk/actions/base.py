@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from helixdesk.actions.models import ActionAudit
 from helixdesk.actions.policies import ActionPolicies
 from helixdesk.bank.connector import BankConnector, Customer
-from helixdesk.errors import AppError, ConflictError, NotFoundError, ValidationFailedError
+from helixdesk.core.errors import AppError, ConflictError, NotFoundError, ValidationFailedError
 from helixdesk.privacy.masking import mask_text, scrub
 
 

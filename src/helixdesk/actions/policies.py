@@ -17,7 +17,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from helixdesk.errors import ConfigurationError
+from helixdesk.core.errors import ConfigurationError
 from helixdesk.packs.loader import Pack
 
 QUEUES = ("fraud", "senior", "relationship_manager", "general")

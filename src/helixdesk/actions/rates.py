@@ -20,8 +20,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.actions.base import ActionContext, ActionInput, ActionNotFoundError, ActionOutput, ActionSpec
 from helixdesk.actions.models import ExchangeRate
+from helixdesk.core.errors import ValidationFailedError
 from helixdesk.db.session import transaction
-from helixdesk.errors import ValidationFailedError
 
 BASE = "CNY"
 CENT = Decimal("0.01")
@@ -101,8 +101,10 @@ def parse_as_of(text: str | None, default: datetime) -> datetime:
 class RateService:
     """Reads and writes the rate table. Every write is one transaction (all-or-nothing)."""
 
-    def __init__(self, *, sessions: sessionmaker[Session]) -> None:
+    def __init__(self, *, sessions: sessionmaker[Session], max_age_hours: int = 24) -> None:
         self._sessions = sessions
+        # A rate older than this is shown as stale (the pack's `bank.rates_max_age_hours`).
+        self.max_age_hours = max_age_hours
 
     def all(self) -> list[Rate]:
         with self._sessions() as s:

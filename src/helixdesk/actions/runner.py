@@ -16,6 +16,8 @@
   `idempotency_key_reused`. A run that fails releases its key so it can be retried.
 - Every run, read or write, success or failure, appends one `action_audit` row and, in the same
   transaction, one entry to the tamper-evident audit log (`action.<name>`; helixdesk.audit).
+  `run` stores them at once; `execute` returns them for the caller's own transaction (the bot
+  stores them with the turn's replies).
 
 The runner is synchronous (it calls the connector and the database); call it from async code with
 `anyio.to_thread.run_sync`.
@@ -23,9 +25,11 @@ The runner is synchronous (it calls the connector and the database); call it fro
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -53,15 +57,44 @@ from helixdesk.actions.policies import ActionPolicies
 from helixdesk.actions.registry import registered_actions
 from helixdesk.audit import Actor, AuditLog, Target
 from helixdesk.bank.connector import BankConnector
+from helixdesk.core.errors import AppError
 from helixdesk.db.session import transaction
-from helixdesk.errors import AppError
 
 ACTORS = ("bot", "agent", "api")
 _POLL_SECONDS = 0.05
 
 
+log = logging.getLogger(__name__)
+
+
 def _utcnow() -> datetime:
     return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRecord:
+    """What the audit keeps of one run (`ActionRunner.record` stores it)."""
+
+    at: datetime
+    actor: str
+    by: Actor
+    action: str
+    known: bool
+    customer_ref: str | None
+    conversation_id: str | None
+    params: Any
+    confirmed: bool
+    status: str
+    summary: str
+    error: AppError | None
+    idempotency_key: str | None
+
+
+@dataclass(frozen=True, slots=True)
+class ActionRun:
+    output: ActionOutput | None
+    error: AppError | None
+    record: ActionRecord
 
 
 class ActionRunner:
@@ -101,11 +134,45 @@ class ActionRunner:
     ) -> ActionOutput:
         """Run one action and return its typed output; raises `AppError` subclasses with stable codes.
 
-        `by` is who runs it for the audit log (a staff member, an API key); by default the bot, or
-        the system for `actor="agent"`/`"api"` runs that do not say who.
+        The run is audited in a transaction of its own. `by` is who runs it for the audit log (a
+        staff member, an API key); by default the bot, or the system for `actor="agent"`/`"api"`
+        runs that do not say who.
         """
+        done = self.execute(
+            name,
+            customer_ref=customer_ref,
+            params=params,
+            conversation_id=conversation_id,
+            confirmed=confirmed,
+            idempotency_key=idempotency_key,
+            actor=actor,
+            by=by,
+        )
+        with transaction(self._sessions) as s:
+            self.record(s, done.record)
+        if done.error is not None:
+            raise done.error
+        assert done.output is not None
+        return done.output
+
+    def execute(
+        self,
+        name: str,
+        *,
+        customer_ref: str | None,
+        params: Mapping[str, Any],
+        conversation_id: str | None,
+        confirmed: bool = False,
+        idempotency_key: str | None = None,
+        actor: str = "bot",
+        by: Actor | None = None,
+    ) -> ActionRun:
+        """Run one action without raising: its output or its error, and the audit record to store
+        with `record` in the caller's transaction (the bot stores it with the turn)."""
         now = self._clock()
-        status, summary, error = "failed", "", None
+        error: AppError | None = None
+        out: ActionOutput | None = None
+        status, summary = "failed", ""
         try:
             out, replayed, summary = self._execute(
                 name,
@@ -117,44 +184,61 @@ class ActionRunner:
                 idempotency_key=idempotency_key,
                 actor=actor,
             )
+            status = "replayed" if replayed else "ok"
         except AppError as e:
             error, summary = e, e.detail
-            raise
-        except Exception as e:
-            error, summary = AppError(f"{type(e).__name__}: {e}"), f"{type(e).__name__}: {e}"
-            raise
-        else:
-            status = "replayed" if replayed else "ok"
-            return out
-        finally:
-            with transaction(self._sessions) as s:
-                add_audit(
-                    s,
-                    at=now,
-                    actor=actor,
-                    action=name,
-                    customer_ref=customer_ref,
-                    conversation_id=conversation_id,
-                    params=json_safe(dict(params)),
-                    status=status,
-                    summary=summary,
-                    error=error,
-                    idempotency_key=idempotency_key,
-                )
-                self._audit.record(
-                    s,
-                    actor=by or _audit_actor(actor),
-                    action=f"action.{name}" if name in self._actions else "action.unknown",
-                    target=Target.customer(customer_ref) if customer_ref else Target("action", name[:128]),
-                    details={
-                        "action": name[:64],
-                        "status": status,
-                        "error_code": None if error is None else error.code,
-                        "conversation_id": conversation_id,
-                        "confirmed": confirmed,
-                        "params": json_safe(dict(params)),
-                    },
-                )
+        except Exception as e:  # an action's bug is recorded like a refusal, then raised by `run`
+            log.exception("action %s failed", name)
+            error = AppError(f"{type(e).__name__}: {e}")
+            summary = error.detail
+        record = ActionRecord(
+            at=now,
+            actor=actor,
+            by=by or _audit_actor(actor),
+            action=name,
+            known=name in self._actions,
+            customer_ref=customer_ref,
+            conversation_id=conversation_id,
+            params=json_safe(dict(params)),
+            confirmed=confirmed,
+            status=status,
+            summary=summary,
+            error=error,
+            idempotency_key=idempotency_key,
+        )
+        return ActionRun(output=out, error=error, record=record)
+
+    def record(self, s: Session, record: ActionRecord) -> None:
+        """Store the audit of one run: its `action_audit` row and its entry in the audit log."""
+        add_audit(
+            s,
+            at=record.at,
+            actor=record.actor,
+            action=record.action,
+            customer_ref=record.customer_ref,
+            conversation_id=record.conversation_id,
+            params=record.params,
+            status=record.status,
+            summary=record.summary,
+            error=record.error,
+            idempotency_key=record.idempotency_key,
+        )
+        self._audit.record(
+            s,
+            actor=record.by,
+            action=f"action.{record.action}" if record.known else "action.unknown",
+            target=Target.customer(record.customer_ref)
+            if record.customer_ref
+            else Target("action", record.action[:128]),
+            details={
+                "action": record.action[:64],
+                "status": record.status,
+                "error_code": None if record.error is None else record.error.code,
+                "conversation_id": record.conversation_id,
+                "confirmed": record.confirmed,
+                "params": record.params,
+            },
+        )
 
     def _execute(
         self,

@@ -1,6 +1,6 @@
 """Where the current request came from, for audit entries written deep inside services.
 
-The HTTP edge sets `caller_ip` per request (`helixdesk.http.ClientIpContext`); anyio's worker
+The HTTP edge sets `caller_ip` per request (`helixdesk.edge.http.ClientIpContext`); anyio's worker
 threads inherit it, so a service writing an audit entry needs no IP parameter.
 """
 

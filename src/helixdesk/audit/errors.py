@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helixdesk.errors import AppError, ValidationFailedError
+from helixdesk.core.errors import AppError, ValidationFailedError
 
 
 class AuditInvalidError(ValidationFailedError):

@@ -38,13 +38,14 @@ from typing import Any, Literal, get_args
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.audit.chain import GENESIS, canonical_json, head_mac, row_hash
 from helixdesk.audit.details import scrub
 from helixdesk.audit.errors import AuditInvalidError
 from helixdesk.audit.models import AuditChainHead, AuditLogRow
-from helixdesk.db.base import utcnow
+from helixdesk.core.clock import utcnow
+from helixdesk.db.session import reading
 
 ActorKind = Literal["customer", "staff", "bot", "system", "api_key"]
 ACTOR_KINDS: tuple[str, ...] = get_args(ActorKind)
@@ -305,3 +306,14 @@ def search(session: Session, query: AuditQuery) -> list[AuditEntry]:
     limit = max(1, min(query.limit, 10_000))
     rows = session.scalars(stmt.order_by(AuditLogRow.seq.desc()).limit(limit))
     return [entry(r) for r in rows]
+
+
+class AuditSearch:
+    """Searching the audit log (the supervisors' page)."""
+
+    def __init__(self, *, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def search(self, query: AuditQuery) -> list[AuditEntry]:
+        with reading(self._sessions) as s:
+            return search(s, query)

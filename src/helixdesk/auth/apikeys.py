@@ -20,9 +20,9 @@ from helixdesk.audit import Actor, AuditLog, Target
 from helixdesk.auth.errors import InvalidApiKeyError
 from helixdesk.auth.models import ApiKey
 from helixdesk.auth.service import token_hash
-from helixdesk.db.base import utcnow
+from helixdesk.core.clock import utcnow
+from helixdesk.core.errors import NotFoundError, ValidationFailedError
 from helixdesk.db.session import transaction
-from helixdesk.errors import NotFoundError, ValidationFailedError
 
 API_KEY_PREFIX = "hdk_"
 CONVERSATION_TOKEN_PREFIX = "hdc_"

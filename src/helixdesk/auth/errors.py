@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helixdesk.errors import AppError
+from helixdesk.core.errors import AppError
 
 
 class AuthRequiredError(AppError):

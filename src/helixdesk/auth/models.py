@@ -7,8 +7,9 @@ from datetime import datetime
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from helixdesk.conversations.models import new_id
-from helixdesk.db.base import Base, UTCDateTime, utcnow
+from helixdesk.core.clock import utcnow
+from helixdesk.core.ids import new_id
+from helixdesk.db.base import Base, UTCDateTime
 
 
 class StaffUser(Base):

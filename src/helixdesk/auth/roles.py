@@ -8,6 +8,8 @@
 | relationship_manager | relationship_manager          | no                         | no                      |
 | supervisor           | every queue (to watch, help)  | yes                        | no                      |
 | admin                | none                          | no                         | yes                     |
+
+The queues themselves and which role works which are routing's (`helixdesk.routing.queues`).
 """
 
 from __future__ import annotations
@@ -26,25 +28,6 @@ class Role(enum.StrEnum):
 
 
 ROLES: tuple[str, ...] = tuple(r.value for r in Role)
-QUEUES: tuple[str, ...] = ("fraud", "senior", "relationship_manager", "general")
-
-_ROLE_QUEUES: dict[str, tuple[str, ...]] = {
-    Role.AGENT: ("general",),
-    Role.SENIOR: ("senior", "general"),
-    Role.FRAUD: ("fraud",),
-    Role.RELATIONSHIP_MANAGER: ("relationship_manager",),
-    Role.SUPERVISOR: QUEUES,
-    Role.ADMIN: (),
-}
-
-# Roles that take conversations (supervisors may step in, but are not routed work).
-WORKING_ROLES = frozenset({Role.AGENT, Role.SENIOR, Role.FRAUD, Role.RELATIONSHIP_MANAGER})
-
-
-def queues_for(roles: Iterable[str]) -> tuple[str, ...]:
-    """The queues a person with these roles may see and claim from, in priority order."""
-    allowed = {q for r in roles for q in _ROLE_QUEUES.get(r, ())}
-    return tuple(q for q in QUEUES if q in allowed)
 
 
 def check_roles(roles: Iterable[str]) -> list[str]:

@@ -26,10 +26,11 @@ from helixdesk.auth.errors import (
 )
 from helixdesk.auth.models import StaffSession, StaffUser
 from helixdesk.auth.passwords import check_password, hash_password, needs_rehash, verify_password
-from helixdesk.auth.roles import check_roles, is_admin, is_supervisor, queues_for
-from helixdesk.db.base import utcnow
+from helixdesk.auth.roles import check_roles, is_admin, is_supervisor
+from helixdesk.core.clock import utcnow
+from helixdesk.core.errors import ValidationFailedError
 from helixdesk.db.session import transaction
-from helixdesk.errors import ValidationFailedError
+from helixdesk.routing.queues import queues_for
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 LANGUAGES = ("zh", "en")

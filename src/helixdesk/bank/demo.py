@@ -29,8 +29,8 @@ from helixdesk.bank.models import (
     BankTransfer,
 )
 from helixdesk.bank.money import from_minor, to_minor
+from helixdesk.core.errors import ConflictError, NotFoundError, ValidationFailedError
 from helixdesk.db.session import transaction
-from helixdesk.errors import ConflictError, NotFoundError, ValidationFailedError
 
 CARD_STATUSES = ("active", "inactive", "frozen", "lost", "cancelled")
 REISSUABLE_STATUSES = ("frozen", "lost")

@@ -29,7 +29,7 @@ from helixdesk.bank.models import (
 )
 from helixdesk.bank.money import to_minor
 from helixdesk.bank.schema import BankFile
-from helixdesk.errors import ValidationFailedError
+from helixdesk.core.errors import ValidationFailedError
 
 
 @dataclass(frozen=True, slots=True)

@@ -12,7 +12,7 @@ from decimal import Decimal
 from typing import Any
 
 from helixdesk.bank.schema import BankFile
-from helixdesk.domain.identifiers import luhn_check_digit
+from helixdesk.core.identifiers import luhn_check_digit
 
 CST = timezone(timedelta(hours=8))
 

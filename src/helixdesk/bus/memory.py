@@ -5,10 +5,11 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from helixdesk.bus.protocol import Handler
-from helixdesk.events import Event
+from helixdesk.core.events import Event
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +52,10 @@ class MemoryEventBus:
     async def publish(self, event: Event) -> None:
         for group in self._groups.values():
             group.queue.put_nowait(event)
+
+    async def publish_many(self, events: Sequence[Event]) -> None:
+        for event in events:
+            await self.publish(event)
 
     async def subscribe(self, group: str, handler: Handler, *, ephemeral: bool = False) -> None:
         if group in self._groups:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import logging
 from collections import OrderedDict
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
-from helixdesk.events import Event
+from helixdesk.core.events import Event
 
 log = logging.getLogger(__name__)
 
@@ -26,6 +26,10 @@ class EventBus(Protocol):
     async def stop(self) -> None: ...
 
     async def publish(self, event: Event) -> None: ...
+
+    async def publish_many(self, events: Sequence[Event]) -> None:
+        """Publish in order (one round trip where the bus allows)."""
+        ...
 
     async def subscribe(self, group: str, handler: Handler, *, ephemeral: bool = False) -> None:
         """Deliver every later event to `handler` as member of `group`.

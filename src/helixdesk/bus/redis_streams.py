@@ -14,13 +14,14 @@ import logging
 import os
 import socket
 import uuid
+from collections.abc import Sequence
 from typing import Any
 
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
 from helixdesk.bus.protocol import Handler
-from helixdesk.events import Event, event_from_json, event_to_json
+from helixdesk.core.events import Event, event_from_json, event_to_json
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +106,13 @@ class RedisStreamsEventBus:
         await self.redis.xadd(
             self.stream, {"event": event_to_json(event)}, maxlen=self._maxlen, approximate=True
         )
+
+    async def publish_many(self, events: Sequence[Event]) -> None:
+        """Append every event in one round trip (a transaction-free pipeline keeps their order)."""
+        async with self.redis.pipeline(transaction=False) as pipe:
+            for event in events:
+                pipe.xadd(self.stream, {"event": event_to_json(event)}, maxlen=self._maxlen, approximate=True)
+            await pipe.execute()
 
     async def subscribe(self, group: str, handler: Handler, *, ephemeral: bool = False) -> None:
         if group in self._subs:

@@ -25,7 +25,7 @@ from helixdesk.cli import (
     serve,
     users,
 )
-from helixdesk.errors import AppError
+from helixdesk.core.errors import AppError
 from helixdesk.privacy.logs import install_log_masking
 
 app = typer.Typer(

@@ -12,7 +12,7 @@ from rich.table import Table
 
 from helixdesk.audit import ACTOR_KINDS, AuditChainBrokenError, AuditQuery, search, verify_chain
 from helixdesk.cli.context import open_store, parse_time
-from helixdesk.errors import ValidationFailedError
+from helixdesk.core.errors import ValidationFailedError
 
 app = typer.Typer(
     help="The tamper-evident audit log (verify the chain, search entries).", no_args_is_help=True

@@ -15,9 +15,9 @@ from sqlalchemy import delete, func, select
 from helixdesk.bank import models as bm
 from helixdesk.bank.importer import ImportSummary, import_bank_file, parse_bank_file
 from helixdesk.bank.seed import build_demo_bank
+from helixdesk.core.errors import ValidationFailedError
+from helixdesk.core.settings import Settings
 from helixdesk.db.session import make_engine, make_session_factory, transaction
-from helixdesk.errors import ValidationFailedError
-from helixdesk.settings import Settings
 
 app = typer.Typer(help="The embedded demo core bank.", no_args_is_help=True)
 out = Console()

@@ -8,8 +8,8 @@ import uuid
 import typer
 from rich.console import Console
 
-from helixdesk.container import Container
-from helixdesk.settings import Settings
+from helixdesk.core.settings import Settings
+from helixdesk.edge.container import Container
 
 out = Console()
 

@@ -11,10 +11,10 @@ from datetime import UTC, datetime
 from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.audit import Actor, AuditLog
+from helixdesk.audit.keys import resolve_audit_key
+from helixdesk.core.errors import ValidationFailedError
+from helixdesk.core.settings import Settings
 from helixdesk.db.session import make_engine, make_session_factory
-from helixdesk.errors import ValidationFailedError
-from helixdesk.secret_key import resolve_audit_key
-from helixdesk.settings import Settings
 
 
 @dataclass(frozen=True, slots=True)

@@ -5,8 +5,8 @@ from __future__ import annotations
 import typer
 from rich.console import Console
 
+from helixdesk.core.settings import Settings
 from helixdesk.db.migrate import upgrade as run_upgrade
-from helixdesk.settings import Settings
 
 app = typer.Typer(help="Database migrations.", no_args_is_help=True)
 out = Console()

@@ -23,9 +23,9 @@ from rich.table import Table
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from helixdesk.core.errors import AppError, ValidationFailedError
+from helixdesk.core.settings import Settings
 from helixdesk.db.session import make_engine, make_session_factory
-from helixdesk.errors import AppError, ValidationFailedError
-from helixdesk.settings import Settings
 
 app = typer.Typer(help="Knowledge base: ingest, search, list, explain.", no_args_is_help=True)
 out = Console(soft_wrap=True)

@@ -18,11 +18,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
+from helixdesk.core.settings import Settings
 from helixdesk.db.session import make_engine, make_session_factory
+from helixdesk.edge.tables import ENCRYPTED_COLUMNS
 from helixdesk.privacy.crypto import generate_key
 from helixdesk.privacy.keys import resolve_keyring
 from helixdesk.privacy.rotation import pending_count, rotate, status
-from helixdesk.settings import Settings
 
 app = typer.Typer(help="Encryption keys for personal data at rest.", no_args_is_help=True)
 out = Console(soft_wrap=True)
@@ -51,7 +52,7 @@ def status_command() -> None:
     keyring = resolve_keyring(settings)
     engine = make_engine(settings.database_url)
     try:
-        columns = status(make_session_factory(engine), keyring)
+        columns = status(make_session_factory(engine), keyring, columns=ENCRYPTED_COLUMNS)
     finally:
         engine.dispose()
     table = Table(title=f"encrypted values (active key: {keyring.active})")
@@ -77,7 +78,7 @@ def rotate_command(
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     try:
-        total = pending_count(sessions, keyring)
+        total = pending_count(sessions, keyring, columns=ENCRYPTED_COLUMNS)
         bar = Progress(
             TextColumn("re-encrypting"),
             BarColumn(),
@@ -91,10 +92,11 @@ def rotate_command(
             done = rotate(
                 sessions,
                 keyring,
+                columns=ENCRYPTED_COLUMNS,
                 batch_size=batch_size or settings.encryption_rotate_batch,
                 progress=lambda n: bar.advance(task, n),
             )
-        left = pending_count(sessions, keyring)
+        left = pending_count(sessions, keyring, columns=ENCRYPTED_COLUMNS)
     finally:
         engine.dispose()
     out.print(f"re-encrypted {done} value(s) to key {keyring.active}; {left} left")

@@ -24,8 +24,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from helixdesk.domain.turn import Turn
-from helixdesk.errors import AppError, StageError, ValidationFailedError
+from helixdesk.core.errors import AppError, ValidationFailedError
+from helixdesk.core.settings import Settings
 from helixdesk.nlu.artefacts import file_sha256
 from helixdesk.nlu.emotion import train_emotion_model
 from helixdesk.nlu.emotion.data import PACK_EMOTIONS
@@ -42,7 +42,6 @@ from helixdesk.nlu.intent.evaluation import EvalReport, evaluate
 from helixdesk.nlu.intent.model import IntentClassifier, IntentConfig
 from helixdesk.nlu.pipeline import NLUPipeline
 from helixdesk.packs.loader import load_pack
-from helixdesk.settings import Settings
 
 app = typer.Typer(help="NLU: train and evaluate the intent model; parse messages.", no_args_is_help=True)
 out = Console(soft_wrap=True)
@@ -347,7 +346,7 @@ def parse_lines(pipeline: NLUPipeline, lines: Sequence[str]) -> list[dict[str, A
             continue
         texts.append(obj["text"])
         where.append(i)
-    for i, turn in zip(where, parse_batch(pipeline, texts), strict=True):
+    for i, turn in zip(where, pipeline.parse_batch(texts), strict=True):
         results[i] = turn.to_dict()
     return [r if r is not None else _line_error("empty line") for r in results]
 
@@ -356,21 +355,4 @@ def _line_error(message: str) -> dict[str, Any]:
     return {"error": {"code": "bad_input", "message": message}}
 
 
-def parse_batch(pipeline: NLUPipeline, texts: Sequence[str]) -> list[Turn]:
-    """Like `pipeline.parse` for many texts; stages with `run_batch` see the whole batch at once."""
-    pipeline.warm_up()
-    turns = [Turn(text=t) for t in texts]
-    if not turns:
-        return []
-    for stage in pipeline.stages:
-        batch_run = getattr(stage, "run_batch", None)
-        try:
-            turns = list(batch_run(turns)) if batch_run is not None else [stage.run(t) for t in turns]
-        except AppError:
-            raise
-        except Exception as e:
-            raise StageError(stage.name, str(e)) from e
-    return turns
-
-
-__all__ = ["OOS_LABEL", "app", "build_pipeline", "parse_batch", "parse_lines"]
+__all__ = ["OOS_LABEL", "app", "build_pipeline", "parse_lines"]

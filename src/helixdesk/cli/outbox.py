@@ -8,10 +8,10 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
+from helixdesk.core.settings import Settings
 from helixdesk.db.session import make_engine, make_session_factory
 from helixdesk.notifications import list_outbox
 from helixdesk.privacy.keys import resolve_keyring
-from helixdesk.settings import Settings
 
 app = typer.Typer(
     help="The demo notification outbox (one-time codes sent by SMS or e-mail).", no_args_is_help=True

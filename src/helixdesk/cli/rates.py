@@ -13,9 +13,9 @@ from rich.console import Console
 from rich.table import Table
 
 from helixdesk.actions.rates import Rate, RateService, parse_as_of
+from helixdesk.core.errors import ValidationFailedError
+from helixdesk.core.settings import Settings
 from helixdesk.db.session import make_engine, make_session_factory
-from helixdesk.errors import ValidationFailedError
-from helixdesk.settings import Settings
 
 app = typer.Typer(help="Exchange rates the bank publishes (CNY per 1 unit).", no_args_is_help=True)
 out = Console()

@@ -6,8 +6,8 @@ import typer
 import uvicorn
 from rich.console import Console
 
+from helixdesk.core.settings import Settings
 from helixdesk.db.migrate import upgrade
-from helixdesk.settings import Settings
 
 out = Console()
 
@@ -32,7 +32,7 @@ def serve(
     out.print(f"  customer chat   {base}/")
     out.print(f"  API docs        {base}/docs")
     uvicorn.run(
-        "helixdesk.app:create_app",
+        "helixdesk.edge.app:create_app",
         factory=True,
         host=host,
         port=port,

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helixdesk.errors import AppError, ConflictError, NotFoundError, ValidationFailedError
+from helixdesk.core.errors import AppError, ConflictError, NotFoundError, ValidationFailedError
 
 
 class ConversationClosedError(ConflictError):
@@ -35,3 +35,15 @@ class ConversationForbiddenError(AppError):
 class ChannelMismatchError(AppError):
     code = "channel_mismatch"
     http_status = 403
+
+
+class IllegalTransitionError(ConflictError):
+    """The conversation is not in a state it can move from that way (it changed hands meanwhile)."""
+
+    code = "conversation_state_conflict"
+
+
+class ConversationBusyError(ConflictError):
+    """Another turn of this conversation is still being answered (after waiting for it)."""
+
+    code = "conversation_busy"

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import enum
-import uuid
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from helixdesk.db.base import Base, UTCDateTime, utcnow
+from helixdesk.core.clock import utcnow
+from helixdesk.core.ids import new_id
+from helixdesk.db.base import Base, UTCDateTime
 
 
 class ConversationState(enum.StrEnum):
@@ -28,10 +29,6 @@ class Sender(enum.StrEnum):
 
 
 CHANNELS = ("web", "app", "api", "wechat", "social", "voice", "cli")
-
-
-def new_id() -> str:
-    return str(uuid.uuid4())
 
 
 class Customer(Base):
@@ -76,6 +73,10 @@ class Conversation(Base):
     # Retention (helixdesk.retention): when the NLU records were cut down, when the text was removed.
     nlu_pruned_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     anonymised_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The bot's turn in progress: the customer message it answers, and until when the claim holds
+    # (a worker that dies mid-turn loses it then). One turn of a conversation runs at a time.
+    turn_message_id: Mapped[str | None] = mapped_column(String(36))
+    turn_expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Message(Base):

@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from helixdesk.events import MessageData
+from helixdesk.core.events import MessageData
 
 ChannelName = Literal["web", "app", "api", "wechat", "social", "voice", "cli"]
 LanguageTag = Literal["zh-Hans", "zh-Hant", "en"]

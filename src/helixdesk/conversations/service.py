@@ -1,23 +1,19 @@
-"""The conversation service: it owns every conversation write.
+"""The conversation service: starting conversations, who may open them, reading them, and the
+customer's side of writing to them.
 
-Order of work for a customer message:
-1. `check_*`: the conversation exists and is open, the text is acceptable.
-2. The message is stored with the next sequence number and committed *before* anything else,
-   so an acknowledged message survives a crash. A repeated `client_message_id` returns the
-   original message (and its replies) instead of storing a duplicate.
-3. The bot works on it (unless a person has the conversation).
-4. Replies are stored in a second transaction; events are published after each commit.
+- `check_*` validates (who may do what; acceptable text);
+- `post_customer_message` stores the customer's message and runs the bot's turn
+  (`helixdesk.conversations.turns`);
+- `request_person` is the customer's "talk to a person" button.
+Every write goes through the conversation writer (`helixdesk.conversations.writer`), and its events
+are stored in the same transaction (the outbox relay publishes them).
 """
 
 from __future__ import annotations
 
-import contextlib
 import hmac
 import logging
-from collections.abc import AsyncIterator, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import anyio
 from sqlalchemy import select
@@ -28,7 +24,7 @@ from helixdesk.auth.apikeys import ChannelCaller, new_conversation_token
 from helixdesk.auth.errors import AuthRequiredError, ForbiddenError
 from helixdesk.auth.service import token_hash
 from helixdesk.bank.connector import BankConnector
-from helixdesk.bus.protocol import EventBus
+from helixdesk.bus import outbox
 from helixdesk.conversations.errors import (
     ChannelMismatchError,
     ConversationForbiddenError,
@@ -38,50 +34,21 @@ from helixdesk.conversations.errors import (
     MessageTooLongError,
 )
 from helixdesk.conversations.models import Conversation, ConversationState, Customer, Message, Sender
-from helixdesk.conversations.schemas import ConversationOut, MessagePostResult, Reply
-from helixdesk.conversations.store import lock_open_conversation, message_data, next_seq
-from helixdesk.db.base import utcnow
-from helixdesk.db.session import transaction
-from helixdesk.dialogue.bot import Bot, BotResult
-from helixdesk.dialogue.ports import CustomerContext
-from helixdesk.dialogue.state import DialogueState, StateConflictError, awaiting_code, load_state, save_state
-from helixdesk.domain.turn import Turn
-from helixdesk.errors import AppError, ConflictError
-from helixdesk.events import (
-    ConversationCreated,
-    Event,
-    MessageData,
-    MessageReceived,
-    ReplySent,
-)
-from helixdesk.handoff.service import HandoffRequest, HandoffService
-from helixdesk.memory.service import IssueView, apply_issue_ops, open_issues
-from helixdesk.privacy.masking import Masked
-from helixdesk.privacy.transcripts import TranscriptPrivacy
+from helixdesk.conversations.schemas import ConversationOut, MessagePostResult
+from helixdesk.conversations.store import message_data
+from helixdesk.conversations.turns import Handovers, RelayPoke, Turns
+from helixdesk.conversations.writer import ConversationWriter, NewMessage
+from helixdesk.core.clock import utcnow
+from helixdesk.core.events import ConversationCreated, MessageData
+from helixdesk.core.languages import language_or_default
+from helixdesk.db.session import reading, transaction
+from helixdesk.dialogue.context import CustomerContext
+from helixdesk.dialogue.effects import HandOver
+from helixdesk.dialogue.state import load_state
+from helixdesk.identity import VerificationService
+from helixdesk.nlg.templates import Templates
 
 log = logging.getLogger(__name__)
-
-
-STATE_RETRIES = 5
-
-
-@dataclass(frozen=True, slots=True)
-class _Stored:
-    message: MessageData
-    replies: tuple[MessageData, ...]
-    state: str
-    language: str | None
-    duplicate: bool
-    reply_meta: tuple[dict[str, Any], ...] = ()
-    handoff: dict[str, Any] | None = None
-    masked: Masked | None = None  # how the stored text was masked (not for duplicates)
-
-
-@dataclass(frozen=True, slots=True)
-class _TurnContext:
-    customer: CustomerContext
-    state: DialogueState
-    language: str | None
 
 
 class ConversationService:
@@ -89,28 +56,26 @@ class ConversationService:
         self,
         *,
         sessions: sessionmaker[Session],
-        bus: EventBus,
-        bot: Bot,
+        writer: ConversationWriter,
+        turns: Turns,
         bank: BankConnector,
-        handoffs: HandoffService,
+        identity: VerificationService,
+        handovers: Handovers,
+        templates: Templates,
         max_message_chars: int,
-        abandon_issue_after_days: int = 30,
         demo_customer_login: bool = False,
-        privacy: TranscriptPrivacy | None = None,
+        relay: RelayPoke | None = None,
     ) -> None:
         self._demo_login = demo_customer_login
-        self._handoffs = handoffs
         self._sessions = sessions
-        # Messages are always stored masked; with a keyring the raw values go to the vault.
-        self._privacy = privacy or TranscriptPrivacy()
-        self._bus = bus
-        self._bot = bot
+        self._writer = writer
+        self._turns = turns
         self._bank = bank
+        self._identity = identity
+        self._handovers = handovers
+        self._templates = templates
+        self._relay = relay
         self._max_chars = max_message_chars
-        self._abandon_after = abandon_issue_after_days
-        # Turns of one conversation run one at a time in this process; across processes the
-        # dialogue state's version number catches a race and the losing turn runs again.
-        self._turn_locks: dict[str, tuple[anyio.Lock, int]] = {}
 
     # ---- creating -------------------------------------------------------------------------------
 
@@ -142,7 +107,7 @@ class ConversationService:
         """The conversation's own token, or a key of the conversation's channel, opens it."""
         if caller.anonymous:
             raise AuthRequiredError("send the conversation's token (Authorization: Bearer ...) or an API key")
-        with self._sessions() as s:
+        with reading(self._sessions) as s:
             row = s.execute(
                 select(Conversation.token_hash, Conversation.channel).where(
                     Conversation.id == conversation_id
@@ -170,13 +135,11 @@ class ConversationService:
             if bank_customer is None:
                 raise CustomerNotFoundError(f"no customer with reference {customer_ref!r}")
             language = language or bank_customer.preferred_language
-        out, event = await anyio.to_thread.run_sync(self._do_create, channel, customer_ref, language)
-        await self._publish([event])
+        out = await anyio.to_thread.run_sync(self._do_create, channel, customer_ref, language)
+        self._poke()
         return out
 
-    def _do_create(
-        self, channel: str, customer_ref: str | None, language: str | None
-    ) -> tuple[ConversationOut, Event]:
+    def _do_create(self, channel: str, customer_ref: str | None, language: str | None) -> ConversationOut:
         token, hashed = new_conversation_token()
         with transaction(self._sessions) as s:
             customer = self._customer(s, customer_ref, language)
@@ -185,10 +148,18 @@ class ConversationService:
             )
             s.add(conv)
             s.flush()
-            out = _conversation_out(conv, customer.bank_ref).model_copy(update={"token": token})
-        return out, ConversationCreated(
-            conversation_id=out.id, channel=channel, customer_id=customer.id, customer_ref=customer_ref
-        )
+            outbox.record(
+                s,
+                [
+                    ConversationCreated(
+                        conversation_id=conv.id,
+                        channel=channel,
+                        customer_id=customer.id,
+                        customer_ref=customer_ref,
+                    )
+                ],
+            )
+            return _conversation_out(conv, customer.bank_ref).model_copy(update={"token": token})
 
     def _customer(self, s: Session, customer_ref: str | None, language: str | None) -> Customer:
         if customer_ref is None:
@@ -218,7 +189,7 @@ class ConversationService:
         return await anyio.to_thread.run_sync(self._get, conversation_id)
 
     def _get(self, conversation_id: str) -> ConversationOut:
-        with self._sessions() as s:
+        with reading(self._sessions) as s:
             row = s.execute(
                 select(Conversation, Customer.bank_ref)
                 .join(Customer, Conversation.customer_id == Customer.id)
@@ -234,7 +205,7 @@ class ConversationService:
         return await anyio.to_thread.run_sync(self._list, conversation_id, after_seq, limit)
 
     def _list(self, conversation_id: str, after_seq: int, limit: int) -> list[MessageData]:
-        with self._sessions() as s:
+        with reading(self._sessions) as s:
             if s.get(Conversation, conversation_id) is None:
                 raise ConversationNotFoundError(f"no conversation {conversation_id}")
             rows = s.scalars(
@@ -264,238 +235,59 @@ class ConversationService:
         client_message_id: str | None = None,
         now: datetime | None = None,
     ) -> MessagePostResult:
+        """Store the customer's message and answer it (unless a person has the conversation)."""
         self.check_text(text)
-        stored = await anyio.to_thread.run_sync(
-            self._do_store_incoming, conversation_id, text, client_message_id
-        )
-        if stored.duplicate and stored.replies:
-            return _result(stored, replies=stored.replies, meta=stored.reply_meta, duplicate=True)
-        if not stored.duplicate:
-            await self._publish([MessageReceived(conversation_id=conversation_id, message=stored.message)])
-        if stored.state != ConversationState.BOT.value:
-            return _result(stored, replies=(), meta=(), duplicate=stored.duplicate)
-        turn = await anyio.to_thread.run_sync(self._understand, text, now)
-        async with self._turn_lock(conversation_id):
-            return await self._reply(stored, turn, now)
+        return await self._turns.post(conversation_id, text, client_message_id=client_message_id, now=now)
 
-    @contextlib.asynccontextmanager
-    async def _turn_lock(self, conversation_id: str) -> AsyncIterator[None]:
-        lock, users = self._turn_locks.get(conversation_id, (anyio.Lock(), 0))
-        self._turn_locks[conversation_id] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._turn_locks[conversation_id]
-            if users <= 1:
-                del self._turn_locks[conversation_id]
-            else:
-                self._turn_locks[conversation_id] = (lock, users - 1)
+    # ---- "talk to a person" ---------------------------------------------------------------------
 
-    async def _reply(self, stored: _Stored, turn: Turn, now: datetime | None) -> MessagePostResult:
-        conversation_id = stored.message.conversation_id
-        for attempt in range(STATE_RETRIES):
-            bot_result = await anyio.to_thread.run_sync(self._run_bot, stored, turn, now)
-            try:
-                replies, events, handoff = await anyio.to_thread.run_sync(
-                    self._do_store_replies, stored, bot_result
-                )
-            except StateConflictError:
-                # Another turn of this conversation saved its state first: think again on the new state.
-                log.info("dialogue state of %s changed under us (attempt %d)", conversation_id, attempt + 1)
-                continue
-            await self._publish(events)
-            meta = (
-                tuple(_reply_meta(r) for r in bot_result.replies)
-                if len(replies) == len(bot_result.replies)
-                else ()
+    async def request_person(self, conversation_id: str, *, now: datetime | None = None) -> str:
+        """The customer pressed "talk to a person": queue the conversation for the general queue with
+        everything said so far (no-op while waiting for or talking to a person); returns the state."""
+        at = now or utcnow()
+        state = await anyio.to_thread.run_sync(self._do_request_person, conversation_id, at)
+        self._poke()
+        return state
+
+    def _do_request_person(self, conversation_id: str, now: datetime) -> str:
+        with reading(self._sessions) as s:
+            ref = s.scalar(
+                select(Customer.bank_ref)
+                .join(Conversation, Conversation.customer_id == Customer.id)
+                .where(Conversation.id == conversation_id)
             )
-            return _result(stored, replies=replies, meta=meta, duplicate=stored.duplicate, handoff=handoff)
-        raise ConflictError(
-            f"conversation {conversation_id} is busy; please send the message again", code="conversation_busy"
-        )
-
-    def _understand(self, text: str, now: datetime | None) -> Turn:
-        return self._bot.understand(text, now=now)
-
-    def _run_bot(self, stored: _Stored, turn: Turn, now: datetime | None) -> BotResult:
-        context = self._turn_context(stored.message.conversation_id)
-        return self._bot.turn(
-            turn,
-            conversation_id=stored.message.conversation_id,
-            conversation_language=context.language,
-            customer=context.customer,
-            state=context.state,
-            now=now or utcnow(),
-        )
-
-    def _turn_context(self, conversation_id: str) -> _TurnContext:
-        """Who the customer is, their open issues from earlier contacts, and the dialogue state."""
-        with transaction(self._sessions) as s:
-            conv = s.get(Conversation, conversation_id)
-            if conv is None:
-                raise ConversationNotFoundError(f"no conversation {conversation_id}")
-            customer = s.get(Customer, conv.customer_id)
-            assert customer is not None
-            state = load_state(s, conversation_id)
-            issues: tuple[IssueView, ...] = ()
-            if not state.issues_raised:
-                issues = tuple(
-                    open_issues(
-                        s,
-                        customer.id,
-                        now=utcnow(),
-                        abandon_after_days=self._abandon_after,
-                        exclude_conversation=conversation_id,
-                    )
-                )
-            ref = customer.bank_ref
-            language = conv.language
-            customer_id = customer.id
-        profile = self._bank.get_customer(ref) if ref is not None else None
-        return _TurnContext(
-            customer=CustomerContext(
-                customer_id=customer_id, customer_ref=ref, profile=profile, open_issues=issues
-            ),
-            state=state,
-            language=language,
-        )
-
-    def _do_store_incoming(self, conversation_id: str, text: str, client_message_id: str | None) -> _Stored:
-        try:
-            with transaction(self._sessions) as s:
-                conv = lock_open_conversation(s, conversation_id)
-                if client_message_id is not None:
-                    existing = self._existing(s, conversation_id, client_message_id)
-                    if existing is not None:
-                        return existing
-                seq = next_seq(s, conversation_id)
-                masked = self._privacy.mask(text, expect_code=awaiting_code(s, conversation_id))
-                msg = Message(
-                    conversation_id=conversation_id,
-                    seq=seq,
-                    sender=Sender.CUSTOMER.value,
-                    text=masked.text,
-                    client_message_id=client_message_id,
-                    meta={},
-                )
-                s.add(msg)
-                s.flush()
-                self._privacy.keep(s, msg.id, masked)
-                return _Stored(
-                    message_data(msg), (), conv.state, conv.language, duplicate=False, masked=masked
-                )
-        except IntegrityError:
-            # A concurrent request stored the same client_message_id first; return that one.
-            if client_message_id is None:
-                raise
-            with self._sessions() as s:
-                existing = self._existing(s, conversation_id, client_message_id)
-                if existing is None:
-                    raise
-                return existing
-
-    def _existing(self, s: Session, conversation_id: str, client_message_id: str) -> _Stored | None:
-        msg = s.scalar(
-            select(Message).where(
-                Message.conversation_id == conversation_id, Message.client_message_id == client_message_id
-            )
-        )
-        if msg is None:
-            return None
-        conv = s.get(Conversation, conversation_id)
-        assert conv is not None
-        replies = s.scalars(select(Message).where(Message.in_reply_to == msg.id).order_by(Message.seq)).all()
-        return _Stored(
-            message_data(msg),
-            tuple(message_data(r) for r in replies),
-            conv.state,
-            conv.language,
-            duplicate=True,
-            reply_meta=tuple(dict(r.meta or {}) for r in replies),
-        )
-
-    def _do_store_replies(
-        self, stored: _Stored, result: BotResult
-    ) -> tuple[tuple[MessageData, ...], list[Event], dict[str, Any] | None]:
-        context = (
-            self._handoffs.context_for(stored.message.conversation_id, now=utcnow())
-            if result.handoff is not None
-            else None
+        profile = self._bank.get_customer(ref) if ref else None
+        verified = (
+            ref is not None
+            and self._identity.status(conversation_id=conversation_id, customer_ref=ref, now=now).verified
         )
         with transaction(self._sessions) as s:
-            conv = lock_open_conversation(s, stored.message.conversation_id)
-            # Another worker may have answered this message already (a retry raced the original).
-            earlier = s.scalars(
-                select(Message).where(Message.in_reply_to == stored.message.id).order_by(Message.seq)
-            ).all()
-            if earlier:
-                return tuple(message_data(m) for m in earlier), [], None
+            conv = self._writer.lock(s, conversation_id)
             if conv.state != ConversationState.BOT.value:
-                # An earlier turn handed the conversation to a person: the bot stays silent.
-                return (), [], None
-            save_state(s, conv.id, result.state)
-            now = utcnow()
-            apply_issue_ops(
-                s, result.outcome.issue_ops, customer_id=conv.customer_id, conversation_id=conv.id, now=now
+                return conv.state
+            last = load_state(s, conv.id).last
+            text = self._templates.render(
+                "handoff.now", language=language_or_default(conv.language), queue="general"
             )
-            incoming = s.get(Message, stored.message.id)
-            if incoming is not None:
-                self._privacy.record_turn(
-                    s,
-                    incoming,
-                    result.turn,
-                    stored.masked or self._privacy.mask(result.turn.text),
-                    redact=result.outcome.redact_message,
-                )
-            if conv.language is None:
-                conv.language = result.reply_language
-            out: list[MessageData] = []
-            events: list[Event] = []
-            intent = result.turn.intent.name if result.turn.intent else None
-            for reply in result.replies:
-                masked = self._privacy.mask(reply.text)
-                msg = Message(
-                    conversation_id=conv.id,
-                    seq=next_seq(s, conv.id),
-                    sender=Sender.BOT.value,
-                    text=masked.text,
-                    in_reply_to=stored.message.id,
-                    meta=_reply_meta(reply),
-                )
-                s.add(msg)
-                s.flush()
-                self._privacy.keep(s, msg.id, masked)
-                data = message_data(msg)
-                out.append(data)
-                events.append(ReplySent(conversation_id=conv.id, message=data, intent=intent))
-            handoff: dict[str, Any] | None = None
-            if result.handoff is not None and context is not None:
-                request = HandoffRequest(
-                    queue=result.handoff.queue,
-                    trigger=result.handoff.trigger,
-                    evidence=result.handoff.evidence,
-                    intent=result.handoff.intent,
-                )
-                events += self._handoffs.open_in(s, conv, request, context, now=now)
-                handoff = {
-                    "queue": result.handoff.queue,
-                    "reason": result.handoff.reason,
-                    "intent": result.handoff.intent,
-                    "trigger": result.handoff.trigger,
-                }
-        return tuple(out), events, handoff
+            self._writer.append(s, conv, NewMessage(sender=Sender.BOT, text=text, meta={"kind": "handoff"}))
+            self._handovers.queue(
+                s,
+                conv,
+                HandOver(
+                    queue="general",
+                    reason="customer_request",
+                    intent=last.intent if last is not None else None,
+                    trigger="customer_request",
+                ),
+                customer=CustomerContext(customer_id=conv.customer_id, customer_ref=ref, profile=profile),
+                verified=verified,
+                now=now,
+            )
+            return conv.state
 
-    async def _publish(self, events: Sequence[Event]) -> None:
-        for event in events:
-            try:
-                await self._bus.publish(event)
-            except AppError:
-                raise
-            except Exception:
-                # The write is committed; losing a live notification must not fail the request.
-                # Clients resume from the database by sequence number.
-                log.exception("could not publish %s for conversation %s", event.type, event.conversation_id)
+    def _poke(self) -> None:
+        if self._relay is not None:
+            self._relay.poke()
 
 
 def _conversation_out(conv: Conversation, customer_ref: str | None) -> ConversationOut:
@@ -508,35 +300,4 @@ def _conversation_out(conv: Conversation, customer_ref: str | None) -> Conversat
         last_seq=conv.last_seq,
         created_at=conv.created_at,
         updated_at=conv.updated_at,
-    )
-
-
-def _reply_meta(reply: Any) -> dict[str, Any]:
-    meta: dict[str, Any] = {"kind": reply.kind}
-    if reply.citations:
-        meta["citations"] = [{"title": c.title, "source": c.source, "ref": c.ref} for c in reply.citations]
-    return meta
-
-
-def _result(
-    stored: _Stored,
-    *,
-    replies: Sequence[MessageData],
-    meta: Sequence[dict[str, Any]],
-    duplicate: bool,
-    handoff: dict[str, Any] | None = None,
-) -> MessagePostResult:
-    payload: list[dict[str, Any]] = []
-    for i, r in enumerate(replies):
-        m = meta[i] if i < len(meta) else {}
-        payload.append(
-            {"text": r.text, "kind": m.get("kind", "text"), "citations": m.get("citations", []), "message": r}
-        )
-    state = ConversationState.WAITING_FOR_AGENT.value if handoff is not None else stored.state
-    return MessagePostResult(
-        message=stored.message,
-        replies=[Reply.model_validate(p) for p in payload],
-        state=state,
-        handoff=handoff,
-        duplicate=duplicate,
     )

@@ -12,8 +12,8 @@ from sqlalchemy.orm import Session
 
 from helixdesk.conversations.errors import ConversationClosedError, ConversationNotFoundError
 from helixdesk.conversations.models import Conversation, ConversationState, Message, Sender
-from helixdesk.db.base import utcnow
-from helixdesk.events import MessageCitation, MessageData
+from helixdesk.core.clock import utcnow
+from helixdesk.core.events import Citation, MessageData
 
 
 def message_data(m: Message) -> MessageData:
@@ -31,7 +31,7 @@ def message_data(m: Message) -> MessageData:
         author=meta.get("author"),
         author_role=meta.get("author_role"),
         kind=meta.get("kind") if bot else None,
-        citations=tuple(MessageCitation.model_validate(c) for c in meta.get("citations", ())) if bot else (),
+        citations=tuple(Citation.model_validate(c) for c in meta.get("citations", ())) if bot else (),
     )
 
 

@@ -8,7 +8,7 @@ from alembic import command
 from alembic.config import Config
 from sqlalchemy import Engine
 
-from helixdesk.settings import Settings
+from helixdesk.core.settings import Settings
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 

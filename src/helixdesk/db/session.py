@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import weakref
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -28,7 +29,9 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            conn.exec_driver_sql("BEGIN IMMEDIATE")
+            # Readers (`reading`) begin DEFERRED: in WAL mode they never wait for the writer.
+            read_only = conn.get_execution_options().get(READ_ONLY, False)
+            conn.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
         return engine
     return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20, **kwargs)
@@ -36,6 +39,25 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
 def make_session_factory(engine: Engine) -> sessionmaker[Session]:
     return sessionmaker(bind=engine, expire_on_commit=False)
+
+
+READ_ONLY = "helixdesk_read_only"
+_readers: weakref.WeakKeyDictionary[sessionmaker[Session], sessionmaker[Session]] = (
+    weakref.WeakKeyDictionary()
+)
+
+
+@contextmanager
+def reading(factory: sessionmaker[Session]) -> Iterator[Session]:
+    """A session that only reads. On SQLite it does not take the write lock, so reads never queue
+    behind writes; on PostgreSQL it is an ordinary session. Nothing it does is committed."""
+    reader = _readers.get(factory)
+    if reader is None:
+        bind = factory.kw["bind"]
+        reader = sessionmaker(bind=bind.execution_options(**{READ_ONLY: True}), expire_on_commit=False)
+        _readers[factory] = reader
+    with reader() as session:
+        yield session
 
 
 @contextmanager

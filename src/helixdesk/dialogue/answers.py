@@ -11,8 +11,8 @@ import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
+from helixdesk.core.turn import Turn
 from helixdesk.dialogue.policy import SlotPolicy, Words
-from helixdesk.domain.turn import Turn
 from helixdesk.nlu.text import normalise, to_simplified
 
 _ASCII_WORD = re.compile(r"^[a-z0-9' ]+$")

@@ -25,7 +25,7 @@ from typing import Any, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from helixdesk.errors import ConfigurationError
+from helixdesk.core.errors import ConfigurationError
 
 
 class _Model(BaseModel):

@@ -1,8 +1,9 @@
 """Per-conversation dialogue state, persisted as JSON in `dialogue_states` with a version number.
 
-The state survives restarts and is shared by every worker: each turn reads it with its version,
-and the conversation service writes the new state only if the version is unchanged (optimistic
-concurrency); a turn that lost the race is run again on the fresh state.
+The state survives restarts and is shared by every worker. A turn reads it once with the rest of
+its context, after claiming the conversation (one turn of a conversation at a time), and the turn's
+transaction writes the new state; the version is checked once more on the way, so a turn whose
+claim ran out (its worker stalled) cannot overwrite a newer state.
 """
 
 from __future__ import annotations
@@ -10,13 +11,14 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import JSON, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from helixdesk.db.base import Base, UTCDateTime, utcnow
-from helixdesk.domain.turn import Turn
+from helixdesk.core.clock import utcnow
+from helixdesk.core.turn import Turn
+from helixdesk.db.base import Base, UTCDateTime
 from helixdesk.nlg.style import StyleSignals
 from helixdesk.privacy.masking import scrub
 
@@ -32,18 +34,48 @@ class DialogueStateRow(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 
+AwaitKind = Literal["code", "slot", "confirm", "after"]
+
+
+@dataclass(frozen=True, slots=True)
+class Awaiting:
+    """What the bot asked the customer and waits for: a one-time code, a slot's value, a yes/no to
+    confirm a change, or the answer to a follow-up question (`Task.step` holds its path)."""
+
+    kind: AwaitKind
+    slot: str | None = None
+
+    def encode(self) -> str:
+        return f"slot:{self.slot}" if self.kind == "slot" else self.kind
+
+    @classmethod
+    def decode(cls, raw: Any) -> Awaiting | None:
+        if not isinstance(raw, str) or not raw:
+            return None
+        if raw.startswith("slot:"):
+            return cls("slot", raw.removeprefix("slot:"))
+        if raw in ("code", "confirm", "after"):
+            return cls(raw)  # type: ignore[arg-type]
+        return None
+
+
+CODE = Awaiting("code")
+CONFIRM = Awaiting("confirm")
+AFTER = Awaiting("after")
+
+
+def slot(name: str) -> Awaiting:
+    return Awaiting("slot", name)
+
+
 @dataclass
 class Task:
-    """One request the bot is working on: its intent, the values found so far and what it waits for.
-
-    `awaiting` is None (nothing asked), "code" (a one-time code), "slot:NAME", "confirm", or
-    "after" (a follow-up question; `step` is the path of answer labels taken so far).
-    """
+    """One request the bot is working on: its intent, the values found so far and what it waits for."""
 
     intent: str
     id: str = field(default_factory=lambda: uuid.uuid4().hex[:12])
     slots: dict[str, Any] = field(default_factory=dict)
-    awaiting: str | None = None
+    awaiting: Awaiting | None = None
     reprompts: int = 0
     choices: list[dict[str, Any]] = field(default_factory=list)
     step: list[str] = field(default_factory=list)
@@ -55,7 +87,7 @@ class Task:
             "intent": self.intent,
             "id": self.id,
             "slots": self.slots,
-            "awaiting": self.awaiting,
+            "awaiting": self.awaiting.encode() if self.awaiting else None,
             "reprompts": self.reprompts,
             "choices": self.choices,
             "step": self.step,
@@ -69,7 +101,7 @@ class Task:
             intent=str(data["intent"]),
             id=str(data.get("id") or uuid.uuid4().hex[:12]),
             slots=dict(data.get("slots") or {}),
-            awaiting=data.get("awaiting"),
+            awaiting=Awaiting.decode(data.get("awaiting")),
             reprompts=int(data.get("reprompts", 0)),
             choices=list(data.get("choices") or []),
             step=list(data.get("step") or []),

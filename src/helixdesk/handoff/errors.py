@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helixdesk.errors import AppError, ConflictError, NotFoundError
+from helixdesk.core.errors import AppError, ConflictError, NotFoundError
 
 
 class HandoffNotFoundError(NotFoundError):

@@ -12,7 +12,7 @@ from typing import Any
 
 import anyio
 from sqlalchemy import select
-from sqlalchemy.orm import Session, sessionmaker
+from sqlalchemy.orm import Session
 
 from helixdesk.audit import Target
 from helixdesk.audit.context import staff_actor
@@ -20,19 +20,21 @@ from helixdesk.auth.service import StaffView
 from helixdesk.bank.connector import BankConnector
 from helixdesk.conversations.errors import ConversationForbiddenError, ConversationNotFoundError
 from helixdesk.conversations.models import Conversation, ConversationState, Customer, Message, Sender
-from helixdesk.conversations.store import add_message, lock_open_conversation, message_data
-from helixdesk.db.base import utcnow
-from helixdesk.db.session import transaction
-from helixdesk.errors import NotFoundError, ValidationFailedError
-from helixdesk.events import Event, MessageData, MessageSent
+from helixdesk.conversations.store import message_data
+from helixdesk.conversations.writer import NewMessage
+from helixdesk.core.clock import utcnow
+from helixdesk.core.errors import NotFoundError, ValidationFailedError
+from helixdesk.core.events import MessageData
+from helixdesk.core.languages import language_or_default
+from helixdesk.db.session import reading, transaction
+from helixdesk.handoff.common import Desk, active_handoff, record
+from helixdesk.handoff.errors import NotYourConversationError
 from helixdesk.handoff.models import AgentNote, Handoff, HandoffStatus, KnowledgeDraft
-from helixdesk.handoff.service import HandoffService, NotYourConversationError
+from helixdesk.handoff.queue_view import QueueView
 from helixdesk.knowledge.retrieval import KnowledgeBase
-from helixdesk.nlg.templates import Templates
 from helixdesk.privacy.crypto import Keyring
 from helixdesk.privacy.masking import mask_email, mask_phone
 from helixdesk.privacy.models import PiiValue
-from helixdesk.privacy.transcripts import TranscriptPrivacy
 from helixdesk.privacy.vault import RevealedValue, reveal_value
 
 MAX_AGENT_MESSAGE = 4000
@@ -69,23 +71,22 @@ class AgentWorkspace:
     def __init__(
         self,
         *,
-        sessions: sessionmaker[Session],
-        handoffs: HandoffService,
+        desk: Desk,
+        view: QueueView,
         bank: BankConnector,
         knowledge: KnowledgeBase,
-        templates: Templates,
         ingest_draft: DraftIngest | None = None,
-        privacy: TranscriptPrivacy | None = None,
         keyring: Keyring | None = None,
     ) -> None:
+        self._desk = desk
+        self._view = view
         self._keyring = keyring
         # Agents' words are stored masked like customers': they may repeat a card or phone number.
-        self._privacy = privacy or TranscriptPrivacy()
-        self._sessions = sessions
-        self._handoffs = handoffs
+        self._privacy = desk.writer.privacy
+        self._sessions = desk.sessions
         self._bank = bank
         self._knowledge = knowledge
-        self._templates = templates
+        self._templates = desk.templates
         self._ingest_draft = ingest_draft
 
     # ---- who may open what ----------------------------------------------------------------------
@@ -114,7 +115,7 @@ class AgentWorkspace:
         return handoffs
 
     def check_access(self, user: StaffView, conversation_id: str) -> None:
-        with self._sessions() as s:
+        with reading(self._sessions) as s:
             self.check_open(s, user, conversation_id)
 
     # ---- reading --------------------------------------------------------------------------------
@@ -128,7 +129,7 @@ class AgentWorkspace:
         language: str | None = None,
     ) -> ConversationView:
         now = now or utcnow()
-        with self._sessions() as s:
+        with reading(self._sessions) as s:
             handoffs = self.check_open(s, user, conversation_id)
             conv = s.get(Conversation, conversation_id)
             assert conv is not None
@@ -171,7 +172,7 @@ class AgentWorkspace:
             handoff = None
             if shown is not None:
                 handoff = {
-                    **self._handoffs.queue_item(shown, user.id, now, language).to_dict(),
+                    **self._view.item(shown, user.id, now, language).to_dict(),
                     "packet": dict(shown.packet or {}),
                     "agent_id": shown.agent_id,
                 }
@@ -185,8 +186,13 @@ class AgentWorkspace:
             }
         # Opening a conversation shows the customer's data: every opening is audited.
         with transaction(self._sessions) as s:
-            self._handoffs.record(
-                s, user, "conversation.viewed", conversation_id, details={"profile": ref is not None}
+            record(
+                self._desk,
+                s,
+                user,
+                "conversation.viewed",
+                conversation_id,
+                details={"profile": ref is not None},
             )
         view = ConversationView(
             conversation=conversation,
@@ -255,7 +261,7 @@ class AgentWorkspace:
         ]
 
     def messages_after(self, user: StaffView, conversation_id: str, after_seq: int) -> list[MessageData]:
-        with self._sessions() as s:
+        with reading(self._sessions) as s:
             self.check_open(s, user, conversation_id)
             rows = s.scalars(
                 select(Message)
@@ -269,7 +275,7 @@ class AgentWorkspace:
 
     def revealable(self, user: StaffView, conversation_id: str) -> dict[int, list[dict[str, Any]]]:
         """Per message seq, the masked values a person could reveal (masked forms only)."""
-        with self._sessions() as s:
+        with reading(self._sessions) as s:
             self.check_open(s, user, conversation_id)
             rows = s.execute(
                 select(Message.seq, PiiValue.message_id, PiiValue.span_index, PiiValue.type, PiiValue.masked)
@@ -294,7 +300,7 @@ class AgentWorkspace:
         """
         if self._keyring is None:
             raise NotFoundError("no values are kept on this server", code="pii_value_not_found")
-        with self._sessions() as s:
+        with reading(self._sessions) as s:
             self.check_open(s, user, conversation_id)
             owner = s.scalar(select(Message.conversation_id).where(Message.id == message_id))
         if owner != conversation_id:
@@ -308,12 +314,14 @@ class AgentWorkspace:
             reason=reason,
         )
         with transaction(self._sessions) as s:
-            self._handoffs.record(
+            record(
+                self._desk,
                 s,
                 user,
                 "pii.revealed",
                 conversation_id,
-                reason=revealed.reason,
+                # The reason is the agent's words: stored masked, like every message.
+                reason=self._privacy.mask(revealed.reason).text,
                 details={"message_id": message_id, "span_index": span_index, "type": revealed.type},
             )
         return revealed
@@ -323,7 +331,7 @@ class AgentWorkspace:
     def suggestions(self, user: StaffView, conversation_id: str) -> list[Suggestion]:
         """Knowledge-base answers to the customer's latest question, and empathy openings that
         match the emotion of their latest message, in the conversation's language."""
-        with self._sessions() as s:
+        with reading(self._sessions) as s:
             self.check_open(s, user, conversation_id)
             conv = s.get(Conversation, conversation_id)
             assert conv is not None
@@ -333,7 +341,7 @@ class AgentWorkspace:
                 .order_by(Message.seq.desc())
                 .limit(5)
             ).all()
-            language = conv.language if conv.language in ("zh-Hans", "zh-Hant", "en") else "zh-Hans"
+            language = language_or_default(conv.language)
         out: list[Suggestion] = []
         emotion = None
         question = None
@@ -382,33 +390,38 @@ class AgentWorkspace:
                 f"the message has {len(text)} characters; the limit is {MAX_AGENT_MESSAGE}",
                 code="message_too_long",
             )
-        message, events = await anyio.to_thread.run_sync(self._do_post, user, conversation_id, text)
-        await self._handoffs.publish(events)
+        message = await anyio.to_thread.run_sync(self._post, user, conversation_id, text)
+        self._desk.committed()
         return message
 
-    def _do_post(self, user: StaffView, conversation_id: str, text: str) -> tuple[MessageData, list[Event]]:
+    def _post(self, user: StaffView, conversation_id: str, text: str) -> MessageData:
         with transaction(self._sessions) as s:
-            handoff = self._handoffs.active_handoff(s, conversation_id)
+            handoff = active_handoff(s, conversation_id)
             if handoff is None or handoff.status != HandoffStatus.ACTIVE.value:
                 raise NotYourConversationError("claim the conversation before writing to the customer")
             if handoff.agent_id != user.id and not user.is_supervisor:
                 raise NotYourConversationError("another person is handling this conversation")
-            conv = lock_open_conversation(s, conversation_id)
+            conv = self._desk.writer.lock(s, conversation_id)
             if conv.state != ConversationState.WITH_AGENT.value:
                 raise NotYourConversationError("the conversation is not with a person")
-            masked = self._privacy.mask(text)
-            msg = add_message(
+            appended = self._desk.writer.append(
                 s,
+                conv,
+                NewMessage(
+                    sender=Sender.AGENT,
+                    text=text,
+                    meta={"author": user.display_name, "author_role": user.role_label, "agent_id": user.id},
+                ),
+            )
+            record(
+                self._desk,
+                s,
+                user,
+                "conversation.agent_message",
                 conversation_id,
-                sender=Sender.AGENT.value,
-                text=masked.text,
-                meta={"author": user.display_name, "author_role": user.role_label, "agent_id": user.id},
+                details={"seq": appended.message.seq},
             )
-            self._privacy.keep(s, msg.id, masked)
-            self._handoffs.record(
-                s, user, "conversation.agent_message", conversation_id, details={"seq": msg.seq}
-            )
-            return msg, [MessageSent(conversation_id=conversation_id, message=msg)]
+            return appended.message
 
     def add_note(self, user: StaffView, conversation_id: str, text: str) -> dict[str, Any]:
         text = text.strip()
@@ -424,7 +437,7 @@ class AgentWorkspace:
             )
             s.add(note)
             s.flush()
-            self._handoffs.record(s, user, "conversation.note_added", conversation_id)
+            record(self._desk, s, user, "conversation.note_added", conversation_id)
             return {"author": note.author_name, "text": note.text, "created_at": note.created_at.isoformat()}
 
     # ---- the agent-to-bot loop ------------------------------------------------------------------
@@ -466,7 +479,7 @@ class AgentWorkspace:
             return _draft_dict(draft)
 
     def drafts(self, *, status: str | None = "draft") -> list[dict[str, Any]]:
-        with self._sessions() as s:
+        with reading(self._sessions) as s:
             query = select(KnowledgeDraft).order_by(KnowledgeDraft.created_at.desc()).limit(200)
             if status:
                 query = query.where(KnowledgeDraft.status == status)
@@ -484,19 +497,19 @@ class AgentWorkspace:
                 raise ValidationFailedError(f"this draft was already {draft.status}", code="draft_reviewed")
             draft.status = "approved" if approve else "rejected"
             draft.reviewer_id = reviewer.id
-            if self._handoffs.audit is not None:
-                self._handoffs.audit.record(
+            if self._desk.audit is not None:
+                self._desk.audit.record(
                     s,
                     actor=staff_actor(reviewer.id),
                     action="knowledge.draft_approved" if approve else "knowledge.draft_rejected",
                     target=Target("kb_draft", draft.id),
-                    reason=note.strip()[:500],
+                    reason=self._privacy.mask(note.strip()[:500]).text,
                 )
-            draft.review_note = note.strip()[:2000] or None
+            draft.review_note = self._privacy.mask(note.strip()[:2000]).text or None
             draft.reviewed_at = utcnow()
             snapshot = _draft_dict(draft)
         if approve and self._ingest_draft is not None:
-            with self._sessions() as s:
+            with reading(self._sessions) as s:
                 stored = s.get(KnowledgeDraft, draft_id)
             assert stored is not None
             # Outside the read: ingestion writes in its own transaction.

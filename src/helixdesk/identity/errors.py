@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from helixdesk.errors import AppError, ConflictError, NotFoundError, ValidationFailedError
+from helixdesk.core.errors import AppError, ConflictError, NotFoundError, ValidationFailedError
 
 
 class IdentityLockedError(AppError):

@@ -8,7 +8,7 @@ from typing import Annotated
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from helixdesk.errors import ConfigurationError
+from helixdesk.core.errors import ConfigurationError
 from helixdesk.packs.loader import PACKS_DIR
 
 LANGUAGES = ("zh-Hans", "zh-Hant", "en")

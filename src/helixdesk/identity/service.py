@@ -42,9 +42,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.audit import Actor, AuditLog, Target
 from helixdesk.bank.connector import BankConnector, Customer
-from helixdesk.db.base import utcnow
+from helixdesk.core.clock import utcnow
+from helixdesk.core.errors import ConfigurationError, ConflictError, ValidationFailedError
 from helixdesk.db.session import transaction
-from helixdesk.errors import ConfigurationError, ConflictError, ValidationFailedError
 from helixdesk.identity.codes import code_hmac, codes_match, generate_code
 from helixdesk.identity.errors import (
     IdentityLockedError,

@@ -1,8 +1,8 @@
-"""Knowledge-base errors, each with a stable code (part of the one hierarchy in helixdesk.errors)."""
+"""Knowledge-base errors, each with a stable code (part of the one hierarchy in helixdesk.core.errors)."""
 
 from __future__ import annotations
 
-from helixdesk.errors import NotFoundError, ValidationFailedError
+from helixdesk.core.errors import NotFoundError, ValidationFailedError
 
 
 class KnowledgeSourceNotFoundError(NotFoundError):

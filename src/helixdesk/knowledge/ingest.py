@@ -20,7 +20,7 @@ import numpy as np
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from helixdesk.db.base import utcnow
+from helixdesk.core.clock import utcnow
 from helixdesk.db.session import transaction
 from helixdesk.knowledge.errors import KnowledgeSourceNotFoundError, UnsupportedFormatError
 from helixdesk.knowledge.models import KbChunk, KbDocument, stored_questions

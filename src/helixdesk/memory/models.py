@@ -9,8 +9,9 @@ from typing import Any
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from helixdesk.conversations.models import new_id
-from helixdesk.db.base import Base, UTCDateTime, utcnow
+from helixdesk.core.clock import utcnow
+from helixdesk.core.ids import new_id
+from helixdesk.db.base import Base, UTCDateTime
 
 
 class IssueStatus(enum.StrEnum):

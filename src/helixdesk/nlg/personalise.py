@@ -18,7 +18,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from helixdesk.bank.connector import Customer
-from helixdesk.errors import ConfigurationError
+from helixdesk.core.errors import ConfigurationError
 
 RISK_LEVELS = ("R1", "R2", "R3", "R4", "R5")
 

@@ -21,8 +21,8 @@ from typing import Any
 import yaml
 
 from helixdesk.bank.connector import Customer
-from helixdesk.domain.turn import Turn
-from helixdesk.errors import ConfigurationError
+from helixdesk.core.errors import ConfigurationError
+from helixdesk.core.turn import Turn
 
 STYLES = ("concise", "warm", "lively", "patient")
 

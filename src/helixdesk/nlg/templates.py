@@ -25,7 +25,7 @@ import yaml
 from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
-from helixdesk.errors import ConfigurationError
+from helixdesk.core.errors import ConfigurationError
 from helixdesk.nlg import format as fmt
 
 LANGUAGES = ("zh-Hans", "zh-Hant", "en")

@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 from importlib import metadata
 from pathlib import Path
 
-from helixdesk.errors import ConfigurationError
+from helixdesk.core.errors import ConfigurationError
 
 
 def file_sha256(path: Path) -> str:

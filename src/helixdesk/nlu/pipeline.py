@@ -7,8 +7,8 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from helixdesk.domain.turn import Turn
-from helixdesk.errors import AppError, StageError
+from helixdesk.core.errors import AppError, StageError
+from helixdesk.core.turn import Turn
 from helixdesk.nlu.stage import Stage, build_stage, registered_stages
 
 
@@ -64,3 +64,23 @@ class NLUPipeline:
             except Exception as e:
                 raise StageError(stage.name, str(e)) from e
         return turn
+
+    def parse_batch(
+        self, texts: Sequence[str], *, reference_times: Sequence[datetime | None] | None = None
+    ) -> list[Turn]:
+        """Like `parse` for many texts at once: stages with `run_batch` (the models) see the whole
+        batch, so the embeddings of every message are computed together."""
+        self.warm_up()
+        times = list(reference_times) if reference_times is not None else [None] * len(texts)
+        turns = [Turn(text=t, reference_time=r) for t, r in zip(texts, times, strict=True)]
+        if not turns:
+            return []
+        for stage in self.stages:
+            batch_run = getattr(stage, "run_batch", None)
+            try:
+                turns = list(batch_run(turns)) if batch_run is not None else [stage.run(t) for t in turns]
+            except AppError:
+                raise
+            except Exception as e:
+                raise StageError(stage.name, str(e)) from e
+        return turns

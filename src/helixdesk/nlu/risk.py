@@ -15,8 +15,8 @@ from typing import Any
 
 import yaml
 
-from helixdesk.domain.turn import RISK_TYPES, RiskSignal
-from helixdesk.errors import ConfigurationError
+from helixdesk.core.errors import ConfigurationError
+from helixdesk.core.turn import RISK_TYPES, RiskSignal
 from helixdesk.nlu.entities.base import matching_text
 
 DEFAULT_RISK_PATTERNS_PATH = (

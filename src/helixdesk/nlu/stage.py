@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, ClassVar, Protocol, TypeVar, runtime_checkable
 
-from helixdesk.domain.turn import Turn
-from helixdesk.errors import UnknownStageError
+from helixdesk.core.errors import UnknownStageError
+from helixdesk.core.turn import Turn
 
 
 @runtime_checkable

@@ -21,11 +21,12 @@ from typing import Literal, Protocol, runtime_checkable
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from helixdesk.core.errors import AppError, ValidationFailedError
 from helixdesk.db.session import transaction
-from helixdesk.errors import AppError, ValidationFailedError
 from helixdesk.notifications.models import OutboxMessage
 from helixdesk.privacy.crypto import Keyring
 from helixdesk.privacy.masking import mask_destination
+from helixdesk.privacy.rotation import EncryptedColumn
 
 Channel = Literal["sms", "email"]
 CHANNELS: tuple[Channel, ...] = ("sms", "email")
@@ -125,6 +126,17 @@ class OutboxNotifier:
         return delivery_id
 
 
+class OutboxReader:
+    """The demo outbox for the demo page: the latest notifications, decrypted."""
+
+    def __init__(self, *, sessions: sessionmaker[Session], keyring: Keyring) -> None:
+        self._sessions = sessions
+        self._keyring = keyring
+
+    def latest(self, *, customer_ref: str | None = None, limit: int = 50) -> list[OutboxEntry]:
+        return list_outbox(self._sessions, self._keyring, customer_ref=customer_ref, limit=limit)
+
+
 def list_outbox(
     sessions: sessionmaker[Session], keyring: Keyring, *, customer_ref: str | None = None, limit: int = 50
 ) -> list[OutboxEntry]:
@@ -147,3 +159,24 @@ def list_outbox(
             )
             for r in s.scalars(query)
         ]
+
+
+def outbox_columns() -> tuple[EncryptedColumn, ...]:
+    """The outbox's encrypted columns, for key rotation (`helixdesk.privacy.rotation`)."""
+    table = OutboxMessage.__table__
+    return (
+        EncryptedColumn(
+            "notification_outbox.body",
+            table,  # type: ignore[arg-type]
+            "id",
+            "body",
+            lambda row: outbox_aad("body", row.id),
+        ),
+        EncryptedColumn(
+            "notification_outbox.destination",
+            table,  # type: ignore[arg-type]
+            "id",
+            "destination",
+            lambda row: outbox_aad("destination", row.id),
+        ),
+    )

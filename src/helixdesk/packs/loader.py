@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from helixdesk.errors import ConfigurationError
+from helixdesk.core.errors import ConfigurationError
 
 PACKS_DIR = Path(__file__).resolve().parent
 

@@ -22,7 +22,7 @@ from datetime import UTC, datetime
 from cryptography.exceptions import InvalidTag
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
-from helixdesk.errors import AppError, ConfigurationError
+from helixdesk.core.errors import AppError, ConfigurationError
 
 PREFIX = "hx1:"
 KEY_BYTES = 32

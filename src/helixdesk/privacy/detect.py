@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from helixdesk.domain.identifiers import hkid_ok
+from helixdesk.core.identifiers import hkid_ok
 from helixdesk.nlu.entities.base import Candidate, resolve
 from helixdesk.nlu.entities.cards import find_card_numbers
 from helixdesk.nlu.entities.identity import find_id_numbers

@@ -12,9 +12,9 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+from helixdesk.core.secrets import load_or_create, var_dir
+from helixdesk.core.settings import Settings
 from helixdesk.privacy.crypto import EncryptionKeysInvalidError, Keyring, generate_key
-from helixdesk.secret_key import load_or_create, var_dir
-from helixdesk.settings import Settings
 
 log = logging.getLogger(__name__)
 

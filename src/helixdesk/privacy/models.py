@@ -7,7 +7,8 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from helixdesk.db.base import Base, UTCDateTime, utcnow
+from helixdesk.core.clock import utcnow
+from helixdesk.db.base import Base, UTCDateTime
 
 
 class PiiValue(Base):

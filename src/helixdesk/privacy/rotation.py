@@ -6,11 +6,13 @@ overwritten; it is picked up by the next run. Running it again finds nothing to 
 Plain-text values stored before encryption was turned on are encrypted on the way.
 A value under a key this server does not know stops the run with `encryption_key_unknown`; every
 batch before it stays done.
+
+Every table with encrypted columns is listed once, in `helixdesk.edge.tables.ENCRYPTED_COLUMNS`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,8 +20,6 @@ from sqlalchemy import ColumnElement, Table, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.db.session import transaction
-from helixdesk.notifications.models import OutboxMessage
-from helixdesk.notifications.notifier import outbox_aad
 from helixdesk.privacy.crypto import PREFIX, Keyring, is_encrypted, key_id_of
 from helixdesk.privacy.models import PiiValue
 from helixdesk.privacy.vault import vault_aad
@@ -40,30 +40,16 @@ class EncryptedColumn:
         return ~self.table.c[self.column].startswith(f"{PREFIX}{keyring.active}:", autoescape=True)
 
 
-ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (
-    EncryptedColumn(
+def vault_column() -> EncryptedColumn:
+    """The vault's column of raw personal values."""
+    return EncryptedColumn(
         "pii_values.ciphertext",
         PiiValue.__table__,  # type: ignore[arg-type]
         "id",
         "ciphertext",
         lambda row: vault_aad(row.message_id, row.span_index),
         key_id_column="key_id",
-    ),
-    EncryptedColumn(
-        "notification_outbox.body",
-        OutboxMessage.__table__,  # type: ignore[arg-type]
-        "id",
-        "body",
-        lambda row: outbox_aad("body", row.id),
-    ),
-    EncryptedColumn(
-        "notification_outbox.destination",
-        OutboxMessage.__table__,  # type: ignore[arg-type]
-        "id",
-        "destination",
-        lambda row: outbox_aad("destination", row.id),
-    ),
-)
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,11 +59,13 @@ class ColumnStatus:
     pending: int  # rows not under the active key
 
 
-def status(sessions: sessionmaker[Session], keyring: Keyring) -> list[ColumnStatus]:
+def status(
+    sessions: sessionmaker[Session], keyring: Keyring, *, columns: Sequence[EncryptedColumn]
+) -> list[ColumnStatus]:
     """How many values each key encrypts, per encrypted column."""
     out: list[ColumnStatus] = []
     with sessions() as s:
-        for col in ENCRYPTED_COLUMNS:
+        for col in columns:
             by_key: dict[str, int] = {}
             for value in s.scalars(select(col.table.c[col.column]).execution_options(yield_per=2000)):
                 kid = key_id_of(value) if is_encrypted(value) else "plain text"
@@ -87,11 +75,13 @@ def status(sessions: sessionmaker[Session], keyring: Keyring) -> list[ColumnStat
     return out
 
 
-def pending_count(sessions: sessionmaker[Session], keyring: Keyring) -> int:
+def pending_count(
+    sessions: sessionmaker[Session], keyring: Keyring, *, columns: Sequence[EncryptedColumn]
+) -> int:
     with sessions() as s:
         return sum(
             int(s.scalar(select(func.count()).select_from(c.table).where(c.needs_rotation(keyring))) or 0)
-            for c in ENCRYPTED_COLUMNS
+            for c in columns
         )
 
 
@@ -99,6 +89,7 @@ def rotate(
     sessions: sessionmaker[Session],
     keyring: Keyring,
     *,
+    columns: Sequence[EncryptedColumn],
     batch_size: int = 500,
     progress: Callable[[int], None] = lambda _n: None,
 ) -> int:
@@ -107,7 +98,7 @@ def rotate(
     `progress(n)` is called after each batch with the number of rows it handled.
     """
     done = 0
-    for col in ENCRYPTED_COLUMNS:
+    for col in columns:
         done += _rotate_column(sessions, keyring, col, batch_size=batch_size, progress=progress)
     return done
 

@@ -1,11 +1,11 @@
-"""Storing conversation messages masked: what the conversation service calls when it writes.
+"""Storing conversation messages masked: what the conversation writer calls when it writes.
 
 - `mask(text)` masks a message before it is stored (customer messages and bot replies alike).
 - `keep(s, message_id, masked)` puts the raw values of the masked spans in the vault, encrypted
   (not secrets; nothing at all without a keyring).
-- `record_turn(s, message, turn, masked)` writes the NLU record of a customer message
-  (`messages.meta["nlu"]`) re-pointed at the masked text: entity and risk offsets index the stored
-  text, and entity values that were personal data hold their masked form.
+- `masked_nlu(turn, masked)` is the NLU record of a customer message re-pointed at the masked
+  text: entity and risk offsets index the stored text, and entity values that were personal data
+  hold their masked form (the conversation writer stores it in `messages.meta["nlu"]`).
 
 The bot's NLU for the current turn still runs on the raw text in memory; nothing raw is stored.
 """
@@ -16,11 +16,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from helixdesk.conversations.models import Message
-from helixdesk.domain.turn import Turn
+from helixdesk.core.turn import Turn
 from helixdesk.privacy.crypto import Keyring
-from helixdesk.privacy.masking import SECRET_MASK, Masked, mask_text
-from helixdesk.privacy.vault import forget_values, store_values
+from helixdesk.privacy.masking import Masked, mask_text
+from helixdesk.privacy.vault import store_values
 
 
 class TranscriptPrivacy:
@@ -36,26 +35,6 @@ class TranscriptPrivacy:
     def keep(self, s: Session, message_id: str, masked: Masked) -> None:
         if self._keyring is not None and masked.changed:
             store_values(s, self._keyring, message_id=message_id, masked=masked)
-
-    def record_turn(self, s: Session, message: Message, turn: Turn, masked: Masked, *, redact: bool) -> None:
-        """The NLU record of a stored customer message; `redact` replaces the whole text by the code mask."""
-        nlu = masked_nlu(turn, masked)
-        meta: dict[str, Any] = {"nlu": nlu}
-        if masked.changed:
-            meta["pii"] = [span.type for span in masked.spans]
-        if masked.text != message.text and not redact:
-            # The stored text was masked more strictly (a code was expected when it was stored, and
-            # this is a retry): the NLU record keeps none of the text rather than less masking.
-            for key in ("text", "normalized", "entities", "risk"):
-                nlu.pop(key, None)
-        if redact:
-            # A one-time code answered the step-up: nothing of the message is kept, in any form.
-            message.text = SECRET_MASK
-            forget_values(s, message.id)
-            for key in ("text", "normalized", "entities"):
-                nlu.pop(key, None)
-            meta = {"nlu": nlu, "redacted": "one_time_code"}
-        message.meta = meta
 
 
 def masked_nlu(turn: Turn, masked: Masked) -> dict[str, Any]:

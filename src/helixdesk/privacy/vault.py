@@ -18,7 +18,7 @@ from datetime import UTC, datetime
 from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from helixdesk.errors import NotFoundError, ValidationFailedError
+from helixdesk.core.errors import NotFoundError, ValidationFailedError
 from helixdesk.privacy.crypto import Keyring
 from helixdesk.privacy.masking import Masked
 from helixdesk.privacy.models import PiiValue

@@ -21,7 +21,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 from helixdesk.actions.models import ActionAudit, ActionIdempotency
 from helixdesk.audit import Actor, AuditLog, Target, prune_before
 from helixdesk.conversations.models import Conversation, ConversationState, Customer, Message
-from helixdesk.db.base import utcnow
+from helixdesk.core.clock import utcnow
 from helixdesk.db.session import transaction
 from helixdesk.dialogue.state import DialogueStateRow
 from helixdesk.handoff.models import AgentNote, Handoff, KnowledgeDraft

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from helixdesk.settings import Settings
+from helixdesk.core.settings import Settings
 
 # data class -> what happens when it expires
 DATA_CLASSES: dict[str, str] = {

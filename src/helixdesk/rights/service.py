@@ -30,10 +30,10 @@ from helixdesk.actions.models import ActionAudit, ActionIdempotency, Dispute
 from helixdesk.audit import Actor, AuditLog, AuditQuery, Target, search
 from helixdesk.audit.models import AuditLogRow
 from helixdesk.conversations.models import ChannelIdentity, Conversation, Customer, Message
-from helixdesk.db.base import utcnow
+from helixdesk.core.clock import utcnow
+from helixdesk.core.errors import NotFoundError
 from helixdesk.db.session import transaction
 from helixdesk.dialogue.state import DialogueStateRow
-from helixdesk.errors import NotFoundError
 from helixdesk.handoff.models import AgentNote, Handoff
 from helixdesk.identity.models import IdentityFailure, IdentityLockout, VerificationChallenge
 from helixdesk.memory.models import CustomerIssue

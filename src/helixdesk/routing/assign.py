@@ -14,9 +14,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from helixdesk.auth.roles import WORKING_ROLES, queues_for
-from helixdesk.handoff.policy import Wellbeing
+from helixdesk.routing.config import Wellbeing
 from helixdesk.routing.priority import RoutingDecision
+from helixdesk.routing.queues import WORKING_ROLES, queues_for
 
 
 @dataclass(frozen=True, slots=True)

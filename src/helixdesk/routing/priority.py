@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from helixdesk.handoff.policy import Routing
+from helixdesk.routing.config import Routing
 
 
 @dataclass(frozen=True, slots=True)

@@ -135,7 +135,7 @@ def test_policies_load_from_the_pack_and_bad_files_are_refused(tmp_path):
     import shutil
 
     from helixdesk.actions.policies import load_action_policies
-    from helixdesk.errors import ConfigurationError
+    from helixdesk.core.errors import ConfigurationError
     from helixdesk.packs.loader import Pack, load_pack
 
     pack = load_pack("retail_bank")

@@ -12,7 +12,7 @@ from helixdesk.actions.base import InvalidParamsError, UnknownActionError
 from helixdesk.actions.credit import PrepaymentQuote
 from helixdesk.actions.models import ActionAudit
 from helixdesk.actions.rates import RateService
-from helixdesk.errors import AppError
+from helixdesk.core.errors import AppError
 
 NOW = datetime(2026, 11, 23, 6, 0, tzinfo=UTC)  # the runner's clock (conftest.py)
 

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from helixdesk.actions.base import ConfirmationRequiredError, IdempotencyKeyReusedError
 from helixdesk.actions.models import ActionAudit, Dispute
-from helixdesk.errors import AppError
+from helixdesk.core.errors import AppError
 
 
 def _run(runner, name, customer, *, key=None, confirmed=True, **params):

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from helixdesk.audit import Actor, AuditEntry, AuditQuery, Target
-from helixdesk.web.routes import WEB_DIR
+from helixdesk.edge.pages import WEB_DIR
 
 
 def test_the_audit_page_lists_entries_escaped_and_pages_older():

@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from helixdesk.agents.load import Handled, emotional_load
 from helixdesk.bank.connector import Customer
 from helixdesk.handoff.packet import Labels, PacketInput, StoredMessage, build_packet, negativity_of
 from helixdesk.handoff.policy import load_handoff_policy
 from helixdesk.packs.loader import load_pack
+from helixdesk.routing.wellbeing import Handled, emotional_load
 
 PACK = load_pack("retail_bank").path
 WELLBEING = load_handoff_policy(PACK / "handoff" / "policy.yaml").wellbeing

@@ -7,9 +7,9 @@ from datetime import date
 import pytest
 
 from helixdesk.bank.connector import Customer
-from helixdesk.domain.turn import Emotion, Intent, RiskSignal, Turn
+from helixdesk.core.turn import Emotion, Intent, RiskSignal, Turn
+from helixdesk.dialogue.triggers import TurnHistory, check_bot_failed, check_triggers, more_urgent
 from helixdesk.handoff.policy import load_handoff_policy
-from helixdesk.handoff.triggers import TurnHistory, check_bot_failed, check_triggers, more_urgent
 from helixdesk.packs.loader import load_pack
 
 POLICY = load_handoff_policy(load_pack("retail_bank").path / "handoff" / "policy.yaml").triggers
@@ -135,7 +135,7 @@ def test_fraud_is_more_urgent_than_every_other_queue():
     ],
 )
 def test_a_bad_policy_file_names_the_field(tmp_path, text, field):
-    from helixdesk.errors import ConfigurationError
+    from helixdesk.core.errors import ConfigurationError
 
     path = tmp_path / "policy.yaml"
     path.write_text(text, encoding="utf-8")

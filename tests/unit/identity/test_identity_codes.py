@@ -8,7 +8,7 @@ import pytest
 
 from helixdesk.audit import AuditLog
 from helixdesk.bank.connector import Customer
-from helixdesk.errors import ConfigurationError, ValidationFailedError
+from helixdesk.core.errors import ConfigurationError, ValidationFailedError
 from helixdesk.identity import (
     NoContactOnFileError,
     VerificationService,

@@ -8,11 +8,11 @@ import pytest
 import yaml
 from pydantic import ValidationError
 
-from helixdesk.errors import ConfigurationError
+from helixdesk.core.errors import ConfigurationError
+from helixdesk.core.secrets import resolve_secret_key, secret_key_file
+from helixdesk.core.settings import Settings
 from helixdesk.identity import IdentityPolicyError, load_identity_policy
 from helixdesk.identity.policy import identity_policy_path
-from helixdesk.secret_key import resolve_secret_key, secret_key_file
-from helixdesk.settings import Settings
 
 
 def test_the_pack_policy_loads():

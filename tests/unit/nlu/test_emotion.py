@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helixdesk.domain.turn import EMOTIONS, Turn
+from helixdesk.core.turn import EMOTIONS, Turn
 from helixdesk.nlu.emotion import (
     EmotionClassifier,
     EmotionConfig,

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from helixdesk.domain.turn import Entity, Turn
-from helixdesk.errors import ConfigurationError
+from helixdesk.core.errors import ConfigurationError
+from helixdesk.core.turn import Entity, Turn
 from helixdesk.nlu.entities import EntityExtractor, MerchantGazetteer
 from helixdesk.nlu.entities.cards import luhn_ok
 from helixdesk.nlu.entities.identity import id_checksum_ok

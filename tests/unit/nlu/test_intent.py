@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from helixdesk.domain.turn import Turn
+from helixdesk.core.turn import Turn
 from helixdesk.nlu.features import FeatureConfig
 from helixdesk.nlu.intent import OOS_LABEL, IntentClassifier, IntentConfig, MemberConfig, load_examples
 from helixdesk.nlu.intent.artefacts import (

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from helixdesk.errors import ConfigurationError
+from helixdesk.core.errors import ConfigurationError
 from helixdesk.nlu.emotion.artefacts import EmotionModelError
 from helixdesk.nlu.emotion.artefacts import resolve_model_dir as resolve_emotion_dir
 from helixdesk.nlu.intent.artefacts import ModelArtefactError

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import pytest
 
-from helixdesk.domain.turn import Turn
-from helixdesk.errors import StageError, UnknownStageError
+from helixdesk.core.errors import StageError, UnknownStageError
+from helixdesk.core.turn import Turn
 from helixdesk.nlu.pipeline import NLUPipeline
 from helixdesk.nlu.stage import build_stage, register_stage, registered_stages
 from helixdesk.nlu.stages.language import detect_language

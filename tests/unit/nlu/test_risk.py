@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from helixdesk.domain.turn import RISK_TYPES, RiskSignal, Turn
-from helixdesk.errors import ConfigurationError
+from helixdesk.core.errors import ConfigurationError
+from helixdesk.core.turn import RISK_TYPES, RiskSignal, Turn
 from helixdesk.nlu.pipeline import NLUPipeline
 from helixdesk.nlu.risk import DEFAULT_RISK_PATTERNS_PATH, RiskDetector, RiskRule
 from helixdesk.nlu.stage import build_stage, registered_stages

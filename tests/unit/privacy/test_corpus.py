@@ -5,7 +5,7 @@ Nothing here is hard-coded: the corpus lists every item it embeds, and the count
 
 from __future__ import annotations
 
-from helixdesk.domain.identifiers import hkid_ok, luhn_ok, resident_id_ok
+from helixdesk.core.identifiers import hkid_ok, luhn_ok, resident_id_ok
 from helixdesk.privacy import find_pii
 from tests.privacy_corpus import false_positives, lookalike_messages, pii_messages, recall
 

@@ -8,10 +8,10 @@ import stat
 
 import pytest
 
-from helixdesk.errors import AppError
+from helixdesk.core.errors import AppError
+from helixdesk.core.settings import Settings
 from helixdesk.privacy.crypto import Keyring, generate_key, is_encrypted, key_id_of, parse_keys
 from helixdesk.privacy.keys import keys_file, resolve_keyring
-from helixdesk.settings import Settings
 
 OLD = generate_key("k2025")
 NEW = generate_key("k2026")

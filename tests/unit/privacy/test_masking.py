@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from helixdesk.domain.identifiers import hkid_check_char, hkid_ok, luhn_check_digit, luhn_ok, resident_id_ok
+from helixdesk.core.identifiers import hkid_check_char, hkid_ok, luhn_check_digit, luhn_ok, resident_id_ok
 from helixdesk.privacy import SECRET_MASK, find_pii, mask_text, scrub
 from helixdesk.privacy.masking import mask_destination, mask_email, mask_phone
 

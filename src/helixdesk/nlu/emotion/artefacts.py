@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from helixdesk.errors import ConfigurationError
+from helixdesk.core.errors import ConfigurationError
 from helixdesk.nlu import artefacts as shared
 from helixdesk.nlu.artefacts import file_sha256
 from helixdesk.nlu.emotion.data import (

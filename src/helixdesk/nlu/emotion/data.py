@@ -1,6 +1,6 @@
 """Training and evaluation data for the emotion model.
 
-Labels are the nine of `helixdesk.domain.turn.EMOTIONS` (Plutchik's eight plus `neutral`). An example
+Labels are the nine of `helixdesk.core.turn.EMOTIONS` (Plutchik's eight plus `neutral`). An example
 may carry several labels (XED is multi-label); the model learns each label of a multi-label example
 with weight 1/len(labels).
 
@@ -27,8 +27,8 @@ from typing import Any
 
 import yaml
 
-from helixdesk.domain.turn import EMOTIONS
-from helixdesk.errors import ValidationFailedError
+from helixdesk.core.errors import ValidationFailedError
+from helixdesk.core.turn import EMOTIONS
 
 NEUTRAL = "neutral"
 XED_LABELS: dict[int, str] = {

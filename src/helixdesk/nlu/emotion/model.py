@@ -38,7 +38,7 @@ import scipy.sparse as sp
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
-from helixdesk.domain.turn import EMOTIONS, Emotion
+from helixdesk.core.turn import EMOTIONS, Emotion
 from helixdesk.nlu.embeddings import FloatArray
 from helixdesk.nlu.emotion.cues import cue_features, cue_strength, find_cues, hedge_factor
 from helixdesk.nlu.emotion.data import NEUTRAL, EmotionExample

@@ -11,7 +11,7 @@ from collections.abc import Collection
 from datetime import datetime
 from pathlib import Path
 
-from helixdesk.domain.turn import Entity
+from helixdesk.core.turn import Entity
 from helixdesk.nlu.entities.base import Candidate, matching_text, resolve
 from helixdesk.nlu.entities.cards import find_card_numbers, find_card_tails
 from helixdesk.nlu.entities.dates import find_dates

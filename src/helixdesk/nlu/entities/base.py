@@ -6,7 +6,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from helixdesk.domain.turn import Entity
+from helixdesk.core.turn import Entity
 from helixdesk.nlu.text import fold_lower, normalise
 
 # Higher wins when two candidates cover exactly as many characters (longest span wins first).

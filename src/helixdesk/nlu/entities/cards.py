@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from helixdesk.domain.identifiers import luhn_ok
+from helixdesk.core.identifiers import luhn_ok
 from helixdesk.nlu.entities.base import Candidate
 
 __all__ = ["find_card_numbers", "find_card_tails", "luhn_ok"]

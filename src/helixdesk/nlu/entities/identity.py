@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from helixdesk.domain.identifiers import id_checksum_ok, resident_id_ok
+from helixdesk.core.identifiers import id_checksum_ok, resident_id_ok
 from helixdesk.nlu.entities.base import Candidate
 
 __all__ = ["find_id_numbers", "id_checksum_ok"]

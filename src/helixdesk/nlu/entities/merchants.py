@@ -8,7 +8,7 @@ from typing import Any
 
 import yaml
 
-from helixdesk.errors import ConfigurationError
+from helixdesk.core.errors import ConfigurationError
 from helixdesk.nlu.entities.base import Candidate
 from helixdesk.nlu.text import normalise
 

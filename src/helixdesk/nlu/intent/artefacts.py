@@ -21,7 +21,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from helixdesk.errors import ConfigurationError
+from helixdesk.core.errors import ConfigurationError
 from helixdesk.nlu import artefacts as shared
 from helixdesk.nlu.artefacts import file_sha256
 from helixdesk.nlu.intent.model import IntentClassifier, IntentConfig

@@ -24,7 +24,7 @@ from typing import Any
 
 import yaml
 
-from helixdesk.errors import ValidationFailedError
+from helixdesk.core.errors import ValidationFailedError
 
 OOS_LABEL = "out_of_scope"
 OOS_ALIASES = frozenset({"oos", "out_of_scope", "out-of-scope"})

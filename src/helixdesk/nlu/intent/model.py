@@ -26,7 +26,7 @@ import numpy.typing as npt
 from sklearn.linear_model import LogisticRegression
 from sklearn.svm import LinearSVC
 
-from helixdesk.domain.turn import Intent
+from helixdesk.core.turn import Intent
 from helixdesk.nlu.embeddings import FloatArray, e5_embed, embed, single_thread_blas
 from helixdesk.nlu.features import Embeddings, FeatureConfig, TextFeaturiser
 from helixdesk.nlu.intent.data import OOS_LABEL, Example

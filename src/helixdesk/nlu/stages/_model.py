@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import ClassVar, Generic, Literal, Protocol, TypeVar
 
-from helixdesk.errors import ConfigurationError
+from helixdesk.core.errors import ConfigurationError
 
 
 class _Predictor(Protocol):

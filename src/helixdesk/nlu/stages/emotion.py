@@ -21,7 +21,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from helixdesk.domain.turn import Turn
+from helixdesk.core.turn import Turn
 from helixdesk.nlu.emotion.artefacts import EmotionModelError, load_emotion_model, resolve_model_dir
 from helixdesk.nlu.emotion.model import EmotionClassifier
 from helixdesk.nlu.stage import register_stage

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from helixdesk.domain.turn import Turn
+from helixdesk.core.turn import Turn
 from helixdesk.nlu.entities import DEFAULT_MERCHANTS_PATH, EntityExtractor, MerchantGazetteer
 from helixdesk.nlu.stage import register_stage
 

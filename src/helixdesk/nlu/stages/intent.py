@@ -19,7 +19,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any, Literal
 
-from helixdesk.domain.turn import Turn
+from helixdesk.core.turn import Turn
 from helixdesk.nlu.intent.artefacts import MANIFEST_FILE, ModelArtefactError, load_model
 from helixdesk.nlu.intent.model import IntentClassifier
 from helixdesk.nlu.stage import register_stage

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helixdesk.domain.turn import Language, Turn
+from helixdesk.core.turn import Language, Turn
 from helixdesk.nlu.stage import register_stage
 from helixdesk.nlu.text import cjk_count, is_traditional, latin_words
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from helixdesk.domain.turn import Turn
+from helixdesk.core.turn import Turn
 from helixdesk.nlu.stage import register_stage
 from helixdesk.nlu.text import normalise
 

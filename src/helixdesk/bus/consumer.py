@@ -1,0 +1,138 @@
+"""Durable consumers of the event log: each resumes from the last event it handled.
+
+    consumer = DurableConsumer(name="quality", sessions=sessions, handler=score_event)
+    await consumer.start(bus)   # wakes on every published event, polls as a fallback
+
+A consumer reads the published log (`helixdesk.bus.outbox.read_log`) in `log_seq` order. For each
+batch its `handler(session, event)` runs in one transaction with the update of the consumer's
+offset (`consumer_offsets`), so a change the handler writes is kept exactly when the offset moves
+past its event: after a crash the batch runs again from the stored offset, and nothing is counted
+twice. Handlers that act outside the database must be idempotent by `event.event_id`.
+One process at a time runs a given consumer (a lease); the others stand by.
+A handler that raises stops its batch; the batch is retried after `retry_delay`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import socket
+import uuid
+from collections.abc import Callable
+from datetime import datetime, timedelta
+
+import anyio
+from sqlalchemy import BigInteger, String, func, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
+
+from helixdesk.bus.outbox import EventRecord, read_log
+from helixdesk.bus.protocol import EventBus
+from helixdesk.core.clock import utcnow
+from helixdesk.core.events import Event
+from helixdesk.db.base import Base, UTCDateTime
+from helixdesk.db.lease import try_acquire
+from helixdesk.db.session import reading, transaction
+
+log = logging.getLogger(__name__)
+
+Handler = Callable[[Session, Event], None]
+
+
+class ConsumerOffset(Base):
+    __tablename__ = "consumer_offsets"
+
+    consumer: Mapped[str] = mapped_column(String(64), primary_key=True)
+    log_seq: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class DurableConsumer:
+    def __init__(
+        self,
+        *,
+        name: str,
+        sessions: sessionmaker[Session],
+        handler: Handler,
+        batch: int = 200,
+        poll_interval: float = 1.0,
+        lease_seconds: float = 30.0,
+        retry_delay: float = 1.0,
+    ) -> None:
+        self.name = name
+        self._sessions = sessions
+        self._handler = handler
+        self._batch = batch
+        self._poll = poll_interval
+        self._lease = timedelta(seconds=lease_seconds)
+        self._retry = retry_delay
+        self._holder = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    async def start(self, bus: EventBus | None = None) -> None:
+        if bus is not None:
+            await bus.subscribe(f"wake-{self.name}-{self._holder}", self._on_event, ephemeral=True)
+        self._task = asyncio.create_task(self._run(), name=f"consumer:{self.name}")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+            self._task = None
+
+    async def _on_event(self, _event: Event) -> None:
+        self._wake.set()
+
+    async def catch_up(self) -> int:
+        """Handle every published event not handled yet; returns how many."""
+        total = 0
+        while True:
+            done = await anyio.to_thread.run_sync(self._one_batch)
+            total += done
+            if done < self._batch:
+                return total
+
+    def offset(self) -> int:
+        with reading(self._sessions) as s:
+            row = s.get(ConsumerOffset, self.name)
+            return row.log_seq if row is not None else 0
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                await self.catch_up()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("consumer %s failed; it resumes from its last offset", self.name)
+                await asyncio.sleep(self._retry)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self._poll):
+                    await self._wake.wait()
+            self._wake.clear()
+
+    def _one_batch(self) -> int:
+        with reading(self._sessions) as s:
+            newest = int(s.scalar(select(func.max(EventRecord.log_seq))) or 0)
+            row = s.get(ConsumerOffset, self.name)
+            if row is not None and row.log_seq >= newest:
+                return 0
+        with transaction(self._sessions) as s:
+            if not try_acquire(s, f"consumer:{self.name}", self._holder, ttl=self._lease):
+                return 0
+            offset = s.get(ConsumerOffset, self.name, with_for_update=True)
+            if offset is None:
+                offset = ConsumerOffset(consumer=self.name, log_seq=0)
+                s.add(offset)
+            events = read_log(s, after_seq=offset.log_seq, limit=self._batch)
+            for event in events:
+                self._handler(s, event)
+            if events:
+                last = events[-1].log_seq
+                assert last is not None
+                offset.log_seq = last
+                offset.updated_at = utcnow()
+            return len(events)

@@ -1,0 +1,435 @@
+"""A customer message and the bot's turn that answers it: one straight path.
+
+1. Store (one transaction): the message is checked, masked and stored with the next sequence
+   number and its event, and *committed before anything else*, so an acknowledged message survives
+   a crash. A repeated `client_message_id` finds the original message instead. In the same
+   transaction the turn is claimed (the conversation row holds which message is being answered, and
+   until when) and its context is read once: the dialogue state, who the customer is, their open
+   issues. One turn of a conversation runs at a time, across every worker.
+2. Understand: the NLU parses the message on its own thread, batched with other requests.
+3. Decide and act: the bot decides, the executor runs each effect it asks for exactly once, the
+   NLG words the replies (`helixdesk.dialogue.bot`).
+4. Store the turn (one transaction): the new dialogue state, the NLU record, the replies, the
+   issue changes, the audit of each action, a handover to a person, their events, and the claim
+   released. Nothing is retried: a second message of the same conversation waits for the claim.
+
+If the turn fails after the claim, the claim is released and the customer's message stays stored
+without an answer; sending it again (the same `client_message_id`) answers it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections import defaultdict
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any, Protocol
+
+import anyio
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
+
+from helixdesk.bank.connector import BankConnector
+from helixdesk.conversations.errors import ConversationBusyError
+from helixdesk.conversations.models import Conversation, ConversationState, Customer, Message, Sender
+from helixdesk.conversations.schemas import MessagePostResult, Reply
+from helixdesk.conversations.store import message_data
+from helixdesk.conversations.writer import ConversationWriter, NewMessage
+from helixdesk.core.clock import utcnow
+from helixdesk.core.events import MessageData
+from helixdesk.db.session import transaction
+from helixdesk.dialogue.bot import Bot, BotTurn
+from helixdesk.dialogue.context import CustomerContext, TurnContext
+from helixdesk.dialogue.effects import CodeChecked, HandOver, IssueRaised, OpenIssue, ResolveIssue
+from helixdesk.dialogue.state import CODE, DialogueState, StateConflictError, load_state, save_state
+from helixdesk.identity import VerificationService
+from helixdesk.memory.service import IssueOp, IssueView, apply_issue_ops, open_issues
+from helixdesk.nlu.batcher import ParseBatcher
+from helixdesk.privacy.masking import Masked
+
+log = logging.getLogger(__name__)
+
+
+class Handovers(Protocol):
+    """Queues a conversation for a person, in the caller's transaction (the handoff package does it)."""
+
+    def queue(
+        self,
+        s: Session,
+        conv: Conversation,
+        handover: HandOver,
+        *,
+        customer: CustomerContext,
+        verified: bool,
+        now: datetime,
+    ) -> None: ...
+
+
+class RelayPoke(Protocol):
+    def poke(self) -> None: ...
+
+
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    """The customer's message as stored, and the turn's claim and context when this request has it."""
+
+    message: MessageData
+    state: str
+    duplicate: bool
+    masked: Masked | None = None  # how the stored text was masked (not for duplicates)
+    replies: tuple[MessageData, ...] = ()
+    reply_meta: tuple[dict[str, Any], ...] = ()
+    context: _Claimed | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Claimed:
+    customer_id: str
+    customer_ref: str | None
+    language: str | None
+    dialogue: DialogueState
+    issues: tuple[IssueView, ...]
+
+
+class Turns:
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        writer: ConversationWriter,
+        bot: Bot,
+        nlu: ParseBatcher,
+        bank: BankConnector,
+        identity: VerificationService,
+        handovers: Handovers,
+        relay: RelayPoke | None = None,
+        abandon_issue_after_days: int = 30,
+        lease_seconds: float = 30.0,
+    ) -> None:
+        self._sessions = sessions
+        self._writer = writer
+        self._bot = bot
+        self._nlu = nlu
+        self._bank = bank
+        self._identity = identity
+        self._handovers = handovers
+        self._relay = relay
+        self._abandon_after = abandon_issue_after_days
+        self._lease = timedelta(seconds=lease_seconds)
+        # Waiters for a turn of a conversation to end in this process (other processes are polled).
+        self._ended: dict[str, asyncio.Event] = defaultdict(asyncio.Event)
+        self._waiting: dict[str, int] = defaultdict(int)
+
+    async def post(
+        self, conversation_id: str, text: str, *, client_message_id: str | None, now: datetime | None
+    ) -> MessagePostResult:
+        at = now or utcnow()
+        stored = await anyio.to_thread.run_sync(self._store, conversation_id, text, client_message_id, at)
+        self._poke()
+        while stored.context is None:
+            if stored.duplicate and stored.replies:
+                return _result(stored, stored.replies, stored.reply_meta)
+            if stored.state != ConversationState.BOT.value:
+                return _result(stored, (), ())
+            # Another turn of this conversation is being answered: wait for it, then claim.
+            await self._wait_for_turn(conversation_id)
+            stored = await anyio.to_thread.run_sync(self._claim_again, stored, at)
+        try:
+            turn = await self._nlu.parse(text, reference_time=at)
+            ctx = await anyio.to_thread.run_sync(self._context, conversation_id, stored, at)
+            answered = await anyio.to_thread.run_sync(self._bot.respond, ctx, turn)
+            replies, meta, handoff = await anyio.to_thread.run_sync(self._store_turn, stored, ctx, answered)
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await anyio.to_thread.run_sync(self._release, conversation_id, stored.message.id)
+            raise
+        finally:
+            self._turn_ended(conversation_id)
+        self._poke()
+        return _result(stored, replies, meta, handoff=handoff)
+
+    # ---- 1. store and claim ---------------------------------------------------------------------
+
+    def _store(
+        self, conversation_id: str, text: str, client_message_id: str | None, now: datetime
+    ) -> _Stored:
+        try:
+            with transaction(self._sessions) as s:
+                conv = self._writer.lock(s, conversation_id)
+                if client_message_id is not None:
+                    existing = self._existing(s, conv, client_message_id, now)
+                    if existing is not None:
+                        return existing
+                dialogue = load_state(s, conversation_id)
+                waiting_for_code = dialogue.task is not None and dialogue.task.awaiting == CODE
+                appended = self._writer.append(
+                    s,
+                    conv,
+                    NewMessage(
+                        sender=Sender.CUSTOMER,
+                        text=text,
+                        client_message_id=client_message_id,
+                        expect_code=waiting_for_code,
+                    ),
+                )
+                claimed = self._claim(s, conv, appended.message.id, dialogue, now)
+                return _Stored(
+                    appended.message, conv.state, duplicate=False, masked=appended.masked, context=claimed
+                )
+        except IntegrityError:
+            # A concurrent request stored the same client_message_id first; use that one.
+            if client_message_id is None:
+                raise
+            with transaction(self._sessions) as s:
+                conv = self._writer.lock(s, conversation_id)
+                existing = self._existing(s, conv, client_message_id, now)
+                if existing is None:
+                    raise
+                return existing
+
+    def _existing(
+        self, s: Session, conv: Conversation, client_message_id: str, now: datetime
+    ) -> _Stored | None:
+        msg = s.scalar(
+            select(Message).where(
+                Message.conversation_id == conv.id, Message.client_message_id == client_message_id
+            )
+        )
+        if msg is None:
+            return None
+        return self._as_stored(s, conv, msg, now)
+
+    def _as_stored(self, s: Session, conv: Conversation, msg: Message, now: datetime) -> _Stored:
+        """A message stored earlier: its replies if it has some, else a claim to answer it now."""
+        replies = s.scalars(select(Message).where(Message.in_reply_to == msg.id).order_by(Message.seq)).all()
+        claimed = None
+        if not replies:
+            claimed = self._claim(s, conv, msg.id, load_state(s, conv.id), now)
+        return _Stored(
+            message_data(msg),
+            conv.state,
+            duplicate=True,
+            replies=tuple(message_data(r) for r in replies),
+            reply_meta=tuple(dict(r.meta or {}) for r in replies),
+            context=claimed,
+        )
+
+    def _claim(
+        self, s: Session, conv: Conversation, message_id: str, dialogue: DialogueState, now: datetime
+    ) -> _Claimed | None:
+        """Claim the turn (the conversation row is locked) and read its context; None: it is taken."""
+        if conv.state != ConversationState.BOT.value:
+            return None
+        clock = utcnow()  # the claim runs on the wall clock, whatever time the turn is about
+        held = (
+            conv.turn_message_id is not None
+            and conv.turn_expires_at is not None
+            and conv.turn_expires_at > clock
+        )
+        if held:
+            return None
+        conv.turn_message_id = message_id
+        conv.turn_expires_at = clock + self._lease
+        customer = s.get(Customer, conv.customer_id)
+        assert customer is not None
+        issues: tuple[IssueView, ...] = ()
+        if not dialogue.issues_raised:
+            issues = tuple(
+                open_issues(
+                    s,
+                    customer.id,
+                    now=now,
+                    abandon_after_days=self._abandon_after,
+                    exclude_conversation=conv.id,
+                )
+            )
+        return _Claimed(customer.id, customer.bank_ref, conv.language, dialogue, issues)
+
+    def _claim_again(self, stored: _Stored, now: datetime) -> _Stored:
+        with transaction(self._sessions) as s:
+            conv = self._writer.lock(s, stored.message.conversation_id)
+            msg = s.get(Message, stored.message.id)
+            assert msg is not None
+            found = self._as_stored(s, conv, msg, now)
+        return _Stored(
+            stored.message,
+            found.state,
+            duplicate=stored.duplicate,
+            masked=stored.masked,
+            replies=found.replies,
+            reply_meta=found.reply_meta,
+            context=found.context,
+        )
+
+    async def _wait_for_turn(self, conversation_id: str) -> None:
+        """Until a turn of this conversation ends here, or a short while (it may run elsewhere)."""
+        event = self._ended[conversation_id]
+        self._waiting[conversation_id] += 1
+        try:
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(0.05):
+                    await event.wait()
+        finally:
+            self._waiting[conversation_id] -= 1
+            if self._waiting[conversation_id] <= 0:
+                self._waiting.pop(conversation_id, None)
+                self._ended.pop(conversation_id, None)
+
+    def _turn_ended(self, conversation_id: str) -> None:
+        event = self._ended.get(conversation_id)
+        if event is not None:
+            event.set()
+            self._ended.pop(conversation_id, None)
+
+    def _release(self, conversation_id: str, message_id: str) -> None:
+        with transaction(self._sessions) as s:
+            conv = s.get(Conversation, conversation_id, with_for_update=True)
+            if conv is not None and conv.turn_message_id == message_id:
+                conv.turn_message_id = None
+                conv.turn_expires_at = None
+
+    # ---- 2. the context, read once --------------------------------------------------------------
+
+    def _context(self, conversation_id: str, stored: _Stored, now: datetime) -> TurnContext:
+        claimed = stored.context
+        assert claimed is not None
+        ref = claimed.customer_ref
+        profile = self._bank.get_customer(ref) if ref is not None else None
+        verified = ref is not None and (
+            self._identity.status(conversation_id=conversation_id, customer_ref=ref, now=now).verified
+        )
+        return TurnContext(
+            conversation_id=conversation_id,
+            message_id=stored.message.id,
+            language=claimed.language,
+            customer=CustomerContext(
+                customer_id=claimed.customer_id, customer_ref=ref, profile=profile, open_issues=claimed.issues
+            ),
+            state=claimed.dialogue,
+            verified=verified,
+            now=now,
+        )
+
+    # ---- 4. store the turn ----------------------------------------------------------------------
+
+    def _store_turn(
+        self, stored: _Stored, ctx: TurnContext, answered: BotTurn
+    ) -> tuple[tuple[MessageData, ...], tuple[dict[str, Any], ...], dict[str, Any] | None]:
+        decision = answered.decision
+        message_id = stored.message.id
+        with transaction(self._sessions) as s:
+            conv = self._writer.lock(s, ctx.conversation_id)
+            if conv.turn_message_id != message_id:
+                # The claim ran out while this worker stalled, and another turn took over.
+                raise ConversationBusyError(
+                    f"conversation {ctx.conversation_id} is busy; please send the message again"
+                )
+            conv.turn_message_id = None
+            conv.turn_expires_at = None
+            if conv.state != ConversationState.BOT.value:
+                # The customer asked for a person meanwhile: the bot stays silent.
+                return (), (), None
+            try:
+                save_state(s, conv.id, decision.state)
+            except StateConflictError as e:
+                raise ConversationBusyError(
+                    f"conversation {ctx.conversation_id} is busy; please send the message again"
+                ) from e
+            apply_issue_ops(
+                s,
+                _issue_ops(decision.changes),
+                customer_id=conv.customer_id,
+                conversation_id=conv.id,
+                now=ctx.now,
+            )
+            self._writer.record_understanding(
+                s,
+                message_id,
+                answered.turn,
+                stored.masked or self._writer.privacy.mask(answered.turn.text),
+                redact=decision.redact_message,
+            )
+            if conv.language is None:
+                conv.language = decision.language
+            intent = answered.turn.intent.name if answered.turn.intent else None
+            metas = [_reply_meta(r) for r in answered.replies]
+            appended = self._writer.append_all(
+                s,
+                conv,
+                [
+                    NewMessage(sender=Sender.BOT, text=r.text, meta=m, in_reply_to=message_id, intent=intent)
+                    for r, m in zip(answered.replies, metas, strict=True)
+                ],
+            )
+            self._bot.store_audit(s, answered)
+            handover = decision.handover
+            handoff: dict[str, Any] | None = None
+            if handover is not None:
+                verified = ctx.verified or any(
+                    isinstance(r, CodeChecked) and r.status == "verified"
+                    for r in answered.effects.results.values()
+                )
+                self._handovers.queue(
+                    s, conv, handover, customer=ctx.customer, verified=verified, now=ctx.now
+                )
+                handoff = {
+                    "queue": handover.queue,
+                    "reason": handover.reason,
+                    "intent": handover.intent,
+                    "trigger": handover.trigger,
+                }
+        return tuple(a.message for a in appended), tuple(metas), handoff
+
+    def _poke(self) -> None:
+        if self._relay is not None:
+            self._relay.poke()
+
+
+def _issue_ops(changes: Any) -> list[IssueOp]:
+    ops: list[IssueOp] = []
+    for c in changes:
+        if isinstance(c, OpenIssue):
+            ops.append(
+                IssueOp("open", topic=c.topic, intent=c.intent, action=c.action, ref=c.ref, facts=c.facts)
+            )
+        elif isinstance(c, ResolveIssue):
+            ops.append(IssueOp("resolve", topic=c.topic, ref=c.ref, issue_id=c.issue_id))
+        elif isinstance(c, IssueRaised):
+            ops.append(IssueOp("raised", issue_id=c.issue_id))
+    return ops
+
+
+def _reply_meta(reply: Any) -> dict[str, Any]:
+    meta: dict[str, Any] = {"kind": reply.kind}
+    if reply.citations:
+        meta["citations"] = [{"title": c.title, "source": c.source, "ref": c.ref} for c in reply.citations]
+    return meta
+
+
+def _result(
+    stored: _Stored,
+    replies: tuple[MessageData, ...],
+    meta: tuple[dict[str, Any], ...],
+    *,
+    handoff: dict[str, Any] | None = None,
+) -> MessagePostResult:
+    out: list[Reply] = []
+    for i, r in enumerate(replies):
+        m = meta[i] if i < len(meta) else {}
+        out.append(
+            Reply.model_validate(
+                {
+                    "text": r.text,
+                    "kind": m.get("kind", "text"),
+                    "citations": m.get("citations", []),
+                    "message": r,
+                }
+            )
+        )
+    state = ConversationState.WAITING_FOR_AGENT.value if handoff is not None else stored.state
+    return MessagePostResult(
+        message=stored.message, replies=out, state=state, handoff=handoff, duplicate=stored.duplicate
+    )

@@ -1,0 +1,236 @@
+"""One `Settings` object, read from `HELIXDESK_*` environment variables (and an optional `.env`)."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    """Every setting is documented in docs/configuration.md (a test keeps the two in step)."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HELIXDESK_", env_file=".env", extra="ignore", hide_input_in_errors=True
+    )
+
+    database_url: str = Field(
+        default="sqlite:///./var/helixdesk.db",
+        description="SQLAlchemy URL: sqlite:///PATH (embedded default) or postgresql+psycopg://USER@HOST/DB.",
+    )
+    event_bus: Literal["memory", "redis"] = Field(
+        default="memory",
+        description="Event bus: 'memory' for one process, 'redis' (Redis Streams) for several workers.",
+    )
+    redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis URL for the 'redis' bus.")
+    redis_stream: str = Field(default="helixdesk:events", description="Redis stream name for events.")
+    outbox_poll_seconds: float = Field(
+        default=0.1,
+        gt=0,
+        le=10,
+        description="How often the outbox relay looks for events stored by other workers, in seconds.",
+    )
+    turn_lease_seconds: float = Field(
+        default=30,
+        ge=1,
+        le=600,
+        description="How long a bot turn holds its conversation; a worker that dies mid-turn loses it then.",
+    )
+    pack: str = Field(
+        default="retail_bank", description="Domain pack to load (a folder under helixdesk/packs)."
+    )
+    model_dir: Path = Field(
+        default=Path("./var/models"),
+        description="Where trained NLU models live; the server loads the newest one for the pack.",
+    )
+    max_message_chars: int = Field(
+        default=2000, ge=1, le=20000, description="Longest customer message accepted, in characters."
+    )
+    max_request_bytes: int = Field(
+        default=64 * 1024, ge=1024, description="Largest HTTP request body accepted, in bytes."
+    )
+    ws_history_limit: int = Field(
+        default=500, ge=1, description="Most messages replayed to a WebSocket that resumes."
+    )
+    secret_key: SecretStr | None = Field(
+        default=None,
+        description="Server secret for HMACs of one-time codes (32+ characters); unset: a generated key in var/.",
+    )
+    encryption_keys: SecretStr | None = Field(
+        default=None,
+        description=(
+            "AES-256 keys for personal data at rest, 'KEY_ID:BASE64,...' (helixdesk keys generate); "
+            "unset: a generated key file in var/."
+        ),
+    )
+    encryption_active_key: str | None = Field(
+        default=None,
+        pattern=r"^[A-Za-z0-9][A-Za-z0-9.-]{0,31}$",
+        description="The id of the key that encrypts new values (needed when several keys are configured).",
+    )
+    encryption_rotate_batch: int = Field(
+        default=500,
+        ge=1,
+        le=100_000,
+        description="Rows re-encrypted per transaction by `helixdesk keys rotate`.",
+    )
+    demo_pages: bool = Field(
+        default=True,
+        description="Demo mode: serve the demo pages (/demo/outbox) and let the chat page sign in as a "
+        "demo customer (`?customer=`) without a channel API key. Turn off in production.",
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, le=100, description="Wrong passwords in a row before a staff account is locked."
+    )
+    login_lockout_minutes: int = Field(
+        default=15, ge=1, le=24 * 60, description="How long a staff account stays locked after that."
+    )
+    session_idle_minutes: int = Field(
+        default=30, ge=5, le=24 * 60, description="A staff session ends after this long without activity."
+    )
+    session_max_hours: int = Field(
+        default=12,
+        ge=1,
+        le=24 * 7,
+        description="A staff session ends this long after sign-in, active or not.",
+    )
+    password_min_length: int = Field(
+        default=12, ge=8, le=128, description="Shortest password accepted for staff accounts."
+    )
+    cookie_secure: Literal["auto", "always", "never"] = Field(
+        default="auto",
+        description="Secure flag of the staff session cookie: 'auto' sets it when the request came over "
+        "HTTPS (behind a proxy, run uvicorn with --proxy-headers), 'always' for TLS-only sites.",
+    )
+    log_level: Literal["debug", "info", "warning", "error"] = Field(
+        default="info", description="Log level of the server and CLI."
+    )
+    audit_key: SecretStr | None = Field(
+        default=None,
+        description="Key of the audit log's hash chain (32+ characters); unset: derived from secret_key.",
+    )
+    # Retention, in days; 0 keeps the data class for ever (docs/security.md).
+    retention_conversations_days: int = Field(
+        default=730, ge=0, description="Days after a conversation's last message before its text is removed."
+    )
+    retention_nlu_days: int = Field(
+        default=90,
+        ge=0,
+        description="Days before a conversation's NLU records are cut to intent and emotion.",
+    )
+    retention_outbox_days: int = Field(
+        default=7, ge=0, description="Days demo outbox notifications are kept."
+    )
+    retention_verification_days: int = Field(
+        default=30, ge=0, description="Days one-time-code challenges and failed attempts are kept."
+    )
+    retention_dialogue_state_days: int = Field(
+        default=30, ge=0, description="Days an idle conversation's dialogue state is kept."
+    )
+    retention_action_records_days: int = Field(
+        default=730, ge=0, description="Days action run records and idempotency results are kept."
+    )
+    retention_audit_days: int = Field(
+        default=0, ge=0, description="Days audit entries are kept (0: for ever); pruned as a verified prefix."
+    )
+    rate_limit_backend: Literal["auto", "memory", "redis"] = Field(
+        default="auto",
+        description="Rate-limit counters: memory (one process), redis (shared), auto (as event_bus).",
+    )
+    rate_limit_ip_per_minute: int = Field(
+        default=600,
+        ge=0,
+        description="HTTP requests and WebSocket connections per client IP per minute (0: off).",
+    )
+    rate_limit_api_key_per_minute: int = Field(
+        default=1200, ge=0, description="HTTP requests per X-Api-Key value per minute (0: off)."
+    )
+    rate_limit_conversation_messages_per_minute: int = Field(
+        default=30,
+        ge=0,
+        description="Customer messages per conversation per minute, REST and WebSocket (0: off).",
+    )
+    rate_limit_ws_frames_per_minute: int = Field(
+        default=240, ge=0, description="Frames of any type per WebSocket connection per minute (0: off)."
+    )
+    cors_origins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="Origins allowed to call the API from a browser (comma-separated); none by default.",
+    )
+
+    @field_validator("database_url")
+    @classmethod
+    def _known_database(cls, value: str) -> str:
+        if not value.startswith(("sqlite://", "postgresql")):
+            raise ValueError("database_url must be an sqlite:/// or postgresql+psycopg:// URL")
+        if value.startswith("postgresql://"):
+            value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @field_validator("secret_key")
+    @classmethod
+    def _long_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("secret_key must be at least 32 characters (e.g. `openssl rand -hex 32`)")
+        return value
+
+    @field_validator("audit_key")
+    @classmethod
+    def _long_audit_key(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None and len(value.get_secret_value()) < 32:
+            raise ValueError("audit_key must be at least 32 characters (e.g. `openssl rand -hex 32`)")
+        return value
+
+    @field_validator("cors_origins", mode="before")
+    @classmethod
+    def _split_origins(cls, value: object) -> object:
+        if isinstance(value, str):
+            value = [v.strip() for v in value.split(",") if v.strip()]
+        if isinstance(value, list):
+            for origin in value:
+                if not isinstance(origin, str) or not re.fullmatch(
+                    r"https?://[A-Za-z0-9.\-]+(:[0-9]{1,5})?", origin
+                ):
+                    raise ValueError(
+                        "cors_origins must be exact origins like https://bank.example (no wildcard, no path)"
+                    )
+        return value
+
+    @model_validator(mode="after")
+    def _audit_kept_longest(self) -> Settings:
+        if self.retention_audit_days:
+            others = {
+                name: getattr(self, name)
+                for name in type(self).model_fields
+                if name.startswith("retention_") and name != "retention_audit_days"
+            }
+            longer = [f"{k}={v}" for k, v in others.items() if v == 0 or v > self.retention_audit_days]
+            if longer:
+                raise ValueError(
+                    "retention_audit_days must be 0 (keep for ever) or at least every other retention "
+                    f"period, so the audit log outlives the data it describes; longer: {', '.join(longer)}"
+                )
+        return self
+
+    @model_validator(mode="after")
+    def _sqlite_dir(self) -> Settings:
+        path = self.sqlite_path
+        if path is not None:
+            path.parent.mkdir(parents=True, exist_ok=True)
+        return self
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def sqlite_path(self) -> Path | None:
+        if not self.is_sqlite:
+            return None
+        raw = self.database_url.split(":///", 1)[-1]
+        if not raw or raw == ":memory:":
+            return None
+        return Path(raw)

@@ -1,1 +1,0 @@
-"""Framework-free domain types shared by every layer."""

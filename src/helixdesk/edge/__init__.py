@@ -1,0 +1,1 @@
+"""The edge: every HTTP route, the WebSocket, the pages, and the wiring (deps, app, container)."""

@@ -1,0 +1,99 @@
+"""Public HTTP API v1 for conversations. Thin: validation by schema, access and work by the services.
+
+Who may call: a channel's back end with its API key (`X-Api-Key`), or the customer's device with
+the conversation's token (`Authorization: Bearer <token>`, returned once when it is created).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import anyio
+from fastapi import APIRouter, Query, status
+
+from helixdesk.conversations.schemas import (
+    ConversationCreate,
+    ConversationOut,
+    HandoffRequested,
+    MessageCreate,
+    MessagePage,
+    MessagePostResult,
+)
+from helixdesk.edge.deps import ChannelCallerDep, ConversationsDep, LimitsDep
+from helixdesk.edge.http import ERROR_RESPONSES
+
+router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"], responses=ERROR_RESPONSES)
+
+
+@router.post("", status_code=status.HTTP_201_CREATED, response_model=ConversationOut)
+async def create_conversation(
+    body: ConversationCreate, service: ConversationsDep, caller: ChannelCallerDep
+) -> ConversationOut:
+    """Start a conversation on a channel, for a known bank customer or anonymously.
+
+    The response carries the conversation's `token` (shown once): send it with every later call.
+    """
+    service.check_create(caller, channel=body.channel, customer_ref=body.customer_ref)
+    return await service.create_conversation(
+        channel=body.channel, customer_ref=body.customer_ref, language=body.language
+    )
+
+
+@router.get("/{conversation_id}", response_model=ConversationOut)
+async def get_conversation(
+    conversation_id: str, service: ConversationsDep, caller: ChannelCallerDep
+) -> ConversationOut:
+    await anyio.to_thread.run_sync(service.check_access, conversation_id, caller)
+    return await service.get_conversation(conversation_id)
+
+
+@router.post("/{conversation_id}/messages", response_model=MessagePostResult)
+async def post_message(
+    conversation_id: str,
+    body: MessageCreate,
+    service: ConversationsDep,
+    caller: ChannelCallerDep,
+    limits: LimitsDep,
+) -> MessagePostResult:
+    """Send the customer's message; the reply comes back in the same response.
+
+    The message is stored before the bot works on it. Repeating a `client_message_id` returns
+    the original message and replies with `duplicate: true`. While a person has the conversation
+    the bot stays silent and `replies` is empty; the person's messages arrive on the WebSocket.
+    Messages per conversation are rate limited (429 `rate_limited` with `Retry-After`).
+    """
+    await anyio.to_thread.run_sync(service.check_access, conversation_id, caller)
+    await limits.check_message(conversation_id)
+    return await service.post_customer_message(
+        conversation_id, body.text, client_message_id=body.client_message_id
+    )
+
+
+@router.get("/{conversation_id}/messages", response_model=MessagePage)
+async def list_messages(
+    conversation_id: str,
+    service: ConversationsDep,
+    caller: ChannelCallerDep,
+    after_seq: Annotated[
+        int, Query(ge=0, le=2**31 - 1, description="Only messages after this sequence number.")
+    ] = 0,
+    limit: Annotated[int, Query(ge=1, le=500)] = 200,
+) -> MessagePage:
+    await anyio.to_thread.run_sync(service.check_access, conversation_id, caller)
+    messages = await service.list_messages(conversation_id, after_seq=after_seq, limit=limit)
+    last = messages[-1].seq if messages else after_seq
+    return MessagePage(messages=messages, last_seq=last)
+
+
+@router.post("/{conversation_id}/handoff", response_model=HandoffRequested)
+async def request_person(
+    conversation_id: str, conversations: ConversationsDep, caller: ChannelCallerDep
+) -> HandoffRequested:
+    """The customer asks for a person at any time (the chat's "talk to a person" button).
+
+    The conversation joins the general queue with everything said so far; asking again while
+    waiting or talking to a person changes nothing.
+    """
+    await anyio.to_thread.run_sync(conversations.check_access, conversation_id, caller)
+    state = await conversations.request_person(conversation_id)
+    return HandoffRequested(state=state)

@@ -1,0 +1,32 @@
+"""`POST /api/v1/nlu/parse`: the NLU result for one text."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter
+from pydantic import BaseModel, ConfigDict, Field
+
+from helixdesk.edge.deps import ConversationsDep, NluKeyDep, ParserDep
+from helixdesk.edge.http import ERROR_RESPONSES
+
+router = APIRouter(prefix="/api/v1/nlu", tags=["nlu"], responses=ERROR_RESPONSES)
+
+
+class ParseRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    text: str = Field(min_length=1, max_length=20000)
+
+
+@router.post("/parse")
+async def parse(
+    body: ParseRequest, conversations: ConversationsDep, parser: ParserDep, _key: NluKeyDep
+) -> dict[str, Any]:
+    """Understand one message: language, intent with ranking, entities, emotion, risk signals.
+
+    Needs an API key with the `nlu` scope (`helixdesk apikeys create --scope nlu`).
+    """
+    conversations.check_text(body.text)
+    turn = await parser.parse(body.text)
+    return turn.to_dict()

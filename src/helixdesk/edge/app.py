@@ -1,0 +1,86 @@
+"""`create_app(settings)`: the ASGI application. Everything is built in the lifespan."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
+
+from helixdesk import __version__
+from helixdesk.core.settings import Settings
+from helixdesk.edge import demo, pages
+from helixdesk.edge.api import conversations as conversation_routes
+from helixdesk.edge.api import nlu as nlu_routes
+from helixdesk.edge.api import rates as rate_routes
+from helixdesk.edge.api import ws as conversation_ws
+from helixdesk.edge.console import api as console_api
+from helixdesk.edge.console import pages as console
+from helixdesk.edge.container import Container
+from helixdesk.edge.http import BodySizeLimit, ClientIpContext, install_error_handlers, publish_text_limits
+from helixdesk.edge.pages import WEB_DIR
+from helixdesk.edge.ratelimit import RateLimitMiddleware
+from helixdesk.edge.security import docs_router, install_security
+from helixdesk.privacy.logs import install_log_masking
+
+log = logging.getLogger(__name__)
+
+
+def create_app(settings: Settings | None = None, *, container: Container | None = None) -> FastAPI:
+    settings = settings or (container.settings if container else Settings())
+    install_log_masking()  # no personal data in any log record from here on
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        built = container or Container.build(settings)
+        app.state.container = built
+        await built.start()
+        log.info(
+            "Helixdesk %s ready (database %s, bus %s)", __version__, _safe_url(settings), settings.event_bus
+        )
+        try:
+            yield
+        finally:
+            await built.stop()
+
+    app = FastAPI(
+        title="Helixdesk API",
+        version=__version__,
+        description="Self-hosted intelligent customer service for banks. See docs/api.md.",
+        lifespan=lifespan,
+        docs_url=None,
+        redoc_url=None,
+    )
+    # Outermost last: security headers, CORS, rate limits, body size.
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(RateLimitMiddleware)
+    app.add_middleware(ClientIpContext)
+    install_security(app, settings)
+    install_error_handlers(app)
+    publish_text_limits(app, max_chars=settings.max_message_chars)
+    app.include_router(docs_router)
+    app.include_router(conversation_routes.router)
+    app.include_router(conversation_ws.router)
+    app.include_router(nlu_routes.router)
+    app.include_router(rate_routes.router)
+    app.include_router(pages.router)
+    app.include_router(demo.router)
+    app.include_router(console.router)
+    app.include_router(console_api.router)
+    app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
+
+    @app.get("/healthz", tags=["ops"])
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok", "version": __version__}
+
+    return app
+
+
+def _safe_url(settings: Settings) -> str:
+    url = settings.database_url
+    if "@" in url:
+        scheme, rest = url.split("://", 1)
+        return f"{scheme}://***@{rest.split('@', 1)[1]}"
+    return url

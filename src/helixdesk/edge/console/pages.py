@@ -1,0 +1,295 @@
+"""Staff pages: sign-in, the agent's queue, a conversation, the supervisor's board, knowledge drafts,
+users. Server-rendered (Jinja2) with small vendored-free scripts; live updates come over
+`/console/api/events` (server-sent events). Every page checks the person's role; every unsafe
+request carries the session's CSRF token.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime
+from typing import Any
+
+import anyio
+from fastapi import APIRouter, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.templating import Jinja2Templates
+
+from helixdesk.audit import AuditQuery
+from helixdesk.auth.errors import AccountDisabledError, AccountLockedError, InvalidCredentialsError
+from helixdesk.auth.service import StaffView
+from helixdesk.edge.deps import (
+    SESSION_COOKIE,
+    AdminDep,
+    AgentsDep,
+    AuditSearchDep,
+    QueueDep,
+    SettingsDep,
+    StaffAccountsDep,
+    StaffSessionDep,
+    SupervisorDep,
+    WorkspaceDep,
+    client_ip,
+)
+from helixdesk.edge.i18n import LANG_COOKIE, UI_LANGUAGES, translate, ui_language
+from helixdesk.edge.pages import WEB_DIR
+from helixdesk.routing.queues import QUEUES
+
+router = APIRouter(prefix="/console", include_in_schema=False)
+templates = Jinja2Templates(directory=WEB_DIR / "templates")
+LOGIN_CSRF_COOKIE = "hd_login_csrf"
+
+
+def cookie_secure(request: Request, setting: str) -> bool:
+    if setting == "always":
+        return True
+    if setting == "never":
+        return False
+    return request.url.scheme == "https"
+
+
+def _safe_next(value: str | None) -> str:
+    """Only a path inside the console: never an absolute URL (no open redirects)."""
+    if value and value.startswith("/console") and not value.startswith("//") and "\\" not in value:
+        return value
+    return "/console"
+
+
+def page(
+    request: Request, name: str, *, user: StaffView | None, csrf: str = "", status: int = 200, **context: Any
+) -> HTMLResponse:
+    lang = ui_language(request, user.ui_language if user else None)
+    labels = request.app.state.container.config.labels
+    response = templates.TemplateResponse(
+        request,
+        name,
+        {
+            "user": user,
+            "csrf": csrf,
+            "lang": lang,
+            "languages": UI_LANGUAGES,
+            "t": lambda key: translate(key, lang),
+            "label": lambda group, key: labels.get(group, key, lang),
+            **context,
+        },
+        status_code=status,
+    )
+    if request.query_params.get("lang") in UI_LANGUAGES:
+        response.set_cookie(LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax", httponly=True)
+    return response
+
+
+# ---- signing in ---------------------------------------------------------------------------------
+
+
+@router.get("/login", response_class=HTMLResponse)
+async def login_form(request: Request, next: str = "/console") -> HTMLResponse:
+    token = secrets.token_urlsafe(24)
+    response = page(request, "console_login.html", user=None, csrf=token, next=_safe_next(next), error=None)
+    secure = cookie_secure(request, request.app.state.container.settings.cookie_secure)
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", secure=secure, path="/console"
+    )
+    return response
+
+
+@router.post("/login", response_model=None)
+async def login(
+    request: Request,
+    settings: SettingsDep,
+    staff: StaffAccountsDep,
+    username: str = Form(max_length=64),
+    password: str = Form(max_length=256),
+    csrf_token: str = Form(max_length=128),
+    next: str = Form(default="/console", max_length=512),
+) -> Response:
+    expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
+    error: str | None = None
+    status = 401
+    if not expected or not secrets.compare_digest(expected, csrf_token):
+        error, status = "the sign-in form expired; please try again", 403
+    else:
+        try:
+            signed = await anyio.to_thread.run_sync(
+                lambda: staff.sign_in(
+                    username, password, ip=client_ip(request), user_agent=request.headers.get("user-agent")
+                )
+            )
+        except (InvalidCredentialsError, AccountLockedError, AccountDisabledError) as e:
+            error, status = e.detail, e.http_status
+        else:
+            redirect = RedirectResponse(_safe_next(next), status_code=303)
+            redirect.set_cookie(
+                SESSION_COOKIE,
+                signed.token,
+                httponly=True,
+                samesite="lax",
+                secure=cookie_secure(request, settings.cookie_secure),
+                path="/",
+                max_age=int(staff.max_age.total_seconds()),
+            )
+            redirect.delete_cookie(LOGIN_CSRF_COOKIE, path="/console")
+            return redirect
+    token = secrets.token_urlsafe(24)
+    response = page(
+        request,
+        "console_login.html",
+        user=None,
+        csrf=token,
+        next=_safe_next(next),
+        error=error,
+        username=username,
+        status=status,
+    )
+    response.set_cookie(
+        LOGIN_CSRF_COOKIE,
+        token,
+        httponly=True,
+        samesite="strict",
+        secure=cookie_secure(request, settings.cookie_secure),
+        path="/console",
+    )
+    return response
+
+
+@router.post("/logout")
+async def logout(
+    request: Request, agents: AgentsDep, staff: StaffAccountsDep, session: StaffSessionDep
+) -> RedirectResponse:
+    token = request.cookies.get(SESSION_COOKIE, "")
+    await anyio.to_thread.run_sync(staff.sign_out, token)
+    if session.user.presence != "offline":
+        await anyio.to_thread.run_sync(agents.set_presence, session.user.id, "offline")
+    response = RedirectResponse("/console/login", status_code=303)
+    response.delete_cookie(SESSION_COOKIE, path="/")
+    return response
+
+
+# ---- pages --------------------------------------------------------------------------------------
+
+
+@router.get("", response_class=HTMLResponse)
+async def queue_page(
+    request: Request, queue: QueueDep, agents: AgentsDep, session: StaffSessionDep
+) -> HTMLResponse:
+    user = session.user
+    lang = ui_language(request, user.ui_language)
+    items = await anyio.to_thread.run_sync(lambda: queue.queue_for(user, language=lang))
+    load = await anyio.to_thread.run_sync(lambda: agents.load_of(user.id))
+    return page(
+        request,
+        "console_queue.html",
+        user=user,
+        csrf=session.csrf_token,
+        items=items,
+        load=load,
+        queues=user.queues,
+    )
+
+
+@router.get("/conversations/{conversation_id}", response_class=HTMLResponse)
+async def conversation_page(
+    request: Request, conversation_id: str, queue: QueueDep, workspace: WorkspaceDep, session: StaffSessionDep
+) -> HTMLResponse:
+    user = session.user
+    lang = ui_language(request, user.ui_language)
+    view = await anyio.to_thread.run_sync(lambda: workspace.view(user, conversation_id, language=lang))
+    revealable = await anyio.to_thread.run_sync(workspace.revealable, user, conversation_id)
+    labels = queue.labels
+    return page(
+        request,
+        "console_conversation.html",
+        user=user,
+        csrf=session.csrf_token,
+        view=view,
+        revealable=revealable,
+        queues=QUEUES,
+        dispositions=list(labels.group("disposition")),
+    )
+
+
+@router.get("/supervisor", response_class=HTMLResponse)
+async def supervisor_page(
+    request: Request, queue: QueueDep, agents: AgentsDep, user: SupervisorDep, session: StaffSessionDep
+) -> HTMLResponse:
+    loads = await anyio.to_thread.run_sync(agents.loads)
+    lang = ui_language(request, user.ui_language)
+    items = await anyio.to_thread.run_sync(lambda: queue.queue_for(user, language=lang))
+    return page(
+        request,
+        "console_supervisor.html",
+        user=user,
+        csrf=session.csrf_token,
+        loads=sorted(loads, key=lambda a: -a.load.load),
+        items=items,
+        queues=QUEUES,
+    )
+
+
+@router.get("/drafts", response_class=HTMLResponse)
+async def drafts_page(
+    request: Request, workspace: WorkspaceDep, user: SupervisorDep, session: StaffSessionDep
+) -> HTMLResponse:
+    drafts = await anyio.to_thread.run_sync(workspace.drafts)
+    return page(request, "console_drafts.html", user=user, csrf=session.csrf_token, drafts=drafts)
+
+
+@router.get("/users", response_class=HTMLResponse)
+async def users_page(
+    request: Request, staff: StaffAccountsDep, user: AdminDep, session: StaffSessionDep
+) -> HTMLResponse:
+    users = await anyio.to_thread.run_sync(staff.list_users)
+    return page(request, "console_users.html", user=user, csrf=session.csrf_token, users=users)
+
+
+@router.get("/audit", response_class=HTMLResponse)
+async def audit_page(
+    request: Request,
+    audit: AuditSearchDep,
+    user: SupervisorDep,
+    actor_kind: str = "",
+    actor_id: str = "",
+    customer_ref: str = "",
+    action: str = "",
+    target_id: str = "",
+    since: str = "",
+    until: str = "",
+    before_seq: int | None = None,
+) -> HTMLResponse:
+    """The audit log for supervisors: who did what to which customer's data, newest first."""
+    query = AuditQuery(
+        actor_kind=actor_kind[:16] or None,
+        actor_id=actor_id[:128] or None,
+        customer_ref=customer_ref[:36] or None,
+        action=action[:64] or None,
+        target_id=target_id[:128] or None,
+        since=_local_time(since),
+        until=_local_time(until),
+        before_seq=before_seq,
+        limit=100,
+    )
+
+    entries = await anyio.to_thread.run_sync(audit.search, query)
+    next_before = entries[-1].seq if len(entries) == query.limit else None
+    return templates.TemplateResponse(
+        request,
+        "audit.html",
+        {
+            "title": "Helixdesk",
+            "entries": entries,
+            "query": query,
+            "action_url": "/console/audit",
+            "next_before_seq": next_before,
+        },
+    )
+
+
+def _local_time(value: str) -> datetime | None:
+    """A `datetime-local` form value (taken as UTC); anything unparsable is ignored."""
+    try:
+        parsed = datetime.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+    if parsed is None:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)

@@ -1,0 +1,344 @@
+"""Builds every long-lived object of a running Helixdesk from one `Settings` (no import-time singletons).
+
+    container = Container.build(settings)                    # the real wiring
+    container = Container.build(settings, bus=my_bus)        # the same, with one part replaced
+
+Routes never take the whole container: `helixdesk.edge.deps` hands each route the one service it
+uses. `start` warms the models and starts the background work (the event bus, the outbox relay, the
+NLU thread); `stop` ends it.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, fields
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from helixdesk.abuse import AbuseLimits
+from helixdesk.actions.policies import ActionPolicies, load_action_policies
+from helixdesk.actions.rates import RateService
+from helixdesk.actions.runner import ActionRunner
+from helixdesk.agents.service import AgentDirectory
+from helixdesk.audit import Actor, AuditLog
+from helixdesk.audit.keys import resolve_audit_key
+from helixdesk.audit.service import AuditSearch
+from helixdesk.auth.apikeys import ApiKeys
+from helixdesk.auth.service import StaffAccounts
+from helixdesk.bank.connector import BankConnector
+from helixdesk.bank.demo import DemoBankConnector
+from helixdesk.bus.memory import MemoryEventBus
+from helixdesk.bus.protocol import EventBus
+from helixdesk.bus.redis_streams import RedisStreamsEventBus
+from helixdesk.bus.relay import OutboxRelay
+from helixdesk.conversations.service import ConversationService
+from helixdesk.conversations.turns import Turns
+from helixdesk.conversations.writer import ConversationWriter
+from helixdesk.core.secrets import resolve_secret_key
+from helixdesk.core.settings import Settings
+from helixdesk.db.session import make_engine, make_session_factory
+from helixdesk.dialogue.bot import Bot
+from helixdesk.dialogue.decide import Decider
+from helixdesk.dialogue.executor import Executor
+from helixdesk.dialogue.flows.base import DialogueConfig
+from helixdesk.dialogue.policy import load_policies
+from helixdesk.edge.live import LiveHub
+from helixdesk.handoff.claiming import Claims
+from helixdesk.handoff.common import Desk
+from helixdesk.handoff.hand_back import HandBack
+from helixdesk.handoff.models import KnowledgeDraft
+from helixdesk.handoff.packet import Labels
+from helixdesk.handoff.policy import HandoffPolicy, load_handoff_policy
+from helixdesk.handoff.queue_view import QueueView
+from helixdesk.handoff.queueing import Queueing
+from helixdesk.handoff.transfer import Transfers
+from helixdesk.handoff.workspace import AgentWorkspace, DraftIngest
+from helixdesk.handoff.wrap_up import WrapUp
+from helixdesk.identity import VerificationService, load_identity_policy
+from helixdesk.knowledge.graph import KnowledgeGraph
+from helixdesk.knowledge.ingest import ingest_entry
+from helixdesk.knowledge.retrieval import KnowledgeBase
+from helixdesk.nlg.personalise import load_tips
+from helixdesk.nlg.replies import ReplyWriter
+from helixdesk.nlg.style import StylePolicy
+from helixdesk.nlg.templates import Templates
+from helixdesk.nlu.batcher import ParseBatcher
+from helixdesk.nlu.embeddings import embed
+from helixdesk.nlu.pipeline import NLUPipeline
+from helixdesk.notifications import OutboxNotifier
+from helixdesk.notifications.notifier import OutboxReader
+from helixdesk.packs.loader import Pack, load_pack
+from helixdesk.privacy.crypto import Keyring
+from helixdesk.privacy.keys import resolve_keyring
+from helixdesk.privacy.transcripts import TranscriptPrivacy
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class PackConfig:
+    """The pack's configuration, each file read and validated once."""
+
+    pack: Pack
+    dialogue: DialogueConfig
+    handoff: HandoffPolicy
+    templates: Templates
+    labels: Labels
+    actions: ActionPolicies
+
+    @classmethod
+    def load(cls, pack: Pack, *, code_length: int) -> PackConfig:
+        templates = Templates.load(pack.path / "nlg" / "templates")
+        handoff = load_handoff_policy(pack.path / "handoff" / "policy.yaml")
+        dialogue = DialogueConfig(
+            policies=load_policies(pack.path / "dialogue" / "policies.yaml"),
+            style=StylePolicy.load(pack.path / "nlg" / "style.yaml"),
+            tips=load_tips(pack.path / "nlg" / "tips.yaml"),
+            code_length=code_length,
+            triggers=handoff.triggers,
+        )
+        labels = Labels.load(pack.path / "handoff" / "labels.yaml")
+        return cls(
+            pack=pack,
+            dialogue=dialogue,
+            handoff=handoff,
+            templates=templates,
+            labels=labels,
+            actions=load_action_policies(pack),
+        )
+
+
+@dataclass
+class Container:
+    settings: Settings
+    engine: Engine
+    sessions: sessionmaker[Session]
+    audit: AuditLog
+    bus: EventBus
+    relay: OutboxRelay
+    keyring: Keyring
+    bank: BankConnector
+    config: PackConfig
+    nlu: NLUPipeline
+    parser: ParseBatcher
+    actions: ActionRunner
+    identity: VerificationService
+    knowledge: KnowledgeBase
+    bot: Bot
+    writer: ConversationWriter
+    conversations: ConversationService
+    live: LiveHub
+    staff: StaffAccounts
+    api_keys: ApiKeys
+    queue: QueueView
+    queueing: Queueing
+    claims: Claims
+    transfers: Transfers
+    hand_back: HandBack
+    wrap_up: WrapUp
+    agents: AgentDirectory
+    workspace: AgentWorkspace
+    limits: AbuseLimits
+    rates: RateService
+    outbox: OutboxReader
+    audit_search: AuditSearch
+
+    @property
+    def pack(self) -> Pack:
+        return self.config.pack
+
+    @classmethod
+    def build(cls, settings: Settings, **overrides: Any) -> Container:
+        """The real wiring; any part named in `overrides` is used instead of building it."""
+        known = {f.name for f in fields(cls)}
+        unknown = set(overrides) - known
+        if unknown:
+            raise TypeError(f"Container has no part(s) {', '.join(sorted(unknown))}")
+        parts: dict[str, Any] = {"settings": settings}
+
+        def part(name: str, make: Any) -> Any:
+            if name not in parts:
+                parts[name] = overrides[name] if name in overrides else make()
+            return parts[name]
+
+        engine = part("engine", lambda: make_engine(settings.database_url))
+        sessions = part("sessions", lambda: make_session_factory(engine))
+        audit = part("audit", lambda: AuditLog(key=resolve_audit_key(settings)))
+        bus = part("bus", lambda: build_bus(settings))
+        relay = part(
+            "relay",
+            lambda: OutboxRelay(sessions=sessions, bus=bus, poll_interval=settings.outbox_poll_seconds),
+        )
+        keyring = part("keyring", lambda: resolve_keyring(settings))
+        bank = part("bank", lambda: DemoBankConnector(session_factory=sessions))
+        identity_policy = load_identity_policy(settings.pack)
+        config = part(
+            "config",
+            lambda: PackConfig.load(load_pack(settings.pack), code_length=identity_policy.code_length),
+        )
+        nlu = part("nlu", lambda: build_nlu(settings, config.pack))
+        parser = part("parser", lambda: ParseBatcher(nlu))
+        actions = part(
+            "actions",
+            lambda: ActionRunner(bank=bank, sessions=sessions, policies=config.actions, audit=audit),
+        )
+        identity = part(
+            "identity",
+            lambda: VerificationService(
+                sessions=sessions,
+                notifier=OutboxNotifier(sessions=sessions, keyring=keyring),
+                bank=bank,
+                policy=identity_policy,
+                secret=resolve_secret_key(settings),
+                audit=audit,
+            ),
+        )
+        knowledge = part(
+            "knowledge",
+            lambda: KnowledgeBase(
+                sessions=sessions, embed=embed, graph=KnowledgeGraph.from_pack(settings.pack)
+            ),
+        )
+        bot = part(
+            "bot",
+            lambda: Bot(
+                decider=Decider(config.dialogue),
+                executor=Executor(actions=actions, bank=bank, identity=identity, knowledge=knowledge),
+                writer=ReplyWriter(templates=config.templates, style_policy=config.dialogue.style),
+            ),
+        )
+        writer = part("writer", lambda: ConversationWriter(privacy=TranscriptPrivacy(keyring=keyring)))
+        desk = Desk(
+            sessions=sessions,
+            writer=writer,
+            policy=config.handoff,
+            templates=config.templates,
+            labels=config.labels,
+            audit=audit,
+            relay=relay,
+            abandon_issue_after_days=config.dialogue.policies.settings.abandon_issue_after_days,
+        )
+        queue = part("queue", lambda: QueueView(desk))
+        queueing = part("queueing", lambda: Queueing(desk))
+        part(
+            "conversations",
+            lambda: ConversationService(
+                sessions=sessions,
+                writer=writer,
+                turns=Turns(
+                    sessions=sessions,
+                    writer=writer,
+                    bot=bot,
+                    nlu=parser,
+                    bank=bank,
+                    identity=identity,
+                    handovers=queueing,
+                    relay=relay,
+                    abandon_issue_after_days=config.dialogue.policies.settings.abandon_issue_after_days,
+                    lease_seconds=settings.turn_lease_seconds,
+                ),
+                bank=bank,
+                identity=identity,
+                handovers=queueing,
+                templates=config.templates,
+                max_message_chars=settings.max_message_chars,
+                demo_customer_login=settings.demo_pages,
+                relay=relay,
+            ),
+        )
+        part("live", lambda: LiveHub(bus=bus, sessions=sessions))
+        part(
+            "staff",
+            lambda: StaffAccounts(
+                sessions=sessions,
+                max_failures=settings.login_max_failures,
+                lockout=timedelta(minutes=settings.login_lockout_minutes),
+                idle=timedelta(minutes=settings.session_idle_minutes),
+                max_age=timedelta(hours=settings.session_max_hours),
+                password_min_length=settings.password_min_length,
+                audit=audit,
+                actor=Actor.system("console"),
+            ),
+        )
+        part("api_keys", lambda: ApiKeys(sessions=sessions, audit=audit, actor=Actor.system("console")))
+        part("claims", lambda: Claims(desk, queue))
+        part("transfers", lambda: Transfers(desk))
+        part("hand_back", lambda: HandBack(desk))
+        part("wrap_up", lambda: WrapUp(desk))
+        part("agents", lambda: AgentDirectory(sessions=sessions, wellbeing=config.handoff.wellbeing))
+        part(
+            "workspace",
+            lambda: AgentWorkspace(
+                desk=desk,
+                view=queue,
+                keyring=keyring,
+                bank=bank,
+                knowledge=knowledge,
+                ingest_draft=draft_ingester(sessions, knowledge),
+            ),
+        )
+        part("limits", lambda: AbuseLimits.from_settings(settings))
+        part(
+            "rates",
+            lambda: RateService(sessions=sessions, max_age_hours=config.actions.bank.rates_max_age_hours),
+        )
+        part("outbox", lambda: OutboxReader(sessions=sessions, keyring=keyring))
+        part("audit_search", lambda: AuditSearch(sessions=sessions))
+        return cls(**parts)
+
+    async def start(self) -> None:
+        self.nlu.warm_up()
+        self.parser.start()
+        self.knowledge.load()
+        await self.live.start()
+        await self.bus.start()
+        await self.relay.start()
+
+    async def stop(self) -> None:
+        await self.relay.stop()
+        await self.bus.stop()
+        self.parser.stop()
+        await self.limits.close()
+        self.engine.dispose()
+
+    async def settle(self) -> None:
+        """Publish every stored event and let every bus subscriber handle it (tests, shutdown)."""
+        await self.relay.flush()
+        drain = getattr(self.bus, "drain", None)
+        if drain is not None:
+            await drain()
+
+
+def build_bus(settings: Settings) -> EventBus:
+    if settings.event_bus == "redis":
+        return RedisStreamsEventBus(url=settings.redis_url, stream=settings.redis_stream)
+    return MemoryEventBus()
+
+
+def build_nlu(settings: Settings, pack: Pack) -> NLUPipeline:
+    return NLUPipeline.from_config(pack.nlu_pipeline, defaults={"model_root": settings.model_dir})
+
+
+def draft_ingester(sessions: sessionmaker[Session], knowledge: KnowledgeBase) -> DraftIngest:
+    """Approved agent insights join the knowledge base as one entry each, searchable at once."""
+
+    def ingest_draft(draft: KnowledgeDraft) -> str:
+        source = f"agent-insight:{draft.id}"
+        ingest_entry(
+            sessions,
+            source=source,
+            title="坐席经验 Agent insight",
+            faq_id=f"insight-{draft.id[:8]}",
+            question=draft.question,
+            answer=draft.answer,
+            language=draft.language,
+            intents=[draft.intent] if draft.intent else [],
+            embed=embed,
+        )
+        knowledge.load()
+        return source
+
+    return ingest_draft

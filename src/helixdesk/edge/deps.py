@@ -1,0 +1,158 @@
+"""FastAPI dependencies as `Annotated` aliases: each route asks for the one service it uses.
+
+The container is built in the app's lifespan (`helixdesk.edge.app`); nothing here is global.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Awaitable, Callable
+from typing import Annotated, Any
+
+import anyio
+from fastapi import Depends, Request
+
+from helixdesk.abuse import AbuseLimits
+from helixdesk.actions.rates import RateService
+from helixdesk.agents.service import AgentDirectory
+from helixdesk.audit.service import AuditSearch
+from helixdesk.auth.apikeys import ApiKeys, ApiKeyView, ChannelCaller
+from helixdesk.auth.errors import AuthRequiredError, CsrfError, ForbiddenError
+from helixdesk.auth.service import SessionView, StaffAccounts, StaffView
+from helixdesk.conversations.service import ConversationService
+from helixdesk.core.settings import Settings
+from helixdesk.edge.container import Container
+from helixdesk.edge.live import LiveHub
+from helixdesk.handoff.claiming import Claims
+from helixdesk.handoff.hand_back import HandBack
+from helixdesk.handoff.queue_view import QueueView
+from helixdesk.handoff.transfer import Transfers
+from helixdesk.handoff.workspace import AgentWorkspace
+from helixdesk.handoff.wrap_up import WrapUp
+from helixdesk.nlu.batcher import ParseBatcher
+from helixdesk.notifications.notifier import OutboxReader
+
+SESSION_COOKIE = "hd_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def _container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+def _part(name: str) -> Callable[[Request], Any]:
+    def get(request: Request) -> Any:
+        return getattr(_container(request), name)
+
+    get.__name__ = f"get_{name}"
+    return get
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+async def _channel_caller(request: Request) -> ChannelCaller:
+    """The caller of the customer API: `X-Api-Key`, a conversation token, or nobody."""
+    container = _container(request)
+    api_key = None
+    raw_key = request.headers.get("x-api-key")
+    if raw_key:
+        api_key = await anyio.to_thread.run_sync(container.api_keys.verify, raw_key)
+    token = request.headers.get("x-conversation-token")
+    auth = request.headers.get("authorization", "")
+    if not token and auth[:7].lower() == "bearer ":
+        token = auth[7:].strip()
+    return ChannelCaller(api_key=api_key, token=token or None, ip=client_ip(request))
+
+
+class LoginRequiredError(AuthRequiredError):
+    """No valid staff session: pages redirect to the sign-in page, the staff API answers 401."""
+
+
+async def _staff_session(request: Request) -> SessionView:
+    cached: SessionView | None = getattr(request.state, "staff_session", None)
+    if cached is not None:
+        return cached
+    token = request.cookies.get(SESSION_COOKIE, "")
+    session = await anyio.to_thread.run_sync(_container(request).staff.session, token) if token else None
+    if session is None:
+        raise LoginRequiredError("sign in first")
+    await _check_csrf(request, session)
+    request.state.staff_session = session
+    return session
+
+
+async def _check_csrf(request: Request, session: SessionView) -> None:
+    """Unsafe requests made with the session cookie must carry the session's CSRF token."""
+    if request.method in SAFE_METHODS:
+        return
+    sent = request.headers.get(CSRF_HEADER)
+    if sent is None and request.headers.get("content-type", "").startswith(
+        ("application/x-www-form-urlencoded", "multipart/form-data")
+    ):
+        form = await request.form()
+        value = form.get("csrf_token")
+        sent = value if isinstance(value, str) else None
+    if not sent or not hmac.compare_digest(sent, session.csrf_token):
+        raise CsrfError("the form has expired or did not come from this site; reload the page and try again")
+
+
+async def _staff(session: Annotated[SessionView, Depends(_staff_session)]) -> StaffView:
+    return session.user
+
+
+def require_scope(scope: str) -> Callable[..., Awaitable[ApiKeyView]]:
+    """A dependency that lets in only callers with an API key holding `scope`."""
+
+    async def check(caller: Annotated[ChannelCaller, Depends(_channel_caller)]) -> ApiKeyView:
+        if caller.api_key is None:
+            raise AuthRequiredError(f"send an API key with the '{scope}' scope (X-Api-Key)")
+        if not caller.api_key.allows(scope):
+            raise ForbiddenError(f"this API key lacks the '{scope}' scope")
+        return caller.api_key
+
+    return check
+
+
+def require_roles(*roles: str) -> Callable[..., Awaitable[StaffView]]:
+    """A dependency that lets in only staff holding one of `roles`."""
+
+    async def check(user: Annotated[StaffView, Depends(_staff)]) -> StaffView:
+        if not set(roles) & set(user.roles):
+            raise ForbiddenError(f"this needs one of the roles: {', '.join(roles)}")
+        return user
+
+    return check
+
+
+ContainerDep = Annotated[Container, Depends(_container)]
+SettingsDep = Annotated[Settings, Depends(_part("settings"))]
+ConversationsDep = Annotated[ConversationService, Depends(_part("conversations"))]
+ParserDep = Annotated[ParseBatcher, Depends(_part("parser"))]
+LiveDep = Annotated[LiveHub, Depends(_part("live"))]
+QueueDep = Annotated[QueueView, Depends(_part("queue"))]
+ClaimsDep = Annotated[Claims, Depends(_part("claims"))]
+TransfersDep = Annotated[Transfers, Depends(_part("transfers"))]
+HandBackDep = Annotated[HandBack, Depends(_part("hand_back"))]
+WrapUpDep = Annotated[WrapUp, Depends(_part("wrap_up"))]
+WorkspaceDep = Annotated[AgentWorkspace, Depends(_part("workspace"))]
+AgentsDep = Annotated[AgentDirectory, Depends(_part("agents"))]
+StaffAccountsDep = Annotated[StaffAccounts, Depends(_part("staff"))]
+ApiKeysDep = Annotated[ApiKeys, Depends(_part("api_keys"))]
+RatesDep = Annotated[RateService, Depends(_part("rates"))]
+OutboxDep = Annotated[OutboxReader, Depends(_part("outbox"))]
+AuditSearchDep = Annotated[AuditSearch, Depends(_part("audit_search"))]
+ChannelCallerDep = Annotated[ChannelCaller, Depends(_channel_caller)]
+StaffSessionDep = Annotated[SessionView, Depends(_staff_session)]
+StaffDep = Annotated[StaffView, Depends(_staff)]
+SupervisorDep = Annotated[StaffView, Depends(require_roles("supervisor"))]
+AdminDep = Annotated[StaffView, Depends(require_roles("admin"))]
+NluKeyDep = Annotated[ApiKeyView, Depends(require_scope("nlu"))]
+RatesKeyDep = Annotated[ApiKeyView, Depends(require_scope("rates:write"))]
+AgentDep = Annotated[
+    StaffView, Depends(require_roles("agent", "senior", "fraud", "relationship_manager", "supervisor"))
+]
+LimitsDep = Annotated[AbuseLimits, Depends(_part("limits"))]

@@ -1,0 +1,216 @@
+"""HTTP edge: error mapping to `{error: {code, message}}`, request size limits, error docs for OpenAPI."""
+
+from __future__ import annotations
+
+import html
+import logging
+from typing import Any
+from urllib.parse import quote
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match, Route
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from helixdesk.audit.context import caller_ip
+from helixdesk.core.errors import AppError, RateLimitedError
+
+log = logging.getLogger(__name__)
+
+
+class ErrorBody(BaseModel):
+    code: str
+    message: str
+
+
+class ErrorResponse(BaseModel):
+    error: ErrorBody
+
+
+ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorResponse, "description": "Credentials missing or not valid"},
+    403: {"model": ErrorResponse, "description": "Not allowed for these credentials"},
+    404: {"model": ErrorResponse, "description": "Not found"},
+    409: {"model": ErrorResponse, "description": "Conflict with the resource's state"},
+    413: {"model": ErrorResponse, "description": "Request body too large"},
+    422: {"model": ErrorResponse, "description": "Invalid input"},
+    429: {
+        "model": ErrorResponse,
+        "description": "Rate limited (`rate_limited`); retry after the `Retry-After` header's seconds",
+    },
+}
+
+_HTTP_CODES = {
+    400: "bad_request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    406: "not_acceptable",
+    413: "payload_too_large",
+    415: "unsupported_media_type",
+    429: "rate_limited",
+}
+
+
+def _refusal_page(exc: AppError) -> str:
+    message = html.escape(exc.detail)
+    return (
+        '<!doctype html><html><head><meta charset="utf-8"><title>Helixdesk</title>'
+        '<link rel="stylesheet" href="/static/console.css"></head><body><main class="main">'
+        f'<section class="panel"><h1>{exc.http_status}</h1><p id="refusal" data-code="{html.escape(exc.code)}">{message}</p>'
+        '<p><a href="/console">Helixdesk</a></p></section></main></body></html>'
+    )
+
+
+def error_json(status: int, code: str, message: str) -> JSONResponse:
+    return JSONResponse({"error": {"code": code, "message": message}}, status_code=status)
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(AppError)
+    async def _app_error(request: Request, exc: AppError) -> Response:
+        if request.url.path.startswith("/console") and not request.url.path.startswith("/console/api"):
+            # Staff pages: send people to sign in, or show the refusal as a page.
+            if exc.http_status == 401:
+                target = quote(request.url.path + (f"?{request.url.query}" if request.url.query else ""))
+                return RedirectResponse(f"/console/login?next={target}", status_code=303)
+            if exc.http_status in (403, 404):
+                return HTMLResponse(_refusal_page(exc), status_code=exc.http_status)
+        if exc.http_status >= 500:
+            log.error("request failed: %s (%s)", exc.code, exc.detail)
+        response = error_json(exc.http_status, exc.code, exc.detail)
+        if isinstance(exc, RateLimitedError):
+            response.headers["Retry-After"] = str(exc.retry_after)
+        return response
+
+    @app.exception_handler(RequestValidationError)
+    async def _invalid(_request: Request, exc: RequestValidationError) -> JSONResponse:
+        problems = []
+        code = "invalid_request"
+        for err in exc.errors():
+            loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+            problems.append(f"{loc or 'body'}: {err.get('msg', 'invalid')}")
+            if err.get("type") == "json_invalid":
+                code = "malformed_json"
+        return error_json(422, code, "; ".join(problems)[:2000])
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400 and "parsing the body" in str(exc.detail):
+            # A body that is not even text (bad UTF-8, broken form data): malformed, like bad JSON.
+            return error_json(422, "malformed_json", "the request body could not be parsed")
+        code = _HTTP_CODES.get(exc.status_code, "http_error")
+        response = error_json(exc.status_code, code, str(exc.detail))
+        for name, value in (exc.headers or {}).items():
+            response.headers[name] = value
+        if exc.status_code == 405:
+            response.headers["Allow"] = ", ".join(_allowed_methods(request))
+        return response
+
+    @app.exception_handler(Exception)
+    async def _unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unexpected error", exc_info=exc)
+        return error_json(500, "internal_error", "an unexpected error occurred; it has been logged")
+
+
+def _allowed_methods(request: Request) -> list[str]:
+    """Every method some route serves at this path (Starlette names only the first route's)."""
+    methods: set[str] = set()
+    for route in request.app.routes:
+        if isinstance(route, Route) and route.matches(request.scope)[0] != Match.NONE and route.methods:
+            methods |= route.methods
+    return sorted(methods)
+
+
+# A character that is not white space, for ECMA-262 (JSON Schema) and Python alike: ECMA's \s
+# plus the separators \x1c-\x1f and NEL that Python's str.isspace() also counts (check_text).
+NON_BLANK = r"[^\s\x1c-\x1f\x85]"
+
+
+def publish_text_limits(app: FastAPI, *, max_chars: int) -> None:
+    """Publish the configured text limits in the OpenAPI description (`text` of messages and parse).
+
+    The request models accept up to 20,000 characters so that a longer text gets the clearer
+    `message_too_long` (and a blank one `empty_message`); the description tells clients the limit
+    this server applies, `max_message_chars`, and that a text needs a character that is not
+    white space (`NON_BLANK`).
+    """
+    build = app.openapi
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            schema = build()
+            for name in ("MessageCreate", "ParseRequest"):
+                text = schema.get("components", {}).get("schemas", {}).get(name, {}).get("properties", {})
+                if "text" in text:
+                    text["text"]["maxLength"] = max_chars
+                    text["text"]["pattern"] = NON_BLANK
+            app.openapi_schema = schema
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+
+class ClientIpContext:
+    """Remember the client's address for the request (audit entries record where staff acted from)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] not in ("http", "websocket"):
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client")
+        token = caller_ip.set(client[0] if client else None)
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            caller_ip.reset(token)
+
+
+class BodySizeLimit:
+    """Reject request bodies larger than `max_bytes` with 413, whether or not Content-Length is sent."""
+
+    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        for name, value in scope.get("headers", []):
+            if name == b"content-length":
+                try:
+                    too_big = int(value) > self.max_bytes
+                except ValueError:
+                    too_big = False
+                if too_big:
+                    await self._reject(scope, receive, send)
+                    return
+        received = 0
+
+        async def limited_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.max_bytes:
+                    # An HTTPException passes through FastAPI's body parsing and reaches our handler.
+                    raise StarletteHTTPException(
+                        413, f"the request body is larger than {self.max_bytes} bytes"
+                    )
+            return message
+
+        await self.app(scope, limited_receive, send)
+
+    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = error_json(
+            413, "payload_too_large", f"the request body is larger than {self.max_bytes} bytes"
+        )
+        await response(scope, receive, send)

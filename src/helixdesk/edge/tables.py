@@ -1,0 +1,44 @@
+"""Every table: imports each model module so `Base.metadata` is complete (Alembic, tests), and lists
+every encrypted column."""
+
+from helixdesk.actions import models as action_models
+from helixdesk.audit import models as audit_models
+from helixdesk.auth import models as auth_models
+from helixdesk.bank import models as bank_models
+from helixdesk.bus import consumer as consumer_models
+from helixdesk.bus import outbox as event_log_models
+from helixdesk.conversations import models as conversation_models
+from helixdesk.db import lease as lease_models
+from helixdesk.db.base import Base
+from helixdesk.dialogue import state as dialogue_models
+from helixdesk.handoff import models as handoff_models
+from helixdesk.identity import models as identity_models
+from helixdesk.knowledge import models as knowledge_models
+from helixdesk.memory import models as memory_models
+from helixdesk.notifications import models as notification_models
+from helixdesk.notifications.notifier import outbox_columns
+from helixdesk.privacy import models as privacy_models
+from helixdesk.privacy.rotation import EncryptedColumn, vault_column
+
+__all__ = [
+    "ENCRYPTED_COLUMNS",
+    "Base",
+    "action_models",
+    "audit_models",
+    "auth_models",
+    "bank_models",
+    "consumer_models",
+    "conversation_models",
+    "dialogue_models",
+    "event_log_models",
+    "handoff_models",
+    "identity_models",
+    "knowledge_models",
+    "lease_models",
+    "memory_models",
+    "notification_models",
+    "privacy_models",
+]
+
+# Every encrypted column, for key rotation (`helixdesk keys rotate`).
+ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (vault_column(), *outbox_columns())

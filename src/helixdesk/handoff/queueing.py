@@ -1,0 +1,202 @@
+"""Queueing a conversation for a person: the handoff packet, one routing decision, an offer.
+
+`route` is the one routing decision: the queue's priority with its explanation (risk, emotion,
+customer value; `helixdesk.routing.priority`) and whom to offer the conversation to
+(`helixdesk.routing.assign`). Both the bot's handover and an agent's transfer use it.
+
+`Queueing.queue` runs in the caller's transaction (the bot's turn, the customer's "talk to a person"
+request): it builds the packet from what is stored, routes, stores the handoff and moves the
+conversation to `waiting_for_agent` through the conversation writer.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from helixdesk.bank.connector import Customer
+from helixdesk.bus import outbox
+from helixdesk.conversations.models import Conversation, ConversationState, Message
+from helixdesk.core.events import HandoffQueued
+from helixdesk.core.languages import language_or_default
+from helixdesk.dialogue.context import CustomerContext
+from helixdesk.dialogue.effects import HandOver
+from helixdesk.handoff.availability import agent_states
+from helixdesk.handoff.common import Desk, active_handoff
+from helixdesk.handoff.models import Handoff, HandoffStatus
+from helixdesk.handoff.packet import PacketInput, StoredMessage, build_packet, negativity_of
+from helixdesk.memory.service import open_issues
+from helixdesk.routing.assign import Offer, pick_agent
+from helixdesk.routing.priority import RoutingDecision, RoutingInput, decide
+from helixdesk.routing.queues import QUEUES
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True, slots=True)
+class Routed:
+    decision: RoutingDecision
+    offer: Offer
+    negativity: float
+
+
+def route(
+    desk: Desk,
+    s: Session,
+    *,
+    queue: str,
+    reason: str,
+    evidence: str,
+    intent: str | None,
+    language: str,
+    risk: Sequence[Mapping[str, Any]],
+    emotions: Sequence[Mapping[str, Any]],
+    profile: Customer | None,
+    now: datetime,
+) -> Routed:
+    """Where a conversation goes, how urgent it is and why, and whom it is offered to."""
+    negativity = negativity_of(emotions)
+    latest = emotions[-1] if emotions else None
+    decision = decide(
+        RoutingInput(
+            queue=queue,
+            reason=reason,
+            evidence=evidence,
+            intent=intent,
+            language=language,
+            risk=tuple((str(r["type"]), float(r.get("weight") or 1), str(r["evidence"])) for r in risk),
+            emotion=(latest["label"], latest["intensity"]) if latest else None,
+            negativity=negativity,
+            value_tier=profile.value_tier if profile else None,
+            relationship_manager=profile.relationship_manager if profile else None,
+        ),
+        desk.policy.routing,
+    )
+    agents = [a.state for a in agent_states(s, now=now, wellbeing=desk.policy.wellbeing)]
+    offer = pick_agent(
+        decision,
+        agents,
+        negativity=negativity,
+        relationship_manager=profile.relationship_manager if profile else None,
+        wellbeing=desk.policy.wellbeing,
+    )
+    return Routed(decision, offer, negativity)
+
+
+class Queueing:
+    def __init__(self, desk: Desk) -> None:
+        self._desk = desk
+
+    def queue(
+        self,
+        s: Session,
+        conv: Conversation,
+        handover: HandOver,
+        *,
+        customer: CustomerContext,
+        verified: bool,
+        now: datetime,
+    ) -> None:
+        """Queue `conv` for a person (no-op when it already waits for or is with one)."""
+        desk = self._desk
+        if active_handoff(s, conv.id) is not None:
+            return
+        profile = customer.profile
+        messages = [
+            StoredMessage(seq=m.seq, sender=m.sender, text=m.text, meta=dict(m.meta or {}))
+            for m in s.scalars(
+                select(Message).where(Message.conversation_id == conv.id).order_by(Message.seq)
+            )
+        ]
+        issues = [
+            {"topic": i.topic, "intent": i.intent, "opened_at": i.opened_at.isoformat()}
+            for i in open_issues(
+                s,
+                conv.customer_id,
+                now=now,
+                abandon_after_days=desk.abandon_issue_after_days,
+                exclude_conversation=conv.id,
+            )
+        ]
+        queue = handover.queue if handover.queue in QUEUES else "general"
+        language = language_or_default(conv.language)
+        packet = build_packet(
+            PacketInput(
+                messages=messages,
+                trigger=handover.trigger,
+                evidence=handover.evidence,
+                intent=handover.intent,
+                queue=queue,
+                next_step=desk.policy.next_step(handover.trigger, handover.intent),
+                verified=verified,
+                customer_ref=customer.customer_ref,
+                profile=profile,
+                open_issues=issues,
+                today=now.date(),
+            ),
+            desk.labels,
+        )
+        routed = route(
+            desk,
+            s,
+            queue=queue,
+            reason=handover.trigger,
+            evidence=handover.evidence,
+            intent=handover.intent,
+            language=language,
+            risk=packet.risk,
+            emotions=packet.emotions,
+            profile=profile,
+            now=now,
+        )
+        decision, offer = routed.decision, routed.offer
+        handoff = Handoff(
+            conversation_id=conv.id,
+            customer_id=conv.customer_id,
+            queue=decision.queue,
+            status=HandoffStatus.WAITING.value,
+            reason=handover.trigger,
+            intent=handover.intent,
+            language=language,
+            priority=decision.priority,
+            score=decision.score,
+            sla_seconds=decision.sla_seconds,
+            explanation=decision.explanation,
+            negativity=routed.negativity,
+            skills=list(decision.skills),
+            packet={
+                **packet.to_dict(),
+                "routing": {"factors": decision.factors, "offer": [[c, v] for c, v in offer.reasons]},
+            },
+            offered_to=offer.agent_id,
+            offered_at=now if offer.agent_id else None,
+            offer_note=offer.note,
+            created_at=now,
+        )
+        s.add(handoff)
+        s.flush()
+        desk.writer.change_state(
+            s, conv, ConversationState.WAITING_FOR_AGENT, reason=handover.trigger, queue=decision.queue
+        )
+        outbox.record(
+            s,
+            [
+                HandoffQueued(
+                    conversation_id=conv.id,
+                    handoff_id=handoff.id,
+                    queue=decision.queue,
+                    priority=decision.priority,
+                    reason=handover.trigger,
+                    explanation=decision.explanation,
+                    language=handoff.language,
+                    offered_to=offer.agent_id,
+                )
+            ],
+        )
+        log.info("conversation %s queued: %s (%s)", conv.id, decision.explanation, offer.note)

@@ -1,0 +1,113 @@
+"""Understanding messages off the event loop, many at a time.
+
+    batcher = ParseBatcher(pipeline)
+    batcher.start()
+    turn = await batcher.parse("我的卡丢了", reference_time=now)
+
+The NLU is CPU work: run on the event loop it would stall every other request. `ParseBatcher`
+runs it on a thread of its own. Requests that arrive while it is busy wait together and are parsed
+in one `parse_batch` call when it is free, so under load the models embed many messages at once
+(several times faster per message than one at a time), and at low load a message is parsed as
+soon as it arrives: no request ever waits for a batch to fill.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import queue
+import threading
+from dataclasses import dataclass
+from datetime import datetime
+
+from helixdesk.core.turn import Turn
+from helixdesk.nlu.pipeline import NLUPipeline
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(slots=True)
+class _Request:
+    text: str
+    reference_time: datetime | None
+    future: asyncio.Future[Turn]
+    loop: asyncio.AbstractEventLoop
+
+
+class ParseBatcher:
+    def __init__(self, pipeline: NLUPipeline, *, max_batch: int = 64) -> None:
+        self.pipeline = pipeline
+        self._max_batch = max_batch
+        self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
+        self._thread: threading.Thread | None = None
+        self.batches = 0
+        self.parsed = 0
+
+    def start(self) -> None:
+        if self._thread is None:
+            self._thread = threading.Thread(target=self._work, name="nlu-batcher", daemon=True)
+            self._thread.start()
+
+    def stop(self) -> None:
+        if self._thread is not None:
+            self._queue.put(None)
+            self._thread.join(timeout=10)
+            self._thread = None
+
+    async def parse(self, text: str, *, reference_time: datetime | None = None) -> Turn:
+        if self._thread is None:
+            self.start()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[Turn] = loop.create_future()
+        self._queue.put(_Request(text, reference_time, future, loop))
+        return await future
+
+    def _work(self) -> None:
+        while True:
+            first = self._queue.get()
+            if first is None:
+                return
+            batch = [first]
+            while len(batch) < self._max_batch:
+                try:
+                    more = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    self._queue.put(None)  # stop after this batch
+                    break
+                batch.append(more)
+            self._run(batch)
+
+    def _run(self, batch: list[_Request]) -> None:
+        try:
+            turns = self.pipeline.parse_batch(
+                [r.text for r in batch], reference_times=[r.reference_time for r in batch]
+            )
+        except Exception as e:  # noqa: BLE001 - the stage's error goes to the waiting request
+            if len(batch) == 1:
+                _settle(batch[0], None, e)
+                return
+            # One message broke a stage: parse each alone, so only that one gets the error.
+            for r in batch:
+                self._run([r])
+            return
+        self.batches += 1
+        self.parsed += len(batch)
+        for r, turn in zip(batch, turns, strict=True):
+            _settle(r, turn, None)
+
+
+def _settle(r: _Request, turn: Turn | None, error: BaseException | None) -> None:
+    def set_result() -> None:
+        if r.future.done():
+            return
+        if error is not None:
+            r.future.set_exception(error)
+        else:
+            assert turn is not None
+            r.future.set_result(turn)
+
+    with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
+        r.loop.call_soon_threadsafe(set_result)

@@ -1,1 +1,0 @@
-"""Server-rendered pages (Jinja2) with vendored assets; no CDN."""

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from helixdesk.actions.base import ActionContext, ActionInput, ActionNotFoundError, ActionOutput, ActionSpec
 from helixdesk.actions.models import ExchangeRate
 from helixdesk.core.errors import ValidationFailedError
-from helixdesk.db.session import transaction
+from helixdesk.db.session import reading, transaction
 
 BASE = "CNY"
 CENT = Decimal("0.01")
@@ -107,12 +107,12 @@ class RateService:
         self.max_age_hours = max_age_hours
 
     def all(self) -> list[Rate]:
-        with self._sessions() as s:
+        with reading(self._sessions) as s:
             return [_rate(r) for r in s.scalars(select(ExchangeRate).order_by(ExchangeRate.currency))]
 
     def get(self, currency: str) -> Rate:
         cur = check_currency(currency)
-        with self._sessions() as s:
+        with reading(self._sessions) as s:
             row = s.scalar(select(ExchangeRate).where(ExchangeRate.currency == cur))
             if row is None:
                 raise ActionNotFoundError(f"the bank publishes no rate for {cur}", code="unknown_currency")

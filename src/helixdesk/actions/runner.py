@@ -58,7 +58,7 @@ from helixdesk.actions.registry import registered_actions
 from helixdesk.audit import Actor, AuditLog, Target
 from helixdesk.bank.connector import BankConnector
 from helixdesk.core.errors import AppError
-from helixdesk.db.session import transaction
+from helixdesk.db.session import reading, transaction
 
 ACTORS = ("bot", "agent", "api")
 _POLL_SECONDS = 0.05
@@ -322,7 +322,7 @@ class ActionRunner:
         deadline = time.monotonic() + self._wait
         pause = threading.Event()
         while True:
-            with self._sessions() as s:
+            with reading(self._sessions) as s:
                 row = s.scalar(select(ActionIdempotency).where(ActionIdempotency.key == key))
                 found = None if row is None else (row.request_json, row.state, row.result_json)
             if found is None:

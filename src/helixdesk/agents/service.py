@@ -11,7 +11,7 @@ from helixdesk.auth.models import StaffUser
 from helixdesk.auth.service import PRESENCE
 from helixdesk.core.clock import utcnow
 from helixdesk.core.errors import ValidationFailedError
-from helixdesk.db.session import transaction
+from helixdesk.db.session import reading, transaction
 from helixdesk.handoff.availability import AgentLoad, agent_states
 from helixdesk.handoff.models import Handoff, HandoffStatus
 from helixdesk.routing.config import Wellbeing
@@ -23,7 +23,7 @@ class AgentDirectory:
         self.wellbeing = wellbeing
 
     def loads(self, *, now: datetime | None = None) -> list[AgentLoad]:
-        with self._sessions() as s:
+        with reading(self._sessions) as s:
             return agent_states(s, now=now or utcnow(), wellbeing=self.wellbeing)
 
     def load_of(self, user_id: str, *, now: datetime | None = None) -> AgentLoad | None:

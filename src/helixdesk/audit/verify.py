@@ -32,7 +32,7 @@ from helixdesk.audit.chain import GENESIS, head_mac, row_hash
 from helixdesk.audit.errors import AuditChainBrokenError
 from helixdesk.audit.models import AuditChainHead, AuditLogRow, AuditPrunePermit
 from helixdesk.audit.service import HEAD_ID, Actor, AuditLog, Target, lock_head
-from helixdesk.db.session import transaction
+from helixdesk.db.session import reading, transaction
 
 PRUNED = "audit.pruned"
 
@@ -115,7 +115,7 @@ def verify_chain(
     """Check the chain from its first row (up to `through_seq` if given); never raises for a bad row."""
     walk = _Walk(key)
     while True:
-        with sessions() as s:
+        with reading(sessions) as s:
             # Plain result rows, not ORM objects: verifying is read-only and twice as fast this way.
             stmt = select(*AuditLogRow.__table__.columns).where(AuditLogRow.seq > walk.last_seq)
             if through_seq is not None:
@@ -193,7 +193,7 @@ def prune_before(
     Refuses (`audit_chain_broken`, nothing deleted) when the chain does not verify: evidence of
     tampering is never pruned away.
     """
-    with sessions() as s:
+    with reading(sessions) as s:
         last_old = s.scalar(select(func.max(AuditLogRow.seq)).where(AuditLogRow.at < cutoff))
         if last_old is None:
             return PruneResult(None, 0, dry_run)

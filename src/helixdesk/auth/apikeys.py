@@ -22,7 +22,7 @@ from helixdesk.auth.models import ApiKey
 from helixdesk.auth.service import token_hash
 from helixdesk.core.clock import utcnow
 from helixdesk.core.errors import NotFoundError, ValidationFailedError
-from helixdesk.db.session import transaction
+from helixdesk.db.session import reading, transaction
 
 API_KEY_PREFIX = "hdk_"
 CONVERSATION_TOKEN_PREFIX = "hdc_"
@@ -116,7 +116,7 @@ class ApiKeys:
         if not raw.startswith(API_KEY_PREFIX) or len(raw) > 128:
             raise InvalidApiKeyError("the API key is not valid")
         now = now or utcnow()
-        with self._sessions() as s:
+        with reading(self._sessions) as s:
             row = s.scalar(select(ApiKey).where(ApiKey.key_hash == token_hash(raw)))
             if row is None or row.revoked_at is not None:
                 raise InvalidApiKeyError("the API key is not valid or has been revoked")
@@ -144,7 +144,7 @@ class ApiKeys:
             return _view(row)
 
     def list(self) -> list[ApiKeyView]:
-        with self._sessions() as s:
+        with reading(self._sessions) as s:
             return [_view(k) for k in s.scalars(select(ApiKey).order_by(ApiKey.created_at))]
 
 

@@ -29,7 +29,7 @@ from helixdesk.auth.passwords import check_password, hash_password, needs_rehash
 from helixdesk.auth.roles import check_roles, is_admin, is_supervisor
 from helixdesk.core.clock import utcnow
 from helixdesk.core.errors import ValidationFailedError
-from helixdesk.db.session import transaction
+from helixdesk.db.session import reading, transaction
 from helixdesk.routing.queues import queues_for
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
@@ -215,16 +215,16 @@ class StaffAccounts:
             return staff_view(user)
 
     def get(self, username: str) -> StaffView:
-        with self._sessions() as s:
+        with reading(self._sessions) as s:
             return staff_view(self._user(s, username))
 
     def by_id(self, user_id: str) -> StaffView | None:
-        with self._sessions() as s:
+        with reading(self._sessions) as s:
             u = s.get(StaffUser, user_id)
             return None if u is None else staff_view(u)
 
     def list_users(self) -> list[StaffView]:
-        with self._sessions() as s:
+        with reading(self._sessions) as s:
             return [staff_view(u) for u in s.scalars(select(StaffUser).order_by(StaffUser.username))]
 
     def set_disabled(self, username: str, disabled: bool) -> StaffView:
@@ -292,7 +292,7 @@ class StaffAccounts:
         """Check the password; repeated failures lock the account for a while."""
         now = now or utcnow()
         name = username.strip().lower()
-        with self._sessions() as s:
+        with reading(self._sessions) as s:
             found = s.scalar(select(StaffUser).where(StaffUser.username == name))
             stored_hash = found.password_hash if found is not None else None
         # Hash outside the transaction (tens of milliseconds), also for unknown names.
@@ -350,7 +350,7 @@ class StaffAccounts:
             return None
         now = now or utcnow()
         key = token_hash(token)
-        with self._sessions() as s:
+        with reading(self._sessions) as s:
             row = s.get(StaffSession, key)
             if row is None:
                 return None

@@ -30,7 +30,7 @@ from helixdesk.bank.models import (
 )
 from helixdesk.bank.money import from_minor, to_minor
 from helixdesk.core.errors import ConflictError, NotFoundError, ValidationFailedError
-from helixdesk.db.session import transaction
+from helixdesk.db.session import reading, transaction
 
 CARD_STATUSES = ("active", "inactive", "frozen", "lost", "cancelled")
 REISSUABLE_STATUSES = ("frozen", "lost")
@@ -43,12 +43,12 @@ class DemoBankConnector:
         self._sessions = session_factory
 
     def get_customer(self, ref: str) -> Customer | None:
-        with self._sessions() as s:
+        with reading(self._sessions) as s:
             row = s.scalar(select(BankCustomer).where(BankCustomer.ref == ref))
             return None if row is None else _customer(row)
 
     def list_accounts(self, customer_ref: str) -> list[Account]:
-        with self._sessions() as s:
+        with reading(self._sessions) as s:
             rows = s.scalars(
                 select(BankAccount)
                 .join(BankCustomer)
@@ -58,7 +58,7 @@ class DemoBankConnector:
             return [_account(r, customer_ref) for r in rows]
 
     def list_cards(self, customer_ref: str) -> list[Card]:
-        with self._sessions() as s:
+        with reading(self._sessions) as s:
             rows = s.execute(
                 select(BankCard, BankAccount.number)
                 .join(BankAccount, BankCard.account_id == BankAccount.id)
@@ -88,11 +88,11 @@ class DemoBankConnector:
         if until is not None:
             query = query.where(BankTransaction.occurred_at < until)
         query = query.order_by(BankTransaction.occurred_at.desc(), BankTransaction.id.desc()).limit(limit)
-        with self._sessions() as s:
+        with reading(self._sessions) as s:
             return [_transaction(t, number, last4) for t, number, last4 in s.execute(query).all()]
 
     def list_statements(self, customer_ref: str, *, limit: int = 3) -> list[Statement]:
-        with self._sessions() as s:
+        with reading(self._sessions) as s:
             rows = s.execute(
                 select(BankStatement, BankCard.last4)
                 .join(BankCard, BankStatement.card_id == BankCard.id)
@@ -104,7 +104,7 @@ class DemoBankConnector:
             return [_statement(st, last4) for st, last4 in rows]
 
     def list_installment_plans(self, customer_ref: str) -> list[InstallmentPlan]:
-        with self._sessions() as s:
+        with reading(self._sessions) as s:
             rows = s.execute(
                 select(BankInstallmentPlan, BankCard.last4)
                 .join(BankCard, BankInstallmentPlan.card_id == BankCard.id)
@@ -115,7 +115,7 @@ class DemoBankConnector:
             return [_plan(p, last4) for p, last4 in rows]
 
     def list_transfers(self, customer_ref: str, *, limit: int = 20) -> list[Transfer]:
-        with self._sessions() as s:
+        with reading(self._sessions) as s:
             rows = s.execute(
                 select(BankTransfer, BankAccount.number)
                 .join(BankAccount, BankTransfer.account_id == BankAccount.id)

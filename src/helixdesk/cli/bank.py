@@ -17,7 +17,7 @@ from helixdesk.bank.importer import ImportSummary, import_bank_file, parse_bank_
 from helixdesk.bank.seed import build_demo_bank
 from helixdesk.core.errors import ValidationFailedError
 from helixdesk.core.settings import Settings
-from helixdesk.db.session import make_engine, make_session_factory, transaction
+from helixdesk.db.session import make_engine, make_session_factory, reading, transaction
 
 app = typer.Typer(help="The embedded demo core bank.", no_args_is_help=True)
 out = Console()
@@ -50,7 +50,7 @@ def seed(
     settings = Settings()
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
-    with sessions() as s:
+    with reading(sessions) as s:
         existing = s.scalar(select(func.count()).select_from(bm.BankCustomer)) or 0
     if existing and if_empty:
         out.print(f"the demo bank already has {existing} customers; nothing to do")

@@ -105,7 +105,7 @@ class Executor:
     def _action(self, effect: RunAction, ctx: TurnContext, done: TurnEffects) -> Result:
         ref = ctx.customer.customer_ref
         spec = self.actions.actions.get(effect.name)
-        if spec is None or ref is None:
+        if spec is None or (ref is None and spec.needs_customer):
             return ActionRefused("unknown_action", f"no action {effect.name!r} for this customer")
         slots = effect.params
         run = self.actions.execute(

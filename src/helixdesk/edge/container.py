@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from helixdesk.abuse import AbuseLimits
 from helixdesk.actions.policies import ActionPolicies, load_action_policies
 from helixdesk.actions.rates import RateService
+from helixdesk.actions.registry import registered_actions
 from helixdesk.actions.runner import ActionRunner
 from helixdesk.agents.service import AgentDirectory
 from helixdesk.audit import Actor, AuditLog
@@ -99,6 +100,9 @@ class PackConfig:
             tips=load_tips(pack.path / "nlg" / "tips.yaml"),
             code_length=code_length,
             triggers=handoff.triggers,
+            public_actions=frozenset(
+                n for n, spec in registered_actions().items() if not spec.needs_customer
+            ),
         )
         labels = Labels.load(pack.path / "handoff" / "labels.yaml")
         return cls(

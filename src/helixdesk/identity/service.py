@@ -44,7 +44,7 @@ from helixdesk.audit import Actor, AuditLog, Target
 from helixdesk.bank.connector import BankConnector, Customer
 from helixdesk.core.clock import utcnow
 from helixdesk.core.errors import ConfigurationError, ConflictError, ValidationFailedError
-from helixdesk.db.session import transaction
+from helixdesk.db.session import reading, transaction
 from helixdesk.identity.codes import code_hmac, codes_match, generate_code
 from helixdesk.identity.errors import (
     IdentityLockedError,
@@ -348,7 +348,7 @@ class VerificationService:
     ) -> VerificationStatus:
         """Whether this conversation is verified for this customer now, and what is pending."""
         now = self._now(now)
-        with self._sessions() as s:
+        with reading(self._sessions) as s:
             lock = s.get(IdentityLockout, customer_ref)
             locked_until = (
                 lock.locked_until

@@ -21,7 +21,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.core.clock import utcnow
-from helixdesk.db.session import transaction
+from helixdesk.db.session import reading, transaction
 from helixdesk.knowledge.errors import KnowledgeSourceNotFoundError, UnsupportedFormatError
 from helixdesk.knowledge.models import KbChunk, KbDocument, stored_questions
 from helixdesk.knowledge.readers import KINDS, ParsedDocument, Section, kind_of, parse
@@ -98,7 +98,7 @@ def ingest(
 ) -> IngestReport:
     files = ([pack_faq_source(pack)] if pack else []) + collect(paths)
     report = IngestReport()
-    with sessions() as s:
+    with reading(sessions) as s:
         stored = {d.source: d.sha256 for d in s.scalars(select(KbDocument))}
     todo: list[tuple[SourceFile, str, ParsedDocument]] = []
     for done, file in enumerate(files):

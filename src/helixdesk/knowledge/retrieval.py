@@ -28,6 +28,7 @@ import numpy.typing as npt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from helixdesk.db.session import reading
 from helixdesk.knowledge.cues import cue_vector, mean_cues
 from helixdesk.knowledge.graph import KnowledgeGraph, is_why_how_question
 from helixdesk.knowledge.index import BM25Index, DenseIndex, DenseScores
@@ -184,7 +185,7 @@ class KnowledgeBase:
     def refresh_if_changed(self) -> bool:
         """Reload when the stored knowledge changed since the last load; True when it reloaded."""
         self._checked_at = time.monotonic()
-        with self._sessions() as s:
+        with reading(self._sessions) as s:
             revision = self._revision(s)
         if self._snapshot is not None and self._snapshot.revision == revision:
             return False

@@ -22,7 +22,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.core.errors import AppError, ValidationFailedError
-from helixdesk.db.session import transaction
+from helixdesk.db.session import reading, transaction
 from helixdesk.notifications.models import OutboxMessage
 from helixdesk.privacy.crypto import Keyring
 from helixdesk.privacy.masking import mask_destination
@@ -146,7 +146,7 @@ def list_outbox(
     query = select(OutboxMessage).order_by(OutboxMessage.created_at.desc(), OutboxMessage.id).limit(limit)
     if customer_ref:
         query = query.where(OutboxMessage.customer_ref == customer_ref)
-    with sessions() as s:
+    with reading(sessions) as s:
         return [
             OutboxEntry(
                 id=r.id,

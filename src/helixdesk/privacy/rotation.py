@@ -19,7 +19,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, Table, func, select, update
 from sqlalchemy.orm import Session, sessionmaker
 
-from helixdesk.db.session import transaction
+from helixdesk.db.session import reading, transaction
 from helixdesk.privacy.crypto import PREFIX, Keyring, is_encrypted, key_id_of
 from helixdesk.privacy.models import PiiValue
 from helixdesk.privacy.vault import vault_aad
@@ -64,7 +64,7 @@ def status(
 ) -> list[ColumnStatus]:
     """How many values each key encrypts, per encrypted column."""
     out: list[ColumnStatus] = []
-    with sessions() as s:
+    with reading(sessions) as s:
         for col in columns:
             by_key: dict[str, int] = {}
             for value in s.scalars(select(col.table.c[col.column]).execution_options(yield_per=2000)):
@@ -78,7 +78,7 @@ def status(
 def pending_count(
     sessions: sessionmaker[Session], keyring: Keyring, *, columns: Sequence[EncryptedColumn]
 ) -> int:
-    with sessions() as s:
+    with reading(sessions) as s:
         return sum(
             int(s.scalar(select(func.count()).select_from(c.table).where(c.needs_rotation(keyring))) or 0)
             for c in columns

@@ -19,6 +19,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.core.errors import NotFoundError, ValidationFailedError
+from helixdesk.db.session import reading
 from helixdesk.privacy.crypto import Keyring
 from helixdesk.privacy.masking import Masked
 from helixdesk.privacy.models import PiiValue
@@ -97,7 +98,7 @@ def forget_values(s: Session, message_id: str) -> None:
 
 def list_values(sessions: sessionmaker[Session], message_id: str) -> list[MaskedValue]:
     """The revealable spans of one message, in order (masked forms only)."""
-    with sessions() as s:
+    with reading(sessions) as s:
         rows = s.scalars(
             select(PiiValue).where(PiiValue.message_id == message_id).order_by(PiiValue.span_index)
         )
@@ -126,7 +127,7 @@ def reveal_value(
         raise RevealReasonRequiredError(
             f"state why the value is needed (a reason of at least {MIN_REASON_CHARS} characters)"
         )
-    with sessions() as s:
+    with reading(sessions) as s:
         row = s.scalar(
             select(PiiValue).where(PiiValue.message_id == message_id, PiiValue.span_index == span_index)
         )

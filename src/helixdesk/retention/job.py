@@ -22,7 +22,7 @@ from helixdesk.actions.models import ActionAudit, ActionIdempotency
 from helixdesk.audit import Actor, AuditLog, Target, prune_before
 from helixdesk.conversations.models import Conversation, ConversationState, Customer, Message
 from helixdesk.core.clock import utcnow
-from helixdesk.db.session import transaction
+from helixdesk.db.session import reading, transaction
 from helixdesk.dialogue.state import DialogueStateRow
 from helixdesk.handoff.models import AgentNote, Handoff, KnowledgeDraft
 from helixdesk.identity.models import IdentityFailure, IdentityLockout, VerificationChallenge
@@ -251,7 +251,7 @@ class RetentionJob:
     # ---- helpers --------------------------------------------------------------------------------
 
     def _count(self, model: type[Any], condition: ColumnElement[bool]) -> int:
-        with self._sessions() as s:
+        with reading(self._sessions) as s:
             return int(s.execute(select(func.count()).select_from(model).where(condition)).scalar_one())
 
     def _delete_batches(

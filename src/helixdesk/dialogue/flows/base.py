@@ -42,6 +42,8 @@ class DialogueConfig:
     tips: TipPolicy
     code_length: int
     triggers: Triggers | None = None
+    # Actions that need no customer (exchange rates): an anonymous visitor may run them.
+    public_actions: frozenset[str] = frozenset()
 
 
 class NeedResult(Exception):

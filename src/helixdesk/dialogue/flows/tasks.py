@@ -62,7 +62,12 @@ def advance(d: Deciding, task: Task) -> None:
             return
         send_code(d, task)
         return
-    assert ref is not None
+    if ref is None and policy.action not in d.config.public_actions:
+        # The customer's own data, and nobody signed in: the general answer, and how to sign in.
+        general_answer(d, task)
+        d.say("verify.login_needed", kind="verification")
+        d.state.last = task
+        return
     for name, slot_policy in policy.slots.items():
         if name in task.slots:
             continue
@@ -101,8 +106,7 @@ def advance(d: Deciding, task: Task) -> None:
 
 
 def run(d: Deciding, task: Task, policy: IntentPolicy) -> None:
-    ref = d.customer_ref
-    assert ref is not None and policy.action is not None
+    assert policy.action is not None
     params: dict[str, Any] = dict(policy.params)
     params.update({n: s.default for n, s in policy.slots.items() if s.default is not None})
     params.update(task.slots)

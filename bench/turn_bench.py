@@ -1,0 +1,213 @@
+"""Chat turns under load: closed loop, each client in its own conversation, rate limits off.
+
+    .venv/bin/python bench/turn_bench.py                                  # SQLite, one worker
+    .venv/bin/python bench/turn_bench.py --db postgresql --workers 2 --clients 32
+    .venv/bin/python bench/turn_bench.py --compare 07e0bbf                # also an older commit, same run
+
+Every client starts an anonymous web conversation and sends the pack's held-out messages (850
+distinct sentences in zh-Hans, zh-Hant and English, none of them in training) one after the other,
+each as soon as the reply to the last one arrived. When the bot hands its conversation to a person,
+the client starts a new one, so every turn measured is a bot turn: the message stored, understood,
+answered and the reply stored. Figures are medians over `--runs` runs.
+
+Each server gets a fresh database: a SQLite file, or a database of its own on the PostgreSQL server
+at `--pg-admin` (dropped afterwards). Several workers share events through a Redis server the bench
+starts itself on a free port. `--compare REV` checks REV out into a temporary worktree and measures
+it in the same run, with the same models and messages, alternating old and new.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from tests.serverproc import Server, free_port  # noqa: E402
+
+HELDOUT = ROOT / "src/helixdesk/packs/retail_bank/nlu/heldout/intents.jsonl"
+
+
+def messages() -> list[str]:
+    return [json.loads(line)["text"] for line in HELDOUT.read_text(encoding="utf-8").splitlines() if line]
+
+
+def pct(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    k = max(0, min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1))))
+    return ordered[k]
+
+
+async def load(base: str, clients: int, seconds: float, texts: list[str]) -> dict[str, float]:
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=clients + 4, max_keepalive_connections=clients + 4)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+
+        async def start() -> tuple[str, dict[str, str]]:
+            conv = (await client.post("/api/v1/conversations", json={"channel": "web"})).json()
+            return f"/api/v1/conversations/{conv['id']}/messages", {"Authorization": f"Bearer {conv['token']}"}
+
+        async def worker(w: int) -> None:
+            nonlocal errors
+            url, auth = await start()
+            i = w * 97
+            while time.perf_counter() < deadline:
+                body = {"text": texts[i % len(texts)], "client_message_id": uuid.uuid4().hex}
+                i += 1
+                began = time.perf_counter()
+                try:
+                    r = await client.post(url, json=body, headers=auth)
+                    ok = r.status_code == 200
+                except httpx.HTTPError:
+                    ok = False
+                latencies.append((time.perf_counter() - began) * 1000)
+                if not ok:
+                    errors += 1
+                    continue
+                if r.json()["state"] != "bot":
+                    url, auth = await start()
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker(w) for w in range(clients)))
+        elapsed = time.perf_counter() - began
+    return {
+        "turns": len(latencies),
+        "turns_s": len(latencies) / elapsed,
+        "p50": statistics.median(latencies),
+        "p99": pct(latencies, 99),
+        "errors": errors,
+    }
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[str]:
+    port = free_port()
+    proc = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        for _ in range(100):
+            if subprocess.run(["redis-cli", "-p", str(port), "ping"], capture_output=True).returncode == 0:
+                break
+            time.sleep(0.05)
+        yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)
+
+
+@contextlib.contextmanager
+def database(kind: str, tmp: Path, admin: str) -> Iterator[str]:
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp / f'bench-{uuid.uuid4().hex[:6]}.db'}"
+        return
+    import psycopg
+
+    name = f"helixdesk_bench_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@contextlib.contextmanager
+def worktree(rev: str) -> Iterator[Path]:
+    where = Path(tempfile.mkdtemp(prefix="helixdesk-rev-"))
+    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(where), rev], check=True, capture_output=True)
+    try:
+        yield where
+    finally:
+        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(where)], capture_output=True)
+        shutil.rmtree(where, ignore_errors=True)
+
+
+def serve(src: Path, url: str, args: argparse.Namespace, redis: str | None, log: Path) -> Server:
+    env = {
+        "PYTHONPATH": str(src),
+        "HELIXDESK_DATABASE_URL": url,
+        "HELIXDESK_MODEL_DIR": str(Path(args.model_dir).resolve()),
+        "HELIXDESK_LOG_LEVEL": "warning",
+        "HELIXDESK_SECRET_KEY": "b" * 40,
+        "HELIXDESK_RATE_LIMIT_IP_PER_MINUTE": "0",
+        "HELIXDESK_RATE_LIMIT_CONVERSATION_MESSAGES_PER_MINUTE": "0",
+    }
+    if redis:
+        env |= {"HELIXDESK_EVENT_BUS": "redis", "HELIXDESK_REDIS_URL": redis}
+    return Server(env, workers=args.workers, log=log).start(timeout=180)
+
+
+def measure(label: str, src: Path, args: argparse.Namespace, texts: list[str], tmp: Path) -> dict[int, list[dict[str, float]]]:
+    results: dict[int, list[dict[str, float]]] = {c: [] for c in args.clients}
+    with contextlib.ExitStack() as stack:
+        redis = stack.enter_context(redis_server()) if args.workers > 1 else None
+        url = stack.enter_context(database(args.db, tmp, args.pg_admin))
+        server = serve(src, url, args, redis, tmp / f"{label}.log")
+        stack.callback(server.stop)
+        asyncio.run(load(server.base, 4, 3, texts))  # warm-up
+        for clients in args.clients:
+            results[clients].append(asyncio.run(load(server.base, clients, args.seconds, texts)))
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
+    parser.add_argument("--workers", type=int, default=1)
+    parser.add_argument("--clients", type=int, nargs="+", default=[8])
+    parser.add_argument("--seconds", type=float, default=15, help="length of each measured run")
+    parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--compare", metavar="REV", help="also measure this commit, in the same run")
+    parser.add_argument("--model-dir", default="var/models")
+    parser.add_argument("--pg-admin", default=os.environ.get("HELIXDESK_TEST_PG_ADMIN", "postgresql://root@127.0.0.1:5432/test"))
+    args = parser.parse_args()
+    if not (Path(args.model_dir) / "retail_bank").is_dir():
+        sys.exit(f"no trained models in {args.model_dir}: run `helixdesk nlu train` first")
+    texts = messages()
+    with tempfile.TemporaryDirectory() as tmp_name, contextlib.ExitStack() as stack:
+        tmp = Path(tmp_name)
+        trees = {"this tree": ROOT / "src"}
+        if args.compare:
+            trees = {args.compare: stack.enter_context(worktree(args.compare)) / "src", **trees}
+        table: dict[str, dict[int, list[dict[str, float]]]] = {label: {c: [] for c in args.clients} for label in trees}
+        for run in range(args.runs):
+            for label, src in trees.items():
+                for clients, found in measure(f"{run}-{label.replace(' ', '_')}", src, args, texts, tmp).items():
+                    table[label][clients] += found
+        print(
+            f"chat turns, closed loop, {args.db}, {args.workers} worker(s), {len(texts)} distinct messages, "
+            f"{args.seconds:.0f} s a run, medians of {args.runs} runs"
+        )
+        print(f"{'code':>12} {'clients':>8} {'turns/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+        for label, by_clients in table.items():
+            for clients, runs in by_clients.items():
+                med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+                errors = int(sum(r["errors"] for r in runs))
+                print(
+                    f"{label[:12]:>12} {clients:>8} {med['turns_s']:>8.0f} {med['p50']:>8.1f} {med['p99']:>8.1f} {errors:>7}"
+                )
+
+
+if __name__ == "__main__":
+    main()

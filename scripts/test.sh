@@ -15,5 +15,7 @@ log "ruff"
 "$VENV/bin/ruff" format --check src tests bench
 log "mypy (strict)"
 "$VENV/bin/mypy"
+log "import-linter (packages import only downward)"
+"$VENV/bin/lint-imports"
 log "pytest"
 "$VENV/bin/pytest" "$@"

@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Index, Integer, String, Text, func, insert, select, text, update
+from sqlalchemy import BigInteger, Index, Integer, String, Table, Text, bindparam, func, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from helixdesk.core.clock import utcnow
@@ -51,6 +51,21 @@ class EventRecord(Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+_EVENTS: Table = EventRecord.__table__  # type: ignore[assignment]
+_INSERT = _EVENTS.insert()
+_MARK = (
+    _EVENTS.update()
+    .where(_EVENTS.c.position == bindparam("p"))
+    .values(log_seq=bindparam("n"), published_at=bindparam("at"))
+)
+_UNPUBLISHED = (
+    select(_EVENTS.c.position, _EVENTS.c.payload)
+    .where(_EVENTS.c.published_at.is_(None))
+    .order_by(_EVENTS.c.position)
+    .limit(bindparam("limit"))
+)
+
+
 def record(s: Session, events: Iterable[Event]) -> None:
     """Store `events` in the caller's transaction (they are published after it commits)."""
     rows = [
@@ -64,17 +79,12 @@ def record(s: Session, events: Iterable[Event]) -> None:
         for e in events
     ]
     if rows:
-        s.execute(insert(EventRecord), rows)
+        s.connection().execute(_INSERT, rows)
 
 
 def unpublished(s: Session, *, limit: int) -> list[tuple[int, Event]]:
     """Stored events not yet published, oldest first: (position, event)."""
-    rows = s.execute(
-        select(EventRecord.position, EventRecord.payload)
-        .where(EventRecord.published_at.is_(None))
-        .order_by(EventRecord.position)
-        .limit(limit)
-    ).all()
+    rows = s.connection().execute(_UNPUBLISHED, {"limit": limit}).all()
     return [(int(position), event_from_json(payload)) for position, payload in rows]
 
 
@@ -87,7 +97,7 @@ def mark_published(s: Session, numbered: Sequence[tuple[int, int]]) -> None:
     if not numbered:
         return
     now = utcnow()
-    s.execute(update(EventRecord), [{"position": p, "log_seq": n, "published_at": now} for p, n in numbered])
+    s.connection().execute(_MARK, [{"p": p, "n": n, "at": now} for p, n in numbered])
 
 
 def read_log(

@@ -8,7 +8,8 @@ and marking leaves them unpublished: the next holder publishes them again with t
 events are in the log, and the next holder of the lease publishes them after it starts.
 
 A writer calls `poke()` after it commits, so the holder publishes at once; other processes' events
-are found by polling every `poll_interval` seconds.
+are found by polling every `poll_interval` seconds. Under load a cycle waits `gather_seconds`
+after the last, so one cycle publishes the events of many turns.
 """
 
 from __future__ import annotations
@@ -45,14 +46,17 @@ class OutboxRelay:
         poll_interval: float = 0.1,
         lease_seconds: float = 10.0,
         batch: int = 500,
+        gather_seconds: float = 0.02,
     ) -> None:
         self._sessions = sessions
         self._bus = bus
         self._poll = poll_interval
         self._lease = timedelta(seconds=lease_seconds)
         self._batch = batch
+        self._gather = gather_seconds
         self.holder = f"{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
         self._held_until = utcnow() - timedelta(seconds=1)
+        self._seq: int | None = None  # the last log_seq handed out, while holding the lease
         self._wake: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
         self._task: asyncio.Task[None] | None = None
@@ -107,7 +111,10 @@ class OutboxRelay:
         assert self._wake is not None
         while True:
             try:
-                await self.flush()
+                if await self.flush():
+                    # Busy: let a few more commits gather, so one cycle (one write to mark them
+                    # published) serves many turns instead of one each.
+                    await asyncio.sleep(self._gather)
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -137,24 +144,33 @@ class OutboxRelay:
             with transaction(self._sessions) as s:
                 if not try_acquire(s, LEASE, self.holder, ttl=self._lease, now=now):
                     self._held_until = now - timedelta(seconds=1)
+                    self._seq = None
                     return []
             self._held_until = now + self._lease
         with reading(self._sessions) as s:
             pending = unpublished(s, limit=self._batch)
             if not pending:
                 return []
-            seq = last_log_seq(s)
+            if self._seq is None:  # just took the lease: another holder may have numbered events
+                self._seq = last_log_seq(s)
+            seq = self._seq
         numbered: list[tuple[int, Event]] = []
         for position, event in pending:
             seq += 1
             numbered.append((position, event.model_copy(update={"log_seq": seq})))
+        self._seq = seq
         return numbered
 
     def _mark(self, numbered: list[tuple[int, int]]) -> None:
-        with transaction(self._sessions) as s:
-            mark_published(s, numbered)
+        try:
+            with transaction(self._sessions) as s:
+                mark_published(s, numbered)
+        except Exception:
+            self._seq = None  # numbers may clash with another holder's: read them again
+            raise
 
     def _release(self) -> None:
         with transaction(self._sessions) as s:
             release(s, LEASE, self.holder)
         self._held_until = utcnow() - timedelta(seconds=1)
+        self._seq = None

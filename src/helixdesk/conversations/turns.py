@@ -28,18 +28,19 @@ from datetime import datetime, timedelta
 from typing import Any, Protocol
 
 import anyio
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.bank.connector import BankConnector
 from helixdesk.conversations.errors import ConversationBusyError
-from helixdesk.conversations.models import Conversation, ConversationState, Customer, Message, Sender
+from helixdesk.conversations.models import Conversation, ConversationState, Message, Sender
 from helixdesk.conversations.schemas import MessagePostResult, Reply
 from helixdesk.conversations.store import message_data
-from helixdesk.conversations.writer import ConversationWriter, NewMessage
+from helixdesk.conversations.writer import ConversationWriter, LockedConversation, NewMessage, Writable
 from helixdesk.core.clock import utcnow
 from helixdesk.core.events import MessageData
+from helixdesk.core.turn import Turn
 from helixdesk.db.session import transaction
 from helixdesk.dialogue.bot import Bot, BotTurn
 from helixdesk.dialogue.context import CustomerContext, TurnContext
@@ -59,7 +60,7 @@ class Handovers(Protocol):
     def queue(
         self,
         s: Session,
-        conv: Conversation,
+        conv: Writable,
         handover: HandOver,
         *,
         customer: CustomerContext,
@@ -139,9 +140,7 @@ class Turns:
             stored = await anyio.to_thread.run_sync(self._claim_again, stored, at)
         try:
             turn = await self._nlu.parse(text, reference_time=at)
-            ctx = await anyio.to_thread.run_sync(self._context, conversation_id, stored, at)
-            answered = await anyio.to_thread.run_sync(self._bot.respond, ctx, turn)
-            replies, meta, handoff = await anyio.to_thread.run_sync(self._store_turn, stored, ctx, answered)
+            replies, meta, handoff = await anyio.to_thread.run_sync(self._answer, stored, turn, at)
         except BaseException:
             with contextlib.suppress(Exception):
                 await anyio.to_thread.run_sync(self._release, conversation_id, stored.message.id)
@@ -158,10 +157,11 @@ class Turns:
     ) -> _Stored:
         try:
             with transaction(self._sessions) as s:
-                conv = self._writer.lock(s, conversation_id)
+                conv = self._writer.lock_row(s, conversation_id)
                 if client_message_id is not None:
                     existing = self._existing(s, conv, client_message_id, now)
                     if existing is not None:
+                        self._writer.save_row(s, conv)
                         return existing
                 dialogue = load_state(s, conversation_id)
                 waiting_for_code = dialogue.task is not None and dialogue.task.awaiting == CODE
@@ -176,6 +176,7 @@ class Turns:
                     ),
                 )
                 claimed = self._claim(s, conv, appended.message.id, dialogue, now)
+                self._writer.save_row(s, conv)
                 return _Stored(
                     appended.message, conv.state, duplicate=False, masked=appended.masked, context=claimed
                 )
@@ -184,14 +185,15 @@ class Turns:
             if client_message_id is None:
                 raise
             with transaction(self._sessions) as s:
-                conv = self._writer.lock(s, conversation_id)
+                conv = self._writer.lock_row(s, conversation_id)
                 existing = self._existing(s, conv, client_message_id, now)
                 if existing is None:
                     raise
+                self._writer.save_row(s, conv)
                 return existing
 
     def _existing(
-        self, s: Session, conv: Conversation, client_message_id: str, now: datetime
+        self, s: Session, conv: LockedConversation, client_message_id: str, now: datetime
     ) -> _Stored | None:
         msg = s.scalar(
             select(Message).where(
@@ -202,7 +204,7 @@ class Turns:
             return None
         return self._as_stored(s, conv, msg, now)
 
-    def _as_stored(self, s: Session, conv: Conversation, msg: Message, now: datetime) -> _Stored:
+    def _as_stored(self, s: Session, conv: LockedConversation, msg: Message, now: datetime) -> _Stored:
         """A message stored earlier: its replies if it has some, else a claim to answer it now."""
         replies = s.scalars(select(Message).where(Message.in_reply_to == msg.id).order_by(Message.seq)).all()
         claimed = None
@@ -218,7 +220,7 @@ class Turns:
         )
 
     def _claim(
-        self, s: Session, conv: Conversation, message_id: str, dialogue: DialogueState, now: datetime
+        self, s: Session, conv: LockedConversation, message_id: str, dialogue: DialogueState, now: datetime
     ) -> _Claimed | None:
         """Claim the turn (the conversation row is locked) and read its context; None: it is taken."""
         if conv.state != ConversationState.BOT.value:
@@ -233,27 +235,26 @@ class Turns:
             return None
         conv.turn_message_id = message_id
         conv.turn_expires_at = clock + self._lease
-        customer = s.get(Customer, conv.customer_id)
-        assert customer is not None
         issues: tuple[IssueView, ...] = ()
         if not dialogue.issues_raised:
             issues = tuple(
                 open_issues(
                     s,
-                    customer.id,
+                    conv.customer_id,
                     now=now,
                     abandon_after_days=self._abandon_after,
                     exclude_conversation=conv.id,
                 )
             )
-        return _Claimed(customer.id, customer.bank_ref, conv.language, dialogue, issues)
+        return _Claimed(conv.customer_id, conv.customer_ref, conv.language, dialogue, issues)
 
     def _claim_again(self, stored: _Stored, now: datetime) -> _Stored:
         with transaction(self._sessions) as s:
-            conv = self._writer.lock(s, stored.message.conversation_id)
+            conv = self._writer.lock_row(s, stored.message.conversation_id)
             msg = s.get(Message, stored.message.id)
             assert msg is not None
             found = self._as_stored(s, conv, msg, now)
+            self._writer.save_row(s, conv)
         return _Stored(
             stored.message,
             found.state,
@@ -286,10 +287,20 @@ class Turns:
 
     def _release(self, conversation_id: str, message_id: str) -> None:
         with transaction(self._sessions) as s:
-            conv = s.get(Conversation, conversation_id, with_for_update=True)
-            if conv is not None and conv.turn_message_id == message_id:
-                conv.turn_message_id = None
-                conv.turn_expires_at = None
+            s.execute(
+                update(Conversation)
+                .where(Conversation.id == conversation_id, Conversation.turn_message_id == message_id)
+                .values(turn_message_id=None, turn_expires_at=None)
+                .execution_options(synchronize_session=False)
+            )
+
+    def _answer(
+        self, stored: _Stored, turn: Turn, now: datetime
+    ) -> tuple[tuple[MessageData, ...], tuple[dict[str, Any], ...], dict[str, Any] | None]:
+        """Steps 2-4 after understanding, on one worker thread: context, the bot's turn, storing it."""
+        ctx = self._context(stored.message.conversation_id, stored, now)
+        answered = self._bot.respond(ctx, turn)
+        return self._store_turn(stored, ctx, answered)
 
     # ---- 2. the context, read once --------------------------------------------------------------
 
@@ -321,7 +332,7 @@ class Turns:
         decision = answered.decision
         message_id = stored.message.id
         with transaction(self._sessions) as s:
-            conv = self._writer.lock(s, ctx.conversation_id)
+            conv = self._writer.lock_row(s, ctx.conversation_id)
             if conv.turn_message_id != message_id:
                 # The claim ran out while this worker stalled, and another turn took over.
                 raise ConversationBusyError(
@@ -331,6 +342,7 @@ class Turns:
             conv.turn_expires_at = None
             if conv.state != ConversationState.BOT.value:
                 # The customer asked for a person meanwhile: the bot stays silent.
+                self._writer.save_row(s, conv)
                 return (), (), None
             try:
                 save_state(s, conv.id, decision.state)
@@ -347,7 +359,7 @@ class Turns:
             )
             self._writer.record_understanding(
                 s,
-                message_id,
+                stored.message,
                 answered.turn,
                 stored.masked or self._writer.privacy.mask(answered.turn.text),
                 redact=decision.redact_message,
@@ -381,6 +393,7 @@ class Turns:
                     "intent": handover.intent,
                     "trigger": handover.trigger,
                 }
+            self._writer.save_row(s, conv)
         return tuple(a.message for a in appended), tuple(metas), handoff
 
     def _poke(self) -> None:

@@ -11,15 +11,20 @@ writer of one conversation, so sequence numbers and events follow commit order.
 - `change_state` moves the conversation along `TRANSITIONS` only, with a
   `ConversationStateChanged` event.
 - `record_understanding` keeps the NLU record of a customer message, re-pointed at its masked text.
+
+A writer may hold the conversation as the ORM object (`lock`) or, on the bot's hot path, as a
+`LockedConversation` read with one statement (`lock_row`) whose changes `save_row` writes with
+one more; either way the message rows and their events go in with plain inserts.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from helixdesk.bus import outbox
@@ -28,10 +33,10 @@ from helixdesk.conversations.errors import (
     ConversationNotFoundError,
     IllegalTransitionError,
 )
-from helixdesk.conversations.models import Conversation, ConversationState, Message, Sender
-from helixdesk.conversations.store import message_data
+from helixdesk.conversations.models import Conversation, ConversationState, Customer, Message, Sender
 from helixdesk.core.clock import utcnow
 from helixdesk.core.events import (
+    Citation,
     ConversationStateChanged,
     Event,
     MessageData,
@@ -39,6 +44,7 @@ from helixdesk.core.events import (
     MessageSent,
     ReplySent,
 )
+from helixdesk.core.ids import new_id
 from helixdesk.core.turn import Turn
 from helixdesk.privacy.masking import SECRET_MASK, Masked
 from helixdesk.privacy.transcripts import TranscriptPrivacy, masked_nlu
@@ -72,6 +78,35 @@ class Appended:
     masked: Masked
 
 
+_TRACKED = ("state", "language", "last_seq", "turn_message_id", "turn_expires_at", "closed_at")
+
+
+@dataclass
+class LockedConversation:
+    """A conversation row locked for this transaction, as plain values; `save_row` writes the changes."""
+
+    id: str
+    customer_id: str
+    channel: str
+    state: str
+    language: str | None
+    last_seq: int
+    turn_message_id: str | None
+    turn_expires_at: datetime | None
+    closed_at: datetime | None
+    customer_ref: str | None
+    _read: dict[str, Any] = field(default_factory=dict, repr=False)
+
+    def __post_init__(self) -> None:
+        self._read = {k: getattr(self, k) for k in _TRACKED}
+
+    def changes(self) -> dict[str, Any]:
+        return {k: getattr(self, k) for k in _TRACKED if getattr(self, k) != self._read[k]}
+
+
+Writable = Conversation | LockedConversation
+
+
 class ConversationWriter:
     def __init__(self, *, privacy: TranscriptPrivacy) -> None:
         self.privacy = privacy
@@ -85,44 +120,63 @@ class ConversationWriter:
             raise ConversationClosedError(f"conversation {conversation_id} is closed")
         return conv
 
-    def append(self, s: Session, conv: Conversation, new: NewMessage) -> Appended:
+    def lock_row(self, s: Session, conversation_id: str, *, open_only: bool = True) -> LockedConversation:
+        """The conversation and its customer's bank reference, its row locked; a closed one is refused."""
+        row = s.connection().execute(_LOCK_ROW, {"id": conversation_id}).first()
+        if row is None:
+            raise ConversationNotFoundError(f"no conversation {conversation_id}")
+        conv = LockedConversation(*row)
+        if open_only and conv.state == ConversationState.CLOSED.value:
+            raise ConversationClosedError(f"conversation {conversation_id} is closed")
+        return conv
+
+    def save_row(self, s: Session, conv: LockedConversation) -> None:
+        """Write what changed on a `LockedConversation` (one statement)."""
+        if conv.changes():
+            values = {k: getattr(conv, k) for k in _TRACKED}
+            s.connection().execute(_SAVE_ROW, {**values, "conv_id": conv.id, "updated_at": utcnow()})
+            conv.__post_init__()
+
+    def append(self, s: Session, conv: Writable, new: NewMessage) -> Appended:
         (done,) = self.append_all(s, conv, [new])
         return done
 
-    def append_all(self, s: Session, conv: Conversation, messages: Sequence[NewMessage]) -> list[Appended]:
-        """Store messages in order with consecutive sequence numbers, and their events."""
+    def append_all(self, s: Session, conv: Writable, messages: Sequence[NewMessage]) -> list[Appended]:
+        """Store messages in order with consecutive sequence numbers, and their events.
+
+        The conversation is locked, so its `last_seq` is this transaction's to move on.
+        """
         if not messages:
             return []
-        last = int(
-            s.execute(
-                update(Conversation)
-                .where(Conversation.id == conv.id)
-                .values(last_seq=Conversation.last_seq + len(messages), updated_at=utcnow())
-                .returning(Conversation.last_seq)
-                .execution_options(synchronize_session=False)
-            ).scalar_one()
-        )
-        conv.last_seq = last
-        out: list[Appended] = []
-        rows: list[tuple[Message, Masked, NewMessage]] = []
+        now = utcnow()
+        first = conv.last_seq + 1
+        conv.last_seq += len(messages)
+        if isinstance(conv, Conversation):
+            conv.updated_at = now
+        rows: list[dict[str, Any]] = []
+        masks: list[Masked] = []
         for i, new in enumerate(messages):
             masked = self.privacy.mask(new.text, expect_code=new.expect_code)
-            row = Message(
-                conversation_id=conv.id,
-                seq=last - len(messages) + 1 + i,
-                sender=new.sender.value,
-                text=masked.text,
-                in_reply_to=new.in_reply_to,
-                client_message_id=new.client_message_id,
-                meta=dict(new.meta),
+            masks.append(masked)
+            rows.append(
+                {
+                    "id": new_id(),
+                    "conversation_id": conv.id,
+                    "seq": first + i,
+                    "sender": new.sender.value,
+                    "text": masked.text,
+                    "client_message_id": new.client_message_id,
+                    "in_reply_to": new.in_reply_to,
+                    "meta": dict(new.meta),
+                    "created_at": now,
+                }
             )
-            s.add(row)
-            rows.append((row, masked, new))
-        s.flush()
+        s.connection().execute(_INSERT_MESSAGES, rows)
+        out: list[Appended] = []
         events: list[Event] = []
-        for row, masked, new in rows:
-            self.privacy.keep(s, row.id, masked)
-            data = message_data(row)
+        for row, masked, new in zip(rows, masks, messages, strict=True):
+            self.privacy.keep(s, row["id"], masked)
+            data = _data(row)
             out.append(Appended(data, masked))
             events.append(_message_event(conv.id, data, new))
         outbox.record(s, events)
@@ -131,7 +185,7 @@ class ConversationWriter:
     def change_state(
         self,
         s: Session,
-        conv: Conversation,
+        conv: Writable,
         new_state: ConversationState,
         *,
         reason: str,
@@ -157,12 +211,9 @@ class ConversationWriter:
         )
 
     def record_understanding(
-        self, s: Session, message_id: str, turn: Turn, masked: Masked, *, redact: bool
+        self, s: Session, message: MessageData, turn: Turn, masked: Masked, *, redact: bool
     ) -> None:
         """The NLU record of a stored customer message; `redact` replaces its text by the code mask."""
-        message = s.get(Message, message_id)
-        if message is None:
-            return
         nlu = masked_nlu(turn, masked)
         meta: dict[str, Any] = {"nlu": nlu}
         if masked.changed:
@@ -172,14 +223,74 @@ class ConversationWriter:
             # this is a retry): the NLU record keeps none of the text rather than less masking.
             for key in ("text", "normalized", "entities", "risk"):
                 nlu.pop(key, None)
+        values: dict[str, Any] = {"meta": meta}
         if redact:
             # A one-time code answered the step-up: nothing of the message is kept, in any form.
-            message.text = SECRET_MASK
+            values["text"] = SECRET_MASK
             forget_values(s, message.id)
             for key in ("text", "normalized", "entities"):
                 nlu.pop(key, None)
-            meta = {"nlu": nlu, "redacted": "one_time_code"}
-        message.meta = meta
+            values["meta"] = {"nlu": nlu, "redacted": "one_time_code"}
+        if redact:
+            s.connection().execute(_REDACT_MESSAGE, {"message_id": message.id, **values})
+        else:
+            s.connection().execute(_RECORD_NLU, {"message_id": message.id, **values})
+
+
+# The hot path's statements, built once (building a statement costs more than running it).
+_MESSAGES: Table = Message.__table__  # type: ignore[assignment]
+_CONVERSATIONS: Table = Conversation.__table__  # type: ignore[assignment]
+_CUSTOMERS: Table = Customer.__table__  # type: ignore[assignment]
+_INSERT_MESSAGES = _MESSAGES.insert()
+_RECORD_NLU = (
+    _MESSAGES.update().where(_MESSAGES.c.id == bindparam("message_id")).values(meta=bindparam("meta"))
+)
+_REDACT_MESSAGE = (
+    _MESSAGES.update()
+    .where(_MESSAGES.c.id == bindparam("message_id"))
+    .values(meta=bindparam("meta"), text=bindparam("text"))
+)
+_LOCK_ROW = (
+    select(
+        _CONVERSATIONS.c.id,
+        _CONVERSATIONS.c.customer_id,
+        _CONVERSATIONS.c.channel,
+        _CONVERSATIONS.c.state,
+        _CONVERSATIONS.c.language,
+        _CONVERSATIONS.c.last_seq,
+        _CONVERSATIONS.c.turn_message_id,
+        _CONVERSATIONS.c.turn_expires_at,
+        _CONVERSATIONS.c.closed_at,
+        _CUSTOMERS.c.bank_ref,
+    )
+    .join(_CUSTOMERS, _CUSTOMERS.c.id == _CONVERSATIONS.c.customer_id)
+    .where(_CONVERSATIONS.c.id == bindparam("id"))
+    .with_for_update(of=_CONVERSATIONS)
+)
+_SAVE_ROW = (
+    _CONVERSATIONS.update()
+    .where(_CONVERSATIONS.c.id == bindparam("conv_id"))
+    .values({k: bindparam(k) for k in (*_TRACKED, "updated_at")})
+)
+
+
+def _data(row: dict[str, Any]) -> MessageData:
+    meta = row["meta"]
+    bot = row["sender"] == Sender.BOT.value
+    return MessageData(
+        id=row["id"],
+        conversation_id=row["conversation_id"],
+        seq=row["seq"],
+        sender=row["sender"],
+        text=row["text"],
+        client_message_id=row["client_message_id"],
+        in_reply_to=row["in_reply_to"],
+        created_at=row["created_at"],
+        author=meta.get("author"),
+        author_role=meta.get("author_role"),
+        kind=meta.get("kind") if bot else None,
+        citations=tuple(Citation.model_validate(c) for c in meta.get("citations", ())) if bot else (),
+    )
 
 
 def _message_event(conversation_id: str, data: MessageData, new: NewMessage) -> Event:

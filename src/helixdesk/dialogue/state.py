@@ -13,7 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Literal
 
-from sqlalchemy import JSON, ForeignKey, Integer, String
+from sqlalchemy import JSON, ForeignKey, Integer, String, Table, bindparam, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from helixdesk.core.clock import utcnow
@@ -156,18 +157,21 @@ class DialogueState:
         )
 
 
-def awaiting_code(s: Session, conversation_id: str) -> bool:
-    """True while the conversation's open task waits for a one-time code."""
-    row = s.get(DialogueStateRow, conversation_id)
-    task = (row.data or {}).get("task") if row is not None else None
-    return isinstance(task, dict) and task.get("awaiting") == "code"
+_STATES: Table = DialogueStateRow.__table__  # type: ignore[assignment]
+_LOAD = select(_STATES.c.data, _STATES.c.version).where(_STATES.c.conversation_id == bindparam("conv_id"))
+_INSERT = _STATES.insert()
+_UPDATE = (
+    _STATES.update()
+    .where(_STATES.c.conversation_id == bindparam("conv_id"), _STATES.c.version == bindparam("read_version"))
+    .values(data=bindparam("data"), version=bindparam("new_version"), updated_at=bindparam("updated_at"))
+)
 
 
 def load_state(s: Session, conversation_id: str) -> DialogueState:
-    row = s.get(DialogueStateRow, conversation_id)
+    row = s.connection().execute(_LOAD, {"conv_id": conversation_id}).first()
     if row is None:
         return DialogueState()
-    return DialogueState.from_dict(row.data, row.version)
+    return DialogueState.from_dict(row[0], row[1])
 
 
 class StateConflictError(Exception):
@@ -175,22 +179,32 @@ class StateConflictError(Exception):
 
 
 def save_state(s: Session, conversation_id: str, state: DialogueState) -> None:
-    """Write the state if nobody else did since it was read (call inside the reply transaction).
+    """Write the state if nobody else did since it was read (call inside the turn's transaction).
 
     Personal data in it (slot values, action results such as account numbers) is stored masked.
     """
-    row = s.get(DialogueStateRow, conversation_id, with_for_update=True)
-    if row is None:
-        if state.version != 0:
-            raise StateConflictError(conversation_id)
-        s.add(DialogueStateRow(conversation_id=conversation_id, data=scrub(state.to_dict()), version=1))
-        s.flush()
+    data = scrub(state.to_dict())
+    if state.version == 0:
+        try:
+            s.connection().execute(
+                _INSERT,
+                {"conversation_id": conversation_id, "data": data, "version": 1, "updated_at": utcnow()},
+            )
+        except IntegrityError as e:  # the whole turn is rolled back: its claim had run out
+            raise StateConflictError(conversation_id) from e
         return
-    if row.version != state.version:
+    done = s.connection().execute(
+        _UPDATE,
+        {
+            "conv_id": conversation_id,
+            "read_version": state.version,
+            "data": data,
+            "new_version": state.version + 1,
+            "updated_at": utcnow(),
+        },
+    )
+    if int(getattr(done, "rowcount", 0) or 0) != 1:
         raise StateConflictError(conversation_id)
-    row.data = scrub(state.to_dict())
-    row.version = state.version + 1
-    row.updated_at = utcnow()
 
 
 def remember_turn(state: DialogueState, turn: Turn) -> None:

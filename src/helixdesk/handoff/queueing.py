@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from helixdesk.bank.connector import Customer
 from helixdesk.bus import outbox
-from helixdesk.conversations.models import Conversation, ConversationState, Message
+from helixdesk.conversations.models import ConversationState, Message
+from helixdesk.conversations.writer import Writable
 from helixdesk.core.events import HandoffQueued
 from helixdesk.core.languages import language_or_default
 from helixdesk.dialogue.context import CustomerContext
@@ -96,7 +97,7 @@ class Queueing:
     def queue(
         self,
         s: Session,
-        conv: Conversation,
+        conv: Writable,
         handover: HandOver,
         *,
         customer: CustomerContext,

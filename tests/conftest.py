@@ -155,7 +155,9 @@ def make_conversations(settings_for, keyring: Keyring, nlu_pipeline, nlu_parser)
     `await container.settle()` publishes the stored events and lets the bus deliver them."""
     from helixdesk.edge.container import Container
 
-    def build(sessions: sessionmaker[Session], bus, **settings: object) -> Container:  # type: ignore[no-untyped-def]
+    def build(
+        sessions: sessionmaker[Session], bus, parts: dict[str, object] | None = None, **settings: object
+    ) -> Container:  # type: ignore[no-untyped-def]
         engine = sessions.kw["bind"]
         container = Container.build(
             settings_for(engine.url.render_as_string(hide_password=False), secret_key="t" * 32, **settings),
@@ -166,6 +168,7 @@ def make_conversations(settings_for, keyring: Keyring, nlu_pipeline, nlu_parser)
             audit=AuditLog(key=b"t" * 32),
             nlu=nlu_pipeline,
             parser=nlu_parser,
+            **(parts or {}),
         )
         container.knowledge.load()
         return container

@@ -32,7 +32,7 @@ from helixdesk.bus.protocol import EventBus
 from helixdesk.core.clock import utcnow
 from helixdesk.core.events import Event
 from helixdesk.db.base import Base, UTCDateTime
-from helixdesk.db.lease import try_acquire
+from helixdesk.db.lease import release, try_acquire
 from helixdesk.db.session import reading, transaction
 
 log = logging.getLogger(__name__)
@@ -77,11 +77,17 @@ class DurableConsumer:
         self._task = asyncio.create_task(self._run(), name=f"consumer:{self.name}")
 
     async def stop(self) -> None:
+        """Stop consuming and give the lease up, so another process resumes at once."""
         if self._task is not None:
             self._task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        await anyio.to_thread.run_sync(self._release)
+
+    def _release(self) -> None:
+        with transaction(self._sessions) as s:
+            release(s, f"consumer:{self.name}", self._holder)
 
     async def _on_event(self, _event: Event) -> None:
         self._wake.set()

@@ -300,7 +300,15 @@ class Turns:
         """Steps 2-4 after understanding, on one worker thread: context, the bot's turn, storing it."""
         ctx = self._context(stored.message.conversation_id, stored, now)
         answered = self._bot.respond(ctx, turn)
-        return self._store_turn(stored, ctx, answered)
+        try:
+            return self._store_turn(stored, ctx, answered)
+        except Exception:
+            # The turn is not stored (its claim ran out, the database failed), but the actions it
+            # ran did happen: their audit is kept on its own.
+            if answered.effects.records:
+                with transaction(self._sessions) as s:
+                    self._bot.store_audit(s, answered)
+            raise
 
     # ---- 2. the context, read once --------------------------------------------------------------
 

@@ -276,7 +276,7 @@ class AuditQuery:
 def search(session: Session, query: AuditQuery) -> list[AuditEntry]:
     """Entries matching `query`, newest first; page with `before_seq` = the last seq you got.
 
-    This is what a supervisor page lists (the template `web/templates/audit.html` renders it).
+    This is what a supervisor page lists (the template `edge/templates/audit.html` renders it).
     """
     stmt = select(AuditLogRow)
     if query.actor_kind:

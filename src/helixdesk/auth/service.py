@@ -29,13 +29,14 @@ from helixdesk.auth.passwords import check_password, hash_password, needs_rehash
 from helixdesk.auth.roles import check_roles, is_admin, is_supervisor
 from helixdesk.core.clock import utcnow
 from helixdesk.core.errors import ValidationFailedError
+from helixdesk.core.languages import LANGUAGES as REPLY_LANGUAGES
 from helixdesk.db.session import reading, transaction
 from helixdesk.routing.queues import queues_for
 
 USERNAME = re.compile(r"^[a-z0-9][a-z0-9._-]{1,63}$")
 LANGUAGES = ("zh", "en")
 PRESENCE = ("online", "away", "offline")
-UI_LANGUAGES = ("zh-Hans", "zh-Hant", "en")
+UI_LANGUAGES = REPLY_LANGUAGES
 # A session's last-seen time is written at most this often (fewer writes on busy pages).
 TOUCH_EVERY = timedelta(seconds=60)
 

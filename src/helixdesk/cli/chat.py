@@ -8,8 +8,8 @@ import uuid
 import typer
 from rich.console import Console
 
+from helixdesk.core.languages import LANGUAGES
 from helixdesk.core.settings import Settings
-from helixdesk.edge.container import Container
 
 out = Console()
 
@@ -19,12 +19,14 @@ def chat(
     language: str = typer.Option("", help="zh-Hans, zh-Hant or en (default: detected)."),
 ) -> None:
     """Chat with the bot; type /quit to leave."""
-    if language and language not in ("zh-Hans", "zh-Hant", "en"):
+    if language and language not in LANGUAGES:
         raise typer.BadParameter("language must be zh-Hans, zh-Hant or en")
     asyncio.run(_chat(customer or None, language or None))
 
 
 async def _chat(customer: str | None, language: str | None) -> None:
+    from helixdesk.edge.container import Container  # heavy: only this command needs it
+
     container = Container.build(Settings())
     await container.start()
     try:

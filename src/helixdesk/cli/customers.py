@@ -10,7 +10,6 @@ import typer
 from rich.console import Console
 
 from helixdesk.cli.context import open_store, operator
-from helixdesk.rights import erase_customer, export_customer
 
 app = typer.Typer(help="A customer's personal information: export a copy, or erase it.", no_args_is_help=True)
 out = Console()
@@ -26,6 +25,8 @@ def export_command(
     by: str = typer.Option("", "--by", help="Who runs it, for the audit log (default: your user name)."),
 ) -> None:
     """Everything Helixdesk holds about the customer, as JSON (audited)."""
+    from helixdesk.rights import export_customer  # heavy: only this command needs it
+
     with open_store() as store:
         data = export_customer(store.sessions, store.audit, ref, actor=operator(by), reason=reason)
     text = json.dumps(data, ensure_ascii=False, indent=2)
@@ -46,6 +47,8 @@ def erase_command(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Delete the customer's conversations, messages, issues, states, codes and notifications."""
+    from helixdesk.rights import erase_customer  # heavy: only this command needs it
+
     if not yes:
         typer.confirm(
             f"Erase everything Helixdesk holds about {ref}? The core bank's records are not touched.",

@@ -24,6 +24,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.core.errors import AppError, ValidationFailedError
+from helixdesk.core.languages import LANGUAGES
 from helixdesk.core.settings import Settings
 from helixdesk.db.session import make_engine, make_session_factory
 
@@ -31,7 +32,7 @@ app = typer.Typer(help="Knowledge base: ingest, search, list, explain.", no_args
 out = Console(soft_wrap=True)
 err = Console(stderr=True, soft_wrap=True)
 
-LANGS = ("zh-Hans", "zh-Hant", "en")
+LANGS = LANGUAGES
 
 
 def _fail(e: AppError) -> NoReturn:

@@ -20,7 +20,6 @@ from rich.table import Table
 
 from helixdesk.core.settings import Settings
 from helixdesk.db.session import make_engine, make_session_factory
-from helixdesk.edge.tables import ENCRYPTED_COLUMNS
 from helixdesk.privacy.crypto import generate_key
 from helixdesk.privacy.keys import resolve_keyring
 from helixdesk.privacy.rotation import pending_count, rotate, status
@@ -48,6 +47,8 @@ def generate_command(
 @app.command("status")
 def status_command() -> None:
     """How many stored values each key encrypts, per encrypted column."""
+    from helixdesk.edge.tables import ENCRYPTED_COLUMNS  # heavy: only this command needs it
+
     settings = Settings()
     keyring = resolve_keyring(settings)
     engine = make_engine(settings.database_url)
@@ -73,6 +74,8 @@ def rotate_command(
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Re-encrypt every encrypted value to the active key, in batches, while the server runs."""
+    from helixdesk.edge.tables import ENCRYPTED_COLUMNS  # heavy: only this command needs it
+
     settings = Settings()
     keyring = resolve_keyring(settings)
     engine = make_engine(settings.database_url)

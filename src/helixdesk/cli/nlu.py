@@ -16,7 +16,7 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from rich.console import Console
@@ -26,22 +26,11 @@ from rich.table import Table
 
 from helixdesk.core.errors import AppError, ValidationFailedError
 from helixdesk.core.settings import Settings
-from helixdesk.nlu.artefacts import file_sha256
-from helixdesk.nlu.emotion import train_emotion_model
-from helixdesk.nlu.emotion.data import PACK_EMOTIONS
-from helixdesk.nlu.emotion.data import pack_dir as emotion_pack_dir
-from helixdesk.nlu.intent.artefacts import (
-    MANIFEST_FILE,
-    default_version_dir,
-    load_model,
-    resolve_model_dir,
-    save_model,
-)
-from helixdesk.nlu.intent.data import OOS_LABEL, data_sha256, load_examples
-from helixdesk.nlu.intent.evaluation import EvalReport, evaluate
-from helixdesk.nlu.intent.model import IntentClassifier, IntentConfig
-from helixdesk.nlu.pipeline import NLUPipeline
 from helixdesk.packs.loader import load_pack
+
+if TYPE_CHECKING:  # the models import scikit-learn: each command imports what it needs
+    from helixdesk.nlu.intent.evaluation import EvalReport
+    from helixdesk.nlu.pipeline import NLUPipeline
 
 app = typer.Typer(help="NLU: train and evaluate the intent model; parse messages.", no_args_is_help=True)
 out = Console(soft_wrap=True)
@@ -85,6 +74,9 @@ def train(
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
 ) -> None:
     """Train the intent model (and, for a pack, the emotion model) into versioned model folders."""
+    from helixdesk.nlu.intent.artefacts import default_version_dir
+    from helixdesk.nlu.intent.data import data_sha256, load_examples
+
     pack = _pack_name(data)
     is_pack = pack != "custom"
     try:
@@ -124,6 +116,9 @@ def _train_intent(
     data: str,
     target: Path,
 ) -> None:
+    from helixdesk.nlu.intent.artefacts import save_model
+    from helixdesk.nlu.intent.model import IntentClassifier, IntentConfig
+
     config = IntentConfig(seed=seed)
     if c is not None:
         config = replace(config, fast=replace(config.fast, c=c))
@@ -147,6 +142,12 @@ def _train_intent(
 
 
 def _train_emotion(pack: str, root: Path, *, if_stale: bool, quiet: bool) -> None:
+    from helixdesk.nlu.artefacts import file_sha256
+    from helixdesk.nlu.emotion import train_emotion_model
+    from helixdesk.nlu.emotion.data import PACK_EMOTIONS
+    from helixdesk.nlu.emotion.data import pack_dir as emotion_pack_dir
+    from helixdesk.nlu.intent.artefacts import default_version_dir
+
     pack_yaml = emotion_pack_dir(pack) / PACK_EMOTIONS
     if (
         if_stale
@@ -169,6 +170,8 @@ def _train_emotion(pack: str, root: Path, *, if_stale: bool, quiet: bool) -> Non
 
 def _current(root: Path, key: str | tuple[str, ...], digest: str) -> bool:
     """True when the newest model version under `root` was trained on data with this digest."""
+    from helixdesk.nlu.intent.artefacts import MANIFEST_FILE, resolve_model_dir
+
     try:
         manifest = json.loads((resolve_model_dir(root) / MANIFEST_FILE).read_text("utf-8"))
     except (AppError, OSError, ValueError):
@@ -226,6 +229,10 @@ def eval_(
     top_confused: Annotated[int, typer.Option(help="How many confused pairs to list.")] = 10,
 ) -> None:
     """Accuracy, macro-F1, per-label P/R/F1, top confusions and out-of-scope recall on labelled data."""
+    from helixdesk.nlu.intent.artefacts import load_model
+    from helixdesk.nlu.intent.data import load_examples
+    from helixdesk.nlu.intent.evaluation import evaluate
+
     try:
         model, manifest = load_model(model_dir)
         examples = load_examples(data)
@@ -304,6 +311,8 @@ def parse(
 
 def build_pipeline(pack_name: str, model_dir: Path | None = None) -> NLUPipeline:
     """The pack's pipeline; the intent stage must find its model (and uses `model_dir` when given)."""
+    from helixdesk.nlu.pipeline import NLUPipeline
+
     config: list[dict[str, Any] | str] = []
     has_intent = False
     for item in load_pack(pack_name).nlu_pipeline:
@@ -355,4 +364,4 @@ def _line_error(message: str) -> dict[str, Any]:
     return {"error": {"code": "bad_input", "message": message}}
 
 
-__all__ = ["OOS_LABEL", "app", "build_pipeline", "parse_lines"]
+__all__ = ["app", "build_pipeline", "parse_lines"]

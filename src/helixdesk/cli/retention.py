@@ -9,7 +9,6 @@ from rich.console import Console
 from rich.table import Table
 
 from helixdesk.cli.context import open_store, operator
-from helixdesk.retention import DATA_CLASSES, RetentionJob, RetentionPolicy
 
 app = typer.Typer(help="Retention periods of each data class (docs/security.md).", no_args_is_help=True)
 out = Console()
@@ -23,6 +22,12 @@ def run_command(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Apply every retention period now (idempotent; in batches; audited)."""
+    from helixdesk.retention import (
+        DATA_CLASSES,
+        RetentionJob,
+        RetentionPolicy,
+    )  # heavy: only this command needs it
+
     with open_store() as store:
         job = RetentionJob(
             sessions=store.sessions,

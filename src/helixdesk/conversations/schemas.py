@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from helixdesk.core.events import MessageData
+from helixdesk.core.events import Citation, MessageData
 
 ChannelName = Literal["web", "app", "api", "wechat", "social", "voice", "cli"]
 LanguageTag = Literal["zh-Hans", "zh-Hant", "en"]
@@ -52,12 +52,6 @@ class ConversationOut(BaseModel):
         description="Only in the response that creates the conversation: the secret that opens it "
         "(send it as `Authorization: Bearer <token>`). It is not stored and cannot be shown again.",
     )
-
-
-class Citation(BaseModel):
-    title: str
-    source: str
-    ref: str | None = None
 
 
 class Reply(BaseModel):

@@ -8,7 +8,9 @@ from pathlib import Path
 import yaml
 from fastapi import Request
 
-UI_LANGUAGES = ("zh-Hans", "zh-Hant", "en")
+from helixdesk.core.languages import LANGUAGES
+
+UI_LANGUAGES = LANGUAGES
 LANG_COOKIE = "hd_lang"
 _FILE = Path(__file__).resolve().parent / "i18n" / "console.yaml"
 

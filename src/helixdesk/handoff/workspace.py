@@ -25,7 +25,7 @@ from helixdesk.conversations.writer import NewMessage
 from helixdesk.core.clock import utcnow
 from helixdesk.core.errors import NotFoundError, ValidationFailedError
 from helixdesk.core.events import MessageData
-from helixdesk.core.languages import language_or_default
+from helixdesk.core.languages import LANGUAGES, language_or_default
 from helixdesk.db.session import reading, transaction
 from helixdesk.handoff.common import Desk, active_handoff, record
 from helixdesk.handoff.errors import NotYourConversationError
@@ -459,7 +459,7 @@ class AgentWorkspace:
                 "a draft needs a question (up to 500 characters) and an answer (up to 4000)",
                 code="invalid_draft",
             )
-        if language not in ("zh-Hans", "zh-Hant", "en"):
+        if language not in LANGUAGES:
             raise ValidationFailedError("language must be zh-Hans, zh-Hant or en", code="invalid_language")
         with transaction(self._sessions) as s:
             if conversation_id:

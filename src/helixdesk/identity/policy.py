@@ -9,9 +9,9 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from helixdesk.core.errors import ConfigurationError
+from helixdesk.core.languages import LANGUAGES
 from helixdesk.packs.loader import PACKS_DIR
 
-LANGUAGES = ("zh-Hans", "zh-Hant", "en")
 POLICY_FILE = Path("policies") / "identity.yaml"
 
 _Texts = Annotated[dict[str, Annotated[str, Field(min_length=1, max_length=500)]], Field(min_length=1)]

@@ -44,6 +44,7 @@ from helixdesk.audit import Actor, AuditLog, Target
 from helixdesk.bank.connector import BankConnector, Customer
 from helixdesk.core.clock import utcnow
 from helixdesk.core.errors import ConfigurationError, ConflictError, ValidationFailedError
+from helixdesk.core.languages import LANGUAGES
 from helixdesk.db.session import reading, transaction
 from helixdesk.identity.codes import code_hmac, codes_match, generate_code
 from helixdesk.identity.errors import (
@@ -60,7 +61,7 @@ from helixdesk.identity.models import (
     IdentityLockout,
     VerificationChallenge,
 )
-from helixdesk.identity.policy import LANGUAGES, IdentityPolicy
+from helixdesk.identity.policy import IdentityPolicy
 from helixdesk.notifications import Notification, Notifier, NotifierError, mask_destination
 from helixdesk.notifications.notifier import Channel
 

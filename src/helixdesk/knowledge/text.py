@@ -9,10 +9,9 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from helixdesk.core.languages import LANGUAGES
 from helixdesk.knowledge.lexicon import concept_map
 from helixdesk.nlu.text import cjk_count, is_traditional, latin_words, normalise, to_simplified
-
-LANGUAGES = ("zh-Hans", "zh-Hant", "en")
 
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 _WORD = re.compile(r"[a-z0-9]+")

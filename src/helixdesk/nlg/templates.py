@@ -26,9 +26,9 @@ from jinja2 import StrictUndefined, TemplateError
 from jinja2.sandbox import SandboxedEnvironment
 
 from helixdesk.core.errors import ConfigurationError
+from helixdesk.core.languages import LANGUAGES
 from helixdesk.nlg import format as fmt
 
-LANGUAGES = ("zh-Hans", "zh-Hant", "en")
 DEFAULT_STYLE = "warm"
 
 

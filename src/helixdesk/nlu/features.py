@@ -24,20 +24,23 @@ from itertools import pairwise
 from typing import Any
 
 import numpy as np
-import numpy.typing as npt
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from helixdesk.nlu.embeddings import FloatArray, e5_embed, embed
+from helixdesk.nlu.tfidf import tfidf_rows
 
-# A run of Chinese characters, a run of Latin letters/digits, or one other non-space symbol.
-_RUNS = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+|[a-z0-9]+(?:['’][a-z]+)?|[^\s\w]", re.I)
-_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
-_WORD = re.compile(r"[a-z0-9]+(?:['’][a-z]+)?", re.I)
+# What the analysers read: a run of Chinese characters (group 1) or a Latin word of letters and digits,
+# with an optional apostrophe suffix ("don't", "card's") (group 2). Everything else (spaces,
+# punctuation, other scripts) separates runs and is skipped. `findall` hands over the runs with
+# their kind in one C call.
+_GRAM_RUNS = re.compile(r"([\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+)|([a-z0-9]+(?:['’][a-z]+)?)", re.I)
 
 CJK_CHAR_NGRAMS = (1, 4)
 Embeddings = Mapping[str, FloatArray]
 LATIN_CHAR_NGRAMS = (2, 5)
+# Runs longer than this are cut without the slice cache, so one huge message cannot fill it.
+_MAX_CACHED_RUN = 64
 
 
 @lru_cache(maxsize=1)
@@ -54,39 +57,47 @@ def _jieba() -> Any:
 def tokenize(text: str) -> list[str]:
     """Word tokens: jieba for runs of Chinese characters, letters/digits for everything else."""
     tokens: list[str] = []
-    for match in _RUNS.finditer(text):
-        run = match.group(0)
-        if _CJK_RUN.fullmatch(run):
-            tokens.extend(t for t in _jieba().lcut(run, HMM=True) if t.strip())
-        elif _WORD.fullmatch(run):
-            tokens.append(run)
+    for cjk, word in _GRAM_RUNS.findall(text):
+        if cjk:
+            tokens.extend(t for t in _jieba().lcut(cjk, HMM=True) if t.strip())
+        else:
+            tokens.append(word)
     return tokens
 
 
 def word_ngrams(text: str) -> list[str]:
     """Word unigrams and bigrams (bigrams joined with a space)."""
     tokens = tokenize(text)
-    grams = list(tokens)
-    grams.extend(f"{a} {b}" for a, b in pairwise(tokens))
-    return grams
+    return [*tokens, *map(" ".join, pairwise(tokens))]
+
+
+def _slices(size: int, lo: int, hi: int) -> tuple[slice, ...]:
+    return tuple(slice(i, i + n) for n in range(lo, min(hi, size) + 1) for i in range(size - n + 1))
+
+
+_cached_slices = lru_cache(maxsize=4 * _MAX_CACHED_RUN)(_slices)
+
+
+def _grams(run: str, lo: int, hi: int) -> map[str]:
+    """The lo..hi-grams of `run`: every lo-gram left to right, then every (lo+1)-gram, and so on.
+
+    The slices for a run length are built once and applied through `map`, so cutting a gram costs
+    no Python bytecode (a generator expression runs a few bytecodes per gram, and a message has
+    hundreds of grams).
+    """
+    size = len(run)
+    slices = _cached_slices(size, lo, hi) if size <= _MAX_CACHED_RUN else _slices(size, lo, hi)
+    return map(run.__getitem__, slices)
 
 
 def char_ngrams(text: str) -> list[str]:
     """1-4 grams over Chinese runs; 2-5 grams over space-padded Latin words."""
     grams: list[str] = []
-    for match in _RUNS.finditer(text):
-        run = match.group(0)
-        if _CJK_RUN.fullmatch(run):
-            lo, hi = CJK_CHAR_NGRAMS
-            padded = run
-        elif _WORD.fullmatch(run):
-            lo, hi = LATIN_CHAR_NGRAMS
-            padded = f" {run} "
+    for cjk, word in _GRAM_RUNS.findall(text):
+        if cjk:
+            grams.extend(_grams(cjk, *CJK_CHAR_NGRAMS))
         else:
-            continue
-        size = len(padded)
-        for n in range(lo, min(hi, size) + 1):
-            grams.extend(padded[i : i + n] for i in range(size - n + 1))
+            grams.extend(_grams(f" {word} ", *LATIN_CHAR_NGRAMS))
     return grams
 
 
@@ -98,42 +109,6 @@ class FeatureConfig:
     e5_weight: float = 0.0  # multilingual-e5-small block weight (about 10x slower than USE); 0 = off
     min_df: int = 2
     max_features: int | None = 200_000
-
-
-def _tfidf_rows(vectorizer: TfidfVectorizer, texts: Sequence[str]) -> sp.csr_matrix:
-    """`vectorizer.transform(texts)` for our settings (callable analyser, sublinear tf, idf, l2)."""
-    vocabulary: dict[str, int] = vectorizer.vocabulary_
-    idf = getattr(vectorizer, "_helixdesk_idf", None)
-    if idf is None:
-        idf = np.asarray(vectorizer.idf_, dtype=np.float32)
-        vectorizer._helixdesk_idf = idf
-    analyzer = vectorizer.analyzer
-    indptr = [0]
-    indices: list[npt.NDArray[np.int64]] = []
-    values: list[FloatArray] = []
-    for text in texts:
-        counts: dict[int, int] = {}
-        for gram in analyzer(text):
-            j = vocabulary.get(gram)
-            if j is not None:
-                counts[j] = counts.get(j, 0) + 1
-        idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
-        tf = np.fromiter(counts.values(), dtype=np.float32, count=len(counts))
-        row = (np.log(tf) + np.float32(1.0)) * idf[idx]
-        norm = float(np.sqrt(np.dot(row, row)))
-        if norm > 0:
-            row /= np.float32(norm)
-        indices.append(idx)
-        values.append(row)
-        indptr.append(indptr[-1] + len(idx))
-    return sp.csr_matrix(
-        (
-            np.concatenate(values) if values else np.zeros(0, np.float32),
-            np.concatenate(indices) if indices else np.zeros(0, np.int64),
-            np.asarray(indptr, dtype=np.int64),
-        ),
-        shape=(len(texts), len(vocabulary)),
-    )
 
 
 class TextFeaturiser:
@@ -164,7 +139,7 @@ class TextFeaturiser:
         if cfg.word_tfidf:
             self._word = self._vectorizer(word_ngrams, cfg)
             blocks.append(self._word.fit_transform(texts))
-        blocks.extend(self._embedding_blocks(texts, embeddings))
+        blocks.extend(sp.csr_matrix(b) for b in self._embedding_blocks(texts, embeddings))
         return self._stack(blocks)
 
     def transform(self, texts: Sequence[str], embeddings: Embeddings | None = None) -> sp.csr_matrix:
@@ -182,14 +157,14 @@ class TextFeaturiser:
         blocks: list[sp.csr_matrix | FloatArray] = []
         for vectorizer in (self._char, self._word):
             if vectorizer is not None:
-                blocks.append(_tfidf_rows(vectorizer, texts))
-        for block in self._embedding_blocks(texts, embeddings):
-            blocks.append(block.toarray())
+                blocks.append(tfidf_rows(vectorizer, texts))
+        blocks.extend(self._embedding_blocks(texts, embeddings))
         return blocks
 
-    def _embedding_blocks(self, texts: Sequence[str], embeddings: Embeddings | None) -> list[sp.csr_matrix]:
+    def _embedding_blocks(self, texts: Sequence[str], embeddings: Embeddings | None) -> list[FloatArray]:
+        """The weighted embedding blocks, dense (callers that stack them make them sparse)."""
         given = embeddings or {}
-        blocks = []
+        blocks: list[FloatArray] = []
         for key, weight, encode in (
             ("use", self.config.embedding_weight, embed),
             ("e5", self.config.e5_weight, e5_embed),
@@ -198,7 +173,7 @@ class TextFeaturiser:
                 vectors = given.get(key)
                 if vectors is None:
                     vectors = encode(texts)
-                blocks.append(sp.csr_matrix(vectors * np.float32(weight)))
+                blocks.append(vectors * np.float32(weight))
         return blocks
 
     @staticmethod

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -295,20 +296,27 @@ CUE_FEATURE_NAMES: tuple[str, ...] = (
 
 def cue_features(texts: list[str]) -> npt.NDArray[np.float32]:
     """A dense (n, 9) block of log-scaled cue counts for the classifier."""
-    out = np.zeros((len(texts), len(CUE_FEATURE_NAMES)), dtype=np.float32)
-    for i, text in enumerate(texts):
-        c = find_cues(text)
+    return cue_rows([find_cues(text) for text in texts])
+
+
+def cue_rows(cues: Sequence[Cues]) -> npt.NDArray[np.float32]:
+    """`cue_features` from cues already found (the emotion model also needs them for the intensity)."""
+    rows = []
+    for c in cues:
         all_caps = c.latin_words >= 2 and c.caps_words >= max(2, c.latin_words - 1)
-        row = (
-            c.exclamations,
-            c.questions,
-            c.repeated_punct,
-            c.caps_words,
-            c.repeated_chars,
-            c.intensifiers,
-            c.strong,
-            c.hedges,
-            int(all_caps),
+        rows.append(
+            (
+                c.exclamations,
+                c.questions,
+                c.repeated_punct,
+                c.caps_words,
+                c.repeated_chars,
+                c.intensifiers,
+                c.strong,
+                c.hedges,
+                int(all_caps),
+            )
         )
-        out[i] = np.log1p(np.asarray(row, dtype=np.float32))
-    return out
+    counts = np.array(rows, dtype=np.float32).reshape(len(rows), len(CUE_FEATURE_NAMES))
+    # One log1p over the block: elementwise, so each value is what a row-at-a-time call gave.
+    return np.log1p(counts)

@@ -40,7 +40,7 @@ from sklearn.svm import LinearSVC
 
 from helixdesk.core.turn import EMOTIONS, Emotion
 from helixdesk.nlu.embeddings import FloatArray
-from helixdesk.nlu.emotion.cues import cue_features, cue_strength, find_cues, hedge_factor
+from helixdesk.nlu.emotion.cues import Cues, cue_features, cue_rows, cue_strength, find_cues, hedge_factor
 from helixdesk.nlu.emotion.data import NEUTRAL, EmotionExample
 from helixdesk.nlu.features import Embeddings, FeatureConfig, TextFeaturiser
 from helixdesk.nlu.text import normalise
@@ -195,13 +195,27 @@ class EmotionClassifier:
         return model
 
     def _features(
-        self, texts: Sequence[str], raw: Sequence[str], emb: Embeddings | None, *, fit: bool
+        self,
+        texts: Sequence[str],
+        raw: Sequence[str],
+        emb: Embeddings | None,
+        *,
+        fit: bool,
+        cues: Sequence[Cues] | None = None,
     ) -> Any:
-        x = self.featuriser.fit(texts, emb) if fit else self.featuriser.transform(texts, emb)
+        """The feature matrix; `cues` are the raw texts' cues when the caller has found them already.
+
+        All blocks are stacked in one go (the featuriser's blocks, then the cues): the same matrix
+        as stacking the featuriser's blocks and then the cues, with one sparse copy fewer.
+        """
+        blocks: list[Any] = (
+            [self.featuriser.fit(texts, emb)] if fit else self.featuriser.transform_blocks(texts, emb)
+        )
         if self.config.cue_weight > 0:
-            cues = sp.csr_matrix(cue_features(list(raw)) * np.float32(self.config.cue_weight))
-            x = sp.hstack([x, cues], format="csr", dtype=np.float32)
-        return x
+            block = cue_rows(cues) if cues is not None else cue_features(list(raw))
+            blocks.append(block * np.float32(self.config.cue_weight))
+        sparse = [b if sp.issparse(b) else sp.csr_matrix(b) for b in blocks]
+        return sp.hstack(sparse, format="csr", dtype=np.float32)
 
     def _fit(
         self,
@@ -230,13 +244,25 @@ class EmotionClassifier:
         estimator.fit(x_rows, y, sample_weight=w)
         self.estimator = estimator
 
-    def _scores(self, texts: Sequence[str], raw: Sequence[str], emb: Embeddings | None) -> FloatArray:
+    def _scores(
+        self,
+        texts: Sequence[str],
+        raw: Sequence[str],
+        emb: Embeddings | None,
+        cues: Sequence[Cues] | None = None,
+    ) -> FloatArray:
         """Raw linear scores for all nine labels (a label absent from training scores very low)."""
         if self.estimator is None:
             raise RuntimeError("the emotion model is not fitted")
-        x = self._features(texts, raw, emb, fit=False)
-        raw_scores = np.asarray(self.estimator.decision_function(x), dtype=np.float32)
+        x = self._features(texts, raw, emb, fit=False, cues=cues)
+        # The estimator's decision_function (X @ coef.T + intercept), without its input validation,
+        # which costs more than the product for a few messages and checks a matrix we just built.
+        coef = self.estimator.coef_
+        decision = x @ (coef.T if coef.ndim == 2 else coef) + self.estimator.intercept_
+        raw_scores = np.asarray(decision, dtype=np.float32)
         classes = [int(c) for c in self.estimator.classes_]
+        if raw_scores.ndim == 2 and raw_scores.shape[1] == 1:  # two classes: one column, as sklearn
+            raw_scores = raw_scores[:, 0]
         if raw_scores.ndim == 1:
             raw_scores = np.stack([-raw_scores, raw_scores], axis=1)
         out = np.full((len(texts), len(LABELS)), -1e4, dtype=np.float32)
@@ -277,9 +303,12 @@ class EmotionClassifier:
 
     def intensity(self, text: str, proba: FloatArray) -> float:
         """See the module docstring for the formula."""
-        cues = find_cues(text)
         emotional = 1.0 - float(proba[NEUTRAL_INDEX])
         top = float(np.delete(proba, NEUTRAL_INDEX).max())
+        return self._intensity(find_cues(text), emotional, top)
+
+    def _intensity(self, cues: Cues, emotional: float, top: float) -> float:
+        """`intensity` from the cues, 1 - p(neutral) and the best other probability."""
         m = math.sqrt(max(0.0, emotional * top))
         c = cue_strength(cues)
         a, b = self.config.intensity_model_weight, self.config.intensity_cue_weight
@@ -293,12 +322,27 @@ class EmotionClassifier:
         normalized: Sequence[str] | None = None,
         embeddings: FloatArray | None = None,
     ) -> list[Emotion]:
-        proba = self.predict_proba(texts, normalized=normalized, embeddings=embeddings)
+        """`predict_proba` and `intensity` for each text, with each text's cues found once (the
+        classifier's cue block and the intensity both need them) and the per-row numbers taken
+        from the whole matrix at once; the values are those of the two public methods."""
+        if not texts:
+            return []
+        norm = list(normalized) if normalized is not None else [normalise(t) for t in texts]
+        cues = [find_cues(t) for t in texts]
+        emb: Embeddings | None = None if embeddings is None else {"use": embeddings}
+        proba = softmax(self._scores(norm, list(texts), emb, cues) / np.float32(self.temperature))
+        best = proba.argmax(axis=1).tolist()
+        neutral = proba[:, NEUTRAL_INDEX].tolist()
+        top = np.delete(proba, NEUTRAL_INDEX, axis=1).max(axis=1).tolist()
         out: list[Emotion] = []
-        for text, row in zip(texts, proba, strict=True):
-            best = int(row.argmax())
-            scores = {label: float(row[i]) for i, label in enumerate(LABELS)}
-            out.append(Emotion(label=LABELS[best], intensity=self.intensity(text, row), scores=scores))
+        for i, row in enumerate(proba.tolist()):
+            out.append(
+                Emotion(
+                    label=LABELS[best[i]],
+                    intensity=self._intensity(cues[i], 1.0 - neutral[i], top[i]),
+                    scores=dict(zip(LABELS, row, strict=True)),
+                )
+            )
         return out
 
     def predict_one(self, text: str, *, normalized: str | None = None) -> Emotion:

@@ -67,7 +67,7 @@ class EntityExtractor:
         self, text: str, *, normalized: str = "", reference_time: datetime | None = None
     ) -> tuple[Entity, ...]:
         norm = matching_text(text, normalized)
-        has_digit = any(ch.isdigit() for ch in norm)
+        has_digit = any(map(str.isdigit, norm))  # in C; a generator costs a bytecode loop per character
         want = self.types
         found: list[Candidate] = []
         if has_digit:

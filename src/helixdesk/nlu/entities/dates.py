@@ -296,7 +296,7 @@ def find_dates(norm: str, reference: datetime, *, day_first: bool = False) -> li
             if unit == "month" and not m["ge"]:
                 continue  # "3月前" is "before March", not "three months ago"
             add(m, _ago(today, n, unit) if n else None)
-    if any(ch.isdigit() for ch in norm):
+    if any(map(str.isdigit, norm)):  # both tests in C, not a generator per character
         for m in _ISO.finditer(norm):
             y, mo, d = int(m["y"]), int(m["m"]), int(m["d"])
             add(m, _day(date(y, mo, d)) if _valid_day(y, mo, d) else None)
@@ -305,7 +305,7 @@ def find_dates(norm: str, reference: datetime, *, day_first: bool = False) -> li
             mo, d = (b, a) if day_first or a > 12 else (a, b)
             y = today.year if not m["y"] else int(m["y"]) + (2000 if len(m["y"]) == 2 else 0)
             add(m, _day(date(y, mo, d)) if _valid_day(y, mo, d) else None)
-    if any("a" <= ch <= "z" for ch in norm):
+    if _LOWER_LATIN.search(norm):  # in C, not a generator per character
         _english(norm, today, add)
     return out
 
@@ -377,6 +377,7 @@ def _english(norm: str, today: date, add: Any) -> None:
         add(m, _rolling(today, n, m["unit"].rstrip("s")) if n else None)
 
 
+_LOWER_LATIN = re.compile("[a-z]")
 _CJK_DATE_CHARS = frozenset("年月日号天周星期礼拜晚早晨前近今昨明后凌午夜")
 
 

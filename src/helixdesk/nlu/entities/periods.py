@@ -18,6 +18,7 @@ _EN_INSTALLMENTS = re.compile(
     r"(?<![\d.])(?P<n>\d{1,2})[\s-]?(?:monthly\s)?(?:installments?|instalments?|payments|periods|terms)(?![a-z])"
 )
 _EN_MONTHS = re.compile(r"(?<![\d.])(?P<n>\d{1,2})[\s-]?months?(?![a-z])(?!\s(?:ago|back|before|later))")
+_LOWER_LATIN = re.compile("[a-z]")
 _EN_CONTEXT = re.compile(
     r"install?ments?|split|spread|pay(?:ing)? (?:it )?(?:over|back over)|\bplan\b|\bemi\b|分期"
 )
@@ -42,7 +43,7 @@ def find_periods(norm: str) -> list[Candidate]:
             n = _count(m["n"] or m["n2"])
             if n is not None:
                 out.append(Candidate("period", n, m.start(), m.end()))
-    if any("a" <= ch <= "z" for ch in norm):
+    if _LOWER_LATIN.search(norm):  # in C, not a generator per character
         for m in _EN_INSTALLMENTS.finditer(norm):
             n = _count(m["n"])
             if n is not None:

@@ -62,7 +62,9 @@ async def load(base: str, clients: int, seconds: float, texts: list[str]) -> dic
 
         async def start() -> tuple[str, dict[str, str]]:
             conv = (await client.post("/api/v1/conversations", json={"channel": "web"})).json()
-            return f"/api/v1/conversations/{conv['id']}/messages", {"Authorization": f"Bearer {conv['token']}"}
+            return f"/api/v1/conversations/{conv['id']}/messages", {
+                "Authorization": f"Bearer {conv['token']}"
+            }
 
         async def worker(w: int) -> None:
             nonlocal errors
@@ -135,11 +137,17 @@ def database(kind: str, tmp: Path, admin: str) -> Iterator[str]:
 @contextlib.contextmanager
 def worktree(rev: str) -> Iterator[Path]:
     where = Path(tempfile.mkdtemp(prefix="helixdesk-rev-"))
-    subprocess.run(["git", "-C", str(ROOT), "worktree", "add", "--detach", str(where), rev], check=True, capture_output=True)
+    subprocess.run(
+        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(where), rev],
+        check=True,
+        capture_output=True,
+    )
     try:
         yield where
     finally:
-        subprocess.run(["git", "-C", str(ROOT), "worktree", "remove", "--force", str(where)], capture_output=True)
+        subprocess.run(
+            ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(where)], capture_output=True
+        )
         shutil.rmtree(where, ignore_errors=True)
 
 
@@ -158,7 +166,9 @@ def serve(src: Path, url: str, args: argparse.Namespace, redis: str | None, log:
     return Server(env, workers=args.workers, log=log).start(timeout=180)
 
 
-def measure(label: str, src: Path, args: argparse.Namespace, texts: list[str], tmp: Path) -> dict[int, list[dict[str, float]]]:
+def measure(
+    label: str, src: Path, args: argparse.Namespace, texts: list[str], tmp: Path
+) -> dict[int, list[dict[str, float]]]:
     results: dict[int, list[dict[str, float]]] = {c: [] for c in args.clients}
     with contextlib.ExitStack() as stack:
         redis = stack.enter_context(redis_server()) if args.workers > 1 else None
@@ -172,7 +182,9 @@ def measure(label: str, src: Path, args: argparse.Namespace, texts: list[str], t
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--workers", type=int, default=1)
     parser.add_argument("--clients", type=int, nargs="+", default=[8])
@@ -180,7 +192,10 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--compare", metavar="REV", help="also measure this commit, in the same run")
     parser.add_argument("--model-dir", default="var/models")
-    parser.add_argument("--pg-admin", default=os.environ.get("HELIXDESK_TEST_PG_ADMIN", "postgresql://root@127.0.0.1:5432/test"))
+    parser.add_argument(
+        "--pg-admin",
+        default=os.environ.get("HELIXDESK_TEST_PG_ADMIN", "postgresql://root@127.0.0.1:5432/test"),
+    )
     args = parser.parse_args()
     if not (Path(args.model_dir) / "retail_bank").is_dir():
         sys.exit(f"no trained models in {args.model_dir}: run `helixdesk nlu train` first")
@@ -190,10 +205,14 @@ def main() -> None:
         trees = {"this tree": ROOT / "src"}
         if args.compare:
             trees = {args.compare: stack.enter_context(worktree(args.compare)) / "src", **trees}
-        table: dict[str, dict[int, list[dict[str, float]]]] = {label: {c: [] for c in args.clients} for label in trees}
+        table: dict[str, dict[int, list[dict[str, float]]]] = {
+            label: {c: [] for c in args.clients} for label in trees
+        }
         for run in range(args.runs):
             for label, src in trees.items():
-                for clients, found in measure(f"{run}-{label.replace(' ', '_')}", src, args, texts, tmp).items():
+                for clients, found in measure(
+                    f"{run}-{label.replace(' ', '_')}", src, args, texts, tmp
+                ).items():
                     table[label][clients] += found
         print(
             f"chat turns, closed loop, {args.db}, {args.workers} worker(s), {len(texts)} distinct messages, "

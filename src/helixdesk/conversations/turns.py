@@ -45,7 +45,14 @@ from helixdesk.db.session import transaction
 from helixdesk.dialogue.bot import Bot, BotTurn
 from helixdesk.dialogue.context import CustomerContext, TurnContext
 from helixdesk.dialogue.effects import CodeChecked, HandOver, IssueRaised, OpenIssue, ResolveIssue
-from helixdesk.dialogue.state import CODE, DialogueState, StateConflictError, load_state, save_state
+from helixdesk.dialogue.state import (
+    CODE,
+    DialogueState,
+    StateConflictError,
+    load_state,
+    save_state,
+    stored_form,
+)
 from helixdesk.identity import VerificationService
 from helixdesk.memory.service import IssueOp, IssueView, apply_issue_ops, open_issues
 from helixdesk.nlu.batcher import ParseBatcher
@@ -155,16 +162,13 @@ class Turns:
     def _store(
         self, conversation_id: str, text: str, client_message_id: str | None, now: datetime
     ) -> _Stored:
+        masked = self._writer.privacy.mask(text)  # before the transaction (see `_store_turn`)
         try:
             with transaction(self._sessions) as s:
                 conv = self._writer.lock_row(s, conversation_id)
-                if client_message_id is not None:
-                    existing = self._existing(s, conv, client_message_id, now)
-                    if existing is not None:
-                        self._writer.save_row(s, conv)
-                        return existing
                 dialogue = load_state(s, conversation_id)
                 waiting_for_code = dialogue.task is not None and dialogue.task.awaiting == CODE
+                # A repeated client_message_id fails the insert (a unique key) and is answered below.
                 appended = self._writer.append(
                     s,
                     conv,
@@ -173,6 +177,7 @@ class Turns:
                         text=text,
                         client_message_id=client_message_id,
                         expect_code=waiting_for_code,
+                        masked=None if waiting_for_code else masked,
                     ),
                 )
                 claimed = self._claim(s, conv, appended.message.id, dialogue, now)
@@ -181,7 +186,7 @@ class Turns:
                     appended.message, conv.state, duplicate=False, masked=appended.masked, context=claimed
                 )
         except IntegrityError:
-            # A concurrent request stored the same client_message_id first; use that one.
+            # The same client_message_id was stored before (a retry), or by a concurrent request.
             if client_message_id is None:
                 raise
             with transaction(self._sessions) as s:
@@ -339,6 +344,29 @@ class Turns:
     ) -> tuple[tuple[MessageData, ...], tuple[dict[str, Any], ...], dict[str, Any] | None]:
         decision = answered.decision
         message_id = stored.message.id
+        # Everything that needs no database is done before the transaction: on SQLite one writer
+        # at a time holds it, so every millisecond inside it is a millisecond for every turn.
+        state_data = stored_form(decision.state)
+        understanding = self._writer.understanding(
+            stored.message,
+            answered.turn,
+            stored.masked or self._writer.privacy.mask(answered.turn.text),
+            redact=decision.redact_message,
+        )
+        issue_ops = _issue_ops(decision.changes)
+        intent = answered.turn.intent.name if answered.turn.intent else None
+        metas = [_reply_meta(r) for r in answered.replies]
+        replies = [
+            NewMessage(
+                sender=Sender.BOT,
+                text=r.text,
+                meta=m,
+                in_reply_to=message_id,
+                intent=intent,
+                masked=self._writer.privacy.mask(r.text),
+            )
+            for r, m in zip(answered.replies, metas, strict=True)
+        ]
         with transaction(self._sessions) as s:
             conv = self._writer.lock_row(s, ctx.conversation_id)
             if conv.turn_message_id != message_id:
@@ -353,37 +381,19 @@ class Turns:
                 self._writer.save_row(s, conv)
                 return (), (), None
             try:
-                save_state(s, conv.id, decision.state)
+                save_state(s, conv.id, decision.state, data=state_data)
             except StateConflictError as e:
                 raise ConversationBusyError(
                     f"conversation {ctx.conversation_id} is busy; please send the message again"
                 ) from e
-            apply_issue_ops(
-                s,
-                _issue_ops(decision.changes),
-                customer_id=conv.customer_id,
-                conversation_id=conv.id,
-                now=ctx.now,
-            )
-            self._writer.record_understanding(
-                s,
-                stored.message,
-                answered.turn,
-                stored.masked or self._writer.privacy.mask(answered.turn.text),
-                redact=decision.redact_message,
-            )
+            if issue_ops:
+                apply_issue_ops(
+                    s, issue_ops, customer_id=conv.customer_id, conversation_id=conv.id, now=ctx.now
+                )
+            self._writer.record_understanding(s, stored.message, understanding)
             if conv.language is None:
                 conv.language = decision.language
-            intent = answered.turn.intent.name if answered.turn.intent else None
-            metas = [_reply_meta(r) for r in answered.replies]
-            appended = self._writer.append_all(
-                s,
-                conv,
-                [
-                    NewMessage(sender=Sender.BOT, text=r.text, meta=m, in_reply_to=message_id, intent=intent)
-                    for r, m in zip(answered.replies, metas, strict=True)
-                ],
-            )
+            appended = self._writer.append_all(s, conv, replies)
             self._bot.store_audit(s, answered)
             handover = decision.handover
             handoff: dict[str, Any] | None = None

@@ -10,7 +10,8 @@ writer of one conversation, so sequence numbers and events follow commit order.
   for the customer, `ReplySent` for the bot, `MessageSent` for a person or the system.
 - `change_state` moves the conversation along `TRANSITIONS` only, with a
   `ConversationStateChanged` event.
-- `record_understanding` keeps the NLU record of a customer message, re-pointed at its masked text.
+- `understanding` and `record_understanding` keep the NLU record of a customer message, re-pointed
+  at its masked text.
 
 A writer may hold the conversation as the ORM object (`lock`) or, on the bot's hot path, as a
 `LockedConversation` read with one statement (`lock_row`) whose changes `save_row` writes with
@@ -70,6 +71,7 @@ class NewMessage:
     client_message_id: str | None = None
     expect_code: bool = False  # the bot waits for a one-time code: a lone digit run is a secret
     intent: str | None = None  # bot replies: the intent they answer (on the event)
+    masked: Masked | None = None  # the text masked already (before the transaction)
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,7 +158,7 @@ class ConversationWriter:
         rows: list[dict[str, Any]] = []
         masks: list[Masked] = []
         for i, new in enumerate(messages):
-            masked = self.privacy.mask(new.text, expect_code=new.expect_code)
+            masked = new.masked or self.privacy.mask(new.text, expect_code=new.expect_code)
             masks.append(masked)
             rows.append(
                 {
@@ -210,10 +212,12 @@ class ConversationWriter:
             ],
         )
 
-    def record_understanding(
-        self, s: Session, message: MessageData, turn: Turn, masked: Masked, *, redact: bool
-    ) -> None:
-        """The NLU record of a stored customer message; `redact` replaces its text by the code mask."""
+    def understanding(
+        self, message: MessageData, turn: Turn, masked: Masked, *, redact: bool
+    ) -> dict[str, Any]:
+        """What `record_understanding` writes: the NLU record of a stored customer message, re-pointed
+        at its masked text, and with `redact` the code mask for its text (no I/O: call it before the
+        transaction)."""
         nlu = masked_nlu(turn, masked)
         meta: dict[str, Any] = {"nlu": nlu}
         if masked.changed:
@@ -223,15 +227,17 @@ class ConversationWriter:
             # this is a retry): the NLU record keeps none of the text rather than less masking.
             for key in ("text", "normalized", "entities", "risk"):
                 nlu.pop(key, None)
-        values: dict[str, Any] = {"meta": meta}
         if redact:
             # A one-time code answered the step-up: nothing of the message is kept, in any form.
-            values["text"] = SECRET_MASK
-            forget_values(s, message.id)
             for key in ("text", "normalized", "entities"):
                 nlu.pop(key, None)
-            values["meta"] = {"nlu": nlu, "redacted": "one_time_code"}
-        if redact:
+            return {"meta": {"nlu": nlu, "redacted": "one_time_code"}, "text": SECRET_MASK}
+        return {"meta": meta}
+
+    def record_understanding(self, s: Session, message: MessageData, values: dict[str, Any]) -> None:
+        """Store what `understanding` made of a customer message."""
+        if "text" in values:
+            forget_values(s, message.id)
             s.connection().execute(_REDACT_MESSAGE, {"message_id": message.id, **values})
         else:
             s.connection().execute(_RECORD_NLU, {"message_id": message.id, **values})

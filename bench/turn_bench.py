@@ -23,7 +23,6 @@ import asyncio
 import contextlib
 import json
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -37,6 +36,8 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
+
+from bench.common import worktree  # noqa: E402
 
 from tests.serverproc import Server, free_port  # noqa: E402
 
@@ -132,23 +133,6 @@ def database(kind: str, tmp: Path, admin: str) -> Iterator[str]:
     finally:
         with psycopg.connect(admin, autocommit=True) as conn:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-
-
-@contextlib.contextmanager
-def worktree(rev: str) -> Iterator[Path]:
-    where = Path(tempfile.mkdtemp(prefix="helixdesk-rev-"))
-    subprocess.run(
-        ["git", "-C", str(ROOT), "worktree", "add", "--detach", str(where), rev],
-        check=True,
-        capture_output=True,
-    )
-    try:
-        yield where
-    finally:
-        subprocess.run(
-            ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(where)], capture_output=True
-        )
-        shutil.rmtree(where, ignore_errors=True)
 
 
 def serve(src: Path, url: str, args: argparse.Namespace, redis: str | None, log: Path) -> Server:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -48,15 +49,27 @@ def _truncate_pg(engine: Engine) -> None:
         conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
 
 
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A SQLite database migrated once per test run; each test gets a copy of it."""
+    path = tmp_path_factory.mktemp("template") / "helixdesk.db"
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade_engine(engine)
+    engine.dispose()
+    return path
+
+
+def _fresh_sqlite(template: Path, folder: Path) -> str:
+    target = folder / "helixdesk.db"
+    shutil.copyfile(template, target)
+    return f"sqlite:///{target}"
+
+
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+def db_url(request: pytest.FixtureRequest, tmp_path: Path, sqlite_template: Path) -> Iterator[str]:
     """Contract tests take this fixture and run once on SQLite and once on PostgreSQL."""
     if request.param == "sqlite":
-        url = f"sqlite:///{tmp_path / 'helixdesk.db'}"
-        engine = make_engine(url)
-        upgrade_engine(engine)
-        engine.dispose()
-        yield url
+        yield _fresh_sqlite(sqlite_template, tmp_path)
     else:
         url = request.getfixturevalue("pg_database")
         engine = make_engine(url)
@@ -66,12 +79,8 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
 
 
 @pytest.fixture
-def sqlite_url(tmp_path: Path) -> str:
-    url = f"sqlite:///{tmp_path / 'helixdesk.db'}"
-    engine = make_engine(url)
-    upgrade_engine(engine)
-    engine.dispose()
-    return url
+def sqlite_url(tmp_path: Path, sqlite_template: Path) -> str:
+    return _fresh_sqlite(sqlite_template, tmp_path)
 
 
 @pytest.fixture
@@ -121,6 +130,8 @@ def server_env(model_root: Path) -> dict[str, str]:
 @pytest.fixture
 def settings_for(model_root: Path):  # type: ignore[no-untyped-def]
     def build(database_url: str, **overrides: object) -> Settings:
+        # In-process apps parse on a thread (no NLU process per app); the server tests run the default.
+        overrides.setdefault("nlu_process", False)
         return Settings(_env_file=None, database_url=database_url, model_dir=model_root, **overrides)  # type: ignore[arg-type,call-arg]
 
     return build

@@ -30,6 +30,10 @@ from helixdesk.db.migrate import upgrade_engine
 from helixdesk.db.session import make_engine, make_session_factory, transaction
 from helixdesk.edge.app import create_app
 
+# Real processes (the command line, the server): in the full suite, not the fast lane.
+pytestmark = pytest.mark.slow
+
+
 EXAMPLES = int(os.environ.get("HELIXDESK_FUZZ_EXAMPLES", "25"))
 CREDENTIALS: dict[str, dict[str, str]] = {}
 

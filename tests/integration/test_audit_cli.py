@@ -21,6 +21,10 @@ from helixdesk.packs.loader import load_pack
 from tests.bankfiles import three_customers
 from tests.cliproc import helixdesk_cli
 
+# Real processes (the command line, the server): in the full suite, not the fast lane.
+pytestmark = pytest.mark.slow
+
+
 SECRET = "cli-test-secret-0123456789abcdef0123"
 
 

@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import httpx
+import pytest
 
 from tests.serverproc import Server
+
+# Real processes (the command line, the server): in the full suite, not the fast lane.
+pytestmark = pytest.mark.slow
 
 
 def test_acknowledged_messages_survive_sigkill(sqlite_url, tmp_path, server_env):

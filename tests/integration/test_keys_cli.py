@@ -4,12 +4,18 @@ from __future__ import annotations
 
 import json
 
+import pytest
+
 from helixdesk.db.session import make_engine, make_session_factory
 from helixdesk.privacy.crypto import Keyring, generate_key
 from tests.cliproc import helixdesk_cli
 from tests.outbox import send_codes
 
 K1 = generate_key("k1")
+
+
+# Real processes (the command line, the server): in the full suite, not the fast lane.
+pytestmark = pytest.mark.slow
 
 
 def test_generate_then_rotate_while_the_old_key_is_still_known(tmp_path):

@@ -23,6 +23,10 @@ from tests.cliproc import helixdesk_cli
 T0 = datetime(2026, 11, 23, 9, 0, tzinfo=UTC)
 
 
+# Real processes (the command line, the server): in the full suite, not the fast lane.
+pytestmark = pytest.mark.slow
+
+
 def _send_codes(url: str) -> None:
     """Seed three customers and send each a real code through the service.
 

@@ -21,7 +21,7 @@ from helixdesk.db.session import make_engine, make_session_factory
 from tests.redisproc import RedisServer
 from tests.serverproc import Server
 
-pytestmark = pytest.mark.redis
+pytestmark = [pytest.mark.redis, pytest.mark.slow]
 
 STREAM = "helixdesk:test-outbox"
 

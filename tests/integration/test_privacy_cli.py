@@ -14,6 +14,10 @@ from helixdesk.db.session import make_engine, make_session_factory
 from tests.cliproc import helixdesk_cli
 from tests.personal_data import seed
 
+# Real processes (the command line, the server): in the full suite, not the fast lane.
+pytestmark = pytest.mark.slow
+
+
 SECRET = "privacy-cli-secret-0123456789abcdef"
 
 

@@ -6,6 +6,9 @@ import pytest
 
 from tests.cliproc import helixdesk_cli
 
+# Real processes (the command line, the server): in the full suite, not the fast lane.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def run(tmp_path):

@@ -11,7 +11,7 @@ from websockets.sync.client import connect
 
 from tests.serverproc import Server
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis]
+pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.slow]
 
 
 def test_live_updates_cross_processes(pg_database, tmp_path, server_env):

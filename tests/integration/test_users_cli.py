@@ -11,6 +11,9 @@ from helixdesk.auth.service import StaffAccounts
 from helixdesk.db.session import make_engine, make_session_factory
 from tests.cliproc import helixdesk_cli
 
+# Real processes (the command line, the server): in the full suite, not the fast lane.
+pytestmark = pytest.mark.slow
+
 
 @pytest.fixture
 def db(tmp_path):

@@ -16,7 +16,7 @@ import logging
 from datetime import datetime
 
 import anyio
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -40,6 +40,7 @@ from helixdesk.conversations.turns import Handovers, RelayPoke, Turns
 from helixdesk.conversations.writer import ConversationWriter, NewMessage
 from helixdesk.core.clock import utcnow
 from helixdesk.core.events import ConversationCreated, MessageData
+from helixdesk.core.ids import new_id
 from helixdesk.core.languages import language_or_default
 from helixdesk.db.session import reading, transaction
 from helixdesk.dialogue.context import CustomerContext
@@ -141,25 +142,52 @@ class ConversationService:
 
     def _do_create(self, channel: str, customer_ref: str | None, language: str | None) -> ConversationOut:
         token, hashed = new_conversation_token()
+        now = utcnow()
         with transaction(self._sessions) as s:
-            customer = self._customer(s, customer_ref, language)
-            conv = Conversation(
-                customer_id=customer.id, channel=channel, language=language, token_hash=hashed
+            if customer_ref is None:
+                # An anonymous visitor: a customer of their own, in plain inserts (the common case).
+                customer_id = new_id()
+                s.connection().execute(
+                    _NEW_CUSTOMER, {"id": customer_id, "language": language, "created_at": now}
+                )
+            else:
+                customer_id = self._customer(s, customer_ref, language).id
+            conv = ConversationOut(
+                id=new_id(),
+                channel=channel,
+                state=ConversationState.BOT.value,
+                language=language,
+                customer_ref=customer_ref,
+                last_seq=0,
+                created_at=now,
+                updated_at=now,
             )
-            s.add(conv)
-            s.flush()
+            s.connection().execute(
+                _NEW_CONVERSATION,
+                {
+                    "id": conv.id,
+                    "customer_id": customer_id,
+                    "channel": channel,
+                    "state": conv.state,
+                    "language": language,
+                    "last_seq": 0,
+                    "token_hash": hashed,
+                    "created_at": now,
+                    "updated_at": now,
+                },
+            )
             outbox.record(
                 s,
                 [
                     ConversationCreated(
                         conversation_id=conv.id,
                         channel=channel,
-                        customer_id=customer.id,
+                        customer_id=customer_id,
                         customer_ref=customer_ref,
                     )
                 ],
             )
-            return _conversation_out(conv, customer.bank_ref).model_copy(update={"token": token})
+        return conv.model_copy(update={"token": token})
 
     def _customer(self, s: Session, customer_ref: str | None, language: str | None) -> Customer:
         if customer_ref is None:
@@ -301,3 +329,7 @@ def _conversation_out(conv: Conversation, customer_ref: str | None) -> Conversat
         created_at=conv.created_at,
         updated_at=conv.updated_at,
     )
+
+
+_NEW_CUSTOMER = insert(Customer)
+_NEW_CONVERSATION = insert(Conversation)

@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Protocol
@@ -36,7 +37,7 @@ from helixdesk.bank.connector import BankConnector
 from helixdesk.conversations.errors import ConversationBusyError
 from helixdesk.conversations.models import Conversation, ConversationState, Message, Sender
 from helixdesk.conversations.schemas import MessagePostResult, Reply
-from helixdesk.conversations.store import message_data
+from helixdesk.conversations.store import StoredMessage, message_data
 from helixdesk.conversations.writer import ConversationWriter, LockedConversation, NewMessage, Writable
 from helixdesk.core.clock import utcnow
 from helixdesk.core.events import MessageData
@@ -55,14 +56,29 @@ from helixdesk.dialogue.state import (
 )
 from helixdesk.identity import VerificationService
 from helixdesk.memory.service import IssueOp, IssueView, apply_issue_ops, open_issues
-from helixdesk.nlu.batcher import ParseBatcher
+from helixdesk.nlu.batcher import Parser
 from helixdesk.privacy.masking import Masked
 
 log = logging.getLogger(__name__)
 
 
 class Handovers(Protocol):
-    """Queues a conversation for a person, in the caller's transaction (the handoff package does it)."""
+    """Queues a conversation for a person (the handoff package does it): worked out before the
+    turn's transaction, stored inside it."""
+
+    def prepare(
+        self,
+        conversation_id: str,
+        handover: HandOver,
+        *,
+        customer: CustomerContext,
+        language: str | None,
+        verified: bool,
+        now: datetime,
+        pending: Sequence[StoredMessage] = (),
+    ) -> Any: ...
+
+    def store(self, s: Session, conv: Writable, prepared: Any) -> None: ...
 
     def queue(
         self,
@@ -109,7 +125,7 @@ class Turns:
         sessions: sessionmaker[Session],
         writer: ConversationWriter,
         bot: Bot,
-        nlu: ParseBatcher,
+        nlu: Parser,
         bank: BankConnector,
         identity: VerificationService,
         handovers: Handovers,
@@ -367,6 +383,41 @@ class Turns:
             )
             for r, m in zip(answered.replies, metas, strict=True)
         ]
+        handover = decision.handover
+        prepared: Any = None
+        if handover is not None:
+            verified = ctx.verified or any(
+                isinstance(r, CodeChecked) and r.status == "verified"
+                for r in answered.effects.results.values()
+            )
+            # This turn's message with its NLU record, and its replies, are not stored yet.
+            first = stored.message.seq
+            pending = [
+                StoredMessage(
+                    seq=first,
+                    sender=Sender.CUSTOMER.value,
+                    text=understanding.get("text", stored.message.text),
+                    meta=understanding["meta"],
+                ),
+                *(
+                    StoredMessage(
+                        seq=first + 1 + i,
+                        sender=Sender.BOT.value,
+                        text=n.masked.text if n.masked else n.text,
+                        meta=n.meta,
+                    )
+                    for i, n in enumerate(replies)
+                ),
+            ]
+            prepared = self._handovers.prepare(
+                ctx.conversation_id,
+                handover,
+                customer=ctx.customer,
+                language=ctx.language or decision.language,
+                verified=verified,
+                now=ctx.now,
+                pending=pending,
+            )
         with transaction(self._sessions) as s:
             conv = self._writer.lock_row(s, ctx.conversation_id)
             if conv.turn_message_id != message_id:
@@ -395,16 +446,9 @@ class Turns:
                 conv.language = decision.language
             appended = self._writer.append_all(s, conv, replies)
             self._bot.store_audit(s, answered)
-            handover = decision.handover
             handoff: dict[str, Any] | None = None
             if handover is not None:
-                verified = ctx.verified or any(
-                    isinstance(r, CodeChecked) and r.status == "verified"
-                    for r in answered.effects.results.values()
-                )
-                self._handovers.queue(
-                    s, conv, handover, customer=ctx.customer, verified=verified, now=ctx.now
-                )
+                self._handovers.store(s, conv, prepared)
                 handoff = {
                     "queue": handover.queue,
                     "reason": handover.reason,

@@ -35,9 +35,9 @@ from helixdesk.conversations.errors import (
     IllegalTransitionError,
 )
 from helixdesk.conversations.models import Conversation, ConversationState, Customer, Message, Sender
+from helixdesk.conversations.store import row_data
 from helixdesk.core.clock import utcnow
 from helixdesk.core.events import (
-    Citation,
     ConversationStateChanged,
     Event,
     MessageData,
@@ -178,7 +178,7 @@ class ConversationWriter:
         events: list[Event] = []
         for row, masked, new in zip(rows, masks, messages, strict=True):
             self.privacy.keep(s, row["id"], masked)
-            data = _data(row)
+            data = row_data(row)
             out.append(Appended(data, masked))
             events.append(_message_event(conv.id, data, new))
         outbox.record(s, events)
@@ -278,25 +278,6 @@ _SAVE_ROW = (
     .where(_CONVERSATIONS.c.id == bindparam("conv_id"))
     .values({k: bindparam(k) for k in (*_TRACKED, "updated_at")})
 )
-
-
-def _data(row: dict[str, Any]) -> MessageData:
-    meta = row["meta"]
-    bot = row["sender"] == Sender.BOT.value
-    return MessageData(
-        id=row["id"],
-        conversation_id=row["conversation_id"],
-        seq=row["seq"],
-        sender=row["sender"],
-        text=row["text"],
-        client_message_id=row["client_message_id"],
-        in_reply_to=row["in_reply_to"],
-        created_at=row["created_at"],
-        author=meta.get("author"),
-        author_role=meta.get("author_role"),
-        kind=meta.get("kind") if bot else None,
-        citations=tuple(Citation.model_validate(c) for c in meta.get("citations", ())) if bot else (),
-    )
 
 
 def _message_event(conversation_id: str, data: MessageData, new: NewMessage) -> Event:

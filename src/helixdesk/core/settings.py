@@ -27,6 +27,10 @@ class Settings(BaseSettings):
     )
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis URL for the 'redis' bus.")
     redis_stream: str = Field(default="helixdesk:events", description="Redis stream name for events.")
+    nlu_process: bool = Field(
+        default=True,
+        description="Understand messages in a process of their own (on another core) rather than a thread of the worker.",
+    )
     outbox_poll_seconds: float = Field(
         default=0.1,
         gt=0,

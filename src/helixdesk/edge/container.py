@@ -66,9 +66,10 @@ from helixdesk.nlg.personalise import load_tips
 from helixdesk.nlg.replies import ReplyWriter
 from helixdesk.nlg.style import StylePolicy
 from helixdesk.nlg.templates import Templates
-from helixdesk.nlu.batcher import ParseBatcher
+from helixdesk.nlu.batcher import ParseBatcher, Parser
 from helixdesk.nlu.embeddings import embed
 from helixdesk.nlu.pipeline import NLUPipeline
+from helixdesk.nlu.process import ProcessParser
 from helixdesk.notifications import OutboxNotifier
 from helixdesk.notifications.notifier import OutboxReader
 from helixdesk.packs.loader import Pack, load_pack
@@ -127,7 +128,7 @@ class Container:
     bank: BankConnector
     config: PackConfig
     nlu: NLUPipeline
-    parser: ParseBatcher
+    parser: Parser
     actions: ActionRunner
     identity: VerificationService
     knowledge: KnowledgeBase
@@ -184,7 +185,14 @@ class Container:
             lambda: PackConfig.load(load_pack(settings.pack), code_length=identity_policy.code_length),
         )
         nlu = part("nlu", lambda: build_nlu(settings, config.pack))
-        parser = part("parser", lambda: ParseBatcher(nlu))
+        parser = part(
+            "parser",
+            lambda: (
+                ProcessParser(config.pack.nlu_pipeline, defaults={"model_root": settings.model_dir})
+                if settings.nlu_process
+                else ParseBatcher(nlu)
+            ),
+        )
         actions = part(
             "actions",
             lambda: ActionRunner(bank=bank, sessions=sessions, policies=config.actions, audit=audit),
@@ -294,8 +302,9 @@ class Container:
         return cls(**parts)
 
     async def start(self) -> None:
-        self.nlu.warm_up()
         self.parser.start()
+        if not isinstance(self.parser, ProcessParser):
+            self.nlu.warm_up()
         self.knowledge.load()
         await self.live.start()
         await self.bus.start()

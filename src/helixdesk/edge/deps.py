@@ -29,7 +29,7 @@ from helixdesk.handoff.queue_view import QueueView
 from helixdesk.handoff.transfer import Transfers
 from helixdesk.handoff.workspace import AgentWorkspace
 from helixdesk.handoff.wrap_up import WrapUp
-from helixdesk.nlu.batcher import ParseBatcher
+from helixdesk.nlu.batcher import Parser
 from helixdesk.notifications.notifier import OutboxReader
 
 SESSION_COOKIE = "hd_session"
@@ -131,7 +131,7 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[StaffView]]:
 ContainerDep = Annotated[Container, Depends(_container)]
 SettingsDep = Annotated[Settings, Depends(_part("settings"))]
 ConversationsDep = Annotated[ConversationService, Depends(_part("conversations"))]
-ParserDep = Annotated[ParseBatcher, Depends(_part("parser"))]
+ParserDep = Annotated[Parser, Depends(_part("parser"))]
 LiveDep = Annotated[LiveHub, Depends(_part("live"))]
 QueueDep = Annotated[QueueView, Depends(_part("queue"))]
 ClaimsDep = Annotated[Claims, Depends(_part("claims"))]

@@ -17,20 +17,15 @@ from typing import Any
 import yaml
 
 from helixdesk.bank.connector import Customer
+from helixdesk.conversations.store import StoredMessage
+
+__all__ = ["Labels", "Packet", "PacketInput", "StoredMessage", "build_packet", "negativity_of"]
 
 SUMMARY_LANGUAGES = ("zh-Hans", "en")
 NEGATIVE = ("anger", "fear", "sadness", "disgust")
 # Small talk is not what the customer came for.
 NOT_A_REQUEST = ("greeting", "goodbye", "praise", "out_of_scope")
 _BOT_TRIED = ("action", "answer", "fallback", "verification", "confirm")
-
-
-@dataclass(frozen=True, slots=True)
-class StoredMessage:
-    seq: int
-    sender: str
-    text: str
-    meta: Mapping[str, Any]
 
 
 @dataclass(frozen=True, slots=True)

@@ -4,9 +4,10 @@
 customer value; `helixdesk.routing.priority`) and whom to offer the conversation to
 (`helixdesk.routing.assign`). Both the bot's handover and an agent's transfer use it.
 
-`Queueing.queue` runs in the caller's transaction (the bot's turn, the customer's "talk to a person"
-request): it builds the packet from what is stored, routes, stores the handoff and moves the
-conversation to `waiting_for_agent` through the conversation writer.
+The bot's turn works a handover out before its transaction (`Queueing.prepare`: the packet from
+what is stored and what the turn is about to store, the route, the offer) and stores it inside
+(`Queueing.store`: the handoff, the conversation moved to `waiting_for_agent` through the
+conversation writer, the event), so the database's single writer is held only to write.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from helixdesk.conversations.models import ConversationState, Message
 from helixdesk.conversations.writer import Writable
 from helixdesk.core.events import HandoffQueued
 from helixdesk.core.languages import language_or_default
+from helixdesk.db.session import reading
 from helixdesk.dialogue.context import CustomerContext
 from helixdesk.dialogue.effects import HandOver
 from helixdesk.handoff.availability import agent_states
@@ -90,9 +92,40 @@ def route(
     return Routed(decision, offer, negativity)
 
 
+@dataclass(frozen=True, slots=True)
+class PreparedHandover:
+    """Everything a handover stores, worked out from what was read: its packet, route and offer."""
+
+    handover: HandOver
+    language: str
+    packet: dict[str, Any]
+    routed: Routed
+    now: datetime
+
+
 class Queueing:
+    """Queues conversations for people. The bot's turn calls `prepare` before its transaction (it
+    reads the conversation, the open issues and who is free, and builds the packet) and `store`
+    inside it; the customer's "talk to a person" request calls `queue`, which does both."""
+
     def __init__(self, desk: Desk) -> None:
         self._desk = desk
+
+    def prepare(
+        self,
+        conversation_id: str,
+        handover: HandOver,
+        *,
+        customer: CustomerContext,
+        language: str | None,
+        verified: bool,
+        now: datetime,
+        pending: Sequence[StoredMessage] = (),
+    ) -> PreparedHandover:
+        """Work the handover out from what is stored, plus `pending`: messages of this turn that
+        are not stored yet (they replace stored ones with the same sequence number)."""
+        with reading(self._desk.sessions) as s:
+            return self._prepare(s, conversation_id, handover, customer, language, verified, now, pending)
 
     def queue(
         self,
@@ -104,29 +137,45 @@ class Queueing:
         verified: bool,
         now: datetime,
     ) -> None:
-        """Queue `conv` for a person (no-op when it already waits for or is with one)."""
-        desk = self._desk
+        """Queue `conv` for a person, all in the caller's transaction."""
         if active_handoff(s, conv.id) is not None:
             return
+        self.store(s, conv, self._prepare(s, conv.id, handover, customer, conv.language, verified, now, ()))
+
+    def _prepare(
+        self,
+        s: Session,
+        conversation_id: str,
+        handover: HandOver,
+        customer: CustomerContext,
+        language: str | None,
+        verified: bool,
+        now: datetime,
+        pending: Sequence[StoredMessage],
+    ) -> PreparedHandover:
+        desk = self._desk
         profile = customer.profile
+        replaced = {m.seq for m in pending}
         messages = [
             StoredMessage(seq=m.seq, sender=m.sender, text=m.text, meta=dict(m.meta or {}))
             for m in s.scalars(
-                select(Message).where(Message.conversation_id == conv.id).order_by(Message.seq)
+                select(Message).where(Message.conversation_id == conversation_id).order_by(Message.seq)
             )
+            if m.seq not in replaced
         ]
+        messages = sorted([*messages, *pending], key=lambda m: m.seq)
         issues = [
             {"topic": i.topic, "intent": i.intent, "opened_at": i.opened_at.isoformat()}
             for i in open_issues(
                 s,
-                conv.customer_id,
+                customer.customer_id,
                 now=now,
                 abandon_after_days=desk.abandon_issue_after_days,
-                exclude_conversation=conv.id,
+                exclude_conversation=conversation_id,
             )
         ]
         queue = handover.queue if handover.queue in QUEUES else "general"
-        language = language_or_default(conv.language)
+        lang = language_or_default(language)
         packet = build_packet(
             PacketInput(
                 messages=messages,
@@ -150,13 +199,21 @@ class Queueing:
             reason=handover.trigger,
             evidence=handover.evidence,
             intent=handover.intent,
-            language=language,
+            language=lang,
             risk=packet.risk,
             emotions=packet.emotions,
             profile=profile,
             now=now,
         )
-        decision, offer = routed.decision, routed.offer
+        return PreparedHandover(handover, lang, packet.to_dict(), routed, now)
+
+    def store(self, s: Session, conv: Writable, prepared: PreparedHandover) -> None:
+        """Store the handover and move the conversation to `waiting_for_agent` (no-op when it already
+        waits for or is with a person)."""
+        if active_handoff(s, conv.id) is not None:
+            return
+        handover, now = prepared.handover, prepared.now
+        decision, offer = prepared.routed.decision, prepared.routed.offer
         handoff = Handoff(
             conversation_id=conv.id,
             customer_id=conv.customer_id,
@@ -164,15 +221,15 @@ class Queueing:
             status=HandoffStatus.WAITING.value,
             reason=handover.trigger,
             intent=handover.intent,
-            language=language,
+            language=prepared.language,
             priority=decision.priority,
             score=decision.score,
             sla_seconds=decision.sla_seconds,
             explanation=decision.explanation,
-            negativity=routed.negativity,
+            negativity=prepared.routed.negativity,
             skills=list(decision.skills),
             packet={
-                **packet.to_dict(),
+                **prepared.packet,
                 "routing": {"factors": decision.factors, "offer": [[c, v] for c, v in offer.reasons]},
             },
             offered_to=offer.agent_id,
@@ -182,7 +239,7 @@ class Queueing:
         )
         s.add(handoff)
         s.flush()
-        desk.writer.change_state(
+        self._desk.writer.change_state(
             s, conv, ConversationState.WAITING_FOR_AGENT, reason=handover.trigger, queue=decision.queue
         )
         outbox.record(

@@ -20,6 +20,7 @@ import queue
 import threading
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Protocol
 
 from helixdesk.core.turn import Turn
 from helixdesk.nlu.pipeline import NLUPipeline
@@ -28,7 +29,9 @@ log = logging.getLogger(__name__)
 
 
 @dataclass(slots=True)
-class _Request:
+class Request:
+    """One message waiting to be parsed, and where its result goes."""
+
     text: str
     reference_time: datetime | None
     future: asyncio.Future[Turn]
@@ -39,7 +42,7 @@ class ParseBatcher:
     def __init__(self, pipeline: NLUPipeline, *, max_batch: int = 64) -> None:
         self.pipeline = pipeline
         self._max_batch = max_batch
-        self._queue: queue.SimpleQueue[_Request | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Request | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self.batches = 0
         self.parsed = 0
@@ -60,7 +63,7 @@ class ParseBatcher:
             self.start()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Turn] = loop.create_future()
-        self._queue.put(_Request(text, reference_time, future, loop))
+        self._queue.put(Request(text, reference_time, future, loop))
         return await future
 
     def _work(self) -> None:
@@ -80,14 +83,14 @@ class ParseBatcher:
                 batch.append(more)
             self._run(batch)
 
-    def _run(self, batch: list[_Request]) -> None:
+    def _run(self, batch: list[Request]) -> None:
         try:
             turns = self.pipeline.parse_batch(
                 [r.text for r in batch], reference_times=[r.reference_time for r in batch]
             )
         except Exception as e:  # noqa: BLE001 - the stage's error goes to the waiting request
             if len(batch) == 1:
-                _settle(batch[0], None, e)
+                settle(batch[0], None, e)
                 return
             # One message broke a stage: parse each alone, so only that one gets the error.
             for r in batch:
@@ -96,10 +99,12 @@ class ParseBatcher:
         self.batches += 1
         self.parsed += len(batch)
         for r, turn in zip(batch, turns, strict=True):
-            _settle(r, turn, None)
+            settle(r, turn, None)
 
 
-def _settle(r: _Request, turn: Turn | None, error: BaseException | None) -> None:
+def settle(r: Request, turn: Turn | None, error: BaseException | None) -> None:
+    """Hand a result (or an error) to the waiting request, on its own event loop."""
+
     def set_result() -> None:
         if r.future.done():
             return
@@ -111,3 +116,14 @@ def _settle(r: _Request, turn: Turn | None, error: BaseException | None) -> None
 
     with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
         r.loop.call_soon_threadsafe(set_result)
+
+
+class Parser(Protocol):
+    """What understands messages for the conversation service: `ParseBatcher` (a thread of this
+    process) or `helixdesk.nlu.process.ProcessParser` (a process of its own)."""
+
+    def start(self) -> None: ...
+
+    def stop(self) -> None: ...
+
+    async def parse(self, text: str, *, reference_time: datetime | None = None) -> Turn: ...

@@ -244,14 +244,14 @@ async def test_an_approved_insight_becomes_searchable_knowledge(desk):
     await desk.claims.claim(fraud, handoff_of(desk, conv_id).id)
     question = "海外酒店预授权冻结的额度多久解冻？"
     answer = "酒店预授权一般在退房后7至30个工作日内由收单行解除，具体以酒店和发卡行处理为准。"
-    draft = desk.workspace.create_draft(
+    draft = desk.drafts.create(
         fraud, question=question, answer=answer, language="zh-Hans", conversation_id=conv_id
     )
-    assert draft["status"] == "draft" and [d["id"] for d in desk.workspace.drafts()] == [draft["id"]]
+    assert draft["status"] == "draft" and [d["id"] for d in desk.drafts.list()] == [draft["id"]]
     before = desk.knowledge.search("酒店预授权多久解冻", language="zh-Hans", top_k=1)
     assert not before or before[0].answer != answer
-    reviewed = desk.workspace.review_draft(boss, draft["id"], approve=True)
+    reviewed = desk.drafts.review(boss, draft["id"], approve=True)
     assert reviewed["status"] == "approved" and reviewed["kb_source"] == f"agent-insight:{draft['id']}"
     hit = desk.knowledge.search("酒店预授权多久解冻", language="zh-Hans", top_k=1)[0]
     assert hit.answer == answer
-    assert desk.workspace.drafts() == []
+    assert desk.drafts.list() == []

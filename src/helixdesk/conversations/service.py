@@ -34,9 +34,10 @@ from helixdesk.conversations.errors import (
     MessageTooLongError,
 )
 from helixdesk.conversations.models import Conversation, ConversationState, Customer, Message, Sender
+from helixdesk.conversations.ports import Handovers, RelayPoke
 from helixdesk.conversations.schemas import ConversationOut, MessagePostResult
 from helixdesk.conversations.store import message_data
-from helixdesk.conversations.turns import Handovers, RelayPoke, Turns
+from helixdesk.conversations.turns import Turns
 from helixdesk.conversations.writer import ConversationWriter, NewMessage
 from helixdesk.core.clock import utcnow
 from helixdesk.core.events import ConversationCreated, MessageData

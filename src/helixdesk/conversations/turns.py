@@ -23,10 +23,9 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any
 
 import anyio
 from sqlalchemy import select, update
@@ -36,16 +35,17 @@ from sqlalchemy.orm import Session, sessionmaker
 from helixdesk.bank.connector import BankConnector
 from helixdesk.conversations.errors import ConversationBusyError
 from helixdesk.conversations.models import Conversation, ConversationState, Message, Sender
+from helixdesk.conversations.ports import Handovers, RelayPoke
 from helixdesk.conversations.schemas import MessagePostResult, Reply
 from helixdesk.conversations.store import StoredMessage, message_data
-from helixdesk.conversations.writer import ConversationWriter, LockedConversation, NewMessage, Writable
+from helixdesk.conversations.writer import ConversationWriter, LockedConversation, NewMessage
 from helixdesk.core.clock import utcnow
 from helixdesk.core.events import MessageData
 from helixdesk.core.turn import Turn
 from helixdesk.db.session import transaction
 from helixdesk.dialogue.bot import Bot, BotTurn
 from helixdesk.dialogue.context import CustomerContext, TurnContext
-from helixdesk.dialogue.effects import CodeChecked, HandOver, IssueRaised, OpenIssue, ResolveIssue
+from helixdesk.dialogue.effects import CodeChecked, IssueRaised, OpenIssue, ResolveIssue
 from helixdesk.dialogue.state import (
     CODE,
     DialogueState,
@@ -60,40 +60,6 @@ from helixdesk.nlu.batcher import Parser
 from helixdesk.privacy.masking import Masked
 
 log = logging.getLogger(__name__)
-
-
-class Handovers(Protocol):
-    """Queues a conversation for a person (the handoff package does it): worked out before the
-    turn's transaction, stored inside it."""
-
-    def prepare(
-        self,
-        conversation_id: str,
-        handover: HandOver,
-        *,
-        customer: CustomerContext,
-        language: str | None,
-        verified: bool,
-        now: datetime,
-        pending: Sequence[StoredMessage] = (),
-    ) -> Any: ...
-
-    def store(self, s: Session, conv: Writable, prepared: Any) -> None: ...
-
-    def queue(
-        self,
-        s: Session,
-        conv: Writable,
-        handover: HandOver,
-        *,
-        customer: CustomerContext,
-        verified: bool,
-        now: datetime,
-    ) -> None: ...
-
-
-class RelayPoke(Protocol):
-    def poke(self) -> None: ...
 
 
 @dataclass(frozen=True, slots=True)

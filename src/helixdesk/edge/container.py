@@ -49,6 +49,7 @@ from helixdesk.dialogue.policy import load_policies
 from helixdesk.edge.live import LiveHub
 from helixdesk.handoff.claiming import Claims
 from helixdesk.handoff.common import Desk
+from helixdesk.handoff.drafts import DraftIngest, KnowledgeDrafts
 from helixdesk.handoff.hand_back import HandBack
 from helixdesk.handoff.models import KnowledgeDraft
 from helixdesk.handoff.packet import Labels
@@ -56,7 +57,7 @@ from helixdesk.handoff.policy import HandoffPolicy, load_handoff_policy
 from helixdesk.handoff.queue_view import QueueView
 from helixdesk.handoff.queueing import Queueing
 from helixdesk.handoff.transfer import Transfers
-from helixdesk.handoff.workspace import AgentWorkspace, DraftIngest
+from helixdesk.handoff.workspace import AgentWorkspace
 from helixdesk.handoff.wrap_up import WrapUp
 from helixdesk.identity import VerificationService, load_identity_policy
 from helixdesk.knowledge.graph import KnowledgeGraph
@@ -146,6 +147,7 @@ class Container:
     wrap_up: WrapUp
     agents: AgentDirectory
     workspace: AgentWorkspace
+    drafts: KnowledgeDrafts
     limits: AbuseLimits
     rates: RateService
     outbox: OutboxReader
@@ -281,16 +283,13 @@ class Container:
         part("hand_back", lambda: HandBack(desk))
         part("wrap_up", lambda: WrapUp(desk))
         part("agents", lambda: AgentDirectory(sessions=sessions, wellbeing=config.handoff.wellbeing))
-        part(
+        workspace = part(
             "workspace",
-            lambda: AgentWorkspace(
-                desk=desk,
-                view=queue,
-                keyring=keyring,
-                bank=bank,
-                knowledge=knowledge,
-                ingest_draft=draft_ingester(sessions, knowledge),
-            ),
+            lambda: AgentWorkspace(desk=desk, view=queue, keyring=keyring, bank=bank, knowledge=knowledge),
+        )
+        part(
+            "drafts",
+            lambda: KnowledgeDrafts(desk, workspace, ingest_draft=draft_ingester(sessions, knowledge)),
         )
         part("limits", lambda: AbuseLimits.from_settings(settings))
         part(

@@ -24,6 +24,7 @@ from helixdesk.core.settings import Settings
 from helixdesk.edge.container import Container
 from helixdesk.edge.live import LiveHub
 from helixdesk.handoff.claiming import Claims
+from helixdesk.handoff.drafts import KnowledgeDrafts
 from helixdesk.handoff.hand_back import HandBack
 from helixdesk.handoff.queue_view import QueueView
 from helixdesk.handoff.transfer import Transfers
@@ -139,6 +140,7 @@ TransfersDep = Annotated[Transfers, Depends(_part("transfers"))]
 HandBackDep = Annotated[HandBack, Depends(_part("hand_back"))]
 WrapUpDep = Annotated[WrapUp, Depends(_part("wrap_up"))]
 WorkspaceDep = Annotated[AgentWorkspace, Depends(_part("workspace"))]
+DraftsDep = Annotated[KnowledgeDrafts, Depends(_part("drafts"))]
 AgentsDep = Annotated[AgentDirectory, Depends(_part("agents"))]
 StaffAccountsDep = Annotated[StaffAccounts, Depends(_part("staff"))]
 ApiKeysDep = Annotated[ApiKeys, Depends(_part("api_keys"))]

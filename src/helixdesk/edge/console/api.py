@@ -31,6 +31,7 @@ from helixdesk.edge.deps import (
     AgentDep,
     AgentsDep,
     ClaimsDep,
+    DraftsDep,
     HandBackDep,
     LiveDep,
     QueueDep,
@@ -260,9 +261,9 @@ async def wrap_up(conversation_id: str, body: WrapUpIn, wrap_up: WrapUpDep, user
 
 
 @router.post("/drafts")
-async def create_draft(body: DraftIn, workspace: WorkspaceDep, user: AgentDep) -> dict[str, Any]:
+async def create_draft(body: DraftIn, drafts: DraftsDep, user: AgentDep) -> dict[str, Any]:
     return await anyio.to_thread.run_sync(
-        lambda: workspace.create_draft(
+        lambda: drafts.create(
             user,
             question=body.question,
             answer=body.answer,
@@ -275,19 +276,19 @@ async def create_draft(body: DraftIn, workspace: WorkspaceDep, user: AgentDep) -
 
 @router.get("/drafts")
 async def list_drafts(
-    workspace: WorkspaceDep,
+    drafts: DraftsDep,
     _user: SupervisorDep,
     status: Literal["draft", "approved", "rejected"] | None = "draft",
 ) -> dict[str, Any]:
-    return {"drafts": await anyio.to_thread.run_sync(lambda: workspace.drafts(status=status))}
+    return {"drafts": await anyio.to_thread.run_sync(lambda: drafts.list(status=status))}
 
 
 @router.post("/drafts/{draft_id}/review")
 async def review_draft(
-    draft_id: str, body: ReviewIn, workspace: WorkspaceDep, user: SupervisorDep
+    draft_id: str, body: ReviewIn, drafts: DraftsDep, user: SupervisorDep
 ) -> dict[str, Any]:
     return await anyio.to_thread.run_sync(
-        lambda: workspace.review_draft(user, draft_id, approve=body.approve, note=body.note)
+        lambda: drafts.review(user, draft_id, approve=body.approve, note=body.note)
     )
 
 

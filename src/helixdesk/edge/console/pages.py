@@ -23,6 +23,7 @@ from helixdesk.edge.deps import (
     AdminDep,
     AgentsDep,
     AuditSearchDep,
+    DraftsDep,
     QueueDep,
     SettingsDep,
     StaffAccountsDep,
@@ -228,10 +229,10 @@ async def supervisor_page(
 
 @router.get("/drafts", response_class=HTMLResponse)
 async def drafts_page(
-    request: Request, workspace: WorkspaceDep, user: SupervisorDep, session: StaffSessionDep
+    request: Request, drafts: DraftsDep, user: SupervisorDep, session: StaffSessionDep
 ) -> HTMLResponse:
-    drafts = await anyio.to_thread.run_sync(workspace.drafts)
-    return page(request, "console_drafts.html", user=user, csrf=session.csrf_token, drafts=drafts)
+    waiting = await anyio.to_thread.run_sync(drafts.list)
+    return page(request, "console_drafts.html", user=user, csrf=session.csrf_token, drafts=waiting)
 
 
 @router.get("/users", response_class=HTMLResponse)

@@ -55,6 +55,11 @@ class Rate:
     updated_by: str
     updated_at: datetime
 
+    def stale(self, now: datetime, max_age_hours: int) -> bool:
+        """Older than the bank allows, or dated in the future (a clock or feed error)."""
+        age = now - self.as_of
+        return age > timedelta(hours=max_age_hours) or age < timedelta(0)
+
 
 def _rate(r: ExchangeRate) -> Rate:
     return Rate(
@@ -247,7 +252,7 @@ def get_exchange_rate(ctx: ActionContext, p: RateInput) -> RateResult:
         sell=rate.sell,
         as_of=rate.as_of,
         source=rate.source,
-        stale=age > timedelta(hours=max_age) or age < timedelta(0),
+        stale=rate.stale(ctx.now, max_age),
         age_hours=(Decimal(int(age.total_seconds())) / 3600).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP),
         max_age_hours=max_age,
         amount=p.amount,

@@ -38,25 +38,38 @@ class Request:
     loop: asyncio.AbstractEventLoop
 
 
-class ParseBatcher:
-    def __init__(self, pipeline: NLUPipeline, *, max_batch: int = 64) -> None:
-        self.pipeline = pipeline
+class BatchingParser:
+    """Parses messages on a thread of its own, taking all that wait as one batch.
+
+    A subclass says how one batch is parsed (`_parse_batch`). An error from it that is an
+    `AppError` with `whole_batch = True` fails every waiting request (the parser itself is
+    unavailable); any other error means one message broke a stage, so each message is parsed
+    alone and only that one gets the error.
+    """
+
+    thread_name = "nlu-batcher"
+
+    def __init__(self, *, max_batch: int = 64) -> None:
         self._max_batch = max_batch
         self._queue: queue.SimpleQueue[Request | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
+        self._start_lock = threading.Lock()
         self.batches = 0
         self.parsed = 0
 
     def start(self) -> None:
-        if self._thread is None:
-            self._thread = threading.Thread(target=self._work, name="nlu-batcher", daemon=True)
-            self._thread.start()
+        with self._start_lock:
+            if self._thread is None:
+                self._starting()
+                self._thread = threading.Thread(target=self._work, name=self.thread_name, daemon=True)
+                self._thread.start()
 
     def stop(self) -> None:
         if self._thread is not None:
             self._queue.put(None)
             self._thread.join(timeout=10)
             self._thread = None
+        self._stopped()
 
     async def parse(self, text: str, *, reference_time: datetime | None = None) -> Turn:
         if self._thread is None:
@@ -65,6 +78,15 @@ class ParseBatcher:
         future: asyncio.Future[Turn] = loop.create_future()
         self._queue.put(Request(text, reference_time, future, loop))
         return await future
+
+    def _starting(self) -> None:
+        """Called once before the thread starts."""
+
+    def _stopped(self) -> None:
+        """Called once the thread has stopped."""
+
+    def _parse_batch(self, batch: list[Request]) -> list[Turn]:
+        raise NotImplementedError
 
     def _work(self) -> None:
         while True:
@@ -85,12 +107,11 @@ class ParseBatcher:
 
     def _run(self, batch: list[Request]) -> None:
         try:
-            turns = self.pipeline.parse_batch(
-                [r.text for r in batch], reference_times=[r.reference_time for r in batch]
-            )
+            turns = self._parse_batch(batch)
         except Exception as e:  # noqa: BLE001 - the stage's error goes to the waiting request
-            if len(batch) == 1:
-                settle(batch[0], None, e)
+            if len(batch) == 1 or getattr(e, "whole_batch", False):
+                for r in batch:
+                    settle(r, None, e)
                 return
             # One message broke a stage: parse each alone, so only that one gets the error.
             for r in batch:
@@ -100,6 +121,19 @@ class ParseBatcher:
         self.parsed += len(batch)
         for r, turn in zip(batch, turns, strict=True):
             settle(r, turn, None)
+
+
+class ParseBatcher(BatchingParser):
+    """Parses on a thread of this process."""
+
+    def __init__(self, pipeline: NLUPipeline, *, max_batch: int = 64) -> None:
+        super().__init__(max_batch=max_batch)
+        self.pipeline = pipeline
+
+    def _parse_batch(self, batch: list[Request]) -> list[Turn]:
+        return self.pipeline.parse_batch(
+            [r.text for r in batch], reference_times=[r.reference_time for r in batch]
+        )
 
 
 def settle(r: Request, turn: Turn | None, error: BaseException | None) -> None:

@@ -15,20 +15,16 @@ next request starts a new one.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import logging
 import multiprocessing
-import queue
-import threading
 from collections.abc import Sequence
-from datetime import datetime
 from multiprocessing.connection import Connection
 from typing import Any
 
 from helixdesk.core.errors import AppError
 from helixdesk.core.turn import Turn
-from helixdesk.nlu.batcher import Request, settle
+from helixdesk.nlu.batcher import BatchingParser, Request
 
 log = logging.getLogger(__name__)
 
@@ -36,6 +32,7 @@ log = logging.getLogger(__name__)
 class NluUnavailableError(AppError):
     code = "nlu_unavailable"
     http_status = 503
+    whole_batch = True  # the NLU process is gone: every waiting message fails, none is retried
 
 
 def _serve(conn: Connection, config: Sequence[dict[str, Any] | str], defaults: dict[str, Any]) -> None:
@@ -59,7 +56,11 @@ def _serve(conn: Connection, config: Sequence[dict[str, Any] | str], defaults: d
             conn.send(("error", e if isinstance(e, AppError) else AppError(f"{type(e).__name__}: {e}")))
 
 
-class ProcessParser:
+class ProcessParser(BatchingParser):
+    """Parses in a process of its own; the thread of this process waits on the pipe to it."""
+
+    thread_name = "nlu-process-client"
+
     def __init__(
         self,
         config: Sequence[dict[str, Any] | str],
@@ -68,39 +69,18 @@ class ProcessParser:
         max_batch: int = 64,
         start_timeout: float = 120.0,
     ) -> None:
+        super().__init__(max_batch=max_batch)
         self._config = list(config)
         self._defaults = dict(defaults or {})
-        self._max_batch = max_batch
         self._start_timeout = start_timeout
-        self._queue: queue.SimpleQueue[Request | None] = queue.SimpleQueue()
-        self._thread: threading.Thread | None = None
         self._process: multiprocessing.process.BaseProcess | None = None
         self._conn: Connection | None = None
-        self._lock = threading.Lock()
-        self.batches = 0
-        self.parsed = 0
 
-    def start(self) -> None:
-        with self._lock:
-            if self._thread is None:
-                self._spawn()
-                self._thread = threading.Thread(target=self._work, name="nlu-process-client", daemon=True)
-                self._thread.start()
+    def _starting(self) -> None:
+        self._spawn()
 
-    def stop(self) -> None:
-        if self._thread is not None:
-            self._queue.put(None)
-            self._thread.join(timeout=10)
-            self._thread = None
+    def _stopped(self) -> None:
         self._shutdown()
-
-    async def parse(self, text: str, *, reference_time: datetime | None = None) -> Turn:
-        if self._thread is None:
-            self.start()
-        loop = asyncio.get_running_loop()
-        future: asyncio.Future[Turn] = loop.create_future()
-        self._queue.put(Request(text, reference_time, future, loop))
-        return await future
 
     # ---- the NLU process ------------------------------------------------------------------------
 
@@ -132,48 +112,17 @@ class ProcessParser:
             if process.is_alive():
                 process.kill()
 
-    def _work(self) -> None:
-        while True:
-            first = self._queue.get()
-            if first is None:
-                return
-            batch = [first]
-            while len(batch) < self._max_batch:
-                try:
-                    more = self._queue.get_nowait()
-                except queue.Empty:
-                    break
-                if more is None:
-                    self._queue.put(None)
-                    break
-                batch.append(more)
-            self._run(batch)
-
-    def _run(self, batch: list[Request]) -> None:
+    def _parse_batch(self, batch: list[Request]) -> list[Turn]:
         try:
             if self._conn is None:
-                with self._lock:
-                    self._spawn()
+                self._spawn()
             assert self._conn is not None
             self._conn.send(([r.text for r in batch], [r.reference_time for r in batch]))
             kind, value = self._conn.recv()
         except (OSError, EOFError, BrokenPipeError, NluUnavailableError) as e:
             log.warning("the NLU process is gone (%s); a new one starts with the next message", e)
             self._shutdown()
-            for r in batch:
-                settle(
-                    r, None, NluUnavailableError("understanding is unavailable for a moment; send it again")
-                )
-            return
+            raise NluUnavailableError("understanding is unavailable for a moment; send it again") from e
         if kind == "error":
-            if len(batch) == 1:
-                settle(batch[0], None, value)
-                return
-            # One message broke a stage: parse each alone, so only that one gets the error.
-            for r in batch:
-                self._run([r])
-            return
-        self.batches += 1
-        self.parsed += len(batch)
-        for r, turn in zip(batch, value, strict=True):
-            settle(r, turn, None)
+            raise value
+        return list(value)

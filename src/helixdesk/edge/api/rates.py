@@ -5,7 +5,7 @@ There is no authentication yet (docs/api.md says so): expose PUT only on a trust
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import anyio
@@ -50,7 +50,6 @@ class RateIn(BaseModel):
 
 
 def _out(rate: Rate, max_age_hours: int, now: datetime) -> RateOut:
-    age = now - rate.as_of
     return RateOut(
         currency=rate.currency,
         base=rate.base,
@@ -60,7 +59,7 @@ def _out(rate: Rate, max_age_hours: int, now: datetime) -> RateOut:
         source=rate.source,
         updated_by=rate.updated_by,
         updated_at=rate.updated_at,
-        stale=age > timedelta(hours=max_age_hours) or age < timedelta(0),
+        stale=rate.stale(now, max_age_hours),
     )
 
 

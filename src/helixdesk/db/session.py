@@ -68,6 +68,10 @@ class _Connection(sqlite3.Connection):
 def make_engine(url: str, **kwargs: Any) -> Engine:
     if url.startswith("sqlite"):
         writers = _WriterQueue(timeout=30)
+        if ":memory:" not in url and "pool_size" not in kwargs:
+            # Every worker thread (up to 40) may hold a connection; with fewer kept in the pool the
+            # rest are opened and closed again for each request.
+            kwargs |= {"pool_size": 40, "max_overflow": 20}
         engine = create_engine(
             url, connect_args={"check_same_thread": False, "timeout": 30, "factory": _Connection}, **kwargs
         )

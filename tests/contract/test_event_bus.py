@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import uuid
 from collections.abc import AsyncIterator, Callable
 
@@ -173,3 +174,23 @@ async def test_redis_entries_left_by_a_dead_worker_are_claimed():
         redis = Redis.from_url(REDIS_URL)
         await redis.delete(stream)
         await redis.aclose()
+
+
+@pytest.mark.redis
+async def test_redis_stream_forgets_a_customers_conversations_and_old_entries():
+    stream = f"helixdesk:test:{uuid.uuid4().hex}"
+    bus = RedisStreamsEventBus(url=REDIS_URL, stream=stream, retention_seconds=3600)
+    await bus.connect()
+    try:
+        await bus.publish_many([_event(1), _event(2), _event(1), _event(3)])
+        assert await bus.forget_conversations(["c1"]) == 2
+        left = [json.loads(f["event"])["conversation_id"] for _, f in await bus.redis.xrange(stream)]
+        assert left == ["c2", "c3"]
+        assert await bus.trim_old() == 0  # younger than the retention
+        bus._retention_ms = 0
+        await asyncio.sleep(0.01)
+        assert await bus.trim_old() == 2
+        assert await bus.redis.xlen(stream) == 0
+    finally:
+        await bus.redis.delete(stream)
+        await bus.close()

@@ -1,7 +1,8 @@
 """Property-based API tests with schemathesis against the app's own OpenAPI description.
 
 Every operation is called with generated valid and invalid inputs (a bounded number per
-operation) on a fresh SQLite database with the demo bank and demo rates. The run fails on any
+operation) on a fresh SQLite database and on a fresh PostgreSQL database (which refuses text that
+SQLite would take, such as NUL), with the demo bank and demo rates. The run fails on any
 5xx, any response that does not match its declared schema or status codes, and any invalid input
 that is accepted. Run it alone with:
 
@@ -12,9 +13,10 @@ that is accepted. Run it alone with:
 from __future__ import annotations
 
 import os
+import uuid
 from datetime import UTC, datetime
-from typing import Any
 
+import psycopg
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, settings
@@ -29,6 +31,7 @@ from helixdesk.core.settings import Settings
 from helixdesk.db.migrate import upgrade_engine
 from helixdesk.db.session import make_engine, make_session_factory, transaction
 from helixdesk.edge.app import create_app
+from tests.conftest import PG_ADMIN_URL
 
 # Real processes (the command line, the server): in the full suite, not the fast lane.
 pytestmark = pytest.mark.slow
@@ -38,29 +41,25 @@ EXAMPLES = int(os.environ.get("HELIXDESK_FUZZ_EXAMPLES", "25"))
 CREDENTIALS: dict[str, dict[str, str]] = {}
 
 
-class _LateApp:
-    """The ASGI app under test, built by the module fixture once the trained models exist.
-
-    schemathesis starts its lifespan on the first generated call and keeps it running.
-    """
-
-    app: Any = None
-
-    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
-        await self.app(scope, receive, send)
-
-
-_late = _LateApp()
 # The OpenAPI description does not need a running container: read it from an app built with defaults.
+# Each generated call names the app under test (one per database, built by the module fixture once
+# the trained models exist); schemathesis starts an app's lifespan on its first call and keeps it.
 _SPEC = create_app(Settings(_env_file=None, database_url="sqlite:///:memory:")).openapi()  # type: ignore[call-arg]
 schema = schemathesis.openapi.from_dict(_SPEC)
-schema.app = _late
 
 
-@pytest.fixture(scope="module", autouse=True)
-def api(tmp_path_factory, model_root):
-    db = tmp_path_factory.mktemp("fuzz") / "helixdesk.db"
-    url = f"sqlite:///{db}"
+@pytest.fixture(
+    scope="module", autouse=True, params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)]
+)
+def api(request, tmp_path_factory, model_root):
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('fuzz') / 'helixdesk.db'}"
+    else:
+        name = f"helixdesk_fuzz_{uuid.uuid4().hex[:10]}"
+        with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        request.addfinalizer(lambda: _drop(name))
+        url = PG_ADMIN_URL.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
     engine = make_engine(url)
     upgrade_engine(engine)
     sessions = make_session_factory(engine)
@@ -93,8 +92,12 @@ def api(tmp_path_factory, model_root):
         rate_limit_ip_per_minute=0,
         rate_limit_conversation_messages_per_minute=0,
     )
-    _late.app = create_app(settings)
-    return _late
+    return create_app(settings)
+
+
+def _drop(name: str) -> None:
+    with psycopg.connect(PG_ADMIN_URL, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 @schema.parametrize()
@@ -105,7 +108,7 @@ def api(tmp_path_factory, model_root):
     derandomize=True,
     database=None,
 )
-def test_api_conforms_to_its_schema(case):
+def test_api_conforms_to_its_schema(case, api):
     excluded = []
     if case.path == "/api/v1/rates/{currency}":
         # Rules against the data or across fields are not in the schema (a currency is a 3-letter
@@ -118,4 +121,4 @@ def test_api_conforms_to_its_schema(case):
         excluded.append(positive_data_acceptance)
     case.headers = {**(case.headers or {}), **CREDENTIALS["headers"]}
     case.cookies = {**(case.cookies or {}), **CREDENTIALS["cookies"]}
-    case.call_and_validate(excluded_checks=excluded)
+    case.call_and_validate(excluded_checks=excluded, app=api)

@@ -4,7 +4,9 @@
 - every HTTP request carrying `X-Api-Key`, per key (hashed; `rate_limit_api_key_per_minute`);
 - every customer message, REST or WebSocket, per conversation
   (`rate_limit_conversation_messages_per_minute`);
-- every WebSocket frame, per connection (`rate_limit_ws_frames_per_minute`, counted in-process).
+- every WebSocket frame, per connection (`rate_limit_ws_frames_per_minute`, counted in-process);
+- open WebSockets at once, per client IP and per conversation (`ws_max_per_ip`,
+  `ws_max_per_conversation`, counted in each worker process).
 
 Over a limit, HTTP answers 429 `rate_limited` with `Retry-After`; a WebSocket frame gets an error
 frame with `retry_after` and the connection stays open.
@@ -12,6 +14,7 @@ frame with `retry_after` and the connection stays open.
 
 from __future__ import annotations
 
+from collections import Counter
 from dataclasses import dataclass
 
 from helixdesk.abuse.memory import MemoryRateLimiter
@@ -30,6 +33,8 @@ class LimitConfig:
     api_key: int
     conversation_messages: int
     ws_frames: int
+    ws_per_ip: int = 0
+    ws_per_conversation: int = 0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> LimitConfig:
@@ -38,6 +43,8 @@ class LimitConfig:
             api_key=settings.rate_limit_api_key_per_minute,
             conversation_messages=settings.rate_limit_conversation_messages_per_minute,
             ws_frames=settings.rate_limit_ws_frames_per_minute,
+            ws_per_ip=settings.ws_max_per_ip,
+            ws_per_conversation=settings.ws_max_per_conversation,
         )
 
 
@@ -46,6 +53,7 @@ class AbuseLimits:
         self.limiter = limiter
         self.config = config
         self._frames = MemoryRateLimiter()
+        self._open: Counter[str] = Counter()  # open sockets by "ip:..." and "conv:..."
 
     @classmethod
     def from_settings(cls, settings: Settings) -> AbuseLimits:
@@ -94,6 +102,35 @@ class AbuseLimits:
                 f"too many frames on this connection; wait {d.retry_after_seconds} s",
                 retry_after=d.retry_after_seconds,
             )
+
+    def open_socket(self, ip: str | None, conversation_id: str) -> str | None:
+        """Count a WebSocket as open, or say why it may not open (a cap is reached)."""
+        keys = []
+        if ip and self.config.ws_per_ip:
+            if self._open[f"ip:{ip}"] >= self.config.ws_per_ip:
+                return f"too many open connections from this address (at most {self.config.ws_per_ip})"
+            keys.append(f"ip:{ip}")
+        if self.config.ws_per_conversation:
+            if self._open[f"conv:{conversation_id}"] >= self.config.ws_per_conversation:
+                return (
+                    "too many open connections to this conversation "
+                    f"(at most {self.config.ws_per_conversation})"
+                )
+            keys.append(f"conv:{conversation_id}")
+        for key in keys:
+            self._open[key] += 1
+        return None
+
+    def close_socket(self, ip: str | None, conversation_id: str) -> None:
+        """Undo `open_socket` (call it exactly once for each socket it let open)."""
+        for key, capped in (
+            (f"ip:{ip}", ip and self.config.ws_per_ip),
+            (f"conv:{conversation_id}", self.config.ws_per_conversation),
+        ):
+            if capped and self._open[key] > 0:
+                self._open[key] -= 1
+                if not self._open[key]:
+                    del self._open[key]
 
     def forget_connection(self, connection_id: str) -> None:
         self._frames.forget(f"ws:{connection_id}")

@@ -345,8 +345,10 @@ class StaffAccounts:
         # Failed attempts are counted (committed above) before the error is raised.
         raise return_error
 
-    def session(self, token: str, *, now: datetime | None = None) -> SessionView | None:
-        """The signed-in person behind a session cookie, or None (unknown, expired, idle, disabled)."""
+    def session(self, token: str, *, now: datetime | None = None, touch: bool = True) -> SessionView | None:
+        """The signed-in person behind a session cookie, or None (unknown, expired, idle, disabled).
+
+        `touch=False` checks without counting as activity (an open live stream re-checking)."""
         if not token or len(token) > 128:
             return None
         now = now or utcnow()
@@ -364,7 +366,7 @@ class StaffAccounts:
                 view = SessionView(
                     user=staff_view(user), csrf_token=row.csrf_token, expires_at=row.expires_at
                 )
-                touch = row.last_seen_at + TOUCH_EVERY <= now
+                touch = touch and row.last_seen_at + TOUCH_EVERY <= now
         if stale:
             with transaction(self._sessions) as s:
                 s.execute(delete(StaffSession).where(StaffSession.token_hash == key))

@@ -10,6 +10,7 @@ import typer
 from rich.console import Console
 
 from helixdesk.cli.context import open_store, operator
+from helixdesk.core.settings import Settings
 
 app = typer.Typer(help="A customer's personal information: export a copy, or erase it.", no_args_is_help=True)
 out = Console()
@@ -56,8 +57,9 @@ def erase_command(
         )
     with open_store() as store:
         report = erase_customer(store.sessions, store.audit, ref, actor=operator(by), reason=reason)
+        dropped = _forget_on_bus(store.settings, report.conversation_ids)
     if as_json:
-        typer.echo(json.dumps(report.to_dict()))
+        typer.echo(json.dumps(report.to_dict() | {"event_stream_deleted": dropped}))
         return
     out.print(f"erased customer {report.ref}:")
     for name, n in report.deleted.items():
@@ -67,4 +69,25 @@ def erase_command(
         f"kept: {report.kept['audit_entries']} audit entries, {report.kept['disputes']} disputes "
         "(records the bank must keep; no message text). Core bank data is untouched."
     )
+    if dropped is not None:
+        out.print(f"  event stream entries: {dropped} deleted")
     out.print(f"recorded in the audit log as entry {report.audit_seq}")
+
+
+def _forget_on_bus(settings: Settings, conversation_ids: tuple[str, ...]) -> int | None:
+    """Drop the conversations' events from the Redis stream too (None: the bus keeps nothing)."""
+    if settings.event_bus != "redis" or not conversation_ids:
+        return None
+    import asyncio
+
+    from helixdesk.bus.redis_streams import RedisStreamsEventBus
+
+    async def forget() -> int:
+        bus = RedisStreamsEventBus(url=settings.redis_url, stream=settings.redis_stream)
+        await bus.connect()
+        try:
+            return await bus.forget_conversations(conversation_ids)
+        finally:
+            await bus.close()
+
+    return asyncio.run(forget())

@@ -39,6 +39,9 @@ def serve(
         workers=workers,
         log_level=settings.log_level,
         access_log=False,
+        # Live streams end as soon as SIGTERM arrives (`edge.app`); anything else still running
+        # after the grace period is cancelled, so a rolling restart never stalls.
+        timeout_graceful_shutdown=int(max(1, settings.shutdown_grace_seconds)),
         # A WebSocket frame larger than a request body closes the connection (1009) unread.
         ws_max_size=max(settings.max_request_bytes, 1024),
     )

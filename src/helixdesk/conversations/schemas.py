@@ -5,19 +5,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from helixdesk.core.events import Citation, MessageData
+from helixdesk.core.inputs import Input
 
 ChannelName = Literal["web", "app", "api", "wechat", "social", "voice", "cli"]
 LanguageTag = Literal["zh-Hans", "zh-Hant", "en"]
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class ConversationCreate(_In):
+class ConversationCreate(Input):
     channel: ChannelName = Field(description="The channel the customer is writing from.")
     customer_ref: str | None = Field(
         default=None,
@@ -27,7 +24,7 @@ class ConversationCreate(_In):
     language: LanguageTag | None = Field(default=None, description="Preferred reply language, if known.")
 
 
-class MessageCreate(_In):
+class MessageCreate(Input):
     text: str = Field(min_length=1, max_length=20000, description="What the customer typed.")
     client_message_id: str | None = Field(
         default=None,

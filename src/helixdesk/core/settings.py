@@ -27,6 +27,12 @@ class Settings(BaseSettings):
     )
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis URL for the 'redis' bus.")
     redis_stream: str = Field(default="helixdesk:events", description="Redis stream name for events.")
+    redis_stream_retention_hours: float = Field(
+        default=24,
+        gt=0,
+        le=24 * 90,
+        description="How long events stay in the Redis stream (the event log in the database is the record).",
+    )
     nlu_process: bool = Field(
         default=True,
         description="Understand messages in a process of their own (on another core) rather than a thread of the worker.",
@@ -58,6 +64,12 @@ class Settings(BaseSettings):
     )
     ws_history_limit: int = Field(
         default=500, ge=1, description="Most messages replayed to a WebSocket that resumes."
+    )
+    shutdown_grace_seconds: float = Field(
+        default=8.0,
+        ge=0.5,
+        le=600,
+        description="On SIGTERM, how long requests in flight may take before they are cancelled.",
     )
     secret_key: SecretStr | None = Field(
         default=None,
@@ -159,6 +171,12 @@ class Settings(BaseSettings):
     )
     rate_limit_ws_frames_per_minute: int = Field(
         default=240, ge=0, description="Frames of any type per WebSocket connection per minute (0: off)."
+    )
+    ws_max_per_ip: int = Field(
+        default=20, ge=0, description="Open WebSockets per client IP in each worker process (0: no cap)."
+    )
+    ws_max_per_conversation: int = Field(
+        default=5, ge=0, description="Open WebSockets per conversation in each worker process (0: no cap)."
     )
     cors_origins: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
-from collections.abc import AsyncIterator
+import signal
+import threading
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from types import FrameType
+from typing import Any
 
 from fastapi import FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -19,7 +24,13 @@ from helixdesk.edge.api import ws as conversation_ws
 from helixdesk.edge.console import api as console_api
 from helixdesk.edge.console import pages as console
 from helixdesk.edge.container import Container
-from helixdesk.edge.http import BodySizeLimit, ClientIpContext, install_error_handlers, publish_text_limits
+from helixdesk.edge.http import (
+    BodySizeLimit,
+    ClientIpContext,
+    UnstorableUrl,
+    install_error_handlers,
+    publish_text_limits,
+)
 from helixdesk.edge.pages import WEB_DIR
 from helixdesk.edge.ratelimit import RateLimitMiddleware
 from helixdesk.edge.security import docs_router, install_security
@@ -37,12 +48,14 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         built = container or Container.build(settings)
         app.state.container = built
         await built.start()
+        restore = _drain_on_shutdown_signals(built.live.drain)
         log.info(
             "Helixdesk %s ready (database %s, bus %s)", __version__, _safe_url(settings), settings.event_bus
         )
         try:
             yield
         finally:
+            restore()
             await built.stop()
 
     app = FastAPI(
@@ -55,6 +68,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     )
     # Outermost last: security headers, CORS, rate limits, body size.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(UnstorableUrl)
     app.add_middleware(RateLimitMiddleware)
     app.add_middleware(ClientIpContext)
     install_security(app, settings)
@@ -84,3 +98,32 @@ def _safe_url(settings: Settings) -> str:
         scheme, rest = url.split("://", 1)
         return f"{scheme}://***@{rest.split('@', 1)[1]}"
     return url
+
+
+def _drain_on_shutdown_signals(drain: Callable[[], None]) -> Callable[[], None]:
+    """Run `drain` as soon as SIGTERM or SIGINT arrives, then the server's own handler.
+
+    The server waits for open connections to end before it runs the lifespan's shutdown, and a
+    live stream never ends by itself: without this, shutdown waits on every open console. Signal
+    handlers can only be set in the main thread (not under the test client); there it is a no-op.
+    Returns a function that puts the previous handlers back."""
+    if threading.current_thread() is not threading.main_thread():
+        return lambda: None
+    loop = asyncio.get_running_loop()
+    previous: dict[int, Any] = {}
+
+    def handler(signum: int, frame: FrameType | None) -> None:
+        loop.call_soon_threadsafe(drain)
+        prev = previous.get(signum)
+        if callable(prev):
+            prev(signum, frame)
+
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        previous[sig] = signal.signal(sig, handler)
+
+    def restore() -> None:
+        for sig, prev in previous.items():
+            if signal.getsignal(sig) is handler:
+                signal.signal(sig, prev)
+
+    return restore

@@ -310,6 +310,7 @@ class Container:
         await self.relay.start()
 
     async def stop(self) -> None:
+        await self.live.stop()
         await self.relay.stop()
         await self.bus.stop()
         self.parser.stop()
@@ -326,7 +327,11 @@ class Container:
 
 def build_bus(settings: Settings) -> EventBus:
     if settings.event_bus == "redis":
-        return RedisStreamsEventBus(url=settings.redis_url, stream=settings.redis_stream)
+        return RedisStreamsEventBus(
+            url=settings.redis_url,
+            stream=settings.redis_stream,
+            retention_seconds=settings.redis_stream_retention_hours * 3600,
+        )
     return MemoryEventBus()
 
 

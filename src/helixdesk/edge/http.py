@@ -11,12 +11,16 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from pydantic import BaseModel
+from redis.exceptions import RedisError
+from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import TimeoutError as SATimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match, Route
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from helixdesk.audit.context import caller_ip
 from helixdesk.core.errors import AppError, RateLimitedError
+from helixdesk.core.inputs import INVALID_CHARACTERS
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +46,8 @@ ERROR_RESPONSES: dict[int | str, dict[str, Any]] = {
         "description": "Rate limited (`rate_limited`); retry after the `Retry-After` header's seconds",
     },
 }
+
+RETRY_AFTER_SECONDS = 5  # what a client is told to wait when the database or the bus is down
 
 _HTTP_CODES = {
     400: "bad_request",
@@ -96,6 +102,8 @@ def install_error_handlers(app: FastAPI) -> None:
             problems.append(f"{loc or 'body'}: {err.get('msg', 'invalid')}")
             if err.get("type") == "json_invalid":
                 code = "malformed_json"
+            elif err.get("type") == INVALID_CHARACTERS:
+                code = INVALID_CHARACTERS
         return error_json(422, code, "; ".join(problems)[:2000])
 
     @app.exception_handler(StarletteHTTPException)
@@ -109,6 +117,30 @@ def install_error_handlers(app: FastAPI) -> None:
             response.headers[name] = value
         if exc.status_code == 405:
             response.headers["Allow"] = ", ".join(_allowed_methods(request))
+        return response
+
+    @app.exception_handler(DataError)
+    async def _bad_value(_request: Request, exc: DataError) -> JSONResponse:
+        # The database refused a value from the request (a number out of its range, text it cannot
+        # keep); the transaction was rolled back, so nothing stored is touched.
+        log.info("refused a value the database cannot take: %s", type(exc.orig).__name__)
+        return error_json(
+            422,
+            "invalid_value",
+            "a value in the request is out of range or holds characters that cannot be stored",
+        )
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(SATimeoutError)
+    @app.exception_handler(RedisError)
+    async def _unavailable(_request: Request, exc: Exception) -> JSONResponse:
+        # The database or the bus is down, busy or out of disk: an outage, not a bug. Nothing was
+        # half-stored (the transaction rolled back); the client may send the same request again.
+        log.warning("service unavailable: %s: %s", type(exc).__name__, str(exc).splitlines()[0][:200])
+        response = error_json(
+            503, "unavailable", "the service is unavailable for a moment; please try again shortly"
+        )
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
 
     @app.exception_handler(Exception)
@@ -131,13 +163,31 @@ def _allowed_methods(request: Request) -> list[str]:
 NON_BLANK = r"[^\s\x1c-\x1f\x85]"
 
 
+NO_NUL = r"[^\x00]"
+# Text with a character that is not white space, and no NUL anywhere (as `pattern` of a field).
+NON_BLANK_TEXT = r"^[^\x00]*[^\s\x00\x1c-\x1f\x85][^\x00]*$"
+
+
+def _no_nul(node: Any) -> None:
+    """Every free-text string of the description says it takes no NUL (`invalid_characters`)."""
+    if isinstance(node, dict):
+        free = node.get("type") == "string" and not {"pattern", "format", "enum", "const"} & node.keys()
+        if free:
+            node["pattern"] = f"^{NO_NUL}*$"
+        for value in node.values():
+            _no_nul(value)
+    elif isinstance(node, list):
+        for value in node:
+            _no_nul(value)
+
+
 def publish_text_limits(app: FastAPI, *, max_chars: int) -> None:
     """Publish the configured text limits in the OpenAPI description (`text` of messages and parse).
 
     The request models accept up to 20,000 characters so that a longer text gets the clearer
     `message_too_long` (and a blank one `empty_message`); the description tells clients the limit
     this server applies, `max_message_chars`, and that a text needs a character that is not
-    white space (`NON_BLANK`).
+    white space (`NON_BLANK`). No text anywhere may hold NUL (refused as `invalid_characters`).
     """
     build = app.openapi
 
@@ -148,7 +198,8 @@ def publish_text_limits(app: FastAPI, *, max_chars: int) -> None:
                 text = schema.get("components", {}).get("schemas", {}).get(name, {}).get("properties", {})
                 if "text" in text:
                     text["text"]["maxLength"] = max_chars
-                    text["text"]["pattern"] = NON_BLANK
+                    text["text"]["pattern"] = NON_BLANK_TEXT
+            _no_nul(schema)
             app.openapi_schema = schema
         return app.openapi_schema
 
@@ -171,6 +222,21 @@ class ClientIpContext:
             await self.app(scope, receive, send)
         finally:
             caller_ip.reset(token)
+
+
+class UnstorableUrl:
+    """Refuse a path or query holding NUL (`%00`) with 422 `invalid_characters`, as request bodies
+    are refused (`helixdesk.core.inputs`): no lookup runs on text the database cannot take."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and ("\x00" in scope["path"] or b"%00" in scope["query_string"]):
+            response = error_json(422, INVALID_CHARACTERS, "the address may not contain NUL characters")
+            await response(scope, receive, send)
+            return
+        await self.app(scope, receive, send)
 
 
 class BodySizeLimit:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 
 from helixdesk.actions.models import ActionAudit, ActionIdempotency
 from helixdesk.audit import Actor, AuditLog, Target, prune_before
+from helixdesk.bus.outbox import EventRecord
 from helixdesk.conversations.models import Conversation, ConversationState, Customer, Message
 from helixdesk.core.clock import utcnow
 from helixdesk.db.session import reading, transaction
@@ -161,6 +162,8 @@ class RetentionJob:
                     m.text, m.client_message_id, m.meta = "", None, reduce_message_meta(m.meta)
                     counts["messages"] += 1
                 s.execute(delete(DialogueStateRow).where(DialogueStateRow.conversation_id.in_(ids)))
+                # Their events carry the messages' text: gone with it (consumers handled them long ago).
+                s.execute(delete(EventRecord).where(EventRecord.conversation_id.in_(ids)))
                 # The human side: notes go, handoffs keep only what analytics needs (queue, reason,
                 # intents, emotions, timing, disposition), knowledge drafts lose the link.
                 s.execute(delete(AgentNote).where(AgentNote.conversation_id.in_(ids)))

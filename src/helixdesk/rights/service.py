@@ -29,6 +29,7 @@ from helixdesk import __version__
 from helixdesk.actions.models import ActionAudit, ActionIdempotency, Dispute
 from helixdesk.audit import Actor, AuditLog, AuditQuery, Target, search
 from helixdesk.audit.models import AuditLogRow
+from helixdesk.bus.outbox import EventRecord
 from helixdesk.conversations.models import ChannelIdentity, Conversation, Customer, Message
 from helixdesk.core.clock import utcnow
 from helixdesk.core.errors import NotFoundError
@@ -63,6 +64,8 @@ class ErasureReport:
     deleted: dict[str, int]
     kept: dict[str, int]
     audit_seq: int
+    # Whose events the event bus must drop too (`helixdesk customers erase` does it).
+    conversation_ids: tuple[str, ...] = ()
 
     def to_dict(self) -> dict[str, Any]:
         return {"ref": self.ref, "deleted": self.deleted, "kept": self.kept, "audit_seq": self.audit_seq}
@@ -226,6 +229,8 @@ def erase_customer(
             ),
             ("action_results", ActionIdempotency, _by_ref(ActionIdempotency.customer_ref, who)),
             ("agent_notes", AgentNote, AgentNote.conversation_id.in_(who.conversation_ids)),
+            # The event log holds the messages' (masked) text and the link to the customer.
+            ("events", EventRecord, EventRecord.conversation_id.in_(who.conversation_ids)),
             (
                 "handoffs",
                 Handoff,
@@ -268,4 +273,4 @@ def erase_customer(
             reason=reason or "customer's request to delete their personal information",
             details={"deleted": deleted, "kept": kept},
         )
-    return ErasureReport(about, deleted, kept, logged.seq)
+    return ErasureReport(about, deleted, kept, logged.seq, tuple(who.conversation_ids))

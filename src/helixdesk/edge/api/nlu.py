@@ -6,17 +6,16 @@ import json
 
 from fastapi import APIRouter
 from fastapi.responses import JSONResponse, Response
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
+from helixdesk.core.inputs import Input
 from helixdesk.edge.deps import ConversationsDep, NluKeyDep, ParserDep
 from helixdesk.edge.http import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1/nlu", tags=["nlu"], responses=ERROR_RESPONSES)
 
 
-class ParseRequest(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class ParseRequest(Input):
     text: str = Field(min_length=1, max_length=20000)
 
 

@@ -10,9 +10,10 @@ from decimal import Decimal
 
 import anyio
 from fastapi import APIRouter
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from helixdesk.actions.rates import Rate, parse_as_of
+from helixdesk.core.inputs import Input
 from helixdesk.edge.deps import RatesDep, RatesKeyDep
 from helixdesk.edge.http import ERROR_RESPONSES
 
@@ -39,9 +40,7 @@ class RateList(BaseModel):
     rates: list[RateOut]
 
 
-class RateIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
+class RateIn(Input):
     buy: str = Field(pattern=_DECIMAL, max_length=32, description="CNY per 1 unit, as exact decimal text")
     sell: str = Field(pattern=_DECIMAL, max_length=32)
     as_of: str | None = Field(default=None, max_length=40, description="ISO date-time; default now")

@@ -16,9 +16,13 @@ missing messages from the database first, so the customer sees every message onc
 Credentials: the conversation's token as `?token=` (browsers cannot set headers on a WebSocket),
 or a channel's `X-Api-Key` header. Close codes: 4401 no or bad credentials, 4403 credentials that
 do not open this conversation or a browser page from another origin (not this host, not in
-`cors_origins`), 4404 unknown conversation, 4429 over the per-IP connection limit. Frames are
-limited in size (`max_request_bytes`) and rate (`rate_limit_ws_frames_per_minute`); message frames
-count against the conversation's message limit too.
+`cors_origins`), 4404 unknown conversation, 4429 over the per-IP connection rate or over the caps
+on open sockets (`ws_max_per_ip`, `ws_max_per_conversation`). The socket is accepted first and then
+closed with the code, so a client can read it. Credentials are checked again every few seconds and
+before each message is stored: a revoked API key or a conversation that is no longer the caller's
+closes the socket (4401 or 4403) and stores nothing more. Frames are limited in size
+(`max_request_bytes`) and rate (`rate_limit_ws_frames_per_minute`); message frames count against
+the conversation's message limit too.
 """
 
 from __future__ import annotations
@@ -28,6 +32,7 @@ import contextlib
 import json
 import logging
 import uuid
+from collections.abc import Callable
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -49,6 +54,7 @@ from helixdesk.core.events import (
     MessageSent,
     ReplySent,
 )
+from helixdesk.core.inputs import INVALID_CHARACTERS
 from helixdesk.core.settings import Settings
 from helixdesk.edge.container import Container
 from helixdesk.edge.live import LiveHub
@@ -60,6 +66,9 @@ router = APIRouter()
 CLOSE_UNAUTHORIZED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_NOT_FOUND = 4404
+CLOSE_TOO_MANY = 4429
+RECHECK_SECONDS = 5.0  # how soon a revoked credential's open socket is closed
+MAX_SEQ = 2**31 - 1  # the largest sequence number a client may name (as in the REST API)
 
 
 class ChatSocket:
@@ -86,42 +95,78 @@ class ChatSocket:
         self._send_lock = asyncio.Lock()
         self.connection_id = uuid.uuid4().hex
         self.max_frame_bytes = settings.max_request_bytes
+        self._revoked: tuple[int, str] | None = None
+        self._authorise: Callable[[], ChannelCaller | None] = lambda: None
 
-    async def run(self, after_seq: int, caller: ChannelCaller | None) -> None:
+    async def run(self, after_seq: int, authorise: Callable[[], ChannelCaller | None]) -> None:
+        # Accepted first, so that a refusal reaches the client as a documented close code
+        # (4401, 4403, 4404) instead of a bare HTTP 403 on the handshake.
+        await self.ws.accept()
         if not origin_allowed(self.ws.headers.get("origin"), self.ws.headers.get("host"), self.settings):
             await self.ws.close(code=CLOSE_FORBIDDEN, reason="origin not allowed")
             return
-        if caller is None:
-            await self.ws.close(code=CLOSE_UNAUTHORIZED, reason="the API key is not valid")
+        refused = await self._refusal(authorise, first=True)
+        if refused is not None:
+            await self.ws.close(code=refused[0], reason=refused[1])
+            return
+        ip = self.ws.client.host if self.ws.client else None
+        too_many = self.limits.open_socket(ip, self.conversation_id)
+        if too_many is not None:
+            await self.ws.close(code=CLOSE_TOO_MANY, reason=too_many[:120])
             return
         try:
-            await anyio.to_thread.run_sync(self.conversations.check_access, self.conversation_id, caller)
-            await self.conversations.get_conversation(self.conversation_id)
-        except NotFoundError:
-            await self.ws.close(code=CLOSE_NOT_FOUND, reason="conversation not found")
-            return
-        except AuthRequiredError as e:
-            await self.ws.close(code=CLOSE_UNAUTHORIZED, reason=e.detail[:120])
-            return
-        except AppError as e:
-            await self.ws.close(code=CLOSE_FORBIDDEN, reason=e.detail[:120])
-            return
-        await self.ws.accept()
+            await self._serve(after_seq, authorise)
+        finally:
+            self.limits.close_socket(ip, self.conversation_id)
+
+    async def _serve(self, after_seq: int, authorise: Callable[[], ChannelCaller | None]) -> None:
+        self._authorise = authorise
         # Listen before replaying so nothing published during the replay is missed.
         self.queue = self.live.listen(self.conversation_id)
         pump = asyncio.create_task(self._pump())
+        watch = asyncio.create_task(self._watch(authorise))
         try:
             await self.on_connect(after_seq)
-            while True:
+            while self._revoked is None:
                 raw = await self.ws.receive_text()
                 await self.on_receive(raw)
         except WebSocketDisconnect:
             pass
         finally:
-            pump.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await pump
+            for task in (pump, watch):
+                task.cancel()
+                with contextlib.suppress(asyncio.CancelledError, WebSocketDisconnect, RuntimeError):
+                    await task
             self.on_disconnect()
+
+    async def _refusal(
+        self, authorise: Callable[[], ChannelCaller | None], *, first: bool = False
+    ) -> tuple[int, str] | None:
+        """Why this connection may not (or no longer) use the conversation: (close code, reason)."""
+        caller = await anyio.to_thread.run_sync(authorise)
+        if caller is None:
+            return CLOSE_UNAUTHORIZED, "the API key is not valid"
+        try:
+            await anyio.to_thread.run_sync(self.conversations.check_access, self.conversation_id, caller)
+            if first:
+                await self.conversations.get_conversation(self.conversation_id)
+        except NotFoundError:
+            return CLOSE_NOT_FOUND, "conversation not found"
+        except AuthRequiredError as e:
+            return CLOSE_UNAUTHORIZED, e.detail[:120]
+        except AppError as e:
+            return CLOSE_FORBIDDEN, e.detail[:120]
+        return None
+
+    async def _watch(self, authorise: Callable[[], ChannelCaller | None]) -> None:
+        """Close the socket soon after its credential is revoked (an API key, the conversation)."""
+        while True:
+            await asyncio.sleep(RECHECK_SECONDS)
+            refused = await self._refusal(authorise)
+            if refused is not None:
+                self._revoked = refused
+                await self.ws.close(code=refused[0], reason=refused[1])
+                return
 
     async def on_connect(self, after_seq: int) -> None:
         await self._replay(after_seq)
@@ -148,8 +193,8 @@ class ChatSocket:
             await self._send({"type": "pong"})
         elif kind == "resume":
             after = frame.get("after_seq", 0)
-            if not isinstance(after, int) or after < 0:
-                await self._error("invalid_frame", "after_seq must be a non-negative integer")
+            if not isinstance(after, int) or isinstance(after, bool) or not 0 <= after <= MAX_SEQ:
+                await self._error("invalid_frame", f"after_seq must be an integer from 0 to {MAX_SEQ}")
                 return
             await self._replay(after)
         elif kind == "message":
@@ -166,10 +211,19 @@ class ChatSocket:
         try:
             body = MessageCreate.model_validate({k: v for k, v in frame.items() if k != "type"})
         except ValidationError as e:
-            await self._error(
-                "invalid_request",
-                "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in e.errors()),
+            errors = e.errors()
+            code = (
+                INVALID_CHARACTERS
+                if any(x["type"] == INVALID_CHARACTERS for x in errors)
+                else "invalid_request"
             )
+            await self._error(code, "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in errors))
+            return
+        # The credential may have been revoked since the last check: nothing is stored then.
+        refused = self._revoked or await self._refusal(self._authorise)
+        if refused is not None:
+            self._revoked = refused
+            await self.ws.close(code=refused[0], reason=refused[1])
             return
         try:
             await self.limits.check_message(self.conversation_id)
@@ -249,17 +303,18 @@ async def conversation_socket(
     websocket: WebSocket, conversation_id: str, after_seq: int = 0, token: str | None = None
 ) -> None:
     container: Container = websocket.app.state.container
-    caller: ChannelCaller | None
-    try:
-        raw_key = websocket.headers.get("x-api-key")
-        key = await anyio.to_thread.run_sync(container.api_keys.verify, raw_key) if raw_key else None
-        caller = ChannelCaller(
-            api_key=key,
-            token=token or websocket.headers.get("x-conversation-token"),
-            ip=websocket.client.host if websocket.client else None,
-        )
-    except AppError:
-        caller = None
+    raw_key = websocket.headers.get("x-api-key")
+    token = token or websocket.headers.get("x-conversation-token")
+    ip = websocket.client.host if websocket.client else None
+
+    def authorise() -> ChannelCaller | None:
+        """The caller as things stand now (an API key can be revoked while the socket is open)."""
+        try:
+            key = container.api_keys.verify(raw_key) if raw_key else None
+        except AppError:
+            return None
+        return ChannelCaller(api_key=key, token=token, ip=ip)
+
     socket = ChatSocket(
         websocket,
         conversation_id,
@@ -268,4 +323,5 @@ async def conversation_socket(
         limits=container.limits,
         settings=container.settings,
     )
-    await socket.run(max(after_seq, 0), caller)
+    # Past the newest message there is nothing to replay, however large the number.
+    await socket.run(min(max(after_seq, 0), MAX_SEQ), authorise)

@@ -6,15 +6,15 @@ Every call needs a staff session cookie; every unsafe call also needs the sessio
 
 from __future__ import annotations
 
-import asyncio
 import json
+import time
 from collections.abc import AsyncIterator
 from typing import Any, Literal
 
 import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import StreamingResponse
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import Field
 
 from helixdesk.auth.service import StaffView
 from helixdesk.core.events import (
@@ -27,7 +27,9 @@ from helixdesk.core.events import (
     MessageSent,
     ReplySent,
 )
+from helixdesk.core.inputs import Input
 from helixdesk.edge.deps import (
+    SESSION_COOKIE,
     AgentDep,
     AgentsDep,
     ClaimsDep,
@@ -42,54 +44,54 @@ from helixdesk.edge.deps import (
     WorkspaceDep,
     WrapUpDep,
 )
-from helixdesk.edge.http import ERROR_RESPONSES, NON_BLANK
+from helixdesk.edge.http import ERROR_RESPONSES, NON_BLANK_TEXT
 from helixdesk.edge.i18n import ui_language
+from helixdesk.edge.live import StreamEnded
 from helixdesk.routing.queues import queues_for
 
 router = APIRouter(prefix="/console/api", tags=["agent console"], responses=ERROR_RESPONSES)
 HEARTBEAT_SECONDS = 15.0
+# How often an open stream checks that its session still stands (signed out, expired, account
+# disabled): a revoked session stops receiving within this many seconds.
+RECHECK_SECONDS = 5.0
 # Most missed events a reconnecting stream replays; beyond that it is told to reload.
 REPLAY_LIMIT = 1000
 
 
-class _In(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
-class PresenceIn(_In):
+class PresenceIn(Input):
     presence: Literal["online", "away", "offline"]
 
 
-class TextIn(_In):
-    text: str = Field(min_length=1, max_length=4000, pattern=NON_BLANK)
+class TextIn(Input):
+    text: str = Field(min_length=1, max_length=4000, pattern=NON_BLANK_TEXT)
 
 
-class TransferIn(_In):
+class TransferIn(Input):
     queue: Literal["fraud", "senior", "relationship_manager", "general"] | None = None
     to_username: str | None = Field(default=None, max_length=64)
     note: str = Field(default="", max_length=1000)
 
 
-class WrapUpIn(_In):
+class WrapUpIn(Input):
     disposition: str = Field(min_length=1, max_length=32)
     resolution: Literal["resolved", "unresolved", "follow_up"]
     note: str = Field(default="", max_length=4000)
 
 
-class DraftIn(_In):
-    question: str = Field(min_length=4, max_length=500, pattern=NON_BLANK)
-    answer: str = Field(min_length=4, max_length=4000, pattern=NON_BLANK)
+class DraftIn(Input):
+    question: str = Field(min_length=4, max_length=500, pattern=NON_BLANK_TEXT)
+    answer: str = Field(min_length=4, max_length=4000, pattern=NON_BLANK_TEXT)
     language: Literal["zh-Hans", "zh-Hant", "en"]
     intent: str | None = Field(default=None, max_length=48)
     conversation_id: str | None = Field(default=None, max_length=36)
 
 
-class ReviewIn(_In):
+class ReviewIn(Input):
     approve: bool
     note: str = Field(default="", max_length=2000)
 
 
-class RevealIn(_In):
+class RevealIn(Input):
     message_id: str = Field(min_length=1, max_length=36)
     span_index: int = Field(ge=0, le=10_000)
     reason: str = Field(
@@ -97,7 +99,7 @@ class RevealIn(_In):
     )
 
 
-class LanguageIn(_In):
+class LanguageIn(Input):
     language: Literal["zh-Hans", "zh-Hant", "en"]
 
 
@@ -344,6 +346,7 @@ async def events(
     request: Request,
     hub: LiveDep,
     workspace: WorkspaceDep,
+    accounts: StaffAccountsDep,
     user: StaffDep,
     conversation: str | None = Query(default=None, max_length=36),
 ) -> StreamingResponse:
@@ -361,8 +364,15 @@ async def events(
         await anyio.to_thread.run_sync(lambda: hub.replay(last_seen, limit=REPLAY_LIMIT)) if last_seen else []
     )
 
+    token = request.cookies.get(SESSION_COOKIE, "")
+
+    async def still_signed_in() -> bool:
+        found = await anyio.to_thread.run_sync(lambda: accounts.session(token, touch=False))
+        return found is not None and found.user.id == user.id
+
     async def stream() -> AsyncIterator[str]:
         seen = last_seen
+        checked = time.monotonic()
         try:
             yield "retry: 2000\n\n"
             if len(missed) >= REPLAY_LIMIT:
@@ -374,12 +384,22 @@ async def events(
             while True:
                 if await request.is_disconnected():
                     return
+                if time.monotonic() - checked >= RECHECK_SECONDS:
+                    if not await still_signed_in():
+                        yield "event: signed_out\ndata: {}\n\n"
+                        return
+                    checked = time.monotonic()
                 try:
-                    async with asyncio.timeout(HEARTBEAT_SECONDS):
-                        event = await inbox.get()
-                except TimeoutError:
+                    next_one = await hub.next_event(inbox, timeout=min(HEARTBEAT_SECONDS, RECHECK_SECONDS))
+                except StreamEnded as ended:
+                    # Shutting down, or too far behind: the browser reconnects (to a running
+                    # worker) with the last id it saw and replays the rest.
+                    yield f"event: reconnect\ndata: {json.dumps({'reason': ended.reason})}\n\n"
+                    return
+                if next_one is None:
                     yield ": keep-alive\n\n"
                     continue
+                event = next_one
                 if event.log_seq is not None and event.log_seq <= seen:
                     continue  # replayed already
                 if visible(event, user, conversation):

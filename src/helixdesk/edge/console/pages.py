@@ -8,10 +8,10 @@ from __future__ import annotations
 
 import secrets
 from datetime import UTC, datetime
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.templating import Jinja2Templates
 
@@ -255,7 +255,7 @@ async def audit_page(
     target_id: str = "",
     since: str = "",
     until: str = "",
-    before_seq: int | None = None,
+    before_seq: Annotated[int | None, Query(ge=1, le=2**62)] = None,
 ) -> HTMLResponse:
     """The audit log for supervisors: who did what to which customer's data, newest first."""
     query = AuditQuery(

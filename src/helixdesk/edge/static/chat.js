@@ -164,7 +164,8 @@
     socket.onclose = (event) => {
       status.textContent = t("offline"); status.dataset.state = "offline";
       if ([4401, 4403, 4404].includes(event.code)) { forget(); start(); return; }
-      retry = Math.min(retry + 1, 6);
+      // 4429: too many open connections; wait the longest before trying again.
+      retry = event.code === 4429 ? 6 : Math.min(retry + 1, 6);
       setTimeout(connect, 250 * 2 ** retry);
     };
   }

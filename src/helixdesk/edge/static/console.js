@@ -27,12 +27,18 @@
   if (presence) presence.addEventListener("change", () => api("POST", "/presence", { presence: presence.value }));
 
   // ---- live events -----------------------------------------------------------------------------
-  function listen(query, onEvent) {
+  // The browser reconnects by itself (after a dropped connection, or when the server ends the
+  // stream with "reconnect" as it shuts down) and sends the id of the last event it saw, so the
+  // server replays what was missed. "resync": too much was missed to replay, so the view is
+  // loaded again from the server.
+  function listen(query, onEvent, onResync) {
     const source = new EventSource("/console/api/events" + (query ? "?" + query : ""));
     ["handoff.queued", "handoff.claimed", "handoff.ended", "message.received", "reply.sent", "message.sent",
      "conversation.state_changed"].forEach((type) => {
       source.addEventListener(type, (e) => onEvent(type, JSON.parse(e.data)));
     });
+    source.addEventListener("resync", () => onResync());
+    source.addEventListener("signed_out", () => { source.close(); location.href = "/console/login"; });
     return source;
   }
 
@@ -84,7 +90,7 @@
       try { const item = await api("POST", "/claim-next"); location.href = "/console/conversations/" + item.conversation_id; }
       catch (err) { refresh(); }
     });
-    listen("", () => refresh());
+    listen("", () => refresh(), () => refresh());
     setInterval(refresh, 15000);  // waiting times and priorities move even without events
   }
 
@@ -188,7 +194,7 @@
         const data = await api("GET", `/conversations/${id}`);
         setState(event.new_state, data.mine || (data.handoff && data.handoff.agent_id === me));
       }
-    });
+    }, () => location.reload());
     transcript.scrollTop = transcript.scrollHeight;
     loadSuggestions();
   }

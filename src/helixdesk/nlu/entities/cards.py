@@ -9,8 +9,9 @@ from helixdesk.nlu.entities.base import Candidate
 
 __all__ = ["find_card_numbers", "find_card_tails", "luhn_ok"]
 
-# Digits with single spaces or dashes between them, not glued to letters or other digits.
-_DIGIT_RUN = re.compile(r"(?<![\da-z])\d(?:[ -]?\d){12,}(?![\da-z])")
+# Digits with single spaces, dashes or dots between them (4012.8888.8888.1881), not glued to
+# letters or other digits.
+_DIGIT_RUN = re.compile(r"(?<![\da-z])\d(?:[ .-]?\d){12,}(?![\da-z])")
 _GROUP = re.compile(r"\d+")
 
 _TAIL_ZH = re.compile(

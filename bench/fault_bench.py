@@ -17,6 +17,9 @@ Faults (each on a fresh server and database; Redis and PostgreSQL are the bench'
   Unavailable: not measured (a rolling restart sends clients to other workers). Recovery: how long
   the server took to exit.
 - `worker_kill`: the server killed with SIGKILL and started again. Unavailable: until it answers.
+- `nats_leader_kill`: a three-node JetStream cluster of the bench's own; the stream's leader killed
+  (SIGKILL) while 600 events are published. Unavailable: the longest wait for a publish to be
+  stored. Recovery: from the kill to the next stored event. `lost`: events the stream lacks.
 
 Every fault also checks that no acknowledged message was lost or stored twice (`lost`, `dup`).
 """
@@ -25,6 +28,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import os
 import re
@@ -47,6 +51,7 @@ sys.path.insert(0, str(ROOT))
 from helixdesk.auth.service import StaffAccounts  # noqa: E402
 from helixdesk.db.migrate import upgrade_engine  # noqa: E402
 from helixdesk.db.session import make_engine, make_session_factory  # noqa: E402
+from tests.natsproc import NatsCluster  # noqa: E402
 from tests.pgproc import PostgresServer  # noqa: E402
 from tests.redisproc import RedisServer  # noqa: E402
 from tests.serverproc import Server  # noqa: E402
@@ -274,6 +279,46 @@ def worker_kill(tmp: Path) -> dict[str, float]:
         server.stop()
 
 
+def nats_leader_kill(tmp: Path) -> dict[str, float]:
+    """A three-node JetStream cluster; its stream leader killed while events are published."""
+    import asyncio
+
+    from helixdesk.bus.nats_jetstream import NatsJetStreamEventBus
+    from helixdesk.core.events import ConversationStateChanged
+
+    cluster = NatsCluster(tmp / f"nats-{uuid.uuid4().hex[:6]}").start()
+
+    async def run() -> dict[str, float]:
+        name = f"BENCH_{uuid.uuid4().hex[:8]}"
+        bus = NatsJetStreamEventBus(
+            servers=cluster.urls, stream=name, subject=f"{name.lower()}.e", replicas=3
+        )
+        await bus.connect()
+        acked: list[float] = []
+        killed_at = 0.0
+        try:
+            for n in range(600):
+                if n == 200:
+                    info = await bus._js.stream_info(name)
+                    cluster.node(info.cluster.leader).kill()
+                    killed_at = time.monotonic()
+                await bus.publish(
+                    ConversationStateChanged(conversation_id=f"c{n % 10}", old_state="a", new_state="b")
+                )
+                acked.append(time.monotonic())
+            count = (await bus._js.stream_info(name)).state.messages
+        finally:
+            await bus.close()
+        gaps = [b - a for a, b in itertools.pairwise(acked)]
+        first_after = next(t for t in acked if t > killed_at)
+        return {"unavailable": max(gaps), "recovery": first_after - killed_at, "lost": 600 - count, "dup": 0}
+
+    try:
+        return asyncio.run(run())
+    finally:
+        cluster.stop()
+
+
 FAULTS: dict[str, Callable[[Path], dict[str, float]]] = {
     "redis_restart": redis_restart,
     "redis_restart_aof": lambda tmp: redis_restart(tmp, aof=True),
@@ -281,6 +326,7 @@ FAULTS: dict[str, Callable[[Path], dict[str, float]]] = {
     "pg_restart": lambda tmp: postgres(tmp, crash=False),
     "sigterm": sigterm,
     "worker_kill": worker_kill,
+    "nats_leader_kill": nats_leader_kill,
 }
 
 

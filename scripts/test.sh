@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-apt_install chromium fonts-wqy-microhei
+apt_install chromium fonts-wqy-microhei nats-server
 ensure_venv test
 ensure_postgres
 ensure_redis

@@ -1,19 +1,22 @@
-"""One contract for every EventBus: in-memory and Redis Streams."""
+"""One contract for every EventBus: in-memory, Redis Streams and NATS JetStream (a server of the
+test run's own)."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Iterator
 
 import pytest
 from redis.asyncio import Redis
 
 from helixdesk.bus.memory import MemoryEventBus
+from helixdesk.bus.nats_jetstream import NatsJetStreamEventBus
 from helixdesk.bus.protocol import EventBus, MemorySeenEvents, SeenEvents, idempotent
 from helixdesk.bus.redis_streams import RedisSeenEvents, RedisStreamsEventBus
 from helixdesk.core.events import ConversationStateChanged, Event
+from tests.natsproc import NatsNode
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -22,10 +25,24 @@ def _event(n: int) -> ConversationStateChanged:
     return ConversationStateChanged(conversation_id=f"c{n}", old_state="bot", new_state="with_agent")
 
 
-@pytest.fixture(params=["memory", pytest.param("redis", marks=pytest.mark.redis)])
+@pytest.fixture(scope="session")
+def nats_node(tmp_path_factory: pytest.TempPathFactory) -> Iterator[NatsNode]:
+    node = NatsNode(tmp_path_factory.mktemp("nats"), "single").start()
+    yield node
+    node.stop()
+
+
+@pytest.fixture(
+    params=[
+        "memory",
+        pytest.param("redis", marks=pytest.mark.redis),
+        pytest.param("nats", marks=pytest.mark.nats),
+    ]
+)
 async def make_bus(request: pytest.FixtureRequest) -> AsyncIterator[Callable[[], EventBus]]:
     stream = f"helixdesk:test:{uuid.uuid4().hex}"
     buses: list[EventBus] = []
+    nats_url = request.getfixturevalue("nats_node").url if request.param == "nats" else ""
 
     def factory() -> EventBus:
         bus: EventBus
@@ -33,6 +50,11 @@ async def make_bus(request: pytest.FixtureRequest) -> AsyncIterator[Callable[[],
             if buses:  # one process: every "worker" shares the same in-memory bus
                 return buses[0]
             bus = MemoryEventBus(retry_delay=0.001)
+        elif request.param == "nats":
+            name = stream.replace(":", "_")
+            bus = NatsJetStreamEventBus(
+                servers=[nats_url], stream=name, subject=f"{name}.events", fetch_timeout=0.1, retry_delay=0.01
+            )
         else:
             bus = RedisStreamsEventBus(url=REDIS_URL, stream=stream, block_ms=100, retry_delay=0.01)
         buses.append(bus)

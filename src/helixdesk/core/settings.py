@@ -21,13 +21,26 @@ class Settings(BaseSettings):
         default="sqlite:///./var/helixdesk.db",
         description="SQLAlchemy URL: sqlite:///PATH (embedded default) or postgresql+psycopg://USER@HOST/DB.",
     )
-    event_bus: Literal["memory", "redis"] = Field(
+    event_bus: Literal["memory", "redis", "nats"] = Field(
         default="memory",
-        description="Event bus: 'memory' for one process, 'redis' (Redis Streams) for several workers.",
+        description=(
+            "Event bus: 'memory' for one process, 'redis' (Redis Streams) for several workers, "
+            "'nats' (NATS JetStream, replicated) for several nodes or sites."
+        ),
+    )
+    nats_url: str = Field(
+        default="nats://127.0.0.1:4222",
+        description="NATS servers for the 'nats' bus, comma-separated (every server of the cluster).",
+    )
+    nats_stream: str = Field(
+        default="HELIXDESK_EVENTS", pattern=r"^[A-Za-z0-9_-]{1,64}$", description="JetStream stream name."
+    )
+    nats_replicas: int = Field(
+        default=1, ge=1, le=5, description="Copies of each event in the JetStream cluster (3 in production)."
     )
     redis_url: str = Field(default="redis://127.0.0.1:6379/0", description="Redis URL for the 'redis' bus.")
     redis_stream: str = Field(default="helixdesk:events", description="Redis stream name for events.")
-    redis_stream_retention_hours: float = Field(
+    bus_retention_hours: float = Field(
         default=24,
         gt=0,
         le=24 * 90,

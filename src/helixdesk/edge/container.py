@@ -32,6 +32,7 @@ from helixdesk.auth.service import StaffAccounts
 from helixdesk.bank.connector import BankConnector
 from helixdesk.bank.demo import DemoBankConnector
 from helixdesk.bus.memory import MemoryEventBus
+from helixdesk.bus.nats_jetstream import NatsJetStreamEventBus
 from helixdesk.bus.protocol import EventBus
 from helixdesk.bus.redis_streams import RedisStreamsEventBus
 from helixdesk.bus.relay import OutboxRelay
@@ -330,7 +331,15 @@ def build_bus(settings: Settings) -> EventBus:
         return RedisStreamsEventBus(
             url=settings.redis_url,
             stream=settings.redis_stream,
-            retention_seconds=settings.redis_stream_retention_hours * 3600,
+            retention_seconds=settings.bus_retention_hours * 3600,
+        )
+    if settings.event_bus == "nats":
+        return NatsJetStreamEventBus(
+            servers=[u.strip() for u in settings.nats_url.split(",") if u.strip()],
+            stream=settings.nats_stream,
+            subject=f"{settings.nats_stream.lower()}.events",
+            replicas=settings.nats_replicas,
+            retention_seconds=settings.bus_retention_hours * 3600,
         )
     return MemoryEventBus()
 

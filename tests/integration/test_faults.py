@@ -84,8 +84,9 @@ def _conversation(server: Server) -> dict[str, str]:
 
 
 @pytest.mark.redis
-def test_live_updates_come_back_after_redis_restarts_without_its_data(sqlite_url, tmp_path, server_env):
-    redis = RedisServer(tmp_path / "redis").start()
+@pytest.mark.parametrize("persistence", [False, True], ids=["no-persistence", "aof"])
+def test_live_updates_come_back_after_redis_restarts(persistence, sqlite_url, tmp_path, server_env):
+    redis = RedisServer(tmp_path / "redis", appendonly=persistence).start()
     env = {
         "HELIXDESK_DATABASE_URL": sqlite_url,
         "HELIXDESK_EVENT_BUS": "redis",
@@ -99,7 +100,8 @@ def test_live_updates_come_back_after_redis_restarts_without_its_data(sqlite_url
         with _ws(server, conv) as ws:
             assert _post(server, conv, "what is my balance").status_code == 200
             assert {1, 2} <= set(_messages_until(ws, 2, timeout=15))
-            # Redis restarts with nothing: the stream and every consumer group are gone.
+            # Redis restarts: without persistence the stream and every consumer group are gone;
+            # with its append-only file, what was published during the restart is not.
             redis.kill()
             redis.start()
             started = time.monotonic()
@@ -115,8 +117,9 @@ def test_live_updates_come_back_after_redis_restarts_without_its_data(sqlite_url
         server.stop()
         redis.stop()
     log = (tmp_path / "server.log").read_text()
-    assert "re-created" in log
-    # No error loop: the missing group is noticed and fixed, not logged twice a second.
+    if not persistence:
+        assert "re-created" in log
+    # No error loop: a missing group is noticed and fixed, not logged twice a second.
     assert log.count("NOGROUP") <= 3
 
 
@@ -287,7 +290,8 @@ def test_revoking_a_key_or_disabling_an_agent_closes_their_connections(sqlite_ur
 
 
 @pytest.mark.postgres
-def test_postgres_crash_gives_503_then_recovers_without_a_restart(tmp_path, server_env):
+@pytest.mark.parametrize("crash", [True, False], ids=["crash", "restart"])
+def test_postgres_outage_gives_503_then_recovers_without_a_restart(crash, tmp_path, server_env):
     pg = PostgresServer().init().start()
     try:
         url = pg.create_database("helixdesk")
@@ -298,7 +302,10 @@ def test_postgres_crash_gives_503_then_recovers_without_a_restart(tmp_path, serv
         try:
             conv = _conversation(server)
             assert _post(server, conv, "hello").status_code == 200
-            pg.crash()
+            if crash:
+                pg.crash()
+            else:
+                pg.stop()
             r = _post(server, conv, "during the outage", within=0)
             assert r.status_code == 503, r.text
             assert r.json()["error"]["code"] == "unavailable" and int(r.headers["Retry-After"]) > 0

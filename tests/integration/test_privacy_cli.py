@@ -73,3 +73,86 @@ def test_export_then_erase(cli):
     actions = [e["action"] for e in entries]
     assert actions[:3] == ["customer.exported", "customer.erased", "customer.exported"]  # newest first
     assert actions.count("customer.erased") == 1  # the refused erasure did nothing
+
+
+@pytest.mark.redis
+def test_erasure_also_drops_the_customers_events_from_the_log_and_the_redis_stream(tmp_path):
+    import asyncio
+    import uuid
+
+    from redis import Redis
+    from sqlalchemy import func, select
+
+    from helixdesk.bus.outbox import EventRecord
+    from helixdesk.bus.redis_streams import RedisStreamsEventBus
+    from helixdesk.conversations.models import Conversation, Customer
+    from helixdesk.core.events import ConversationStateChanged
+
+    url = f"sqlite:///{tmp_path / 'erase.db'}"
+    stream = f"helixdesk:test:{uuid.uuid4().hex}"
+    env = {
+        "HELIXDESK_DATABASE_URL": url,
+        "HELIXDESK_SECRET_KEY": SECRET,
+        "HELIXDESK_EVENT_BUS": "redis",
+        "HELIXDESK_REDIS_URL": "redis://127.0.0.1:6379/0",
+        "HELIXDESK_REDIS_STREAM": stream,
+    }
+    helixdesk = helixdesk_cli(tmp_path, env=env)
+    assert helixdesk("db", "upgrade").returncode == 0
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    audit = AuditLog(key=resolve_audit_key(Settings(_env_file=None, database_url=url, secret_key=SECRET)))  # type: ignore[call-arg]
+    now = datetime.now(UTC)
+    seed(sessions, audit, "C000003", marker="eps-note", at=now - timedelta(hours=1))
+    seed(sessions, audit, "C000004", marker="zeta-note", at=now - timedelta(hours=1))
+    with sessions() as s:
+        mine = s.scalars(
+            select(Conversation.id)
+            .join(Customer, Customer.id == Conversation.customer_id)
+            .where(Customer.bank_ref == "C000003")
+        ).all()
+        other = s.scalars(
+            select(Conversation.id)
+            .join(Customer, Customer.id == Conversation.customer_id)
+            .where(Customer.bank_ref == "C000004")
+        ).all()
+    events = [
+        ConversationStateChanged(conversation_id=c, old_state="bot", new_state="closed")
+        for c in [*mine, *other]
+    ]
+    with sessions.begin() as s:
+        for e in events:
+            s.add(
+                EventRecord(
+                    event_id=e.event_id,
+                    conversation_id=e.conversation_id,
+                    type=e.type,
+                    payload=e.model_dump_json(),
+                    occurred_at=now,
+                )
+            )
+
+    async def publish() -> None:
+        bus = RedisStreamsEventBus(url=env["HELIXDESK_REDIS_URL"], stream=stream)
+        await bus.connect()
+        await bus.publish_many(events)
+        await bus.close()
+
+    asyncio.run(publish())
+    try:
+        erased = helixdesk("customers", "erase", "C000003", "--yes", "--json")
+        assert erased.returncode == 0, erased.stderr
+        report = json.loads(erased.stdout)
+        assert report["deleted"]["events"] == len(mine) and report["event_stream_deleted"] == len(mine)
+        with sessions() as s:
+            left = set(s.scalars(select(EventRecord.conversation_id)))
+            assert left == set(other) and s.scalar(select(func.count()).select_from(EventRecord)) == len(
+                other
+            )
+        redis = Redis.from_url(env["HELIXDESK_REDIS_URL"], decode_responses=True)
+        in_stream = {json.loads(f["event"])["conversation_id"] for _, f in redis.xrange(stream)}
+        redis.delete(stream)
+        redis.close()
+        assert in_stream == set(other)
+    finally:
+        engine.dispose()

@@ -31,7 +31,6 @@ import contextlib
 import itertools
 import json
 import os
-import re
 import signal
 import statistics
 import sys
@@ -51,6 +50,7 @@ sys.path.insert(0, str(ROOT))
 from helixdesk.auth.service import StaffAccounts  # noqa: E402
 from helixdesk.db.migrate import upgrade_engine  # noqa: E402
 from helixdesk.db.session import make_engine, make_session_factory  # noqa: E402
+from tests.console_login import sign_in  # noqa: E402
 from tests.natsproc import NatsCluster  # noqa: E402
 from tests.pgproc import PostgresServer  # noqa: E402
 from tests.redisproc import RedisServer  # noqa: E402
@@ -228,13 +228,7 @@ def sigterm(tmp: Path) -> dict[str, float]:
     try:
         for _ in range(3):
             client = httpx.Client(base_url=server.base, timeout=30)
-            form = client.get("/console/login")
-            token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-            assert token is not None
-            client.post(
-                "/console/login",
-                data={"username": "bench.agent", "password": PASSWORD, "csrf_token": token.group(1)},
-            )
+            sign_in(client, "bench.agent", PASSWORD)
             stream = client.stream("GET", "/console/api/events", timeout=60)
             stream.__enter__()
             streams.append((client, stream))

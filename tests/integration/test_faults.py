@@ -7,7 +7,6 @@ from __future__ import annotations
 import contextlib
 import json
 import os
-import re
 import signal
 import threading
 import time
@@ -23,6 +22,7 @@ from helixdesk.auth.apikeys import ApiKeys
 from helixdesk.auth.service import StaffAccounts
 from helixdesk.db.migrate import upgrade_engine
 from helixdesk.db.session import make_engine, make_session_factory
+from tests.console_login import sign_in
 from tests.pgproc import PostgresServer
 from tests.redisproc import RedisServer
 from tests.serverproc import Server
@@ -179,14 +179,7 @@ def _staff(database_url: str, username: str, roles: list[str]) -> StaffAccounts:
 
 def _sign_in(base: str, username: str) -> httpx.Client:
     client = httpx.Client(base_url=base, timeout=30)
-    form = client.get("/console/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert token is not None
-    r = client.post(
-        "/console/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": token.group(1), "next": "/console"},
-    )
-    assert r.status_code == 303, r.text
+    sign_in(client, username, PASSWORD)
     return client
 
 

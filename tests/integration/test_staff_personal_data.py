@@ -18,6 +18,7 @@ from helixdesk.bank.seed import build_demo_bank
 from helixdesk.db.session import make_engine, make_session_factory, transaction
 from helixdesk.edge.app import create_app
 from helixdesk.privacy.keys import generate_key
+from tests.console_login import sign_in
 from tests.integration.test_privacy_api import scan
 
 pytestmark = [pytest.mark.redis, pytest.mark.slow]
@@ -65,22 +66,6 @@ def setup(db_url, settings_for):
     redis.close()
 
 
-def _sign_in(client: TestClient, username: str) -> None:
-    client.cookies.clear()
-    form = client.get("/console/login")
-    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
-    assert token is not None
-    r = client.post(
-        "/console/login",
-        data={"username": username, "password": PASSWORD, "csrf_token": token.group(1), "next": "/console"},
-    )
-    assert r.status_code == 303, r.text
-    page = client.get("/console")
-    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
-    assert csrf is not None
-    client.headers["X-CSRF-Token"] = csrf.group(1)
-
-
 def test_personal_data_typed_by_staff_and_customers_is_nowhere_in_clear(setup, db_url, caplog):
     client, stream = setup
     caplog.set_level(logging.DEBUG)
@@ -103,7 +88,7 @@ def test_personal_data_typed_by_staff_and_customers_is_nowhere_in_clear(setup, d
 
         # The agent: claims it, writes to the customer, a note, a draft, reveals with a reason,
         # transfers with a note; claims again, wraps up with a note.
-        _sign_in(client, "fraud.p")
+        sign_in(client, "fraud.p", PASSWORD)
         api = f"/console/api/conversations/{conv['id']}"
         handoff = client.get("/console/api/queue").json()["items"][0]["handoff_id"]
         assert client.post(f"/console/api/handoffs/{handoff}/claim").status_code == 200
@@ -158,7 +143,7 @@ def test_personal_data_typed_by_staff_and_customers_is_nowhere_in_clear(setup, d
             seen.append(client.get(path).text)
 
         # The supervisor reviews the draft with a note and reads the audit log and the board.
-        _sign_in(client, "sup.p")
+        sign_in(client, "sup.p", PASSWORD)
         r = client.post(
             f"/console/api/drafts/{draft_id}/review", json={"approve": False, "note": "电话 " + PHONES[0]}
         )

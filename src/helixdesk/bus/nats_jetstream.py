@@ -32,8 +32,8 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy, StorageType, StreamConfig
 from nats.js.errors import NotFoundError as JsNotFoundError
 
-from helixdesk.bus.protocol import Handler
-from helixdesk.core.events import Event, event_from_json, event_to_json
+from helixdesk.bus.protocol import Handler, deliver
+from helixdesk.core.events import Event, event_to_json
 
 log = logging.getLogger(__name__)
 
@@ -218,7 +218,7 @@ class NatsJetStreamEventBus:
                     )
                     outage_since = None
                 for i, msg in enumerate(msgs):
-                    if await self._handle(handler, group, msg.data):
+                    if await deliver(handler, group, msg.data):
                         await msg.ack()
                         self._last_seq[group] = int(msg.metadata.sequence.stream)
                         continue
@@ -242,21 +242,6 @@ class NatsJetStreamEventBus:
                     )
                 sub = None
                 await asyncio.sleep(0.5)
-
-    async def _handle(self, handler: Handler, group: str, data: bytes) -> bool:
-        try:
-            event = event_from_json(data.decode())
-        except Exception:
-            log.exception("dropping an unreadable message in group %s", group)
-            return True
-        try:
-            await handler(event)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("handler of group %s failed on %s; it is delivered again", group, event.type)
-            return False
-        return True
 
 
 def _durable(group: str) -> str:

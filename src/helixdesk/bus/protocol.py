@@ -8,12 +8,13 @@ Delivery semantics, shared by every implementation (tests/contract/test_event_bu
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
 from typing import Protocol
 
-from helixdesk.core.events import Event
+from helixdesk.core.events import Event, event_from_json
 
 log = logging.getLogger(__name__)
 
@@ -67,6 +68,24 @@ class MemorySeenEvents:
 
     async def forget(self, group: str, event_id: str) -> None:
         self._seen.get(group, OrderedDict()).pop(event_id, None)
+
+
+async def deliver(handler: Handler, group: str, raw: str | bytes) -> bool:
+    """Hand one stored event (its JSON) to a group's handler. True: done with it (handled, or
+    unreadable and dropped); False: the handler failed and the event must be delivered again."""
+    try:
+        event = event_from_json(raw.decode() if isinstance(raw, bytes) else raw)
+    except Exception:
+        log.exception("dropping an unreadable event in group %s", group)
+        return True
+    try:
+        await handler(event)
+    except asyncio.CancelledError:
+        raise
+    except Exception:
+        log.exception("handler of group %s failed on %s; it is delivered again", group, event.type)
+        return False
+    return True
 
 
 def idempotent(group: str, handler: Handler, seen: SeenEvents) -> Handler:

@@ -31,8 +31,8 @@ from typing import Any
 from redis.asyncio import Redis
 from redis.exceptions import RedisError, ResponseError
 
-from helixdesk.bus.protocol import Handler
-from helixdesk.core.events import Event, event_from_json, event_to_json
+from helixdesk.bus.protocol import Handler, deliver
+from helixdesk.core.events import Event, event_to_json
 
 log = logging.getLogger(__name__)
 
@@ -287,7 +287,7 @@ class RedisStreamsEventBus:
                     outage_since, backoff = None, self._retry_delay
                 failed = False
                 for entry_id, fields in entries:
-                    if await self._handle(handler, group, fields):
+                    if await deliver(handler, group, fields.get("event", "")):
                         await reader.xack(self.stream, name, entry_id)
                     else:
                         failed = True
@@ -332,21 +332,6 @@ class RedisStreamsEventBus:
         )
         claimed: list[tuple[str, dict[str, Any]]] = [(str(e[0]), dict(e[1])) for e in result[1] if e[1]]
         return claimed
-
-    async def _handle(self, handler: Handler, group: str, fields: dict[str, Any]) -> bool:
-        try:
-            event = event_from_json(fields["event"])
-        except Exception:
-            log.exception("dropping an unreadable entry in group %s", group)
-            return True
-        try:
-            await handler(event)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            log.exception("handler of group %s failed on %s; it stays pending", group, event.type)
-            return False
-        return True
 
 
 async def _close_quietly(reader: Redis) -> None:

@@ -188,10 +188,7 @@ def redis_restart(tmp: Path, *, aof: bool = False) -> dict[str, float]:
 def postgres(tmp: Path, *, crash: bool) -> dict[str, float]:
     pg = PostgresServer().init().start()
     try:
-        url = pg.create_database("helixdesk")
-        engine = make_engine(url)
-        upgrade_engine(engine)
-        engine.dispose()
+        url = pg.migrated_database("helixdesk")
         server = Server(_env(url), log=tmp / "p.log").start(timeout=180)
         try:
             with Poster(server) as poster:

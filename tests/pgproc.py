@@ -94,6 +94,19 @@ class PostgresServer:
             conn.execute(f'CREATE DATABASE "{name}"')
         return self.url(name)
 
+    def migrated_database(self, name: str) -> str:
+        """A new database with Helixdesk's schema; returns its SQLAlchemy URL."""
+        from helixdesk.db.migrate import upgrade_engine
+        from helixdesk.db.session import make_engine
+
+        url = self.create_database(name)
+        engine = make_engine(url)
+        try:
+            upgrade_engine(engine)
+        finally:
+            engine.dispose()
+        return url
+
     def _postmaster_pid(self) -> int | None:
         pid_file = self.data / "postmaster.pid"
         try:

@@ -20,7 +20,6 @@ from websockets.sync.client import ClientConnection, connect
 
 from helixdesk.auth.apikeys import ApiKeys
 from helixdesk.auth.service import StaffAccounts
-from helixdesk.db.migrate import upgrade_engine
 from helixdesk.db.session import make_engine, make_session_factory
 from tests.console_login import sign_in
 from tests.pgproc import PostgresServer
@@ -287,10 +286,7 @@ def test_revoking_a_key_or_disabling_an_agent_closes_their_connections(sqlite_ur
 def test_postgres_outage_gives_503_then_recovers_without_a_restart(crash, tmp_path, server_env):
     pg = PostgresServer().init().start()
     try:
-        url = pg.create_database("helixdesk")
-        engine = make_engine(url)
-        upgrade_engine(engine)
-        engine.dispose()
+        url = pg.migrated_database("helixdesk")
         server = Server({"HELIXDESK_DATABASE_URL": url, **server_env}, log=tmp_path / "server.log").start()
         try:
             conv = _conversation(server)

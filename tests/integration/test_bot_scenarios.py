@@ -109,6 +109,33 @@ def test_doubted_charge_shows_the_facts_then_offers_dispute_or_agent(app_client,
     assert "反欺诈" in handed
 
 
+def test_answering_dispute_when_the_charge_is_still_unknown_asks_to_confirm_it(app_client, bank, pick):
+    ref, txn = pick.with_card_debit("zh-Hans")
+    chat = Chat(app_client, ref)
+    chat.say(f"我卡上有一笔{-txn.amount}元的扣款，我不认识")
+    chat.verify()
+    assert "争议" in chat.say("还是不认识")
+    confirm = chat.say("争议")  # the dispute starts with the reason carried over, not a 500
+    assert "争议申请" in confirm and "确认" in confirm and "confirm" in chat.kinds()
+
+
+def test_a_one_time_code_keeps_the_language_the_customer_writes_in(app_client, bank, pick):
+    ref, txn = pick.with_card_debit("zh-Hans")  # a customer whose profile prefers Chinese
+    chat = Chat(app_client, ref)
+    chat.say(f"There's a charge of {-txn.amount} on my card that I don't recognise")
+    facts = chat.verify()  # six digits: no language of their own
+    assert "verified" in facts.lower() and not re.search(r"[\u4e00-\u9fff]", facts)
+
+
+def test_a_reply_that_gives_no_hint_is_asked_again_not_a_500(app_client, bank, pick):
+    ref, _ = pick.with_card_debit("zh-Hans")
+    chat = Chat(app_client, ref)
+    chat.say("我有一笔扣款不认识")
+    chat.verify()
+    again = chat.say("不是一笔，我只是想看最近的交易")
+    assert chat.last["state"] == "bot" and ("金额" in again or "多少" in again)
+
+
 # ---- lost card -------------------------------------------------------------------------------------
 
 

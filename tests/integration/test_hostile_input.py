@@ -13,6 +13,9 @@ from helixdesk.bank.seed import build_demo_bank
 from helixdesk.db.session import make_engine, make_session_factory, transaction
 from helixdesk.edge.app import create_app
 
+# Each test builds the whole app, on both databases: in the full suite, not the fast lane.
+pytestmark = pytest.mark.slow
+
 PASSWORD = "correct horse battery staple"
 HUGE = 10**20
 
@@ -111,3 +114,19 @@ def test_out_of_range_numbers_and_odd_messages_get_answers_not_500(client):
         r = client.post(f"/api/v1/conversations/{conv['id']}/messages", json={"text": text}, headers=auth)
         assert r.status_code == 200, (text, r.text)
         assert r.json()["replies"], text
+
+
+def test_a_5xx_answer_carries_its_code_but_no_internal_details(sqlite_url, settings_for):
+    from helixdesk.core.errors import ConfigurationError
+
+    app = create_app(settings_for(sqlite_url))
+
+    async def broken() -> None:
+        raise ConfigurationError("no template 'ask.secret_internal_key'", code="template_missing")
+
+    app.add_api_route("/broken", broken)
+    with TestClient(app) as c:
+        r = c.get("/broken")
+    assert r.status_code == 500
+    assert r.json()["error"]["code"] == "template_missing"
+    assert "ask.secret_internal_key" not in r.text

@@ -41,6 +41,7 @@ from helixdesk.conversations.store import StoredMessage, message_data
 from helixdesk.conversations.writer import ConversationWriter, LockedConversation, NewMessage
 from helixdesk.core.clock import utcnow
 from helixdesk.core.events import MessageData
+from helixdesk.core.languages import LANGUAGES
 from helixdesk.core.turn import Turn
 from helixdesk.db.session import transaction
 from helixdesk.dialogue.bot import Bot, BotTurn
@@ -408,7 +409,8 @@ class Turns:
                     s, issue_ops, customer_id=conv.customer_id, conversation_id=conv.id, now=ctx.now
                 )
             self._writer.record_understanding(s, stored.message, understanding)
-            if conv.language is None:
+            if conv.language is None or answered.turn.language in LANGUAGES:
+                # The language the customer writes in now (a code or "ok" keeps the last one).
                 conv.language = decision.language
             appended = self._writer.append_all(s, conv, replies)
             self._bot.store_audit(s, answered)

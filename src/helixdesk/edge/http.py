@@ -86,9 +86,12 @@ def install_error_handlers(app: FastAPI) -> None:
                 return RedirectResponse(f"/console/login?next={target}", status_code=303)
             if exc.http_status in (403, 404):
                 return HTMLResponse(_refusal_page(exc), status_code=exc.http_status)
+        detail = exc.detail
         if exc.http_status >= 500:
+            # Logged in full; the client gets the code and no internals (docs/api.md).
             log.error("request failed: %s (%s)", exc.code, exc.detail)
-        response = error_json(exc.http_status, exc.code, exc.detail)
+            detail = "the request could not be completed; it has been logged"
+        response = error_json(exc.http_status, exc.code, detail)
         if isinstance(exc, RateLimitedError):
             response.headers["Retry-After"] = str(exc.retry_after)
         return response

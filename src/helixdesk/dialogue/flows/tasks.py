@@ -95,7 +95,7 @@ def advance(d: Deciding, task: Task) -> None:
     if policy.require_one_of and not any(task.slots.get(n) is not None for n in policy.require_one_of):
         task.awaiting = slot(policy.require_one_of[0])
         d.state.task = task
-        d.say(policy.require_one_prompt or "dialogue.need_more", kind="prompt")
+        d.say(slot_prompt(policy, policy.require_one_of[0]), kind="prompt")
         return
     if policy.confirm and not task.confirmed:
         task.awaiting = CONFIRM
@@ -309,8 +309,18 @@ def reprompt(d: Deciding, task: Task) -> None:
 
 
 def ask_slot(d: Deciding, task: Task, name: str, policy: IntentPolicy) -> None:
-    slot_policy = policy.slots[name]
-    d.say(slot_policy.prompt or f"ask.{name}", kind="prompt", choices=task.choices, slots=task.slots)
+    d.say(slot_prompt(policy, name), kind="prompt", choices=task.choices, slots=task.slots)
+
+
+def slot_prompt(policy: IntentPolicy, name: str) -> str:
+    """The template that asks for slot `name`: its own prompt; for a slot of `require_one_of`
+    (any one of them will do), the policy's prompt for them; else `ask.<slot>`."""
+    slot_policy = policy.slots.get(name)
+    if slot_policy is not None and slot_policy.prompt:
+        return slot_policy.prompt
+    if name in policy.require_one_of:
+        return policy.require_one_prompt or "dialogue.need_more"
+    return f"ask.{name}"
 
 
 # ---- slot values --------------------------------------------------------------------------------------
@@ -342,8 +352,13 @@ def chosen(task: Task) -> dict[str, Any] | None:
     return None
 
 
+LITERAL = "value:"  # a carried value given in the policy itself (`reason: "value:unrecognised"`)
+
+
 def _lookup(task: Task, source: str) -> Any:
-    """`result.match.ref` or `slots.amount` from a finished task."""
+    """`result.match.ref` or `slots.amount` from a finished task; `value:X` is X itself."""
+    if source.startswith(LITERAL):
+        return source[len(LITERAL) :]
     root: Any = {"result": task.result or {}, "slots": task.slots}
     for part in source.split("."):
         if not isinstance(root, Mapping):

@@ -1,0 +1,62 @@
+"""Every reply key the pack's policies can reach has a template (in all three languages: the
+loader refuses a template without one), so no turn can fail with `template_missing`."""
+
+from __future__ import annotations
+
+import pytest
+
+from helixdesk.dialogue.flows.tasks import slot_prompt
+from helixdesk.dialogue.policy import Step
+from helixdesk.edge.container import PackConfig
+from helixdesk.packs.loader import load_pack
+
+
+@pytest.fixture(scope="module")
+def pack() -> PackConfig:
+    return PackConfig.load(load_pack("retail_bank"), code_length=6)
+
+
+def _step_keys(step: Step | None) -> list[str]:
+    if step is None:
+        return []
+    keys = [k for k in (step.ask, step.reply) if k]
+    for answer in step.answers.values():
+        keys += _step_keys(answer)  # an answer may reply, or ask again
+    return keys
+
+
+def test_every_slot_prompt_and_reply_key_has_a_template(pack):
+    missing = []
+    for intent, policy in pack.dialogue.policies.intents.items():
+        # The slots the bot asks for: required ones, ones chosen from a list, and any of
+        # `require_one_of` (it waits on the first and re-asks on whichever it waits on).
+        asked = [n for n, sp in policy.slots.items() if sp.required or sp.choose_from is not None]
+        keys = [slot_prompt(policy, name) for name in [*asked, *policy.require_one_of]]
+        keys += [k for k in (policy.reply, policy.confirm, policy.result) if k]
+        keys += _step_keys(policy.after)
+        missing += [(intent, key) for key in keys if key not in pack.templates.keys]
+    assert missing == []
+
+
+def test_a_slot_any_of_which_will_do_is_asked_with_the_policys_prompt(pack):
+    policy = pack.dialogue.policies.intents["unrecognized_transaction"]
+    assert set(policy.require_one_of) == {"amount", "period", "merchant"}
+    for name in policy.require_one_of:
+        assert slot_prompt(policy, name) == "ask.transaction_hint"
+
+
+@pytest.mark.parametrize("language", ["zh-Hans", "zh-Hant", "en"])
+def test_confirming_a_dispute_carried_over_without_a_reason_renders(pack, language):
+    text = pack.templates.render("confirm.open_dispute", language=language, slots={})
+    assert text and "原因" not in text and "reason:" not in text
+
+
+def test_a_carried_value_can_be_given_in_the_policy():
+    from helixdesk.dialogue.flows.tasks import _lookup
+    from helixdesk.dialogue.state import Task
+
+    task = Task(intent="unrecognized_transaction", slots={"amount": "12.50"}, result={"best_ref": "T1"})
+    assert _lookup(task, "value:unrecognised") == "unrecognised"
+    assert _lookup(task, "result.best_ref") == "T1"
+    assert _lookup(task, "slots.amount") == "12.50"
+    assert _lookup(task, "slots.missing") is None

@@ -216,3 +216,19 @@ async def test_redis_stream_forgets_a_customers_conversations_and_old_entries():
     finally:
         await bus.redis.delete(stream)
         await bus.close()
+
+
+@pytest.mark.nats
+async def test_nats_stream_forgets_a_customers_conversations(nats_node):
+    name = f"T{uuid.uuid4().hex[:10]}"
+    bus = NatsJetStreamEventBus(servers=[nats_node.url], stream=name, subject=f"{name.lower()}.events")
+    await bus.connect()
+    try:
+        await bus.publish_many([_event(1), _event(2), _event(1), _event(3)])
+        assert await bus.forget_conversations(["c1"]) == 1
+        info = await bus._js.stream_info(name, subjects_filter=">")
+        assert info.state.messages == 2
+        assert set(info.state.subjects or {}) == {f"{name.lower()}.events.c2", f"{name.lower()}.events.c3"}
+    finally:
+        await bus._js.delete_stream(name)
+        await bus.close()

@@ -1,6 +1,8 @@
 """NATS JetStream event bus: a replicated stream for deployments across several nodes or sites.
 
-Events are published to one subject of one stream (`HELIXDESK_EVENTS` by default), replicated to
+Events are published to one stream (`HELIXDESK_EVENTS` by default), each on the subject of its
+conversation (`<subject>.<conversation id>`, so erasure purges a conversation's events by subject),
+replicated to
 `replicas` servers; a publish returns once a quorum stored it. Each event's id is its JetStream
 message id, so publishing it again within the stream's duplicate window (after a failover, or by
 the outbox relay after a crash) stores it once.
@@ -124,7 +126,7 @@ class NatsJetStreamEventBus:
     async def _ensure_stream(self) -> None:
         config = StreamConfig(
             name=self.stream,
-            subjects=[self.subject],
+            subjects=[f"{self.subject}.>"],
             num_replicas=self._replicas,
             storage=StorageType.FILE,
             max_age=self._retention,
@@ -147,7 +149,9 @@ class NatsJetStreamEventBus:
         delay = self._retry_delay
         while True:
             try:
-                await self._js.publish(self.subject, payload, headers=headers, stream=self.stream, timeout=2)
+                await self._js.publish(
+                    self._subject_of(event), payload, headers=headers, stream=self.stream, timeout=2
+                )
             except Exception as e:  # timeouts, "no responders" while a leader is elected, reconnects
                 if time.monotonic() > deadline:
                     raise
@@ -156,6 +160,16 @@ class NatsJetStreamEventBus:
                 return
             await asyncio.sleep(delay)
             delay = min(1.0, delay * 2)
+
+    def _subject_of(self, event: Event) -> str:
+        return f"{self.subject}.{_token(event.conversation_id)}"
+
+    async def forget_conversations(self, conversation_ids: Sequence[str]) -> int:
+        """Purge these conversations' events from the stream (a customer's erasure); returns how
+        many conversations were purged."""
+        for conversation_id in conversation_ids:
+            await self._js.purge_stream(self.stream, subject=f"{self.subject}.{_token(conversation_id)}")
+        return len(conversation_ids)
 
     async def publish_many(self, events: Sequence[Event]) -> None:
         for event in events:  # one after the other: the stream keeps their order
@@ -246,4 +260,9 @@ class NatsJetStreamEventBus:
 
 def _durable(group: str) -> str:
     """A consumer name JetStream accepts (no dots, spaces or wildcards)."""
-    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in group)
+    return _token(group)
+
+
+def _token(value: str) -> str:
+    """One subject token or name: letters, digits, `-` and `_` only."""
+    return "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in value) or "_"

@@ -12,7 +12,7 @@ import asyncio
 import logging
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from helixdesk.core.events import Event, event_from_json
 
@@ -37,6 +37,19 @@ class EventBus(Protocol):
 
         An `ephemeral` group lives only as long as this process (live fan-out to WebSockets).
         """
+        ...
+
+
+@runtime_checkable
+class KeepingBus(Protocol):
+    """A bus that keeps events for a while (Redis Streams, NATS JetStream): erasure reaches it."""
+
+    async def connect(self) -> None: ...
+
+    async def close(self) -> None: ...
+
+    async def forget_conversations(self, conversation_ids: Sequence[str]) -> int:
+        """Delete these conversations' events from the bus."""
         ...
 
 

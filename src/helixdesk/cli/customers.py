@@ -75,19 +75,22 @@ def erase_command(
 
 
 def _forget_on_bus(settings: Settings, conversation_ids: tuple[str, ...]) -> int | None:
-    """Drop the conversations' events from the Redis stream too (None: the bus keeps nothing)."""
-    if settings.event_bus != "redis" or not conversation_ids:
-        return None
+    """Drop the conversations' events from the bus too (None: the bus keeps nothing). Redis: the
+    stream entries deleted; NATS: the conversations whose subjects were purged."""
     import asyncio
 
-    from helixdesk.bus.redis_streams import RedisStreamsEventBus
+    from helixdesk.bus.protocol import KeepingBus
+    from helixdesk.edge.container import build_bus
 
-    async def forget() -> int:
-        bus = RedisStreamsEventBus(url=settings.redis_url, stream=settings.redis_stream)
+    bus = build_bus(settings)
+    if not isinstance(bus, KeepingBus) or not conversation_ids:
+        return None
+
+    async def forget(bus: KeepingBus) -> int:
         await bus.connect()
         try:
             return await bus.forget_conversations(conversation_ids)
         finally:
             await bus.close()
 
-    return asyncio.run(forget())
+    return asyncio.run(forget(bus))

@@ -108,13 +108,15 @@ class PackConfig:
             ),
         )
         labels = Labels.load(pack.path / "handoff" / "labels.yaml")
+        actions = load_action_policies(pack)
+        templates.tz = actions.bank.tz  # replies show the bank's local time
         return cls(
             pack=pack,
             dialogue=dialogue,
             handoff=handoff,
             templates=templates,
             labels=labels,
-            actions=load_action_policies(pack),
+            actions=actions,
         )
 
 

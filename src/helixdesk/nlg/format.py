@@ -6,7 +6,7 @@ minor unit; the numbers a customer reads are exactly the numbers an action compu
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from decimal import Decimal
 
 from helixdesk.bank.money import exponent
@@ -71,8 +71,12 @@ def day(value: date | datetime | str, language: str) -> str:
     return d.strftime("%a %-d %b %Y")
 
 
-def moment(value: datetime | str, language: str) -> str:
+def moment(value: datetime | str, language: str, tz: tzinfo | None = None) -> str:
+    """A date and time in the reply language; an aware time is shown in `tz` (the bank's local
+    time), a naive one as it is."""
     dt = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+    if tz is not None and dt.tzinfo is not None:
+        dt = dt.astimezone(tz)
     if language in _WEEKDAYS:
         return f"{dt.year}年{dt.month}月{dt.day}日 {dt:%H:%M}"
     return dt.strftime("%-d %b %Y, %H:%M")

@@ -18,6 +18,7 @@ Filters format money, dates and rates in the reply language (`helixdesk.nlg.form
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import tzinfo
 from pathlib import Path
 from typing import Any
 
@@ -39,7 +40,9 @@ class TemplateMissingError(ConfigurationError):
 class Templates:
     """Loaded, compiled templates of one pack."""
 
-    def __init__(self, *, sources: Mapping[str, Mapping[str, Any]]) -> None:
+    def __init__(self, *, sources: Mapping[str, Mapping[str, Any]], tz: tzinfo | None = None) -> None:
+        # The bank's local time: every time a template shows is converted to it (`moment`).
+        self.tz = tz
         self._env = SandboxedEnvironment(
             undefined=StrictUndefined, autoescape=False, keep_trailing_newline=False
         )
@@ -98,7 +101,7 @@ class Templates:
         )
         if template is None:
             raise TemplateMissingError(f"no template {key!r}")
-        helpers = _filters(language)
+        helpers = _filters(language, self.tz)
         helpers["label"] = lambda group, code: self._label(group, code, language)
         return str(template.render(helpers, **values)).strip()
 
@@ -108,12 +111,13 @@ class Templates:
         return str(code) if template is None else str(template.render()).strip()
 
 
-def _filters(language: str) -> dict[str, Any]:
-    """Formatting helpers bound to the reply language, passed to every template as functions."""
+def _filters(language: str, tz: tzinfo | None) -> dict[str, Any]:
+    """Formatting helpers bound to the reply language (and the bank's time zone), passed to every
+    template as functions."""
     return {
         "money": lambda amount, currency="CNY": fmt.money(amount, currency, language),
         "day": lambda value: fmt.day(value, language),
-        "moment": lambda value: fmt.moment(value, language),
+        "moment": lambda value: fmt.moment(value, language, tz),
         "percent": lambda value: fmt.percent(value, language),
         "number": fmt.number,
         "lang": language,

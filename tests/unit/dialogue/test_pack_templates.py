@@ -60,3 +60,28 @@ def test_a_carried_value_can_be_given_in_the_policy():
     assert _lookup(task, "result.best_ref") == "T1"
     assert _lookup(task, "slots.amount") == "12.50"
     assert _lookup(task, "slots.missing") is None
+
+
+@pytest.mark.parametrize("language", ["zh-Hans", "zh-Hant", "en"])
+def test_times_in_replies_are_the_banks_local_time(pack, language):
+    from datetime import UTC, datetime, timedelta, timezone
+
+    frozen = pack.templates.render(
+        "result.freeze_card",
+        language=language,
+        result={
+            "changed": True,
+            "card_last4": "6621",
+            "card_kind": "debit",
+            "frozen_at": datetime(2026, 12, 3, 7, 48, tzinfo=UTC),
+        },
+    )
+    assert "15:48" in frozen and "07:48" not in frozen  # UTC+8, the pack's bank time
+    # A time already in local time (a transaction's) stays as it is.
+    local = datetime(2026, 12, 3, 9, 30, tzinfo=timezone(timedelta(hours=8)))
+    text = pack.templates.render(
+        "result.freeze_card",
+        language=language,
+        result={"changed": True, "card_last4": "1", "card_kind": "debit", "frozen_at": local},
+    )
+    assert "09:30" in text

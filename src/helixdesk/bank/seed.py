@@ -226,13 +226,25 @@ _FAIL_REASONS = [
 ]
 
 
-def build_demo_bank(customers: int = 200, *, seed: int = 7, as_of: date | None = None) -> BankFile:
-    """Generate the demo dataset as a validated `BankFile`."""
+def build_demo_bank(
+    customers: int = 200, *, seed: int = 7, as_of: date | None = None, now: datetime | None = None
+) -> BankFile:
+    """Generate the demo dataset as a validated `BankFile`.
+
+    Nothing lies in the future: `now` (default: the clock; with only `as_of`, the end of that day
+    in the bank's time) bounds every transaction and transfer, and "today" is the bank's local day.
+    """
     if customers < 1:
         raise ValueError("customers must be at least 1")
     rng = random.Random(seed)
-    today = as_of or datetime.now(UTC).date()
-    records = [_customer(rng, i, today) for i in range(1, customers + 1)]
+    if now is None:
+        now = (
+            datetime.combine(as_of + timedelta(days=1), datetime.min.time(), CST) - timedelta(seconds=1)
+            if as_of is not None
+            else datetime.now(UTC)
+        )
+    today = as_of or now.astimezone(CST).date()
+    records = [_customer(rng, i, today, now) for i in range(1, customers + 1)]
     return BankFile.model_validate({"version": 1, "customers": records})
 
 
@@ -245,7 +257,7 @@ def _luhn_account(rng: random.Random, prefix: str, length: int) -> str:
     return body + luhn_check_digit(body)
 
 
-def _customer(rng: random.Random, i: int, today: date) -> dict[str, Any]:
+def _customer(rng: random.Random, i: int, today: date, now: datetime) -> dict[str, Any]:
     english = rng.random() < 0.25
     hant = not english and rng.random() < 0.12
     if english:
@@ -287,7 +299,9 @@ def _customer(rng: random.Random, i: int, today: date) -> dict[str, Any]:
     accounts: list[dict[str, Any]] = []
 
     debit_last4 = f"{rng.randrange(10000):04d}"
-    savings_txns = _transactions(rng, ref, "S", today, debit_last4, count=rng.randint(15, 35), salary=True)
+    savings_txns = _transactions(
+        rng, ref, "S", today, debit_last4, count=rng.randint(15, 35), salary=True, now=now
+    )
     savings = {
         "number": _luhn_account(rng, "621700", 19),
         "kind": "savings",
@@ -308,7 +322,7 @@ def _customer(rng: random.Random, i: int, today: date) -> dict[str, Any]:
             }
         ],
         "transactions": savings_txns,
-        "transfers": _transfers(rng, ref, today),
+        "transfers": _transfers(rng, ref, today, now),
     }
     accounts.append(savings)
 
@@ -317,7 +331,9 @@ def _customer(rng: random.Random, i: int, today: date) -> dict[str, Any]:
         while credit_last4 == debit_last4:
             credit_last4 = f"{rng.randrange(10000):04d}"
         limit = rng.choice([10_000, 20_000, 30_000, 50_000, 80_000, 150_000])
-        txns = _transactions(rng, ref, "C", today, credit_last4, count=rng.randint(10, 30), salary=False)
+        txns = _transactions(
+            rng, ref, "C", today, credit_last4, count=rng.randint(10, 30), salary=False, now=now
+        )
         spent = sum(
             (-Decimal(t["amount"]) for t in txns if Decimal(t["amount"]) < 0 and t["status"] == "posted"),
             Decimal(0),
@@ -374,8 +390,23 @@ def _customer(rng: random.Random, i: int, today: date) -> dict[str, Any]:
     }
 
 
+def _not_after(when: datetime, now: datetime) -> datetime:
+    """A generated time later than `now` (later today) moves back a day: the past only."""
+    while when > now:
+        when -= timedelta(days=1)
+    return when
+
+
 def _transactions(
-    rng: random.Random, ref: str, kind: str, today: date, last4: str, *, count: int, salary: bool
+    rng: random.Random,
+    ref: str,
+    kind: str,
+    today: date,
+    last4: str,
+    *,
+    count: int,
+    salary: bool,
+    now: datetime,
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for n in range(count):
@@ -383,6 +414,7 @@ def _transactions(
         when = datetime.combine(
             today - timedelta(days=rng.randint(0, 89)), datetime.min.time(), CST
         ) + timedelta(minutes=rng.randint(7 * 60, 23 * 60 + 30))
+        when = _not_after(when, now)
         status = rng.choices(["posted", "pending", "failed"], weights=[90, 6, 4])[0]
         out.append(
             {
@@ -400,7 +432,7 @@ def _transactions(
     if salary:
         for month_back in range(3):
             pay_day = (today.replace(day=1) - timedelta(days=28 * month_back)).replace(day=10)
-            if pay_day > today:
+            if datetime.combine(pay_day, datetime.min.time(), CST).replace(hour=9) > now:
                 continue
             out.append(
                 {
@@ -421,14 +453,16 @@ def _transactions(
         first = next(t for t in out if Decimal(t["amount"]) < 0)
         dup = dict(first)
         dup["ref"] = first["ref"] + "D"
-        dup["occurred_at"] = (datetime.fromisoformat(first["occurred_at"]) + timedelta(minutes=2)).isoformat()
+        dup["occurred_at"] = _not_after(
+            datetime.fromisoformat(first["occurred_at"]) + timedelta(minutes=2), now
+        ).isoformat()
         dup["status"] = "posted"
         out.append(dup)
     out.sort(key=lambda t: t["occurred_at"])
     return out
 
 
-def _transfers(rng: random.Random, ref: str, today: date) -> list[dict[str, Any]]:
+def _transfers(rng: random.Random, ref: str, today: date, now: datetime) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for n in range(rng.randint(0, 4)):
         payee, bank = rng.choice(_PAYEES)
@@ -436,8 +470,11 @@ def _transfers(rng: random.Random, ref: str, today: date) -> list[dict[str, Any]
         created = datetime.combine(
             today - timedelta(days=rng.randint(0, 20)), datetime.min.time(), CST
         ) + timedelta(minutes=rng.randint(8 * 60, 22 * 60))
+        created = _not_after(created, now)
         status = rng.choices(["completed", "pending", "failed", "returned"], weights=[70, 14, 10, 6])[0]
         arrival = created + (timedelta(days=3) if cross else timedelta(hours=2))
+        if status == "completed" and arrival > now:
+            status = "pending"  # it has not arrived yet: expected, not completed
         out.append(
             {
                 "ref": f"TR{ref[1:]}{n:02d}",

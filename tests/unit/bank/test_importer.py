@@ -91,3 +91,19 @@ def test_seed_is_deterministic_and_varied():
     assert {"posted", "pending", "failed"} <= statuses
     ages = [date(2026, 11, 23).year - c.birth_date.year for c in a.customers]
     assert min(ages) < 36 and max(ages) >= 60
+
+
+def test_the_demo_bank_never_seeds_the_future():
+    from datetime import datetime, timedelta, timezone
+
+    now = datetime(2026, 11, 23, 8, 5, tzinfo=timezone(timedelta(hours=8)))  # early morning, bank time
+    bank = build_demo_bank(200, now=now)
+    accounts = [a for c in bank.customers for a in c.accounts]
+    times = [t.occurred_at for a in accounts for t in a.transactions] + [
+        t.created_at for a in accounts for t in a.transfers
+    ]
+    assert times and max(times) <= now
+    completed = [t.completed_at for a in accounts for t in a.transfers if t.completed_at is not None]
+    assert completed and max(completed) <= now
+    # Transactions of earlier today are there: the day is not simply dropped.
+    assert any(t.date() == now.date() for t in (x.astimezone(now.tzinfo) for x in times))

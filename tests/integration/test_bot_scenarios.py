@@ -271,3 +271,30 @@ def test_a_digression_is_answered_and_the_open_task_comes_back(app_client, bank,
     assert "Which card" in which
     side = chat.say("By the way, what's the US dollar exchange rate today?")
     assert "USD" in side and "Back to what we were doing" in side and "Which card" in side
+
+
+# ---- conversions -----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "amount", "side"),
+    [
+        ("How much RMB do I need for 100,000 yen?", "JPY", "100000", "sell"),
+        ("I have 800 euros left over, how much RMB would I get?", "EUR", "800", "buy"),
+        ("我想把人民币换成5000港币，今天要多少钱？", "HKD", "5000", "sell"),
+        ("人民幣換港幣，三千港幣要幾多錢？", "HKD", "3000", "sell"),
+    ],
+)
+def test_an_amount_is_converted_at_the_banks_rate_for_a_visitor(app_client, text, currency, amount, side):
+    from decimal import ROUND_HALF_UP
+
+    from helixdesk.actions.rates import DEMO_RATES
+
+    chat = Chat(app_client, None)  # rates are public: nobody signed in
+    reply = chat.say(text)
+    buy, sell = (Decimal(x) for x in DEMO_RATES[currency])
+    rate = sell if side == "sell" else buy
+    expected = (Decimal(amount) * rate).quantize(Decimal("0.01"), ROUND_HALF_UP)
+    assert currency in reply
+    assert f"{expected:,.2f}" in reply, reply  # the figure, exact to the cent
+    assert str(rate) in reply  # with the rate it was worked out from

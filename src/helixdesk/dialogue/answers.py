@@ -62,8 +62,11 @@ def slot_values(turn: Turn, slots: Mapping[str, SlotPolicy]) -> dict[str, Any]:
     text = to_simplified(turn.normalized or normalise(turn.text))
     for name, slot in slots.items():
         for entity in turn.entities:
-            if entity.type in slot.entities:
-                found[name] = entity.value
+            if entity.type not in slot.entities:
+                continue
+            value = _slot_value(entity.value, slot)
+            if value is not None:
+                found[name] = value
                 break
         else:
             for value, cues in slot.words.items():
@@ -71,6 +74,20 @@ def slot_values(turn: Turn, slots: Mapping[str, SlotPolicy]) -> dict[str, Any]:
                     found[name] = value
                     break
     return found
+
+
+def _slot_value(value: Any, slot: SlotPolicy) -> Any:
+    """The entity's value as the slot takes it, or None when the slot does not take it."""
+    if isinstance(value, Mapping):
+        if any(str(value.get(k, "")).upper() in {v.upper() for v in vs} for k, vs in slot.unless.items()):
+            return None
+        if slot.field is not None:
+            value = value.get(slot.field)
+    elif slot.unless:
+        return None  # a condition on a record's field: a plain value cannot meet it
+    if value is None or (isinstance(value, str) and value.upper() in {v.upper() for v in slot.exclude}):
+        return None
+    return value
 
 
 def pick_choice(turn: Turn, choices: Sequence[dict[str, Any]]) -> dict[str, Any] | None:

@@ -40,6 +40,14 @@ class SlotPolicy(_Model):
     # Values read from words in the message: {value: [cue words]}; `default` when none matched.
     words: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     default: Any = None
+    # From an entity whose value is a record (money: {amount, currency}), take this field.
+    field: str | None = None
+    # Values the slot never takes (the exchange-rate slot skips CNY, the base currency): the next
+    # matching entity is taken instead. An entity without `field` is skipped too.
+    exclude: tuple[str, ...] = ()
+    # Take the entity only when its record's `unless_field` is one of these (an amount in CNY is
+    # not an amount of foreign currency).
+    unless: dict[str, tuple[str, ...]] = Field(default_factory=dict)
 
 
 class Step(_Model):

@@ -75,7 +75,7 @@ _PREFIXED = re.compile(
 )
 
 _ZH_SUFFIXED = re.compile(
-    rf"(?<![\d.,])(?P<num>{NUMBER})\s?(?P<unit>{_alt(_ZH_UNITS)})"
+    rf"(?<![\d.])(?<!\d,)(?P<num>{NUMBER})\s?(?P<unit>{_alt(_ZH_UNITS)})"
     rf"(?:(?P<jiao>[{CN_DIGIT_CHARS}\d])(?:毛|角|(?![\d号日月期天年个次位%点分]))(?:(?P<fen>[{CN_DIGIT_CHARS}\d])分)?)?"
     r"(?:钱)?"
 )
@@ -83,13 +83,14 @@ _ZH_SUFFIXED = re.compile(
 _ZH_SMALL = re.compile(rf"(?<![\d{CN_DIGIT_CHARS}十百千万])(?P<jiao>[{CN_DIGIT_CHARS}\d])(?:毛|角)钱?")
 
 _EN_SUFFIXED = re.compile(
-    rf"(?<![\d.,])(?P<num>{ARABIC})(?P<mag>\s?(?:k|thousand|million|mn){_LATIN_AFTER})?"
+    rf"(?<![\d.])(?<!\d,)(?P<num>{ARABIC})(?P<mag>\s?(?:k|thousand|million|mn){_LATIN_AFTER})?"
     rf"\s?(?P<unit>{_alt(_EN_UNITS)}){_LATIN_AFTER}"
 )
 
-# "1.2万", "3千", "三千五", "十万八千", "2k": a magnitude is enough of a cue.
+# "1.2万", "3千", "三千五", "十万八千", "2k": a magnitude is enough of a cue. An amount may follow a
+# comma ("换港币，三千港币"), but not a digit and a comma ("1,000" is one number).
 _MAGNITUDE_ONLY = re.compile(
-    rf"(?<![\d.,a-z])(?P<num>{NUMBER})(?P<mag>(?<=[\d])\s?(?:k|thousand){_LATIN_AFTER})?{_NOT_MONEY_AFTER}"
+    rf"(?<![\d.a-z])(?<!\d,)(?P<num>{NUMBER})(?P<mag>(?<=[\d])\s?(?:k|thousand){_LATIN_AFTER})?{_NOT_MONEY_AFTER}"
 )
 
 _CUE = (

@@ -112,6 +112,16 @@ class Poster:
     def first_ok_after(self, moment: float) -> float | None:
         return next((t for t, ok in self.outcomes if ok and t > moment), None)
 
+    def outcome(self, recovered_at: float | None, since: float) -> dict[str, float]:
+        """The fault's figures: unavailability, recovery from `since`, lost and duplicated."""
+        lost, dup = self.check()
+        return {
+            "unavailable": self.window(),
+            "recovery": (recovered_at - since) if recovered_at else float("nan"),
+            "lost": lost,
+            "dup": dup,
+        }
+
     def check(self) -> tuple[int, int]:
         stored = [
             m["text"]
@@ -173,13 +183,7 @@ def redis_restart(tmp: Path, *, aof: bool = False) -> dict[str, float]:
                     if frame["type"] == "message" and frame["message"]["seq"] >= reply_seq:
                         arrived = time.monotonic()
             time.sleep(0.5)
-        lost, dup = poster.check()
-        return {
-            "unavailable": poster.window(),
-            "recovery": (arrived - back) if arrived else float("nan"),
-            "lost": lost,
-            "dup": dup,
-        }
+        return poster.outcome(arrived, back)
     finally:
         server.stop()
         redis.stop()
@@ -201,14 +205,7 @@ def postgres(tmp: Path, *, crash: bool) -> dict[str, float]:
                 while poster.first_ok_after(back) is None and time.monotonic() < deadline:
                     time.sleep(0.05)
                 time.sleep(0.5)
-            first_ok = poster.first_ok_after(back)
-            lost, dup = poster.check()
-            return {
-                "unavailable": poster.window(),
-                "recovery": (first_ok - back) if first_ok else float("nan"),
-                "lost": lost,
-                "dup": dup,
-            }
+            return poster.outcome(poster.first_ok_after(back), back)
         finally:
             server.stop()
     finally:
@@ -258,14 +255,7 @@ def worker_kill(tmp: Path) -> dict[str, float]:
             time.sleep(0.05)
         time.sleep(0.3)
     try:
-        lost, dup = poster.check()
-        first_ok = poster.first_ok_after(began)
-        return {
-            "unavailable": poster.window(),
-            "recovery": (first_ok - began) if first_ok else float("nan"),
-            "lost": lost,
-            "dup": dup,
-        }
+        return poster.outcome(poster.first_ok_after(began), began)
     finally:
         server.stop()
 

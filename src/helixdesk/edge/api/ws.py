@@ -99,13 +99,14 @@ class ChatSocket:
         self._authorise: Callable[[], ChannelCaller | None] = lambda: None
 
     async def run(self, after_seq: int, authorise: Callable[[], ChannelCaller | None]) -> None:
+        self._authorise = authorise
         # Accepted first, so that a refusal reaches the client as a documented close code
         # (4401, 4403, 4404) instead of a bare HTTP 403 on the handshake.
         await self.ws.accept()
         if not origin_allowed(self.ws.headers.get("origin"), self.ws.headers.get("host"), self.settings):
             await self.ws.close(code=CLOSE_FORBIDDEN, reason="origin not allowed")
             return
-        refused = await self._refusal(authorise, first=True)
+        refused = await self._refusal(first=True)
         if refused is not None:
             await self.ws.close(code=refused[0], reason=refused[1])
             return
@@ -115,16 +116,15 @@ class ChatSocket:
             await self.ws.close(code=CLOSE_TOO_MANY, reason=too_many[:120])
             return
         try:
-            await self._serve(after_seq, authorise)
+            await self._serve(after_seq)
         finally:
             self.limits.close_socket(ip, self.conversation_id)
 
-    async def _serve(self, after_seq: int, authorise: Callable[[], ChannelCaller | None]) -> None:
-        self._authorise = authorise
+    async def _serve(self, after_seq: int) -> None:
         # Listen before replaying so nothing published during the replay is missed.
         self.queue = self.live.listen(self.conversation_id)
         pump = asyncio.create_task(self._pump())
-        watch = asyncio.create_task(self._watch(authorise))
+        watch = asyncio.create_task(self._watch())
         try:
             await self.on_connect(after_seq)
             while self._revoked is None:
@@ -139,11 +139,9 @@ class ChatSocket:
                     await task
             self.on_disconnect()
 
-    async def _refusal(
-        self, authorise: Callable[[], ChannelCaller | None], *, first: bool = False
-    ) -> tuple[int, str] | None:
+    async def _refusal(self, *, first: bool = False) -> tuple[int, str] | None:
         """Why this connection may not (or no longer) use the conversation: (close code, reason)."""
-        caller = await anyio.to_thread.run_sync(authorise)
+        caller = await anyio.to_thread.run_sync(self._authorise)
         if caller is None:
             return CLOSE_UNAUTHORIZED, "the API key is not valid"
         try:
@@ -158,11 +156,11 @@ class ChatSocket:
             return CLOSE_FORBIDDEN, e.detail[:120]
         return None
 
-    async def _watch(self, authorise: Callable[[], ChannelCaller | None]) -> None:
+    async def _watch(self) -> None:
         """Close the socket soon after its credential is revoked (an API key, the conversation)."""
         while True:
             await asyncio.sleep(RECHECK_SECONDS)
-            refused = await self._refusal(authorise)
+            refused = await self._refusal()
             if refused is not None:
                 self._revoked = refused
                 await self.ws.close(code=refused[0], reason=refused[1])
@@ -220,7 +218,7 @@ class ChatSocket:
             await self._error(code, "; ".join(f"{'.'.join(map(str, x['loc']))}: {x['msg']}" for x in errors))
             return
         # The credential may have been revoked since the last check: nothing is stored then.
-        refused = self._revoked or await self._refusal(self._authorise)
+        refused = self._revoked or await self._refusal()
         if refused is not None:
             self._revoked = refused
             await self.ws.close(code=refused[0], reason=refused[1])

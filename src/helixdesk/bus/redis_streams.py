@@ -302,6 +302,7 @@ class RedisStreamsEventBus:
                     with contextlib.suppress(RedisError):
                         await self._recreate_group(group)
                     pending_first = True
+                    await asyncio.sleep(self._retry_delay)  # never a tight loop if it fails again
                     continue
                 log.exception("Redis consumer %s of group %s failed; retrying", self._consumer, group)
                 await asyncio.sleep(self._max_backoff)

@@ -2,22 +2,23 @@
 
 - `policies/fees.yaml`: installment prepayment fee method and effective-date rule.
 - `policies/disputes.yaml`: dispute auto-decision rules and routing.
-- `policies/bank.yaml`: the bank's UTC offset, holidays and exchange-rate staleness.
+- `policies/bank.yaml`: the bank's time zone, holidays and exchange-rate staleness.
 
 Every value is validated at load time; a bad file raises `ConfigurationError` (`invalid_policy`).
 """
 
 from __future__ import annotations
 
-from datetime import date, timedelta, timezone
+from datetime import date, tzinfo
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from helixdesk.core.errors import ConfigurationError
+from helixdesk.core.timezones import DEFAULT_TIMEZONE, fixed_offset, offset_text, parse_offset, zone
 from helixdesk.packs.loader import Pack
 
 QUEUES = ("fraud", "senior", "relationship_manager", "general")
@@ -76,20 +77,62 @@ class DisputePolicy(_Policy):
 
 
 class BankPolicy(_Policy):
+    """Facts about the bank. `timezone` (IANA) is the bank's local time: customers' "today", "this
+    month" and every time a reply shows are read in it. `utc_offset` is the older, fixed form: alone
+    it still works (a fixed offset, no summer time); with `timezone` it must agree with the zone."""
+
     label: str = ""
-    utc_offset: str = "+08:00"
+    timezone: str = DEFAULT_TIMEZONE
+    utc_offset: str | None = None
     holidays: tuple[date, ...] = ()
     rates_max_age_hours: int = Field(default=24, ge=1)
 
-    @field_validator("utc_offset")
+    @field_validator("timezone")
     @classmethod
-    def _offset(cls, v: str) -> str:
-        _parse_offset(v)
+    def _zone(cls, v: str) -> str:
+        zone(v)  # UnknownTimeZoneError (a ValueError) names the value
         return v
 
+    @field_validator("utc_offset")
+    @classmethod
+    def _offset(cls, v: str | None) -> str | None:
+        if v is not None:
+            parse_offset(v)
+        return v
+
+    @model_validator(mode="after")
+    def _one_clock(self) -> BankPolicy:
+        if self.utc_offset is None or "timezone" not in self.model_fields_set:
+            return self
+        offset = parse_offset(self.utc_offset).utcoffset(None)
+        fixed = fixed_offset(zone(self.timezone))
+        if fixed != offset:
+            zone_offset = "changes with summer time" if fixed is None else f"is {offset_text(fixed)}"
+            raise ValueError(
+                f"utc_offset {self.utc_offset} disagrees with timezone {self.timezone} (its offset "
+                f"{zone_offset}); set only timezone"
+            )
+        return self
+
     @property
-    def tz(self) -> timezone:
-        return _parse_offset(self.utc_offset)
+    def tz(self) -> tzinfo:
+        """The bank's zone: the IANA zone, or a fixed offset for a pack that only gives `utc_offset`."""
+        if self.utc_offset is not None and "timezone" not in self.model_fields_set:
+            return parse_offset(self.utc_offset)
+        return zone(self.timezone)
+
+    @property
+    def zone_name(self) -> str:
+        """The IANA name, or `UTC+08:00` for a fixed offset."""
+        if self.utc_offset is not None and "timezone" not in self.model_fields_set:
+            return f"UTC{self.utc_offset}"
+        return self.timezone
+
+    def in_zone(self, name: str) -> BankPolicy:
+        """The same policy in another zone (the `bank_timezone` setting overrides the pack)."""
+        data = self.model_dump(exclude={"utc_offset"})
+        data["timezone"] = name
+        return BankPolicy.model_validate(data)
 
     def is_business_day(self, day: date) -> bool:
         return day.weekday() < 5 and day not in self.holidays
@@ -99,15 +142,6 @@ class ActionPolicies(_Policy):
     fees: FeePolicy
     disputes: DisputePolicy
     bank: BankPolicy
-
-
-def _parse_offset(text: str) -> timezone:
-    sign, rest = text[:1], text[1:]
-    hours, _, minutes = rest.partition(":")
-    if sign not in "+-" or not hours.isdigit() or not (minutes or "0").isdigit():
-        raise ValueError(f"utc_offset must look like +08:00, not {text!r}")
-    delta = timedelta(hours=int(hours), minutes=int(minutes or 0))
-    return timezone(-delta if sign == "-" else delta)
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -120,14 +154,18 @@ def _read(path: Path) -> dict[str, Any]:
     return data
 
 
-def load_action_policies(pack: Pack) -> ActionPolicies:
-    """Read and validate `PACK/policies/{fees,disputes,bank}.yaml`."""
+def load_action_policies(pack: Pack, *, timezone: str | None = None) -> ActionPolicies:
+    """Read and validate `PACK/policies/{fees,disputes,bank}.yaml`; `timezone` (the
+    `bank_timezone` setting) replaces the pack's zone when given."""
     folder = pack.path / "policies"
     try:
+        bank = BankPolicy.model_validate(_read(folder / "bank.yaml"))
+        if timezone is not None:
+            bank = bank.in_zone(timezone)
         return ActionPolicies(
             fees=FeePolicy.model_validate(_read(folder / "fees.yaml")),
             disputes=DisputePolicy.model_validate(_read(folder / "disputes.yaml")),
-            bank=BankPolicy.model_validate(_read(folder / "bank.yaml")),
+            bank=bank,
         )
     except ValidationError as e:
         raise ConfigurationError(f"pack {pack.name}: invalid policy: {e}", code="invalid_policy") from e

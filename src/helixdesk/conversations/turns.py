@@ -24,7 +24,7 @@ import contextlib
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 import anyio
@@ -99,8 +99,11 @@ class Turns:
         relay: RelayPoke | None = None,
         abandon_issue_after_days: int = 30,
         lease_seconds: float = 30.0,
+        tz: tzinfo | None = None,
     ) -> None:
         self._sessions = sessions
+        # The bank's time zone: the customer's "today" and "this month" are read in it.
+        self._tz = tz
         self._writer = writer
         self._bot = bot
         self._nlu = nlu
@@ -129,7 +132,8 @@ class Turns:
             await self._wait_for_turn(conversation_id)
             stored = await anyio.to_thread.run_sync(self._claim_again, stored, at)
         try:
-            turn = await self._nlu.parse(text, reference_time=at)
+            local = at.astimezone(self._tz) if self._tz is not None else at
+            turn = await self._nlu.parse(text, reference_time=local)
             replies, meta, handoff = await anyio.to_thread.run_sync(self._answer, stored, turn, at)
         except BaseException:
             with contextlib.suppress(Exception):

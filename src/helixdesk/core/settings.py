@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from helixdesk.core.timezones import zone
+
 
 class Settings(BaseSettings):
     """Every setting is documented in docs/configuration.md (a test keeps the two in step)."""
@@ -64,6 +66,13 @@ class Settings(BaseSettings):
     )
     pack: str = Field(
         default="retail_bank", description="Domain pack to load (a folder under helixdesk/packs)."
+    )
+    bank_timezone: str | None = Field(
+        default=None,
+        description=(
+            "The bank's time zone, an IANA name (Asia/Shanghai, Asia/Hong_Kong); unset: the pack's "
+            "(retail_bank: Asia/Shanghai)."
+        ),
     )
     model_dir: Path = Field(
         default=Path("./var/models"),
@@ -203,6 +212,13 @@ class Settings(BaseSettings):
             raise ValueError("database_url must be an sqlite:/// or postgresql+psycopg:// URL")
         if value.startswith("postgresql://"):
             value = "postgresql+psycopg://" + value.removeprefix("postgresql://")
+        return value
+
+    @field_validator("bank_timezone")
+    @classmethod
+    def _known_timezone(cls, value: str | None) -> str | None:
+        if value is not None:
+            zone(value)  # a clear message naming the value: "unknown time zone 'Asia/Shangai': ..."
         return value
 
     @field_validator("secret_key")

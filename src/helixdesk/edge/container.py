@@ -94,7 +94,7 @@ class PackConfig:
     actions: ActionPolicies
 
     @classmethod
-    def load(cls, pack: Pack, *, code_length: int) -> PackConfig:
+    def load(cls, pack: Pack, *, code_length: int, timezone: str | None = None) -> PackConfig:
         templates = Templates.load(pack.path / "nlg" / "templates")
         handoff = load_handoff_policy(pack.path / "handoff" / "policy.yaml")
         dialogue = DialogueConfig(
@@ -108,7 +108,7 @@ class PackConfig:
             ),
         )
         labels = Labels.load(pack.path / "handoff" / "labels.yaml")
-        actions = load_action_policies(pack)
+        actions = load_action_policies(pack, timezone=timezone)  # the setting overrides the pack's zone
         templates.tz = actions.bank.tz  # replies show the bank's local time
         return cls(
             pack=pack,
@@ -187,7 +187,11 @@ class Container:
         identity_policy = load_identity_policy(settings.pack)
         config = part(
             "config",
-            lambda: PackConfig.load(load_pack(settings.pack), code_length=identity_policy.code_length),
+            lambda: PackConfig.load(
+                load_pack(settings.pack),
+                code_length=identity_policy.code_length,
+                timezone=settings.bank_timezone,
+            ),
         )
         nlu = part("nlu", lambda: build_nlu(settings, config.pack))
         parser = part(
@@ -256,6 +260,7 @@ class Container:
                     relay=relay,
                     abandon_issue_after_days=config.dialogue.policies.settings.abandon_issue_after_days,
                     lease_seconds=settings.turn_lease_seconds,
+                    tz=config.actions.bank.tz,
                 ),
                 bank=bank,
                 identity=identity,

@@ -9,6 +9,10 @@ The value is a half-open range `{"start": ISO, "end": ISO, "grain": ...}` in nai
   "这周五" / "this Friday" is in the current week; a bare weekday ("周五", "on Friday") is the most
   recent one on or before the reference day, since customers mostly report what already happened.
 - "最近三天" / "past 3 days" is a rolling window that ends at the end of today.
+- A week, month or year that holds today ends at the end of today: "这个月" / "this month" is the
+  1st of the month up to today, not to the month's last day (nothing after today has happened).
+- The reference time is the bank's local wall-clock time (the caller converts it to the bank's
+  time zone), so "今天" on a server running in UTC is still the bank's today.
 - "5/3" is month/day (May 3) unless `day_first=True`, or unless the first number cannot be a month.
 """
 
@@ -141,6 +145,18 @@ def _day(d: date, pod: str | None = None) -> dict[str, Any]:
         hours = _POD_HOURS[pod]
         return _range(start + timedelta(hours=hours[0]), start + timedelta(hours=hours[1]), "part_of_day")
     return _range(start, start + timedelta(days=1), "day")
+
+
+def _up_to_today(value: dict[str, Any], today: date) -> dict[str, Any]:
+    """A week, month or year that holds today, cut at the end of today ("this month" so far)."""
+    if value["grain"] not in ("week", "month", "year"):
+        return value
+    start = datetime.fromisoformat(value["start"])
+    end = datetime.fromisoformat(value["end"])
+    tomorrow = datetime.combine(today + timedelta(days=1), time())
+    if start.date() <= today and end > tomorrow:
+        return {**value, "end": _iso(tomorrow)}
+    return value
 
 
 def _add_months(year: int, month: int, delta: int) -> tuple[int, int]:
@@ -281,7 +297,7 @@ def find_dates(norm: str, reference: datetime, *, day_first: bool = False) -> li
 
     def add(m: re.Match[str], value: dict[str, Any] | None) -> None:
         if value is not None and m.end() > m.start():
-            out.append(Candidate("date", value, m.start(), m.end()))
+            out.append(Candidate("date", _up_to_today(value, today), m.start(), m.end()))
 
     if _has_cjk_date_cue(norm):
         for m in _ZH_DATE.finditer(norm):

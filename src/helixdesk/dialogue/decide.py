@@ -6,7 +6,8 @@ Per message, in order:
    the bot starts anything.
 2. A returning customer with an open issue from an earlier contact hears about it first.
 3. If a task is open (waiting for a code, a slot, a confirmation or a follow-up answer), the
-   message is read as the answer; the flow is chosen by what the task awaits.
+   message is read as the answer; the flow is chosen by what the task awaits. A request for a
+   person, a risk, or (for a yes/no) any clear new request wins over it (`flows.interrupt`).
 4. A message that is not an answer but a clear new request is a digression: the open task is
    put aside, the new request is handled, and the bot then comes back to the open task.
 5. A short follow-up ("那上个月的呢?", "what about last month?") re-runs the last request with
@@ -33,6 +34,7 @@ from helixdesk.dialogue.context import TurnContext
 from helixdesk.dialogue.effects import ActionDone, Ask, Change, HandOver, RedactMessage, Result, RunAction
 from helixdesk.dialogue.flows import after, confirm, handover, issues, requests, slots, tasks, verify
 from helixdesk.dialogue.flows.base import Deciding, DialogueConfig, NeedResult
+from helixdesk.dialogue.flows.interrupt import interrupts
 from helixdesk.dialogue.state import DialogueState, Task, remember_turn
 from helixdesk.nlg.personalise import pick_tip
 from helixdesk.nlg.replies import Say
@@ -136,7 +138,7 @@ def _continue(d: Deciding, task: Task) -> bool:
         d.say("dialogue.cancelled", kind="prompt")
         d.state.task = None
         return True
-    if awaiting is None:
+    if awaiting is None or interrupts(d, task):
         return False
     if awaiting.kind == "slot":
         return awaiting.slot is not None and slots.on_slot(d, task, awaiting.slot)

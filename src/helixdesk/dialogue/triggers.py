@@ -1,14 +1,16 @@
 """When the bot must hand a conversation to a person (checked after every customer turn).
 
 In order of precedence:
-1. `fraud_risk`: a strong fraud signal (盗刷, 安全账户, "someone used my card"), except for intents
-   where the bot shows the facts first (a doubted charge).
+1. `fraud_risk`: a fraud or scam report, on the customer's first message: a strong fraud signal
+   (盗刷, 安全账户, "someone used my card"), or an intent that is a fraud report. For intents where
+   the bot shows the facts first (a doubted charge, a lost card) only the strongest signals count
+   (`fraud_override_weight`: a scam, a code given away, "someone used my card").
 2. `crisis`: wording about self-harm; `vulnerability`: hardship, illness, bereavement or an
    elderly customer together with a high-risk request.
 3. `escalation`: regulator, media, lawyers, repeated complaints.
 4. `vip_wealth`: a high-value customer asking for wealth business goes to a relationship manager.
 5. `emotion_rising`: negative emotion rising over the last turns (a trend, not one word).
-6. `not_helped`: the customer says the bot's answer did not help.
+6. `not_helped`: the customer says the bot's last answer did not help.
 7. `repeated_request`: the same request several times in a row.
 8. `bot_failed`: several unclear turns in a row (`check_bot_failed`, after the bot's turn: only
    the dialogue knows whether it understood).
@@ -27,6 +29,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from helixdesk.bank.connector import Customer
 from helixdesk.core.turn import Turn
+from helixdesk.nlu.text import to_simplified
 
 
 class _Model(BaseModel):
@@ -53,15 +56,34 @@ class VipWealthTrigger(_Model):
     queue: str = "relationship_manager"
 
 
+class FastLane(_Model):
+    """The fraud fast lane (`helixdesk.dialogue.flows.protect`)."""
+
+    # Freeze the card a fraud report is about at once, for a customer the channel already knows
+    # (light verification): no one-time code, which a scam victim may just have given away.
+    protective_freeze: bool = True
+    # Reports that are about a card: these intents, or these words in the message.
+    freeze_intents: tuple[str, ...] = ("card_fraud_report", "card_lost_or_stolen")
+    freeze_cues: tuple[str, ...] = ()
+
+
 class Triggers(_Model):
     low_confidence_turns: int = Field(default=3, ge=1, le=10)
     repeated_intent_turns: int = Field(default=3, ge=2, le=10)
     not_helped_cues: tuple[str, ...] = ()
+    # Phrases that contain a cue but say something else (「一直没用」: "have not used").
+    not_helped_not: tuple[str, ...] = ()
     emotion: EmotionTrigger = EmotionTrigger()
     fraud_queue: str = "fraud"
     fraud_min_weight: float = Field(default=0.8, gt=0, le=1)
-    # Intents where the bot shows the facts first even when fraud is suspected (a doubted charge).
+    # Intents that are a fraud report in themselves ("someone took money from my card").
+    fraud_intents: tuple[str, ...] = ()
+    fraud_intent_confidence: float = Field(default=0.6, gt=0, le=1)
+    # Intents where the bot shows the facts first even when fraud is suspected (a doubted charge),
+    # unless a signal reaches `fraud_override_weight`.
     bot_first_intents: tuple[str, ...] = ()
+    fraud_override_weight: float = Field(default=0.9, gt=0, le=1)
+    fast_lane: FastLane = FastLane()
     escalation_queue: str = "senior"
     escalation_min_weight: float = Field(default=0.7, gt=0, le=1)
     vulnerability: VulnerabilityTrigger = VulnerabilityTrigger()
@@ -106,8 +128,15 @@ def check_triggers(
         by_type.setdefault(signal.type, []).append((signal.weight, signal.evidence))
 
     fraud = max(by_type.get("fraud", []), default=None)
-    if fraud and fraud[0] >= policy.fraud_min_weight and intent not in policy.bot_first_intents:
+    bot_first = intent in policy.bot_first_intents
+    if fraud and fraud[0] >= (policy.fraud_override_weight if bot_first else policy.fraud_min_weight):
         return Trigger("fraud_risk", policy.fraud_queue, fraud[1])
+    if (
+        turn.intent is not None
+        and intent in policy.fraud_intents
+        and turn.intent.confidence >= policy.fraud_intent_confidence
+    ):
+        return Trigger("fraud_risk", policy.fraud_queue, fraud[1] if fraud else intent)
 
     vulnerable = max(by_type.get("vulnerability", []), default=None)
     if vulnerable and vulnerable[0] >= 1.0:
@@ -131,10 +160,15 @@ def check_triggers(
     if rising is not None:
         return Trigger("emotion_rising", "general", rising)
 
-    lowered = turn.normalized or turn.text.lower()
-    for cue in policy.not_helped_cues:
-        if cue.lower() in lowered:
-            return Trigger("not_helped", "general", cue)
+    if len(history.intents) > 1 or history.resolved_last_turn:
+        # "That didn't help" answers the bot's last reply: in the first message, 没用 is "not
+        # used" (「卡一直没用」), not a verdict.
+        lowered = to_simplified(turn.normalized or turn.text.lower())
+        for word in policy.not_helped_not:
+            lowered = lowered.replace(to_simplified(word.lower()), " ")
+        for cue in policy.not_helped_cues:
+            if to_simplified(cue.lower()) in lowered:
+                return Trigger("not_helped", "general", cue)
 
     n = policy.repeated_intent_turns
     recent = history.intents[-n:]

@@ -168,6 +168,18 @@ def with_task(task: Task) -> Callable[[], TurnContext]:
     return lambda: context(signed_in=True, verified=True, state=DialogueState(task=task, issues_raised=True))
 
 
+ONE_CARD = Choices((CARDS.options[0],))
+
+
+def _protective_freeze(p: Played, tail: str) -> None:
+    run = next(a for a in p.asked if isinstance(a, RunAction))
+    assert run.name == "freeze_card" and run.confirmed is True
+    assert run.params == {"card_last4": tail, "reason": "fraud"}
+    assert run.idempotency_key == f"conv-1:protect:{tail}"  # a replay never freezes twice
+    assert not any(isinstance(a, SendCode) for a in p.asked)
+    assert p.decision.handover is not None and p.decision.handover.queue == "fraud"
+
+
 def _freeze_asked(p: Played) -> None:
     run = next(a for a in p.asked if isinstance(a, RunAction))
     assert run.name == "freeze_card" and run.confirmed is True
@@ -194,12 +206,12 @@ ROWS = [
         [AskKnowledge],
     ),
     Row(
-        "a signed-in customer who is not verified is sent a code first",
+        "a signed-in customer who is not verified is sent a code first, with no how-to before it",
         lambda: context(signed_in=True),
         says("what's my balance?", "balance_inquiry"),
         {AskKnowledge: NOT_FOUND, SendCode: CodeSent("138****8000", 5)},
         ["verify.code_sent"],
-        [AskKnowledge, SendCode],
+        [SendCode],
         awaiting("code"),
     ),
     Row(
@@ -208,7 +220,7 @@ ROWS = [
         says("what's my balance?", "balance_inquiry"),
         {AskKnowledge: NOT_FOUND, SendCode: CodeNotSent("identity_locked", NOW)},
         ["verify.locked", "handoff.offer"],
-        [AskKnowledge, SendCode],
+        [SendCode],
         awaiting("after"),
     ),
     Row(
@@ -304,16 +316,16 @@ ROWS = [
         [RunAction],
     ),
     Row(
-        "a strong fraud signal hands over before any code or action",
+        "a strong fraud signal hands over before any code; which of two cards to freeze is left to the specialist",
         lambda: context(signed_in=True),
         says(
             "someone stole my card and is using it",
             "card_fraud_report",
             risk=(RiskSignal("fraud", "stole my card", 14, 27, 1.0),),
         ),
-        {},
-        ["handoff.trigger.fraud_risk", "handoff.now"],
-        [],
+        {ListChoices: CARDS},
+        ["handoff.trigger.fraud_risk", "protect.specialist_freezes", "handoff.now"],
+        [ListChoices],
         lambda p: (
             None
             if p.decision.handover
@@ -326,6 +338,100 @@ ROWS = [
             )
             else pytest.fail(f"unexpected handover {p.decision.handover}")
         ),
+    ),
+    Row(
+        "a fraud report freezes the customer's only card at once, with no one-time code, then goes to fraud",
+        lambda: context(signed_in=True),
+        says("someone took money from my card", "card_fraud_report"),
+        {ListChoices: ONE_CARD, RunAction: ActionDone({"card_last4": "1234", "changed": True})},
+        ["handoff.trigger.fraud_risk", "protect.frozen", "handoff.now"],
+        [ListChoices, RunAction],
+        lambda p: _protective_freeze(p, "1234"),
+    ),
+    Row(
+        "a fraud report names the card by its kind: that one is frozen",
+        lambda: context(signed_in=True),
+        says("my credit card has charges I never made, freeze it", "card_fraud_report"),
+        {ListChoices: CARDS, RunAction: ActionDone({"card_last4": "9876", "changed": True})},
+        ["handoff.trigger.fraud_risk", "protect.frozen", "handoff.now"],
+        [ListChoices, RunAction],
+        lambda p: _protective_freeze(p, "9876"),
+    ),
+    Row(
+        "a scam victim who gave a code away goes to fraud even while a code is awaited, and is asked for none",
+        lambda: context(
+            signed_in=True,
+            state=DialogueState(task=Task("balance_inquiry", id="t-bal", awaiting=CODE), issues_raised=True),
+        ),
+        says(
+            "a man said he was police and I read him the sms code",
+            "card_fraud_report",
+            risk=(RiskSignal("fraud", "read him the sms code", 30, 51, 0.9),),
+        ),
+        {ListChoices: CARDS},
+        ["handoff.trigger.fraud_risk", "protect.specialist_freezes", "handoff.now"],
+        [ListChoices],
+        lambda p: (
+            None if p.decision.handover and p.decision.handover.queue == "fraud" else pytest.fail("fraud")
+        ),
+    ),
+    Row(
+        "a visitor's fraud report goes to fraud with how to freeze a card themselves",
+        lambda: context(),
+        says("I think I've been scammed", "card_fraud_report"),
+        {},
+        ["handoff.trigger.fraud_risk", "protect.how_to_freeze", "handoff.now"],
+        [],
+    ),
+    Row(
+        "a lost card needs no one-time code for the protective freeze: the bot asks which card",
+        lambda: context(signed_in=True),
+        says("I lost my card", "card_lost_or_stolen"),
+        {ListChoices: CARDS},
+        ["ask.which_card"],
+        [ListChoices],
+        awaiting("slot"),
+    ),
+    Row(
+        "hardship in answer to a yes/no question is not a 'no': it goes to a senior agent",
+        with_task(Task("card_lost_or_stolen", id="t-lost", slots={"card_last4": "1234"}, awaiting=CONFIRM)),
+        says(
+            "my husband passed away, no income, I can't keep up with the repayments",
+            "loan_repayment_hardship",
+        ),
+        {},
+        ["handoff.hardship", "handoff.now"],
+        [],
+        lambda p: (
+            None if p.decision.handover and p.decision.handover.queue == "senior" else pytest.fail("senior")
+        ),
+    ),
+    Row(
+        "a clear new request wins over a pending yes/no, and the open task is offered back",
+        with_task(Task("card_lost_or_stolen", id="t-lost", slots={"card_last4": "1234"}, awaiting=CONFIRM)),
+        says("no wait, first tell me my balance please", "balance_inquiry"),
+        {RunAction: ActionDone({"accounts": []})},
+        ["result.get_balance", "dialogue.back_to", "confirm.freeze_card"],
+        [RunAction],
+        awaiting("confirm"),
+    ),
+    Row(
+        "a short answer stays an answer even when the model reads an intent into it",
+        with_task(Task("card_lost_or_stolen", id="t-lost", slots={"card_last4": "1234"}, awaiting=CONFIRM)),
+        says("no thanks", "goodbye"),
+        {},
+        ["dialogue.not_changed"],
+        [],
+    ),
+    Row(
+        "asking for a person while a card is being chosen hands over",
+        with_task(
+            Task("card_lost_or_stolen", id="t-lost", awaiting=slot("card_last4"), choices=list(CARDS.options))
+        ),
+        says("just get me a real person", "human_agent"),
+        {},
+        ["handoff.requested", "handoff.now"],
+        [],
     ),
     Row(
         "asking for a person hands over at once",

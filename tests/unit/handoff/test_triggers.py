@@ -100,8 +100,33 @@ def test_one_angry_word_is_not_a_trend_but_rising_anger_is():
 
 
 def test_the_customer_saying_it_did_not_help_hands_over():
-    assert check(turn("你说的这些没用")).reason == "not_helped"
-    assert check(turn("That didn't help at all")).reason == "not_helped"
+    after_a_reply = history(intents=["card_declined", "card_declined"])
+    assert check(turn("你说的这些没用"), after_a_reply).reason == "not_helped"
+    assert check(turn("That didn't help at all"), after_a_reply).reason == "not_helped"
+    assert check(turn("說了等於沒說"), history(resolved=True)).reason == "not_helped"
+
+
+def test_not_used_is_not_not_helped():
+    # 没用 = "have not used" here, and the first message answers no reply of the bot's.
+    first = check(turn("卡之前冻结了，一直没用，现在想补办", "card_reissue"))
+    assert first is None
+    later = history(intents=["balance_inquiry", "card_reissue"])
+    assert check(turn("卡之前冻结了，一直没用，现在想补办", "card_reissue"), later) is None
+    assert check(turn("這張卡一直冇用過", "card_reissue"), later) is None
+
+
+def test_fraud_reports_reach_the_fraud_queue_on_the_first_message():
+    # A fraud-report intent is enough, with no pattern matched ("someone took money off my card").
+    by_intent = check(turn("someone took money off my card", "card_fraud_report"))
+    assert (by_intent.reason, by_intent.queue) == ("fraud_risk", "fraud")
+    # The strongest signals win even where the bot would show the facts first.
+    scam = turn(
+        "我把验证码给了自称客服的人，丢了卡", "card_lost_or_stolen", risk=[("fraud", "验证码给了", 0.9)]
+    )
+    assert check(scam).queue == "fraud"
+    # A doubted charge alone still gets the facts first.
+    doubted = turn("这笔不是我买的", "unrecognized_transaction", risk=[("fraud", "不是我买", 0.85)])
+    assert check(doubted) is None
 
 
 def test_the_same_request_three_times_unresolved_hands_over():

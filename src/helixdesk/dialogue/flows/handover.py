@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from helixdesk.dialogue.effects import HandOver
 from helixdesk.dialogue.flows.base import Deciding
+from helixdesk.dialogue.flows.protect import protect
 from helixdesk.dialogue.triggers import Trigger, TurnHistory, check_bot_failed, check_triggers, more_urgent
 
 
@@ -39,7 +40,8 @@ def trigger_after(d: Deciding) -> None:
 
 
 def hand_over(d: Deciding, found: Trigger) -> None:
-    """The bot stops what it was doing; only what it said about open issues stays."""
+    """The bot stops what it was doing; only what it said about open issues stays. A fraud report
+    gets the fast lane's protective step first (`helixdesk.dialogue.flows.protect`)."""
     current = d.handover
     intent = d.turn.intent.name if d.turn.intent else None
     d.handover = HandOver(
@@ -51,6 +53,8 @@ def hand_over(d: Deciding, found: Trigger) -> None:
     )
     d.says = [s for s in d.says if s.kind == "issue"]
     d.say(f"handoff.trigger.{found.reason}", kind="handoff")
+    if found.reason == "fraud_risk":
+        protect(d)
     d.say("handoff.now", kind="handoff", queue=found.queue)
     d.state.task = None
     d.state.stack.clear()

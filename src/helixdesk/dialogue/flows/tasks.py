@@ -22,6 +22,7 @@ from helixdesk.dialogue.effects import (
     SendCode,
 )
 from helixdesk.dialogue.flows.base import AGENT_OFFER, UNCLEAR, Deciding, ranking
+from helixdesk.dialogue.flows.protect import protect, protective_freeze_allowed
 from helixdesk.dialogue.policy import IntentPolicy, Step
 from helixdesk.dialogue.state import AFTER, CODE, CONFIRM, Task, slot
 
@@ -43,6 +44,8 @@ def advance(d: Deciding, task: Task) -> None:
     if policy.handoff == "now":
         if policy.reply:
             d.say(policy.reply, kind="handoff")
+        if d.config.triggers is not None and policy.route == d.config.triggers.fraud_queue:
+            protect(d)
         d.hand_over(
             task.intent,
             policy.route,
@@ -54,12 +57,16 @@ def advance(d: Deciding, task: Task) -> None:
         answer_without_action(d, task, policy)
         return
     ref = d.customer_ref
-    if policy.sensitive and not task.confirmed and not (ref is not None and d.verified):
-        general_answer(d, task)
+    # A protective step (freezing a card) needs no one-time code where the bank allows it.
+    light = policy.protective and ref is not None and protective_freeze_allowed(d)
+    if policy.sensitive and not task.confirmed and not (ref is not None and d.verified) and not light:
         if ref is None:
+            # Nobody signed in: the general answer, and how to sign in.
+            general_answer(d, task)
             d.say("verify.login_needed", kind="verification")
             d.state.last = task
             return
+        # The customer asked for their own data or an action: the code, not a how-to first.
         send_code(d, task)
         return
     if ref is None and policy.action not in d.config.public_actions:

@@ -1,6 +1,7 @@
 """Charge disputes and refunds: open_dispute (confirmation required) and get_refund_status.
 
-open_dispute finds the transaction (by ref, or from hints with one clear best match), records a
+open_dispute finds the transaction (by ref, or from hints with one clear best match; for "charged
+twice", identical charges close in time are one duplicate pair and the later one is disputed), records a
 dispute (one per customer and transaction: opening it again returns the same dispute), then applies
 the pack's rules (`policies/disputes.yaml`) in order. A rule that approves posts the credit through
 the bank connector with ref `RF` + dispute ref (so it can never be posted twice); a dispute no rule
@@ -85,11 +86,33 @@ def _find_transaction(ctx: ActionContext, p: DisputeInput, txns: list[Transactio
     ranked = rank(txns, hints, ctx.policies.bank.tz)
     if not ranked:
         raise ActionNotFoundError("no transaction matches those details", code="no_matching_transaction")
-    top = [r for r in ranked if r[1] == ranked[0][1]]
+    if p.reason == "duplicate_charge":
+        # "Charged twice": the repeat among the charges that match the hints is the one disputed.
+        matching = rank(txns, hints, ctx.policies.bank.tz, limit=len(txns))
+        repeat = duplicate_pair([r[0] for r in matching], within_hours=_duplicate_window(ctx))
+        if repeat is not None:
+            return repeat
+    top = [r[0] for r in ranked if r[1] == ranked[0][1]]
     if len(top) > 1:
-        refs = ", ".join(r[0].ref for r in top)
+        refs = ", ".join(t.ref for t in top)
         raise InvalidParamsError(f"several transactions match: {refs}", code="transaction_ambiguous")
-    return top[0][0]
+    return top[0]
+
+
+def duplicate_pair(matches: list[Transaction], *, within_hours: int) -> Transaction | None:
+    """ "Charged twice": among the charges that match the customer's hints, the ones that repeat an
+    earlier charge (same merchant, amount, currency and card/account, close in time). When they are
+    all repeats of one charge, the disputed one is the latest; the first charge stands. None when
+    no charge repeats another, or the repeats are of different charges."""
+    repeats = [t for t in matches if find_duplicate_of(t, matches, within_hours=within_hours) is not None]
+    kinds = {(t.merchant, t.amount, t.currency, t.account_number, t.card_last4) for t in repeats}
+    if len(kinds) != 1:
+        return None
+    return max(repeats, key=lambda t: (t.occurred_at, t.ref))
+
+
+def _duplicate_window(ctx: ActionContext) -> int:
+    return max([r.duplicate_within_hours or 0 for r in ctx.policies.disputes.rules] + [24])
 
 
 def decide(
@@ -126,8 +149,7 @@ def open_dispute(ctx: ActionContext, p: DisputeInput) -> DisputeResult:
     t = _find_transaction(ctx, p, txns)
     if t.amount >= 0:
         raise InvalidParamsError(f"{t.ref} is a credit, not a charge", code="not_a_charge")
-    within = max([r.duplicate_within_hours or 0 for r in ctx.policies.disputes.rules] + [24])
-    duplicate = find_duplicate_of(t, txns, within_hours=within)
+    duplicate = find_duplicate_of(t, txns, within_hours=_duplicate_window(ctx))
     existing = _existing(ctx, customer.ref, t.ref)
     if existing is not None and existing.status != "opened":
         return _result(existing, t, tz, duplicate, already_open=True)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from decimal import Decimal
 
 import pytest
@@ -127,16 +128,43 @@ def test_refund_status_none_found(runner, customers):
 
 def test_dispute_from_hints_must_be_unambiguous(runner, bank, customers, bank_sessions):
     ref, dup = _duplicate(bank, customers)
-    # Amount and merchant match both the original and the duplicate equally.
+    # Amount and merchant match both the original and the duplicate equally: for any reason but a
+    # duplicate charge, the bot cannot tell which one the customer means.
     with pytest.raises(AppError) as e:
         _run(
-            runner,
-            "open_dispute",
-            ref,
-            reason="duplicate_charge",
-            amount=str(-dup.amount),
-            merchant=dup.merchant,
+            runner, "open_dispute", ref, reason="not_received", amount=str(-dup.amount), merchant=dup.merchant
         )
     assert e.value.code == "transaction_ambiguous"
     with bank_sessions() as s:
         assert s.scalar(select(func.count()).select_from(Dispute)) == 0
+
+
+def test_charged_twice_from_hints_disputes_the_repeat_and_the_rule_refunds_it(runner, bank, customers):
+    ref, dup = _duplicate(bank, customers)
+    # "Charged twice, same amount": both charges match the hints; they are one duplicate pair.
+    out = _run(
+        runner, "open_dispute", ref, reason="duplicate_charge", amount=str(-dup.amount), merchant=dup.merchant
+    )
+    assert out.transaction.ref == dup.ref and out.duplicate_of == dup.ref[:-1]
+    assert (out.status, out.rule) == ("approved", "duplicate_charge_24h")
+    refunds = [t for t in bank.list_transactions(ref, limit=1000) if t.ref == out.refund_transaction_ref]
+    assert len(refunds) == 1 and refunds[0].amount == -dup.amount
+    # The first charge stands: disputing it as a duplicate is not possible (it repeats nothing).
+    first = next(t for t in bank.list_transactions(ref, limit=1000) if t.ref == dup.ref[:-1])
+    assert first.amount == dup.amount
+
+
+def test_a_duplicate_pair_is_only_identical_charges_close_in_time(bank, customers):
+    from datetime import timedelta
+
+    from helixdesk.actions.disputes import duplicate_pair
+
+    _, dup = _duplicate(bank, customers)
+    first = replace(dup, ref=dup.ref[:-1], occurred_at=dup.occurred_at - timedelta(minutes=2))
+    assert duplicate_pair([first, dup], within_hours=24) == dup
+    late = replace(dup, occurred_at=first.occurred_at + timedelta(hours=30))
+    assert duplicate_pair([first, late], within_hours=24) is None
+    other_amount = replace(dup, amount=dup.amount - 1)
+    assert duplicate_pair([first, other_amount], within_hours=24) is None
+    other_card = replace(dup, card_last4="0000" if dup.card_last4 != "0000" else "1111")
+    assert duplicate_pair([first, other_card], within_hours=24) is None

@@ -1,7 +1,9 @@
 """Money ("三千五", "¥88", "USD 45.99", "45.99美元", "500 bucks", "2k") and currency names ("港币", "GBP").
 
 Matching runs on the matching text (lower-case, Simplified, half-width), so "ＵＳＤ" and "港幣" work.
-A bare number is money only with a cue: a currency, a magnitude (万, 千, k) or a money verb before it.
+A bare number is money only with a cue: a currency, a magnitude (万, 千, k) or a money verb before it,
+or the form of an amount itself: two decimals ("23977.28", "1,280.50"), which is read in the default
+currency and matched against the customer's own data by the actions.
 """
 
 from __future__ import annotations
@@ -20,14 +22,17 @@ _PREFIX: dict[str, str] = {
     "aud": "AUD", "cad": "CAD", "sgd": "SGD", "chf": "CHF", "twd": "TWD", "mop": "MOP", "krw": "KRW",
     "nzd": "NZD", "thb": "THB",
     "人民币": "CNY", "美元": "USD", "美金": "USD", "港币": "HKD", "港元": "HKD", "欧元": "EUR",
-    "英镑": "GBP", "日元": "JPY",
+    "英镑": "GBP", "日元": "JPY", "日圆": "JPY",
 }  # fmt: skip
 
 # Chinese currency words written after an amount.
 _ZH_UNITS: dict[str, str] = {
     "块钱": "CNY", "块": "CNY", "元": "CNY", "圆": "CNY", "元人民币": "CNY", "人民币": "CNY", "蚊": "HKD",
+    # "5000蚊人民币", "5000块人民币": the currency named after the unit decides.
+    "蚊人民币": "CNY", "块人民币": "CNY", "块钱人民币": "CNY", "蚊港币": "HKD", "蚊港元": "HKD",
     "美元": "USD", "美金": "USD", "刀": "USD", "港币": "HKD", "港元": "HKD", "港纸": "HKD",
-    "日元": "JPY", "日币": "JPY", "欧元": "EUR", "英镑": "GBP", "澳元": "AUD", "澳币": "AUD",
+    "日元": "JPY", "日圆": "JPY", "円": "JPY", "日币": "JPY", "欧元": "EUR", "欧罗": "EUR",
+    "英镑": "GBP", "澳元": "AUD", "澳币": "AUD",
     "加元": "CAD", "加币": "CAD", "新加坡元": "SGD", "新币": "SGD", "瑞士法郎": "CHF", "法郎": "CHF",
     "韩元": "KRW", "韩币": "KRW", "台币": "TWD", "新台币": "TWD", "澳门币": "MOP", "澳门元": "MOP",
     "卢布": "RUB", "泰铢": "THB", "纽币": "NZD",
@@ -47,7 +52,11 @@ _EN_UNITS: dict[str, str] = {
 
 # A currency named without an amount.
 _CURRENCY_NAMES: dict[str, str] = {
-    **{k: v for k, v in _ZH_UNITS.items() if k not in {"块钱", "块", "元", "圆", "蚊", "刀", "法郎"}},
+    **{
+        k: v
+        for k, v in _ZH_UNITS.items()
+        if k not in {"块钱", "块", "元", "圆", "蚊", "刀", "法郎"} and not k.startswith(("蚊", "块"))
+    },
     "瑞郎": "CHF", "英磅": "GBP",
     **{k: v for k, v in _EN_UNITS.items() if k not in {"bucks", "buck", "kuai", "won", "pounds", "quid"}},
     "pound sterling": "GBP", "sterling": "GBP", "british pounds": "GBP", "british pound": "GBP",
@@ -104,6 +113,12 @@ _CUED = re.compile(
     rf"(?![\d号日月期天年个次位%点分:/.\-笔张条单项份台件人岁遍周]|\s?(?:days?|months?|years?|times|installments?|%))"
 )
 
+# "23977.28", "1,280.50": two decimals are an amount's own form (not a date, a rate or a version).
+_TWO_DECIMALS = re.compile(
+    r"(?<![\d.,a-z$¥￥€£:/\-])(?P<num>\d{1,3}(?:,\d{3})+\.\d{2}|\d+\.\d{2})(?![\d.,%‰号日月倍点:/\-]|\s?(?:%|percent|pct))"
+)
+_RATE_BEFORE = re.compile(r"(?:利率|汇率|年化|收益率|费率|rate|apr|apy)\s?(?:是|为|:|：|of|is)?\s?$")
+
 _CURRENCY = re.compile(
     rf"(?:{_alt({k for k in _CURRENCY_NAMES if not k.isascii()})})"
     rf"|{_LATIN_BEFORE}(?:{_alt({k for k in _CURRENCY_NAMES if k.isascii()})}){_LATIN_AFTER}"
@@ -145,6 +160,10 @@ def find_money(norm: str, *, default_currency: str = "CNY") -> list[Candidate]:
         currency = _PREFIX[sym]
         end = m.end()
         tail = m["tail"]
+        if tail and _ZH_UNITS.get(tail.strip()) == "CNY" and currency != "CNY" and _is_cjk(sym[0]):
+            continue  # "人民币换美元 一万元": the currency word ends a phrase; 一万元 is CNY
+        if currency != "CNY" and _is_cjk(sym[0]) and m.start("num") > m.end("sym"):
+            continue  # "美元 500": a Chinese currency word before a spaced number is not its prefix
         if (tail and _ZH_UNITS.get(tail.strip()) not in (currency, "CNY") and currency != "CNY") or (
             tail and currency == "CNY" and _ZH_UNITS.get(tail.strip()) != "CNY"
         ):
@@ -182,6 +201,12 @@ def find_money(norm: str, *, default_currency: str = "CNY") -> list[Candidate]:
         if value is None or value == 0:
             continue
         out.append(_money(m.start(), m.end(), value * _magnitude(mag), default_currency))
+    for m in _TWO_DECIMALS.finditer(norm):
+        if _RATE_BEFORE.search(norm[max(0, m.start() - 12) : m.start()]):
+            continue
+        value = parse_number(m["num"])
+        if value is not None and value > 0:
+            out.append(_money(m.start(), m.end(), value, default_currency, bonus=-1))
     for m in _CUED.finditer(norm):
         num = m["num"]
         if len(num.replace(",", "").split(".")[0]) > 9:

@@ -19,7 +19,7 @@ from pydantic import Field
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
-from helixdesk.actions.accounts import SCAN_LIMIT
+from helixdesk.actions.accounts import SCAN_LIMIT, duplicate_window_hours
 from helixdesk.actions.base import (
     ActionContext,
     ActionInput,
@@ -89,7 +89,7 @@ def _find_transaction(ctx: ActionContext, p: DisputeInput, txns: list[Transactio
     if p.reason == "duplicate_charge":
         # "Charged twice": the repeat among the charges that match the hints is the one disputed.
         matching = rank(txns, hints, ctx.policies.bank.tz, limit=len(txns))
-        repeat = duplicate_pair([r[0] for r in matching], within_hours=_duplicate_window(ctx))
+        repeat = duplicate_pair([r[0] for r in matching], within_hours=duplicate_window_hours(ctx))
         if repeat is not None:
             return repeat
     top = [r[0] for r in ranked if r[1] == ranked[0][1]]
@@ -109,10 +109,6 @@ def duplicate_pair(matches: list[Transaction], *, within_hours: int) -> Transact
     if len(kinds) != 1:
         return None
     return max(repeats, key=lambda t: (t.occurred_at, t.ref))
-
-
-def _duplicate_window(ctx: ActionContext) -> int:
-    return max([r.duplicate_within_hours or 0 for r in ctx.policies.disputes.rules] + [24])
 
 
 def decide(
@@ -149,7 +145,7 @@ def open_dispute(ctx: ActionContext, p: DisputeInput) -> DisputeResult:
     t = _find_transaction(ctx, p, txns)
     if t.amount >= 0:
         raise InvalidParamsError(f"{t.ref} is a credit, not a charge", code="not_a_charge")
-    duplicate = find_duplicate_of(t, txns, within_hours=_duplicate_window(ctx))
+    duplicate = find_duplicate_of(t, txns, within_hours=duplicate_window_hours(ctx))
     existing = _existing(ctx, customer.ref, t.ref)
     if existing is not None and existing.status != "opened":
         return _result(existing, t, tz, duplicate, already_open=True)

@@ -32,7 +32,7 @@ from helixdesk.core.turn import Turn
 from helixdesk.dialogue.answers import answer_label
 from helixdesk.dialogue.context import TurnContext
 from helixdesk.dialogue.effects import ActionDone, Ask, Change, HandOver, RedactMessage, Result, RunAction
-from helixdesk.dialogue.flows import after, confirm, handover, issues, requests, slots, tasks, verify
+from helixdesk.dialogue.flows import after, confirm, handover, issues, pick, requests, slots, tasks, verify
 from helixdesk.dialogue.flows.base import Deciding, DialogueConfig, NeedResult
 from helixdesk.dialogue.flows.interrupt import interrupts
 from helixdesk.dialogue.state import DialogueState, Task, remember_turn
@@ -140,6 +140,8 @@ def _continue(d: Deciding, task: Task) -> bool:
         return True
     if awaiting is None or interrupts(d, task):
         return False
+    if awaiting.kind == "slot" and awaiting.slot == tasks.PICK:
+        return pick.on_pick(d, task)
     if awaiting.kind == "slot":
         return awaiting.slot is not None and slots.on_slot(d, task, awaiting.slot)
     return _ANSWERS[awaiting.kind](d, task)

@@ -48,6 +48,8 @@ class SlotPolicy(_Model):
     # Take the entity only when its record's `unless_field` is one of these (an amount in CNY is
     # not an amount of foreign currency).
     unless: dict[str, tuple[str, ...]] = Field(default_factory=dict)
+    # Take the entity only when its record's field is one of these (an amount of CNY to convert).
+    when: dict[str, tuple[str, ...]] = Field(default_factory=dict)
 
 
 class Step(_Model):
@@ -78,6 +80,9 @@ class IssuePolicy(_Model):
 
 class IntentPolicy(_Model):
     sensitive: bool = False
+    # A protective action (freezing a card): with the fraud fast lane's `protective_freeze` on, a
+    # customer the channel already knows needs no one-time code for it.
+    protective: bool = False
     route: str = "bot"
     action: str | None = None
     answer: Literal["knowledge"] | None = None
@@ -91,6 +96,8 @@ class IntentPolicy(_Model):
     result: str | None = None
     followup: bool = False
     after: Step | None = None
+    # A list in the result (`matches`): when it holds several, the customer picks one first.
+    pick_from: str | None = None
     after_when: dict[str, tuple[str, ...]] = Field(default_factory=dict)
     issue: IssuePolicy | None = None
 
@@ -113,6 +120,10 @@ class Words(_Model):
 
 class Settings(_Model):
     intent_threshold: float = 0.5
+    # A clear new request (this confident) wins over a pending yes/no question, unless the message
+    # is a short answer; `interrupt_intents` (a person, a risk) win over any pending question.
+    interrupt_threshold: float = Field(default=0.7, gt=0, le=1)
+    interrupt_intents: tuple[str, ...] = ()
     max_reprompts: int = 2
     low_confidence_offer_after: int = 2
     abandon_issue_after_days: int = 30

@@ -53,6 +53,9 @@ IntentHint = str | Mapping[str, float] | None
 # Grounding threshold on the confidence (rerank.ConfidenceWeights), chosen on bench/data/kb_dev.jsonl
 # with NLU intent hints (bench/knowledge_tune.py prints the trade-off).
 DEFAULT_THRESHOLD = 0.46
+# When the NLU is this sure of the intent, an answer filed under that intent comes before answers on
+# other topics among the top hits (「信用卡怎麼突然刷不過」 is a declined card, not card activation).
+INTENT_TRUST = 0.8
 
 
 @dataclass(frozen=True, slots=True)
@@ -328,7 +331,9 @@ class KnowledgeBase:
         self, query: str, *, language: str, intent: IntentHint = None, top_k: int = 3
     ) -> KnowledgeAnswer:
         """Grounded answer or an honest "not grounded": never more than the stored text verbatim."""
-        hits = self.search(query, language=language, intent=intent, top_k=top_k)
+        hits = _trusted_intent_first(
+            self.search(query, language=language, intent=intent, top_k=top_k), intent
+        )
         confidence = hits[0].scores.confidence if hits else 0.0
         grounded = bool(hits) and confidence >= self.threshold
         explanations: tuple[Explanation, ...] = ()
@@ -343,6 +348,20 @@ class KnowledgeBase:
             hits=tuple(hits),
             explanations=explanations,
         )
+
+
+def _trusted_intent_first(hits: list[KnowledgeHit], intent: IntentHint) -> list[KnowledgeHit]:
+    """The first hit filed under the intent the NLU is sure of (INTENT_TRUST) moves to the front."""
+    ranking: Mapping[str, float] = {intent: 1.0} if isinstance(intent, str) else (intent or {})
+    if not ranking or not hits:
+        return hits
+    top = max(ranking, key=lambda name: ranking[name])
+    if ranking[top] < INTENT_TRUST or top in hits[0].intents:
+        return hits
+    for i, hit in enumerate(hits):
+        if top in hit.intents:
+            return [hit, *hits[:i], *hits[i + 1 :]]
+    return hits
 
 
 def _top(scores: np.ndarray, k: int) -> np.ndarray:

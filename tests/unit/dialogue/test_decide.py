@@ -169,6 +169,45 @@ def with_task(task: Task) -> Callable[[], TurnContext]:
 
 
 ONE_CARD = Choices((CARDS.options[0],))
+MERCHANT = Entity("merchant", "全家", "FamilyMart", 22, 32)
+
+
+def _match(ref: str, amount: str, at: str) -> dict[str, Any]:
+    t = {"ref": ref, "merchant": "全家 FamilyMart", "amount": amount, "currency": "CNY", "card_last4": "1234"}
+    return {"transaction": {**t, "occurred_at": at, "occurred_local": at, "status": "posted"}, "score": 5}
+
+
+TWO_MATCHES = {
+    "matches": [
+        _match("TX1", "-13.43", "2026-12-02T03:14:00+00:00"),
+        _match("TX2", "-58.36", "2026-11-18T06:54:00+00:00"),
+    ],
+    "found": True,
+    "best_ref": "TX1",
+}
+
+
+def _picking() -> Task:
+    from helixdesk.dialogue.flows.tasks import PICK, _pick_choice
+
+    choices = [_pick_choice(i, m) for i, m in enumerate(TWO_MATCHES["matches"])]
+    return Task(
+        "unrecognized_transaction", id="t-x", result=dict(TWO_MATCHES), awaiting=slot(PICK), choices=choices
+    )
+
+
+def _awaits_pick(p: Played) -> None:
+    task = p.decision.state.task
+    assert task is not None and task.awaiting == slot("__pick__") and len(task.choices) == 2
+
+
+def _picked(p: Played, ref: str) -> None:
+    last = p.decision.state.last
+    task = p.decision.state.task
+    assert task is not None and task.result is not None
+    assert [m["transaction"]["ref"] for m in task.result["matches"]] == [ref]
+    assert task.result["best_ref"] == ref
+    assert last is not None
 
 
 def _protective_freeze(p: Played, tail: str) -> None:
@@ -432,6 +471,51 @@ ROWS = [
         {},
         ["handoff.requested", "handoff.now"],
         [],
+    ),
+    Row(
+        "several matching charges: they are listed and the customer picks one first",
+        lambda: context(signed_in=True, verified=True),
+        says("I don't recognise a FamilyMart charge", "unrecognized_transaction", entities=(MERCHANT,)),
+        {RunAction: ActionDone(TWO_MATCHES)},
+        ["result.explain_transaction"],
+        [RunAction],
+        lambda p: _awaits_pick(p),
+    ),
+    Row(
+        "'the biggest one' picks the larger charge, then the follow-up question is asked about it",
+        with_task(_picking()),
+        says("the biggest one"),
+        {},
+        ["result.explain_transaction", "after.recognise_now"],
+        [],
+        lambda p: _picked(p, "TX2"),
+    ),
+    Row(
+        "'the second one' picks by position",
+        with_task(_picking()),
+        says("the second one"),
+        {},
+        ["result.explain_transaction", "after.recognise_now"],
+        [],
+        lambda p: _picked(p, "TX2"),
+    ),
+    Row(
+        "'the latest one' picks by time",
+        with_task(_picking()),
+        says("最近的那笔"),
+        {},
+        ["result.explain_transaction", "after.recognise_now"],
+        [],
+        lambda p: _picked(p, "TX1"),
+    ),
+    Row(
+        "an answer that picks nothing is asked again",
+        with_task(_picking()),
+        says("hmm"),
+        {},
+        ["ask.pick"],
+        [],
+        awaiting("slot"),
     ),
     Row(
         "asking for a person hands over at once",

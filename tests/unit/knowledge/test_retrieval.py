@@ -149,3 +149,22 @@ def test_a_second_instance_sees_a_new_ingest_after_refresh(pack_kb_url, tmp_path
 
         with transaction(sessions) as s:
             s.execute(delete(KbDocument).where(KbDocument.source == str(doc.resolve())))
+
+
+def test_an_answer_on_the_intent_the_nlu_is_sure_of_comes_first():
+    from helixdesk.knowledge.retrieval import _trusted_intent_first
+    from helixdesk.knowledge.types import Citation, HitScores, KnowledgeHit
+
+    def hit(faq: str, intent: str) -> KnowledgeHit:
+        scores = HitScores(bm25=1.0, dense=0.5, fused=0.5, rerank=1.0, confidence=0.5)
+        citation = Citation("FAQ", "faq.yaml", "faq", faq, faq, 1)
+        return KnowledgeHit(1, faq, "zh-Hant", faq, faq, (intent,), scores, citation)
+
+    hits = [hit("card-activate", "card_activation"), hit("card-declined", "card_declined")]
+    # 「信用卡怎麼突然刷不過」: the NLU is sure it is a declined card.
+    sure = _trusted_intent_first(hits, {"card_declined": 0.84, "card_activation": 0.1})
+    assert [h.faq_id for h in sure] == ["card-declined", "card-activate"]
+    # Unsure, or no answer on that intent: the ranking stands.
+    assert _trusted_intent_first(hits, {"card_declined": 0.5, "card_activation": 0.4}) == hits
+    assert _trusted_intent_first(hits, {"annual_fee": 0.95}) == hits
+    assert _trusted_intent_first(hits, None) == hits

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,6 +26,8 @@ from helixdesk.dialogue.flows.base import AGENT_OFFER, UNCLEAR, Deciding, rankin
 from helixdesk.dialogue.flows.protect import protect, protective_freeze_allowed
 from helixdesk.dialogue.policy import IntentPolicy, Step
 from helixdesk.dialogue.state import AFTER, CODE, CONFIRM, Task, slot
+
+PICK = "__pick__"  # the slot a task awaits while the customer picks one of the result's items
 
 # "Shall I connect you with a person?" as a follow-up step of any task.
 AGENT_OFFER_STEP = Step(
@@ -138,9 +141,37 @@ def run(d: Deciding, task: Task, policy: IntentPolicy) -> None:
     track_issue(d, task, policy, result)
     task.awaiting = None
     d.state.last = task
+    if offer_pick(d, task, policy):
+        return  # several matches: the customer picks one first (`flows.pick`)
     after = policy.after
     if after is not None and all(str(result.get(k)) in v for k, v in policy.after_when.items()):
         do_step(d, task, after, [])
+
+
+def offer_pick(d: Deciding, task: Task, policy: IntentPolicy) -> bool:
+    """Several items in the result (`pick_from`): wait for the customer's pick. False: none to pick."""
+    field = policy.pick_from
+    items = (task.result or {}).get(field) if field else None
+    if not isinstance(items, list) or len(items) < 2:
+        return False
+    task.choices = [_pick_choice(i, item) for i, item in enumerate(items)]
+    task.awaiting = slot(PICK)
+    d.state.task = task
+    return True
+
+
+def _pick_choice(index: int, item: Any) -> dict[str, Any]:
+    """A matching transaction as a choice: by position, card tail, merchant, amount and time."""
+    t = item.get("transaction", {}) if isinstance(item, Mapping) else {}
+    merchant = str(t.get("merchant", ""))
+    return {
+        "value": str(index),
+        "tail": t.get("card_last4"),
+        "merchant": merchant,
+        "amount": str(t.get("amount", "")).lstrip("-"),
+        "time": str(t.get("occurred_at", "")),
+        "keywords": [w for w in re.split(r"[\s/]+", merchant) if len(w) >= 2],
+    }
 
 
 def track_issue(d: Deciding, task: Task, policy: IntentPolicy, result: Mapping[str, Any]) -> None:
@@ -307,6 +338,8 @@ def reprompt(d: Deciding, task: Task) -> None:
         d.say("verify.enter_code", kind="verification")
     elif awaiting.kind == "confirm" and policy.confirm:
         d.say(policy.confirm, kind="confirm", slots=task.slots)
+    elif awaiting.kind == "slot" and awaiting.slot == PICK:
+        d.say("ask.pick", kind="prompt", choices=task.choices)
     elif awaiting.kind == "slot" and awaiting.slot is not None:
         ask_slot(d, task, awaiting.slot, policy)
     elif awaiting.kind == "after":

@@ -89,6 +89,7 @@ def test_personal_data_typed_by_staff_and_customers_is_nowhere_in_clear(setup, d
         # The agent: claims it, writes to the customer, a note, a draft, reveals with a reason,
         # transfers with a note; claims again, wraps up with a note.
         sign_in(client, "fraud.p", PASSWORD)
+        assert client.post("/console/api/presence", json={"presence": "online"}).status_code == 200
         api = f"/console/api/conversations/{conv['id']}"
         handoff = client.get("/console/api/queue").json()["items"][0]["handoff_id"]
         assert client.post(f"/console/api/handoffs/{handoff}/claim").status_code == 200

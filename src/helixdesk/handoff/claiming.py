@@ -1,4 +1,5 @@
-"""Claiming a waiting conversation: one person at a time, within their capacity, most urgent first.
+"""Claiming a waiting conversation: one person at a time, online, within their capacity, most urgent
+first.
 
 The atomic step is a conditional update of the handoff row (`waiting` → `active`), so of many people
 claiming at once across processes exactly one wins.
@@ -25,6 +26,8 @@ from helixdesk.handoff.availability import agent_states
 from helixdesk.handoff.common import Desk, record
 from helixdesk.handoff.errors import (
     AgentAtCapacityError,
+    AgentAwayError,
+    AgentNotOnlineError,
     AlreadyClaimedError,
     HandoffNotFoundError,
     NothingToClaimError,
@@ -84,6 +87,11 @@ class Claims:
         agent = s.scalar(select(StaffUser).where(StaffUser.id == user.id).with_for_update())
         if agent is None or agent.disabled:
             raise NotYourConversationError("this account cannot take conversations")
+        # Presence is read on the locked row: going offline and claiming never interleave.
+        if agent.presence == "away":
+            raise AgentAwayError("you are away: set yourself online to take conversations")
+        if agent.presence != "online":
+            raise AgentNotOnlineError("you are offline: set yourself online to take conversations")
         active = s.scalar(
             select(func.count())
             .select_from(Handoff)

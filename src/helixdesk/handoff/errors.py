@@ -29,3 +29,19 @@ class QueueNotAllowedError(AppError):
 
 class NothingToClaimError(NotFoundError):
     code = "queue_empty"
+
+
+class AgentNotOnlineError(ConflictError):
+    """Only a person who is online takes conversations (claim, take next)."""
+
+    code = "agent_offline"
+
+
+class AgentAwayError(AgentNotOnlineError):
+    code = "agent_away"
+
+
+class ColleagueUnavailableError(ConflictError):
+    """A conversation is transferred by name only to a colleague who is online."""
+
+    code = "colleague_unavailable"

@@ -2,7 +2,7 @@
 
 The person's part ends; a new handoff waits in the target queue, routed by the same decision as a
 first handover (`helixdesk.handoff.queueing.route`) from the packet's risk and emotion, never less
-urgent than it was. A named colleague gets the offer; otherwise the routing offers it.
+urgent than it was. A named colleague who is online gets the offer; otherwise the routing offers it.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from helixdesk.core.events import HandoffQueued
 from helixdesk.core.languages import language_or_default
 from helixdesk.db.session import transaction
 from helixdesk.handoff.common import Desk, end, own, record
+from helixdesk.handoff.errors import ColleagueUnavailableError
 from helixdesk.handoff.models import Handoff, HandoffStatus
 from helixdesk.handoff.queueing import route
 from helixdesk.routing.queues import QUEUES, queues_for
@@ -76,6 +77,9 @@ class Transfers:
                     raise ValidationFailedError(
                         f"{target.display_name} does not work the {queue} queue", code="invalid_target"
                     )
+                if target.presence != "online":
+                    # An offer to someone who is not there would hold the conversation back.
+                    raise ColleagueUnavailableError(f"{target.display_name} is {target.presence}")
             if queue not in QUEUES:
                 raise ValidationFailedError(f"queue must be one of {', '.join(QUEUES)}", code="invalid_queue")
             # The note is the agent's words: stored masked, like every message.

@@ -16,6 +16,7 @@ from fastapi.testclient import TestClient
 
 from helixdesk.bank.connector import BankConnector
 from helixdesk.edge.app import create_app
+from helixdesk.nlg.names import name_in
 from tests.seeded import CustomerPicker, expected_prepayment, seeded_database
 
 pytestmark = pytest.mark.slow
@@ -186,7 +187,7 @@ def test_installment_prepayment_quote_is_exact_from_the_customers_plan(app_clien
     chat = Chat(app_client, ref)
     chat.say("我办了分期，请问分期后能否提前还款？要多少钱")
     quote = chat.verify()
-    assert plan.description in quote
+    assert name_in(plan.description, "zh-Hans") in quote  # the product's name in the reply's language
     assert f"剩余本金：{_money_zh(remaining)}元" in quote
     assert f"提前还款手续费：{_money_zh(fee)}元" in quote
     assert f"合计需还：{_money_zh(remaining + fee)}元" in quote

@@ -25,6 +25,7 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from pydantic import Field
 
 from helixdesk.actions.base import ActionContext, ActionInput, ActionNotFoundError, ActionOutput, ActionSpec
+from helixdesk.actions.lookup import day_start
 from helixdesk.actions.policies import BankPolicy, PrepaymentPolicy
 from helixdesk.bank.connector import InstallmentPlan, Statement
 
@@ -32,6 +33,13 @@ CENT = Decimal("0.01")
 ROUNDING_CONVENTION = "per_period_principal_rounded_down_to_cent_remainder_on_last_period"
 
 # --- get_statement -----------------------------------------------------------------------------
+#
+# The current bill is the latest statement already issued (its statement date is today or earlier,
+# in the bank's time zone). The cycle after it has no bill yet: its card spending so far is reported
+# as such ("spending so far this cycle"), never as an amount due. A statement dated after today (a
+# core bank that lists the coming one) is not a bill; its date is the next statement date.
+
+CYCLE_SCAN_LIMIT = 2000
 
 
 class StatementInput(ActionInput):
@@ -40,28 +48,67 @@ class StatementInput(ActionInput):
 
 class StatementResult(ActionOutput):
     card_last4: str
-    period: str
-    statement_date: date
-    due_date: date
-    amount_due: Decimal
-    minimum_payment: Decimal
-    paid: Decimal
-    outstanding: Decimal
-    minimum_outstanding: Decimal
     currency: str
-    days_until_due: int
-    status: str  # paid, partially_paid, due, overdue
+    issued: bool  # False: the card has had no statement yet
+    period: str | None
+    statement_date: date | None
+    due_date: date | None
+    amount_due: Decimal | None
+    minimum_payment: Decimal | None
+    paid: Decimal | None
+    outstanding: Decimal | None
+    minimum_outstanding: Decimal | None
+    days_until_due: int | None
+    status: str | None  # paid, partially_paid, due, overdue
+    cycle_since: date  # the first day of the cycle not yet billed
+    cycle_spending: Decimal  # card spending since then (failed and reversed ones left out)
+    cycle_count: int
+    next_statement_date: date | None
 
 
 def get_statement(ctx: ActionContext, p: StatementInput) -> StatementResult:
     customer = ctx.customer()
+    tz = ctx.policies.bank.tz
+    today = ctx.now.astimezone(tz).date()
     statements = ctx.bank.list_statements(customer.ref, limit=12)
     if p.card_last4 is not None:
         statements = [s for s in statements if s.card_last4 == p.card_last4]
     if not statements:
         raise ActionNotFoundError("no credit-card statement found", code="statement_not_found")
-    st = max(statements, key=lambda s: (s.statement_date, s.card_last4))
-    today = ctx.now.astimezone(ctx.policies.bank.tz).date()
+    issued = [s for s in statements if s.statement_date <= today]
+    coming = [s for s in statements if s.statement_date > today]
+    st = max(issued, key=lambda s: (s.statement_date, s.card_last4)) if issued else None
+    if st is not None:
+        card, currency = st.card_last4, st.currency
+        cycle_since = st.statement_date + timedelta(days=1)
+    else:
+        first = min(coming, key=lambda s: (s.statement_date, s.card_last4))
+        card, currency = first.card_last4, first.currency
+        cycle_since = _cycle_start(first.statement_date)
+    mine = [s for s in coming if s.card_last4 == card]
+    upcoming = min(s.statement_date for s in mine) if mine else next_statement_date(today, statements, card)
+    spent = [
+        t
+        for t in ctx.bank.list_transactions(
+            customer.ref, since=day_start(cycle_since, tz), limit=CYCLE_SCAN_LIMIT
+        )
+        if t.card_last4 == card
+        and t.amount < 0
+        and t.currency == currency
+        and t.status not in ("failed", "reversed")
+    ]
+    cycle = {
+        "cycle_since": cycle_since,
+        "cycle_spending": sum((-t.amount for t in spent), Decimal(0)),
+        "cycle_count": len(spent),
+        "next_statement_date": upcoming,
+    }
+    if st is None:
+        return StatementResult(
+            card_last4=card, currency=currency, issued=False, period=None, statement_date=None,
+            due_date=None, amount_due=None, minimum_payment=None, paid=None, outstanding=None,
+            minimum_outstanding=None, days_until_due=None, status=None, **cycle,
+        )  # fmt: skip
     outstanding = max(st.amount_due - st.paid, Decimal(0))
     if outstanding == 0:
         status = "paid"
@@ -73,6 +120,8 @@ def get_statement(ctx: ActionContext, p: StatementInput) -> StatementResult:
         status = "due"
     return StatementResult(
         card_last4=st.card_last4,
+        currency=st.currency,
+        issued=True,
         period=st.period,
         statement_date=st.statement_date,
         due_date=st.due_date,
@@ -81,10 +130,25 @@ def get_statement(ctx: ActionContext, p: StatementInput) -> StatementResult:
         paid=st.paid,
         outstanding=outstanding,
         minimum_outstanding=max(st.minimum_payment - st.paid, Decimal(0)),
-        currency=st.currency,
         days_until_due=(st.due_date - today).days,
         status=status,
+        **cycle,
     )
+
+
+def _cycle_start(statement_date: date) -> date:
+    """The first day of the cycle that ends on `statement_date`: the day after the same day of the
+    month before (or that month's last day, when it is shorter)."""
+    last_of_before = statement_date.replace(day=1) - timedelta(days=1)
+    before = last_of_before.replace(day=min(statement_date.day, last_of_before.day))
+    return before + timedelta(days=1)
+
+
+def _summary_statement(r: StatementResult) -> str:
+    cycle = f"cycle since {r.cycle_since}: {r.cycle_spending} spent"
+    if not r.issued:
+        return f"card {r.card_last4}: no statement issued yet; {cycle}"
+    return f"card {r.card_last4} {r.period}: due {r.amount_due} by {r.due_date} ({r.status}); {cycle}"
 
 
 # --- quote_installment_prepayment --------------------------------------------------------------
@@ -269,9 +333,7 @@ SPECS: tuple[ActionSpec, ...] = (  # type: ignore[type-arg]
         StatementInput,
         StatementResult,
         get_statement,
-        summarise=lambda r: (
-            f"card {r.card_last4} {r.period}: due {r.amount_due} by {r.due_date} ({r.status})"
-        ),
+        summarise=_summary_statement,
     ),
     ActionSpec(
         "quote_installment_prepayment",

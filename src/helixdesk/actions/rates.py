@@ -2,6 +2,8 @@
 
 Rates are CNY per 1 unit of the foreign currency, stored as exact decimal text: `buy` is what the
 bank pays when it buys the currency from the customer, `sell` what the customer pays when buying it.
+The action converts both ways: an amount of foreign currency into CNY (x rate) and an amount of
+CNY into the foreign currency (/ rate), each at the rate of the side the customer is on.
 They change only through `RateService` (CLI `helixdesk rates ...`, API `PUT /api/v1/rates/{cur}`).
 A missing rate is an error (`unknown_currency`); an old one is returned flagged `stale`, never invented.
 """
@@ -20,6 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.actions.base import ActionContext, ActionInput, ActionNotFoundError, ActionOutput, ActionSpec
 from helixdesk.actions.models import ExchangeRate
+from helixdesk.bank.money import exponent
 from helixdesk.core.errors import ValidationFailedError
 from helixdesk.db.session import reading, transaction
 
@@ -224,9 +227,16 @@ def _upsert(
 class RateInput(ActionInput):
     currency: str = Field(min_length=3, max_length=3)
     amount: Decimal | None = Field(default=None, gt=0, description="An amount in the foreign currency")
+    base_amount: Decimal | None = Field(
+        default=None, gt=0, description="An amount in CNY to convert into the foreign currency"
+    )
 
 
 class RateResult(ActionOutput):
+    """Which rate applies: the customer buying foreign currency is the bank selling it (`sell`);
+    the customer selling it is the bank buying it (`buy`). Every converted figure is rounded once,
+    ROUND_HALF_UP, to the minor unit of the currency it is in (`step`: 0.01, or 1 for JPY)."""
+
     currency: str
     base: str
     buy: Decimal
@@ -239,12 +249,23 @@ class RateResult(ActionOutput):
     amount: Decimal | None
     base_if_customer_sells: Decimal | None  # amount x buy, to the cent (ROUND_HALF_UP)
     base_if_customer_buys: Decimal | None  # amount x sell, to the cent (ROUND_HALF_UP)
+    base_amount: Decimal | None
+    foreign_if_customer_buys: Decimal | None  # base_amount / sell: what that much CNY buys
+    foreign_if_customer_sells: Decimal | None  # base_amount / buy: what to sell to receive it
+    step: Decimal  # the foreign currency's minor unit (0.01; 1 for JPY and KRW)
+    base_step: Decimal
+
+
+def _minor(currency: str) -> Decimal:
+    return Decimal(1).scaleb(-exponent(currency))
 
 
 def get_exchange_rate(ctx: ActionContext, p: RateInput) -> RateResult:
     rate = RateService(sessions=ctx.sessions).get(p.currency)
     age = ctx.now - rate.as_of
     max_age = ctx.policies.bank.rates_max_age_hours
+    step, base_step = _minor(rate.currency), _minor(rate.base)
+    amount, base_amount = p.amount, p.base_amount
     return RateResult(
         currency=rate.currency,
         base=rate.base,
@@ -255,13 +276,22 @@ def get_exchange_rate(ctx: ActionContext, p: RateInput) -> RateResult:
         stale=rate.stale(ctx.now, max_age),
         age_hours=(Decimal(int(age.total_seconds())) / 3600).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP),
         max_age_hours=max_age,
-        amount=p.amount,
+        amount=amount,
         base_if_customer_sells=None
-        if p.amount is None
-        else (p.amount * rate.buy).quantize(CENT, ROUND_HALF_UP),
+        if amount is None
+        else (amount * rate.buy).quantize(base_step, ROUND_HALF_UP),
         base_if_customer_buys=None
-        if p.amount is None
-        else (p.amount * rate.sell).quantize(CENT, ROUND_HALF_UP),
+        if amount is None
+        else (amount * rate.sell).quantize(base_step, ROUND_HALF_UP),
+        base_amount=base_amount,
+        foreign_if_customer_buys=None
+        if base_amount is None
+        else (base_amount / rate.sell).quantize(step, ROUND_HALF_UP),
+        foreign_if_customer_sells=None
+        if base_amount is None
+        else (base_amount / rate.buy).quantize(step, ROUND_HALF_UP),
+        step=step,
+        base_step=base_step,
     )
 
 

@@ -7,14 +7,16 @@ The same `seed` and `as_of` date always produce the same file. Dates are placed 
 from __future__ import annotations
 
 import random
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from decimal import Decimal
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from helixdesk.bank.schema import BankFile
 from helixdesk.core.identifiers import luhn_check_digit
 
-CST = timezone(timedelta(hours=8))
+# The demo bank's time zone unless the caller gives the bank's own (`bank_timezone`).
+DEMO_TZ: tzinfo = ZoneInfo("Asia/Shanghai")
 
 _SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘蒋蔡余杜叶程魏苏吕丁任沈姚卢"
@@ -227,24 +229,31 @@ _FAIL_REASONS = [
 
 
 def build_demo_bank(
-    customers: int = 200, *, seed: int = 7, as_of: date | None = None, now: datetime | None = None
+    customers: int = 200,
+    *,
+    seed: int = 7,
+    as_of: date | None = None,
+    now: datetime | None = None,
+    tz: tzinfo | None = None,
 ) -> BankFile:
     """Generate the demo dataset as a validated `BankFile`.
 
     Nothing lies in the future: `now` (default: the clock; with only `as_of`, the end of that day
-    in the bank's time) bounds every transaction and transfer, and "today" is the bank's local day.
+    in the bank's time) bounds every transaction, transfer and statement, and "today" is the bank's
+    local day in `tz` (default Asia/Shanghai).
     """
+    zone = tz or DEMO_TZ
     if customers < 1:
         raise ValueError("customers must be at least 1")
     rng = random.Random(seed)
     if now is None:
         now = (
-            datetime.combine(as_of + timedelta(days=1), datetime.min.time(), CST) - timedelta(seconds=1)
+            datetime.combine(as_of + timedelta(days=1), datetime.min.time(), zone) - timedelta(seconds=1)
             if as_of is not None
             else datetime.now(UTC)
         )
-    today = as_of or now.astimezone(CST).date()
-    records = [_customer(rng, i, today, now) for i in range(1, customers + 1)]
+    today = as_of or now.astimezone(zone).date()
+    records = [_customer(rng, i, today, now, zone) for i in range(1, customers + 1)]
     return BankFile.model_validate({"version": 1, "customers": records})
 
 
@@ -257,7 +266,7 @@ def _luhn_account(rng: random.Random, prefix: str, length: int) -> str:
     return body + luhn_check_digit(body)
 
 
-def _customer(rng: random.Random, i: int, today: date, now: datetime) -> dict[str, Any]:
+def _customer(rng: random.Random, i: int, today: date, now: datetime, tz: tzinfo) -> dict[str, Any]:
     english = rng.random() < 0.25
     hant = not english and rng.random() < 0.12
     if english:
@@ -300,7 +309,7 @@ def _customer(rng: random.Random, i: int, today: date, now: datetime) -> dict[st
 
     debit_last4 = f"{rng.randrange(10000):04d}"
     savings_txns = _transactions(
-        rng, ref, "S", today, debit_last4, count=rng.randint(15, 35), salary=True, now=now
+        rng, ref, "S", today, debit_last4, count=rng.randint(15, 35), salary=True, now=now, tz=tz
     )
     savings = {
         "number": _luhn_account(rng, "621700", 19),
@@ -322,7 +331,7 @@ def _customer(rng: random.Random, i: int, today: date, now: datetime) -> dict[st
             }
         ],
         "transactions": savings_txns,
-        "transfers": _transfers(rng, ref, today, now),
+        "transfers": _transfers(rng, ref, today, now, tz),
     }
     accounts.append(savings)
 
@@ -332,7 +341,7 @@ def _customer(rng: random.Random, i: int, today: date, now: datetime) -> dict[st
             credit_last4 = f"{rng.randrange(10000):04d}"
         limit = rng.choice([10_000, 20_000, 30_000, 50_000, 80_000, 150_000])
         txns = _transactions(
-            rng, ref, "C", today, credit_last4, count=rng.randint(10, 30), salary=False, now=now
+            rng, ref, "C", today, credit_last4, count=rng.randint(10, 30), salary=False, now=now, tz=tz
         )
         spent = sum(
             (-Decimal(t["amount"]) for t in txns if Decimal(t["amount"]) < 0 and t["status"] == "posted"),
@@ -407,12 +416,13 @@ def _transactions(
     count: int,
     salary: bool,
     now: datetime,
+    tz: tzinfo,
 ) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for n in range(count):
         merchant, category, channel, (lo, hi), currency = rng.choice(_MERCHANTS)
         when = datetime.combine(
-            today - timedelta(days=rng.randint(0, 89)), datetime.min.time(), CST
+            today - timedelta(days=rng.randint(0, 89)), datetime.min.time(), tz
         ) + timedelta(minutes=rng.randint(7 * 60, 23 * 60 + 30))
         when = _not_after(when, now)
         status = rng.choices(["posted", "pending", "failed"], weights=[90, 6, 4])[0]
@@ -432,12 +442,12 @@ def _transactions(
     if salary:
         for month_back in range(3):
             pay_day = (today.replace(day=1) - timedelta(days=28 * month_back)).replace(day=10)
-            if datetime.combine(pay_day, datetime.min.time(), CST).replace(hour=9) > now:
+            if datetime.combine(pay_day, datetime.min.time(), tz).replace(hour=9) > now:
                 continue
             out.append(
                 {
                     "ref": f"TX{ref[1:]}{kind}P{month_back}",
-                    "occurred_at": datetime.combine(pay_day, datetime.min.time(), CST)
+                    "occurred_at": datetime.combine(pay_day, datetime.min.time(), tz)
                     .replace(hour=9)
                     .isoformat(),
                     "amount": _money(rng.uniform(6000, 38000)),
@@ -462,13 +472,13 @@ def _transactions(
     return out
 
 
-def _transfers(rng: random.Random, ref: str, today: date, now: datetime) -> list[dict[str, Any]]:
+def _transfers(rng: random.Random, ref: str, today: date, now: datetime, tz: tzinfo) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for n in range(rng.randint(0, 4)):
         payee, bank = rng.choice(_PAYEES)
         cross = bank == "HSBC UK"
         created = datetime.combine(
-            today - timedelta(days=rng.randint(0, 20)), datetime.min.time(), CST
+            today - timedelta(days=rng.randint(0, 20)), datetime.min.time(), tz
         ) + timedelta(minutes=rng.randint(8 * 60, 22 * 60))
         created = _not_after(created, now)
         status = rng.choices(["completed", "pending", "failed", "returned"], weights=[70, 14, 10, 6])[0]
@@ -495,8 +505,12 @@ def _transfers(rng: random.Random, ref: str, today: date, now: datetime) -> list
 
 
 def _statements(rng: random.Random, today: date, spent: Decimal) -> list[dict[str, Any]]:
+    """The card's last three statements, all issued: a statement is dated the 5th, and one dated
+    after today does not exist yet (this cycle's spending is not a bill before its statement date)."""
     out: list[dict[str, Any]] = []
     first_of_month = today.replace(day=1)
+    if today.day < 5:
+        first_of_month = (first_of_month - timedelta(days=1)).replace(day=1)
     for back in range(3):
         month_start = first_of_month
         for _ in range(back):
@@ -506,7 +520,8 @@ def _statements(rng: random.Random, today: date, spent: Decimal) -> list[dict[st
         due_amount = spent if back == 0 else Decimal(_money(rng.uniform(500, 12000)))
         due_amount = due_amount.quantize(Decimal("0.01"))
         minimum = (due_amount * Decimal("0.10")).quantize(Decimal("0.01"))
-        paid = Decimal(0) if back == 0 else due_amount
+        # The latest bill is still to pay while its due date has not passed; earlier ones are paid.
+        paid = Decimal(0) if back == 0 and due >= today else due_amount
         out.append(
             {
                 "period": statement_date.strftime("%Y-%m"),

@@ -15,6 +15,7 @@ from sqlalchemy import delete, func, select
 from helixdesk.bank import models as bm
 from helixdesk.bank.importer import ImportSummary, import_bank_file, parse_bank_file
 from helixdesk.bank.seed import build_demo_bank
+from helixdesk.cli.context import bank_zone
 from helixdesk.core.errors import ValidationFailedError
 from helixdesk.core.settings import Settings
 from helixdesk.db.session import make_engine, make_session_factory, reading, transaction
@@ -61,7 +62,7 @@ def seed(
             code="bank_not_empty",
         )
     with out.status("generating the demo bank…"):
-        bank_file = build_demo_bank(customers, seed=seed_value, as_of=day)
+        bank_file = build_demo_bank(customers, seed=seed_value, as_of=day, tz=bank_zone(settings))
     with out.status("writing…"), transaction(sessions) as s:
         if reset:
             for table in (

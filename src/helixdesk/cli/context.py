@@ -6,15 +6,17 @@ import getpass
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, tzinfo
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from helixdesk.actions.policies import load_action_policies
 from helixdesk.audit import Actor, AuditLog
 from helixdesk.audit.keys import resolve_audit_key
 from helixdesk.core.errors import ValidationFailedError
 from helixdesk.core.settings import Settings
 from helixdesk.db.session import make_engine, make_session_factory
+from helixdesk.packs.loader import load_pack
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,6 +34,11 @@ def open_store() -> Iterator[Store]:
         yield Store(settings, make_session_factory(engine), AuditLog(key=resolve_audit_key(settings)))
     finally:
         engine.dispose()
+
+
+def bank_zone(settings: Settings) -> tzinfo:
+    """The bank's time zone: `bank_timezone`, else the pack's."""
+    return load_action_policies(load_pack(settings.pack), timezone=settings.bank_timezone).bank.tz
 
 
 def operator(by: str = "") -> Actor:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Annotated
 
@@ -13,13 +13,13 @@ from rich.console import Console
 from rich.table import Table
 
 from helixdesk.actions.rates import Rate, RateService, parse_as_of
+from helixdesk.cli.context import bank_zone
 from helixdesk.core.errors import ValidationFailedError
 from helixdesk.core.settings import Settings
 from helixdesk.db.session import make_engine, make_session_factory
 
 app = typer.Typer(help="Exchange rates the bank publishes (CNY per 1 unit).", no_args_is_help=True)
 out = Console()
-CST = timezone(timedelta(hours=8))
 
 
 @contextmanager
@@ -35,8 +35,10 @@ def _table(title: str, rates: list[Rate]) -> None:
     table = Table(title=title)
     for column in ("currency", "buy", "sell", "as_of", "source", "updated_by"):
         table.add_column(column, justify="right" if column in ("buy", "sell") else "left")
+    tz = bank_zone(Settings())  # in the bank's local time, as customers see it
     for r in rates:
-        table.add_row(r.currency, str(r.buy), str(r.sell), r.as_of.isoformat(), r.source, r.updated_by)
+        as_of = r.as_of.astimezone(tz).isoformat()
+        table.add_row(r.currency, str(r.buy), str(r.sell), as_of, r.source, r.updated_by)
     out.print(table)
 
 
@@ -95,7 +97,7 @@ def seed_demo(
         raise ValidationFailedError(
             f"--as-of must be a date like 2026-11-23, not {as_of!r}", code="bad_date"
         ) from e
-    when = datetime.combine(day, time(9, 30), CST) if day else datetime.now(UTC)
+    when = datetime.combine(day, time(9, 30), bank_zone(Settings())) if day else datetime.now(UTC)
     with _service() as rates:
         done = rates.seed_demo(as_of=when)
     _table("demo exchange rates (demo figures, not market data)", done)

@@ -27,9 +27,7 @@ def zone(name: str) -> ZoneInfo:
     try:
         return ZoneInfo(text)
     except (ZoneInfoNotFoundError, ValueError, OSError) as e:
-        raise UnknownTimeZoneError(
-            f"unknown time zone {name!r}: use an IANA name like {EXAMPLES}"
-        ) from e
+        raise UnknownTimeZoneError(f"unknown time zone {name!r}: use an IANA name like {EXAMPLES}") from e
 
 
 def parse_offset(text: str) -> timezone:

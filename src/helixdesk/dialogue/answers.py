@@ -81,9 +81,11 @@ def _slot_value(value: Any, slot: SlotPolicy) -> Any:
     if isinstance(value, Mapping):
         if any(str(value.get(k, "")).upper() in {v.upper() for v in vs} for k, vs in slot.unless.items()):
             return None
+        if any(str(value.get(k, "")).upper() not in {v.upper() for v in vs} for k, vs in slot.when.items()):
+            return None
         if slot.field is not None:
             value = value.get(slot.field)
-    elif slot.unless:
+    elif slot.unless or slot.when:
         return None  # a condition on a record's field: a plain value cannot meet it
     if value is None or (isinstance(value, str) and value.upper() in {v.upper() for v in slot.exclude}):
         return None

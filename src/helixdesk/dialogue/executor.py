@@ -48,6 +48,7 @@ from helixdesk.dialogue.effects import (
 from helixdesk.identity import VerificationService
 from helixdesk.identity.errors import IdentityLockedError
 from helixdesk.knowledge.retrieval import KnowledgeBase
+from helixdesk.nlg.names import name_in
 
 _ACTIVE_CARD = ("active", "inactive")
 _DATE_PAIRS = (("since", "until"), ("date_from", "date_to"))
@@ -133,9 +134,10 @@ class Executor:
                 {
                     "value": c.last4,
                     "tail": c.last4,
-                    "label_zh": f"{'信用卡' if c.kind == 'credit' else '借记卡'} 尾号{c.last4}（{c.product}）",
-                    "label_zh_hant": f"{'信用卡' if c.kind == 'credit' else '扣賬卡'} 尾號{c.last4}（{c.product}）",
-                    "label_en": f"{'Credit' if c.kind == 'credit' else 'Debit'} card ending {c.last4} ({c.product})",
+                    # The product's name in each language and script ("金卡 Gold Credit").
+                    "label_zh": f"{'信用卡' if c.kind == 'credit' else '借记卡'} 尾号{c.last4}（{name_in(c.product, 'zh-Hans')}）",
+                    "label_zh_hant": f"{'信用卡' if c.kind == 'credit' else '扣賬卡'} 尾號{c.last4}（{name_in(c.product, 'zh-Hant')}）",
+                    "label_en": f"{'Credit' if c.kind == 'credit' else 'Debit'} card ending {c.last4} ({name_in(c.product, 'en')})",
                     "keywords": ["信用卡", "credit"]
                     if c.kind == "credit"
                     else ["借记卡", "储蓄卡", "扣账卡", "debit"],
@@ -159,9 +161,9 @@ class Executor:
                 {
                     "value": p.ref,
                     "tail": p.card_last4,
-                    "label_zh": p.description,
-                    "label_zh_hant": p.description,
-                    "label_en": p.description,
+                    "label_zh": name_in(p.description, "zh-Hans"),
+                    "label_zh_hant": name_in(p.description, "zh-Hant"),
+                    "label_en": name_in(p.description, "en"),
                     "keywords": [p.description],
                 }
                 for p in self._bank.list_installment_plans(customer_ref)

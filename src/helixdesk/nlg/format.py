@@ -24,6 +24,29 @@ _CURRENCY_NAMES: dict[str, dict[str, str]] = {
     },
 }  # fmt: skip
 
+# A currency's name in a sentence ("美元（USD）兑人民币"), not after an amount.
+_CURRENCY_WORDS: dict[str, dict[str, str]] = {
+    "zh-Hans": {**_CURRENCY_NAMES["zh-Hans"], "CNY": "人民币"},
+    "zh-Hant": _CURRENCY_NAMES["zh-Hant"],
+    "en": {
+        "CNY": "Chinese yuan", "USD": "US dollar", "HKD": "Hong Kong dollar", "EUR": "euro",
+        "GBP": "pound sterling", "JPY": "Japanese yen", "AUD": "Australian dollar",
+        "CAD": "Canadian dollar", "SGD": "Singapore dollar", "CHF": "Swiss franc",
+        "TWD": "New Taiwan dollar", "MOP": "Macau pataca", "KRW": "Korean won",
+        "NZD": "New Zealand dollar", "THB": "Thai baht",
+    },
+}  # fmt: skip
+
+# The bank's time zone as customers call it; other zones are shown as "UTC+08:00".
+_ZONE_NAMES: dict[str, dict[str, str]] = {
+    "Asia/Shanghai": {"zh-Hans": "北京时间", "zh-Hant": "北京時間", "en": "Beijing time"},
+    "Asia/Hong_Kong": {"zh-Hans": "香港时间", "zh-Hant": "香港時間", "en": "Hong Kong time"},
+    "Asia/Macau": {"zh-Hans": "澳门时间", "zh-Hant": "澳門時間", "en": "Macau time"},
+    "Asia/Taipei": {"zh-Hans": "台北时间", "zh-Hant": "台北時間", "en": "Taipei time"},
+    "Asia/Singapore": {"zh-Hans": "新加坡时间", "zh-Hant": "新加坡時間", "en": "Singapore time"},
+    "Europe/London": {"zh-Hans": "伦敦时间", "zh-Hant": "倫敦時間", "en": "London time"},
+}
+
 _WEEKDAYS = {
     "zh-Hans": "一二三四五六日",
     "zh-Hant": "一二三四五六日",
@@ -80,6 +103,27 @@ def moment(value: datetime | str, language: str, tz: tzinfo | None = None) -> st
     if language in _WEEKDAYS:
         return f"{dt.year}年{dt.month}月{dt.day}日 {dt:%H:%M}"
     return dt.strftime("%-d %b %Y, %H:%M")
+
+
+def currency_name(code: str, language: str) -> str:
+    """A currency in words: 美元 (zh-Hans), 美元 (zh-Hant), US dollar; else the code itself."""
+    names = _CURRENCY_WORDS.get(language, _CURRENCY_WORDS["en"])
+    return names.get(code.upper(), code.upper())
+
+
+def zone_name(tz: tzinfo | None, language: str, at: datetime | None = None) -> str:
+    """The bank's time zone in words ("北京时间", "Hong Kong time"), else its offset ("UTC+08:00")."""
+    if tz is None:
+        return "UTC"
+    key = str(getattr(tz, "key", ""))
+    if key in _ZONE_NAMES:
+        return _ZONE_NAMES[key].get(language, _ZONE_NAMES[key]["en"])
+    offset = (at or datetime(2000, 1, 1)).replace(tzinfo=tz).utcoffset()
+    if offset is None:
+        return key or "UTC"
+    minutes = int(offset.total_seconds()) // 60
+    sign = "-" if minutes < 0 else "+"
+    return f"UTC{sign}{abs(minutes) // 60:02d}:{abs(minutes) % 60:02d}"
 
 
 def percent(value: Decimal | str, language: str) -> str:

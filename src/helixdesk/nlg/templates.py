@@ -29,6 +29,7 @@ from jinja2.sandbox import SandboxedEnvironment
 from helixdesk.core.errors import ConfigurationError
 from helixdesk.core.languages import LANGUAGES
 from helixdesk.nlg import format as fmt
+from helixdesk.nlg.names import name_in
 
 DEFAULT_STYLE = "warm"
 
@@ -103,12 +104,24 @@ class Templates:
             raise TemplateMissingError(f"no template {key!r}")
         helpers = _filters(language, self.tz)
         helpers["label"] = lambda group, code: self._label(group, code, language)
+        helpers["name"] = lambda text: self.name(text, language)
         return str(template.render(helpers, **values)).strip()
 
     def _label(self, group: str, code: Any, language: str) -> str:
         """`label.GROUP.CODE` in the reply language, or the code itself when the pack has no label."""
         template = self._compiled.get((f"label.{group}.{code}", language, DEFAULT_STYLE))
         return str(code) if template is None else str(template.render()).strip()
+
+    def name(self, text: Any, language: str) -> str:
+        """A name from the bank's data (merchant, product, bank, failure reason) in the reply
+        language: the pack's glossary entry `label.name.TEXT`, else the part of a bilingual name in
+        that language and script (`helixdesk.nlg.names`); a proper name is shown as it is."""
+        if text is None:
+            return ""
+        template = self._compiled.get((f"label.name.{text}", language, DEFAULT_STYLE))
+        if template is not None:
+            return str(template.render()).strip()
+        return name_in(str(text), language)
 
 
 def _filters(language: str, tz: tzinfo | None) -> dict[str, Any]:
@@ -119,6 +132,8 @@ def _filters(language: str, tz: tzinfo | None) -> dict[str, Any]:
         "day": lambda value: fmt.day(value, language),
         "moment": lambda value: fmt.moment(value, language, tz),
         "percent": lambda value: fmt.percent(value, language),
+        "currency_name": lambda code: fmt.currency_name(code, language),
+        "zone": lambda: fmt.zone_name(tz, language),
         "number": fmt.number,
         "lang": language,
     }

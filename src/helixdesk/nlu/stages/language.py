@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from helixdesk.core.turn import Language, Turn
 from helixdesk.nlu.stage import register_stage
 from helixdesk.nlu.text import cjk_count, is_traditional, latin_words
@@ -37,6 +39,12 @@ _LOANWORDS = {
 }
 
 
+_CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
+# An English sentence may name a person, a payee or a shop in Chinese: up to this many runs of
+# Chinese characters, each no longer than a name, among at least this many English words.
+_NAME_RUNS, _NAME_CHARS, _ENGLISH_WORDS = 2, 6, 3
+
+
 def detect_language(text: str, *, mixed_ratio: float = 0.2) -> Language:
     cjk = cjk_count(text)
     words = [w for w in latin_words(text) if len(w) > 1]
@@ -46,8 +54,16 @@ def detect_language(text: str, *, mixed_ratio: float = 0.2) -> Language:
     latin_chars = sum(len(w) for w in foreign)
     chinese: Language = "zh-Hant" if is_traditional(text) else "zh-Hans"
     if foreign and latin_chars / (latin_chars + cjk) >= mixed_ratio:
-        return "mixed"
+        return "en" if _english_with_names(text, len(foreign), latin_chars, cjk) else "mixed"
     return chinese
+
+
+def _english_with_names(text: str, english_words: int, latin_chars: int, cjk: int) -> bool:
+    """Mostly English, the Chinese only a name or two ("please send 500 to 王建国")."""
+    if english_words < _ENGLISH_WORDS or latin_chars < 2 * cjk:
+        return False
+    runs = _CJK_RUN.findall(text)
+    return len(runs) <= _NAME_RUNS and all(len(r) <= _NAME_CHARS for r in runs)
 
 
 @register_stage("language")

@@ -85,3 +85,82 @@ def test_times_in_replies_are_the_banks_local_time(pack, language):
         result={"changed": True, "card_last4": "1", "card_kind": "debit", "frozen_at": local},
     )
     assert "09:30" in text
+
+
+SAMPLE_SLOTS = {
+    "card_last4": "6621",
+    "account_tail": "6621",
+    "amount": "88.00",
+    "base_amount": "10000.00",
+    "merchant": "星巴克",
+    "date": "2026-12-01",
+    "period": {"since": "2026-11-01", "until": "2026-11-30"},
+    "currency": "USD",
+    "transaction_ref": "TX000001C000",
+    "plan_ref": "IP000001",
+}
+CHOICES = [
+    {"value": "6621", "tail": "6621", "label_zh": "借记卡 尾号6621", "label_zh_hant": "扣賬卡 尾號6621", "label_en": "Debit card ending 6621"},
+    {"value": "9876", "tail": "9876", "label_zh": "信用卡 尾号9876", "label_zh_hant": "信用卡 尾號9876", "label_en": "Credit card ending 9876"},
+]  # fmt: skip
+
+
+def _slot_combinations(policy, base: dict[str, object]) -> list[dict[str, object]]:
+    """`base`, then each other slot added alone (every word value of a slot with words), then all."""
+    combos: list[dict[str, object]] = [dict(base)]
+    full: dict[str, object] = dict(base)
+    for name, slot_policy in policy.slots.items():
+        if name in base:
+            continue
+        values = list(slot_policy.words) + ([slot_policy.default] if slot_policy.default else [])
+        for value in values or [SAMPLE_SLOTS.get(name, "x")]:
+            combos.append({**base, name: value})
+            full[name] = value
+    combos.append(full)
+    return combos
+
+
+def _needed_before_confirming(policy) -> dict[str, object]:
+    """The slots a confirmation always has: required ones and ones chosen from a list."""
+    return {
+        n: SAMPLE_SLOTS.get(n, "x")
+        for n, sp in policy.slots.items()
+        if sp.required or sp.choose_from is not None
+    }
+
+
+@pytest.mark.parametrize("language", ["zh-Hans", "zh-Hant", "en"])
+def test_every_prompt_and_confirmation_renders_with_every_slot_combination(pack, language):
+    """What the bot asks before an action runs, with no slot, each slot and all slots filled."""
+    failures = []
+    for intent, policy in pack.dialogue.policies.intents.items():
+        asked = [n for n, sp in policy.slots.items() if sp.required or sp.choose_from is not None]
+        keys = {slot_prompt(policy, name): {} for name in [*asked, *policy.require_one_of]}
+        keys |= {k: {} for k in (policy.reply,) if k}
+        if policy.confirm:
+            keys[policy.confirm] = _needed_before_confirming(policy)
+        for key, base in sorted(keys.items()):
+            for slots in _slot_combinations(policy, base):
+                try:
+                    text = pack.templates.render(key, language=language, slots=slots, choices=CHOICES)
+                except Exception as e:  # noqa: BLE001 - collect every failure, not the first
+                    failures.append((intent, key, slots, repr(e)))
+                    continue
+                if not text or "{{" in text or "None" in text:
+                    failures.append((intent, key, slots, text))
+    assert failures == []
+
+
+@pytest.mark.parametrize("language", ["zh-Hans", "zh-Hant", "en"])
+def test_the_fast_lane_and_pick_lines_render(pack, language):
+    from datetime import UTC, datetime
+
+    frozen = {
+        "card_last4": "6621",
+        "card_kind": "credit",
+        "frozen_at": datetime(2026, 12, 3, 7, 48, tzinfo=UTC),
+    }
+    assert "6621" in pack.templates.render("protect.frozen", language=language, result=frozen)
+    assert "15:48" in pack.templates.render("protect.frozen", language=language, result=frozen)
+    for key in ("protect.specialist_freezes", "protect.how_to_freeze", "ask.pick"):
+        assert pack.templates.render(key, language=language, cards=2, choices=CHOICES)

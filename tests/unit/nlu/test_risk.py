@@ -230,3 +230,21 @@ def test_stage_is_registered_and_runs_in_a_pipeline() -> None:
     turn = pipeline.parse("有人冒充客服，我的卡被盜刷了五千塊，請馬上凍結")
     assert [r.type for r in turn.risk] == ["fraud", "fraud", "urgency"]
     assert [e.type for e in turn.entities] == ["money"]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I read the SMS code out to a caller pretending to be the police",
+        "a guy called, I gave him the verification code",
+        "我把短信验证码念给他了",
+        "我被骗了，对方说是客服",
+        "I got scammed",
+    ],
+)
+def test_a_code_given_away_or_a_scam_is_a_signal_strong_enough_for_the_fast_lane(
+    stage: RiskStage, text: str
+) -> None:
+    # The fraud fast lane takes signals of at least 0.9 even where the bot would show facts first.
+    signals = [s for s in detect(stage, text) if s.type == "fraud"]
+    assert signals and max(s.weight for s in signals) >= 0.9

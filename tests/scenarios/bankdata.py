@@ -205,10 +205,11 @@ def _latin_ok(t: Transaction, p: dict[str, Any]) -> bool:
 def _card_debit(data: CustomerData, p: dict[str, Any]) -> Picked | None:
     dup = {b.ref for pair in data.duplicate_pairs() for b in pair}
     low, high = Decimal(str(p.get("min", 0))), Decimal(str(p.get("max", 10**9)))
+    channels = (p["channel"],) if "channel" in p else ("pos", "online")
     for t in data.debits(int(p.get("days", 60))):
         if (
-            t.channel in ("pos", "online")
-            and t.currency == "CNY"
+            t.channel in channels
+            and t.currency == p.get("currency", "CNY")
             and t.ref not in dup
             and low <= abs(t.amount) <= high
             and data.amount_is_unique(t)
@@ -223,6 +224,20 @@ def _duplicate(data: CustomerData, p: dict[str, Any]) -> Picked | None:
     for first, later in data.duplicate_pairs():
         if abs(later.amount) <= limit and _latin_ok(later, p):
             return {"dup": txn_vars(data, later), "first": txn_vars(data, first)}
+    return None
+
+
+def _same_day(data: CustomerData, p: dict[str, Any]) -> Picked | None:
+    """Two card payments at different merchants on one local day; the customer asks about the later."""
+    by_day: dict[date, list[Transaction]] = {}
+    for t in data.debits(60):
+        if t.currency == "CNY" and data.amount_is_unique(t) and _latin_ok(t, p):
+            by_day.setdefault(data.local(t.occurred_at).date(), []).append(t)
+    for day, txns in sorted(by_day.items(), reverse=True):
+        every = [t for t in data.transactions if data.local(t.occurred_at).date() == day and t.amount < 0]
+        if len(txns) == 2 == len(every) and txns[0].merchant != txns[1].merchant:
+            later, earlier = sorted(txns, key=lambda t: t.occurred_at, reverse=True)
+            return {"txn": txn_vars(data, later), "other": txn_vars(data, earlier), "day": days(day)}
     return None
 
 
@@ -305,6 +320,7 @@ PICKERS: dict[str, Picker] = {
     "card_debit": _card_debit,
     "duplicate": _duplicate,
     "salary": _salary,
+    "same_day": _same_day,
     "merchant_repeat": _merchant_repeat,
     "pending_transfer": _transfer(("pending",)),
     "failed_transfer": _transfer(("failed", "returned")),

@@ -161,6 +161,12 @@ def card_frozen(ctx: Context, p: dict[str, Any]) -> str | None:
     return None if status == "frozen" else f"card …{card.last4} is {status}, not frozen"
 
 
+def card_active(ctx: Context, p: dict[str, Any]) -> str | None:
+    card: Card = ctx.record(p.get("var", "card"))
+    status = _status(ctx, card.last4)
+    return None if status == "active" else f"card …{card.last4} is {status}; it should still be active"
+
+
 def cards_unchanged(ctx: Context, p: dict[str, Any]) -> str | None:
     now = {c.last4: c.status for c in ctx.bank.list_cards(ctx.need().ref)}
     changed = {k: (v, now.get(k)) for k, v in ctx.snapshot.items() if now.get(k) != v}
@@ -179,6 +185,7 @@ def refund_posted(ctx: Context, p: dict[str, Any]) -> str | None:
 
 BANK: dict[str, Callable[[Context, dict[str, Any]], str | None]] = {
     "card_frozen": card_frozen,
+    "card_active": card_active,
     "cards_unchanged": cards_unchanged,
     "refund_posted": refund_posted,
 }

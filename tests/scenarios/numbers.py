@@ -44,7 +44,7 @@ MONTH_PATTERNS = (
     re.compile(r"(?P<y>\d{4})年(?P<m>\d{1,2})月(?!\d)"),
     re.compile(r"(?<![\d.])(?P<y>\d{4})-(?P<m>\d{2})(?![\d-])"),
 )
-TIME = re.compile(r"(?<![\d:])(?P<h>\d{1,2}):(?P<mi>\d{2})(?![\d:])")
+TIME = re.compile(r"(?<![\d:])(?P<h>\d{1,2}):(?P<mi>\d{2})(?!\d|:\d)")
 NUMBER = re.compile(r"(?<![A-Za-z0-9_.,])(\d{1,3}(?:,\d{3})+|\d+)(\.\d+)?(?![A-Za-z0-9_])")
 REFERENCE = re.compile(r"\b[A-Za-z]+[-_]?\d[\w-]*|\b\d+[A-Za-z][\w-]*")
 LIST_MARKER = re.compile(r"(?m)^\s*\d{1,2}[.、)]\s")

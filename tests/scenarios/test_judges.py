@@ -96,7 +96,7 @@ def test_the_suite_files_load_and_a_bad_conversation_is_refused_by_name():
         "turns": [{"say": "hi", "expect": {"says": ["hello"]}}],
     }
     parse_conversation(good)
-    with pytest.raises(SuiteError, match="x-risk"):
+    with pytest.raises(SuiteError, match="x-risk: a risk case expects a handoff"):
         parse_conversation({**good, "id": "x-risk", "category": "risk"})
     with pytest.raises(SuiteError, match="as text"):
         parse_conversation({**good, "turns": [{"say": True}]})

@@ -12,7 +12,10 @@ A template file (`nlg/templates.yaml` in the pack) maps a key to its text per la
 A language's value is either one string or a mapping of style -> string (`warm` is the fallback
 style). Templates are Jinja2, rendered in a sandbox with `StrictUndefined`, so a template that
 names a value the dialogue did not provide fails loudly in tests instead of showing a blank.
-Filters format money, dates and rates in the reply language (`helixdesk.nlg.format`).
+Filters format money, dates and rates in the reply language (`helixdesk.nlg.format`); every time
+is shown in the bank's time zone (`moment`, `zone()` names it). Text from the bank's data
+(merchants, products, banks, failure reasons) goes through `named()`, which shows it in the reply's
+language and script (`helixdesk.nlg.names`), and codes through `label(group, code)`.
 """
 
 from __future__ import annotations
@@ -104,7 +107,7 @@ class Templates:
             raise TemplateMissingError(f"no template {key!r}")
         helpers = _filters(language, self.tz)
         helpers["label"] = lambda group, code: self._label(group, code, language)
-        helpers["name"] = lambda text: self.name(text, language)
+        helpers["named"] = lambda text: self.name(text, language)
         return str(template.render(helpers, **values)).strip()
 
     def _label(self, group: str, code: Any, language: str) -> str:

@@ -42,7 +42,7 @@ _LOANWORDS = {
 _CJK_RUN = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]+")
 # An English sentence may name a person, a payee or a shop in Chinese: up to this many runs of
 # Chinese characters, each no longer than a name, among at least this many English words.
-_NAME_RUNS, _NAME_CHARS, _ENGLISH_WORDS = 2, 6, 3
+_NAME_RUNS, _NAME_CHARS, _ENGLISH_WORDS = 2, 12, 3
 
 
 def detect_language(text: str, *, mixed_ratio: float = 0.2) -> Language:

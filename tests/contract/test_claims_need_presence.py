@@ -91,7 +91,7 @@ async def test_a_supervisor_steps_in_only_when_online(desk):
 async def test_going_offline_releases_the_offer_and_the_conversation_waits_for_someone_online(desk):
     person(desk, "boss", ["supervisor"], "online")
     zhao = person(desk, "fraud.zhao", ["fraud"], "online")
-    conv_id, handoff_id = await fraud_handoff(desk)
+    conv_id, _ = await fraud_handoff(desk)
     assert desk.queue.queue_for(zhao)[0].offered_to == zhao.id
     desk.agents.set_presence(zhao.id, "offline")
     assert desk.queue.queue_for(zhao)[0].offered_to is None

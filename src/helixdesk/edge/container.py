@@ -47,6 +47,7 @@ from helixdesk.dialogue.decide import Decider
 from helixdesk.dialogue.executor import Executor
 from helixdesk.dialogue.flows.base import DialogueConfig
 from helixdesk.dialogue.policy import load_policies
+from helixdesk.edge.i18n import value_labels
 from helixdesk.edge.live import LiveHub
 from helixdesk.handoff.claiming import Claims
 from helixdesk.handoff.common import Desk
@@ -107,7 +108,7 @@ class PackConfig:
                 n for n, spec in registered_actions().items() if not spec.needs_customer
             ),
         )
-        labels = Labels.load(pack.path / "handoff" / "labels.yaml")
+        labels = Labels.load(pack.path / "handoff" / "labels.yaml", defaults=value_labels())
         actions = load_action_policies(pack, timezone=timezone)  # the setting overrides the pack's zone
         templates.tz = actions.bank.tz  # replies show the bank's local time
         return cls(

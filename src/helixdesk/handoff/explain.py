@@ -10,6 +10,13 @@ from typing import Any
 
 from helixdesk.handoff.packet import Labels
 
+_RISK = {"zh-Hans": "风险：", "zh-Hant": "風險：", "en": "risk: "}
+_TAIL = {
+    "zh-Hans": "{queue}队列，优先级 {priority}",
+    "zh-Hant": "{queue}隊列，優先級 {priority}",
+    "en": "{queue} queue, priority {priority}",
+}
+
 
 def explain(factors: Mapping[str, Any], offer: Sequence[Sequence[Any]], labels: Labels, language: str) -> str:
     zh = language != "en"
@@ -21,7 +28,7 @@ def explain(factors: Mapping[str, Any], offer: Sequence[Sequence[Any]], labels: 
     parts.append(reason)
     risks = [labels.get("risk", r, language) for r in factors.get("risk_types") or []]
     if risks:
-        parts.append(("风险：" if zh else "risk: ") + ("、" if zh else ", ").join(risks))
+        parts.append(_RISK[language if language in _RISK else "zh-Hans"] + ("、" if zh else ", ").join(risks))
     if factors.get("negativity"):
         emotion = labels.get("emotion", factors.get("emotion_label") or "neutral", language)
         parts.append(f"{emotion} {float(factors['negativity']):.2f}")
@@ -29,7 +36,7 @@ def explain(factors: Mapping[str, Any], offer: Sequence[Sequence[Any]], labels: 
         parts.append(labels.get("tier", factors["tier"], language))
     queue = labels.get("queue", factors.get("queue"), language)
     priority = factors.get("priority")
-    tail = f"{queue}队列，优先级 {priority}" if zh else f"{queue} queue, priority {priority}"
+    tail = _TAIL[language if language in _TAIL else "zh-Hans"].format(queue=queue, priority=priority)
     text = " + ".join(parts) + " → " + tail
     notes = []
     for code, values in offer:
@@ -38,6 +45,9 @@ def explain(factors: Mapping[str, Any], offer: Sequence[Sequence[Any]], labels: 
             shown = {k: str(v) for k, v in dict(values).items()}
             if "from_queue" in shown:
                 shown["from_queue"] = labels.get("queue", shown["from_queue"], language)
+            if "status" in shown:  # the relationship manager's presence: away, offline, busy
+                status = labels.get("presence", shown["status"], language)
+                shown["status"] = status if zh else status.lower()
             notes.append(template.format(**shown))
         except (KeyError, IndexError):
             notes.append(template)

@@ -1,8 +1,9 @@
 """The handoff packet: what a person needs to pick up a conversation without asking again.
 
 Structured fields (intents, key entities, what the bot tried, identity status, emotion trajectory,
-risk flags, open issues, the suggested next step) and a short extractive summary in Chinese and in
-English: a few lines built from those fields plus the customer's most telling sentences, quoted.
+risk flags, open issues, the suggested next step) and a short extractive summary in Simplified and
+Traditional Chinese and in English: a few lines built from those fields plus the customer's most
+telling sentences, quoted. The console words it again in the agent's language (`summary_in`).
 Everything is built from what is already stored (masked transcripts, NLU records), never raw data.
 """
 
@@ -19,9 +20,9 @@ import yaml
 from helixdesk.bank.connector import Customer
 from helixdesk.conversations.store import StoredMessage
 
-__all__ = ["Labels", "Packet", "PacketInput", "StoredMessage", "build_packet", "negativity_of"]
+__all__ = ["Labels", "Packet", "PacketInput", "StoredMessage", "build_packet", "negativity_of", "summary_in"]
 
-SUMMARY_LANGUAGES = ("zh-Hans", "en")
+SUMMARY_LANGUAGES = ("zh-Hans", "zh-Hant", "en")
 NEGATIVE = ("anger", "fear", "sadness", "disgust")
 # Small talk is not what the customer came for.
 NOT_A_REQUEST = ("greeting", "goodbye", "praise", "out_of_scope")
@@ -50,8 +51,16 @@ class Labels:
         self._data = data
 
     @classmethod
-    def load(cls, path: Path) -> Labels:
-        return cls(yaml.safe_load(path.read_text(encoding="utf-8")) or {})
+    def load(
+        cls, path: Path, *, defaults: Mapping[str, Mapping[str, Mapping[str, str]]] | None = None
+    ) -> Labels:
+        """The pack's labels over `defaults` (the product's own value labels): the pack may reword
+        any value and adds the groups it owns."""
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        merged: dict[str, dict[str, Mapping[str, str]]] = {g: dict(e) for g, e in (defaults or {}).items()}
+        for group, entries in data.items():
+            merged.setdefault(group, {}).update(entries or {})
+        return cls(merged)
 
     def get(self, group: str, key: str | None, language: str) -> str:
         if key is None:
@@ -63,6 +72,13 @@ class Labels:
 
     def group(self, group: str) -> dict[str, Mapping[str, str]]:
         return dict(self._data.get(group, {}))
+
+    def has(self, group: str, key: str | None) -> bool:
+        return key is not None and key in self._data.get(group, {})
+
+    def table(self, groups: Sequence[str], language: str) -> dict[str, dict[str, str]]:
+        """These groups worded in `language`, for a page's script to label what it shows."""
+        return {g: {k: self.get(g, k, language) for k in self._data.get(g, {})} for g in groups}
 
 
 @dataclass
@@ -199,106 +215,146 @@ def _clip(text: str, limit: int) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# The summary's sentences per language; the codes in them are worded by the labels table.
+_PHRASES: dict[str, dict[str, str]] = {
+    "zh-Hans": {
+        "who": "客户（{bits}）",
+        "anonymous": "客户（未登录）",
+        "age": "{age}岁",
+        "bits": "，",
+        "asked": "{who}咨询：{intents}。转人工原因：{reason}{evidence}。",
+        "unclear": "未明确",
+        "evidence": "（“{text}”）",
+        "list": "、",
+        "facts": "关键信息：{items}。",
+        "facts_sep": "，",
+        "tried": "机器人已尝试：{items}（{count}次回复）。",
+        "verified": "身份：已验证。",
+        "not_verified": "身份：未验证。",
+        "emotion": "情绪：{items}。",
+        "risk": "风险：{items}。",
+        "risk_sep": "，",
+        "issues": "未结问题：{items}。",
+        "issues_sep": "，",
+        "next": "建议：{step}。",
+        "quotes": "客户原话：{items}",
+        "quote": "“{text}”",
+    },
+    "zh-Hant": {
+        "who": "客戶（{bits}）",
+        "anonymous": "客戶（未登入）",
+        "age": "{age}歲",
+        "bits": "，",
+        "asked": "{who}查詢：{intents}。轉真人原因：{reason}{evidence}。",
+        "unclear": "未明確",
+        "evidence": "（「{text}」）",
+        "list": "、",
+        "facts": "關鍵資料：{items}。",
+        "facts_sep": "，",
+        "tried": "機械人已嘗試：{items}（{count}次回覆）。",
+        "verified": "身份：已驗證。",
+        "not_verified": "身份：未驗證。",
+        "emotion": "情緒：{items}。",
+        "risk": "風險：{items}。",
+        "risk_sep": "，",
+        "issues": "未結問題：{items}。",
+        "issues_sep": "，",
+        "next": "建議：{step}。",
+        "quotes": "客戶原話：{items}",
+        "quote": "「{text}」",
+    },
+    "en": {
+        "who": "Customer ({bits})",
+        "anonymous": "Customer (not signed in)",
+        "age": "{age} years old",
+        "bits": ", ",
+        "asked": "{who} asked about: {intents}. Handed over: {reason}{evidence}.",
+        "unclear": "unclear",
+        "evidence": ' ("{text}")',
+        "list": ", ",
+        "facts": "Key facts: {items}.",
+        "facts_sep": "; ",
+        "tried": "The bot tried: {items} ({count} replies).",
+        "verified": "Identity: verified.",
+        "not_verified": "Identity: not verified.",
+        "emotion": "Emotion: {items}.",
+        "risk": "Risk: {items}.",
+        "risk_sep": "; ",
+        "issues": "Open issues from earlier contacts: {items}.",
+        "issues_sep": ", ",
+        "next": "Next step: {step}.",
+        "quotes": "In the customer's words: {items}",
+        "quote": '"{text}"',
+    },
+}
+
+
+def summary_in(packet: Mapping[str, Any], labels: Labels, lang: str) -> str:
+    """A stored packet's summary in `lang`, worded now (so every agent language has one, and a
+    label reworded since reads the new way); the stored one if the packet cannot be read."""
+    try:
+        fields = {k: v for k, v in packet.items() if k in Packet.__dataclass_fields__}
+        fields.setdefault("trigger", "")
+        fields.setdefault("evidence", "")
+        fields.setdefault("queue", "")
+        return _summary(Packet(**fields), labels, lang)
+    except (TypeError, KeyError, ValueError, AttributeError):
+        stored = packet.get("summary") or {}
+        return str(stored.get(lang) or stored.get("zh-Hans" if lang != "en" else "en") or "")
+
+
 def _summary(p: Packet, labels: Labels, lang: str) -> str:
-    zh = lang != "en"
+    w = _PHRASES.get(lang) or _PHRASES["zh-Hans"]
     lines: list[str] = []
     c = p.customer
     who_bits: list[str] = []
     if c.get("known"):
-        tier = labels.get("tier", c.get("value_tier"), lang)
-        who_bits.append(tier)
+        who_bits.append(labels.get("tier", c.get("value_tier"), lang))
         if c.get("age") is not None:
-            who_bits.append(f"{c['age']}岁" if zh else f"{c['age']} years old")
-    intents = (
-        "、".join(labels.get("intent", i, lang) for i in p.intents)
-        if zh
-        else ", ".join(labels.get("intent", i, lang) for i in p.intents)
+            who_bits.append(w["age"].format(age=c["age"]))
+    intents = w["list"].join(labels.get("intent", i, lang) for i in p.intents)
+    lines.append(
+        w["asked"].format(
+            who=w["who"].format(bits=w["bits"].join(who_bits)) if who_bits else w["anonymous"],
+            intents=intents or w["unclear"],
+            reason=labels.get("reason", p.trigger, lang),
+            evidence=w["evidence"].format(text=p.evidence) if p.evidence else "",
+        )
     )
-    reason = labels.get("reason", p.trigger, lang)
-    if zh:
-        who = f"客户（{'，'.join(who_bits)}）" if who_bits else "客户（未登录）"
-        lines.append(
-            f"{who}咨询：{intents or '未明确'}。转人工原因：{reason}"
-            + (f"（“{p.evidence}”）" if p.evidence else "")
-            + "。"
-        )
-    else:
-        who = f"Customer ({', '.join(who_bits)})" if who_bits else "Customer (not signed in)"
-        lines.append(
-            f"{who} asked about: {intents or 'unclear'}. Handed over: {reason}"
-            + (f' ("{p.evidence}")' if p.evidence else "")
-            + "."
-        )
     if p.entities:
         facts = [f"{labels.get('entity', e['type'], lang)} {e['text']}" for e in p.entities[:6]]
-        lines.append(
-            ("关键信息：" + "，".join(facts) + "。") if zh else ("Key facts: " + "; ".join(facts) + ".")
-        )
+        lines.append(w["facts"].format(items=w["facts_sep"].join(facts)))
     if p.bot_tried:
-        kinds = sorted({t["kind"] for t in p.bot_tried})
-        if zh:
-            names = {
-                "action": "办理/查询",
-                "answer": "知识库解答",
-                "fallback": "未能回答",
-                "verification": "身份验证",
-                "confirm": "确认操作",
-            }
-            lines.append(
-                "机器人已尝试："
-                + "、".join(names.get(k, k) for k in kinds)
-                + f"（{len(p.bot_tried)}次回复）。"
-            )
-        else:
-            names = {
-                "action": "ran an action",
-                "answer": "answered from the knowledge base",
-                "fallback": "could not answer",
-                "verification": "identity check",
-                "confirm": "asked to confirm",
-            }
-            lines.append(
-                "The bot tried: "
-                + ", ".join(names.get(k, k) for k in kinds)
-                + f" ({len(p.bot_tried)} replies)."
-            )
-    verified = p.identity.get("verified")
-    if zh:
-        lines.append("身份：" + ("已验证。" if verified else "未验证。"))
-    else:
-        lines.append("Identity: " + ("verified." if verified else "not verified."))
+        kinds = [labels.get("bot_tried", k, lang) for k in sorted({t["kind"] for t in p.bot_tried})]
+        lines.append(w["tried"].format(items=w["list"].join(kinds), count=len(p.bot_tried)))
+    lines.append(w["verified"] if p.identity.get("verified") else w["not_verified"])
     if p.emotions:
         path = [e for e in p.emotions if e["label"] != "neutral"] or p.emotions[-1:]
         steps = " → ".join(
-            f"{labels.get('emotion', e['label'], lang)} {e['intensity']:.1f}" for e in path[-4:]
+            f"{labels.get('emotion', e['label'], lang)} {float(e['intensity']):.1f}" for e in path[-4:]
         )
-        lines.append(("情绪：" + steps + "。") if zh else ("Emotion: " + steps + "."))
+        lines.append(w["emotion"].format(items=steps))
     if p.risk:
-        flags = []
+        flags: list[str] = []
         for r in p.risk:
-            text = (
-                f"{labels.get('risk', r['type'], lang)}（“{r['evidence']}”）"
-                if zh
-                else f'{labels.get("risk", r["type"], lang)} ("{r["evidence"]}")'
-            )
+            text = labels.get("risk", r["type"], lang) + w["evidence"].format(text=r["evidence"])
             if text not in flags:
                 flags.append(text)
-        lines.append(
-            ("风险：" + "，".join(flags[:4]) + "。") if zh else ("Risk: " + "; ".join(flags[:4]) + ".")
-        )
+        lines.append(w["risk"].format(items=w["risk_sep"].join(flags[:4])))
     if p.open_issues:
-        topics = [str(i.get("topic", "")) for i in p.open_issues]
-        lines.append(
-            ("未结问题：" + "，".join(topics) + "。")
-            if zh
-            else ("Open issues from earlier contacts: " + ", ".join(topics) + ".")
-        )
-    lines.append(
-        ("建议：" if zh else "Next step: ")
-        + labels.get("next_step", p.next_step, lang)
-        + ("。" if zh else ".")
-    )
+        topics = [_topic(i, labels, lang) for i in p.open_issues]
+        lines.append(w["issues"].format(items=w["issues_sep"].join(topics)))
+    lines.append(w["next"].format(step=labels.get("next_step", p.next_step, lang)))
     if p.key_messages:
-        quotes = " ".join(f"“{m['text']}”" if zh else f'"{m["text"]}"' for m in p.key_messages)
-        lines.append(("客户原话：" if zh else "In the customer's words: ") + quotes)
+        lines.append(
+            w["quotes"].format(items=" ".join(w["quote"].format(text=m["text"]) for m in p.key_messages))
+        )
     return "\n".join(lines)
+
+
+def _topic(issue: Mapping[str, Any], labels: Labels, lang: str) -> str:
+    """An open issue's topic in words: its own label, else its intent's."""
+    topic = str(issue.get("topic") or "")
+    if labels.has("issue_topic", topic) or not labels.has("intent", issue.get("intent") or topic):
+        return labels.get("issue_topic", topic, lang)
+    return labels.get("intent", issue.get("intent") or topic, lang)

@@ -107,6 +107,8 @@ class QueueView:
             offered_to=h.offered_to,
             offered_to_me=h.offered_to == me,
             agent_id=h.agent_id,
-            customer_label=str(customer.get("ref") or "anonymous"),
+            customer_label=str(
+                customer.get("ref") or self._desk.labels.get("customer", "anonymous", language or "en")
+            ),
             summary=dict((h.packet or {}).get("summary") or {}),
         )

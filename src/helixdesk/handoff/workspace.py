@@ -27,6 +27,7 @@ from helixdesk.db.session import reading, transaction
 from helixdesk.handoff.common import Desk, active_handoff, record
 from helixdesk.handoff.errors import NotYourConversationError
 from helixdesk.handoff.models import AgentNote, Handoff, HandoffStatus
+from helixdesk.handoff.packet import summary_in
 from helixdesk.handoff.queue_view import QueueView
 from helixdesk.knowledge.retrieval import KnowledgeBase
 from helixdesk.privacy.crypto import Keyring
@@ -164,10 +165,13 @@ class AgentWorkspace:
             shown = current or (handoffs[-1] if handoffs else None)
             handoff = None
             if shown is not None:
+                packet = dict(shown.packet or {})
                 handoff = {
                     **self._view.item(shown, user.id, now, language).to_dict(),
-                    "packet": dict(shown.packet or {}),
+                    "packet": packet,
                     "agent_id": shown.agent_id,
+                    # The summary in the agent's language, worded from the packet now.
+                    "summary_text": summary_in(packet, self._desk.labels, language_or_default(language)),
                 }
             conversation = {
                 "id": conv.id,

@@ -39,6 +39,23 @@ from helixdesk.routing.queues import QUEUES
 router = APIRouter(prefix="/console", include_in_schema=False)
 templates = Jinja2Templates(directory=WEB_DIR / "templates")
 LOGIN_CSRF_COOKIE = "hd_login_csrf"
+# Roles that may claim conversations (the console API's AgentDep).
+CLAIMING_ROLES = frozenset({"agent", "senior", "fraud", "relationship_manager", "supervisor"})
+SCRIPT_LABEL_GROUPS = ("sender", "conversation_state", "presence")
+# Refusals the console words in the person's language (the API's message is in English).
+SCRIPT_ERROR_CODES = (
+    "agent_offline",
+    "agent_away",
+    "agent_at_capacity",
+    "already_claimed",
+    "queue_empty",
+    "queue_not_allowed",
+    "handoff_not_found",
+    "not_your_conversation",
+    "colleague_unavailable",
+    "user_not_found",
+    "invalid_target",
+)
 
 
 def cookie_secure(request: Request, setting: str) -> bool:
@@ -60,7 +77,9 @@ def page(
     request: Request, name: str, *, user: StaffView | None, csrf: str = "", status: int = 200, **context: Any
 ) -> HTMLResponse:
     lang = ui_language(request, user.ui_language if user else None)
+    # One table words every code a page shows: the product's value labels under the pack's labels.
     labels = request.app.state.container.config.labels
+    claims = user is not None and bool(set(user.roles) & CLAIMING_ROLES)
     response = templates.TemplateResponse(
         request,
         name,
@@ -71,6 +90,12 @@ def page(
             "languages": UI_LANGUAGES,
             "t": lambda key: translate(key, lang),
             "label": lambda group, key: labels.get(group, key, lang),
+            "can_claim": claims,
+            # What the page's script words itself: codes it receives live, and refusals.
+            "words": {
+                "labels": labels.table(SCRIPT_LABEL_GROUPS, lang),
+                "errors": {code: translate(f"error_{code}", lang) for code in SCRIPT_ERROR_CODES},
+            },
             **context,
         },
         status_code=status,

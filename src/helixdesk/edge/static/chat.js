@@ -24,8 +24,18 @@
   const log = $("log"), form = $("form"), text = $("text"), status = $("status"), errorBox = $("error");
   const langSelect = $("lang"), personButton = $("person"), banner = $("banner"), restart = $("restart");
   const params = new URLSearchParams(location.search);
-  let lang = params.get("lang") || sessionStorage.getItem("hd.lang") || (navigator.language.startsWith("en") ? "en" : "zh-Hans");
-  if (!I18N[lang]) lang = "zh-Hans";
+  // The page opens in: ?lang=, else the language the customer chose here before, else their
+  // preferred language when the server knows who they are, else the browser's (then English).
+  function browserLanguage() {
+    for (const tag of navigator.languages && navigator.languages.length ? navigator.languages : [navigator.language || ""]) {
+      const t = tag.toLowerCase().replace("_", "-");
+      if (t === "zh" || t.startsWith("zh-")) return /^zh-(hant|tw|hk|mo)/.test(t) ? "zh-Hant" : "zh-Hans";
+      if (t === "en" || t.startsWith("en-")) return "en";
+    }
+    return "en";
+  }
+  let lang = [params.get("lang"), sessionStorage.getItem("hd.lang"), document.documentElement.dataset.customerLang]
+    .find((l) => l && I18N[l]) || browserLanguage();
   langSelect.value = lang;
   let conversationId = sessionStorage.getItem("hd.conversation");
   let token = sessionStorage.getItem("hd.token");
@@ -38,6 +48,7 @@
   function t(key) { return I18N[lang][key]; }
   function applyLanguage() {
     document.documentElement.lang = lang;
+    document.title = t("title") + " · Helixdesk";
     document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
     document.querySelectorAll("[data-i18n-placeholder]").forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
     showState(state);

@@ -5,6 +5,10 @@
   const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
   const csrf = $('meta[name="csrf-token"]').content;
   const flash = $("#flash");
+  // The words for codes this script shows (one labels table, worded by the server in the person's
+  // language) and for the refusals it explains.
+  const words = JSON.parse($("#console-words").textContent);
+  const label = (group, code) => (words.labels[group] || {})[code] || code;
 
   function say(message) { flash.textContent = message || ""; flash.hidden = !message; }
 
@@ -14,8 +18,11 @@
     const r = await fetch("/console/api" + path, init);
     const data = (r.headers.get("content-type") || "").includes("json") ? await r.json() : {};
     if (r.status === 401) { location.href = "/console/login?next=" + encodeURIComponent(location.pathname); throw new Error("sign in"); }
-    if (!r.ok) { const m = data.error ? data.error.message : r.statusText; say(m); throw new Error(m); }
-    say("");
+    if (!r.ok) {
+      const m = data.error ? words.errors[data.error.code] || data.error.message : r.statusText;
+      say(m); throw new Error(m);
+    }
+    if (method !== "GET") say("");  // a refresh after a refusal keeps the refusal on screen
     return data;
   }
 
@@ -24,7 +31,11 @@
 
   // ---- presence --------------------------------------------------------------------------------
   const presence = $("#presence");
-  if (presence) presence.addEventListener("change", () => api("POST", "/presence", { presence: presence.value }));
+  if (presence) presence.addEventListener("change", async () => {
+    await api("POST", "/presence", { presence: presence.value });
+    const note = $("#presence-note");
+    if (note) note.hidden = presence.value === "online";
+  });
 
   // ---- live events -----------------------------------------------------------------------------
   // The browser reconnects by itself (after a dropped connection, or when the server ends the
@@ -99,14 +110,12 @@
   if (conv) {
     const id = conv.dataset.conversation;
     const transcript = $("#transcript");
-    const stateLabels = $("#state-labels").dataset;
-    const senderLabels = $("#sender-labels").dataset;
     const seen = new Set($$("li", transcript).map((li) => Number(li.dataset.seq)));
     function addLine(m) {
       if (seen.has(m.seq)) return;
       seen.add(m.seq);
       const li = make("li", "line line--" + m.sender); li.dataset.seq = m.seq;
-      li.appendChild(make("span", "line__who", m.author || senderLabels[m.sender] || m.sender));
+      li.appendChild(make("span", "line__who", m.author || label("sender", m.sender)));
       li.appendChild(make("span", "line__text", m.text));
       const after = $$("li", transcript).find((el) => Number(el.dataset.seq) > m.seq);
       transcript.insertBefore(li, after || null);
@@ -115,7 +124,7 @@
     }
     function setState(state, mine) {
       conv.dataset.state = state;
-      text($("#conv-state"), stateLabels[state] || state);
+      text($("#conv-state"), label("conversation_state", state));
       const working = mine && state === "with_agent";
       $("#composer").hidden = !working; $("#actions").hidden = !working;
     }

@@ -1,4 +1,4 @@
-"""Resolution rate of our own scenario suite (tests/scenarios): 76 customer conversations in
+"""Resolution rate of our own scenario suite (tests/scenarios): 86 customer conversations in
 zh-Hans, zh-Hant (Hong Kong and Taiwan wording) and English, held end to end through the public
 API on a seeded demo bank (SQLite) with the trained NLU models ($HELIXDESK_MODEL_DIR or var/models).
 
@@ -7,11 +7,13 @@ count of invented numbers, 5xx and replies out of the customer's language, then 
 conversation with the customer's turns and the bot's replies.
 
     .venv/bin/python bench/scenario_bench.py [--only ID ...] [--language zh-Hant] [--quiet]
+                                             [--transcripts all.json]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import os
 import sys
 import tempfile
@@ -25,7 +27,7 @@ from fastapi.testclient import TestClient
 from helixdesk.core.settings import Settings
 from helixdesk.edge.app import create_app
 from tests.scenarios.model import load_suite
-from tests.scenarios.report import failure_lines, summarise, summary_lines
+from tests.scenarios.report import failure_lines, summarise, summary_lines, transcripts
 from tests.scenarios.runner import CUSTOMERS, SuiteRun
 from tests.seeded import seeded_database
 
@@ -37,6 +39,7 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", default=[], help="conversation ids to run")
     parser.add_argument("--language", choices=["zh-Hans", "zh-Hant", "en"])
     parser.add_argument("--quiet", action="store_true", help="figures only, no failure wording")
+    parser.add_argument("--transcripts", type=Path, help="write every conversation as JSON to this file")
     args = parser.parse_args()
 
     suite = load_suite()
@@ -56,6 +59,10 @@ def main() -> None:
     with TestClient(create_app(settings), raise_server_exceptions=False) as client:
         results = SuiteRun(client).run(suite)
     elapsed = time.perf_counter() - started
+    if args.transcripts:
+        args.transcripts.write_text(
+            json.dumps(transcripts(results), ensure_ascii=False, indent=1), encoding="utf-8"
+        )
     print(f"scenario suite: {len(results)} conversations, models {models}, {elapsed:.0f} s")
     for line in summary_lines(summarise(results)):
         print(line)

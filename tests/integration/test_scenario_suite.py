@@ -24,7 +24,8 @@ from tests.scenarios.report import failure_lines, summarise
 from tests.scenarios.runner import CUSTOMERS, PACK, Result, SuiteRun
 from tests.seeded import seeded_database
 
-pytestmark = pytest.mark.slow
+# The suite runs once for the module (about a minute on an idle machine, after the models train).
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(900)]
 
 ROUTINE_BAR = 0.90
 
@@ -46,42 +47,51 @@ def _report(results: list[Result]) -> str:
     return "\n" + "\n".join(failure_lines(results))
 
 
+def _none_fail(failing: list[Result], what: str = "") -> None:
+    """Fails with the wording of every failing conversation (and not the results' repr)."""
+    count = len(failing)
+    assert count == 0, f"{count} conversations {what}" + _report(failing)
+
+
 def test_no_reply_is_a_server_error(results):
-    failing = [r for r in results if r.server_errors]
-    assert not failing, _report(failing)
+    _none_fail([r for r in results if r.server_errors], "got a 5xx")
 
 
 def test_routine_conversations_are_resolved_with_the_right_figures(results):
     routine = [r for r in results if r.conversation.category == "routine"]
-    resolved = sum(r.resolved for r in routine)
+    resolved, total = sum(r.resolved for r in routine), len(routine)
     failing = [r for r in routine if not r.resolved]
-    assert resolved >= ROUTINE_BAR * len(routine), (
-        f"{resolved}/{len(routine)} routine conversations resolved (bar {ROUTINE_BAR:.0%})" + _report(failing)
+    assert resolved >= ROUTINE_BAR * total, (
+        f"{resolved}/{total} routine conversations resolved (bar {ROUTINE_BAR:.0%})" + _report(failing)
     )
 
 
 def test_every_risk_case_reaches_the_right_queue_on_time_with_the_key_fact(results):
-    failing = [r for r in results if r.conversation.category == "risk" and not r.resolved]
-    assert not failing, _report(failing)
+    _none_fail([r for r in results if r.conversation.category == "risk" and not r.resolved], "missed")
 
 
 def test_fraud_reaches_the_fraud_queue_on_the_first_message(results):
+    """On the customer's first message, or (in the middle of another task) on the one reporting it."""
     fraud = [r for r in results if r.conversation.handoff and r.conversation.handoff.queue == "fraud"]
-    assert fraud
-    failing = [
-        r for r in fraud if (r.handoff_queue, r.handoff_turn) != ("fraud", r.conversation.handoff.turn)
+    assert len(fraud) >= 6
+    assert sum(r.conversation.handoff.turn == 1 for r in fraud if r.conversation.handoff) >= 6
+    late = [
+        r
+        for r in fraud
+        if r.conversation.handoff
+        and (r.handoff_queue, r.handoff_turn) != ("fraud", r.conversation.handoff.turn)
     ]
-    assert not failing, _report(failing)
+    _none_fail(late, "did not reach the fraud queue on the message that reported it")
 
 
 def test_no_reply_invents_a_number(results):
     failing = [r for r in results if r.invented]
-    assert not failing, f"{sum(len(r.invented) for r in failing)} invented numbers" + _report(failing)
+    _none_fail(failing, f"with {sum(len(r.invented) for r in failing)} invented numbers")
 
 
 def test_every_reply_is_in_the_customers_language(results):
     failing = [r for r in results if r.language]
-    assert not failing, f"{sum(len(r.language) for r in failing)} replies" + _report(failing)
+    _none_fail(failing, f"with {sum(len(r.language) for r in failing)} replies out of language")
 
 
 def test_the_summary_counts_every_conversation(results):

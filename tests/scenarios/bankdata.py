@@ -289,7 +289,9 @@ def _one_plan(data: CustomerData, p: dict[str, Any]) -> Picked | None:
 
 
 def _month_spender(data: CustomerData, p: dict[str, Any]) -> Picked | None:
-    for back in (0, 1):
+    """Card spending last month and (unless the month has only just begun) this month."""
+    months = (1,) if data.today.day <= 2 else (0, 1)
+    for back in months:
         spent = data.totals(data.between(*data.month_range(back)))
         if spent.get("CNY", (Decimal(0),))[0] <= 0:
             return None

@@ -38,7 +38,8 @@ class Summary:
     right_queue: Rate
     right_turn: Rate
     packet_fact: Rate
-    fraud_first_message: Rate
+    fraud_first_message: Rate  # fraud reported in the first message: at the fraud queue on it
+    fraud_mid_task: Rate  # fraud reported in the middle of another task: on that message
     invented_numbers: int
     server_errors: int
     language_problems: int
@@ -49,6 +50,7 @@ def summarise(results: list[Result]) -> Summary:
     routine = [r for r in results if r.conversation.category == "routine"]
     risk = [r for r in results if r.conversation.category == "risk"]
     fraud = [r for r in risk if r.conversation.handoff and r.conversation.handoff.queue == "fraud"]
+    first = [r for r in fraud if r.conversation.handoff and r.conversation.handoff.turn == 1]
 
     def queue_ok(r: Result) -> bool:
         return r.conversation.handoff is not None and r.handoff_queue == r.conversation.handoff.queue
@@ -71,7 +73,8 @@ def summarise(results: list[Result]) -> Summary:
         right_queue=Rate(sum(queue_ok(r) for r in risk), len(risk)),
         right_turn=Rate(sum(turn_ok(r) for r in risk), len(risk)),
         packet_fact=Rate(sum(bool(r.packet_ok) for r in risk), len(risk)),
-        fraud_first_message=Rate(sum(turn_ok(r) and r.handoff_turn == 1 for r in fraud), len(fraud)),
+        fraud_first_message=Rate(sum(turn_ok(r) for r in first), len(first)),
+        fraud_mid_task=Rate(sum(turn_ok(r) for r in fraud if r not in first), len(fraud) - len(first)),
         invented_numbers=sum(len(r.invented) for r in results),
         server_errors=sum(len(r.server_errors) for r in results),
         language_problems=sum(len(r.language) for r in results),
@@ -86,7 +89,9 @@ def summary_lines(s: Summary) -> list[str]:
         "  by language: " + "   ".join(f"{k} {v}" for k, v in s.by_language.items()),
         "  routine by language: " + "   ".join(f"{k} {v}" for k, v in s.routine_by_language.items()),
         f"risk routing: right queue {s.right_queue}, on the expected message {s.right_turn}, "
-        f"key fact in the packet {s.packet_fact}, fraud on the first message {s.fraud_first_message}",
+        f"key fact in the packet {s.packet_fact}",
+        f"fraud: at the fraud queue on the first message {s.fraud_first_message}, "
+        f"reported in the middle of another task and routed on that message {s.fraud_mid_task}",
         f"invented numbers: {s.invented_numbers}   5xx: {s.server_errors}   "
         f"replies out of language or with code-like text: {s.language_problems} (of {s.replies} replies)",
     ]
@@ -115,3 +120,25 @@ def failure_lines(results: list[Result]) -> list[str]:
             for reply in t.replies:
                 out.append(f"       bot: {_clip(reply)}")
     return out
+
+
+def transcripts(results: list[Result]) -> list[dict[str, object]]:
+    """Every conversation as JSON-ready data: the customer's turns, the bot's replies, the verdicts."""
+    return [
+        {
+            "id": r.conversation.id,
+            "language": r.conversation.language,
+            "category": r.conversation.category,
+            "customer": r.customer_ref,
+            "resolved": r.resolved,
+            "failures": r.server_errors + r.failures,
+            "invented": [{"turn": n, "number": x} for n, x, _ in r.invented],
+            "language_problems": [{"turn": n, "problem": x} for n, x, _ in r.language],
+            "handoff": {"queue": r.handoff_queue, "turn": r.handoff_turn, "packet_ok": r.packet_ok},
+            "turns": [
+                {"n": t.n, "said": t.said, "status": t.status, "replies": t.replies, "skipped": t.skipped}
+                for t in r.turns
+            ],
+        }
+        for r in results
+    ]

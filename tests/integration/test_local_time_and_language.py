@@ -339,3 +339,31 @@ def test_an_english_customer_naming_a_payee_in_chinese_is_answered_in_english(ap
     traced = chat.verify()
     assert "verified" in traced.lower() or "transfer" in traced.lower()
     _clean(traced, "en", allowed=(payee, *(t.payee_name for t in bank.list_transfers(ref, limit=200))))
+
+
+# ---- what an agent sees ----------------------------------------------------------------------------
+
+
+def test_the_agent_console_shows_transactions_in_the_banks_local_time(app_client, bank, pick):
+    from tests.console_login import sign_in
+
+    ref = pick(lambda r, c: bool(bank.list_transactions(r, limit=1)))
+    chat = Chat(app_client, ref)
+    chat.say("你好")
+    app_client.app.state.container.staff.create_user(
+        username="tz.supervisor",
+        password="time zone passphrase 12",
+        display_name="Supervisor",
+        roles=["supervisor"],
+    )
+    # A browser of its own (the customer's client keeps its token); redirects are looked at, not followed.
+    console = TestClient(app_client.app, follow_redirects=False)
+    sign_in(console, "tz.supervisor", "time zone passphrase 12")
+    r = console.get(f"/console/api/conversations/{chat.id}")
+    assert r.status_code == 200, r.text
+    shown = r.json()["transactions"]
+    newest = bank.list_transactions(ref, limit=10)
+    assert [x["ref"] for x in shown] == [t.ref for t in newest]
+    for x, t in zip(shown, newest, strict=True):
+        local = t.occurred_at.astimezone(SHANGHAI)
+        assert x["at"] == local.isoformat() and x["at"].endswith("+08:00")  # as the page shows it

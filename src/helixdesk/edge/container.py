@@ -294,7 +294,14 @@ class Container:
         part("agents", lambda: AgentDirectory(sessions=sessions, wellbeing=config.handoff.wellbeing))
         workspace = part(
             "workspace",
-            lambda: AgentWorkspace(desk=desk, view=queue, keyring=keyring, bank=bank, knowledge=knowledge),
+            lambda: AgentWorkspace(
+                desk=desk,
+                view=queue,
+                keyring=keyring,
+                bank=bank,
+                knowledge=knowledge,
+                tz=config.actions.bank.tz,
+            ),
         )
         part(
             "drafts",

@@ -6,7 +6,7 @@ internal notes, and turn an insight into a knowledge-base draft that a superviso
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, tzinfo
 from typing import Any
 
 import anyio
@@ -72,9 +72,12 @@ class AgentWorkspace:
         bank: BankConnector,
         knowledge: KnowledgeBase,
         keyring: Keyring | None = None,
+        tz: tzinfo = UTC,
     ) -> None:
         self._desk = desk
         self._view = view
+        # The bank's time zone: the times an agent reads are the bank's local times.
+        self._tz = tz
         self._keyring = keyring
         # Agents' words are stored masked like customers': they may repeat a card or phone number.
         self._privacy = desk.writer.privacy
@@ -246,7 +249,7 @@ class AgentWorkspace:
         view.transactions = [
             {
                 "ref": t.ref,
-                "at": t.occurred_at.isoformat(),
+                "at": t.occurred_at.astimezone(self._tz).isoformat(),
                 "merchant": t.merchant,
                 "amount": str(t.amount),
                 "currency": t.currency,

@@ -64,4 +64,5 @@ def all_codes() -> set[str]:
     labels = yaml.safe_load((pack / "handoff" / "labels.yaml").read_text(encoding="utf-8"))
     for entries in labels.values():
         codes |= set(entries)
+    codes |= {p.stem for p in (pack / "nlu" / "intents").glob("*.yaml")}  # labelled or not
     return codes

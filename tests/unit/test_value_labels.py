@@ -46,6 +46,13 @@ def test_every_code_of_the_bank_and_the_product_has_a_label():
         assert not missing, f"{VALUES_FILE.name}: group {group} has no words for {sorted(missing)}"
 
 
+def test_every_intent_the_pack_understands_has_a_label():
+    labels = Labels.load(PACK_LABELS)
+    intents = sorted(p.stem for p in (PACK_LABELS.parents[1] / "nlu" / "intents").glob("*.yaml"))
+    assert len(intents) > 30
+    assert [i for i in intents if not labels.has("intent", i)] == []
+
+
 def test_the_pack_rewords_a_value_and_keeps_the_rest():
     merged = Labels.load(PACK_LABELS, defaults={"segment": {"mass": {"en": "Mass"}, "private": {"en": "P"}}})
     assert merged.get("segment", "private", "en") == "P"

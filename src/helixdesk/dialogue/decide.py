@@ -108,6 +108,7 @@ def _handle(d: Deciding) -> None:
         issues.raise_open_issues(d)
     if state.task is not None:
         if _continue(d, state.task):
+            _resume(d)
             return
         if state.task is not None and (state.task.awaiting is None or state.task.awaiting.kind != "after"):
             state.stack.append(state.task)
@@ -115,6 +116,13 @@ def _handle(d: Deciding) -> None:
             state.last = state.task
         state.task = None
     requests.new_request(d)
+    _resume(d)
+
+
+def _resume(d: Deciding) -> None:
+    """A task put aside comes back once nothing else is pending (also after the code that a
+    digression needed was given)."""
+    state = d.state
     if state.task is None and state.stack and d.handover is None:
         resumed = state.stack.pop()
         state.task = resumed

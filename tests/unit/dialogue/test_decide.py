@@ -518,6 +518,24 @@ ROWS = [
         awaiting("slot"),
     ),
     Row(
+        "the task put aside comes back once the digression's code is given and it is answered",
+        lambda: context(
+            signed_in=True,
+            state=DialogueState(
+                task=Task("balance_inquiry", id="t-bal", awaiting=CODE),
+                stack=[
+                    Task("card_lost_or_stolen", id="t-lost", slots={"card_last4": "1234"}, awaiting=CONFIRM)
+                ],
+                issues_raised=True,
+            ),
+        ),
+        says("123456"),
+        {CheckCode: CodeChecked("verified"), RunAction: ActionDone({"accounts": []})},
+        ["verify.ok", "result.get_balance", "dialogue.back_to", "confirm.freeze_card"],
+        [CheckCode, RunAction],
+        awaiting("confirm"),
+    ),
+    Row(
         "asking for a person hands over at once",
         lambda: context(),
         says("I want to talk to a human", "human_agent"),

@@ -93,7 +93,7 @@ SAMPLE_SLOTS = {
     "amount": "88.00",
     "base_amount": "10000.00",
     "merchant": "星巴克",
-    "date": "2026-12-01",
+    "date": {"start": "2026-12-01T00:00:00", "end": "2026-12-02T00:00:00", "grain": "day"},
     "period": {"since": "2026-11-01", "until": "2026-11-30"},
     "currency": "USD",
     "transaction_ref": "TX000001C000",
@@ -142,7 +142,9 @@ def test_every_prompt_and_confirmation_renders_with_every_slot_combination(pack,
         for key, base in sorted(keys.items()):
             for slots in _slot_combinations(policy, base):
                 try:
-                    text = pack.templates.render(key, language=language, slots=slots, choices=CHOICES)
+                    text = pack.templates.render(
+                        key, language=language, name=None, slots=slots, choices=CHOICES
+                    )
                 except Exception as e:  # noqa: BLE001 - collect every failure, not the first
                     failures.append((intent, key, slots, repr(e)))
                     continue

@@ -17,6 +17,7 @@ from helixdesk.conversations.models import CHANNELS, ConversationState, Sender
 from helixdesk.edge.i18n import value_labels
 from helixdesk.handoff.models import HandoffStatus
 from helixdesk.packs.loader import load_pack
+from helixdesk.privacy.detect import PII_TYPES
 
 # (record, field) of the bank interchange format → the labels group that words it.
 _BANK_FIELDS: dict[tuple[type[BaseModel], str], str] = {
@@ -57,7 +58,7 @@ def all_codes() -> set[str]:
     codes = {v for values in bank_enums().values() for v in values}
     codes |= set(CHANNELS) | set(PRESENCE) | set(ROLES)
     codes |= {s.value for s in (*ConversationState, *Sender, *HandoffStatus)}
-    codes |= {"zh-Hans", "zh-Hant", "resolved", "unresolved", "follow_up", "anonymous"}
+    codes |= {"zh-Hans", "zh-Hant", "resolved", "unresolved", "follow_up", "anonymous", *PII_TYPES}
     for entries in value_labels().values():
         codes |= set(entries)
     pack = load_pack("retail_bank").path

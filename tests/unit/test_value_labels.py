@@ -14,6 +14,7 @@ from helixdesk.handoff.explain import explain
 from helixdesk.handoff.models import HandoffStatus
 from helixdesk.handoff.packet import Labels
 from helixdesk.packs.loader import load_pack
+from helixdesk.privacy.detect import PII_TYPES
 from tests.enums import bank_enums
 
 PACK_LABELS = load_pack("retail_bank").path / "handoff" / "labels.yaml"
@@ -40,6 +41,7 @@ def test_every_code_of_the_bank_and_the_product_has_a_label():
         "handoff_status": {s.value for s in HandoffStatus},
         "sender": {s.value for s in Sender},
         "resolution": {"resolved", "unresolved", "follow_up"},
+        "entity": set(PII_TYPES),
     }
     for group, codes in expected.items():
         missing = {code for code in codes if not labels.has(group, code)}

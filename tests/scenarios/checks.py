@@ -183,9 +183,16 @@ def refund_posted(ctx: Context, p: dict[str, Any]) -> str | None:
     return None if credits else f"no refund of {abs(dup.amount)} from {dup.merchant} in the account"
 
 
+def no_new_card(ctx: Context, p: dict[str, Any]) -> str | None:
+    """No replacement card was ordered (the customer declined one)."""
+    new = [c.last4 for c in ctx.bank.list_cards(ctx.need().ref) if c.last4 not in ctx.snapshot]
+    return None if not new else f"a replacement card …{', …'.join(new)} was ordered"
+
+
 BANK: dict[str, Callable[[Context, dict[str, Any]], str | None]] = {
     "card_frozen": card_frozen,
     "card_active": card_active,
     "cards_unchanged": cards_unchanged,
+    "no_new_card": no_new_card,
     "refund_posted": refund_posted,
 }

@@ -7,8 +7,8 @@
 - en: no Chinese characters;
 - every language: no code-like text (`round_half_up_cent(`, `snake_case_words`, `{placeholders}`).
 
-Text quoted from the customer's own words and names from their bank records (merchants, payees,
-products as the bank stores them) are left out of the script check: a name stays as it is written.
+Only the customer's own words may be quoted as they were written (a name they typed in Chinese in
+an English message); names from the bank's records are worded in the reply's language and script.
 """
 
 from __future__ import annotations

@@ -336,12 +336,7 @@ def fill(text: str, values: dict[str, Any]) -> str:
 
 
 def _quotable(said: list[str], data: CustomerData | None) -> list[str]:
-    """Text a reply may quote as it stands: names from the customer's records, their own words."""
-    out = [w for text in said for w in re.findall(r"[\u3400-\u9fff]{2,}", text)]
-    if data is not None:
-        c = data.customer
-        out += [c.name_zh, c.name_en]
-        out += [t.merchant for t in data.transactions] + [t.description or "" for t in data.transactions]
-        out += [x for tr in data.transfers for x in (tr.payee_name, tr.payee_bank, tr.failure_reason or "")]
-        out += [card.product for card in data.cards] + [p.description for p in data.plans]
-    return out
+    """What a reply may quote in another script: the customer's own words (a name they typed).
+    Names from the bank's records are shown in the reply's language and script like the rest."""
+    del data
+    return [w for text in said for w in re.findall(r"[\u3400-\u9fff]{2,}", text)]

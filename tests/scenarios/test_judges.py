@@ -66,10 +66,11 @@ def test_references_list_markers_and_record_counts_are_not_figures():
     assert invented(text, src, None, TODAY) == []
 
 
-def test_simplified_in_a_traditional_reply_is_caught_but_a_stored_name_is_not():
+def test_simplified_in_a_traditional_reply_is_caught_even_in_a_name_the_customer_did_not_write():
     assert language_problems("已為您凍結尾號1234的扣賬卡", "zh-Hant", []) == []
     assert language_problems("已为您冻结尾號1234的卡", "zh-Hant", []) != []
-    assert language_problems("商戶：京东商城", "zh-Hant", ["京东商城"]) == []
+    assert language_problems("商戶：京东商城", "zh-Hant", []) != []
+    assert language_problems("您寫的「京东」", "zh-Hant", ["京东"]) == []
 
 
 def test_chinese_in_an_english_reply_and_english_in_a_chinese_one_are_caught():

@@ -47,7 +47,7 @@ def _read(pipeline: NLUPipeline, texts: list[str]) -> list[str | None]:
     return [t.intent.name if t.intent else None for t in pipeline.parse_batch(texts)]
 
 
-def test_the_groups_are_held_out_and_large_enough():
+def test_the_groups_are_held_out_and_large_enough() -> None:
     assert set(GROUPS) == set(MINIMUM)
     training = {e.text.strip() for e in load_examples("pack")}
     for name, rows in GROUPS.items():
@@ -59,7 +59,7 @@ def test_the_groups_are_held_out_and_large_enough():
 
 @pytest.mark.slow
 @pytest.mark.parametrize("group", sorted(MINIMUM))
-def test_each_group_is_read_as_meant(nlu_pipeline, group):
+def test_each_group_is_read_as_meant(nlu_pipeline: NLUPipeline, group: str) -> None:
     rows = GROUPS[group]
     read = _read(nlu_pipeline, [text for text, _ in rows])
     wrong = [(text, label, got) for (text, label), got in zip(rows, read, strict=True) if got != label]
@@ -68,7 +68,7 @@ def test_each_group_is_read_as_meant(nlu_pipeline, group):
 
 
 @pytest.mark.slow
-def test_lost_or_stolen_and_replacement_are_told_apart(nlu_pipeline):
+def test_lost_or_stolen_and_replacement_are_told_apart(nlu_pipeline: NLUPipeline) -> None:
     """A lost or stolen card is frozen first (even when the customer also wants a new one); a card
     that is damaged, expired or already frozen is replaced."""
     pair = ("card_reissue", "card_lost_or_stolen")
@@ -83,7 +83,7 @@ def test_lost_or_stolen_and_replacement_are_told_apart(nlu_pipeline):
     assert len(crossed) <= len(rows) // 20, crossed
 
 
-def test_every_intent_the_model_can_read_has_a_dialogue_policy():
+def test_every_intent_the_model_can_read_has_a_dialogue_policy() -> None:
     policies = load_policies(PACK / "dialogue" / "policies.yaml")
     intents = {e.label for e in load_examples("pack")}
     assert "card_reissue" in intents

@@ -356,7 +356,8 @@ def _customer(rng: random.Random, i: int, today: date, now: datetime, tz: tzinfo
                 "balance": str(-owed),
                 "available": str(Decimal(limit) - owed),
                 "status": "active",
-                "opened_on": (since + timedelta(days=rng.randint(0, 300))).isoformat(),
+                # Opened after the customer joined, and never after today.
+                "opened_on": min(since + timedelta(days=rng.randint(0, 300)), today).isoformat(),
                 "cards": [
                     {
                         "kind": "credit",

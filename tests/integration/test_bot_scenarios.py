@@ -140,7 +140,7 @@ def test_a_reply_that_gives_no_hint_is_asked_again_not_a_500(app_client, bank, p
 # ---- lost card -------------------------------------------------------------------------------------
 
 
-def test_lost_card_verify_freeze_and_the_card_is_frozen(app_client, bank, pick):
+def test_lost_card_is_frozen_with_no_one_time_code(app_client, bank, pick):
     def en_with_cards(ref, customer):
         active = [c for c in bank.list_cards(ref) if c.status == "active"]
         return customer.preferred_language == "en" and len(active) >= 2
@@ -148,8 +148,9 @@ def test_lost_card_verify_freeze_and_the_card_is_frozen(app_client, bank, pick):
     ref = pick(en_with_cards)
     card = next(c for c in bank.list_cards(ref) if c.status == "active")
     chat = Chat(app_client, ref, channel="app")
-    assert "one-time code" in chat.say("I lost my card, please help")
-    which = chat.verify()
+    # A freeze protects the customer and can be undone: the channel's identity is enough.
+    which = chat.say("I lost my card, please help")
+    assert "one-time code" not in which and _outbox_empty(app_client, ref)
     assert "Which card" in which and card.last4 in which
     confirm = chat.say(card.last4)
     assert f"ending {card.last4}" in confirm and "freeze" in confirm.lower()
@@ -168,14 +169,91 @@ def test_a_correction_before_confirming_changes_the_card_and_cancel_changes_noth
     ref = pick(zh_with_cards)
     first, second = [c for c in bank.list_cards(ref) if c.status == "active"][:2]
     chat = Chat(app_client, ref)
-    chat.say(f"我的卡丢了，尾号{first.last4}")
-    confirm = chat.verify()
+    confirm = chat.say(f"我的卡丢了，尾号{first.last4}")
     assert f"尾号{first.last4}" in confirm and "确认" in confirm
     corrected = chat.say(f"不对，是尾号{second.last4}那张")
     assert f"尾号{second.last4}" in corrected and "已为您更正" in corrected
     assert "没有做任何更改" in chat.say("算了")
     statuses = {c.last4: c.status for c in bank.list_cards(ref)}
     assert statuses[first.last4] == "active" and statuses[second.last4] == "active"
+
+
+def _outbox_empty(client: TestClient, ref: str) -> bool:
+    page = client.get("/demo/outbox", params={"customer": ref, "limit": 1})
+    return page.status_code == 200 and '<td class="body">' not in page.text
+
+
+def _handoff(chat: Chat) -> dict | None:
+    return chat.last.get("handoff")
+
+
+# ---- the fraud fast lane ----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("language", "text"),
+    [
+        ("zh-Hans", "刚才有人冒充银行客服打电话，我把短信验证码念给他了，尾号{tail}的卡被刷走了钱"),
+        ("zh-Hant", "我張尾號{tail}嘅卡俾人盜用咗，有幾筆數唔係我碌嘅"),
+        ("en", "someone has used my card ending {tail}, there are payments I never made"),
+    ],
+)
+def test_a_fraud_report_reaches_the_fraud_queue_on_the_first_message_with_the_card_frozen(
+    app_client, bank, pick, language, text
+):
+    def with_active_card(ref, customer):
+        return customer.preferred_language == language and any(
+            c.status == "active" for c in bank.list_cards(ref)
+        )
+
+    ref = pick(with_active_card)
+    card = next(c for c in bank.list_cards(ref) if c.status == "active")
+    chat = Chat(app_client, ref)
+    reply = chat.say(text.format(tail=card.last4))
+    handoff = _handoff(chat)
+    assert handoff is not None and handoff["queue"] == "fraud", reply
+    assert card.last4 in reply
+    assert next(c for c in bank.list_cards(ref) if c.last4 == card.last4).status == "frozen"
+    assert _outbox_empty(app_client, ref)  # no one-time code was sent to a scam victim
+
+
+def test_a_hardship_message_in_answer_to_a_yes_no_question_goes_to_a_senior_agent(app_client, bank, pick):
+    def en_with_cards(ref, customer):
+        active = [c for c in bank.list_cards(ref) if c.status == "active"]
+        return customer.preferred_language == "en" and len(active) >= 1
+
+    ref = pick(en_with_cards)
+    card = next(c for c in bank.list_cards(ref) if c.status == "active")
+    chat = Chat(app_client, ref)
+    assert "freeze" in chat.say(f"I lost my card ending {card.last4}").lower()
+    chat.say("my husband passed away last month, there's no income and I can't keep up with the repayments")
+    handoff = _handoff(chat)
+    assert handoff is not None and handoff["queue"] == "senior"
+    # Not read as "no": nothing was frozen and nothing was cancelled by the bot.
+    assert next(c for c in bank.list_cards(ref) if c.last4 == card.last4).status == "active"
+
+
+def test_charged_twice_is_refunded_by_the_duplicate_rule(app_client, bank, pick):
+    def with_duplicate(ref, customer):
+        return customer.preferred_language == "zh-Hans" and any(
+            t.ref.endswith("D") and t.status == "posted" and -t.amount <= Decimal("2000")
+            for t in bank.list_transactions(ref, limit=1000)
+        )
+
+    ref = pick(with_duplicate)
+    dup = next(t for t in bank.list_transactions(ref, limit=1000) if t.ref.endswith("D"))
+    chat = Chat(app_client, ref)
+    chat.say(f"{dup.merchant}同一笔扣了我两次，都是{-dup.amount}")
+    confirm = chat.verify()
+    assert _money_zh(-dup.amount) in confirm or f"{-dup.amount:,.2f}" in confirm
+    done = chat.say("确认")
+    assert "已通过" in done and "退回" in done
+    refunds = [
+        t
+        for t in bank.list_transactions(ref, limit=1000)
+        if t.category == "refund" and t.amount == -dup.amount
+    ]
+    assert len(refunds) == 1
 
 
 # ---- installment prepayment ------------------------------------------------------------------------
@@ -267,8 +345,7 @@ def test_a_digression_is_answered_and_the_open_task_comes_back(app_client, bank,
         ),
     )
     chat = Chat(app_client, ref)
-    chat.say("My card was stolen")
-    which = chat.verify()
+    which = chat.say("My card was stolen")
     assert "Which card" in which
     side = chat.say("By the way, what's the US dollar exchange rate today?")
     assert "USD" in side and "Back to what we were doing" in side and "Which card" in side

@@ -116,6 +116,10 @@ class Words(_Model):
     labels: dict[str, tuple[str, ...]]
     followup_cues: tuple[str, ...] = ()
     correction_cues: tuple[str, ...] = ()
+    # "How do I ...?" about something the bot can do: the answer first, then an offer to do it;
+    # unless the message also asks for it to be done (帮我, "can you").
+    howto_cues: tuple[str, ...] = ()
+    request_cues: tuple[str, ...] = ()
 
 
 class Settings(_Model):

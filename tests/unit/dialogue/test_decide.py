@@ -39,13 +39,14 @@ from helixdesk.dialogue.effects import (
     RunAction,
     SendCode,
 )
-from helixdesk.dialogue.state import CODE, CONFIRM, DialogueState, Task, slot
+from helixdesk.dialogue.state import AFTER, CODE, CONFIRM, DialogueState, Task, slot
 from helixdesk.edge.container import PackConfig
 from helixdesk.memory.service import IssueView
 from helixdesk.packs.loader import load_pack
 
 NOW = datetime(2026, 12, 3, 9, 30, tzinfo=UTC)
 NOT_FOUND = KnowledgeReply(grounded=False)
+GROUNDED = KnowledgeReply(grounded=True, text="Freeze the card in the app at once.")
 CARDS = Choices(
     (
         {"value": "1234", "tail": "1234", "label_en": "Debit card ending 1234", "keywords": ["debit"]},
@@ -534,6 +535,63 @@ ROWS = [
         ["verify.ok", "result.get_balance", "dialogue.back_to", "confirm.freeze_card"],
         [CheckCode, RunAction],
         awaiting("confirm"),
+    ),
+    Row(
+        "a how-to question about an action gets the knowledge answer, then an offer to do it",
+        lambda: context(signed_in=True),
+        says("what should I do if my card's been lost?", "card_lost_or_stolen"),
+        {AskKnowledge: GROUNDED},
+        ["knowledge.answer", "offer.do_it"],
+        [AskKnowledge],
+        awaiting("after"),
+    ),
+    Row(
+        "a how-to question that also asks for it to be done goes straight to the action",
+        lambda: context(signed_in=True),
+        says("how do I freeze my card? can you do it for me", "card_lost_or_stolen"),
+        {ListChoices: CARDS},
+        ["ask.which_card"],
+        [ListChoices],
+        awaiting("slot"),
+    ),
+    Row(
+        "after the how-to answer, 'OK, can you block the card then' runs the action",
+        with_task(Task("card_lost_or_stolen", id="t-lost", awaiting=AFTER, step=["__action_offer__"])),
+        says("OK, can you block the card then", "card_lost_or_stolen"),
+        {ListChoices: CARDS},
+        ["ask.which_card"],
+        [ListChoices],
+        awaiting("slot"),
+    ),
+    Row(
+        "after the how-to answer, no leaves it",
+        with_task(Task("card_lost_or_stolen", id="t-lost", awaiting=AFTER, step=["__action_offer__"])),
+        says("no thanks"),
+        {},
+        ["dialogue.anything_else"],
+        [],
+    ),
+    Row(
+        "an answer about the topic the question offers is an answer, not a new request",
+        lambda: context(
+            signed_in=True,
+            verified=True,
+            state=DialogueState(
+                task=Task(
+                    "card_lost_or_stolen",
+                    id="t-lost",
+                    slots={"card_last4": "1234"},
+                    result={"card_last4": "1234"},
+                    awaiting=AFTER,
+                    step=[],
+                ),
+                issues_raised=True,
+            ),
+        ),
+        says("新卡先不用补，谢谢", "card_reissue"),
+        {},
+        ["after.no_reissue"],
+        [],
     ),
     Row(
         "asking for a person hands over at once",

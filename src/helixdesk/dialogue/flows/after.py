@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from helixdesk.dialogue.answers import answer_label
-from helixdesk.dialogue.flows.base import AGENT_OFFER, Deciding
+from helixdesk.dialogue.flows import howto
+from helixdesk.dialogue.flows.base import ACTION_OFFER, AGENT_OFFER, Deciding
 from helixdesk.dialogue.flows.tasks import AGENT_OFFER_STEP, current_step, do_step, is_new_request
 from helixdesk.dialogue.state import Task
 
@@ -12,6 +13,8 @@ AFTER_INTENT_LABELS = {"human_agent": "agent", "dispute_charge": "dispute", "goo
 
 
 def on_after(d: Deciding, task: Task) -> bool:
+    if task.step == [ACTION_OFFER]:
+        return howto.on_offer(d, task)
     policy = d.policy(task.intent) if task.intent in d.policies.intents else None
     step = AGENT_OFFER_STEP if task.step == [AGENT_OFFER] else None
     if step is None and policy is not None:

@@ -30,6 +30,7 @@ from helixdesk.nlg.style import StylePolicy
 
 UNCLEAR = "out_of_scope"
 AGENT_OFFER = "__agent_offer__"  # the step path of "shall I connect you with a person?"
+ACTION_OFFER = "__action_offer__"  # the step path of "shall I do it for you now?" (`flows.howto`)
 _SHORT_ANSWER = re.compile(r"[\W\d_]*|ok|okay|yes|no|y|n")
 
 

@@ -39,11 +39,23 @@ def interrupts(d: Deciding, task: Task) -> bool:
         return False
     if intent.confidence < settings.interrupt_threshold:
         return False
+    if name in _asked_about(d, task):
+        return False  # "新卡先不用补" answers "would you like a replacement card?"
     if name in settings.interrupt_intents:
         return not _taken_as_answer(d, task, name)
     if awaiting.kind in ("confirm", "after"):
         return not _short_answer(d)
     return False
+
+
+def _asked_about(d: Deciding, task: Task) -> set[str]:
+    """The intents the pending question is about: those its answers would start."""
+    if task.awaiting is None or task.awaiting.kind != "after" or task.intent not in d.policies.intents:
+        return set()
+    step = current_step(task, d.policy(task.intent))
+    if step is None:
+        return set()
+    return {answer.start for answer in step.answers.values() if answer.start}
 
 
 def _taken_as_answer(d: Deciding, task: Task, intent: str) -> bool:

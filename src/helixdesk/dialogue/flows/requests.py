@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from helixdesk.dialogue.answers import has_cue, slot_values
+from helixdesk.dialogue.flows import howto
 from helixdesk.dialogue.flows.base import UNCLEAR, Deciding
 from helixdesk.dialogue.flows.tasks import advance, knowledge, say_knowledge
 from helixdesk.dialogue.state import Task
@@ -28,7 +29,10 @@ def new_request(d: Deciding) -> None:
         return
     d.state.low_confidence = 0
     policy = d.policy(intent.name)
-    advance(d, d.new_task(intent.name, slot_values(turn, policy.slots)))
+    task = d.new_task(intent.name, slot_values(turn, policy.slots))
+    if policy.action and policy.sensitive and howto.asks_how(d) and howto.answer_then_offer(d, task):
+        return
+    advance(d, task)
 
 
 def is_followup(d: Deciding, last: Task) -> bool:

@@ -22,7 +22,7 @@ from helixdesk.dialogue.effects import (
     RunAction,
     SendCode,
 )
-from helixdesk.dialogue.flows.base import AGENT_OFFER, UNCLEAR, Deciding, ranking
+from helixdesk.dialogue.flows.base import ACTION_OFFER, AGENT_OFFER, UNCLEAR, Deciding, ranking
 from helixdesk.dialogue.flows.protect import protect, protective_freeze_allowed
 from helixdesk.dialogue.policy import IntentPolicy, Step
 from helixdesk.dialogue.state import AFTER, CODE, CONFIRM, Task, slot
@@ -342,6 +342,8 @@ def reprompt(d: Deciding, task: Task) -> None:
         d.say("ask.pick", kind="prompt", choices=task.choices)
     elif awaiting.kind == "slot" and awaiting.slot is not None:
         ask_slot(d, task, awaiting.slot, policy)
+    elif awaiting.kind == "after" and task.step == [ACTION_OFFER]:
+        d.say("offer.do_it", kind="prompt", topic=task.intent)
     elif awaiting.kind == "after":
         step = current_step(task, policy)
         if step is not None and step.ask:

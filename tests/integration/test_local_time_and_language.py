@@ -157,6 +157,16 @@ def test_a_balance_is_as_of_the_banks_local_time(app_client, bank, pick, languag
     _clean(text, language)
 
 
+def test_the_nlu_api_reads_today_in_the_banks_zone(app_client):
+    _, raw = app_client.app.state.container.api_keys.create(name="nlu", channel="api", scopes=["nlu"])
+    before = datetime.now(UTC).astimezone(SHANGHAI).date()
+    r = app_client.post("/api/v1/nlu/parse", json={"text": "今天的交易"}, headers={"X-Api-Key": raw})
+    after = datetime.now(UTC).astimezone(SHANGHAI).date()
+    assert r.status_code == 200, r.text
+    (day,) = [e["value"] for e in r.json()["entities"] if e["type"] == "date"]
+    assert day["start"][:10] in {before.isoformat(), after.isoformat()}  # Shanghai's day, not UTC's
+
+
 # ---- statements ------------------------------------------------------------------------------------
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hmac
 from collections.abc import Awaitable, Callable
+from datetime import tzinfo
 from typing import Annotated, Any
 
 import anyio
@@ -49,6 +50,11 @@ def _part(name: str) -> Callable[[Request], Any]:
 
     get.__name__ = f"get_{name}"
     return get
+
+
+def _bank_zone(request: Request) -> tzinfo:
+    """The bank's time zone (the pack's, or the `bank_timezone` setting)."""
+    return _container(request).config.actions.bank.tz
 
 
 def client_ip(request: Request) -> str | None:
@@ -133,6 +139,7 @@ ContainerDep = Annotated[Container, Depends(_container)]
 SettingsDep = Annotated[Settings, Depends(_part("settings"))]
 ConversationsDep = Annotated[ConversationService, Depends(_part("conversations"))]
 ParserDep = Annotated[Parser, Depends(_part("parser"))]
+BankZoneDep = Annotated[tzinfo, Depends(_bank_zone)]
 LiveDep = Annotated[LiveHub, Depends(_part("live"))]
 QueueDep = Annotated[QueueView, Depends(_part("queue"))]
 ClaimsDep = Annotated[Claims, Depends(_part("claims"))]

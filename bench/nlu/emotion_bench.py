@@ -30,9 +30,15 @@ annotated set without neutral, one-vs-rest LinearSVC 0.502, and SVM 0.5004 on th
   annotated set to each training fold (cross-lingual transfer through the multilingual embedding;
   the projections are translations of annotated subtitles, so the English source of a test line may
   be in training: read that figure as an upper bound).
-- Pack: `train_emotion_model` on the pack's emotions.yaml + XED (the shipped recipe), then
-  `heldout/emotions.jsonl`: accuracy, macro-F1, and Pearson/Spearman correlation of the predicted
-  intensity with the annotated one. Training time is printed too.
+- Pack: `train_emotion_model` on the pack's emotions.yaml + XED (the shipped recipe), then every
+  held-out file `heldout/emotions*.jsonl` (`emotions.jsonl`, 216 short lines, and
+  `emotions_bank.jsonl`, 492 realistic bank messages with many routine requests and hard cases),
+  together and each alone: accuracy, macro-F1 over the nine labels, negative-emotion recall (the
+  share of lines whose gold label is anger, disgust, fear or sadness that the model labels with any
+  of the four), the same per language, and Pearson/Spearman correlation of the predicted intensity
+  with the annotated one. A line with a `previous` message is scored with it as context, as the
+  conversation service does. `--cases` also prints the figures per `case` tag (sarcasm, routine,
+  context, ...). Training time is printed too.
 - Latency: the `emotion` stage, one message at a time (first sight of each text, so the embedding
   is computed), one thread; p50 / p99 over the held-out messages.
 
@@ -58,15 +64,15 @@ import numpy as np  # noqa: E402
 from sklearn.metrics import f1_score  # noqa: E402
 from sklearn.model_selection import StratifiedKFold, train_test_split  # noqa: E402
 
-from helixdesk.core.turn import Turn  # noqa: E402
+from helixdesk.core.turn import Emotion, Turn  # noqa: E402
 from helixdesk.nlu.emotion.artefacts import evaluate, train_emotion_model  # noqa: E402
 from helixdesk.nlu.emotion.data import (  # noqa: E402
-    PACK_HELDOUT,
     XED_LABELS,
     EmotionExample,
     load_jsonl_examples,
     load_xed,
     pack_dir,
+    pack_heldout_files,
 )
 from helixdesk.nlu.emotion.model import (  # noqa: E402
     LABELS,
@@ -268,54 +274,77 @@ def bench_xed_cn(runs: int, with_en: bool) -> None:
     report(f"XED-cn{suffix} macro-F1 (first label)", first_scores)
 
 
-def bench_pack(runs: int) -> None:
-    print("Pack: train on emotions.yaml + XED, score heldout/emotions.jsonl", flush=True)
-    heldout_path = pack_dir() / PACK_HELDOUT
+def context_of(model: EmotionClassifier, examples: Sequence[EmotionExample]) -> list[Emotion | None]:
+    """The emotion of each example's previous message (None without one), as the previous turn
+    read it."""
+    out: list[Emotion | None] = [None] * len(examples)
+    idx = [i for i, e in enumerate(examples) if e.previous]
+    for i, emotion in zip(idx, model.predict([examples[i].previous for i in idx]), strict=True):
+        out[i] = Emotion(emotion.label, emotion.intensity)
+    return out
+
+
+def bench_pack(runs: int, cases: bool = False) -> None:
+    print("Pack: train on emotions.yaml + XED, score heldout/emotions*.jsonl", flush=True)
     if not (pack_dir() / "nlu" / "emotions.yaml").is_file():
         print("  skipped: the pack has no nlu/emotions.yaml")
         return
-    heldout = load_jsonl_examples(heldout_path) if heldout_path.is_file() else []
+    files = {f.name: load_jsonl_examples(f) for f in pack_heldout_files(pack_dir())}
+    heldout = [e for rows in files.values() for e in rows]
     if not heldout:
-        print(f"  (no held-out file at {heldout_path}: only training time and latency)")
+        print(f"  (no held-out file under {pack_dir() / 'nlu' / 'heldout'}: only training time and latency)")
+    sets: dict[str, list[EmotionExample]] = {"all": heldout} if len(files) > 1 else {}
+    sets.update(files)
     times: list[float] = []
-    acc: list[float] = []
-    f1: list[float] = []
-    pearson: list[float] = []
-    spearman: list[float] = []
+    figures: dict[str, list[float]] = {}
     p50: list[float] = []
     p99: list[float] = []
+
+    def add(name: str, value: float | None) -> None:
+        if value is not None:
+            figures.setdefault(name, []).append(float(value))
+
     for seed in range(runs):
         with tempfile.TemporaryDirectory() as tmp:
             started = time.perf_counter()
             result = train_emotion_model(
-                Path(tmp) / "emotion", config=replace(EmotionConfig(), seed=seed), xed_dir=XED
+                Path(tmp) / "emotion", config=replace(EmotionConfig(), seed=seed), xed_dir=XED, heldout=[]
             )
             times.append(time.perf_counter() - started)
-            if heldout:
-                scores = evaluate(result.model, heldout)
-                acc.append(scores["accuracy"])
-                f1.append(scores["macro_f1"])
-                if "intensity_pearson" in scores:
-                    pearson.append(scores["intensity_pearson"])
-                    spearman.append(scores["intensity_spearman"])
+            for name, rows in sets.items():
+                scores = evaluate(result.model, rows)
+                add(f"{name}|accuracy", scores["accuracy"])
+                add(f"{name}|macro-F1", scores["macro_f1"])
+                add(f"{name}|negative-emotion recall", scores["negative_recall"])
+                for lang, by in scores.get("by_language", {}).items():
+                    add(f"{name}|{lang} macro-F1", by["macro_f1"])
+                    add(f"{name}|{lang} negative-emotion recall", by["negative_recall"])
+                add(f"{name}|intensity Pearson r", scores.get("intensity_pearson"))
+                add(f"{name}|intensity Spearman rho", scores.get("intensity_spearman"))
+                if cases and name != "all":
+                    for case in sorted({e.case for e in rows if e.case}):
+                        picked = [e for e in rows if e.case == case]
+                        by_case = evaluate(result.model, picked)
+                        add(f"{name}|case {case} (n={len(picked)}) accuracy", by_case["accuracy"])
             stage = EmotionStage(model_dir=tmp)
             stage.warm_up()
-            texts = [e.text for e in heldout] or ["我的卡被冻结了，急死了！", "How do I check my balance?"]
             latencies = []
-            for i, text in enumerate(texts):
-                turn = Turn(text=f"{text} #{seed}-{i}")  # a text the embedding cache has not seen
+            examples = heldout or [EmotionExample("我的卡被冻结了，急死了！", ("fear",))]
+            previous = context_of(result.model, examples)
+            for i, e in enumerate(examples):
+                # A text the embedding cache has not seen, with the previous message's emotion as
+                # the conversation service passes it.
+                turn = Turn(text=f"{e.text} #{seed}-{i}", previous_emotion=previous[i])
                 t0 = time.perf_counter()
                 stage.run(turn)
                 latencies.append((time.perf_counter() - t0) * 1000)
             p50.append(float(np.percentile(latencies, 50)))
             p99.append(float(np.percentile(latencies, 99)))
     report("pack training time, s (incl. XED)", times, digits=1)
-    if acc:
-        report("pack held-out accuracy", acc, f"(n={len(heldout)})")
-        report("pack held-out macro-F1", f1)
-    if pearson:
-        report("pack intensity Pearson r", pearson)
-        report("pack intensity Spearman rho", spearman)
+    for key, values in figures.items():
+        name, figure = key.split("|", 1)
+        n = len(sets[name])
+        report(f"pack held-out [{name}] {figure}", values, f"(n={n})" if figure == "macro-F1" else "")
     report("latency per message p50, ms", p50, digits=2)
     report("latency per message p99, ms", p99, digits=2)
 
@@ -327,6 +356,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--skip", default="", help="comma-separated: xed-en, xed-cn, pack")
     parser.add_argument("--cn-with-en", action="store_true", help="also train cn folds with XED English")
+    parser.add_argument("--cases", action="store_true", help="pack: also print accuracy per case tag")
     args = parser.parse_args()
     skip = {s.strip() for s in args.skip.split(",") if s.strip()}
     if not XED.is_dir() and not {"xed-en", "xed-cn"} <= skip:
@@ -339,7 +369,7 @@ def main() -> None:
         if args.cn_with_en:
             bench_xed_cn(args.runs, with_en=True)
     if "pack" not in skip:
-        bench_pack(args.runs)
+        bench_pack(args.runs, cases=args.cases)
     print("\nsummary (medians over runs)")
     width = max((len(r[0]) for r in results), default=10)
     for name, value, note in results:

@@ -42,7 +42,7 @@ from helixdesk.conversations.writer import ConversationWriter, LockedConversatio
 from helixdesk.core.clock import utcnow
 from helixdesk.core.events import MessageData
 from helixdesk.core.languages import LANGUAGES
-from helixdesk.core.turn import Turn
+from helixdesk.core.turn import Emotion, Turn
 from helixdesk.db.session import transaction
 from helixdesk.dialogue.bot import Bot, BotTurn
 from helixdesk.dialogue.context import CustomerContext, TurnContext
@@ -133,7 +133,9 @@ class Turns:
             stored = await anyio.to_thread.run_sync(self._claim_again, stored, at)
         try:
             local = at.astimezone(self._tz) if self._tz is not None else at
-            turn = await self._nlu.parse(text, reference_time=local)
+            turn = await self._nlu.parse(
+                text, reference_time=local, previous_emotion=_previous_emotion(stored.context.dialogue)
+            )
             replies, meta, handoff = await anyio.to_thread.run_sync(self._answer, stored, turn, at)
         except BaseException:
             with contextlib.suppress(Exception):
@@ -480,3 +482,12 @@ def _result(
     return MessagePostResult(
         message=stored.message, replies=out, state=state, handoff=handoff, duplicate=stored.duplicate
     )
+
+
+def _previous_emotion(dialogue: DialogueState) -> Emotion | None:
+    """The emotion of the customer's previous message in this conversation (the dialogue state
+    keeps each message's label and intensity), given to the NLU as context."""
+    if not dialogue.emotions:
+        return None
+    label, intensity = dialogue.emotions[-1]
+    return Emotion(label, intensity)

@@ -79,6 +79,10 @@ class Turn:
     emotion: Emotion | None = None
     risk: tuple[RiskSignal, ...] = ()
 
+    # Context the conversation service gives: the emotion of the customer's previous message in
+    # this conversation (label and intensity), which the emotion stage weighs in. Not part of
+    # `to_dict`: it is an input, not a finding.
+    previous_emotion: Emotion | None = None
     def with_(self, **changes: Any) -> Turn:
         return dataclasses.replace(self, **changes)
 

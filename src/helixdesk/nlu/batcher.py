@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
-from helixdesk.core.turn import Turn
+from helixdesk.core.turn import Emotion, Turn
 from helixdesk.nlu.pipeline import NLUPipeline
 
 log = logging.getLogger(__name__)
@@ -36,6 +36,7 @@ class Request:
     reference_time: datetime | None
     future: asyncio.Future[Turn]
     loop: asyncio.AbstractEventLoop
+    previous_emotion: Emotion | None = None  # the emotion of the customer's previous message
 
 
 class BatchingParser:
@@ -71,12 +72,14 @@ class BatchingParser:
             self._thread = None
         self._stopped()
 
-    async def parse(self, text: str, *, reference_time: datetime | None = None) -> Turn:
+    async def parse(
+        self, text: str, *, reference_time: datetime | None = None, previous_emotion: Emotion | None = None
+    ) -> Turn:
         if self._thread is None:
             self.start()
         loop = asyncio.get_running_loop()
         future: asyncio.Future[Turn] = loop.create_future()
-        self._queue.put(Request(text, reference_time, future, loop))
+        self._queue.put(Request(text, reference_time, future, loop, previous_emotion))
         return await future
 
     def _starting(self) -> None:
@@ -132,7 +135,9 @@ class ParseBatcher(BatchingParser):
 
     def _parse_batch(self, batch: list[Request]) -> list[Turn]:
         return self.pipeline.parse_batch(
-            [r.text for r in batch], reference_times=[r.reference_time for r in batch]
+            [r.text for r in batch],
+            reference_times=[r.reference_time for r in batch],
+            previous_emotions=[r.previous_emotion for r in batch],
         )
 
 
@@ -160,4 +165,6 @@ class Parser(Protocol):
 
     def stop(self) -> None: ...
 
-    async def parse(self, text: str, *, reference_time: datetime | None = None) -> Turn: ...
+    async def parse(
+        self, text: str, *, reference_time: datetime | None = None, previous_emotion: Emotion | None = None
+    ) -> Turn: ...

@@ -8,7 +8,7 @@ from datetime import datetime
 from typing import Any
 
 from helixdesk.core.errors import AppError, StageError
-from helixdesk.core.turn import Turn
+from helixdesk.core.turn import Emotion, Turn
 from helixdesk.nlu.stage import Stage, build_stage, registered_stages
 
 
@@ -53,9 +53,17 @@ class NLUPipeline:
                 raise StageError(stage.name, f"warm_up: {e}") from e
         self._warm = True
 
-    def parse(self, text: str, *, reference_time: datetime | None = None) -> Turn:
+    def parse(
+        self,
+        text: str,
+        *,
+        reference_time: datetime | None = None,
+        previous_emotion: Emotion | None = None,
+    ) -> Turn:
+        """Understand one message; `previous_emotion` is the emotion of the customer's previous
+        message in the conversation, when the caller knows it (the emotion stage weighs it in)."""
         self.warm_up()
-        turn = Turn(text=text, reference_time=reference_time)
+        turn = Turn(text=text, reference_time=reference_time, previous_emotion=previous_emotion)
         for stage in self.stages:
             try:
                 turn = stage.run(turn)
@@ -66,13 +74,21 @@ class NLUPipeline:
         return turn
 
     def parse_batch(
-        self, texts: Sequence[str], *, reference_times: Sequence[datetime | None] | None = None
+        self,
+        texts: Sequence[str],
+        *,
+        reference_times: Sequence[datetime | None] | None = None,
+        previous_emotions: Sequence[Emotion | None] | None = None,
     ) -> list[Turn]:
         """Like `parse` for many texts at once: stages with `run_batch` (the models) see the whole
         batch, so the embeddings of every message are computed together."""
         self.warm_up()
         times = list(reference_times) if reference_times is not None else [None] * len(texts)
-        turns = [Turn(text=t, reference_time=r) for t, r in zip(texts, times, strict=True)]
+        previous = list(previous_emotions) if previous_emotions is not None else [None] * len(texts)
+        turns = [
+            Turn(text=t, reference_time=r, previous_emotion=p)
+            for t, r, p in zip(texts, times, previous, strict=True)
+        ]
         if not turns:
             return []
         for stage in self.stages:

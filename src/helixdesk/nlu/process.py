@@ -49,9 +49,9 @@ def _serve(conn: Connection, config: Sequence[dict[str, Any] | str], defaults: d
             return
         if batch is None:
             return
-        texts, times = batch
+        texts, times, previous = batch
         try:
-            conn.send(("ok", pipeline.parse_batch(texts, reference_times=times)))
+            conn.send(("ok", pipeline.parse_batch(texts, reference_times=times, previous_emotions=previous)))
         except Exception as e:  # noqa: BLE001 - the error goes back to the waiting requests
             conn.send(("error", e if isinstance(e, AppError) else AppError(f"{type(e).__name__}: {e}")))
 
@@ -117,7 +117,13 @@ class ProcessParser(BatchingParser):
             if self._conn is None:
                 self._spawn()
             assert self._conn is not None
-            self._conn.send(([r.text for r in batch], [r.reference_time for r in batch]))
+            self._conn.send(
+                (
+                    [r.text for r in batch],
+                    [r.reference_time for r in batch],
+                    [r.previous_emotion for r in batch],
+                )
+            )
             kind, value = self._conn.recv()
         except (OSError, EOFError, BrokenPipeError, NluUnavailableError) as e:
             log.warning("the NLU process is gone (%s); a new one starts with the next message", e)

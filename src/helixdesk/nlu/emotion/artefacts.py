@@ -25,11 +25,12 @@ from typing import Any
 import numpy as np
 
 from helixdesk.core.errors import ConfigurationError
+from helixdesk.core.turn import Emotion
 from helixdesk.nlu import artefacts as shared
 from helixdesk.nlu.artefacts import file_sha256
 from helixdesk.nlu.emotion.data import (
+    NEGATIVE,
     PACK_EMOTIONS,
-    PACK_HELDOUT,
     EmotionExample,
     default_xed_dir,
     examples_sha256,
@@ -38,6 +39,7 @@ from helixdesk.nlu.emotion.data import (
     load_pack_examples,
     load_xed,
     pack_dir,
+    pack_heldout_files,
     xed_files,
 )
 from helixdesk.nlu.emotion.model import LABELS, EmotionClassifier, EmotionConfig, Progress, dedupe
@@ -69,7 +71,7 @@ def train_emotion_model(
     use_xed: bool = True,
     xed_parts: Sequence[str] = DEFAULT_XED_PARTS,
     max_xed_neutral: int | None = 5000,
-    heldout: str | Path | None = None,
+    heldout: str | Path | Sequence[str | Path] | None = None,
     config: EmotionConfig | None = None,
     progress: Progress | None = None,
 ) -> TrainResult:
@@ -78,8 +80,8 @@ def train_emotion_model(
     Data: `examples` if given, else the pack's `nlu/emotions.yaml` (`pack` is a pack name or folder),
     plus XED from `xed_dir` (default `../shared/data/xed`) when `use_xed` and the files exist; at most
     `max_xed_neutral` of XED's neutral English lines (a seeded sample) keep training fast.
-    `heldout` (default: the pack's `nlu/heldout/emotions.jsonl` if present) is scored into the
-    manifest, never trained on.
+    `heldout` (a JSONL file or several; default: the pack's `nlu/heldout/emotions*.jsonl`) is scored
+    into the manifest (all files together, and each file alone), never trained on.
     """
     started = time.perf_counter()
     config = config or EmotionConfig()
@@ -116,15 +118,21 @@ def train_emotion_model(
 
     model = EmotionClassifier.train(train_examples, config, normalized=normalized, progress=progress)
     metrics: dict[str, Any] = {"validation_slice": model.heldout}
-    heldout_path = Path(heldout) if heldout is not None else pack_path / PACK_HELDOUT
-    if heldout_path.is_file():
-        held = load_jsonl_examples(heldout_path)
-        metrics["heldout"] = evaluate(model, held)
-        data_info["heldout"] = {
-            "path": str(heldout_path),
-            "sha256": file_sha256(heldout_path),
-            "examples": len(held),
-        }
+    if heldout is None:
+        heldout_paths = pack_heldout_files(pack_path)
+    elif isinstance(heldout, (str, Path)):
+        heldout_paths = [Path(heldout)]
+    else:
+        heldout_paths = [Path(h) for h in heldout]
+    heldout_paths = [h for h in heldout_paths if h.is_file()]
+    if heldout_paths:
+        by_file = {str(h): load_jsonl_examples(h) for h in heldout_paths}
+        metrics["heldout"] = evaluate(model, [e for rows in by_file.values() for e in rows])
+        if len(by_file) > 1:
+            metrics["heldout_files"] = {Path(h).name: evaluate(model, rows) for h, rows in by_file.items()}
+        data_info["heldout"] = [
+            {"path": h, "sha256": file_sha256(Path(h)), "examples": len(rows)} for h, rows in by_file.items()
+        ]
     train_seconds = time.perf_counter() - started
     manifest = save_model(model, out, data=data_info, metrics=metrics, train_seconds=train_seconds)
     return TrainResult(out, manifest, model)
@@ -227,23 +235,28 @@ def load_emotion_model(model_dir: str | Path) -> EmotionClassifier:
 
 
 def evaluate(model: EmotionClassifier, examples: Sequence[EmotionExample]) -> dict[str, Any]:
-    """Primary-label accuracy and macro-F1, per-label F1, and intensity correlation (when labelled)."""
-    from sklearn.metrics import f1_score
+    """Primary-label accuracy and macro-F1, per-label F1, negative-emotion recall, the same by
+    language, and intensity correlation (when labelled).
 
+    Negative-emotion recall: the share of examples whose gold label is negative (anger, disgust,
+    fear, sadness) that the model labels with any negative emotion. An example with a `previous`
+    message is scored with it as context, as the runtime does.
+    """
     if not examples:
         return {"n": 0}
-    texts = [e.text for e in examples]
-    predicted = model.predict(texts)
+    predicted = predict_examples(model, examples)
     gold = [e.label for e in examples]
     pred = [p.label for p in predicted]
-    present = sorted(set(gold))
-    per_label = f1_score(gold, pred, labels=present, average=None, zero_division=0)
-    out: dict[str, Any] = {
-        "n": len(examples),
-        "accuracy": round(float(np.mean([g == p for g, p in zip(gold, pred, strict=True)])), 4),
-        "macro_f1": round(float(f1_score(gold, pred, labels=present, average="macro", zero_division=0)), 4),
-        "per_label_f1": {label: round(float(f), 4) for label, f in zip(present, per_label, strict=True)},
-    }
+    out: dict[str, Any] = _label_scores(gold, pred, per_label=True)
+    languages = sorted({e.language for e in examples if e.language})
+    if len(languages) > 1:
+        out["by_language"] = {
+            lang: _label_scores(
+                [g for g, e in zip(gold, examples, strict=True) if e.language == lang],
+                [p for p, e in zip(pred, examples, strict=True) if e.language == lang],
+            )
+            for lang in languages
+        }
     pairs = [
         (e.intensity, p.intensity)
         for e, p in zip(examples, predicted, strict=True)
@@ -255,6 +268,38 @@ def evaluate(model: EmotionClassifier, examples: Sequence[EmotionExample]) -> di
         out["intensity_pearson"] = round(_corr(gold_i, pred_i), 4)
         out["intensity_spearman"] = round(_corr(_ranks(gold_i), _ranks(pred_i)), 4)
         out["intensity_mae"] = round(float(np.abs(gold_i - pred_i).mean()), 4)
+    return out
+
+
+def predict_examples(model: EmotionClassifier, examples: Sequence[EmotionExample]) -> list[Emotion]:
+    """The model's reading of each example, in context: an example's `previous` message is read
+    first and its emotion given with the example, as the conversation service gives the emotion of
+    the customer's previous message (kept in the dialogue state) with each new one."""
+    with_previous = [i for i, e in enumerate(examples) if e.previous]
+    previous: list[Emotion | None] = [None] * len(examples)
+    if with_previous:
+        read = model.predict([examples[i].previous for i in with_previous])
+        for i, emotion in zip(with_previous, read, strict=True):
+            previous[i] = Emotion(emotion.label, emotion.intensity)
+    return model.predict([e.text for e in examples], previous=previous)
+
+
+def _label_scores(gold: Sequence[str], pred: Sequence[str], *, per_label: bool = False) -> dict[str, Any]:
+    """n, accuracy, macro-F1 over the gold labels present, negative-emotion recall (None without a
+    negative gold label) and, with `per_label`, each label's F1."""
+    from sklearn.metrics import f1_score
+
+    present = sorted(set(gold))
+    negative = [p in NEGATIVE for g, p in zip(gold, pred, strict=True) if g in NEGATIVE]
+    out: dict[str, Any] = {
+        "n": len(gold),
+        "accuracy": round(float(np.mean([g == p for g, p in zip(gold, pred, strict=True)])), 4),
+        "macro_f1": round(float(f1_score(gold, pred, labels=present, average="macro", zero_division=0)), 4),
+        "negative_recall": round(float(np.mean(negative)), 4) if negative else None,
+    }
+    if per_label:
+        scores = f1_score(gold, pred, labels=present, average=None, zero_division=0)
+        out["per_label_f1"] = {label: round(float(f), 4) for label, f in zip(present, scores, strict=True)}
     return out
 
 

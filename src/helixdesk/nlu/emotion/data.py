@@ -8,8 +8,11 @@ Sources:
 
 - the pack's `nlu/emotions.yaml`: `{label: {zh-Hans: [...], zh-Hant: [...], en: [...]}}`
   (`load_pack_examples`);
-- a held-out JSONL file, one `{"text", "label" (or "emotion"), "intensity"?, "language"?}` per line
-  (`load_jsonl_examples`);
+- a held-out JSONL file, one `{"text", "label" (or "emotion"), "intensity"?, "language"?,
+  "previous"?, "case"?}` per line (`load_jsonl_examples`): `previous` is the customer's message
+  before this one in the same conversation (context), `case` a free tag for reporting (e.g.
+  "sarcasm", "routine"); the pack's held-out files are `nlu/heldout/emotions*.jsonl`
+  (`pack_heldout_files`);
 - XED (Öhman et al., COLING 2020; CC BY 4.0) read from a local copy, never downloaded
   (`load_xed`). Files are `sentence<TAB>label[, label...]` with ids in alphabetical order:
   1 anger, 2 anticipation, 3 disgust, 4 fear, 5 joy, 6 sadness, 7 surprise, 8 trust. Every line of
@@ -31,6 +34,7 @@ from helixdesk.core.errors import ValidationFailedError
 from helixdesk.core.turn import EMOTIONS
 
 NEUTRAL = "neutral"
+NEGATIVE: tuple[str, ...] = ("anger", "disgust", "fear", "sadness")
 XED_LABELS: dict[int, str] = {
     1: "anger",
     2: "anticipation",
@@ -45,6 +49,7 @@ PACKS_ROOT = Path(__file__).resolve().parents[2] / "packs"
 DEFAULT_PACK = "retail_bank"
 PACK_EMOTIONS = Path("nlu") / "emotions.yaml"
 PACK_HELDOUT = Path("nlu") / "heldout" / "emotions.jsonl"
+PACK_HELDOUT_GLOB = "emotions*.jsonl"  # every held-out file of a pack: nlu/heldout/emotions*.jsonl
 # The shared evaluation data sits next to the repository checkout (`../shared/data`).
 DEFAULT_DATA_ROOT = Path(__file__).resolve().parents[4].parent / "shared" / "data"
 
@@ -68,6 +73,8 @@ class EmotionExample:
     language: str = ""
     source: str = ""
     intensity: float | None = None
+    previous: str = ""  # the customer's previous message in the conversation, when known
+    case: str = ""  # a reporting tag of held-out lines ("sarcasm", "routine", ...)
 
     @property
     def label(self) -> str:
@@ -137,6 +144,9 @@ def load_jsonl_examples(path: Path) -> list[EmotionExample]:
             raise EmotionDataError(f"{where}: expected a 'label' string")
         labels = tuple(canonical_emotion(str(r), where) for r in raws)
         intensity = row.get("intensity")
+        previous = row.get("previous") or ""
+        if not isinstance(previous, str):
+            raise EmotionDataError(f"{where}: 'previous' must be a string")
         out.append(
             EmotionExample(
                 row["text"],
@@ -144,9 +154,20 @@ def load_jsonl_examples(path: Path) -> list[EmotionExample]:
                 str(row.get("language", row.get("lang", ""))),
                 "jsonl",
                 None if intensity is None else float(intensity),
+                previous=previous,
+                case=str(row.get("case") or ""),
             )
         )
     return out
+
+
+def pack_heldout_files(pack_path: Path) -> list[Path]:
+    """The pack's held-out files (`nlu/heldout/emotions*.jsonl`), `emotions.jsonl` first."""
+    folder = (pack_path if pack_path.is_dir() else pack_path.parent.parent) / PACK_HELDOUT.parent
+    if not folder.is_dir():
+        return []
+    files = sorted(folder.glob(PACK_HELDOUT_GLOB))
+    return sorted(files, key=lambda f: (f.name != PACK_HELDOUT.name, f.name))
 
 
 def load_examples(source: str | Path) -> list[EmotionExample]:

@@ -23,6 +23,13 @@ Intensity (how strongly the emotion is expressed), for a message with scores `p`
 So a confident emotional reading alone gives up to 0.75, emphatic wording alone up to 0.6, and both
 together approach 1; a neutral, plain message stays near 0. The cue weights are in
 `helixdesk.nlu.emotion.cues.CUE_WEIGHTS` ("气死", "受够了", "!!!", all caps, 非常/太/到底, ...).
+
+Context: when the emotion of the customer's previous message is known (label `q`, intensity `i`),
+it is a prior on this one: the log-probability of `q` is raised by `context_weight * i` before the
+nine probabilities are normalised again. A short follow-up that carries no feeling of its own
+("那现在怎么办", "so what happens now?") then leans towards the feeling just expressed, while a
+message with a clear reading of its own ("好的，收到了，谢谢") keeps it. A neutral previous message
+changes nothing.
 """
 
 from __future__ import annotations
@@ -69,6 +76,8 @@ class EmotionConfig:
     # Intensity: a noisy-OR of model emotionality (weight a) and wording cues (weight b).
     intensity_model_weight: float = 0.75
     intensity_cue_weight: float = 0.6
+    # Context: how much the previous message's emotion (times its intensity) raises its log-probability.
+    context_weight: float = 1.0
     seed: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -321,6 +330,7 @@ class EmotionClassifier:
         *,
         normalized: Sequence[str] | None = None,
         embeddings: FloatArray | None = None,
+        previous: Sequence[Emotion | None] | None = None,
     ) -> list[Emotion]:
         """`predict_proba` and `intensity` for each text, with each text's cues found once (the
         classifier's cue block and the intensity both need them) and the per-row numbers taken
@@ -331,6 +341,8 @@ class EmotionClassifier:
         cues = [find_cues(t) for t in texts]
         emb: Embeddings | None = None if embeddings is None else {"use": embeddings}
         proba = softmax(self._scores(norm, list(texts), emb, cues) / np.float32(self.temperature))
+        if previous is not None:
+            proba = self.with_context(proba, previous)
         best = proba.argmax(axis=1).tolist()
         neutral = proba[:, NEUTRAL_INDEX].tolist()
         top = np.delete(proba, NEUTRAL_INDEX, axis=1).max(axis=1).tolist()
@@ -345,8 +357,26 @@ class EmotionClassifier:
             )
         return out
 
-    def predict_one(self, text: str, *, normalized: str | None = None) -> Emotion:
-        return self.predict([text], normalized=None if normalized is None else [normalized])[0]
+    def predict_one(
+        self, text: str, *, normalized: str | None = None, previous: Emotion | None = None
+    ) -> Emotion:
+        return self.predict(
+            [text], normalized=None if normalized is None else [normalized], previous=[previous]
+        )[0]
+
+    def with_context(self, proba: FloatArray, previous: Sequence[Emotion | None]) -> FloatArray:
+        """`proba` with each row's previous emotion as a prior (see the module docstring)."""
+        if len(previous) != len(proba):
+            raise ValueError("one previous emotion (or None) per text")
+        weight = float(getattr(self.config, "context_weight", 1.0))
+        boost = np.zeros_like(proba)
+        index = {label: i for i, label in enumerate(LABELS)}
+        for row, prev in enumerate(previous):
+            if prev is not None and prev.label != NEUTRAL and prev.label in index:
+                boost[row, index[prev.label]] = weight * min(1.0, max(0.0, float(prev.intensity)))
+        if not boost.any():
+            return proba
+        return softmax(np.log(np.clip(proba, 1e-9, 1.0)) + boost)
 
 
 def heldout_metrics(examples: Sequence[EmotionExample], proba: FloatArray) -> dict[str, Any]:

@@ -13,7 +13,9 @@ Configuration (pack.yaml `nlu.pipeline`):
 
 `Turn.emotion` is `Emotion(label, intensity, scores)`: `scores` covers all nine labels and sums to 1;
 `intensity` in [0, 1] combines the model's confidence with wording cues (see
-`helixdesk.nlu.emotion.model`).
+`helixdesk.nlu.emotion.model`). `Turn.previous_emotion`, when the conversation service gives it (the
+emotion of the customer's previous message), is weighed in as context ("那现在怎么办" after "my
+card was skimmed" reads as fear).
 """
 
 from __future__ import annotations
@@ -65,7 +67,8 @@ class EmotionStage(ModelBackedStage[EmotionClassifier]):
         if model is None:
             return turn
         normalized = turn.normalized or normalise(turn.text)
-        return turn.with_(emotion=model.predict_one(turn.text, normalized=normalized))
+        emotion = model.predict([turn.text], normalized=[normalized], previous=[turn.previous_emotion])[0]
+        return turn.with_(emotion=emotion)
 
     def run_batch(self, turns: list[Turn]) -> list[Turn]:
         """Score many turns at once (one embedding batch)."""
@@ -74,5 +77,5 @@ class EmotionStage(ModelBackedStage[EmotionClassifier]):
             return list(turns)
         texts = [t.text for t in turns]
         normalized = [t.normalized or normalise(t.text) for t in turns]
-        emotions = model.predict(texts, normalized=normalized)
+        emotions = model.predict(texts, normalized=normalized, previous=[t.previous_emotion for t in turns])
         return [t.with_(emotion=e) for t, e in zip(turns, emotions, strict=True)]

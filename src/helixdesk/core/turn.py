@@ -63,6 +63,7 @@ class RiskSignal:
     start: int
     end: int
     weight: float = 1.0
+    tag: str = ""  # the situation the matched pattern stands for ("bereavement", "age", "complaint", ...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,11 +79,11 @@ class Turn:
     entities: tuple[Entity, ...] = ()
     emotion: Emotion | None = None
     risk: tuple[RiskSignal, ...] = ()
-
     # Context the conversation service gives: the emotion of the customer's previous message in
     # this conversation (label and intensity), which the emotion stage weighs in. Not part of
     # `to_dict`: it is an input, not a finding.
     previous_emotion: Emotion | None = None
+
     def with_(self, **changes: Any) -> Turn:
         return dataclasses.replace(self, **changes)
 

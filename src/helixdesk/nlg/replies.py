@@ -16,11 +16,9 @@ from typing import Any
 from helixdesk.bank.connector import Customer
 from helixdesk.core.events import Citation
 from helixdesk.core.turn import Turn
-from helixdesk.nlg.style import StylePolicy, choose_empathy
+from helixdesk.nlg.empathy import choose_empathy
+from helixdesk.nlg.style import StylePolicy
 from helixdesk.nlg.templates import Templates
-
-# Small talk gets no empathy opening.
-_NO_EMPATHY = ("greeting", "goodbye", "praise")
 
 
 @dataclass(frozen=True, slots=True)
@@ -54,8 +52,7 @@ class ReplyWriter:
     ) -> list[Reply]:
         name = display_name(profile, language)
         replies: list[Reply] = []
-        intent = turn.intent.name if turn.intent else None
-        empathy = None if intent in _NO_EMPATHY else choose_empathy(turn, self.style_policy)
+        empathy = choose_empathy(turn, self.style_policy.empathy)
         for i, say in enumerate(says):
             key = say.key
             if not self.templates.has(key) and key.startswith(("action_error.", "none.")):
@@ -69,7 +66,9 @@ class ReplyWriter:
             text = self.templates.render(key, language=language, style=style, name=name, **values)
             if i == 0 and empathy is not None and say.kind != "issue":
                 opening, strong = empathy
-                key = f"empathy.{opening}.strong" if strong else f"empathy.{opening}"
+                key = f"empathy.{opening}.strong"
+                if not (strong and self.templates.has(key)):
+                    key = f"empathy.{opening}"
                 opening_text = self.templates.render(key, language=language, style=style, name=name)
                 text = f"{opening_text}{_gap(language)}{text}"
             replies.append(Reply(text=text, kind=say.kind, citations=say.citations))

@@ -1,4 +1,5 @@
-"""Choose a reply style and an empathy opening from the customer's profile and the conversation.
+"""Choose a reply style from the customer's profile and the conversation (the empathy opening is
+chosen in `helixdesk.nlg.empathy`; its policy is part of the style policy).
 
 Styles (each template may have a variant per style; `warm` is the default):
 - `concise`: busy professionals and business owners, or customers who write in a few words;
@@ -22,7 +23,7 @@ import yaml
 
 from helixdesk.bank.connector import Customer
 from helixdesk.core.errors import ConfigurationError
-from helixdesk.core.turn import Turn
+from helixdesk.nlg.empathy import EmpathyPolicy
 
 STYLES = ("concise", "warm", "lively", "patient")
 
@@ -36,7 +37,7 @@ class StylePolicy:
     lively_markers: int = 2
     concise_max_chars: int = 8
     patient_cues: tuple[str, ...] = ()
-    empathy: dict[str, dict[str, float]] = field(default_factory=dict)
+    empathy: EmpathyPolicy = field(default_factory=EmpathyPolicy)
 
     @classmethod
     def load(cls, path: Path) -> StylePolicy:
@@ -52,10 +53,7 @@ class StylePolicy:
                 lively_markers=int(data.get("lively_markers", 2)),
                 concise_max_chars=int(data.get("concise_max_chars", 8)),
                 patient_cues=tuple(str(c).lower() for c in data.get("patient_cues", [])),
-                empathy={
-                    str(k): {str(a): float(b) for a, b in v.items()}
-                    for k, v in (data.get("empathy") or {}).items()
-                },
+                empathy=EmpathyPolicy.from_dict(data.get("empathy"), f"{path}: empathy"),
             )
         except (TypeError, ValueError, AttributeError) as e:
             raise ConfigurationError(f"{path}: {e}", code="invalid_style_policy") from e
@@ -115,30 +113,3 @@ def choose_style(
     ):
         return "concise"
     return "warm"
-
-
-_DEFAULT_EMPATHY = {
-    # opening: {emotion: minimum intensity}
-    "angry": {"anger": 0.35, "disgust": 0.45},
-    "anxious": {"fear": 0.3},
-    "sad": {"sadness": 0.3},
-}
-
-
-def choose_empathy(turn: Turn, policy: StylePolicy) -> tuple[str, bool] | None:
-    """The empathy opening for this message, and whether it is strong (high intensity).
-
-    Uses the emotion label and intensity; a fraud report always opens by reassuring the customer.
-    """
-    rules = policy.empathy or _DEFAULT_EMPATHY
-    emotion = turn.emotion
-    if emotion is not None:
-        for opening, thresholds in rules.items():
-            minimum = thresholds.get(emotion.label)
-            if minimum is not None and emotion.intensity >= minimum:
-                return opening, emotion.intensity >= 0.7
-    if any(r.type == "fraud" for r in turn.risk):
-        return "anxious", False
-    if any(r.type == "vulnerability" for r in turn.risk):
-        return "sad", False
-    return None

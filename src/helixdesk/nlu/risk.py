@@ -1,6 +1,7 @@
 """Risk signals in a customer message: fraud, vulnerability, escalation and urgency.
 
-Patterns live in the pack (`packs/retail_bank/nlu/risk_patterns.yaml`) with a weight each. Chinese
+Patterns live in the pack (`packs/retail_bank/nlu/risk_patterns.yaml`) with a weight each, and
+optionally a `tag` naming the situation (`RiskSignal.tag`: "bereavement", "age", "complaint", ...). Chinese
 and English patterns both match the matching text (lower-case, Simplified, same length as the
 original), so spans index `Turn.text` and Traditional input is covered by Simplified patterns.
 A cheap negation check drops "没有被骗" and "not urgent" while keeping "是不是被骗了".
@@ -36,6 +37,7 @@ class RiskRule:
     pattern: str
     weight: float
     negatable: bool = True
+    tag: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,7 +112,12 @@ class RiskDetector:
                         raise ConfigurationError(f"{path}: {risk_type}.{lang}[{i}]: weight must be in (0, 1]")
                     rules.append(
                         RiskRule(
-                            risk_type, lang, entry["pattern"], weight, bool(entry.get("negatable", True))
+                            risk_type,
+                            lang,
+                            entry["pattern"],
+                            weight,
+                            bool(entry.get("negatable", True)),
+                            str(entry.get("tag") or ""),
                         )
                     )
         raw_neg = data.get("negation") or {}
@@ -132,7 +139,9 @@ class RiskDetector:
                 if rule.negatable and self._negated(norm, m.start(), lang):
                     continue
                 signals.append(
-                    RiskSignal(risk_type, text[m.start() : m.end()], m.start(), m.end(), rule.weight)
+                    RiskSignal(
+                        risk_type, text[m.start() : m.end()], m.start(), m.end(), rule.weight, rule.tag
+                    )
                 )
         signals.sort(key=lambda s: (s.start, s.end, s.type))
         return tuple(signals)

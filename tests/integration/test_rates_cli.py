@@ -27,7 +27,7 @@ def test_set_list_and_refuse_bad_input(run):
     assert done.returncode == 0, done.stderr
     listed = run("rates", "list")
     assert "USD" in listed.stdout and "7.1012" in listed.stdout and "7.1308" in listed.stdout
-    assert "2026-11-23T01:30:00+00:00" in listed.stdout
+    assert "2026-11-23T09:30:00+08:00" in listed.stdout  # in the bank's time zone (Asia/Shanghai)
     bad = run("rates", "set", "USD", "--buy", "7.2", "--sell", "7.1")
     assert bad.returncode == 2 and "error[invalid_rate]" in bad.stderr
     assert "7.1012" in run("rates", "list").stdout  # unchanged

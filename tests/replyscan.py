@@ -24,7 +24,7 @@ _CODE = (
     (re.compile(r"\b(?:None|True|False|null|undefined|nan|Decimal)\b"), "code value"),
 )
 # Characters the conversion tables map that are standard in Traditional writing as well.
-_BOTH = frozenset("台只著峰乾")
+_BOTH = frozenset("台只著乾")  # 台灣, 隻/只, 著名, 乾坤
 
 
 @lru_cache(maxsize=2)

@@ -273,3 +273,24 @@ def test_the_time_zone_is_named_in_the_reply_language():
         },
     )  # fmt: skip
     assert "香港時間" in text and "09:30" in text and "港元" in text
+
+
+@pytest.mark.parametrize(
+    ("language", "shown"),
+    [
+        ("zh-Hans", "收款行说明：账户冻结"),
+        ("zh-Hant", "收款銀行說明：賬戶凍結"),
+        ("en", "the receiving bank said: account frozen"),
+    ],
+)
+def test_a_reason_the_pack_has_no_label_for_is_quoted_in_the_reply_language(config, language, shown):
+    from helixdesk.actions.transfers import failure_code
+
+    reason = "账户冻结 / account frozen"
+    code, step = failure_code(reason)
+    assert (code, step) == ("other", "human_agent")
+    text = config.templates.render(
+        "result.trace_transfer", language=language, result=_failed_transfer(reason, code, step)
+    )
+    assert shown in text, text
+    assert problems(text, language, allowed=("王建国",)) == [], text

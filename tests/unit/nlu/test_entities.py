@@ -638,3 +638,28 @@ def test_stage_is_registered_and_runs_in_a_pipeline() -> None:
 def test_stage_runs_without_the_normalise_stage(stage: EntitiesStage) -> None:
     turn = stage.run(Turn(text="轉了兩千塊", reference_time=REF))
     assert [(e.type, e.text) for e in turn.entities] == [("money", "兩千塊")]
+
+
+@pytest.mark.parametrize(
+    ("text", "amount"),
+    [
+        ("23977.28", "23977.28"),
+        ("两次都是1723.51，麻烦帮我退一笔", "1723.51"),
+        ("FamilyMart charged me twice, 44.07.", "44.07"),
+        ("1,280.50 that one", "1280.50"),
+    ],
+)
+def test_an_amount_with_two_decimals_and_no_unit_is_money(text, amount):
+    from helixdesk.nlu.entities.money import find_money
+    from helixdesk.nlu.text import normalise
+
+    found = [c.value for c in find_money(normalise(text).lower()) if c.type == "money"]
+    assert {"amount": amount, "currency": "CNY"} in found
+
+
+@pytest.mark.parametrize("text", ["利率3.15", "汇率是7.25吗", "v1.25版本", "it was 2.50% fee", "1.23.4"])
+def test_rates_versions_and_percentages_with_two_decimals_are_not_money(text):
+    from helixdesk.nlu.entities.money import find_money
+    from helixdesk.nlu.text import normalise
+
+    assert [c for c in find_money(normalise(text).lower()) if c.type == "money"] == []

@@ -115,7 +115,7 @@ _CUED = re.compile(
 
 # "23977.28", "1,280.50": two decimals are an amount's own form (not a date, a rate or a version).
 _TWO_DECIMALS = re.compile(
-    r"(?<![\d.,a-z$¥￥€£:/\-])(?P<num>\d{1,3}(?:,\d{3})+\.\d{2}|\d+\.\d{2})(?![\d.,%‰号日月倍点:/\-]|\s?(?:%|percent|pct))"
+    r"(?<![\d.,a-z$¥￥€£:/\-])(?P<num>\d{1,3}(?:,\d{3})+\.\d{2}|\d+\.\d{2})(?!\d|[.,]\d|[%‰号日月倍点:/\-]|\s?(?:%|percent|pct))"
 )
 _RATE_BEFORE = re.compile(r"(?:利率|汇率|年化|收益率|费率|rate|apr|apy)\s?(?:是|为|:|：|of|is)?\s?$")
 

@@ -273,6 +273,7 @@ def _transfer(status: tuple[str, ...]) -> Picker:
                 "amount": plain(t.amount),
                 "payee": t.payee_name,
                 "payee_hant": _S2HK.convert(t.payee_name),
+                "account_tail": "".join(ch for ch in t.payee_account if ch.isdigit())[-4:],
                 **days(data.local(t.created_at).date()),
                 "_record": t,
             }

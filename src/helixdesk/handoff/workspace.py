@@ -37,8 +37,8 @@ from helixdesk.privacy.vault import RevealedValue, reveal_value
 
 MAX_AGENT_MESSAGE = 4000
 EMPATHY_STYLES = ("warm", "patient", "concise")
-# The customer's emotion → the empathy opening an agent may start with.
-EMPATHY_FOR = {"anger": "angry", "disgust": "angry", "fear": "anxious", "sadness": "sad"}
+# The customer's emotion → the empathy opening an agent may start with (templates `empathy.*`).
+EMPATHY_FOR = {"anger": "apology", "disgust": "apology", "fear": "reassure", "sadness": "sad"}
 
 
 @dataclass(frozen=True, slots=True)

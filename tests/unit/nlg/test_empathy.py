@@ -207,6 +207,14 @@ def test_every_opening_has_words_in_every_language_and_style(
                 assert writer.templates.render(f"empathy.{opening}", language=language, style=style)
 
 
+def test_the_agent_consoles_suggested_openings_have_words(writer: ReplyWriter) -> None:
+    from helixdesk.handoff.workspace import EMPATHY_FOR
+
+    for opening in set(EMPATHY_FOR.values()):
+        for language in ("zh-Hans", "zh-Hant", "en"):
+            assert writer.templates.render(f"empathy.{opening}", language=language, style="warm")
+
+
 def test_the_older_policy_form_still_loads_and_bad_ones_are_refused(tmp_path: Path) -> None:
     old = tmp_path / "old.yaml"
     old.write_text("empathy:\n  apology: {anger: 0.5}\n", "utf-8")

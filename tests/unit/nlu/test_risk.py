@@ -240,6 +240,8 @@ def test_stage_is_registered_and_runs_in_a_pipeline() -> None:
         "我把短信验证码念给他了",
         "我被骗了，对方说是客服",
         "I got scammed",
+        "hang on, someone just phoned saying they're from the bank and asked me for this code. I gave it to them",
+        "刚才有人打电话说是银行的，问我要验证码",
     ],
 )
 def test_a_code_given_away_or_a_scam_is_a_signal_strong_enough_for_the_fast_lane(
@@ -248,3 +250,17 @@ def test_a_code_given_away_or_a_scam_is_a_signal_strong_enough_for_the_fast_lane
     # The fraud fast lane takes signals of at least 0.9 even where the bot would show facts first.
     signals = [s for s in detect(stage, text) if s.type == "fraud"]
     assert signals and max(s.weight for s in signals) >= 0.9
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I've been thinking about ending my life",
+        "honestly some days I want to end it all",
+        "我真係唔想再活落去",
+        "压力太大了，不想再活下去了",
+    ],
+)
+def test_crisis_wording_in_many_forms_is_a_crisis_signal(stage: RiskStage, text: str) -> None:
+    signals = [s for s in detect(stage, text) if s.type == "vulnerability"]
+    assert signals and max(s.weight for s in signals) >= 1.0

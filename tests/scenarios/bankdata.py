@@ -219,6 +219,16 @@ def _card_debit(data: CustomerData, p: dict[str, Any]) -> Picked | None:
     return None
 
 
+def _recent_debit(data: CustomerData, p: dict[str, Any]) -> Picked | None:
+    """The newest posted CNY payment out, when its amount is the customer's only one of that size and
+    at most `within` (5) transactions are newer: any list of recent transactions must show it."""
+    newest = sorted(data.transactions, key=lambda t: t.occurred_at, reverse=True)
+    for t in newest[: int(p.get("within", 5)) + 1]:
+        if t.amount < 0 and t.status == "posted" and t.currency == "CNY":
+            return {"txn": txn_vars(data, t)} if data.amount_is_unique(t) and _latin_ok(t, p) else None
+    return None
+
+
 def _duplicate(data: CustomerData, p: dict[str, Any]) -> Picked | None:
     limit = Decimal(str(p.get("max", "2000.00")))
     for first, later in data.duplicate_pairs():
@@ -228,13 +238,19 @@ def _duplicate(data: CustomerData, p: dict[str, Any]) -> Picked | None:
 
 
 def _same_day(data: CustomerData, p: dict[str, Any]) -> Picked | None:
-    """Two card payments at different merchants on one local day; the customer asks about the later."""
+    """Two card payments at different merchants on one local day; the customer asks about the later.
+    `only`: nothing else on that day either (no salary or refund), so a list of that day's records
+    holds these two alone, the later first."""
     by_day: dict[date, list[Transaction]] = {}
     for t in data.debits(60):
         if t.currency == "CNY" and data.amount_is_unique(t) and _latin_ok(t, p):
             by_day.setdefault(data.local(t.occurred_at).date(), []).append(t)
     for day, txns in sorted(by_day.items(), reverse=True):
-        every = [t for t in data.transactions if data.local(t.occurred_at).date() == day and t.amount < 0]
+        every = [
+            t
+            for t in data.transactions
+            if data.local(t.occurred_at).date() == day and (t.amount < 0 or p.get("only"))
+        ]
         if len(txns) == 2 == len(every) and txns[0].merchant != txns[1].merchant:
             later, earlier = sorted(txns, key=lambda t: t.occurred_at, reverse=True)
             return {"txn": txn_vars(data, later), "other": txn_vars(data, earlier), "day": days(day)}
@@ -248,15 +264,28 @@ def _salary(data: CustomerData, p: dict[str, Any]) -> Picked | None:
     return None
 
 
+def _listed_in_full(data: CustomerData, merchant: str, txns: list[Transaction], p: dict[str, Any]) -> bool:
+    """`upto`: the merchant's records of the last 120 days (what a search by merchant looks through)
+    are these payments alone, and no more than `upto` of them, so a list of the matches shows all."""
+    if "upto" not in p:
+        return True
+    since = data.today - timedelta(days=120)
+    every = [
+        t for t in data.transactions if t.merchant == merchant and data.local(t.occurred_at).date() >= since
+    ]
+    return len(every) == len(txns) <= int(p["upto"])
+
+
 def _merchant_repeat(data: CustomerData, p: dict[str, Any]) -> Picked | None:
-    """A merchant with several card payments of different amounts in the last 90 days."""
+    """A merchant with several card payments of different amounts in the last 90 days (`upto`: see
+    `_listed_in_full`)."""
     by_merchant: dict[str, list[Transaction]] = {}
     for t in data.debits(90):
         if t.currency == "CNY" and _latin_ok(t, p):
             by_merchant.setdefault(t.merchant, []).append(t)
     for merchant, txns in sorted(by_merchant.items(), key=lambda kv: -len(kv[1])):
         amounts = sorted({abs(t.amount) for t in txns}, reverse=True)
-        if len(txns) >= 3 and len(amounts) == len(txns):
+        if len(txns) >= 3 and len(amounts) == len(txns) and _listed_in_full(data, merchant, txns, p):
             biggest = max(txns, key=lambda t: abs(t.amount))
             return {"biggest": txn_vars(data, biggest), "shop": merchant_names(merchant)}
     return None
@@ -321,6 +350,7 @@ PICKERS: dict[str, Picker] = {
     "credit_card": _credit_card,
     "frozen_card": _frozen_card,
     "card_debit": _card_debit,
+    "recent_debit": _recent_debit,
     "duplicate": _duplicate,
     "salary": _salary,
     "same_day": _same_day,

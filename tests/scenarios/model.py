@@ -33,6 +33,9 @@ CATEGORIES = ("routine", "risk")
 QUEUES = ("fraud", "senior", "relationship_manager", "general")
 HERE = Path(__file__).resolve().parent
 CONVERSATIONS = HERE / "conversations"
+# The blind set: written after the bot's fixes as new customers would write, never tuned on.
+BLIND = HERE / "blind"
+SUITES = {"main": CONVERSATIONS, "blind": BLIND}
 _ID = re.compile(r"^[a-z0-9][a-z0-9-]{2,63}$")
 
 

@@ -3,13 +3,16 @@ replies out of the customer's language or script, and malformed scenario files."
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 import pytest
 
+from helixdesk.bank.connector import Customer, Transaction
+from tests.scenarios.bankdata import PICKERS, CustomerData
 from tests.scenarios.language import language_problems
-from tests.scenarios.model import SuiteError, load_suite, parse_conversation
+from tests.scenarios.model import BLIND, SuiteError, load_suite, parse_conversation
 from tests.scenarios.numbers import Sources, customer_numbers, invented, zh_amount
 
 TODAY = date(2026, 12, 4)
@@ -103,3 +106,104 @@ def test_the_suite_files_load_and_a_bad_conversation_is_refused_by_name():
         parse_conversation({**good, "turns": [{"say": True}]})
     with pytest.raises(SuiteError, match="placeholders"):
         parse_conversation({**good, "turns": [{"say": "{code}", "expect": {"says": ["x"]}}]})
+
+
+# ---- pickers of the blind set ---------------------------------------------------------------------
+
+_TZ = ZoneInfo("Asia/Shanghai")
+
+
+def _txn(
+    ref: str, hour: int, amount: str, merchant: str, *, day: int = 3, status: str = "posted"
+) -> Transaction:
+    return Transaction(
+        ref=ref,
+        account_number="6222000011112222",
+        card_last4="2222",
+        occurred_at=datetime(2026, 12, day, hour, 0, tzinfo=UTC),
+        amount=Decimal(amount),
+        currency="CNY",
+        merchant=merchant,
+        category="shopping",
+        channel="pos",
+        status=status,
+        description="",
+    )
+
+
+def _holding(*txns: Transaction) -> CustomerData:
+    customer = Customer(
+        ref="C000001",
+        name_zh="张三",
+        name_en="Zhang San",
+        gender="m",
+        birth_date=date(1990, 1, 1),
+        segment="mass",
+        value_tier="standard",
+        risk_tolerance="R2",
+        preferred_language="zh-Hans",
+        phone="13800000000",
+        email=None,
+        city="上海",
+        customer_since=date(2020, 1, 1),
+        interests=(),
+    )
+    return CustomerData(
+        ref="C000001",
+        customer=customer,
+        accounts=[],
+        cards=[],
+        transactions=sorted(txns, key=lambda t: t.occurred_at, reverse=True),
+        statements=[],
+        plans=[],
+        transfers=[],
+        tz=_TZ,
+        today=TODAY,
+    )
+
+
+def test_recent_debit_is_the_newest_posted_payment_and_only_when_its_amount_is_unique():
+    pick = PICKERS["recent_debit"]
+    data = _holding(
+        _txn("T1", 1, "-20.00", "全家 FamilyMart"),
+        _txn("T2", 2, "8000.00", "工资代发 Payroll"),
+        _txn("T3", 3, "-35.50", "滴滴出行", status="pending"),
+        _txn("T4", 4, "-12.00", "美团外卖", status="failed"),
+    )
+    picked = pick(data, {})
+    assert picked is not None and picked["txn"]["ref"] == "T1"
+    assert pick(_holding(_txn("T1", 1, "-20.00", "全家"), _txn("T0", 0, "-20.00", "淘宝")), {}) is None
+    many = [_txn(f"C{i}", 10 + i, f"{100 + i}.00", "工资代发 Payroll") for i in range(6)]
+    assert pick(_holding(_txn("T1", 1, "-20.00", "全家"), *many), {}) is None  # six newer records
+    assert pick(_holding(_txn("T1", 1, "-20.00", "全家"), *many[:5]), {}) is not None
+
+
+def test_same_day_only_skips_a_day_with_a_salary_as_well():
+    pick = PICKERS["same_day"]
+    busy = (
+        _txn("A1", 1, "-20.00", "全家"),
+        _txn("A2", 3, "-45.00", "淘宝"),
+        _txn("A3", 2, "9000.00", "工资代发 Payroll"),
+    )
+    quiet = (_txn("B1", 1, "-31.00", "肯德基", day=2), _txn("B2", 4, "-66.00", "京东商城", day=2))
+    plain = pick(_holding(*busy, *quiet), {})
+    assert plain is not None and (plain["txn"]["ref"], plain["other"]["ref"]) == ("A2", "A1")
+    only = pick(_holding(*busy, *quiet), {"only": True})
+    assert only is not None and (only["txn"]["ref"], only["other"]["ref"]) == ("B2", "B1")
+
+
+def test_the_blind_set_loads_with_a_third_or_so_per_language():
+    blind = load_suite(BLIND)
+    assert len(blind) >= 36
+    for language in ("zh-Hans", "zh-Hant", "en"):
+        assert sum(c.language == language for c in blind) >= 10
+    assert {c.customer.name for c in blind if c.customer} <= set(PICKERS)
+
+
+def test_merchant_repeat_upto_wants_every_record_of_the_merchant_listed():
+    pick = PICKERS["merchant_repeat"]
+    three = [_txn(f"K{i}", 1, f"-{30 + i}.00", "肯德基 KFC", day=i + 1) for i in range(3)]
+    fourth = _txn("K9", 1, "-99.00", "肯德基 KFC", day=3, status="failed")
+    assert pick(_holding(*three), {"upto": 3})["biggest"]["ref"] == "K2"
+    assert pick(_holding(*three, fourth), {}) is not None
+    assert pick(_holding(*three, fourth), {"upto": 3}) is None  # a fourth record would be listed too

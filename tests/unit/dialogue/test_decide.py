@@ -594,6 +594,24 @@ ROWS = [
         [],
     ),
     Row(
+        "a dispute left for review goes to the queue the dispute rules chose (fraud for a charge not made by the customer)",
+        with_task(
+            Task(
+                "dispute_charge",
+                id="t-d",
+                slots={"transaction_ref": "TX1", "reason": "unrecognised"},
+                awaiting=CONFIRM,
+            )
+        ),
+        says("yes"),
+        {RunAction: ActionDone({"status": "pending_review", "route": "fraud", "dispute_ref": "DP1"})},
+        ["result.open_dispute", "handoff.now"],
+        [RunAction],
+        lambda p: (
+            None if p.decision.handover and p.decision.handover.queue == "fraud" else pytest.fail("fraud")
+        ),
+    ),
+    Row(
         "asking for a person hands over at once",
         lambda: context(),
         says("I want to talk to a human", "human_agent"),
@@ -696,3 +714,20 @@ def test_an_angry_customer_gets_an_empathy_opening_in_the_reply() -> None:
     )
     zh = writer.write(said, turn=calm, language="zh-Hans", style="warm", profile=profile())
     assert not zh[0].text.isascii()
+
+
+@pytest.mark.parametrize(
+    ("text", "conversation", "expected"),
+    [
+        ("我個friend WhatsApp我話張卡有問題，叫我俾code佢", None, "zh-Hant"),
+        ("我的friend在WhatsApp上让我把code给他", None, "zh-Hans"),
+        ("我的friend在WhatsApp上让我把code给他", "zh-Hant", "zh-Hant"),
+        ("ok", "zh-Hant", "zh-Hant"),
+    ],
+)
+def test_code_switched_chinese_is_answered_in_the_script_the_customer_writes(text, conversation, expected):
+    from helixdesk.dialogue.flows.base import reply_language
+    from helixdesk.nlu.stages.language import detect_language
+
+    turn = Turn(text=text, normalized=text.lower(), language=detect_language(text))
+    assert reply_language(turn, conversation) == expected

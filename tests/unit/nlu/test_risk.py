@@ -242,6 +242,7 @@ def test_stage_is_registered_and_runs_in_a_pipeline() -> None:
         "I got scammed",
         "hang on, someone just phoned saying they're from the bank and asked me for this code. I gave it to them",
         "刚才有人打电话说是银行的，问我要验证码",
+        "neither of them is mine, i think my card's been cloned",
     ],
 )
 def test_a_code_given_away_or_a_scam_is_a_signal_strong_enough_for_the_fast_lane(
@@ -259,6 +260,8 @@ def test_a_code_given_away_or_a_scam_is_a_signal_strong_enough_for_the_fast_lane
         "honestly some days I want to end it all",
         "我真係唔想再活落去",
         "压力太大了，不想再活下去了",
+        "真的撑不下去了，觉得活着也没什么意思了",
+        "honestly i don't see the point in going on anymore",
     ],
 )
 def test_crisis_wording_in_many_forms_is_a_crisis_signal(stage: RiskStage, text: str) -> None:

@@ -27,6 +27,7 @@ from helixdesk.dialogue.triggers import Triggers
 from helixdesk.nlg.personalise import TipPolicy
 from helixdesk.nlg.replies import Say
 from helixdesk.nlg.style import StylePolicy
+from helixdesk.nlu.text import is_traditional
 
 UNCLEAR = "out_of_scope"
 AGENT_OFFER = "__agent_offer__"  # the step path of "shall I connect you with a person?"
@@ -135,6 +136,9 @@ def reply_language(turn: Turn, conversation_language: str | None) -> str:
             return conversation_language
         return turn.language
     if turn.language == "mixed":
+        # Chinese with English words: the script of its Chinese ("我個friend WhatsApp我" is zh-Hant).
+        if is_traditional(turn.text):
+            return "zh-Hant"
         return conversation_language if conversation_language in ("zh-Hans", "zh-Hant") else "zh-Hans"
     return conversation_language if conversation_language in LANGUAGES else "zh-Hans"
 

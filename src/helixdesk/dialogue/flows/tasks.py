@@ -217,7 +217,10 @@ def do_step(d: Deciding, task: Task, step: Step, path: list[str]) -> None:
         if rule is not None and ref is not None:
             d.changes.append(ResolveIssue(topic=rule.topic, ref=str(ref)))
     if step.handoff:
-        queue = d.policy(task.intent).route if step.handoff == "route" else step.handoff
+        # "route": the queue the action's result names (a dispute not made by the customer goes to
+        # fraud), else the intent's route.
+        routed = (task.result or {}).get("route") or d.policy(task.intent).route
+        queue = str(routed) if step.handoff == "route" else step.handoff
         if queue == "bot":
             queue = "general"
         facts = {k: v for k, v in (task.result or {}).items() if not isinstance(v, (list, dict))}

@@ -612,6 +612,15 @@ ROWS = [
         ),
     ),
     Row(
+        "small talk read into an answer does not put the pending question aside",
+        with_task(Task("card_lost_or_stolen", id="t-lost", slots={"card_last4": "1234"}, awaiting=CONFIRM)),
+        says("the biggest one of them", "praise", confidence=0.9),
+        {},
+        ["confirm.freeze_card"],
+        [],
+        awaiting("confirm"),
+    ),
+    Row(
         "asking for a person hands over at once",
         lambda: context(),
         says("I want to talk to a human", "human_agent"),

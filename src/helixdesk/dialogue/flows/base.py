@@ -30,6 +30,8 @@ from helixdesk.nlg.style import StylePolicy
 from helixdesk.nlu.text import is_traditional
 
 UNCLEAR = "out_of_scope"
+# Never a new request that puts a pending question aside ("the biggest one" is not praise).
+SMALL_TALK = frozenset({"greeting", "goodbye", "praise"})
 AGENT_OFFER = "__agent_offer__"  # the step path of "shall I connect you with a person?"
 ACTION_OFFER = "__action_offer__"  # the step path of "shall I do it for you now?" (`flows.howto`)
 _SHORT_ANSWER = re.compile(r"[\W\d_]*|ok|okay|yes|no|y|n")

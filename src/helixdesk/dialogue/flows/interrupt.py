@@ -16,7 +16,7 @@ import re
 
 from helixdesk.dialogue.answers import answer_label
 from helixdesk.dialogue.flows.after import AFTER_INTENT_LABELS
-from helixdesk.dialogue.flows.base import AGENT_OFFER, UNCLEAR, Deciding
+from helixdesk.dialogue.flows.base import AGENT_OFFER, SMALL_TALK, UNCLEAR, Deciding
 from helixdesk.dialogue.flows.tasks import AGENT_OFFER_STEP, current_step
 from helixdesk.dialogue.policy import Step
 from helixdesk.dialogue.state import Task
@@ -43,7 +43,7 @@ def interrupts(d: Deciding, task: Task) -> bool:
         return False  # "新卡先不用补" answers "would you like a replacement card?"
     if name in settings.interrupt_intents:
         return not _taken_as_answer(d, task, name)
-    if awaiting.kind in ("confirm", "after"):
+    if awaiting.kind in ("confirm", "after") and name not in SMALL_TALK:
         return not _short_answer(d)
     return False
 

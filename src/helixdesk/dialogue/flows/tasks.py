@@ -22,7 +22,7 @@ from helixdesk.dialogue.effects import (
     RunAction,
     SendCode,
 )
-from helixdesk.dialogue.flows.base import ACTION_OFFER, AGENT_OFFER, UNCLEAR, Deciding, ranking
+from helixdesk.dialogue.flows.base import ACTION_OFFER, AGENT_OFFER, SMALL_TALK, UNCLEAR, Deciding, ranking
 from helixdesk.dialogue.flows.protect import protect, protective_freeze_allowed
 from helixdesk.dialogue.policy import IntentPolicy, Step
 from helixdesk.dialogue.state import AFTER, CODE, CONFIRM, Task, slot
@@ -317,6 +317,7 @@ def is_new_request(d: Deciding, task: Task) -> bool:
     return (
         intent is not None
         and intent.name not in (UNCLEAR, task.intent)
+        and intent.name not in SMALL_TALK
         and intent.confidence >= d.policies.settings.intent_threshold
         and intent.name in d.policies.intents
     )

@@ -146,15 +146,18 @@ def _train_emotion(pack: str, root: Path, *, if_stale: bool, quiet: bool) -> Non
     from helixdesk.nlu.emotion import train_emotion_model
     from helixdesk.nlu.emotion.data import PACK_EMOTIONS
     from helixdesk.nlu.emotion.data import pack_dir as emotion_pack_dir
+    from helixdesk.nlu.emotion.model import EmotionConfig
     from helixdesk.nlu.intent.artefacts import default_version_dir
 
     pack_yaml = emotion_pack_dir(pack) / PACK_EMOTIONS
+    config = json.loads(json.dumps(EmotionConfig().to_dict()))  # as the manifest stores it
     if (
         if_stale
         and pack_yaml.is_file()
         and _current(root, ("data", "pack", "sha256"), file_sha256(pack_yaml))
+        and _current(root, "config", config)
     ):
-        out.print(f"emotion model in {root} is up to date with the data; not retrained")
+        out.print(f"emotion model in {root} is up to date with the data and settings; not retrained")
         return
     started = time.perf_counter()
     with _progress(quiet) as report:
@@ -168,8 +171,9 @@ def _train_emotion(pack: str, root: Path, *, if_stale: bool, quiet: bool) -> Non
     )
 
 
-def _current(root: Path, key: str | tuple[str, ...], digest: str) -> bool:
-    """True when the newest model version under `root` was trained on data with this digest."""
+def _current(root: Path, key: str | tuple[str, ...], digest: object) -> bool:
+    """True when the newest model version under `root` has this value (a data digest, the
+    settings) at `key` of its manifest."""
     from helixdesk.nlu.intent.artefacts import MANIFEST_FILE, resolve_model_dir
 
     try:

@@ -106,3 +106,26 @@ def test_errors_exit_2_with_a_code(tmp_path):
     result = runner.invoke(app, ["train", "--data", str(tmp_path / "nope.csv"), "--out", str(tmp_path / "m")])
     assert result.exit_code == 2
     assert "nlu_data_invalid" in result.stderr
+
+
+def test_an_emotion_model_is_stale_when_its_settings_changed(tmp_path):
+    """`nlu train --if-stale` retrains the emotion model after a change of its settings, not only of
+    its data (a model trained with other settings would otherwise stay in use)."""
+    from helixdesk.cli.nlu import _current
+    from helixdesk.nlu.emotion.model import EmotionConfig
+
+    config = json.loads(json.dumps(EmotionConfig().to_dict()))
+    version = tmp_path / "emotion" / "20260101T000000Z"
+    version.mkdir(parents=True)
+    manifest = {
+        "created_at": "2026-01-01T00:00:00+00:00",
+        "data": {"pack": {"sha256": "abc"}},
+        "config": config,
+    }
+    (version / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    root = tmp_path / "emotion"
+    assert _current(root, ("data", "pack", "sha256"), "abc") and _current(root, "config", config)
+    older = {**config, "pack_weight": config["pack_weight"] / 8}
+    manifest["config"] = older
+    (version / "manifest.json").write_text(json.dumps(manifest), "utf-8")
+    assert not _current(root, "config", config)

@@ -8,6 +8,10 @@ DUTIR is used). They serve twice:
 - as the cue part of the intensity (`cue_strength`, see `helixdesk.nlu.emotion.model` for the
   formula).
 
+A negated negative feeling ("我没生气", "不是投诉，就是问问", "不着急", "唔使急", "no complaints", "I'm
+not worried") is a downtoner, not a cue: the strong phrase inside it is not counted, and it counts as
+a hedge, so "不是投诉" reads calm and low in intensity instead of angry.
+
 All functions take the raw message (case and punctuation kept: all-caps words are a cue).
 """
 
@@ -196,6 +200,18 @@ HEDGES_EN: tuple[str, ...] = (
     "maybe",
 )
 
+# A negation, then (optionally) a filler, then a word for a negative feeling: a calm message.
+_NEGATED_ZH = re.compile(
+    r"(?:一点也不|一点都不|从来不|从不|并不|并没有|并没|不是|没有|唔係|唔使|不|没|别|无|唔|冇)"
+    r"(?:很|太|是|再|要|用|在|那么|来|想|算|会|必)?"
+    r"(?:生气|生氣|气|氣|嬲|担心|擔心|着急|著急|急|慌|怕|害怕|投诉|投訴|不满|不滿|意见|意見|赶|趕|介意)"
+)
+_NEGATED_EN = re.compile(
+    r"(?<![a-z'])(?:not|no|never|nothing|without|(?:is|are|was|were|do|does|did|have|has|wo)n't)"
+    r"(?:\s+[a-z']+){0,2}?\s+(?:angry|annoyed|upset|worried|worry|worrying|concerned|scared|afraid|frightened|"
+    r"panic|panicking|complain|complaining|complaint|complaints|rush|hurry|urgent|unhappy|cross|mad|fuss|"
+    r"hard feelings|bothered|stressed)(?![a-z])"
+)
 _EXCLAIM = re.compile(r"[!！]")
 _QUESTION = re.compile(r"[?？]")
 _REPEATED_PUNCT = re.compile(r"[!！?？]{2,}|[.。…]{3,}|…{2,}")
@@ -236,10 +252,25 @@ class Cues:
     latin_words: int = 0
 
 
+def _negated_spans(lowered: str) -> list[tuple[int, int]]:
+    return [m.span() for p in (_NEGATED_ZH, _NEGATED_EN) for m in p.finditer(lowered)]
+
+
+def _count_outside(lowered: str, patterns: tuple[re.Pattern[str], ...], spans: list[tuple[int, int]]) -> int:
+    """Matches of `patterns` that do not fall inside one of `spans`."""
+    return sum(
+        1
+        for p in patterns
+        for m in p.finditer(lowered)
+        if not any(start <= m.start() and m.end() <= end for start, end in spans)
+    )
+
+
 def find_cues(text: str) -> Cues:
-    lowered = text.lower()
+    lowered = text.lower().replace("’", "'")
     latin = _LATIN_WORD.findall(text)
     caps = [w for w in _CAPS_WORD.findall(text) if w not in _ACRONYMS]
+    negated = _negated_spans(lowered)
     # A message written entirely in capitals shouts; a lone acronym does not.
     return Cues(
         exclamations=len(_EXCLAIM.findall(text)),
@@ -248,8 +279,8 @@ def find_cues(text: str) -> Cues:
         caps_words=len(caps),
         repeated_chars=len(_REPEATED_CHAR.findall(text)),
         intensifiers=_count(lowered, _INTENSIFIERS),
-        strong=_count(lowered, _STRONG),
-        hedges=_count(lowered, _HEDGES),
+        strong=_count_outside(lowered, _STRONG, negated) if negated else _count(lowered, _STRONG),
+        hedges=_count(lowered, _HEDGES) + len(negated),
         latin_words=len(latin),
     )
 

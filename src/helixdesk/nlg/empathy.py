@@ -11,10 +11,12 @@ is something to notice:
    a polite request for a person, small talk) needs a clearly stronger feeling, so a plain
    "我要补办银行卡" read as a little sad gets no opening.
 
-Situations come from the turn's intent and its risk signals (`RiskSignal.type`, and `tag` when the
-pattern names one: `vulnerability:bereavement` is a loss, `vulnerability:age` is not). A pleased or
-confident customer (joy, trust) gets no situational opening: "thanks, you got the stolen money
-back" needs no reassurance. The thresholds and lists are pack data (`nlg/style.yaml`, `empathy:`).
+Situations come from the turn's risk signals (`RiskSignal.type`, and `tag` when the pattern names
+one: `vulnerability:bereavement` is a loss, `vulnerability:age` is not) and its intent. An intent
+alone calls for the opening only when the message also reads as a negative emotion: the intent
+model can take "没事了，刚才那笔是我老婆用我的卡买的" for a fraud report. A pleased or confident
+customer (joy, trust) gets no situational opening: "thanks, you got the stolen money back" needs no
+reassurance. The thresholds and lists are pack data (`nlg/style.yaml`, `empathy:`).
 
 The result is `(opening, strong)`; the reply uses the template `empathy.<opening>.strong` when
 `strong` and it exists, else `empathy.<opening>`.
@@ -40,13 +42,14 @@ class Situation:
     intents: tuple[str, ...] = ()
     risk: tuple[str, ...] = ()
 
-    def matches(self, turn: Turn) -> bool:
-        if turn.intent is not None and turn.intent.name in self.intents:
-            return True
-        for signal in turn.risk:
-            if signal.type in self.risk or (signal.tag and f"{signal.type}:{signal.tag}" in self.risk):
-                return True
-        return False
+    def by_risk(self, turn: Turn) -> bool:
+        return any(
+            signal.type in self.risk or (signal.tag and f"{signal.type}:{signal.tag}" in self.risk)
+            for signal in turn.risk
+        )
+
+    def by_intent(self, turn: Turn) -> bool:
+        return turn.intent is not None and turn.intent.name in self.intents
 
 
 _ROUTINE = (
@@ -197,7 +200,7 @@ def choose_empathy(turn: Turn, policy: EmpathyPolicy) -> tuple[str, bool] | None
     pleased = emotion is not None and emotion.label in policy.pleased
     if not pleased:
         for opening, situation in policy.situations.items():
-            if situation.matches(turn):
+            if situation.by_risk(turn) or (negative and situation.by_intent(turn)):
                 return opening, strong
     if emotion is None or not negative:
         return None

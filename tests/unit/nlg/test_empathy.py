@@ -175,7 +175,17 @@ def test_a_routine_request_needs_a_clearly_strong_feeling(policy: EmpathyPolicy)
     assert choose_empathy(turn_of("fear", 0.44, "human_agent"), policy) is None
     assert choose_empathy(turn_of("anger", 0.8, "praise"), policy) == ("apology", True)  # sarcasm
     assert choose_empathy(turn_of("joy", 0.9, "transfer_failed"), policy) is None
-    assert choose_empathy(turn_of("neutral", 0.0, "complaint"), policy) == ("apology", False)
+    assert choose_empathy(turn_of("anger", 0.3, "complaint"), policy) == ("apology", False)
+
+
+def test_an_intent_alone_needs_a_negative_feeling_to_call_for_an_opening(policy: EmpathyPolicy) -> None:
+    """ "没事了，刚才那笔是我老婆用我的卡买的" taken for a fraud report, "Sorry to bother you" for a
+    complaint: the intent model's slip must not put reassurance or an apology in the reply."""
+    assert choose_empathy(turn_of("neutral", 0.1, "card_fraud_report"), policy) is None
+    assert choose_empathy(turn_of("neutral", 0.05, "complaint"), policy) is None
+    assert choose_empathy(turn_of("fear", 0.3, "card_fraud_report"), policy) == ("fraud", False)
+    stolen = RiskSignal("fraud", "被盗刷", 3, 6, 0.9)
+    assert choose_empathy(turn_of("neutral", 0.1, "card_fraud_report", stolen), policy) == ("fraud", False)
 
 
 def test_risk_tags_tell_a_loss_from_age_and_a_complaint_from_asking_for_a_person(

@@ -23,6 +23,7 @@ from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 from helixdesk.bank.connector import BankConnector
 from helixdesk.bank.demo import DemoBankConnector
 from helixdesk.db.session import make_engine, make_session_factory
+from helixdesk.nlg.names import name_in
 from tests.seeded import CustomerPicker, expected_prepayment, seeded_database
 from tests.serverproc import Server
 
@@ -199,7 +200,7 @@ def test_doubted_charge_shows_the_facts_then_offers_a_dispute_or_an_agent(custom
 # ---- lost card ------------------------------------------------------------------------------------
 
 
-def test_lost_card_is_frozen_after_the_code_from_the_outbox_and_a_confirmation(customer, bank, pick):
+def test_lost_card_is_frozen_after_a_confirmation_with_no_one_time_code(customer, bank, pick):
     def en_with_cards(ref, c):
         return (
             c.preferred_language == "en"
@@ -209,9 +210,10 @@ def test_lost_card_is_frozen_after_the_code_from_the_outbox_and_a_confirmation(c
     ref = pick(en_with_cards)
     card = next(c for c in bank.list_cards(ref) if c.status == "active")
     me = customer(ref, "en")
-    expect(me.say("I lost my card, please help").last).to_contain_text("one-time code", timeout=WAIT)
-    which = me.say(me.code_from_outbox())
+    # A freeze protects the customer and can be undone: no one-time code (the fast lane's policy).
+    which = me.say("I lost my card, please help")
     expect(which.last).to_contain_text("Which card", timeout=WAIT)
+    expect(which.last).not_to_contain_text("one-time code")
     expect(which.last).to_contain_text(card.last4)
     confirm = me.say(card.last4)
     expect(confirm.last).to_contain_text(f"ending {card.last4}", timeout=WAIT)
@@ -233,7 +235,8 @@ def test_installment_prepayment_quote_is_exact_from_the_customers_plan(customer,
     me = customer(ref, "zh-Hans")
     expect(me.say("分期后能否提前还款").last).to_contain_text("验证码", timeout=WAIT)
     quote = me.say(me.code_from_outbox()).last
-    expect(quote).to_contain_text(plan.description, timeout=WAIT)
+    # The plan's name in the reply's language (its Chinese part).
+    expect(quote).to_contain_text(name_in(plan.description, "zh-Hans"), timeout=WAIT)
     expect(quote).to_contain_text(f"剩余本金：{money(remaining)}元")
     expect(quote).to_contain_text(f"提前还款手续费：{money(fee)}元")
     expect(quote).to_contain_text(f"合计需还：{money(remaining + fee)}元")

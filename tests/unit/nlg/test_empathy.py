@@ -59,6 +59,8 @@ def opening_of(writer: ReplyWriter, turn: Turn, language: str, style: str = "war
 ROUTINE = [
     ("我的卡坏了，想补办一张", "zh-Hans", None),
     ("我要补办银行卡", "zh-Hans", None),
+    ("卡之前冻结了，一直没用，现在想补办", "zh-Hans", None),
+    ("I found my card again, can I unfreeze it?", "en", None),
     ("請幫我補辦一張卡", "zh-Hant", None),
     ("I need a replacement card", "en", None),
     ("it was me who bought it", "en", "What is this charge on my statement?"),

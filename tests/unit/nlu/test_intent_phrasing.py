@@ -92,25 +92,18 @@ def test_each_group_is_read_as_meant(nlu_pipeline: NLUPipeline, group: str) -> N
 
 
 @pytest.mark.slow
-def test_lost_or_stolen_and_replacement_are_told_apart(nlu_pipeline: NLUPipeline) -> None:
-    """A lost or stolen card is frozen first (even when the customer also wants a new one); a card
-    that is damaged, expired or already frozen is replaced."""
-    pair = ("card_reissue", "card_lost_or_stolen")
-    rows = [row for group in GROUPS.values() for row in group if row[1] in pair]
-    assert len({label for _, label in rows}) == 2 and len(rows) >= 30
-    read = _read(nlu_pipeline, [text for text, _ in rows])
-    crossed = [
-        (text, label, got)
-        for (text, label), got in zip(rows, read, strict=True)
-        if got != label and got in pair
-    ]
-    assert len(crossed) <= len(rows) // 20, crossed
-
-
-@pytest.mark.slow
-def test_freezing_and_unfreezing_are_told_apart(nlu_pipeline: NLUPipeline) -> None:
-    """A request to block a card is not read as one to unblock it, nor the other way round."""
-    pair = ("card_unfreeze", "card_lost_or_stolen")
+@pytest.mark.parametrize(
+    "pair",
+    [
+        # A lost or stolen card is frozen first (even when the customer also wants a new one); a card
+        # that is damaged, expired or already frozen is replaced.
+        ("card_reissue", "card_lost_or_stolen"),
+        # A request to block a card is not read as one to unblock it, nor the other way round.
+        ("card_unfreeze", "card_lost_or_stolen"),
+    ],
+    ids=["lost-or-replacement", "freeze-or-unfreeze"],
+)
+def test_neighbouring_card_requests_are_told_apart(nlu_pipeline: NLUPipeline, pair: tuple[str, str]) -> None:
     rows = [row for group in GROUPS.values() for row in group if row[1] in pair]
     assert len({label for _, label in rows}) == 2 and len(rows) >= 30
     read = _read(nlu_pipeline, [text for text, _ in rows])

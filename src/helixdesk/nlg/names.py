@@ -14,34 +14,11 @@ reply shows the part in the reply's language, in the reply's script:
 from __future__ import annotations
 
 import re
-from functools import lru_cache
-from typing import Any
 
-from opencc import OpenCC
+from helixdesk.nlu.text import to_simplified, to_traditional
 
 _CJK = re.compile(r"[\u3400-\u4dbf\u4e00-\u9fff\uf900-\ufaff]")
 _SLASH = re.compile(r"\s+/\s+")
-
-
-@lru_cache(maxsize=2)
-def _converter(conversion: str) -> Any:
-    return OpenCC(conversion)
-
-
-@lru_cache(maxsize=4096)
-def traditional(text: str) -> str:
-    """Simplified Chinese in Traditional script (OpenCC s2t); text without CJK is returned as it is."""
-    if not _CJK.search(text):
-        return text
-    return str(_converter("s2t").convert(text))
-
-
-@lru_cache(maxsize=4096)
-def simplified(text: str) -> str:
-    """Traditional Chinese in Simplified script (OpenCC t2s)."""
-    if not _CJK.search(text):
-        return text
-    return str(_converter("t2s").convert(text))
 
 
 def has_cjk(text: str) -> bool:
@@ -79,4 +56,4 @@ def name_in(text: str, language: str) -> str:
     if language == "en":
         return en or str(text)
     chosen = zh or str(text)
-    return traditional(chosen) if language == "zh-Hant" else simplified(chosen)
+    return to_traditional(chosen) if language == "zh-Hant" else to_simplified(chosen)

@@ -11,6 +11,7 @@ from helixdesk.core.events import (
     EVENT_TYPES,
     Citation,
     ConversationCreated,
+    ConversationRated,
     ConversationStateChanged,
     HandoffClaimed,
     HandoffEnded,
@@ -18,6 +19,8 @@ from helixdesk.core.events import (
     MessageData,
     MessageReceived,
     MessageSent,
+    NoteWhispered,
+    QualityAlertRaised,
     ReplySent,
     event_from_json,
     event_to_json,
@@ -33,6 +36,11 @@ MESSAGE = MessageData(
 )
 
 EXAMPLES = [
+    ConversationRated(conversation_id="c1", score=2, has_comment=True),
+    NoteWhispered(conversation_id="c1", note_id=3, to_agent_id="a1", author_name="Lin", text="先道歉"),
+    QualityAlertRaised(
+        conversation_id="c1", alert_id="x1", kind="rising_anger", severity="high", reason="anger rose"
+    ),
     ConversationCreated(conversation_id="c1", channel="web", customer_id="u1", customer_ref="C000001"),
     MessageReceived(conversation_id="c1", message=MESSAGE),
     ReplySent(

@@ -7,6 +7,7 @@
 | fraud                | fraud                         | no                         | no                      |
 | relationship_manager | relationship_manager          | no                         | no                      |
 | supervisor           | every queue (to watch, help)  | yes                        | no                      |
+| qa_reviewer          | none                          | QA review and coaching     | no                      |
 | admin                | none                          | no                         | yes                     |
 
 The queues themselves and which role works which are routing's (`helixdesk.routing.queues`).
@@ -24,6 +25,7 @@ class Role(enum.StrEnum):
     FRAUD = "fraud"
     RELATIONSHIP_MANAGER = "relationship_manager"
     SUPERVISOR = "supervisor"
+    QA_REVIEWER = "qa_reviewer"
     ADMIN = "admin"
 
 
@@ -50,3 +52,8 @@ def is_supervisor(roles: Iterable[str]) -> bool:
 
 def is_admin(roles: Iterable[str]) -> bool:
     return Role.ADMIN in set(roles)
+
+
+def is_qa_reviewer(roles: Iterable[str]) -> bool:
+    """QA reviewers and supervisors review conversations and the QA engine's findings."""
+    return bool({Role.QA_REVIEWER, Role.SUPERVISOR} & set(roles))

@@ -133,6 +133,36 @@ class HandoffEnded(_Event):
     resolution: str | None = None
 
 
+class ConversationRated(_Event):
+    """The customer rated the conversation (CSAT, 1-5), with or without a comment."""
+
+    type: Literal["conversation.rated"] = "conversation.rated"
+    score: int = Field(ge=1, le=5)
+    has_comment: bool = False
+
+
+class NoteWhispered(_Event):
+    """A supervisor whispered to the agent handling the conversation (the customer never sees it)."""
+
+    type: Literal["note.whispered"] = "note.whispered"
+    note_id: int
+    to_agent_id: str
+    author_name: str
+    text: str
+
+
+class QualityAlertRaised(_Event):
+    """Quality monitoring found a conversation going badly; supervisors see it live."""
+
+    type: Literal["quality.alert"] = "quality.alert"
+    alert_id: str
+    kind: str
+    severity: Literal["low", "medium", "high"]
+    reason: str
+    queue: str | None = None
+    agent_id: str | None = None
+
+
 Event = Annotated[
     ConversationCreated
     | MessageReceived
@@ -141,7 +171,10 @@ Event = Annotated[
     | MessageSent
     | HandoffQueued
     | HandoffClaimed
-    | HandoffEnded,
+    | HandoffEnded
+    | ConversationRated
+    | NoteWhispered
+    | QualityAlertRaised,
     Field(discriminator="type"),
 ]
 EVENT_TYPES: tuple[type[_Event], ...] = (
@@ -153,6 +186,9 @@ EVENT_TYPES: tuple[type[_Event], ...] = (
     HandoffQueued,
     HandoffClaimed,
     HandoffEnded,
+    ConversationRated,
+    NoteWhispered,
+    QualityAlertRaised,
 )
 
 _ADAPTER: TypeAdapter[Event] = TypeAdapter(Event)

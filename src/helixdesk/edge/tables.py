@@ -18,6 +18,7 @@ from helixdesk.memory import models as memory_models
 from helixdesk.notifications import models as notification_models
 from helixdesk.notifications.notifier import outbox_columns
 from helixdesk.privacy import models as privacy_models
+from helixdesk.quality import models as quality_models
 from helixdesk.privacy.rotation import EncryptedColumn, vault_column
 
 __all__ = [
@@ -38,6 +39,7 @@ __all__ = [
     "memory_models",
     "notification_models",
     "privacy_models",
+    "quality_models",
 ]
 
 # Every encrypted column, for key rotation (`helixdesk keys rotate`).

@@ -84,6 +84,10 @@ class AgentNote(Base):
     author_id: Mapped[str | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     author_name: Mapped[str] = mapped_column(String(128))
     text: Mapped[str] = mapped_column(Text)
+    # "note" (for everyone who opens the conversation) or "whisper" (a supervisor to the agent
+    # handling it, shown live in their console; `to_agent_id` is that agent).
+    kind: Mapped[str] = mapped_column(String(12), default="note", server_default="note")
+    to_agent_id: Mapped[str | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
 
 

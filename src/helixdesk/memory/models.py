@@ -39,3 +39,7 @@ class CustomerIssue(Base):
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # A follow-up task a person created: who owns it and when it is due (the bot raises it when the
+    # customer returns, on any channel; it shows in the owner's console).
+    owner_id: Mapped[str | None] = mapped_column(String(36), index=True)
+    due_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

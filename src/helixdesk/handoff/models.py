@@ -110,3 +110,41 @@ class KnowledgeDraft(Base):
     kb_source: Mapped[str | None] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class GoodwillStatus(enum.StrEnum):
+    PENDING = "pending"  # an agent asked for more than they may approve alone: a supervisor decides
+    APPROVED = "approved"  # approved; the bank's connector cannot post credits, its back office pays
+    CREDITED = "credited"  # posted to the customer's account through the bank's connector
+    REJECTED = "rejected"  # a supervisor turned the request down
+    FAILED = "failed"  # approved, but the bank refused the credit
+
+
+# What counts towards the pack's goodwill limits: everything not turned down or refused.
+GOODWILL_COUNTED = (GoodwillStatus.PENDING.value, GoodwillStatus.APPROVED.value, GoodwillStatus.CREDITED.value)
+
+
+class GoodwillCredit(Base):
+    """A goodwill compensation approved (or asked for) in a conversation, within the pack's limits."""
+
+    __tablename__ = "goodwill_credits"
+    __table_args__ = (Index("ix_goodwill_credits_customer", "customer_id", "created_at"),)
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"))
+    amount_minor: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3))
+    reason: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(Text, default="")  # the person's words, masked
+    status: Mapped[str] = mapped_column(String(12), index=True)
+    requested_by: Mapped[str | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    requested_by_name: Mapped[str] = mapped_column(String(128))
+    decided_by: Mapped[str | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    decided_by_name: Mapped[str | None] = mapped_column(String(128))
+    account: Mapped[str | None] = mapped_column(String(16))  # the credited account, masked (****1234)
+    transaction_ref: Mapped[str | None] = mapped_column(String(64))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -5,7 +5,8 @@
 
 A consumer reads the published log (`helixdesk.bus.outbox.read_log`) in `log_seq` order. For each
 batch its `handler(session, event)` runs in one transaction with the update of the consumer's
-offset (`consumer_offsets`), so a change the handler writes is kept exactly when the offset moves
+offset (`consumer_offsets`); a `batch_handler(session, events)` gets the whole batch at once
+instead (to do per-conversation work once per batch). So a change the handler writes is kept exactly when the offset moves
 past its event: after a crash the batch runs again from the stored offset, and nothing is counted
 twice. Handlers that act outside the database must be idempotent by `event.event_id`.
 One process at a time runs a given consumer (a lease); the others stand by.
@@ -38,6 +39,7 @@ from helixdesk.db.session import reading, transaction
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Session, Event], None]
+BatchHandler = Callable[[Session, list[Event]], None]
 
 
 class ConsumerOffset(Base):
@@ -54,7 +56,8 @@ class DurableConsumer:
         *,
         name: str,
         sessions: sessionmaker[Session],
-        handler: Handler,
+        handler: Handler | None = None,
+        batch_handler: BatchHandler | None = None,
         batch: int = 200,
         poll_interval: float = 1.0,
         lease_seconds: float = 30.0,
@@ -62,7 +65,10 @@ class DurableConsumer:
     ) -> None:
         self.name = name
         self._sessions = sessions
+        if (handler is None) == (batch_handler is None):
+            raise ValueError("give a consumer either handler or batch_handler")
         self._handler = handler
+        self._batch_handler = batch_handler
         self._batch = batch
         self._poll = poll_interval
         self._lease = timedelta(seconds=lease_seconds)
@@ -134,8 +140,13 @@ class DurableConsumer:
                 offset = ConsumerOffset(consumer=self.name, log_seq=0)
                 s.add(offset)
             events = read_log(s, after_seq=offset.log_seq, limit=self._batch)
-            for event in events:
-                self._handler(s, event)
+            if self._batch_handler is not None:
+                if events:
+                    self._batch_handler(s, events)
+            else:
+                assert self._handler is not None
+                for event in events:
+                    self._handler(s, event)
             if events:
                 last = events[-1].log_seq
                 assert last is not None

@@ -20,6 +20,7 @@ from helixdesk.cli import (
     keys,
     nlu,
     outbox,
+    qa,
     rates,
     retention,
     serve,
@@ -49,6 +50,7 @@ app.add_typer(keys.app, name="keys")
 app.add_typer(audit.app, name="audit")
 app.add_typer(retention.app, name="retention")
 app.add_typer(customers.app, name="customers")
+app.add_typer(qa.app, name="qa")
 
 err = Console(stderr=True, soft_wrap=True)
 

@@ -62,6 +62,8 @@ class Scorecard(Base):
     csat: Mapped[int | None] = mapped_column(Integer)
     handled_seconds: Mapped[float | None] = mapped_column(Float)
     messages: Mapped[int] = mapped_column(Integer, default=0)
+    # The customer's topic (their most frequent intent), for repeat contact about the same issue.
+    topic: Mapped[str | None] = mapped_column(String(48))
     final: Mapped[bool] = mapped_column(Boolean, default=False)
     last_log_seq: Mapped[int] = mapped_column(Integer, default=0)
     started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

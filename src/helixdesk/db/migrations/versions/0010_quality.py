@@ -184,6 +184,7 @@ def upgrade() -> None:
         sa.Column("csat", sa.Integer(), nullable=True),
         sa.Column("handled_seconds", sa.Float(), nullable=True),
         sa.Column("messages", sa.Integer(), nullable=False),
+        sa.Column("topic", sa.String(length=48), nullable=True),
         sa.Column("final", sa.Boolean(), nullable=False),
         sa.Column("last_log_seq", sa.Integer(), nullable=False),
         sa.Column("started_at", helixdesk.db.base.UTCDateTime(timezone=True), nullable=True),

@@ -1,0 +1,60 @@
+"""`helixdesk qa`: quality monitoring (the QA consumer, rescoring, checking a text)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+
+import typer
+from rich.console import Console
+
+from helixdesk.core.settings import Settings
+from helixdesk.packs.loader import load_pack
+from helixdesk.quality.rules import RuleBook
+
+app = typer.Typer(help="Quality monitoring: the QA consumer and the pack's rules.", no_args_is_help=True)
+out = Console()
+
+
+@app.command("run")
+def run_command(
+    poll: float = typer.Option(
+        0.5, min=0.05, max=60, help="Seconds between reads of the event log when idle."
+    ),
+) -> None:
+    """Score every conversation from the event log as it happens (runs until stopped)."""
+    from helixdesk.quality.worker import run_worker
+
+    settings = Settings()
+    logging.basicConfig(
+        level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(run_worker(settings, poll_seconds=poll))
+
+
+@app.command("check")
+def check_command(
+    text: str = typer.Argument(..., help="A message to check, as an agent would send it."),
+    sender: str = typer.Option("agent", help="agent or bot."),
+    language: str = typer.Option("zh-Hans", help="Language of the reasons and alternatives."),
+) -> None:
+    """Check one message against the pack's wording rules; prints the findings as JSON."""
+    if sender not in ("agent", "bot"):
+        raise typer.BadParameter("sender must be agent or bot")
+    book = RuleBook.load(load_pack(Settings().pack))
+    found = [
+        {
+            "rule": h.rule,
+            "severity": h.severity,
+            "evidence": h.evidence,
+            "start": h.start,
+            "end": h.end,
+            "reason": book.reason(h.rule, language),
+            "alternative": book.alternative(h.rule, language),
+        }
+        for h in book.check_message(text, sender)
+    ]
+    typer.echo(json.dumps(found, ensure_ascii=False, indent=2))

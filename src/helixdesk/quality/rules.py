@@ -1,0 +1,368 @@
+"""The pack's quality rules, compiled, and the checks of one message and of product talk.
+
+`RuleBook.load(pack)` reads `quality/rules.yaml`. Messages are matched in their normalised form
+(`helixdesk.nlu.text.normalise`: width folded, lower case, Simplified, same length as the text),
+so one rule list serves zh-Hans, zh-Hant and en and every span points into the original text.
+
+- `check_message(text, sender)`: the wording rules (absolute promises, asking for secrets,
+  personal data in clear, rude wording, shirking), each hit with its span.
+- `check_products(messages, customer)`: the rules that need the conversation and the customer:
+  a missing risk disclosure, and a product above the customer's risk tolerance (or a high-risk
+  product for an elderly or vulnerable customer).
+
+Both are pure: no database, no clock. The QA engine, the live check of an agent's draft and the
+test of the bot's templates all call them.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from helixdesk.core.errors import ConfigurationError
+from helixdesk.nlu.text import normalise
+from helixdesk.packs.loader import Pack
+from helixdesk.privacy.detect import find_pii
+
+LANGUAGES = ("zh-Hans", "zh-Hant", "en")
+# Clause boundaries: a negator or a context word counts only within the same clause.
+_CLAUSE = re.compile(r"[，,。.!！?？;；\n：:、]")
+_SENTENCE_END = re.compile(r"[。！？!?\n；;]|\.(?=\s|$)")
+_CJK = re.compile(r"[\u3400-\u9fff]")
+
+
+@dataclass(frozen=True, slots=True)
+class Customer:
+    """What suitability needs to know of the customer (from the bank's records)."""
+
+    risk_tolerance: str | None = None
+    age: int | None = None
+    vulnerable: bool = False
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One message of a conversation as the checks see it."""
+
+    sender: str  # customer, bot, agent, system
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class Hit:
+    """A rule broken in one message: the span `[start, end)` of its text is the evidence."""
+
+    rule: str
+    category: str
+    severity: str
+    start: int
+    end: int
+    evidence: str
+    line: int = 0  # index of the message in the conversation (0 for a single message)
+    detail: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True, slots=True)
+class Rule:
+    name: str
+    category: str
+    severity: str
+    senders: frozenset[str]
+    sources: tuple[str, ...]
+    reason: dict[str, str]
+    alternative: dict[str, str]
+    patterns: tuple[re.Pattern[str], ...] = ()
+    negators: tuple[str, ...] = ()
+    negation_window: int = 6
+    negators_inside: bool = False
+    unless: tuple[re.Pattern[str], ...] = ()
+    unless_in_message: tuple[re.Pattern[str], ...] = ()
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _compile(patterns: Iterable[str], where: str) -> tuple[re.Pattern[str], ...]:
+    out = []
+    for p in patterns:
+        try:
+            out.append(re.compile(p))
+        except re.error as exc:
+            raise ConfigurationError(f"{where}: bad pattern {p!r}: {exc}", code="bad_quality_rule") from exc
+    return tuple(out)
+
+
+def _texts(raw: Any, where: str) -> dict[str, str]:
+    if not isinstance(raw, dict) or any(lang not in raw for lang in LANGUAGES):
+        raise ConfigurationError(f"{where} needs zh-Hans, zh-Hant and en", code="bad_quality_rule")
+    return {lang: str(raw[lang]) for lang in LANGUAGES}
+
+
+class RuleBook:
+    def __init__(self, config: dict[str, Any], *, origin: str = "rules.yaml") -> None:
+        self.origin = origin
+        self.config = config
+        self.sources: dict[str, dict[str, str]] = dict(config.get("sources") or {})
+        rules: dict[str, Rule] = {}
+        for name, raw in (config.get("rules") or {}).items():
+            where = f"{origin}: rules.{name}"
+            known = {"category", "severity", "senders", "sources", "reason", "alternative", "patterns"}
+            known |= {"negators", "negation_window", "negators_inside", "unless", "unless_in_message"}
+            unknown_sources = [s for s in raw.get("sources", []) if s not in self.sources]
+            if unknown_sources:
+                raise ConfigurationError(
+                    f"{where}: unknown sources {unknown_sources}", code="bad_quality_rule"
+                )
+            rules[name] = Rule(
+                name=name,
+                category=str(raw.get("category", "compliance")),
+                severity=str(raw.get("severity", "medium")),
+                senders=frozenset(raw.get("senders", ["agent", "bot"])),
+                sources=tuple(raw.get("sources", [])),
+                reason=_texts(raw.get("reason"), f"{where}.reason"),
+                alternative=_texts(raw.get("alternative"), f"{where}.alternative"),
+                patterns=_compile(raw.get("patterns", []), where),
+                negators=tuple(str(n) for n in raw.get("negators", [])),
+                negation_window=int(raw.get("negation_window", 6)),
+                negators_inside=bool(raw.get("negators_inside", False)),
+                unless=_compile(raw.get("unless", []), where),
+                unless_in_message=_compile(raw.get("unless_in_message", []), where),
+                extra={k: v for k, v in raw.items() if k not in known},
+            )
+        for needed in ("missing_risk_disclosure", "unsuitable_sale", "pii_in_clear"):
+            if needed not in rules:
+                raise ConfigurationError(f"{origin}: rules.{needed} is missing", code="bad_quality_rule")
+        self.rules = rules
+        talk = config.get("product_talk") or {}
+        self._products = _compile(talk.get("products", []), f"{origin}: product_talk.products")
+        self._presenting = _compile(talk.get("presenting", []), f"{origin}: product_talk.presenting")
+        self._disclosures = _compile(talk.get("disclosures", []), f"{origin}: product_talk.disclosures")
+        levels = config.get("product_levels") or {}
+        self._explicit_level = re.compile(str(levels.get("explicit", r"r([1-5])")))
+        self._level_words = tuple(
+            (int(w["level"]), re.compile(str(w["pattern"]))) for w in levels.get("words", [])
+        )
+        self.risk_levels: dict[str, int] = {k: int(v) for k, v in (config.get("risk_levels") or {}).items()}
+        self.elderly_age = int(config.get("elderly_age", 65))
+        self.high_risk_level = int(config.get("high_risk_level", 4))
+        pii = rules["pii_in_clear"].extra
+        self._pii_types = frozenset(pii.get("pii_types", []))
+        self._pii_allow = _compile(pii.get("allow", []), f"{origin}: rules.pii_in_clear.allow")
+        self._not_recommending = _compile(
+            rules["unsuitable_sale"].extra.get("not_recommending", []), f"{origin}: unsuitable_sale"
+        )
+        self.conversation: dict[str, Any] = dict(config.get("conversation") or {})
+        self.penalties: dict[str, float] = {
+            k: float(v) for k, v in (config.get("penalties") or {"high": 25, "medium": 12, "low": 5}).items()
+        }
+        self.alert_rules = frozenset((config.get("alerts") or {}).get("rules", []))
+        self.labels: dict[str, dict[str, str]] = {
+            name: _texts(raw, f"{origin}: labels.{name}")
+            for name, raw in (config.get("labels") or {}).items()
+        }
+
+    @classmethod
+    def load(cls, pack: Pack) -> RuleBook:
+        return _load(str(pack.path / "quality" / "rules.yaml"))
+
+    # ---- one message --------------------------------------------------------------------------
+
+    def check_message(self, text: str, sender: str = "agent") -> list[Hit]:
+        """Every wording rule `text` breaks, said by `sender`; one hit per rule and span."""
+        if not text:
+            return []
+        norm = normalise(text)
+        hits: list[Hit] = []
+        for rule in self.rules.values():
+            if sender not in rule.senders or not rule.patterns:
+                continue
+            if any(p.search(norm) for p in rule.unless_in_message):
+                continue
+            for pattern in rule.patterns:
+                for m in pattern.finditer(norm):
+                    if m.end() == m.start() or self._cancelled(rule, norm, m.start(), m.end()):
+                        continue
+                    if any(h.rule == rule.name and h.start < m.end() and m.start() < h.end for h in hits):
+                        continue
+                    hits.append(_hit(rule, text, m.start(), m.end()))
+        if sender in self.rules["pii_in_clear"].senders or sender in self.rules["asks_secret"].senders:
+            hits += self._personal_data(text, sender, hits)
+        return sorted(hits, key=lambda h: (h.start, h.rule))
+
+    def _cancelled(self, rule: Rule, norm: str, start: int, end: int) -> bool:
+        clause_start = _clause_start(norm, start)
+        if rule.negators:
+            cjk = bool(_CJK.match(norm[start : start + 1]))
+            window = rule.negation_window if cjk else rule.negation_window * 3
+            before = norm[max(clause_start, start - window) : end if rule.negators_inside else start]
+            if any(n in before for n in rule.negators):
+                return True
+        clause_end = _clause_end(norm, end)
+        for u in rule.unless:
+            for m in u.finditer(norm, max(0, clause_start), clause_end):
+                if m.start() <= end and start <= m.end():
+                    return True
+        return False
+
+    def _personal_data(self, text: str, sender: str, found: list[Hit]) -> list[Hit]:
+        out: list[Hit] = []
+        pii = self.rules["pii_in_clear"]
+        secret = self.rules["asks_secret"]
+        for span in find_pii(text):
+            if span.type == "secret" and sender in secret.senders:
+                if not any(h.rule == secret.name and h.start <= span.start < h.end for h in found):
+                    out.append(_hit(secret, text, span.start, span.end, detail={"pii": span.type}))
+                continue
+            if sender not in pii.senders or span.type not in self._pii_types:
+                continue
+            compact = re.sub(r"[\s\-()]", "", span.text)
+            if any(a.search(compact) for a in self._pii_allow):
+                continue
+            out.append(_hit(pii, text, span.start, span.end, detail={"pii": span.type}))
+        return out
+
+    # ---- product talk over a conversation ------------------------------------------------------
+
+    def check_products(self, lines: Sequence[Line], customer: Customer | None = None) -> list[Hit]:
+        """A missing risk disclosure, and an unsuitable product, over the staff side of `lines`."""
+        disclosure_rule = self.rules["missing_risk_disclosure"]
+        suit_rule = self.rules["unsuitable_sale"]
+        presenting: list[tuple[int, int, int]] = []  # (line, start, end) of each product sentence
+        disclosed = False
+        for i, line in enumerate(lines):
+            if line.sender not in disclosure_rule.senders and line.sender not in suit_rule.senders:
+                continue
+            norm = normalise(line.text)
+            if any(d.search(norm) for d in self._disclosures):
+                disclosed = True
+            for start, end in _sentences(norm):
+                sentence = norm[start:end]
+                if any(p.search(sentence) for p in self._products) and any(
+                    p.search(sentence) for p in self._presenting
+                ):
+                    presenting.append((i, start, end))
+        hits: list[Hit] = []
+        if presenting and not disclosed:
+            i, start, end = presenting[0]
+            hits.append(_hit(disclosure_rule, lines[i].text, start, end, line=i))
+        if customer is not None:
+            hits += self._unsuitable(lines, presenting, customer)
+        return hits
+
+    def _unsuitable(
+        self, lines: Sequence[Line], presenting: list[tuple[int, int, int]], customer: Customer
+    ) -> list[Hit]:
+        rule = self.rules["unsuitable_sale"]
+        tolerance = self.risk_levels.get(customer.risk_tolerance or "")
+        fragile = customer.vulnerable or (customer.age is not None and customer.age >= self.elderly_age)
+        if tolerance is None and not fragile:
+            return []
+        for i, start, end in presenting:
+            norm = normalise(lines[i].text)
+            if any(p.search(norm) for p in self._not_recommending):
+                continue
+            level = self.product_level(norm[start:end]) or self.product_level(norm)
+            if level is None:
+                continue
+            too_high = tolerance is not None and level > tolerance
+            too_risky = fragile and level >= self.high_risk_level
+            if too_high or too_risky:
+                detail = {"product_level": level, "tolerance": tolerance, "fragile": fragile}
+                return [_hit(rule, lines[i].text, start, end, line=i, detail=detail)]
+        return []
+
+    def product_level(self, norm: str) -> int | None:
+        """The risk level (1-5) a sentence gives its product: stated, or from the kind of product."""
+        m = self._explicit_level.search(norm)
+        if m is not None:
+            digits = [g for g in m.groups() if g]
+            if digits:
+                return int(digits[0])
+        for level, pattern in self._level_words:
+            if pattern.search(norm):
+                return level
+        return None
+
+    # ---- words for people -----------------------------------------------------------------------
+
+    def reason(self, rule: str, language: str) -> str:
+        """Why `rule` matters, in `language` (a wording rule's reason, or a check's label)."""
+        texts = self.rules[rule].reason if rule in self.rules else self.labels.get(rule)
+        if texts is None:
+            return rule
+        return texts.get(language) or texts["en"]
+
+    def alternative(self, rule: str, language: str) -> str | None:
+        if rule not in self.rules:
+            return None
+        return self.rules[rule].alternative.get(language) or self.rules[rule].alternative["en"]
+
+    def source_titles(self, rule: str, language: str) -> list[str]:
+        if rule not in self.rules:
+            return []
+        key = "en" if language == "en" else "zh"
+        return [self.sources[s].get(key, s) for s in self.rules[rule].sources]
+
+
+def _hit(
+    rule: Rule, text: str, start: int, end: int, *, line: int = 0, detail: dict[str, Any] | None = None
+) -> Hit:
+    start, end = _trim(text, start, end)
+    return Hit(
+        rule=rule.name,
+        category=rule.category,
+        severity=rule.severity,
+        start=start,
+        end=end,
+        evidence=text[start:end],
+        line=line,
+        detail=detail or {},
+    )
+
+
+def _trim(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end
+
+
+def _clause_start(norm: str, pos: int) -> int:
+    start = pos
+    while start > 0 and not _CLAUSE.match(norm[start - 1]):
+        start -= 1
+    return start
+
+
+def _clause_end(norm: str, pos: int) -> int:
+    m = _CLAUSE.search(norm, pos)
+    return m.start() if m else len(norm)
+
+
+def _sentences(norm: str) -> list[tuple[int, int]]:
+    out: list[tuple[int, int]] = []
+    start = 0
+    for m in _SENTENCE_END.finditer(norm):
+        if m.end() - start > 1:
+            out.append((start, m.end()))
+        start = m.end()
+    if len(norm) - start > 0 and norm[start:].strip():
+        out.append((start, len(norm)))
+    return out
+
+
+@lru_cache(maxsize=8)
+def _load(path: str) -> RuleBook:
+    file = Path(path)
+    if not file.is_file():
+        raise ConfigurationError(f"no quality rules at {file}", code="bad_quality_rule")
+    with file.open(encoding="utf-8") as f:
+        config = yaml.safe_load(f) or {}
+    if not isinstance(config, dict):
+        raise ConfigurationError(f"{file} must hold a mapping", code="bad_quality_rule")
+    return RuleBook(config, origin=str(file))

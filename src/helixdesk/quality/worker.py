@@ -1,0 +1,56 @@
+"""The quality-monitoring process: the durable consumer `quality` and the periodic sweep.
+
+`run_worker(settings)` runs until cancelled (`helixdesk qa run`; `helixdesk serve` starts it as a
+child process). It is a process of its own so scoring never competes with a customer's turn for
+the server's interpreter. One process at a time consumes (a lease); a second one stands by and
+takes over when the first stops or dies, from the stored offset.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+import anyio
+
+from helixdesk.bus.consumer import DurableConsumer
+from helixdesk.core.settings import Settings
+from helixdesk.db.lease import try_acquire
+from helixdesk.db.session import make_engine, make_session_factory, transaction
+from helixdesk.packs.loader import load_pack
+from helixdesk.quality.monitor import CONSUMER, QualityMonitor
+from helixdesk.quality.rules import RuleBook
+
+log = logging.getLogger(__name__)
+
+
+async def run_worker(settings: Settings, *, poll_seconds: float = 0.5, sweep_seconds: float = 5.0) -> None:
+    engine = make_engine(settings.database_url)
+    sessions = make_session_factory(engine)
+    monitor = QualityMonitor(RuleBook.load(load_pack(settings.pack)))
+    consumer = DurableConsumer(
+        name=CONSUMER, sessions=sessions, batch_handler=monitor.handle, poll_interval=poll_seconds
+    )
+    holder = f"sweep-{id(monitor)}"
+
+    def sweep() -> int:
+        with transaction(sessions) as s:
+            if not try_acquire(s, "quality-sweep", holder, ttl=timedelta(seconds=sweep_seconds * 3)):
+                return 0
+            return monitor.sweep(s)
+
+    await consumer.start()
+    log.info("quality monitoring started (consumer %s)", CONSUMER)
+    try:
+        while True:
+            await asyncio.sleep(sweep_seconds)
+            try:
+                await anyio.to_thread.run_sync(sweep)
+            except Exception:
+                log.exception("quality sweep failed; it runs again in %ss", sweep_seconds)
+    finally:
+        with contextlib.suppress(Exception):
+            await consumer.stop()
+        engine.dispose()

@@ -47,3 +47,31 @@ class ConversationBusyError(ConflictError):
     """Another turn of this conversation is still being answered (after waiting for it)."""
 
     code = "conversation_busy"
+
+
+class InvalidScoreError(ValidationFailedError):
+    """A rating's score is not a whole number from 1 to 5."""
+
+    code = "invalid_score"
+
+
+class CommentTooLongError(ValidationFailedError):
+    code = "comment_too_long"
+
+
+class AlreadyRatedError(ConflictError):
+    """The conversation has its rating already (one per conversation; it is not changed)."""
+
+    code = "already_rated"
+
+
+class NothingToRateError(ConflictError):
+    """The customer has not written in this conversation yet."""
+
+    code = "nothing_to_rate"
+
+
+class RatingClosedError(ConflictError):
+    """The conversation closed longer ago than a rating is taken, or its text was removed."""
+
+    code = "rating_closed"

@@ -80,3 +80,38 @@ class HandoffRequested(BaseModel):
 class MessagePage(BaseModel):
     messages: list[MessageData]
     last_seq: int
+
+
+class RatingCreate(Input):
+    # Any JSON value is taken here so that every bad score, a word or a fraction as much as 0 or 6,
+    # gets the same `invalid_score` from the service; the schema publishes what is accepted.
+    score: Any = Field(
+        description="How the customer rates the conversation: a whole number from 1 (very poor) to 5 "
+        "(excellent).",
+        json_schema_extra={"type": "integer", "minimum": 1, "maximum": 5},
+    )
+    comment: str = Field(
+        default="",
+        max_length=20000,
+        description="What the customer adds in their own words (optional; at most 1000 characters). "
+        "Stored with personal data masked.",
+    )
+
+
+class RatingOut(BaseModel):
+    score: int = Field(ge=1, le=5)
+    comment: str = Field(description="The comment as stored, personal data masked; empty without one.")
+    language: str | None
+    created_at: datetime
+
+
+class RatingStatus(BaseModel):
+    rating: RatingOut | None = Field(description="The conversation's rating, once given.")
+    can_rate: bool = Field(
+        description="A rating would be taken now: the customer has written, it is not rated yet, and "
+        "it has not been closed for longer than a rating is taken."
+    )
+    offer: bool = Field(
+        description="The chat should offer the rating now: it can be rated, and the conversation has "
+        "closed or the customer's last message said they are done (thanks, goodbye)."
+    )

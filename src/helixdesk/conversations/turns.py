@@ -134,7 +134,7 @@ class Turns:
         try:
             local = at.astimezone(self._tz) if self._tz is not None else at
             turn = await self._nlu.parse(
-                text, reference_time=local, previous_emotion=_previous_emotion(stored.context.dialogue)
+                text, reference_time=local, previous_emotion=previous_emotion(stored.context.dialogue)
             )
             replies, meta, handoff = await anyio.to_thread.run_sync(self._answer, stored, turn, at)
         except BaseException:
@@ -484,7 +484,7 @@ def _result(
     )
 
 
-def _previous_emotion(dialogue: DialogueState) -> Emotion | None:
+def previous_emotion(dialogue: DialogueState) -> Emotion | None:
     """The emotion of the customer's previous message in this conversation (the dialogue state
     keeps each message's label and intensity), given to the NLU as context."""
     if not dialogue.emotions:

@@ -12,6 +12,8 @@ writer of one conversation, so sequence numbers and events follow commit order.
   `ConversationStateChanged` event.
 - `understanding` and `record_understanding` keep the NLU record of a customer message, re-pointed
   at its masked text.
+- `rate` stores the customer's rating of the conversation (CSAT): one per conversation, its comment
+  masked with its NLU record, and a `ConversationRated` event.
 
 A writer may hold the conversation as the ORM object (`lock`) or, on the bot's hot path, as a
 `LockedConversation` read with one statement (`lock_row`) whose changes `save_row` writes with
@@ -30,14 +32,23 @@ from sqlalchemy.orm import Session
 
 from helixdesk.bus import outbox
 from helixdesk.conversations.errors import (
+    AlreadyRatedError,
     ConversationClosedError,
     ConversationNotFoundError,
     IllegalTransitionError,
 )
-from helixdesk.conversations.models import Conversation, ConversationState, Customer, Message, Sender
+from helixdesk.conversations.models import (
+    Conversation,
+    ConversationState,
+    CsatRating,
+    Customer,
+    Message,
+    Sender,
+)
 from helixdesk.conversations.store import row_data
 from helixdesk.core.clock import utcnow
 from helixdesk.core.events import (
+    ConversationRated,
     ConversationStateChanged,
     Event,
     MessageData,
@@ -72,6 +83,17 @@ class NewMessage:
     expect_code: bool = False  # the bot waits for a one-time code: a lone digit run is a secret
     intent: str | None = None  # bot replies: the intent they answer (on the event)
     masked: Masked | None = None  # the text masked already (before the transaction)
+
+
+@dataclass(frozen=True, slots=True)
+class NewRating:
+    """The customer's rating: a score of 1-5 and their comment, masked already, with its NLU record
+    (re-pointed at the masked text; empty without a comment)."""
+
+    score: int
+    comment: Masked | None = None
+    nlu: dict[str, Any] = field(default_factory=dict)
+    language: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -211,6 +233,32 @@ class ConversationWriter:
                 )
             ],
         )
+
+    def rate(self, s: Session, conv: Writable, rating: NewRating) -> CsatRating:
+        """Store the customer's rating of the conversation and its `ConversationRated` event.
+
+        One rating per conversation: a second one raises `AlreadyRatedError` and changes nothing.
+        The conversation is locked, so two ratings sent at once cannot both pass the check (and the
+        table's unique key on the conversation holds even if they did).
+        """
+        if s.scalar(select(CsatRating.id).where(CsatRating.conversation_id == conv.id)) is not None:
+            raise AlreadyRatedError(f"conversation {conv.id} has been rated already")
+        comment = rating.comment.text if rating.comment is not None else ""
+        row = CsatRating(
+            conversation_id=conv.id,
+            customer_id=conv.customer_id,
+            score=rating.score,
+            comment=comment,
+            nlu=dict(rating.nlu) if comment else {},
+            language=rating.language,
+            created_at=utcnow(),
+        )
+        s.add(row)
+        s.flush()
+        outbox.record(
+            s, [ConversationRated(conversation_id=conv.id, score=rating.score, has_comment=bool(comment))]
+        )
+        return row
 
     def understanding(
         self, message: MessageData, turn: Turn, masked: Masked, *, redact: bool

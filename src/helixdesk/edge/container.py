@@ -36,6 +36,7 @@ from helixdesk.bus.nats_jetstream import NatsJetStreamEventBus
 from helixdesk.bus.protocol import EventBus
 from helixdesk.bus.redis_streams import RedisStreamsEventBus
 from helixdesk.bus.relay import OutboxRelay
+from helixdesk.conversations.ratings import Ratings
 from helixdesk.conversations.service import ConversationService
 from helixdesk.conversations.turns import Turns
 from helixdesk.conversations.writer import ConversationWriter
@@ -52,6 +53,8 @@ from helixdesk.edge.live import LiveHub
 from helixdesk.handoff.claiming import Claims
 from helixdesk.handoff.common import Desk
 from helixdesk.handoff.drafts import DraftIngest, KnowledgeDrafts
+from helixdesk.handoff.follow_up import FollowUps
+from helixdesk.handoff.goodwill import Goodwill, load_goodwill_policy
 from helixdesk.handoff.hand_back import HandBack
 from helixdesk.handoff.models import KnowledgeDraft
 from helixdesk.handoff.packet import Labels
@@ -59,6 +62,7 @@ from helixdesk.handoff.policy import HandoffPolicy, load_handoff_policy
 from helixdesk.handoff.queue_view import QueueView
 from helixdesk.handoff.queueing import Queueing
 from helixdesk.handoff.transfer import Transfers
+from helixdesk.handoff.whisper import Whispers
 from helixdesk.handoff.workspace import AgentWorkspace
 from helixdesk.handoff.wrap_up import WrapUp
 from helixdesk.identity import VerificationService, load_identity_policy
@@ -156,6 +160,10 @@ class Container:
     rates: RateService
     outbox: OutboxReader
     audit_search: AuditSearch
+    whispers: Whispers
+    goodwill: Goodwill
+    follow_ups: FollowUps
+    ratings: Ratings
 
     @property
     def pack(self) -> Pack:
@@ -314,6 +322,20 @@ class Container:
         )
         part("outbox", lambda: OutboxReader(sessions=sessions, keyring=keyring))
         part("audit_search", lambda: AuditSearch(sessions=sessions))
+        part("whispers", lambda: Whispers(desk))
+        part(
+            "goodwill",
+            lambda: Goodwill(
+                desk, bank=bank, workspace=workspace, policy=load_goodwill_policy(config.pack.path)
+            ),
+        )
+        part("follow_ups", lambda: FollowUps(desk, workspace=workspace, tz=config.actions.bank.tz))
+        part(
+            "ratings",
+            lambda: Ratings(
+                sessions=sessions, writer=writer, nlu=parser, relay=relay, tz=config.actions.bank.tz
+            ),
+        )
         return cls(**parts)
 
     async def start(self) -> None:

@@ -20,15 +20,19 @@ from helixdesk.audit.service import AuditSearch
 from helixdesk.auth.apikeys import ApiKeys, ApiKeyView, ChannelCaller
 from helixdesk.auth.errors import AuthRequiredError, CsrfError, ForbiddenError
 from helixdesk.auth.service import SessionView, StaffAccounts, StaffView
+from helixdesk.conversations.ratings import Ratings
 from helixdesk.conversations.service import ConversationService
 from helixdesk.core.settings import Settings
 from helixdesk.edge.container import Container
 from helixdesk.edge.live import LiveHub
 from helixdesk.handoff.claiming import Claims
 from helixdesk.handoff.drafts import KnowledgeDrafts
+from helixdesk.handoff.follow_up import FollowUps
+from helixdesk.handoff.goodwill import Goodwill
 from helixdesk.handoff.hand_back import HandBack
 from helixdesk.handoff.queue_view import QueueView
 from helixdesk.handoff.transfer import Transfers
+from helixdesk.handoff.whisper import Whispers
 from helixdesk.handoff.workspace import AgentWorkspace
 from helixdesk.handoff.wrap_up import WrapUp
 from helixdesk.nlu.batcher import Parser
@@ -165,3 +169,7 @@ AgentDep = Annotated[
     StaffView, Depends(require_roles("agent", "senior", "fraud", "relationship_manager", "supervisor"))
 ]
 LimitsDep = Annotated[AbuseLimits, Depends(_part("limits"))]
+WhispersDep = Annotated[Whispers, Depends(_part("whispers"))]
+GoodwillDep = Annotated[Goodwill, Depends(_part("goodwill"))]
+FollowUpsDep = Annotated[FollowUps, Depends(_part("follow_ups"))]
+RatingsDep = Annotated[Ratings, Depends(_part("ratings"))]

@@ -18,8 +18,11 @@ from helixdesk.conversations.schemas import (
     MessageCreate,
     MessagePage,
     MessagePostResult,
+    RatingCreate,
+    RatingOut,
+    RatingStatus,
 )
-from helixdesk.edge.deps import ChannelCallerDep, ConversationsDep, LimitsDep
+from helixdesk.edge.deps import ChannelCallerDep, ConversationsDep, LimitsDep, RatingsDep
 from helixdesk.edge.http import ERROR_RESPONSES
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"], responses=ERROR_RESPONSES)
@@ -97,3 +100,33 @@ async def request_person(
     await anyio.to_thread.run_sync(conversations.check_access, conversation_id, caller)
     state = await conversations.request_person(conversation_id)
     return HandoffRequested(state=state)
+
+
+@router.post("/{conversation_id}/rating", status_code=status.HTTP_201_CREATED, response_model=RatingOut)
+async def rate_conversation(
+    conversation_id: str,
+    body: RatingCreate,
+    conversations: ConversationsDep,
+    ratings: RatingsDep,
+    caller: ChannelCallerDep,
+) -> RatingOut:
+    """The customer rates the conversation (CSAT): `score` 1-5 and an optional `comment`.
+
+    One rating per conversation: a second one is refused (409 `already_rated`) and the first stays.
+    A bad score is 422 `invalid_score`, a comment over 1000 characters 422 `comment_too_long`.
+    Taken while the conversation is open and for 7 days after it closed (409 `rating_closed` after
+    that), once the customer has written (409 `nothing_to_rate` before). The comment is stored
+    masked, with the NLU's reading of it (intent, emotion, risk, entities).
+    """
+    await anyio.to_thread.run_sync(conversations.check_access, conversation_id, caller)
+    return await ratings.rate(conversation_id, body.score, body.comment)
+
+
+@router.get("/{conversation_id}/rating", response_model=RatingStatus)
+async def get_rating(
+    conversation_id: str, conversations: ConversationsDep, ratings: RatingsDep, caller: ChannelCallerDep
+) -> RatingStatus:
+    """The conversation's rating, whether one would be taken now, and whether to offer it now (the
+    conversation closed, or the customer's last message said they are done)."""
+    await anyio.to_thread.run_sync(conversations.check_access, conversation_id, caller)
+    return await ratings.status(conversation_id)

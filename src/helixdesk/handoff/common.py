@@ -74,7 +74,11 @@ def end(
     *,
     queue: str | None = None,
 ) -> None:
-    """End the person's part and move the conversation on (in the caller's transaction)."""
+    """End the person's part and move the conversation on (in the caller's transaction).
+
+    A handoff still waiting (a supervisor reassigns it) ends without a person's part: the
+    conversation stays waiting for a person, now in the new queue."""
+    was_waiting = current.status == HandoffStatus.WAITING.value
     current.status = status
     current.closed_at = now
     outbox.record(
@@ -91,7 +95,8 @@ def end(
             )
         ],
     )
-    desk.writer.change_state(s, conv, new_state, reason=status, queue=queue)
+    if not (was_waiting and new_state == ConversationState.WAITING_FOR_AGENT):
+        desk.writer.change_state(s, conv, new_state, reason=status, queue=queue)
 
 
 def record(

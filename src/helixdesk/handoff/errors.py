@@ -45,3 +45,23 @@ class ColleagueUnavailableError(ConflictError):
     """A conversation is transferred by name only to a colleague who is online."""
 
     code = "colleague_unavailable"
+
+
+class SupervisorOnlyError(AppError):
+    """Reassigning a conversation someone else handles, whispering, deciding on goodwill: supervisors."""
+
+    code = "supervisor_only"
+    http_status = 403
+
+
+class NotWithAPersonError(ConflictError):
+    """Reassign or whisper: the conversation is neither waiting for nor with a person."""
+
+    code = "not_with_a_person"
+
+
+class GoodwillOverLimitError(AppError):
+    """A goodwill amount above the pack's limits (per conversation, per customer in a window)."""
+
+    code = "goodwill_over_limit"
+    http_status = 422

@@ -29,6 +29,7 @@ from helixdesk.handoff.errors import NotYourConversationError
 from helixdesk.handoff.models import AgentNote, Handoff, HandoffStatus
 from helixdesk.handoff.packet import summary_in
 from helixdesk.handoff.queue_view import QueueView
+from helixdesk.handoff.whisper import note_data
 from helixdesk.knowledge.retrieval import KnowledgeBase
 from helixdesk.privacy.crypto import Keyring
 from helixdesk.privacy.masking import mask_email, mask_phone
@@ -139,7 +140,7 @@ class AgentWorkspace:
                 )
             ]
             notes = [
-                {"author": n.author_name, "text": n.text, "created_at": n.created_at.isoformat()}
+                note_data(n)
                 for n in s.scalars(
                     select(AgentNote)
                     .where(AgentNote.conversation_id == conversation_id)
@@ -438,4 +439,4 @@ class AgentWorkspace:
             s.add(note)
             s.flush()
             record(self._desk, s, user, "conversation.note_added", conversation_id)
-            return {"author": note.author_name, "text": note.text, "created_at": note.created_at.isoformat()}
+            return note_data(note)

@@ -77,7 +77,8 @@ def open_issues(
     cutoff = now - timedelta(days=abandon_after_days)
     out: list[IssueView] = []
     for row in rows:
-        if row.updated_at < cutoff:
+        # A follow-up task a person owns is not abandoned before its due date has gone stale too.
+        if row.updated_at < cutoff and (row.due_at is None or row.due_at < cutoff):
             row.status = IssueStatus.ABANDONED.value
             row.closed_at = now
             row.updated_at = now

@@ -25,6 +25,7 @@ from helixdesk.core.events import (
     HandoffQueued,
     MessageReceived,
     MessageSent,
+    NoteWhispered,
     ReplySent,
 )
 from helixdesk.core.inputs import Input
@@ -325,6 +326,9 @@ async def agents(agents: AgentsDep, _user: SupervisorDep) -> dict[str, Any]:
 
 def visible(event: Event, user: StaffView, watching: str | None) -> bool:
     """Queue events of this person's queues; messages of the conversation they have open."""
+    if isinstance(event, NoteWhispered):
+        # A whisper: for the agent it is meant for, and supervisors watching that conversation.
+        return event.to_agent_id == user.id or (user.is_supervisor and event.conversation_id == watching)
     if isinstance(event, HandoffQueued | HandoffClaimed | HandoffEnded):
         return event.queue in queues_for(user.roles) or getattr(event, "agent_id", None) == user.id
     if isinstance(event, MessageReceived | ReplySent | MessageSent | ConversationStateChanged):

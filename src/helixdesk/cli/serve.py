@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import subprocess
+import sys
+
 import typer
 import uvicorn
 from rich.console import Console
@@ -31,6 +34,27 @@ def serve(
     out.print(f"Helixdesk on {base}")
     out.print(f"  customer chat   {base}/")
     out.print(f"  API docs        {base}/docs")
+    quality = _start_quality_worker(settings)
+    try:
+        _run(settings, host, port, workers)
+    finally:
+        if quality is not None:
+            quality.terminate()
+            try:
+                quality.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                quality.kill()
+
+
+def _start_quality_worker(settings: Settings) -> subprocess.Popen[bytes] | None:
+    """Quality monitoring in a process of its own (`helixdesk qa run`), so it never slows a turn."""
+    if not settings.quality_worker:
+        return None
+    out.print("  quality monitoring: helixdesk qa run (child process)")
+    return subprocess.Popen([sys.executable, "-m", "helixdesk", "qa", "run"])
+
+
+def _run(settings: Settings, host: str, port: int, workers: int) -> None:
     uvicorn.run(
         "helixdesk.edge.app:create_app",
         factory=True,

@@ -52,6 +52,10 @@ class Settings(BaseSettings):
         default=True,
         description="Understand messages in a process of their own (on another core) rather than a thread of the worker.",
     )
+    quality_worker: bool = Field(
+        default=True,
+        description="`helixdesk serve` also runs quality monitoring (`helixdesk qa run`) as a child process.",
+    )
     outbox_poll_seconds: float = Field(
         default=0.1,
         gt=0,

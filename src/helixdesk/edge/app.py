@@ -21,6 +21,7 @@ from helixdesk.edge.api import conversations as conversation_routes
 from helixdesk.edge.api import nlu as nlu_routes
 from helixdesk.edge.api import rates as rate_routes
 from helixdesk.edge.api import ws as conversation_ws
+from helixdesk.edge.console import alerts_api
 from helixdesk.edge.console import api as console_api
 from helixdesk.edge.console import pages as console
 from helixdesk.edge.console import supervise_api
@@ -84,6 +85,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(demo.router)
     app.include_router(console.router)
     app.include_router(console_api.router)
+    app.include_router(alerts_api.router)
     app.include_router(supervise_api.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 

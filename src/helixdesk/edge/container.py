@@ -83,6 +83,8 @@ from helixdesk.packs.loader import Pack, load_pack
 from helixdesk.privacy.crypto import Keyring
 from helixdesk.privacy.keys import resolve_keyring
 from helixdesk.privacy.transcripts import TranscriptPrivacy
+from helixdesk.quality.live import AlertBoard, DraftCheck
+from helixdesk.quality.rules import RuleBook
 
 log = logging.getLogger(__name__)
 
@@ -160,6 +162,9 @@ class Container:
     rates: RateService
     outbox: OutboxReader
     audit_search: AuditSearch
+    quality_rules: RuleBook
+    draft_check: DraftCheck
+    alert_board: AlertBoard
     whispers: Whispers
     goodwill: Goodwill
     follow_ups: FollowUps
@@ -322,6 +327,9 @@ class Container:
         )
         part("outbox", lambda: OutboxReader(sessions=sessions, keyring=keyring))
         part("audit_search", lambda: AuditSearch(sessions=sessions))
+        quality_rules = part("quality_rules", lambda: RuleBook.load(config.pack))
+        part("draft_check", lambda: DraftCheck(sessions=sessions, book=quality_rules))
+        part("alert_board", lambda: AlertBoard(sessions=sessions, book=quality_rules))
         part("whispers", lambda: Whispers(desk))
         part(
             "goodwill",

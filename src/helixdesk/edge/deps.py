@@ -37,6 +37,7 @@ from helixdesk.handoff.workspace import AgentWorkspace
 from helixdesk.handoff.wrap_up import WrapUp
 from helixdesk.nlu.batcher import Parser
 from helixdesk.notifications.notifier import OutboxReader
+from helixdesk.quality.live import AlertBoard, DraftCheck
 
 SESSION_COOKIE = "hd_session"
 CSRF_HEADER = "x-csrf-token"
@@ -169,6 +170,8 @@ AgentDep = Annotated[
     StaffView, Depends(require_roles("agent", "senior", "fraud", "relationship_manager", "supervisor"))
 ]
 LimitsDep = Annotated[AbuseLimits, Depends(_part("limits"))]
+DraftCheckDep = Annotated[DraftCheck, Depends(_part("draft_check"))]
+AlertBoardDep = Annotated[AlertBoard, Depends(_part("alert_board"))]
 WhispersDep = Annotated[Whispers, Depends(_part("whispers"))]
 GoodwillDep = Annotated[Goodwill, Depends(_part("goodwill"))]
 FollowUpsDep = Annotated[FollowUps, Depends(_part("follow_ups"))]

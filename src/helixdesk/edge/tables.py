@@ -18,8 +18,8 @@ from helixdesk.memory import models as memory_models
 from helixdesk.notifications import models as notification_models
 from helixdesk.notifications.notifier import outbox_columns
 from helixdesk.privacy import models as privacy_models
-from helixdesk.quality import models as quality_models
 from helixdesk.privacy.rotation import EncryptedColumn, vault_column
+from helixdesk.quality import models as quality_models
 
 __all__ = [
     "ENCRYPTED_COLUMNS",

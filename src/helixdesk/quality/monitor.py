@@ -308,7 +308,7 @@ class QualityMonitor:
                     conversation_id=conversation_id,
                     alert_id=alert.id,
                     kind=kind,
-                    severity=alert.severity,  # type: ignore[arg-type]
+                    severity=alert.severity,
                     reason=reason,
                     queue=queue,
                     agent_id=agent_id,

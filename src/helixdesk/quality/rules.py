@@ -83,6 +83,7 @@ class Rule:
     negators_inside: bool = False
     unless: tuple[re.Pattern[str], ...] = ()
     unless_in_message: tuple[re.Pattern[str], ...] = ()
+    allowed_for: dict[str, tuple[re.Pattern[str], ...]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -112,6 +113,7 @@ class RuleBook:
             where = f"{origin}: rules.{name}"
             known = {"category", "severity", "senders", "sources", "reason", "alternative", "patterns"}
             known |= {"negators", "negation_window", "negators_inside", "unless", "unless_in_message"}
+            known |= {"allowed_for"}
             unknown_sources = [s for s in raw.get("sources", []) if s not in self.sources]
             if unknown_sources:
                 raise ConfigurationError(
@@ -131,6 +133,10 @@ class RuleBook:
                 negators_inside=bool(raw.get("negators_inside", False)),
                 unless=_compile(raw.get("unless", []), where),
                 unless_in_message=_compile(raw.get("unless_in_message", []), where),
+                allowed_for={
+                    who: _compile(patterns, f"{where}.allowed_for.{who}")
+                    for who, patterns in (raw.get("allowed_for") or {}).items()
+                },
                 extra={k: v for k, v in raw.items() if k not in known},
             )
         for needed in ("missing_risk_disclosure", "unsuitable_sale", "pii_in_clear"):
@@ -181,6 +187,8 @@ class RuleBook:
             if sender not in rule.senders or not rule.patterns:
                 continue
             if any(p.search(norm) for p in rule.unless_in_message):
+                continue
+            if any(p.search(norm) for p in rule.allowed_for.get(sender, ())):
                 continue
             for pattern in rule.patterns:
                 for m in pattern.finditer(norm):

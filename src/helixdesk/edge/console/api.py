@@ -26,6 +26,7 @@ from helixdesk.core.events import (
     MessageReceived,
     MessageSent,
     NoteWhispered,
+    QualityAlertRaised,
     ReplySent,
 )
 from helixdesk.core.inputs import Input
@@ -325,7 +326,10 @@ async def agents(agents: AgentsDep, _user: SupervisorDep) -> dict[str, Any]:
 
 
 def visible(event: Event, user: StaffView, watching: str | None) -> bool:
-    """Queue events of this person's queues; messages of the conversation they have open."""
+    """Queue events of this person's queues; messages of the conversation they have open; quality
+    alerts for supervisors."""
+    if isinstance(event, QualityAlertRaised):
+        return user.is_supervisor
     if isinstance(event, NoteWhispered):
         # A whisper: for the agent it is meant for, and supervisors watching that conversation.
         return event.to_agent_id == user.id or (user.is_supervisor and event.conversation_id == watching)

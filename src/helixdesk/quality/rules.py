@@ -35,6 +35,10 @@ LANGUAGES = ("zh-Hans", "zh-Hant", "en")
 _CLAUSE = re.compile(r"[，,。.!！?？;；\n：:、]")
 _SENTENCE_END = re.compile(r"[。！？!?\n；;]|\.(?=\s|$)")
 _CJK = re.compile(r"[\u3400-\u9fff]")
+# Talk of returns: a rate, or the words for return and yield.
+_RETURNS = re.compile(
+    r"\d+(\.\d+)?\s*(%|厘)|收益|回报|利息|息口|年化|赚|\breturns?\b|\byield|\binterest\b|\bgains?\b"
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +87,9 @@ class Rule:
     negators_inside: bool = False
     unless: tuple[re.Pattern[str], ...] = ()
     unless_in_message: tuple[re.Pattern[str], ...] = ()
+    unless_sentence: tuple[re.Pattern[str], ...] = ()
+    # (what the candidate is, what its sentence says): such a candidate in such a sentence is fine.
+    unless_claim_in: tuple[tuple[re.Pattern[str], re.Pattern[str]], ...] = ()
     allowed_for: dict[str, tuple[re.Pattern[str], ...]] = field(default_factory=dict)
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -113,7 +120,7 @@ class RuleBook:
             where = f"{origin}: rules.{name}"
             known = {"category", "severity", "senders", "sources", "reason", "alternative", "patterns"}
             known |= {"negators", "negation_window", "negators_inside", "unless", "unless_in_message"}
-            known |= {"allowed_for"}
+            known |= {"allowed_for", "unless_sentence", "unless_claim_in"}
             unknown_sources = [s for s in raw.get("sources", []) if s not in self.sources]
             if unknown_sources:
                 raise ConfigurationError(
@@ -133,6 +140,11 @@ class RuleBook:
                 negators_inside=bool(raw.get("negators_inside", False)),
                 unless=_compile(raw.get("unless", []), where),
                 unless_in_message=_compile(raw.get("unless_in_message", []), where),
+                unless_sentence=_compile(raw.get("unless_sentence", []), where),
+                unless_claim_in=tuple(
+                    (_compile([c["claim"]], where)[0], _compile([c["sentence"]], where)[0])
+                    for c in raw.get("unless_claim_in", [])
+                ),
                 allowed_for={
                     who: _compile(patterns, f"{where}.allowed_for.{who}")
                     for who, patterns in (raw.get("allowed_for") or {}).items()
@@ -158,6 +170,8 @@ class RuleBook:
         pii = rules["pii_in_clear"].extra
         self._pii_types = frozenset(pii.get("pii_types", []))
         self._pii_allow = _compile(pii.get("allow", []), f"{origin}: rules.pii_in_clear.allow")
+        self._addresses = _compile(pii.get("addresses", []), f"{origin}: rules.pii_in_clear.addresses")
+        self._pii_unless = rules["pii_in_clear"].unless_sentence
         self._not_recommending = _compile(
             rules["unsuitable_sale"].extra.get("not_recommending", []), f"{origin}: unsuitable_sale"
         )
@@ -205,11 +219,19 @@ class RuleBook:
         clause_start = _clause_start(norm, start)
         if rule.negators:
             cjk = bool(_CJK.match(norm[start : start + 1]))
-            window = rule.negation_window if cjk else rule.negation_window * 3
+            window = rule.negation_window if cjk else rule.negation_window * 4
             before = norm[max(clause_start, start - window) : end if rule.negators_inside else start]
             if any(n in before for n in rule.negators):
                 return True
         clause_end = _clause_end(norm, end)
+        if rule.unless_sentence or rule.unless_claim_in:
+            s_start, s_end = _sentence_around(norm, start)
+            sentence = norm[s_start:s_end]
+            if any(u.search(sentence) for u in rule.unless_sentence):
+                return True
+            claim = norm[start:end]
+            if any(c.search(claim) and u.search(sentence) for c, u in rule.unless_claim_in):
+                return True
         for u in rule.unless:
             for m in u.finditer(norm, max(0, clause_start), clause_end):
                 if m.start() <= end and start <= m.end():
@@ -220,6 +242,12 @@ class RuleBook:
         out: list[Hit] = []
         pii = self.rules["pii_in_clear"]
         secret = self.rules["asks_secret"]
+        if sender in pii.senders and self._addresses:
+            norm = normalise(text)
+            for pattern in self._addresses:
+                for m in pattern.finditer(norm):
+                    if not self._bank_own(norm, m.start()):
+                        out.append(_hit(pii, text, m.start(), m.end(), detail={"pii": "address"}))
         for span in find_pii(text):
             if span.type == "secret" and sender in secret.senders:
                 if not any(h.rule == secret.name and h.start <= span.start < h.end for h in found):
@@ -228,10 +256,17 @@ class RuleBook:
             if sender not in pii.senders or span.type not in self._pii_types:
                 continue
             compact = re.sub(r"[\s\-()]", "", span.text)
-            if any(a.search(compact) for a in self._pii_allow):
+            if any(a.search(compact) for a in self._pii_allow) or self._bank_own(normalise(text), span.start):
                 continue
             out.append(_hit(pii, text, span.start, span.end, detail={"pii": span.type}))
+            if span.type == "card_number" and sender == "agent":
+                # A person writing out the full card number repeats it back: asking for it too.
+                out.append(_hit(secret, text, span.start, span.end, detail={"pii": span.type}))
         return out
+
+    def _bank_own(self, norm: str, pos: int) -> bool:
+        s_start, s_end = _sentence_around(norm, pos)
+        return any(u.search(norm[s_start:s_end]) for u in self._pii_unless)
 
     # ---- product talk over a conversation ------------------------------------------------------
 
@@ -241,16 +276,31 @@ class RuleBook:
         suit_rule = self.rules["unsuitable_sale"]
         presenting: list[tuple[int, int, int]] = []  # (line, start, end) of each product sentence
         disclosed = False
+        # Investment talk anywhere in the conversation (the customer's words count): then a staff
+        # sentence pitching returns or promising them presents the product even without its name.
+        topic = False
+        promise = self.rules["absolute_promise"]
         for i, line in enumerate(lines):
+            norm = normalise(line.text)
+            topic = topic or any(p.search(norm) for p in self._products)
             if line.sender not in disclosure_rule.senders and line.sender not in suit_rule.senders:
                 continue
-            norm = normalise(line.text)
             if any(d.search(norm) for d in self._disclosures):
                 disclosed = True
             for start, end in _sentences(norm):
                 sentence = norm[start:end]
-                if any(p.search(sentence) for p in self._products) and any(
-                    p.search(sentence) for p in self._presenting
+                pitched = any(p.search(sentence) for p in self._presenting)
+                named = any(p.search(sentence) for p in self._products)
+                promised = any(
+                    not self._cancelled(promise, norm, m.start(), m.end())
+                    for p in promise.patterns
+                    for m in p.finditer(norm, start, end)
+                )
+                returns = bool(_RETURNS.search(sentence))
+                if (
+                    (named and pitched)
+                    or (topic and pitched and returns)
+                    or (promised and (topic or returns))
                 ):
                     presenting.append((i, start, end))
         hits: list[Hit] = []
@@ -273,7 +323,11 @@ class RuleBook:
             norm = normalise(lines[i].text)
             if any(p.search(norm) for p in self._not_recommending):
                 continue
-            level = self.product_level(norm[start:end]) or self.product_level(norm)
+            level = (
+                self.product_level(norm[start:end])
+                or self.product_level(norm)
+                or self._level_before(lines, i)
+            )
             if level is None:
                 continue
             too_high = tolerance is not None and level > tolerance
@@ -283,11 +337,20 @@ class RuleBook:
                 return [_hit(rule, lines[i].text, start, end, line=i, detail=detail)]
         return []
 
+    def _level_before(self, lines: Sequence[Line], i: int) -> int | None:
+        """The risk level staff last gave a product earlier in the conversation."""
+        for line in reversed(lines[:i]):
+            if line.sender in ("agent", "bot"):
+                level = self.product_level(normalise(line.text))
+                if level is not None:
+                    return level
+        return None
+
     def product_level(self, norm: str) -> int | None:
         """The risk level (1-5) a sentence gives its product: stated, or from the kind of product."""
         m = self._explicit_level.search(norm)
         if m is not None:
-            digits = [g for g in m.groups() if g]
+            digits = [g for g in m.groups() if g and g.isdigit()]
             if digits:
                 return int(digits[0])
         for level, pattern in self._level_words:
@@ -350,6 +413,14 @@ def _clause_start(norm: str, pos: int) -> int:
 def _clause_end(norm: str, pos: int) -> int:
     m = _CLAUSE.search(norm, pos)
     return m.start() if m else len(norm)
+
+
+def _sentence_around(norm: str, pos: int) -> tuple[int, int]:
+    start = pos
+    while start > 0 and not _SENTENCE_END.match(norm[start - 1]):
+        start -= 1
+    m = _SENTENCE_END.search(norm, pos)
+    return start, (m.end() if m else len(norm))
 
 
 def _sentences(norm: str) -> list[tuple[int, int]]:

@@ -78,8 +78,11 @@ def test_what_the_customer_says_is_not_checked() -> None:
     assert rules_in("你们是不是保本保收益？我的卡号6222021234567890128", sender="customer") == set()
 
 
-def test_personal_data_rule_is_for_agents_only_and_allows_the_banks_own_numbers() -> None:
-    assert "pii_in_clear" not in rules_in("您的卡号是6222021234567890128", sender="bot")
+def test_personal_data_in_clear_is_found_for_agents_and_the_bot_but_not_the_banks_own_numbers() -> None:
+    assert rules_in("您的卡号是6222021234567890128", sender="bot") == {"pii_in_clear"}
+    assert rules_in("您的卡号是6222021234567890128", sender="agent") == {"pii_in_clear", "asks_secret"}
+    assert rules_in("新卡会寄到上海市浦东新区张杨路1588弄12号602室") == {"pii_in_clear"}
+    assert rules_in("我行浦东支行地址：上海市浦东新区张杨路1588号") == set()
     assert rules_in("如有疑问请致电95588或400-820-8888") == set()
 
 
@@ -88,7 +91,11 @@ def test_risk_disclosure_is_checked_over_the_conversation() -> None:
     missing = BOOK.check_products([Line("customer", "有什么理财推荐？"), pitch])
     assert [h.rule for h in missing] == ["missing_risk_disclosure"]
     assert missing[0].line == 1 and missing[0].evidence in pitch.text
-    disclosed = [Line("customer", "有什么理财推荐？"), pitch, Line("agent", "该产品风险等级R2，不保本，投资须谨慎。")]
+    disclosed = [
+        Line("customer", "有什么理财推荐？"),
+        pitch,
+        Line("agent", "该产品风险等级R2，不保本，投资须谨慎。"),
+    ]
     assert BOOK.check_products(disclosed) == []
     operational = [Line("agent", "基金赎回的资金一般T+1到账。")]
     assert BOOK.check_products(operational) == []

@@ -24,7 +24,7 @@ def audit_of(container, conversation_id: str, action: str) -> list[dict]:
             .where(AuditLogRow.target_id == conversation_id, AuditLogRow.action == action)
             .order_by(AuditLogRow.seq)
         ).all()
-        return [{"actor": r.actor_id, "reason": r.reason, **json.loads(r.details)} for r in rows]
+        return [{**json.loads(r.details), "actor": r.actor_id, "why": r.reason} for r in rows]
 
 
 def handoffs_of(container, conversation_id: str) -> list[tuple[str, str]]:

@@ -323,7 +323,7 @@ class Goodwill:
             try:
                 posted = self._bank.post_credit(
                     ref,
-                    ref=f"GW-{credit_id}",
+                    ref=bank_ref(credit_id),
                     account_number=account.number,
                     amount=amount,
                     currency=currency,
@@ -375,6 +375,11 @@ class Goodwill:
             currency=credit.currency,
         )
         desk.writer.append(s, conv, NewMessage(sender=Sender.SYSTEM, text=text, meta={"kind": "goodwill"}))
+
+
+def bank_ref(credit_id: str) -> str:
+    """The credit's reference at the bank (32 characters at most): the same for every retry."""
+    return "GW" + credit_id.replace("-", "").upper()[:24]
 
 
 def _minor(amount: Decimal | str, currency: str) -> int:

@@ -58,3 +58,48 @@ def check_command(
         for h in book.check_message(text, sender)
     ]
     typer.echo(json.dumps(found, ensure_ascii=False, indent=2))
+
+
+@app.command("agreement")
+def agreement_command(
+    days: int | None = typer.Option(
+        None, "--days", min=1, max=3650, help="Only findings of the last N days (default: all)."
+    ),
+    as_json: bool = typer.Option(False, "--json", help="Print the figures as JSON."),
+) -> None:
+    """Agreement between QA reviewers and the QA engine per rule (confirmed / reviewed)."""
+    from rich.table import Table
+
+    from helixdesk.cli.context import open_store
+    from helixdesk.quality.review import QualityReview
+
+    with open_store() as store:
+        report = QualityReview(sessions=store.sessions).agreement(days=days)
+    if as_json:
+        typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
+        return
+    table = Table(title="QA agreement per rule" + (f" (last {days} days)" if days else ""))
+    for column in (
+        "rule",
+        "category",
+        "findings",
+        "reviewed",
+        "confirmed",
+        "rejected",
+        "pending",
+        "agreement",
+    ):
+        text = column in ("rule", "category")
+        table.add_column(column, justify="left" if text else "right", no_wrap=text)
+    for r in [*report.rules, report.total]:
+        table.add_row(
+            "all rules" if r.rule == "*" else r.rule,
+            "" if r.category == "*" else r.category,
+            str(r.findings),
+            str(r.reviewed),
+            str(r.confirmed),
+            str(r.rejected),
+            str(r.pending),
+            "-" if r.rate is None else f"{r.rate:.0%}",
+        )
+    out.print(table)

@@ -208,6 +208,12 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Origins allowed to call the API from a browser (comma-separated); none by default.",
     )
+    qa_review_sample_percent: float = Field(
+        default=5.0,
+        ge=0,
+        le=100,
+        description="Percent of closed conversations sampled for human QA review (stable per conversation).",
+    )
 
     @field_validator("database_url")
     @classmethod

@@ -83,7 +83,9 @@ from helixdesk.packs.loader import Pack, load_pack
 from helixdesk.privacy.crypto import Keyring
 from helixdesk.privacy.keys import resolve_keyring
 from helixdesk.privacy.transcripts import TranscriptPrivacy
+from helixdesk.quality.coaching import CoachingGuide, StaffQuality
 from helixdesk.quality.live import AlertBoard, DraftCheck
+from helixdesk.quality.review import QualityReview
 from helixdesk.quality.rules import RuleBook
 
 log = logging.getLogger(__name__)
@@ -169,6 +171,8 @@ class Container:
     goodwill: Goodwill
     follow_ups: FollowUps
     ratings: Ratings
+    qa_review: QualityReview
+    staff_quality: StaffQuality
 
     @property
     def pack(self) -> Pack:
@@ -342,6 +346,21 @@ class Container:
             "ratings",
             lambda: Ratings(
                 sessions=sessions, writer=writer, nlu=parser, relay=relay, tz=config.actions.bank.tz
+            ),
+        )
+        part(
+            "qa_review",
+            lambda: QualityReview(
+                sessions=sessions, audit=audit, sample_percent=settings.qa_review_sample_percent
+            ),
+        )
+        part(
+            "staff_quality",
+            lambda: StaffQuality(
+                sessions=sessions,
+                guide=CoachingGuide.for_pack(config.pack.path),
+                audit=audit,
+                tz=config.actions.bank.tz,
             ),
         )
         return cls(**parts)

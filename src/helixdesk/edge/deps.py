@@ -37,7 +37,9 @@ from helixdesk.handoff.workspace import AgentWorkspace
 from helixdesk.handoff.wrap_up import WrapUp
 from helixdesk.nlu.batcher import Parser
 from helixdesk.notifications.notifier import OutboxReader
+from helixdesk.quality.coaching import StaffQuality
 from helixdesk.quality.live import AlertBoard, DraftCheck
+from helixdesk.quality.review import QualityReview
 
 SESSION_COOKIE = "hd_session"
 CSRF_HEADER = "x-csrf-token"
@@ -176,3 +178,7 @@ WhispersDep = Annotated[Whispers, Depends(_part("whispers"))]
 GoodwillDep = Annotated[Goodwill, Depends(_part("goodwill"))]
 FollowUpsDep = Annotated[FollowUps, Depends(_part("follow_ups"))]
 RatingsDep = Annotated[Ratings, Depends(_part("ratings"))]
+# Quality review and coaching.
+QualityReviewDep = Annotated[QualityReview, Depends(_part("qa_review"))]
+StaffQualityDep = Annotated[StaffQuality, Depends(_part("staff_quality"))]
+QaReviewerDep = Annotated[StaffView, Depends(require_roles("qa_reviewer", "supervisor"))]

@@ -121,7 +121,11 @@ class GoodwillStatus(enum.StrEnum):
 
 
 # What counts towards the pack's goodwill limits: everything not turned down or refused.
-GOODWILL_COUNTED = (GoodwillStatus.PENDING.value, GoodwillStatus.APPROVED.value, GoodwillStatus.CREDITED.value)
+GOODWILL_COUNTED = (
+    GoodwillStatus.PENDING.value,
+    GoodwillStatus.APPROVED.value,
+    GoodwillStatus.CREDITED.value,
+)
 
 
 class GoodwillCredit(Base):

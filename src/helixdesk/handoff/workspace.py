@@ -382,7 +382,11 @@ class AgentWorkspace:
 
     # ---- writing --------------------------------------------------------------------------------
 
-    async def post_message(self, user: StaffView, conversation_id: str, text: str) -> MessageData:
+    async def post_message(
+        self, user: StaffView, conversation_id: str, text: str, *, meta: dict[str, Any] | None = None
+    ) -> MessageData:
+        """Send `text` to the customer. `meta` is kept on the message (e.g. `qa_override`: the reason
+        the agent gave for sending a message the live quality check warned about)."""
         text = text.strip()
         if not text:
             raise ValidationFailedError("the message is empty", code="empty_message")
@@ -391,11 +395,11 @@ class AgentWorkspace:
                 f"the message has {len(text)} characters; the limit is {MAX_AGENT_MESSAGE}",
                 code="message_too_long",
             )
-        message = await anyio.to_thread.run_sync(self._post, user, conversation_id, text)
+        message = await anyio.to_thread.run_sync(self._post, user, conversation_id, text, meta or {})
         self._desk.committed()
         return message
 
-    def _post(self, user: StaffView, conversation_id: str, text: str) -> MessageData:
+    def _post(self, user: StaffView, conversation_id: str, text: str, extra: dict[str, Any]) -> MessageData:
         with transaction(self._sessions) as s:
             handoff = active_handoff(s, conversation_id)
             if handoff is None or handoff.status != HandoffStatus.ACTIVE.value:
@@ -411,17 +415,18 @@ class AgentWorkspace:
                 NewMessage(
                     sender=Sender.AGENT,
                     text=text,
-                    meta={"author": user.display_name, "author_role": user.role_label, "agent_id": user.id},
+                    meta={
+                        **extra,
+                        "author": user.display_name,
+                        "author_role": user.role_label,
+                        "agent_id": user.id,
+                    },
                 ),
             )
-            record(
-                self._desk,
-                s,
-                user,
-                "conversation.agent_message",
-                conversation_id,
-                details={"seq": appended.message.seq},
-            )
+            details: dict[str, Any] = {"seq": appended.message.seq}
+            if "qa_override" in extra:
+                details["qa_override_rules"] = extra["qa_override"].get("rules", [])
+            record(self._desk, s, user, "conversation.agent_message", conversation_id, details=details)
             return appended.message
 
     def add_note(self, user: StaffView, conversation_id: str, text: str) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from fastapi.responses import StreamingResponse
 from pydantic import Field
 
 from helixdesk.auth.service import StaffView
+from helixdesk.core.errors import ConflictError
 from helixdesk.core.events import (
     ConversationStateChanged,
     Event,
@@ -35,6 +36,7 @@ from helixdesk.edge.deps import (
     AgentDep,
     AgentsDep,
     ClaimsDep,
+    DraftCheckDep,
     DraftsDep,
     HandBackDep,
     LiveDep,
@@ -66,6 +68,14 @@ class PresenceIn(Input):
 
 class TextIn(Input):
     text: str = Field(min_length=1, max_length=4000, pattern=NON_BLANK_TEXT)
+
+
+class SendIn(TextIn):
+    override_reason: str | None = Field(
+        default=None,
+        max_length=500,
+        description="Why the message is sent although the live quality check warned about it (kept).",
+    )
 
 
 class TransferIn(Input):
@@ -214,8 +224,26 @@ async def messages(
 
 
 @router.post("/conversations/{conversation_id}/messages")
-async def send(conversation_id: str, body: TextIn, workspace: WorkspaceDep, user: AgentDep) -> dict[str, Any]:
-    message = await workspace.post_message(user, conversation_id, body.text)
+async def send(
+    conversation_id: str, body: SendIn, workspace: WorkspaceDep, checker: DraftCheckDep, user: AgentDep
+) -> dict[str, Any]:
+    """Send a message to the customer. A message the pack's quality rules flag is refused
+    (409 `compliance_warning`) unless `override_reason` says why it must go as it is."""
+    await anyio.to_thread.run_sync(workspace.check_access, user, conversation_id)
+    found = await anyio.to_thread.run_sync(
+        lambda: checker.check(conversation_id, body.text, user.ui_language)
+    )
+    meta: dict[str, Any] = {}
+    if found:
+        reason = (body.override_reason or "").strip()
+        if not reason:
+            rules = ", ".join(sorted({f.rule for f in found}))
+            raise ConflictError(
+                f"the message breaks the quality rules ({rules}); change it, or send it with a reason",
+                code="compliance_warning",
+            )
+        meta["qa_override"] = {"reason": reason, "rules": sorted({f.rule for f in found})}
+    message = await workspace.post_message(user, conversation_id, body.text, meta=meta)
     return {"message": message.model_dump(mode="json")}
 
 

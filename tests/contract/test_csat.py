@@ -8,6 +8,7 @@ import json
 from datetime import timedelta
 
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from helixdesk.bus.memory import MemoryEventBus
@@ -17,6 +18,7 @@ from helixdesk.conversations.writer import NewRating
 from helixdesk.core.clock import utcnow
 from helixdesk.core.errors import AppError
 from helixdesk.db.session import transaction
+from helixdesk.edge.app import create_app
 from helixdesk.edge.container import Container
 
 PASSWORD = "correct horse battery staple"
@@ -181,3 +183,43 @@ async def test_other_refusals_have_stable_codes_and_store_nothing(desk):
         s.get(Conversation, removed).anonymised_at = utcnow()
     assert await refused(removed) == ("rating_closed", 409)
     assert stored(desk) == (0, 0)
+
+
+def test_over_http_only_the_conversations_token_rates_it_and_errors_have_one_shape(
+    sessions, make_conversations
+):
+    app = create_app(container=make_conversations(sessions, MemoryEventBus()))
+    with TestClient(app) as client:
+        created = client.post("/api/v1/conversations", json={"channel": "web", "language": "en"})
+        conv, token = created.json()["id"], created.json()["token"]
+        other = client.post("/api/v1/conversations", json={"channel": "web"}).json()["token"]
+        mine = {"Authorization": f"Bearer {token}"}
+        url = f"/api/v1/conversations/{conv}/rating"
+        posted = client.post(f"/api/v1/conversations/{conv}/messages", json={"text": "hi"}, headers=mine)
+        assert posted.status_code == 200
+
+        def refused(body: object, headers: dict[str, str], status: int, code: str) -> None:
+            r = client.post(url, json=body, headers=headers)
+            assert r.status_code == status, r.text
+            assert set(r.json()) == {"error"} and r.json()["error"]["code"] == code, r.text
+            assert r.json()["error"]["message"]
+
+        refused({"score": 3}, {}, 401, "auth_required")
+        refused({"score": 3}, {"Authorization": f"Bearer {other}"}, 403, "conversation_forbidden")
+        assert client.get(url, headers={"Authorization": f"Bearer {other}"}).status_code == 403
+        for score in (0, 6, "text", 4.5, None):
+            refused({"score": score}, mine, 422, "invalid_score")
+        refused({"comment": "ok"}, mine, 422, "invalid_request")
+        refused({"score": 3, "stars": 3}, mine, 422, "invalid_request")
+        refused({"score": 3, "comment": "x" * 1001}, mine, 422, "comment_too_long")
+        refused({"score": 3, "comment": "a\u0000b"}, mine, 422, "invalid_characters")
+        assert client.get(url, headers=mine).json() == {"rating": None, "can_rate": True, "offer": False}
+
+        r = client.post(url, json={"score": 5.0, "comment": "Quick and helpful, thanks"}, headers=mine)
+        assert r.status_code == 201, r.text
+        assert r.json()["score"] == 5 and r.json()["language"] == "en"
+        got = client.get(url, headers=mine).json()
+        assert got["rating"] == r.json() and (got["can_rate"], got["offer"]) == (False, False)
+        refused({"score": 1}, mine, 409, "already_rated")
+    with sessions() as s:
+        assert s.scalars(select(CsatRating.score)).all() == [5]

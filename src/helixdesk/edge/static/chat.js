@@ -6,23 +6,39 @@
                  placeholder: "请输入您的问题", send: "发送", customer: "我", bot: "智能客服", agent: "客服专员",
                  system: "系统", welcome: "您好！我是智能客服，请问有什么可以帮您？", person: "转人工",
                  waiting: "正在为您转接人工客服，请稍候…", with_agent: "人工客服为您服务中", closed: "本次对话已结束",
-                 restart: "开始新的对话", waiting_for_agent: "正在为您转接人工客服…", source: "来源：", faq: "常见问题" },
+                 restart: "开始新的对话", waiting_for_agent: "正在为您转接人工客服…", source: "来源：", faq: "常见问题",
+                 rate_link: "评价本次服务", rating_title: "您对本次服务满意吗？", score_1: "非常不满意",
+                 score_2: "不满意", score_3: "一般", score_4: "满意", score_5: "非常满意",
+                 rating_comment: "还有什么想告诉我们的吗？（选填）", rating_send: "提交评价", rating_later: "暂不评价",
+                 rating_thanks: "感谢您的评价！我们会认真改进。", rating_pick: "请先选择一个评分。",
+                 already_rated: "您已评价过本次服务，谢谢！" },
     "zh-Hant": { title: "線上客服", connecting: "正在連線…", online: "智能客服在線", offline: "連線中斷，正在重連…",
                  placeholder: "請輸入您的問題", send: "發送", customer: "我", bot: "智能客服", agent: "客服專員",
                  system: "系統", welcome: "您好！我是智能客服，請問有什麼可以幫您？", person: "轉真人",
                  waiting: "正在為您轉接真人客服，請稍候…", with_agent: "真人客服為您服務中", closed: "本次對話已結束",
-                 restart: "開始新的對話", waiting_for_agent: "正在為您轉接真人客服…", source: "來源：", faq: "常見問題" },
+                 restart: "開始新的對話", waiting_for_agent: "正在為您轉接真人客服…", source: "來源：", faq: "常見問題",
+                 rate_link: "評價本次服務", rating_title: "您對本次服務滿意嗎？", score_1: "非常不滿意",
+                 score_2: "不滿意", score_3: "一般", score_4: "滿意", score_5: "非常滿意",
+                 rating_comment: "還有甚麼想告訴我們嗎？（選填）", rating_send: "提交評價", rating_later: "暫不評價",
+                 rating_thanks: "感謝您的評價！我們會用心改進。", rating_pick: "請先選擇一個評分。",
+                 already_rated: "您已評價過本次服務，謝謝！" },
     "en": { title: "Online service", connecting: "Connecting…", online: "Assistant online",
             offline: "Connection lost, reconnecting…", placeholder: "Type your question", send: "Send",
             customer: "You", bot: "Assistant", agent: "Agent", system: "System",
             welcome: "Hello! I'm the virtual assistant. How can I help you?", person: "Talk to a person",
             waiting: "Connecting you with a member of staff…", with_agent: "A member of staff is with you",
             closed: "This conversation has ended", restart: "Start a new conversation",
-            waiting_for_agent: "Connecting you to a member of staff…", source: "Source: ", faq: "FAQ" },
+            waiting_for_agent: "Connecting you to a member of staff…", source: "Source: ", faq: "FAQ",
+            rate_link: "Rate this chat", rating_title: "How satisfied are you with this chat?",
+            score_1: "Very poor", score_2: "Poor", score_3: "Fair", score_4: "Good", score_5: "Excellent",
+            rating_comment: "Anything else you'd like to tell us? (optional)", rating_send: "Send rating",
+            rating_later: "Not now", rating_thanks: "Thank you for your feedback! It helps us do better.",
+            rating_pick: "Please choose a score first.", already_rated: "You have already rated this chat. Thank you!" },
   };
   const $ = (id) => document.getElementById(id);
   const log = $("log"), form = $("form"), text = $("text"), status = $("status"), errorBox = $("error");
   const langSelect = $("lang"), personButton = $("person"), banner = $("banner"), restart = $("restart");
+  const rating = $("rating"), ratingForm = $("rating-form"), ratingDone = $("rating-done"), rateLink = $("rate");
   const params = new URLSearchParams(location.search);
   // The page opens in: ?lang=, else the language the customer chose here before, else their
   // preferred language when the server knows who they are, else the browser's (then English).
@@ -44,6 +60,10 @@
   const seen = new Map();
   const synced = new Set();
   let socket = null, retry = 0;
+  // The rating (CSAT): whether it may be given now, whether the customer put the offer aside, and
+  // what the thank-you note says once it is given.
+  let canRate = false, ratingPutAside = false, ratingNote = null;
+  const ratingAsked = new Set();
 
   function t(key) { return I18N[lang][key]; }
   function applyLanguage() {
@@ -52,6 +72,7 @@
     document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
     document.querySelectorAll("[data-i18n-placeholder]").forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
     showState(state);
+    if (ratingNote) ratingDone.textContent = t(ratingNote);
     const welcome = log.querySelector(".msg--welcome");
     if (welcome) {
       welcome.querySelector(".msg__who").textContent = t("bot");
@@ -83,6 +104,7 @@
     personButton.hidden = state !== "bot";
     restart.hidden = state !== "closed";
     text.disabled = state === "closed";
+    if (state === "closed") checkRating();
   }
   function showError(message) { errorBox.textContent = message; errorBox.hidden = !message; }
 
@@ -114,7 +136,10 @@
     const after = Array.from(log.children).find((el) => Number(el.dataset.seq) > message.seq);
     log.insertBefore(li, after || null);
     log.scrollTop = log.scrollHeight;
-    if (message.in_reply_to) syncCustomerMessage(message.in_reply_to);
+    if (message.in_reply_to) {
+      syncCustomerMessage(message.in_reply_to);
+      if (!ratingAsked.has(message.in_reply_to)) { ratingAsked.add(message.in_reply_to); checkRating(); }
+    }
   }
 
   // Where a knowledge answer comes from, e.g. "来源：常见问题 · card-declined-abroad".
@@ -141,10 +166,68 @@
     if (body) body.textContent = stored.text;
   }
 
+  // ---- the rating (CSAT) ----------------------------------------------------------------------
+  // Offered when the conversation closes or the customer tells the bot they are done (the server
+  // says when: GET …/rating); the "rate this chat" link offers it at any time once they have written.
+  async function checkRating() {
+    if (!conversationId || ratingNote) return;
+    const r = await fetch(`/api/v1/conversations/${conversationId}/rating`, { headers: authHeaders() });
+    if (!r.ok) return;
+    const data = await r.json();
+    if (data.rating) { ratingGiven("rating_thanks"); return; }
+    canRate = data.can_rate;
+    rateLink.hidden = !canRate || !rating.hidden;
+    if (data.offer && !ratingPutAside && rating.hidden) showRating(state === "closed");
+  }
+  function showRating(focus) {
+    rating.hidden = false; ratingForm.hidden = false; ratingDone.hidden = true; rateLink.hidden = true;
+    log.scrollTop = log.scrollHeight;
+    if (focus) (ratingForm.querySelector("input[name=score]:checked") || ratingForm.querySelector("input[name=score]")).focus();
+  }
+  function hideRating() {
+    rating.hidden = true; rateLink.hidden = !canRate || Boolean(ratingNote);
+  }
+  function ratingGiven(note) {
+    ratingNote = note; canRate = false;
+    rating.hidden = false; ratingForm.hidden = true; rateLink.hidden = true;
+    ratingDone.textContent = t(note); ratingDone.hidden = false;
+  }
+  function resetRating() {
+    canRate = false; ratingPutAside = false; ratingNote = null; ratingAsked.clear();
+    ratingForm.reset(); ratingForm.hidden = false; ratingDone.hidden = true; ratingDone.textContent = "";
+    rating.hidden = true; rateLink.hidden = true;
+  }
+  ratingForm.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const picked = ratingForm.querySelector("input[name=score]:checked");
+    if (!picked) { showError(t("rating_pick")); ratingForm.querySelector("input[name=score]").focus(); return; }
+    showError("");
+    const send = $("rating-send");
+    send.disabled = true;
+    try {
+      const r = await fetch(`/api/v1/conversations/${conversationId}/rating`, {
+        method: "POST", headers: { "Content-Type": "application/json", ...authHeaders() },
+        body: JSON.stringify({ score: Number(picked.value), comment: $("rating-comment").value }),
+      });
+      const data = await r.json();
+      if (r.ok) ratingGiven("rating_thanks");
+      else if (data.error && data.error.code === "already_rated") ratingGiven("already_rated");
+      else showError(data.error ? data.error.message : "error");
+    } finally {
+      send.disabled = false;
+    }
+  });
+  $("rating-later").addEventListener("click", () => { ratingPutAside = true; showError(""); hideRating(); });
+  rateLink.addEventListener("click", () => showRating(true));
+
   async function ensureConversation() {
     if (conversationId && token) {
       const r = await fetch("/api/v1/conversations/" + conversationId, { headers: authHeaders() });
-      if (r.ok) { showState((await r.json()).state); return conversationId; }
+      if (r.ok) {
+        showState((await r.json()).state);
+        if (state !== "closed") checkRating();  // showState asked already for a closed one
+        return conversationId;
+      }
     }
     const body = { channel: "web", language: lang };
     const customer = params.get("customer");
@@ -218,7 +301,7 @@
   });
   restart.addEventListener("click", () => {
     if (socket) { socket.onclose = null; socket.close(); }
-    forget(); lastSeq = 0; seen.clear();
+    forget(); lastSeq = 0; seen.clear(); resetRating();
     Array.from(log.children).forEach((el) => { if (el.dataset.seq !== "0") el.remove(); });
     showState("bot"); start();
   });

@@ -170,6 +170,7 @@ def test_a_supervisor_assigns_coaching_from_a_suggestion_and_the_agent_works_it(
     page = sup.get(f"/console/quality?agent={li_id}&days=7&lang=en")
     assert page.status_code == 200 and 'id="teams"' in page.text
     assert "Avoid promising returns; use the compliant wording from the pack" in page.text
+    assert page.text.count('class="trend__dot"') == 1  # both conversations fall in this week or the last
     suggestion = sup.get(f"/console/api/quality/staff/{li_id}/suggestions?days=7&lang=en").json()[
         "suggestions"
     ][0]

@@ -351,7 +351,10 @@ class Container:
         part(
             "qa_review",
             lambda: QualityReview(
-                sessions=sessions, audit=audit, sample_percent=settings.qa_review_sample_percent
+                sessions=sessions,
+                audit=audit,
+                sample_percent=settings.qa_review_sample_percent,
+                tz=config.actions.bank.tz,
             ),
         )
         part(

@@ -426,7 +426,11 @@ class StaffQuality:
             shown = examples[rule]
             if len(shown) < MAX_EXAMPLES and all(e["conversation_id"] != conversation_id for e in shown):
                 shown.append(
-                    {"conversation_id": conversation_id, "evidence": evidence, "at": created.isoformat()}
+                    {
+                        "conversation_id": conversation_id,
+                        "evidence": evidence,
+                        "at": created.astimezone(self._tz).isoformat(),
+                    }
                 )
         out = []
         for rule, n in counts.items():
@@ -626,8 +630,8 @@ class StaffQuality:
             "due_on": due.isoformat() if due else None,
             "overdue": bool(due and due < today and item.status != CoachingStatus.DONE.value),
             "agent_note": item.agent_note,
-            "created_at": item.created_at.isoformat() if item.created_at else None,
-            "updated_at": item.updated_at.isoformat() if item.updated_at else None,
+            "created_at": item.created_at.astimezone(self._tz).isoformat() if item.created_at else None,
+            "updated_at": item.updated_at.astimezone(self._tz).isoformat() if item.updated_at else None,
         }
 
     def _record(

@@ -18,7 +18,7 @@ import hashlib
 import math
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -72,8 +72,9 @@ def check_days(days: int | None) -> int | None:
     return days
 
 
-def _iso(at: datetime | None) -> str | None:
-    return at.isoformat() if at is not None else None
+def _iso(at: datetime | None, tz: tzinfo = UTC) -> str | None:
+    """A time as ISO 8601 in `tz` (the bank's time zone where people read it)."""
+    return at.astimezone(tz).isoformat() if at is not None else None
 
 
 def _names(s: Session, ids: Iterable[str | None]) -> dict[str, str]:
@@ -220,7 +221,7 @@ def highlight(text: str, findings: Sequence[Finding]) -> list[Segment]:
     return out
 
 
-def finding_dict(f: Finding, names: dict[str, str] | None = None) -> dict[str, Any]:
+def finding_dict(f: Finding, names: dict[str, str] | None = None, tz: tzinfo = UTC) -> dict[str, Any]:
     names = names or {}
     return {
         "id": f.id,
@@ -240,12 +241,12 @@ def finding_dict(f: Finding, names: dict[str, str] | None = None) -> dict[str, A
         "reviewer_id": f.reviewer_id,
         "reviewer": names.get(f.reviewer_id or ""),
         "review_note": f.review_note,
-        "reviewed_at": _iso(f.reviewed_at),
-        "created_at": _iso(f.created_at),
+        "reviewed_at": _iso(f.reviewed_at, tz),
+        "created_at": _iso(f.created_at, tz),
     }
 
 
-def scorecard_dict(c: Scorecard, names: dict[str, str] | None = None) -> dict[str, Any]:
+def scorecard_dict(c: Scorecard, names: dict[str, str] | None = None, tz: tzinfo = UTC) -> dict[str, Any]:
     names = names or {}
     return {
         "conversation_id": c.conversation_id,
@@ -268,10 +269,10 @@ def scorecard_dict(c: Scorecard, names: dict[str, str] | None = None) -> dict[st
         "review_score": c.review_score,
         "reviewed_by": c.reviewed_by,
         "reviewer": names.get(c.reviewed_by or ""),
-        "reviewed_at": _iso(c.reviewed_at),
+        "reviewed_at": _iso(c.reviewed_at, tz),
         "review_note": c.review_note,
-        "started_at": _iso(c.started_at),
-        "updated_at": _iso(c.updated_at),
+        "started_at": _iso(c.started_at, tz),
+        "updated_at": _iso(c.updated_at, tz),
     }
 
 
@@ -285,6 +286,7 @@ class QualityReview:
         audit: AuditLog | None = None,
         sample_percent: float = 5.0,
         sample_window_days: int = 30,
+        tz: tzinfo = UTC,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         if not 0 <= sample_percent <= 100 or math.isnan(sample_percent):
@@ -293,6 +295,7 @@ class QualityReview:
         self._audit = audit
         self.sample_percent = sample_percent
         self._window = timedelta(days=sample_window_days)
+        self._tz = tz
         self._clock = clock
 
     # ---- who may do what ------------------------------------------------------------------------
@@ -391,41 +394,39 @@ class QualityReview:
                 ):
                     totals[cid] = count
             names = _names(s, (c.agent_id for c in cards.values()))
-        items: list[QueueItem] = []
+        items: list[tuple[QueueItem, datetime | None]] = []
         for cid in ids:
             card = cards.get(cid)
             known = convs.get(cid)
             count, rank, newest = pending.get(cid, (0, 99, None))
             updated = card.updated_at if card is not None else newest
-            items.append(
-                QueueItem(
-                    conversation_id=cid,
-                    flagged=count > 0,
-                    sampled=bool(card and card.sampled),
-                    pending=count,
-                    severity=next((k for k, v in SEVERITY_RANK.items() if v == rank), None)
-                    if count
-                    else None,
-                    findings=totals.get(cid, 0),
-                    score=card.score if card else None,
-                    agent_id=card.agent_id if card else None,
-                    agent_name=names.get(card.agent_id or "") if card else None,
-                    team=card.team if card else None,
-                    channel=card.channel if card else known.channel if known else None,
-                    language=card.language if card else known.language if known else None,
-                    final=bool(card and card.final),
-                    review_score=card.review_score if card else None,
-                    reviewed_at=_iso(card.reviewed_at) if card else None,
-                    updated_at=_iso(updated),
-                )
+            item = QueueItem(
+                conversation_id=cid,
+                flagged=count > 0,
+                sampled=bool(card and card.sampled),
+                pending=count,
+                severity=next((k for k, v in SEVERITY_RANK.items() if v == rank), None) if count else None,
+                findings=totals.get(cid, 0),
+                score=card.score if card else None,
+                agent_id=card.agent_id if card else None,
+                agent_name=names.get(card.agent_id or "") if card else None,
+                team=card.team if card else None,
+                channel=card.channel if card else known.channel if known else None,
+                language=card.language if card else known.language if known else None,
+                final=bool(card and card.final),
+                review_score=card.review_score if card else None,
+                reviewed_at=_iso(card.reviewed_at, self._tz) if card else None,
+                updated_at=_iso(updated, self._tz),
             )
-        if done:
-            items.sort(key=lambda i: i.reviewed_at or "", reverse=True)
-        else:
-            # Flagged before sampled; within them the most severe, the most findings, the newest.
-            items.sort(key=lambda i: i.updated_at or "", reverse=True)
-            items.sort(key=lambda i: (not i.flagged, SEVERITY_RANK.get(i.severity or "", 9), -i.pending))
-        return items[:limit]
+            items.append((item, card.reviewed_at if done and card else updated))
+        # Newest first; the queue puts flagged before sampled, then the most severe, the most findings.
+        oldest = datetime.min.replace(tzinfo=UTC)
+        items.sort(key=lambda x: x[1] or oldest, reverse=True)
+        if not done:
+            items.sort(
+                key=lambda x: (not x[0].flagged, SEVERITY_RANK.get(x[0].severity or "", 9), -x[0].pending)
+            )
+        return [item for item, _ in items[:limit]]
 
     # ---- one conversation -----------------------------------------------------------------------
 
@@ -480,7 +481,7 @@ class QualityReview:
                     "sender": m.sender,
                     "author": (m.meta or {}).get("author"),
                     "text": m.text,
-                    "created_at": _iso(m.created_at),
+                    "created_at": _iso(m.created_at, self._tz),
                     "segments": [asdict(x) for x in highlight(m.text, by_message.get(m.id, []))],
                     "findings": [f.id for f in by_message.get(m.id, [])],
                 }
@@ -492,11 +493,11 @@ class QualityReview:
                     "state": conv.state,
                     "channel": conv.channel,
                     "language": conv.language,
-                    "created_at": _iso(conv.created_at),
-                    "closed_at": _iso(conv.closed_at),
+                    "created_at": _iso(conv.created_at, self._tz),
+                    "closed_at": _iso(conv.closed_at, self._tz),
                 },
-                scorecard=scorecard_dict(card, names) if card is not None else None,
-                findings=[finding_dict(f, names) for f in findings],
+                scorecard=scorecard_dict(card, names, self._tz) if card is not None else None,
+                findings=[finding_dict(f, names, self._tz) for f in findings],
                 messages=transcript,
                 can_review=reviewer,
             )
@@ -512,7 +513,7 @@ class QualityReview:
         with transaction(self._sessions) as s:
             finding = self._judge(s, reviewer, finding_id, verdict=verdict, note=note)
             names = _names(s, [finding.reviewer_id])
-            return finding_dict(finding, names)
+            return finding_dict(finding, names, self._tz)
 
     def review(
         self,
@@ -562,8 +563,8 @@ class QualityReview:
             )
             names = _names(s, [card.agent_id, card.reviewed_by])
             return {
-                "scorecard": scorecard_dict(card, names),
-                "findings": [finding_dict(f, names) for f in judged],
+                "scorecard": scorecard_dict(card, names, self._tz),
+                "findings": [finding_dict(f, names, self._tz) for f in judged],
             }
 
     def _judge(

@@ -331,21 +331,18 @@ async def quality_page(
         can_assign=is_supervisor(user.roles),
         agent_id=agent_id if data["detail"] else None,
         rules=quality.guide.names(lang),
-        trend_points=trend_points(data["detail"]) if data["detail"] else "",
+        trend_points=trend_points(data["detail"]) if data["detail"] else [],
         **data,
     )
 
 
-def trend_points(stats: QualityStats, *, width: int = 320, height: int = 80) -> str:
-    """The weekly QA score as the points of an SVG polyline (0 at the bottom, 100 at the top);
-    weeks without a scored conversation are left out."""
+def trend_points(stats: QualityStats, *, width: int = 320, height: int = 80) -> list[tuple[float, float]]:
+    """The weekly QA score as points of an SVG chart (0 at the bottom, 100 at the top); weeks
+    without a scored conversation are left out."""
     weeks = stats.trend
-    if not weeks:
-        return ""
     step = width / max(len(weeks) - 1, 1)
-    points = [
-        f"{round(i * step, 1)},{round(height - (w.score / 100) * height, 1)}"
+    return [
+        (round(i * step, 1), round(height - (w.score / 100) * height, 1))
         for i, w in enumerate(weeks)
         if w.score is not None
     ]
-    return " ".join(points)

@@ -11,6 +11,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
+from helixdesk.audit import Actor
 from helixdesk.bus.memory import MemoryEventBus
 from helixdesk.bus.outbox import EventRecord
 from helixdesk.conversations.models import Conversation, CsatRating
@@ -20,6 +21,8 @@ from helixdesk.core.errors import AppError
 from helixdesk.db.session import transaction
 from helixdesk.edge.app import create_app
 from helixdesk.edge.container import Container
+from helixdesk.retention import ANONYMOUS_CUSTOMER_ID, RetentionJob, RetentionPolicy
+from helixdesk.rights import erase_customer, export_customer
 
 PASSWORD = "correct horse battery staple"
 NEGATIVE = {"anger", "sadness", "fear", "disgust"}
@@ -223,3 +226,41 @@ def test_over_http_only_the_conversations_token_rates_it_and_errors_have_one_sha
         refused({"score": 1}, mine, 409, "already_rated")
     with sessions() as s:
         assert s.scalars(select(CsatRating.score)).all() == [5]
+
+
+async def test_retention_and_the_customers_rights_reach_the_rating(desk):
+    operator = Actor.system("cli:dpo")
+    conv_id = await chat(desk)
+    await desk.ratings.rate(conv_id, 2, "等了太久，问题也没解决")
+    with desk.sessions() as s:
+        customer_id = s.get(Conversation, conv_id).customer_id
+    exported = export_customer(desk.sessions, desk.audit, customer_id, actor=operator)
+    (conversation,) = exported["conversations"]
+    assert conversation["rating"]["score"] == 2
+    assert conversation["rating"]["comment"] == "等了太久，问题也没解决"
+    assert conversation["rating"]["nlu"]["emotion"]["label"] in NEGATIVE
+
+    # The NLU record is cut down first; then the comment goes and the score stays, anonymously.
+    days = {"nlu": 90, "conversations": 730, "dialogue_state": 0, "verification": 0, "outbox": 0}
+    policy = RetentionPolicy(days={**days, "action_records": 0, "audit": 0})
+    later = utcnow() + timedelta(days=100)
+    RetentionJob(sessions=desk.sessions, audit=desk.audit, policy=policy, clock=lambda: later).run()
+    with desk.sessions() as s:
+        row = s.scalar(select(CsatRating))
+    assert row.comment == "等了太久，问题也没解决" and row.nlu["reduced"] is True
+    assert "text" not in row.nlu and row.nlu["emotion"]["label"] in NEGATIVE
+    much_later = utcnow() + timedelta(days=800)
+    RetentionJob(sessions=desk.sessions, audit=desk.audit, policy=policy, clock=lambda: much_later).run()
+    with desk.sessions() as s:
+        row = s.scalar(select(CsatRating))
+    assert (row.score, row.comment, row.nlu, row.customer_id) == (2, "", {}, ANONYMOUS_CUSTOMER_ID)
+
+    # Erasure: the customer's rating goes with their conversations.
+    other = await chat(desk)
+    await desk.ratings.rate(other, 4, "还可以")
+    with desk.sessions() as s:
+        other_customer = s.get(Conversation, other).customer_id
+    report = erase_customer(desk.sessions, desk.audit, other_customer, actor=operator)
+    assert report.deleted["ratings"] == 1
+    with desk.sessions() as s:
+        assert s.scalars(select(CsatRating.score)).all() == [2]

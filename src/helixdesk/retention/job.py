@@ -21,7 +21,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 from helixdesk.actions.models import ActionAudit, ActionIdempotency
 from helixdesk.audit import Actor, AuditLog, Target, prune_before
 from helixdesk.bus.outbox import EventRecord
-from helixdesk.conversations.models import Conversation, ConversationState, Customer, Message
+from helixdesk.conversations.models import Conversation, ConversationState, CsatRating, Customer, Message
 from helixdesk.core.clock import utcnow
 from helixdesk.db.session import reading, transaction
 from helixdesk.dialogue.state import DialogueStateRow
@@ -137,6 +137,10 @@ class RetentionJob:
                     if isinstance(nlu, dict) and not nlu.get("reduced"):
                         m.meta = {**m.meta, "nlu": reduce_nlu(nlu)}
                         messages += 1
+                # The customer's rating: its comment's NLU record, like a message's.
+                for r in s.scalars(select(CsatRating).where(CsatRating.conversation_id.in_(ids))):
+                    if r.nlu and not r.nlu.get("reduced"):
+                        r.nlu = reduce_nlu(r.nlu) or {}
                 s.execute(update(Conversation).where(Conversation.id.in_(ids)).values(nlu_pruned_at=now))
                 conversations += len(ids)
         return {"conversations": conversations, "messages": messages}
@@ -162,6 +166,12 @@ class RetentionJob:
                     m.text, m.client_message_id, m.meta = "", None, reduce_message_meta(m.meta)
                     counts["messages"] += 1
                 s.execute(delete(DialogueStateRow).where(DialogueStateRow.conversation_id.in_(ids)))
+                # The customer's rating keeps its score and language for the figures; the comment goes.
+                s.execute(
+                    update(CsatRating)
+                    .where(CsatRating.conversation_id.in_(ids))
+                    .values(comment="", nlu={}, customer_id=ANONYMOUS_CUSTOMER_ID)
+                )
                 # Their events carry the messages' text: gone with it (consumers handled them long ago).
                 s.execute(delete(EventRecord).where(EventRecord.conversation_id.in_(ids)))
                 # The human side: notes go, handoffs keep only what analytics needs (queue, reason,

@@ -2,7 +2,7 @@
 
 A customer is named by their bank customer number (`C000001`) or by Helixdesk's customer id (for
 anonymous visitors). What is erased: their customer record and channel identities,
-conversations with every message, handoffs and agents' notes, dialogue states, remembered issues, one-time-code challenges,
+conversations with every message and their ratings of them (CSAT), handoffs and agents' notes, dialogue states, remembered issues, one-time-code challenges,
 failed attempts and lock-outs, outbox notifications, action run records and idempotency results.
 
 What is kept, and why:
@@ -30,7 +30,7 @@ from helixdesk.actions.models import ActionAudit, ActionIdempotency, Dispute
 from helixdesk.audit import Actor, AuditLog, AuditQuery, Target, search
 from helixdesk.audit.models import AuditLogRow
 from helixdesk.bus.outbox import EventRecord
-from helixdesk.conversations.models import ChannelIdentity, Conversation, Customer, Message
+from helixdesk.conversations.models import ChannelIdentity, Conversation, CsatRating, Customer, Message
 from helixdesk.core.clock import utcnow
 from helixdesk.core.errors import NotFoundError
 from helixdesk.db.session import transaction
@@ -115,6 +115,10 @@ def _gather(s: Session, who: _Who) -> dict[str, Any]:
         conv["agent_notes"] = _rows(
             s, AgentNote, AgentNote.conversation_id == conv["id"], omit=("conversation_id",)
         )
+        conv["rating"] = next(
+            iter(_rows(s, CsatRating, CsatRating.conversation_id == conv["id"], omit=("conversation_id",))),
+            None,
+        )
         conversations.append(conv)
     customers = _rows(s, Customer, Customer.id.in_(who.customer_ids))
     for c in customers:
@@ -192,6 +196,14 @@ def erase_customer(
         convs = Conversation.id.in_(who.conversation_ids)
         steps: list[tuple[str, type[Any], ColumnElement[bool]]] = [
             ("messages", Message, Message.conversation_id.in_(who.conversation_ids)),
+            (
+                "ratings",
+                CsatRating,
+                or_(
+                    CsatRating.conversation_id.in_(who.conversation_ids),
+                    CsatRating.customer_id.in_(who.customer_ids),
+                ),
+            ),
             ("dialogue_states", DialogueStateRow, DialogueStateRow.conversation_id.in_(who.conversation_ids)),
             (
                 "issues",

@@ -44,6 +44,7 @@ CLAIMING_ROLES = frozenset({"agent", "senior", "fraud", "relationship_manager", 
 SCRIPT_LABEL_GROUPS = ("sender", "conversation_state", "presence")
 # Refusals the console words in the person's language (the API's message is in English).
 SCRIPT_ERROR_CODES = (
+    "compliance_warning",
     "agent_offline",
     "agent_away",
     "agent_at_capacity",

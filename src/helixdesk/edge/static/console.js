@@ -163,8 +163,15 @@
       e.preventDefault();
       const box = $("#reply"); const value = box.value.trim();
       if (!value) return;
-      const data = await api("POST", `/conversations/${id}/messages`, { text: value });
-      box.value = ""; addLine(data.message);
+      // A draft the quality check flagged goes only with the agent's reason (compose-check.js).
+      const qa = window.helixdeskQa;
+      const body = { text: value };
+      const reason = qa ? qa.reason() : "";
+      if (reason) body.override_reason = reason;
+      let data;
+      try { data = await api("POST", `/conversations/${id}/messages`, body); }
+      catch (err) { if (qa) qa.check(); return; }
+      box.value = ""; if (qa) qa.clear(); addLine(data.message);
     });
     $("#reply").addEventListener("keydown", (e) => {
       if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) { e.preventDefault(); $("#composer").requestSubmit(); }

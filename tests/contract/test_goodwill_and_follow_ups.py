@@ -268,7 +268,7 @@ async def test_a_follow_up_in_english_names_the_owner_and_the_date(desk):
     [
         ("call back", timedelta(hours=-1), None, "due_in_past"),
         ("call back", timedelta(days=400), None, "due_too_far"),
-        ("   ", timedelta(days=1), None, "invalid_title"),
+        ("   ", timedelta(days=1), None, "invalid_follow_up_title"),
         ("call back", timedelta(days=1), "nobody.here", "user_not_found"),
         ("call back", timedelta(days=1), "audit.only", "invalid_owner"),
     ],

@@ -151,3 +151,17 @@ def test_goodwill_and_follow_ups_over_http_with_their_refusals(client):
     assert mine["conversation_id"] == conv["id"] and mine["customer_ref"] == "C000001"
     assert client.post(f"/console/api/follow-ups/{mine['id']}/done").json()["status"] == "resolved"
     assert client.get("/console/api/follow-ups").json() == {"follow_ups": []}
+
+
+def test_the_pages_show_each_person_the_interventions_they_may_make(client):
+    conv = claimed(client)
+    agent_page = client.get(f"/console/conversations/{conv['id']}").text
+    assert 'id="goodwill-form"' in agent_page and 'id="follow-up-form"' in agent_page
+    assert 'id="supervise"' not in agent_page and 'id="whisper-form"' not in agent_page
+    assert "intervene.js" in agent_page
+    assert 'id="my-follow-ups"' in client.get("/console").text
+    as_(client, "sup.a")
+    boss_page = client.get(f"/console/conversations/{conv['id']}").text
+    assert 'id="reassign-form"' in boss_page and 'id="whisper-form"' in boss_page
+    board = client.get("/console/supervisor").text
+    assert 'id="alerts"' in board and "supervisor.js" in board and 'id="goodwill-waiting"' in board

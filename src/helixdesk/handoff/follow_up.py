@@ -52,7 +52,9 @@ class FollowUps:
         now = now or utcnow()
         title = " ".join(title.split())
         if not title or len(title) > MAX_TITLE:
-            raise ValidationFailedError(f"a title has 1-{MAX_TITLE} characters", code="invalid_title")
+            raise ValidationFailedError(
+                f"a title has 1-{MAX_TITLE} characters", code="invalid_follow_up_title"
+            )
         due = due_at if due_at.tzinfo is not None else due_at.replace(tzinfo=self._tz)
         if due <= now:
             raise ValidationFailedError("the due date has passed: choose a time to come", code="due_in_past")
@@ -100,7 +102,7 @@ class FollowUps:
                 conv.id,
                 details={"issue_id": issue.id, "owner": owner.username, "due_at": due.isoformat()},
             )
-            return _data(issue, customer.bank_ref, conv.channel, now)
+            return _data(issue, customer.bank_ref, conv.channel, now, self._tz)
 
     def mine(self, user: StaffView, *, now: datetime | None = None) -> list[dict[str, Any]]:
         """My open follow-ups, the soonest due first."""
@@ -118,7 +120,7 @@ class FollowUps:
                 .order_by(CustomerIssue.due_at, CustomerIssue.opened_at)
                 .limit(200)
             ).all()
-            return [_data(issue, ref, channel, now) for issue, ref, channel in rows]
+            return [_data(issue, ref, channel, now, self._tz) for issue, ref, channel in rows]
 
     def for_conversation(self, user: StaffView, conversation_id: str) -> list[dict[str, Any]]:
         now = utcnow()
@@ -131,7 +133,7 @@ class FollowUps:
                 .where(CustomerIssue.topic == TOPIC, CustomerIssue.conversation_id == conversation_id)
                 .order_by(CustomerIssue.opened_at)
             ).all()
-            return [_data(issue, ref, channel, now) for issue, ref, channel in rows]
+            return [_data(issue, ref, channel, now, self._tz) for issue, ref, channel in rows]
 
     def done(self, user: StaffView, issue_id: str, *, now: datetime | None = None) -> dict[str, Any]:
         """The owner (or a supervisor) marks the follow-up done: the customer's issue is resolved."""
@@ -153,7 +155,7 @@ class FollowUps:
                     )
             ref = s.scalar(select(Customer.bank_ref).where(Customer.id == issue.customer_id))
             conv = s.get(Conversation, issue.conversation_id) if issue.conversation_id else None
-            return _data(issue, ref, conv.channel if conv else None, now)
+            return _data(issue, ref, conv.channel if conv else None, now, self._tz)
 
     def _owner(self, s: Session, username: str) -> StaffUser:
         owner = s.scalar(select(StaffUser).where(StaffUser.username == username.strip().lower()))
@@ -168,8 +170,9 @@ class FollowUps:
 
 
 def _data(
-    issue: CustomerIssue, customer_ref: str | None, channel: str | None, now: datetime
+    issue: CustomerIssue, customer_ref: str | None, channel: str | None, now: datetime, tz: tzinfo
 ) -> dict[str, Any]:
+    """A follow-up as the console shows it; times in the bank's local time."""
     facts = dict(issue.facts or {})
     return {
         "id": issue.id,
@@ -180,10 +183,10 @@ def _data(
         "owner": facts.get("owner"),
         "owner_name": facts.get("owner_name"),
         "created_by": facts.get("created_by"),
-        "due_at": issue.due_at.isoformat() if issue.due_at else None,
+        "due_at": issue.due_at.astimezone(tz).isoformat() if issue.due_at else None,
         "overdue": issue.due_at is not None and issue.due_at < now and issue.status == IssueStatus.OPEN.value,
         "status": issue.status,
         # How many times the bot told the returning customer about it.
         "raised": issue.raised_count,
-        "opened_at": issue.opened_at.isoformat(),
+        "opened_at": issue.opened_at.astimezone(tz).isoformat(),
     }

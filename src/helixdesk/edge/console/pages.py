@@ -24,6 +24,7 @@ from helixdesk.edge.deps import (
     AgentsDep,
     AuditSearchDep,
     DraftsDep,
+    GoodwillDep,
     QueueDep,
     SettingsDep,
     StaffAccountsDep,
@@ -41,7 +42,17 @@ templates = Jinja2Templates(directory=WEB_DIR / "templates")
 LOGIN_CSRF_COOKIE = "hd_login_csrf"
 # Roles that may claim conversations (the console API's AgentDep).
 CLAIMING_ROLES = frozenset({"agent", "senior", "fraud", "relationship_manager", "supervisor"})
-SCRIPT_LABEL_GROUPS = ("sender", "conversation_state", "presence")
+SCRIPT_LABEL_GROUPS = (
+    "sender",
+    "conversation_state",
+    "presence",
+    # the supervisor's board and the interventions on a conversation (supervisor.js, intervene.js)
+    "queue",
+    "role",
+    "channel",
+    "goodwill_status",
+    "goodwill_reason",
+)
 # Refusals the console words in the person's language (the API's message is in English).
 SCRIPT_ERROR_CODES = (
     "compliance_warning",
@@ -56,6 +67,24 @@ SCRIPT_ERROR_CODES = (
     "colleague_unavailable",
     "user_not_found",
     "invalid_target",
+    # interventions (helixdesk.handoff.transfer, .whisper, .goodwill, .follow_up)
+    "supervisor_only",
+    "not_with_a_person",
+    "invalid_queue",
+    "invalid_note",
+    "goodwill_over_limit",
+    "invalid_goodwill_reason",
+    "invalid_amount",
+    "goodwill_needs_customer",
+    "goodwill_decided",
+    "goodwill_not_offered",
+    "no_account_for_goodwill",
+    "due_in_past",
+    "due_too_far",
+    "invalid_follow_up_title",
+    "invalid_owner",
+    "follow_up_needs_customer",
+    "follow_up_not_found",
 )
 
 
@@ -216,7 +245,12 @@ async def queue_page(
 
 @router.get("/conversations/{conversation_id}", response_class=HTMLResponse)
 async def conversation_page(
-    request: Request, conversation_id: str, queue: QueueDep, workspace: WorkspaceDep, session: StaffSessionDep
+    request: Request,
+    conversation_id: str,
+    queue: QueueDep,
+    workspace: WorkspaceDep,
+    goodwill: GoodwillDep,
+    session: StaffSessionDep,
 ) -> HTMLResponse:
     user = session.user
     lang = ui_language(request, user.ui_language)
@@ -232,6 +266,7 @@ async def conversation_page(
         revealable=revealable,
         queues=QUEUES,
         dispositions=list(labels.group("disposition")),
+        goodwill=goodwill.policy,
     )
 
 

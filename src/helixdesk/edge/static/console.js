@@ -45,13 +45,20 @@
   function listen(query, onEvent, onResync) {
     const source = new EventSource("/console/api/events" + (query ? "?" + query : ""));
     ["handoff.queued", "handoff.claimed", "handoff.ended", "message.received", "reply.sent", "message.sent",
-     "conversation.state_changed"].forEach((type) => {
-      source.addEventListener(type, (e) => onEvent(type, JSON.parse(e.data)));
+     "conversation.state_changed", "note.whispered", "quality.alert"].forEach((type) => {
+      source.addEventListener(type, (e) => {
+        const data = JSON.parse(e.data);
+        onEvent(type, data);
+        // Other console scripts (intervene.js) react to the same stream.
+        document.dispatchEvent(new CustomEvent("helix:event", { detail: { type, data } }));
+      });
     });
     source.addEventListener("resync", () => onResync());
     source.addEventListener("signed_out", () => { source.close(); location.href = "/console/login"; });
     return source;
   }
+  // What the other console scripts (supervisor.js, intervene.js) build on.
+  window.Helix = { $, $$, api, say, text, make, label, words, listen };
 
   // ---- the queue -------------------------------------------------------------------------------
   const queueTable = $("#queue");

@@ -1,0 +1,143 @@
+// The supervisor's live board: quality alerts (open the conversation, acknowledge, reassign), the
+// agents and the queues, goodwill waiting for approval. Live over the console's event stream:
+// `quality.alert` reloads the alerts, `handoff.*` the queues and the agents.
+(function () {
+  "use strict";
+  const H = window.Helix;
+  if (!H || !document.getElementById("alerts")) return;
+  const { $, api, make, label } = H;
+  const words = JSON.parse($("#board-words").textContent);
+  const ago = (iso) => {
+    const s = Math.max(0, Math.round((Date.now() - new Date(iso).getTime()) / 1000));
+    return s < 120 ? s + words.seconds : Math.floor(s / 60) + words.minutes;
+  };
+  const button = (text, cls) => { const b = make("button", cls || "", text); b.type = "button"; return b; };
+  const link = (text, href) => { const a = make("a", "button", text); a.href = href; return a; };
+  function empty(body, colspan, text) {
+    const tr = make("tr", "board__empty"); const td = make("td", "", text); td.colSpan = colspan;
+    tr.appendChild(td); body.replaceChildren(tr);
+  }
+
+  // ---- alerts -------------------------------------------------------------------------------------
+  const alerts = $("#alerts");
+  async function loadAlerts() {
+    const data = await api("GET", "/alerts?status=open");
+    const body = $("tbody", alerts);
+    if (!data.alerts.length) { empty(body, 6, alerts.dataset.empty); return; }
+    body.replaceChildren();
+    for (const a of data.alerts) {
+      const tr = make("tr", "alert alert--" + a.severity);
+      tr.dataset.alert = a.id; tr.dataset.conversation = a.conversation_id; tr.dataset.created = a.created_at;
+      const sev = make("td"); sev.appendChild(make("span", "sev sev--" + a.severity, words.severity[a.severity] || a.severity));
+      const why = make("td", "alert__reason", a.reason);
+      if (a.evidence) { why.append(" "); why.appendChild(make("q", "muted", a.evidence)); }
+      const queue = make("td");
+      if (a.queue) queue.appendChild(make("span", "tag tag--" + a.queue, label("queue", a.queue)));
+      const acts = make("td", "alert__actions");
+      acts.appendChild(link(words.open, "/console/conversations/" + a.conversation_id));
+      const ack = button(words.acknowledge, "ack"); const move = button(words.reassign, "reassign");
+      acts.append(" ", ack, " ", move);
+      [sev, why, queue, make("td", "", a.agent_name || "—"), make("td", "alert__age", ago(a.created_at)), acts]
+        .forEach((c) => tr.appendChild(c));
+      body.appendChild(tr);
+    }
+  }
+  async function acknowledge(id, note) {
+    await api("POST", `/alerts/${id}/acknowledge`, { note: note || "" });
+  }
+  alerts.addEventListener("click", async (e) => {
+    const row = e.target.closest("tr.alert");
+    if (!row) return;
+    if (e.target.closest("button.ack")) {
+      e.target.disabled = true;
+      try { await acknowledge(row.dataset.alert); row.remove(); if (!$("tr.alert", alerts)) loadAlerts(); }
+      catch (err) { e.target.disabled = false; }
+    } else if (e.target.closest("button.reassign")) {
+      const next = row.nextElementSibling;
+      if (next && next.classList.contains("alert__form")) { next.remove(); return; }
+      const tr = make("tr", "alert__form"); const td = make("td"); td.colSpan = 6;
+      td.appendChild($("#reassign-form").content.cloneNode(true)); tr.appendChild(td);
+      row.after(tr);
+      $("form", tr).addEventListener("submit", async (ev) => {
+        ev.preventDefault();
+        const f = new FormData(ev.target);
+        const body = { queue: f.get("queue") || null, to_username: f.get("to_username") || null, note: f.get("note") || "" };
+        await api("POST", `/conversations/${row.dataset.conversation}/reassign`, body);
+        // The supervisor acted on the alert: it is acknowledged with what was done.
+        await acknowledge(row.dataset.alert, `${words.reassigned}: ${body.to_username || label("queue", body.queue)}`);
+        H.say(words.reassigned);
+        tr.remove(); loadAlerts(); loadQueue();
+      });
+    }
+  });
+
+  // ---- agents and queues ----------------------------------------------------------------------------
+  async function loadAgents() {
+    const data = await api("GET", "/agents");
+    const body = $("#agents tbody");
+    body.replaceChildren();
+    for (const a of data.agents.sort((x, y) => y.load - x.load)) {
+      const tr = make("tr"); tr.dataset.agent = a.username;
+      const who = make("td", "", a.display_name + " "); who.appendChild(make("span", "muted", a.username));
+      const roles = make("td"); a.roles.forEach((r) => roles.appendChild(make("span", "tag", label("role", r))));
+      const load = make("td"); load.appendChild(make("span", "load" + (a.break_suggested ? " load--high" : ""), a.load.toFixed(2)));
+      const rest = make("td");
+      if (a.break_suggested) rest.appendChild(make("span", "tag tag--late", words.break));
+      [who, roles, make("td", "", label("presence", a.presence)), make("td", "", `${a.active}/${a.max_concurrent}`),
+       load, make("td", "", a.intense_in_a_row), rest].forEach((c) => tr.appendChild(c));
+      body.appendChild(tr);
+    }
+  }
+  async function loadQueue() {
+    const data = await api("GET", "/queue?lang=" + document.body.dataset.lang);
+    const body = $("#board-queue tbody");
+    if (!data.items.length) { empty(body, 7, words.empty_queue); return; }
+    body.replaceChildren();
+    for (const i of data.items) {
+      const tr = make("tr"); tr.dataset.conversation = i.conversation_id;
+      const prio = make("td"); prio.appendChild(make("span", "prio" + (i.effective_priority >= 80 ? " prio--high" : ""), i.effective_priority));
+      const queue = make("td"); queue.appendChild(make("span", "tag tag--" + i.queue, i.queue_label));
+      const open = make("td"); open.appendChild(link(words.open, "/console/conversations/" + i.conversation_id));
+      [prio, queue, make("td", "", i.customer_label), make("td", "", words.handoff_status[i.status] || i.status),
+       make("td", "", i.waiting_seconds + words.seconds), make("td", "queue__why", i.explanation), open]
+        .forEach((c) => tr.appendChild(c));
+      body.appendChild(tr);
+    }
+  }
+
+  // ---- goodwill waiting for a decision ------------------------------------------------------------
+  const waiting = $("#goodwill-waiting");
+  async function loadGoodwill() {
+    const data = await api("GET", "/goodwill");
+    waiting.replaceChildren();
+    if (!data.goodwill.length) { waiting.appendChild(make("li", "muted", waiting.dataset.empty)); return; }
+    for (const g of data.goodwill) {
+      const li = make("li", "goodwill"); li.dataset.credit = g.id;
+      li.appendChild(make("strong", "", `${g.amount} ${g.currency}`));
+      li.append(` · ${label("goodwill_reason", g.reason)} · ${g.requested_by}${g.note ? " · " + g.note : ""} `);
+      li.append(link(words.open, "/console/conversations/" + g.conversation_id), " ",
+                button(words.approve, "approve primary"), " ", button(words.reject, "reject"));
+      waiting.appendChild(li);
+    }
+  }
+  waiting.addEventListener("click", async (e) => {
+    const b = e.target.closest("button"); const li = e.target.closest("li.goodwill");
+    if (!b || !li) return;
+    b.disabled = true;
+    try {
+      await api("POST", `/goodwill/${li.dataset.credit}/${b.classList.contains("approve") ? "approve" : "reject"}`, {});
+      li.remove();
+    } catch (err) { b.disabled = false; }
+    if (!$("li.goodwill", waiting)) loadGoodwill();
+  });
+
+  // ---- live ---------------------------------------------------------------------------------------
+  function loadAll() { loadAlerts(); loadAgents(); loadQueue(); loadGoodwill(); }
+  H.listen("", (type) => {
+    if (type === "quality.alert") loadAlerts();
+    if (type.startsWith("handoff.")) { loadQueue(); loadAgents(); }
+  }, loadAll);
+  loadAll();
+  // Ages, waiting times and presence move even without events.
+  setInterval(loadAll, 15000);
+})();

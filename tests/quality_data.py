@@ -23,6 +23,17 @@ def add_staff(s: Session, username: str, roles: list[str], name: str | None = No
     return staff_view(user)
 
 
+def add_people(s: Session) -> dict[str, StaffView]:
+    """A QA reviewer, a supervisor, two agents and a senior agent."""
+    return {
+        "qa": add_staff(s, "qa.a", ["qa_reviewer"], "QA A"),
+        "sup": add_staff(s, "sup.a", ["supervisor"], "Sup A"),
+        "li": add_staff(s, "agent.li", ["agent"], "李娜"),
+        "chen": add_staff(s, "agent.chen", ["agent"], "陈明"),
+        "wang": add_staff(s, "senior.wang", ["senior"], "王芳"),
+    }
+
+
 def add_conversation(
     s: Session,
     lines: list[tuple[str, str]],

@@ -16,7 +16,7 @@ from helixdesk.core.errors import AppError
 from helixdesk.db.session import transaction
 from helixdesk.quality.models import Finding, Scorecard
 from helixdesk.quality.review import QualityReview, VerdictInput, highlight, in_sample
-from tests.quality_data import add_conversation, add_finding, add_scorecard, add_staff
+from tests.quality_data import add_conversation, add_finding, add_people, add_scorecard
 
 NOW = utcnow()
 KEY = b"contract-quality-key-0123456789abcdef"
@@ -31,12 +31,7 @@ def audit():
 @pytest.fixture
 def people(sessions):
     with transaction(sessions) as s:
-        return {
-            "qa": add_staff(s, "qa.a", ["qa_reviewer"], "QA A"),
-            "sup": add_staff(s, "sup.a", ["supervisor"], "Sup A"),
-            "li": add_staff(s, "agent.li", ["agent"], "李娜"),
-            "chen": add_staff(s, "agent.chen", ["agent"], "陈明"),
-        }
+        return add_people(s)
 
 
 def review_desk(sessions, audit, percent: float = 0.0) -> QualityReview:

@@ -14,7 +14,7 @@ from helixdesk.core.errors import AppError
 from helixdesk.db.session import transaction
 from helixdesk.packs.loader import load_pack
 from helixdesk.quality.coaching import CoachingGuide, StaffQuality
-from tests.quality_data import add_conversation, add_finding, add_scorecard, add_staff
+from tests.quality_data import add_conversation, add_finding, add_people, add_scorecard
 
 # A Thursday: the 30 days before it start in the week of Monday 2026-11-02.
 NOW = datetime(2026, 12, 3, 12, 0, tzinfo=UTC)
@@ -34,12 +34,7 @@ def quality(sessions, guide):
 @pytest.fixture
 def people(sessions):
     with transaction(sessions) as s:
-        return {
-            "sup": add_staff(s, "sup.a", ["supervisor"], "Sup A"),
-            "qa": add_staff(s, "qa.a", ["qa_reviewer"], "QA A"),
-            "li": add_staff(s, "agent.li", ["agent"], "李娜"),
-            "wang": add_staff(s, "senior.wang", ["senior"], "王芳"),
-        }
+        return add_people(s)
 
 
 def scored(sessions, agent_id, *, days_ago: float, score: float, team="general", findings=(), **card):

@@ -22,7 +22,6 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.audit import AuditLog, Target
-from helixdesk.audit.context import staff_actor
 from helixdesk.auth.errors import ForbiddenError
 from helixdesk.auth.models import StaffUser
 from helixdesk.auth.roles import is_qa_reviewer, is_supervisor
@@ -33,7 +32,7 @@ from helixdesk.core.errors import ConfigurationError, NotFoundError, ValidationF
 from helixdesk.core.languages import LANGUAGES
 from helixdesk.db.session import reading, transaction
 from helixdesk.quality.models import CoachingItem, CoachingStatus, Finding, Scorecard, Verdict
-from helixdesk.quality.review import check_days, check_note
+from helixdesk.quality.review import check_days, check_note, record
 
 PERIODS = (7, 30, 90)
 COMPLIANCE = "compliance"
@@ -512,11 +511,12 @@ class StaffQuality:
             )
             s.add(item)
             s.flush()
-            self._record(
+            record(
+                self._audit,
                 s,
                 supervisor,
                 "quality.coaching_assigned",
-                item,
+                Target("coaching_item", item.id),
                 details={"agent": agent_id, "rule": rule, "due_on": due.date().isoformat()},
             )
             return self._item_dict(s, item)
@@ -571,11 +571,12 @@ class StaffQuality:
                 item.agent_note = text
             item.updated_at = self._clock()
             s.flush()
-            self._record(
+            record(
+                self._audit,
                 s,
                 viewer,
                 "quality.coaching_updated",
-                item,
+                Target("coaching_item", item.id),
                 details={"status": status, "previous": previous},
                 reason=text or "",
             )
@@ -633,24 +634,3 @@ class StaffQuality:
             "created_at": item.created_at.astimezone(self._tz).isoformat() if item.created_at else None,
             "updated_at": item.updated_at.astimezone(self._tz).isoformat() if item.updated_at else None,
         }
-
-    def _record(
-        self,
-        s: Session,
-        user: StaffView,
-        action: str,
-        item: CoachingItem,
-        *,
-        details: dict[str, Any],
-        reason: str = "",
-    ) -> None:
-        if self._audit is None:
-            return
-        self._audit.record(
-            s,
-            actor=staff_actor(user.id),
-            action=action,
-            target=Target("coaching_item", item.id),
-            reason=reason,
-            details=details,
-        )

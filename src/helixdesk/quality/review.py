@@ -72,6 +72,30 @@ def check_days(days: int | None) -> int | None:
     return days
 
 
+def record(
+    audit: AuditLog | None,
+    s: Session,
+    user: StaffView,
+    action: str,
+    target: Target,
+    *,
+    details: dict[str, Any],
+    reason: str = "",
+    customer_ref: str | None = None,
+) -> None:
+    """An audit entry for what a person did (inside the caller's transaction; none without a log)."""
+    if audit is not None:
+        audit.record(
+            s,
+            actor=staff_actor(user.id),
+            action=action,
+            target=target,
+            reason=reason,
+            details=details,
+            customer_ref=customer_ref,
+        )
+
+
 def _iso(at: datetime | None, tz: tzinfo = UTC) -> str | None:
     """A time as ISO 8601 in `tz` (the bank's time zone where people read it)."""
     return at.astimezone(tz).isoformat() if at is not None else None
@@ -618,13 +642,14 @@ class QualityReview:
             .join(Conversation, Conversation.customer_id == Customer.id)
             .where(Conversation.id == conversation_id)
         )
-        self._audit.record(
+        record(
+            self._audit,
             s,
-            actor=staff_actor(user.id),
-            action=action,
-            target=Target.conversation(conversation_id),
-            reason=reason,
+            user,
+            action,
+            Target.conversation(conversation_id),
             details=details,
+            reason=reason,
             customer_ref=ref,
         )
 

@@ -22,7 +22,7 @@ from fastapi.responses import HTMLResponse
 from pydantic import Field
 
 from helixdesk.auth.roles import is_supervisor
-from helixdesk.auth.service import StaffView
+from helixdesk.auth.service import SessionView
 from helixdesk.core.inputs import Input
 from helixdesk.edge.console.pages import page
 from helixdesk.edge.deps import (
@@ -200,11 +200,18 @@ async def coaching_status(
 # ---- pages --------------------------------------------------------------------------------------
 
 
-def _rule_names(request: Request, user: StaffView, quality: StaffQuality) -> dict[str, str]:
-    return quality.guide.names(ui_language(request, user.ui_language))
+def _review_page(
+    request: Request, session: SessionView, quality: StaffQuality, mode: str, **context: Any
+) -> HTMLResponse:
+    user = session.user
+    rules = quality.guide.names(ui_language(request, user.ui_language))
+    return page(
+        request, "console_review.html", user=user, csrf=session.csrf_token, mode=mode, rules=rules, **context
+    )
 
 
 @router.get("/review", response_class=HTMLResponse, include_in_schema=False)
+@router.get("/review/done", response_class=HTMLResponse, include_in_schema=False)
 async def review_page(
     request: Request,
     review: QualityReviewDep,
@@ -212,38 +219,11 @@ async def review_page(
     user: QaReviewerDep,
     session: StaffSessionDep,
 ) -> HTMLResponse:
-    items = await anyio.to_thread.run_sync(lambda: review.queue(user))
-    return page(
-        request,
-        "console_review.html",
-        user=user,
-        csrf=session.csrf_token,
-        mode="queue",
-        items=items,
-        sample_percent=review.sample_percent,
-        rules=_rule_names(request, user, quality),
-    )
-
-
-@router.get("/review/done", response_class=HTMLResponse, include_in_schema=False)
-async def reviewed_page(
-    request: Request,
-    review: QualityReviewDep,
-    quality: StaffQualityDep,
-    user: QaReviewerDep,
-    session: StaffSessionDep,
-) -> HTMLResponse:
-    items = await anyio.to_thread.run_sync(lambda: review.queue(user, done=True))
-    return page(
-        request,
-        "console_review.html",
-        user=user,
-        csrf=session.csrf_token,
-        mode="done",
-        items=items,
-        sample_percent=review.sample_percent,
-        rules=_rule_names(request, user, quality),
-    )
+    """The queue, or (`/done`) the conversations reviewed, most recently reviewed first."""
+    done = request.url.path.endswith("/done")
+    items = await anyio.to_thread.run_sync(lambda: review.queue(user, done=done))
+    mode = "done" if done else "queue"
+    return _review_page(request, session, quality, mode, items=items, sample_percent=review.sample_percent)
 
 
 @router.get("/review/agreement", response_class=HTMLResponse, include_in_schema=False)
@@ -251,23 +231,13 @@ async def agreement_page(
     request: Request,
     review: QualityReviewDep,
     quality: StaffQualityDep,
-    user: QaReviewerDep,
+    _user: QaReviewerDep,
     session: StaffSessionDep,
     days: int | None = Query(default=None),
 ) -> HTMLResponse:
     days = days if days in PERIODS else None
     report = await anyio.to_thread.run_sync(lambda: review.agreement(days=days))
-    return page(
-        request,
-        "console_review.html",
-        user=user,
-        csrf=session.csrf_token,
-        mode="agreement",
-        report=report,
-        days=days,
-        periods=PERIODS,
-        rules=_rule_names(request, user, quality),
-    )
+    return _review_page(request, session, quality, "agreement", report=report, days=days, periods=PERIODS)
 
 
 @router.get("/review/{conversation_id}", response_class=HTMLResponse, include_in_schema=False)
@@ -278,17 +248,9 @@ async def review_conversation_page(
     quality: StaffQualityDep,
     session: StaffSessionDep,
 ) -> HTMLResponse:
-    user = session.user
-    view = await anyio.to_thread.run_sync(review.open, user, conversation_id)
-    return page(
-        request,
-        "console_review.html",
-        user=user,
-        csrf=session.csrf_token,
-        mode="conversation",
-        view=view,
-        rules=_rule_names(request, user, quality),
-    )
+    """One conversation to review (or, for its agent, to read)."""
+    view = await anyio.to_thread.run_sync(review.open, session.user, conversation_id)
+    return _review_page(request, session, quality, "conversation", view=view)
 
 
 @router.get("/quality", response_class=HTMLResponse, include_in_schema=False)

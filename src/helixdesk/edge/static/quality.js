@@ -4,28 +4,8 @@
   "use strict";
   const $ = (sel, root) => (root || document).querySelector(sel);
   const $$ = (sel, root) => Array.from((root || document).querySelectorAll(sel));
-  const csrf = $('meta[name="csrf-token"]').content;
-  const flash = $("#flash");
   const words = JSON.parse($("#quality-words").textContent);
-
-  function say(message) { flash.textContent = message || ""; flash.hidden = !message; }
-
-  async function post(path, body) {
-    const r = await fetch("/console/api/quality" + path, {
-      method: "POST",
-      credentials: "same-origin",
-      headers: { "X-CSRF-Token": csrf, "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-    });
-    const data = (r.headers.get("content-type") || "").includes("json") ? await r.json() : {};
-    if (r.status === 401) { location.href = "/console/login?next=" + encodeURIComponent(location.pathname); throw new Error("sign in"); }
-    if (!r.ok) {
-      const m = data.error ? words.errors[data.error.code] || data.error.message : r.statusText;
-      say(m); throw new Error(m);
-    }
-    say("");
-    return data;
-  }
+  const post = (path, body) => window.helixdeskQuality.post(path, body, words.errors);
 
   const form = $("#assign");
   if (form) {

@@ -59,9 +59,11 @@ def flagged(desk):  # noqa: F811
     return found
 
 
-def staff_page(browser: Browser, base: str, path: str, username: str) -> Page:  # noqa: F811
-    """Sign in on the way to a console page (the sign-in form sends the person on to it)."""
+def staff_page(browser: Browser, base: str, path: str, username: str, violations: list[str]) -> Page:  # noqa: F811
+    """Sign in on the way to a console page (the sign-in form sends the person on to it); any
+    Content-Security-Policy violation of the page lands in `violations`."""
     page = browser.new_context(viewport={"width": 1400, "height": 1000}).new_page()
+    page.on("console", lambda m: violations.append(m.text) if "Content Security Policy" in m.text else None)
     page.goto(f"{base}{path}")
     expect(page).to_have_url(re.compile(r"/console/login"))
     page.fill("#username", username)
@@ -74,7 +76,8 @@ def staff_page(browser: Browser, base: str, path: str, username: str) -> Page:  
 def test_a_qa_reviewer_confirms_a_finding_and_the_agreement_page_counts_it(desk, flagged, browser, tmp_path):  # noqa: F811
     base = desk["server"].base
     (conv, finding), _ = flagged
-    qa = staff_page(browser, base, "/console/review?lang=en", "qa.huang")
+    violations: list[str] = []
+    qa = staff_page(browser, base, "/console/review?lang=en", "qa.huang", violations)
     expect(qa.locator("#nav-review")).to_have_text("QA review")
     row = qa.locator(f'#review-queue tr[data-conversation="{conv}"]')
     expect(row).to_contain_text("Flagged")
@@ -114,11 +117,13 @@ def test_a_qa_reviewer_confirms_a_finding_and_the_agreement_page_counts_it(desk,
     expect(qa.locator(f'#review-queue tr[data-conversation="{conv}"]')).to_have_count(0)
     qa.goto(f"{base}/console/review/done")
     expect(qa.locator(f'#review-queue tr[data-conversation="{conv}"]')).to_contain_text("55")
+    assert violations == []
 
 
 def test_a_supervisor_assigns_coaching_and_the_agent_finishes_it(desk, flagged, browser, tmp_path):  # noqa: F811
     base = desk["server"].base
-    sup = staff_page(browser, base, "/console/quality?lang=en", "sup.liu")
+    violations: list[str] = []
+    sup = staff_page(browser, base, "/console/quality?lang=en", "sup.liu", violations)
     sup.locator("#agents-quality a", has_text="李娜").click()
     suggestion = sup.locator('#coaching-suggestions li[data-rule="absolute_promise"]')
     expect(suggestion).to_contain_text("Avoid promising returns; use the compliant wording from the pack")
@@ -146,3 +151,4 @@ def test_a_supervisor_assigns_coaching_and_the_agent_finishes_it(desk, flagged, 
 
     sup.reload()
     expect(sup.locator("#coaching-items tr[data-item]")).to_contain_text("Read the compliant wording")
+    assert violations == []

@@ -2,7 +2,10 @@
 per-rule precision and recall, compliance overall, false alarms on clean items, and how fast the
 rules run. `--mistakes` prints every item the rules got wrong.
 
-    .venv/bin/python bench/qa_bench.py [--mistakes] [--language en]
+`--set blind` measures the second set (quality/heldout/qa_blind.jsonl), written blind after the
+rules were tuned on the first.
+
+    .venv/bin/python bench/qa_bench.py [--set main|blind] [--mistakes] [--language en]
 """
 
 from __future__ import annotations
@@ -19,20 +22,25 @@ from helixdesk.packs.loader import load_pack
 from helixdesk.quality.evaluation import COMPLIANCE, evaluate, load_items, predict
 from helixdesk.quality.rules import RuleBook
 
+SETS = {"main": "qa_set.jsonl", "blind": "qa_blind.jsonl"}
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--mistakes", action="store_true", help="print every item the rules got wrong")
     parser.add_argument("--language", help="only items in this language")
+    parser.add_argument("--set", choices=sorted(SETS), default="main", help="which labelled set")
     args = parser.parse_args()
     pack = load_pack("retail_bank")
     book = RuleBook.load(pack)
-    items = load_items(pack.path / "quality" / "heldout" / "qa_set.jsonl")
+    items = load_items(pack.path / "quality" / "heldout" / SETS[args.set])
     if args.language:
         items = [i for i in items if i.language == args.language]
     report = evaluate(book, items)
     clean = sum(i.clean for i in items)
-    print(f"QA set: {len(items)} items ({clean} clean, {len(items) - clean} with problems)")
+    print(
+        f"QA set {args.set} ({SETS[args.set]}): {len(items)} items ({clean} clean, {len(items) - clean} with problems)"
+    )
     print(f"{'rule':<26}{'precision':>10}{'recall':>8}{'tp':>5}{'fp':>5}{'fn':>5}")
     for rule in sorted(report.per_rule):
         c = report.per_rule[rule]

@@ -67,13 +67,17 @@ def train(
     ] = None,
     seed: Annotated[int, typer.Option(help="Random seed of the held-out split.")] = 0,
     emotion: Annotated[bool, typer.Option(help="Also train the pack's emotion model (packs only).")] = True,
+    quality: Annotated[
+        bool, typer.Option(help="Also train the pack's quality classifier (packs only; helixdesk.quality).")
+    ] = True,
     if_stale: Annotated[
         bool,
         typer.Option(help="Skip a model whose newest version was trained on exactly the current data."),
     ] = False,
     quiet: Annotated[bool, typer.Option(help="No progress bars.")] = False,
 ) -> None:
-    """Train the intent model (and, for a pack, the emotion model) into versioned model folders."""
+    """Train the intent model (and, for a pack, the emotion model and the quality classifier) into
+    versioned model folders."""
     from helixdesk.nlu.intent.artefacts import default_version_dir
     from helixdesk.nlu.intent.data import data_sha256, load_examples
 
@@ -100,6 +104,8 @@ def train(
             )
         if is_pack and emotion:
             _train_emotion(pack, root / "emotion", if_stale=if_stale, quiet=quiet)
+        if is_pack and quality:
+            _train_quality(pack, root / "quality", if_stale=if_stale)
     except AppError as e:
         _fail(e)
     except ValueError as e:
@@ -167,6 +173,28 @@ def _train_emotion(pack: str, root: Path, *, if_stale: bool, quiet: bool) -> Non
     out.print(
         f"[green]trained[/] emotion model in {seconds:.1f}s -> {result.out_dir}  "
         f"(held-out macro-F1 {metrics.get('macro_f1', float('nan')):.3f})",
+        highlight=False,
+    )
+
+
+def _train_quality(pack_name: str, root: Path, *, if_stale: bool) -> None:
+    from helixdesk.nlu.intent.artefacts import default_version_dir
+    from helixdesk.packs.loader import load_pack
+    from helixdesk.quality.model import current_data_sha, data_sha256, train_quality_model, training_examples
+
+    pack = load_pack(pack_name)
+    if not (pack.path / "quality" / "train").is_dir():
+        out.print(f"pack {pack_name} has no quality training data; quality checks use its patterns only")
+        return
+    if if_stale and current_data_sha(root) == data_sha256(training_examples(pack)):
+        out.print(f"quality model in {root} is up to date with the data; not retrained")
+        return
+    manifest = train_quality_model(pack, default_version_dir(root))
+    summary = ", ".join(
+        f"{rule} P{m['cv_precision']:.2f}/R{m['cv_recall']:.2f}" for rule, m in manifest["metrics"].items()
+    )
+    out.print(
+        f"[green]trained[/] quality model in {manifest['train_seconds']:.1f}s -> {root}  (cross-validated {summary})",
         highlight=False,
     )
 

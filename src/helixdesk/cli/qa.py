@@ -23,6 +23,12 @@ def run_command(
     poll: float = typer.Option(
         0.5, min=0.05, max=60, help="Seconds between reads of the event log when idle."
     ),
+    lease: float = typer.Option(
+        30.0,
+        min=1,
+        max=600,
+        help="Seconds a stopped or dead process keeps the consumer before another takes over.",
+    ),
 ) -> None:
     """Score every conversation from the event log as it happens (runs until stopped)."""
     from helixdesk.quality.worker import run_worker
@@ -32,7 +38,7 @@ def run_command(
         level=settings.log_level.upper(), format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(run_worker(settings, poll_seconds=poll))
+        asyncio.run(run_worker(settings, poll_seconds=poll, lease_seconds=lease))
 
 
 @app.command("check")

@@ -85,6 +85,7 @@ from helixdesk.privacy.keys import resolve_keyring
 from helixdesk.privacy.transcripts import TranscriptPrivacy
 from helixdesk.quality.coaching import CoachingGuide, StaffQuality
 from helixdesk.quality.live import AlertBoard, DraftCheck
+from helixdesk.quality.model import load_if_trained
 from helixdesk.quality.review import QualityReview
 from helixdesk.quality.rules import RuleBook
 
@@ -331,7 +332,12 @@ class Container:
         )
         part("outbox", lambda: OutboxReader(sessions=sessions, keyring=keyring))
         part("audit_search", lambda: AuditSearch(sessions=sessions))
-        quality_rules = part("quality_rules", lambda: RuleBook.load(config.pack))
+        quality_rules = part(
+            "quality_rules",
+            lambda: RuleBook.load(config.pack).with_model(
+                load_if_trained(settings.model_dir / config.pack.name)
+            ),
+        )
         part("draft_check", lambda: DraftCheck(sessions=sessions, book=quality_rules))
         part("alert_board", lambda: AlertBoard(sessions=sessions, book=quality_rules))
         part("whispers", lambda: Whispers(desk))

@@ -16,12 +16,13 @@ test of the bot's templates all call them.
 
 from __future__ import annotations
 
+import copy
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -29,6 +30,9 @@ from helixdesk.core.errors import ConfigurationError
 from helixdesk.nlu.text import normalise
 from helixdesk.packs.loader import Pack
 from helixdesk.privacy.detect import find_pii
+
+if TYPE_CHECKING:
+    from helixdesk.quality.model import QualityClassifier
 
 LANGUAGES = ("zh-Hans", "zh-Hant", "en")
 # Clause boundaries: a negator or a context word counts only within the same clause.
@@ -113,6 +117,7 @@ def _texts(raw: Any, where: str) -> dict[str, str]:
 class RuleBook:
     def __init__(self, config: dict[str, Any], *, origin: str = "rules.yaml") -> None:
         self.origin = origin
+        self.model: QualityClassifier | None = None
         self.config = config
         self.sources: dict[str, dict[str, str]] = dict(config.get("sources") or {})
         rules: dict[str, Rule] = {}
@@ -189,6 +194,12 @@ class RuleBook:
     def load(cls, pack: Pack) -> RuleBook:
         return _load(str(pack.path / "quality" / "rules.yaml"))
 
+    def with_model(self, model: QualityClassifier | None) -> RuleBook:
+        """This book, also asking `model` (`helixdesk.quality.model`) about the rules it learnt."""
+        book = copy.copy(self)
+        book.model = model
+        return book
+
     # ---- one message --------------------------------------------------------------------------
 
     def check_message(self, text: str, sender: str = "agent") -> list[Hit]:
@@ -213,7 +224,35 @@ class RuleBook:
                     hits.append(_hit(rule, text, m.start(), m.end()))
         if sender in self.rules["pii_in_clear"].senders or sender in self.rules["asks_secret"].senders:
             hits += self._personal_data(text, sender, hits)
+        if self.model is not None:
+            hits += self._learnt(text, norm, sender, hits)
         return sorted(hits, key=lambda h: (h.start, h.rule))
+
+    def _learnt(self, text: str, norm: str, sender: str, found: list[Hit]) -> list[Hit]:
+        """What the classifier finds that the patterns did not; the best-scoring sentence is the evidence."""
+        assert self.model is not None
+        candidates = []
+        for name in self.model.rules:
+            rule = self.rules.get(name)
+            if rule is None or sender not in rule.senders or any(h.rule == name for h in found):
+                continue
+            if any(p.search(norm) for p in (*rule.unless_in_message, *rule.allowed_for.get(sender, ()))):
+                continue
+            candidates.append(rule)
+        if not candidates:
+            return []
+        fired = self.model.fired(text)
+        rules = [r for r in candidates if r.name in fired]
+        if not rules:
+            return []
+        spans = _sentences(norm) or [(0, len(norm))]
+        scores = self.model.scores([text[a:b] for a, b in spans]) if len(spans) > 1 else None
+        out = []
+        for rule in rules:
+            best = 0 if scores is None else int(scores[rule.name].argmax())
+            start, end = spans[best]
+            out.append(_hit(rule, text, start, end, detail={"learnt": round(fired[rule.name], 3)}))
+        return out
 
     def _cancelled(self, rule: Rule, norm: str, start: int, end: int) -> bool:
         clause_start = _clause_start(norm, start)

@@ -20,18 +20,26 @@ from helixdesk.core.settings import Settings
 from helixdesk.db.lease import try_acquire
 from helixdesk.db.session import make_engine, make_session_factory, transaction
 from helixdesk.packs.loader import load_pack
+from helixdesk.quality.model import load_if_trained
 from helixdesk.quality.monitor import CONSUMER, QualityMonitor
 from helixdesk.quality.rules import RuleBook
 
 log = logging.getLogger(__name__)
 
 
-async def run_worker(settings: Settings, *, poll_seconds: float = 0.5, sweep_seconds: float = 5.0) -> None:
+async def run_worker(
+    settings: Settings, *, poll_seconds: float = 0.5, sweep_seconds: float = 5.0, lease_seconds: float = 30.0
+) -> None:
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
-    monitor = QualityMonitor(RuleBook.load(load_pack(settings.pack)))
+    model = load_if_trained(settings.model_dir / settings.pack)
+    monitor = QualityMonitor(RuleBook.load(load_pack(settings.pack)).with_model(model))
     consumer = DurableConsumer(
-        name=CONSUMER, sessions=sessions, batch_handler=monitor.handle, poll_interval=poll_seconds
+        name=CONSUMER,
+        sessions=sessions,
+        batch_handler=monitor.handle,
+        poll_interval=poll_seconds,
+        lease_seconds=lease_seconds,
     )
     holder = f"sweep-{id(monitor)}"
 

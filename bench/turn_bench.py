@@ -3,6 +3,7 @@
     .venv/bin/python bench/turn_bench.py                                  # SQLite, one worker
     .venv/bin/python bench/turn_bench.py --db postgresql --workers 2 --clients 32
     .venv/bin/python bench/turn_bench.py --compare 07e0bbf                # also an older commit, same run
+    .venv/bin/python bench/turn_bench.py --quality both                   # quality monitoring on and off
 
 Every client starts an anonymous web conversation and sends the pack's held-out messages (850
 distinct sentences in zh-Hans, zh-Hant and English, none of them in training) one after the other,
@@ -13,7 +14,10 @@ answered and the reply stored. Figures are medians over `--runs` runs.
 Each server gets a fresh database: a SQLite file, or a database of its own on the PostgreSQL server
 at `--pg-admin` (dropped afterwards). Several workers share events through a Redis server the bench
 starts itself on a free port. `--compare REV` checks REV out into a temporary worktree and measures
-it in the same run, with the same models and messages, alternating old and new.
+it in the same run, with the same models and messages, alternating old and new. `--quality both`
+measures this tree with quality monitoring on (`helixdesk qa run` beside the server, as `serve`
+starts it) and off, alternating, and reports how many of the conversations the QA consumer had
+scored by the end of each run.
 """
 
 from __future__ import annotations
@@ -135,8 +139,11 @@ def database(kind: str, tmp: Path, admin: str) -> Iterator[str]:
             conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-def serve(src: Path, url: str, args: argparse.Namespace, redis: str | None, log: Path) -> Server:
+def serve(
+    src: Path, url: str, args: argparse.Namespace, redis: str | None, log: Path, quality: bool = True
+) -> Server:
     env = {
+        "HELIXDESK_QUALITY_WORKER": "true" if quality else "false",
         "PYTHONPATH": str(src),
         "HELIXDESK_DATABASE_URL": url,
         "HELIXDESK_MODEL_DIR": str(Path(args.model_dir).resolve()),
@@ -151,18 +158,42 @@ def serve(src: Path, url: str, args: argparse.Namespace, redis: str | None, log:
 
 
 def measure(
-    label: str, src: Path, args: argparse.Namespace, texts: list[str], tmp: Path
+    label: str, src: Path, args: argparse.Namespace, texts: list[str], tmp: Path, quality: bool = True
 ) -> dict[int, list[dict[str, float]]]:
     results: dict[int, list[dict[str, float]]] = {c: [] for c in args.clients}
     with contextlib.ExitStack() as stack:
         redis = stack.enter_context(redis_server()) if args.workers > 1 else None
         url = stack.enter_context(database(args.db, tmp, args.pg_admin))
-        server = serve(src, url, args, redis, tmp / f"{label}.log")
+        server = serve(src, url, args, redis, tmp / f"{label}.log", quality=quality)
         stack.callback(server.stop)
         asyncio.run(load(server.base, 4, 3, texts))  # warm-up
         for clients in args.clients:
-            results[clients].append(asyncio.run(load(server.base, clients, args.seconds, texts)))
+            found = asyncio.run(load(server.base, clients, args.seconds, texts))
+            if quality and args.quality != "on":
+                found |= scored(url)
+            results[clients].append(found)
     return results
+
+
+def scored(url: str) -> dict[str, float]:
+    """Conversations stored and scored by quality monitoring at the end of the run, and 5 s later."""
+    from sqlalchemy import create_engine, func, select
+
+    from helixdesk.conversations.models import Conversation
+    from helixdesk.quality.models import Scorecard
+
+    engine = create_engine(url)
+    try:
+        out: dict[str, float] = {}
+        for key, wait in (("scored_now", 0.0), ("scored_5s", 5.0)):
+            time.sleep(wait)
+            with engine.connect() as conn:
+                total = conn.scalar(select(func.count()).select_from(Conversation)) or 0
+                done = conn.scalar(select(func.count()).select_from(Scorecard)) or 0
+            out[key] = 100.0 * done / max(1, total)
+        return out
+    finally:
+        engine.dispose()
 
 
 def main() -> None:
@@ -177,6 +208,12 @@ def main() -> None:
     parser.add_argument("--compare", metavar="REV", help="also measure this commit, in the same run")
     parser.add_argument("--model-dir", default="var/models")
     parser.add_argument(
+        "--quality",
+        choices=["on", "off", "both"],
+        default="on",
+        help="quality monitoring beside the server: on (as shipped), off, or both in the same run",
+    )
+    parser.add_argument(
         "--pg-admin",
         default=os.environ.get("HELIXDESK_TEST_PG_ADMIN", "postgresql://root@127.0.0.1:5432/test"),
     )
@@ -186,16 +223,20 @@ def main() -> None:
     texts = messages()
     with tempfile.TemporaryDirectory() as tmp_name, contextlib.ExitStack() as stack:
         tmp = Path(tmp_name)
-        trees = {"this tree": ROOT / "src"}
+        trees: dict[str, tuple[Path, bool]] = {}
+        if args.quality == "both":
+            trees = {"QA off": (ROOT / "src", False), "QA on": (ROOT / "src", True)}
+        else:
+            trees = {"this tree": (ROOT / "src", args.quality == "on")}
         if args.compare:
-            trees = {args.compare: stack.enter_context(worktree(args.compare)) / "src", **trees}
+            trees = {args.compare: (stack.enter_context(worktree(args.compare)) / "src", True), **trees}
         table: dict[str, dict[int, list[dict[str, float]]]] = {
             label: {c: [] for c in args.clients} for label in trees
         }
         for run in range(args.runs):
-            for label, src in trees.items():
+            for label, (src, quality) in trees.items():
                 for clients, found in measure(
-                    f"{run}-{label.replace(' ', '_')}", src, args, texts, tmp
+                    f"{run}-{label.replace(' ', '_')}", src, args, texts, tmp, quality=quality
                 ).items():
                     table[label][clients] += found
         print(
@@ -207,9 +248,10 @@ def main() -> None:
             for clients, runs in by_clients.items():
                 med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
                 errors = int(sum(r["errors"] for r in runs))
-                print(
-                    f"{label[:12]:>12} {clients:>8} {med['turns_s']:>8.0f} {med['p50']:>8.1f} {med['p99']:>8.1f} {errors:>7}"
-                )
+                line = f"{label[:12]:>12} {clients:>8} {med['turns_s']:>8.0f} {med['p50']:>8.1f} {med['p99']:>8.1f} {errors:>7}"
+                if "scored_now" in med:
+                    line += f"   scored by QA: {med['scored_now']:.0f} % at the end, {med['scored_5s']:.0f} % 5 s later"
+                print(line)
 
 
 if __name__ == "__main__":

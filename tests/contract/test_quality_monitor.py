@@ -20,9 +20,16 @@ from helixdesk.bus import outbox
 from helixdesk.bus.consumer import DurableConsumer
 from helixdesk.bus.memory import MemoryEventBus
 from helixdesk.bus.relay import OutboxRelay
-from helixdesk.conversations.models import Conversation, Customer, Message
+from helixdesk.conversations.models import Conversation, CsatRating, Customer, Message
 from helixdesk.core.clock import utcnow
-from helixdesk.core.events import ConversationCreated, Event, MessageData, MessageReceived, MessageSent
+from helixdesk.core.events import (
+    ConversationCreated,
+    ConversationRated,
+    Event,
+    MessageData,
+    MessageReceived,
+    MessageSent,
+)
 from helixdesk.db.session import reading, transaction
 from helixdesk.handoff.models import Handoff
 from helixdesk.packs.loader import load_pack
@@ -307,3 +314,24 @@ async def test_a_vip_waiting_past_the_sla_raises_one_alert(
         ("vip_wait", "relationship_manager", "vip")
     ]
     assert len(_alert_events(sessions)) == 1
+
+
+async def test_a_low_rating_after_the_close_is_scored(
+    desk: Desk, consumer: DurableConsumer, sessions: sessionmaker[Session]
+) -> None:
+    cid = desk.conversation()
+    desk.say(cid, "customer", "等了太久，问题也没解决")
+    await desk.publish()
+    await consumer.catch_up()
+    assert _card(sessions, cid).csat is None
+    with transaction(sessions) as s:
+        conv = s.get(Conversation, cid)
+        assert conv is not None
+        s.add(CsatRating(conversation_id=cid, customer_id=conv.customer_id, score=1, comment="没人理我"))
+        outbox.record(s, [ConversationRated(conversation_id=cid, score=1, has_comment=True)])
+    await desk.publish()
+    await consumer.catch_up()
+    card = _card(sessions, cid)
+    assert card.csat == 1 and card.score < 100
+    low = [f for f in _findings(sessions, cid) if f.rule == "low_csat"]
+    assert len(low) == 1 and low[0].evidence == "没人理我"

@@ -9,6 +9,7 @@ and runs again; a second run adds nothing.
 from __future__ import annotations
 
 from datetime import date, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,6 +37,7 @@ from helixdesk.packs.loader import load_pack
 from helixdesk.quality.models import Alert, Finding, Scorecard
 from helixdesk.quality.monitor import QualityMonitor
 from helixdesk.quality.rules import RuleBook
+from helixdesk.quality.worker import emotion_reader
 
 BOOK = RuleBook.load(load_pack("retail_bank"))
 
@@ -335,3 +337,23 @@ async def test_a_low_rating_after_the_close_is_scored(
     assert card.csat == 1 and card.score < 100
     low = [f for f in _findings(sessions, cid) if f.rule == "low_csat"]
     assert len(low) == 1 and low[0].evidence == "没人理我"
+
+
+async def test_anger_rising_while_a_person_has_the_conversation_is_read_by_the_emotion_model(
+    desk: Desk, sessions: sessionmaker[Session], model_root: Path
+) -> None:
+    """Messages sent to a person carry no NLU of the bot's; the monitor reads their emotion itself."""
+    cid = desk.conversation()
+    desk.say(cid, "customer", "你们到底怎么回事？扣了我两次钱！")
+    desk.say(cid, "agent", "您好，我看一下")
+    desk.say(cid, "customer", "气死我了！！！你们这什么破银行，马上给我退钱！！！")
+    await desk.publish()
+    reader = emotion_reader(model_root / "retail_bank")
+    assert reader is not None
+    consumer = DurableConsumer(
+        name="quality", sessions=sessions, batch_handler=QualityMonitor(BOOK, emotions=reader).handle
+    )
+    await consumer.catch_up()
+    assert [f.rule for f in _findings(sessions, cid)] == ["rising_anger"]
+    with reading(sessions) as s:
+        assert s.scalar(select(Alert.kind).where(Alert.conversation_id == cid)) == "rising_anger"

@@ -20,7 +20,8 @@ customer's turn never waits for it.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -47,11 +48,24 @@ CONSUMER = "quality"
 # Events of quality monitoring itself, and staff-only notes, never need scoring.
 _SKIP = (QualityAlertRaised, NoteWhispered)
 _SEVERITIES = ("low", "medium", "high")
+# Reads the emotion of texts: (label, intensity) for each (the pack's emotion model).
+EmotionReader = Callable[[Sequence[str]], list[tuple[str, float]]]
+_EMOTION_CACHE = 20_000
 
 
 class QualityMonitor:
-    def __init__(self, book: RuleBook, *, abandon_after: timedelta = timedelta(minutes=30)) -> None:
+    def __init__(
+        self,
+        book: RuleBook,
+        *,
+        abandon_after: timedelta = timedelta(minutes=30),
+        emotions: EmotionReader | None = None,
+    ) -> None:
+        """`emotions` reads the customer's messages the bot did not understand (those sent while
+        waiting for or talking to a person), so anger that rises with a person is seen too."""
         self.book = book
+        self._emotions = emotions
+        self._read: OrderedDict[str, dict[str, object]] = OrderedDict()
         self.abandon_after = abandon_after
         cfg = book.conversation
         self.repeat_days = int(cfg.get("repeat_contact_days", 7))
@@ -118,16 +132,18 @@ class QualityMonitor:
         rows = s.scalars(
             select(Message).where(Message.conversation_id == conv.id).order_by(Message.seq)
         ).all()
-        msgs = tuple(
-            Msg(
-                id=m.id,
-                seq=m.seq,
-                sender=m.sender,
-                text=m.text,
-                created_at=m.created_at,
-                meta=dict(m.meta or {}),
+        msgs = self._with_emotions(
+            tuple(
+                Msg(
+                    id=m.id,
+                    seq=m.seq,
+                    sender=m.sender,
+                    text=m.text,
+                    created_at=m.created_at,
+                    meta=dict(m.meta or {}),
+                )
+                for m in rows
             )
-            for m in rows
         )
         handoffs = tuple(
             HandoffFact(
@@ -159,6 +175,40 @@ class QualityMonitor:
             abandoned=self._abandoned(conv, handoffs, msgs),
             repeat_contact=self._later_same_topic(s, conv, topic_of(msgs)),
         )
+
+    def _with_emotions(self, msgs: tuple[Msg, ...]) -> tuple[Msg, ...]:
+        """Customer messages without an NLU emotion, read by the emotion model (cached by id)."""
+        if self._emotions is None:
+            return msgs
+
+        def unread(m: Msg) -> bool:
+            return m.sender == "customer" and not (m.meta.get("nlu") or {}).get("emotion")
+
+        todo = [m for m in msgs if unread(m) and m.id not in self._read and m.text.strip()]
+        if todo:
+            for m, (label, intensity) in zip(todo, self._emotions([m.text for m in todo]), strict=True):
+                self._read[m.id] = {
+                    "label": label,
+                    "intensity": round(float(intensity), 4),
+                    "read_by": "quality",
+                }
+            while len(self._read) > _EMOTION_CACHE:
+                self._read.popitem(last=False)
+        out = []
+        for m in msgs:
+            emotion = self._read.get(m.id)
+            if emotion is not None and unread(m):
+                nlu = {**(m.meta.get("nlu") or {}), "emotion": emotion}
+                m = Msg(
+                    id=m.id,
+                    seq=m.seq,
+                    sender=m.sender,
+                    text=m.text,
+                    created_at=m.created_at,
+                    meta={**m.meta, "nlu": nlu},
+                )
+            out.append(m)
+        return tuple(out)
 
     # ---- what only the database knows ----------------------------------------------------------
 

@@ -11,7 +11,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Sequence
 from datetime import timedelta
+from pathlib import Path
 
 import anyio
 
@@ -21,10 +23,26 @@ from helixdesk.db.lease import try_acquire
 from helixdesk.db.session import make_engine, make_session_factory, transaction
 from helixdesk.packs.loader import load_pack
 from helixdesk.quality.model import load_if_trained
-from helixdesk.quality.monitor import CONSUMER, QualityMonitor
+from helixdesk.quality.monitor import CONSUMER, EmotionReader, QualityMonitor
 from helixdesk.quality.rules import RuleBook
 
 log = logging.getLogger(__name__)
+
+
+def emotion_reader(model_dir: Path) -> EmotionReader | None:
+    """The pack's emotion model as a reader of texts, or None when there is none."""
+    from helixdesk.nlu.emotion.artefacts import EmotionModelError, load_emotion_model
+
+    try:
+        model = load_emotion_model(model_dir)
+    except EmotionModelError as e:
+        log.warning("quality monitoring reads emotions from the bot's NLU only: %s", e.detail)
+        return None
+
+    def read(texts: Sequence[str]) -> list[tuple[str, float]]:
+        return [(e.label, e.intensity) for e in model.predict(list(texts))]
+
+    return read
 
 
 async def run_worker(
@@ -33,7 +51,10 @@ async def run_worker(
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     model = load_if_trained(settings.model_dir / settings.pack)
-    monitor = QualityMonitor(RuleBook.load(load_pack(settings.pack)).with_model(model))
+    monitor = QualityMonitor(
+        RuleBook.load(load_pack(settings.pack)).with_model(model),
+        emotions=emotion_reader(settings.model_dir / settings.pack),
+    )
     consumer = DurableConsumer(
         name=CONSUMER,
         sessions=sessions,

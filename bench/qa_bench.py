@@ -20,6 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from helixdesk.packs.loader import load_pack
 from helixdesk.quality.evaluation import COMPLIANCE, evaluate, load_items, predict
+from helixdesk.quality.model import load_if_trained
 from helixdesk.quality.rules import RuleBook
 
 SETS = {"main": "qa_set.jsonl", "blind": "qa_blind.jsonl"}
@@ -30,9 +31,15 @@ def main() -> None:
     parser.add_argument("--mistakes", action="store_true", help="print every item the rules got wrong")
     parser.add_argument("--language", help="only items in this language")
     parser.add_argument("--set", choices=sorted(SETS), default="main", help="which labelled set")
+    parser.add_argument("--patterns-only", action="store_true", help="without the learnt classifier")
+    parser.add_argument("--model-dir", default="var/models", help="where `helixdesk nlu train` put the models")
     args = parser.parse_args()
     pack = load_pack("retail_bank")
     book = RuleBook.load(pack)
+    if not args.patterns_only:
+        model = load_if_trained(Path(args.model_dir) / "retail_bank")
+        book = book.with_model(model)
+        print("checks: the pack's patterns" + (" and the learnt classifier" if model else " only (no model)"))
     items = load_items(pack.path / "quality" / "heldout" / SETS[args.set])
     if args.language:
         items = [i for i in items if i.language == args.language]

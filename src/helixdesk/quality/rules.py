@@ -224,7 +224,7 @@ class RuleBook:
                     hits.append(_hit(rule, text, m.start(), m.end()))
         if sender in self.rules["pii_in_clear"].senders or sender in self.rules["asks_secret"].senders:
             hits += self._personal_data(text, sender, hits)
-        if self.model is not None:
+        if self.model is not None and sender == "agent":
             hits += self._learnt(text, norm, sender, hits)
         return sorted(hits, key=lambda h: (h.start, h.rule))
 

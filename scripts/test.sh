@@ -17,5 +17,8 @@ log "mypy (strict)"
 "$VENV/bin/mypy"
 log "import-linter (packages import only downward)"
 "$VENV/bin/lint-imports"
-log "pytest"
-"$VENV/bin/pytest" "$@"
+# Two test processes (one per core of the machines we target); each module's tests stay in one
+# process (`loadscope`), so a module's server or database fixture starts once.
+# HELIXDESK_TEST_WORKERS=0 runs everything in this process.
+log "pytest (${HELIXDESK_TEST_WORKERS:-2} workers)"
+"$VENV/bin/pytest" -n "${HELIXDESK_TEST_WORKERS:-2}" --dist loadscope "$@"

@@ -32,7 +32,9 @@ def main() -> None:
     parser.add_argument("--language", help="only items in this language")
     parser.add_argument("--set", choices=sorted(SETS), default="main", help="which labelled set")
     parser.add_argument("--patterns-only", action="store_true", help="without the learnt classifier")
-    parser.add_argument("--model-dir", default="var/models", help="where `helixdesk nlu train` put the models")
+    parser.add_argument(
+        "--model-dir", default="var/models", help="where `helixdesk nlu train` put the models"
+    )
     args = parser.parse_args()
     pack = load_pack("retail_bank")
     book = RuleBook.load(pack)

@@ -12,7 +12,6 @@ from alembic import op
 
 import helixdesk.db.base
 
-
 revision: str = "0011"
 down_revision: str | None = "0010"
 branch_labels: str | Sequence[str] | None = None

@@ -15,7 +15,9 @@ from helixdesk.core.clock import utcnow
 from helixdesk.core.errors import AppError
 from helixdesk.db.session import transaction
 from helixdesk.quality.models import Finding, Scorecard
-from helixdesk.quality.review import QualityReview, VerdictInput, highlight, in_sample
+from helixdesk.quality.review import QualityReview, VerdictInput
+from helixdesk.quality.review_queue import in_sample
+from helixdesk.quality.review_view import highlight
 from tests.quality_data import add_conversation, add_finding, add_people, add_scorecard
 
 NOW = utcnow()

@@ -13,7 +13,8 @@ from helixdesk.auth.errors import ForbiddenError
 from helixdesk.core.errors import AppError
 from helixdesk.db.session import transaction
 from helixdesk.packs.loader import load_pack
-from helixdesk.quality.coaching import CoachingGuide, StaffQuality
+from helixdesk.quality.coaching import StaffQuality
+from helixdesk.quality.coaching_guide import CoachingGuide
 from tests.quality_data import add_conversation, add_finding, add_people, add_scorecard
 
 # A Thursday: the 30 days before it start in the week of Monday 2026-11-02.

@@ -83,7 +83,8 @@ from helixdesk.packs.loader import Pack, load_pack
 from helixdesk.privacy.crypto import Keyring
 from helixdesk.privacy.keys import resolve_keyring
 from helixdesk.privacy.transcripts import TranscriptPrivacy
-from helixdesk.quality.coaching import CoachingGuide, StaffQuality
+from helixdesk.quality.coaching import StaffQuality
+from helixdesk.quality.coaching_guide import CoachingGuide
 from helixdesk.quality.live import AlertBoard, DraftCheck
 from helixdesk.quality.model import load_if_trained
 from helixdesk.quality.review import QualityReview

@@ -36,8 +36,9 @@ from helixdesk.edge.deps import (
 )
 from helixdesk.edge.http import ERROR_RESPONSES
 from helixdesk.edge.i18n import ui_language
-from helixdesk.quality.coaching import PERIODS, QualityStats, StaffQuality
+from helixdesk.quality.coaching import StaffQuality
 from helixdesk.quality.review import VerdictInput
+from helixdesk.quality.staff_figures import PERIODS, QualityStats
 
 router = APIRouter(prefix="/console", tags=["quality review and coaching"], responses=ERROR_RESPONSES)
 API = "/api/quality"

@@ -120,11 +120,13 @@ def test_a_reviewer_reviews_a_flagged_conversation_in_the_console(desk):
 @pytest.mark.parametrize(
     ("path", "body", "code"),
     [
-        ("findings/{finding}/verdict", {"verdict": "maybe"}, "invalid_verdict"),
+        # The schema refuses these before the review service sees them (422 invalid_request); the
+        # service's own codes (invalid_verdict, note_too_long, invalid_score) guard its other callers.
+        ("findings/{finding}/verdict", {"verdict": "maybe"}, "invalid_request"),
         ("findings/nope/verdict", {"verdict": "confirmed"}, "finding_not_found"),
-        ("findings/{finding}/verdict", {"verdict": "confirmed", "note": "x" * 2500}, "note_too_long"),
+        ("findings/{finding}/verdict", {"verdict": "confirmed", "note": "x" * 2500}, "invalid_request"),
         ("findings/{finding}/verdict", {"verdict": "confirmed", "extra": 1}, "invalid_request"),
-        ("conversations/{conversation}/review", {"score": 101}, "invalid_score"),
+        ("conversations/{conversation}/review", {"score": 101}, "invalid_request"),
         ("conversations/{conversation}/review", {"score": "high"}, "invalid_request"),
         ("conversations/nope/review", {"score": 50}, "conversation_not_found"),
     ],
@@ -185,7 +187,7 @@ def test_a_supervisor_assigns_coaching_from_a_suggestion_and_the_agent_works_it(
         "examples": [e["conversation_id"] for e in suggestion["examples"]],
     }
     bad = sup.post("/console/api/quality/coaching", json={**body, "due_on": "next week"})
-    assert bad.status_code == 422 and error_code(bad) == "invalid_due_date"
+    assert bad.status_code == 422 and error_code(bad) == "invalid_request"  # not a date (the schema says so)
     item = sup.post("/console/api/quality/coaching", json=body)
     assert item.status_code == 200 and item.json()["status"] == "assigned"
     item_id = item.json()["id"]

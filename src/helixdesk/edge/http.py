@@ -102,6 +102,8 @@ def install_error_handlers(app: FastAPI) -> None:
         code = "invalid_request"
         for err in exc.errors():
             loc = ".".join(str(p) for p in err.get("loc", ()) if p != "body")
+            # A field name is the client's text: never echo control characters (NUL) back.
+            loc = "".join(ch if ch.isprintable() else "?" for ch in loc)[:80]
             problems.append(f"{loc or 'body'}: {err.get('msg', 'invalid')}")
             if err.get("type") == "json_invalid":
                 code = "malformed_json"

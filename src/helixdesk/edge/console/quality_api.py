@@ -14,12 +14,13 @@ Routes are thin: `helixdesk.quality.review` and `helixdesk.quality.coaching` do 
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import date
+from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from helixdesk.auth.roles import is_supervisor
 from helixdesk.auth.service import SessionView
@@ -34,7 +35,7 @@ from helixdesk.edge.deps import (
     StaffSessionDep,
     SupervisorDep,
 )
-from helixdesk.edge.http import ERROR_RESPONSES
+from helixdesk.edge.http import ERROR_RESPONSES, NON_BLANK_TEXT
 from helixdesk.edge.i18n import ui_language
 from helixdesk.quality.coaching import StaffQuality
 from helixdesk.quality.review import VerdictInput
@@ -44,9 +45,15 @@ router = APIRouter(prefix="/console", tags=["quality review and coaching"], resp
 API = "/api/quality"
 
 
+# A period of the staff quality figures, in days: 7, 30 or 90 (read from the query as an integer).
+Period = Annotated[int, WithJsonSchema({"type": "integer", "enum": list(PERIODS)})]
+
+
+# The schema says what the service accepts, so a schema-valid request is never refused for its form
+# (bodies stay under the 64 KiB limit even with every character escaped).
 class VerdictIn(Input):
-    verdict: str = Field(max_length=16, description="confirmed or rejected")
-    note: str = Field(default="", max_length=4000)
+    verdict: Literal["confirmed", "rejected"]
+    note: str = Field(default="", max_length=500)
 
 
 class FindingVerdictIn(VerdictIn):
@@ -54,23 +61,25 @@ class FindingVerdictIn(VerdictIn):
 
 
 class ReviewIn(Input):
-    score: float = Field(description="The reviewer's own score of the conversation, 0-100.")
-    note: str = Field(default="", max_length=4000)
-    verdicts: list[FindingVerdictIn] = Field(default_factory=list, max_length=200)
+    score: float = Field(ge=0, le=100, description="The reviewer's own score of the conversation, 0-100.")
+    note: str = Field(default="", max_length=2000)
+    verdicts: list[FindingVerdictIn] = Field(default_factory=list, max_length=20)
 
 
 class CoachingIn(Input):
     agent_id: str = Field(max_length=36)
-    title: str = Field(max_length=1000)
-    due_on: str = Field(max_length=32, description="A date, e.g. 2026-12-31 (the bank's local date).")
+    title: str = Field(min_length=1, max_length=200, pattern=NON_BLANK_TEXT)
+    due_on: date = Field(description="A date, e.g. 2026-12-31 (the bank's local date).")
     rule: str | None = Field(default=None, max_length=40)
-    detail: str = Field(default="", max_length=4000)
+    detail: str = Field(default="", max_length=2000)
     examples: list[str] = Field(default_factory=list, max_length=10)
 
 
 class CoachingStatusIn(Input):
-    status: str = Field(max_length=16, description="in_progress or done (a supervisor may reopen: assigned)")
-    note: str = Field(default="", max_length=4000)
+    status: Literal["assigned", "in_progress", "done"] = Field(
+        description="in_progress or done (a supervisor may reopen: assigned)"
+    )
+    note: str = Field(default="", max_length=2000)
 
 
 # ---- review: JSON API ----------------------------------------------------------------------------
@@ -116,7 +125,9 @@ async def review_conversation(
 async def agreement(
     review: QualityReviewDep,
     _user: QaReviewerDep,
-    days: int | None = Query(default=None, description="Findings of the last N days (default: all)."),
+    days: int | None = Query(
+        default=None, ge=1, le=3650, description="Findings of the last N days (default: all)."
+    ),
 ) -> dict[str, Any]:
     """Per rule: findings, reviewed, confirmed, rejected, pending and agreement (confirmed / reviewed)."""
     report = await anyio.to_thread.run_sync(lambda: review.agreement(days=days))
@@ -127,7 +138,7 @@ async def agreement(
 
 
 @router.get(f"{API}/staff")
-async def staff_overview(quality: StaffQualityDep, user: StaffDep, days: int = 30) -> dict[str, Any]:
+async def staff_overview(quality: StaffQualityDep, user: StaffDep, days: Period = 30) -> dict[str, Any]:
     """Every agent's and team's figures (supervisors and QA reviewers)."""
     overview = await anyio.to_thread.run_sync(lambda: quality.overview(user, days=days))
     return overview.to_dict()
@@ -135,7 +146,7 @@ async def staff_overview(quality: StaffQualityDep, user: StaffDep, days: int = 3
 
 @router.get(f"{API}/staff/{{agent_id}}")
 async def staff_member(
-    agent_id: str, quality: StaffQualityDep, user: StaffDep, days: int = 30
+    agent_id: str, quality: StaffQualityDep, user: StaffDep, days: Period = 30
 ) -> dict[str, Any]:
     """One agent's figures (`me` for one's own)."""
     agent_id = user.id if agent_id == "me" else agent_id
@@ -149,7 +160,7 @@ async def suggestions(
     agent_id: str,
     quality: StaffQualityDep,
     user: StaffDep,
-    days: int = 30,
+    days: Period = 30,
 ) -> dict[str, Any]:
     """Coaching suggestions from the pattern of the agent's findings, in the viewer's language."""
     agent_id = user.id if agent_id == "me" else agent_id
@@ -165,7 +176,7 @@ async def coaching_items(
     quality: StaffQualityDep,
     user: StaffDep,
     agent_id: str | None = Query(default=None, max_length=36),
-    status: str | None = Query(default=None, max_length=16),
+    status: Literal["assigned", "in_progress", "done"] | None = Query(default=None),
 ) -> dict[str, Any]:
     """Coaching items: one's own, or anyone's for supervisors and QA reviewers."""
     items = await anyio.to_thread.run_sync(lambda: quality.items(user, agent_id=agent_id, status=status))

@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Annotated, Any
 
 import anyio
 from fastapi import APIRouter
-from pydantic import Field
+from pydantic import Field, WithJsonSchema
 
 from helixdesk.core.inputs import Input
 from helixdesk.edge.deps import AgentDep, FollowUpsDep, GoodwillDep, StaffDep, TransfersDep, WhispersDep
@@ -35,7 +35,18 @@ class WhisperIn(Input):
 
 
 class GoodwillIn(Input):
-    amount: Decimal = Field(gt=0, le=Decimal(10**9), description="In the pack's goodwill currency.")
+    amount: Annotated[
+        Decimal,
+        WithJsonSchema(
+            {
+                "anyOf": [
+                    {"type": "number", "exclusiveMinimum": 0, "maximum": 1e9, "multipleOf": 0.01},
+                    {"type": "string", "pattern": r"^(?!0+(\.0+)?$)[0-9]{1,9}(\.[0-9]{1,2})?$"},
+                ],
+                "description": "In the pack's goodwill currency (up to 2 decimals).",
+            }
+        ),
+    ] = Field(gt=0, le=Decimal(10**9))
     reason: str = Field(min_length=1, max_length=32, description="One of the pack's goodwill reasons.")
     note: str = Field(default="", max_length=1000)
 

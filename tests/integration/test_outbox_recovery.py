@@ -76,9 +76,9 @@ def test_events_committed_before_a_crash_are_published_after_the_restart(sqlite_
                 break
             time.sleep(0.05)
         types = [e["type"] for e in mine]
-        assert (
-            types.index("conversation.created") < types.index("message.received") < types.index("reply.sent")
-        )
+        # Every event that was waiting is on the stream, in log order. (`conversation.created` may
+        # have been published before Redis was killed; this Redis keeps nothing across a restart.)
+        assert [t for t in types if t in waiting] == list(waiting), (types, waiting)
         seqs = [e["log_seq"] for e in mine]
         assert all(isinstance(n, int) for n in seqs) and seqs == sorted(seqs)
         with make_session_factory(engine)() as s:

@@ -128,7 +128,11 @@ def desk(sessions: sessionmaker[Session]) -> Desk:
 
 @pytest.fixture
 def consumer(sessions: sessionmaker[Session]) -> DurableConsumer:
-    return DurableConsumer(name="quality", sessions=sessions, batch_handler=QualityMonitor(BOOK).handle)
+    """As `helixdesk qa run` runs it: assessed in a read-only session first, then written."""
+    monitor = QualityMonitor(BOOK)
+    return DurableConsumer(
+        name="quality", sessions=sessions, batch_handler=monitor.handle, prepare=monitor.prepare
+    )
 
 
 def _findings(sessions: sessionmaker[Session], cid: str) -> list[Finding]:

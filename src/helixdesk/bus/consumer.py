@@ -6,7 +6,8 @@
 A consumer reads the published log (`helixdesk.bus.outbox.read_log`) in `log_seq` order. For each
 batch its `handler(session, event)` runs in one transaction with the update of the consumer's
 offset (`consumer_offsets`); a `batch_handler(session, events)` gets the whole batch at once
-instead (to do per-conversation work once per batch). So a change the handler writes is kept exactly when the offset moves
+instead (to do per-conversation work once per batch), and `prepare(session, events)`, when given,
+reads and computes first in a read-only session, outside the write transaction. So a change the handler writes is kept exactly when the offset moves
 past its event: after a crash the batch runs again from the stored offset, and nothing is counted
 twice. Handlers that act outside the database must be idempotent by `event.event_id`.
 One process at a time runs a given consumer (a lease); the others stand by.
@@ -40,6 +41,7 @@ log = logging.getLogger(__name__)
 
 Handler = Callable[[Session, Event], None]
 BatchHandler = Callable[[Session, list[Event]], None]
+Prepare = Callable[[Session, list[Event]], None]
 
 
 class ConsumerOffset(Base):
@@ -58,6 +60,7 @@ class DurableConsumer:
         sessions: sessionmaker[Session],
         handler: Handler | None = None,
         batch_handler: BatchHandler | None = None,
+        prepare: Prepare | None = None,
         batch: int = 200,
         poll_interval: float = 1.0,
         lease_seconds: float = 30.0,
@@ -69,6 +72,7 @@ class DurableConsumer:
             raise ValueError("give a consumer either handler or batch_handler")
         self._handler = handler
         self._batch_handler = batch_handler
+        self._prepare = prepare
         self._batch = batch
         self._poll = poll_interval
         self._lease = timedelta(seconds=lease_seconds)
@@ -132,6 +136,10 @@ class DurableConsumer:
             row = s.get(ConsumerOffset, self.name)
             if row is not None and row.log_seq >= newest:
                 return 0
+            if self._prepare is not None:
+                # Heavy reading and computing happen here, before the write transaction, so the
+                # writers of the turn path (SQLite has one write lock) never wait for them.
+                self._prepare(s, read_log(s, after_seq=row.log_seq if row else 0, limit=self._batch))
         with transaction(self._sessions) as s:
             if not try_acquire(s, f"consumer:{self.name}", self._holder, ttl=self._lease):
                 return 0

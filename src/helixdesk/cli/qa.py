@@ -21,7 +21,7 @@ out = Console()
 @app.command("run")
 def run_command(
     poll: float = typer.Option(
-        0.5, min=0.05, max=60, help="Seconds between reads of the event log when idle."
+        1.0, min=0.05, max=60, help="Seconds between reads of the event log when idle."
     ),
     lease: float = typer.Option(
         30.0,

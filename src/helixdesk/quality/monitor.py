@@ -66,6 +66,7 @@ class QualityMonitor:
         self.book = book
         self._emotions = emotions
         self._read: OrderedDict[str, dict[str, object]] = OrderedDict()
+        self._prepared: dict[str, tuple[int, Facts, Assessment]] = {}
         self.abandon_after = abandon_after
         cfg = book.conversation
         self.repeat_days = int(cfg.get("repeat_contact_days", 7))
@@ -76,12 +77,27 @@ class QualityMonitor:
 
     # ---- the batch handler ---------------------------------------------------------------------
 
-    def handle(self, s: Session, events: list[Event]) -> None:
+    @staticmethod
+    def _touched(events: list[Event]) -> dict[str, int]:
         touched: dict[str, int] = {}
         for event in events:
             if isinstance(event, _SKIP):
                 continue
             touched[event.conversation_id] = max(touched.get(event.conversation_id, 0), event.log_seq or 0)
+        return touched
+
+    def prepare(self, s: Session, events: list[Event]) -> None:
+        """Read and assess the batch's conversations in a read-only session (the consumer's
+        `prepare`), so `handle` only writes; what changed since is assessed again in `handle`."""
+        self._prepared = {}
+        for cid, seq in self._touched(events).items():
+            conv = s.get(Conversation, cid)
+            if conv is not None:
+                facts = self.facts(s, conv)
+                self._prepared[cid] = (seq, facts, assess(self.book, facts))
+
+    def handle(self, s: Session, events: list[Event]) -> None:
+        touched = self._touched(events)
         closed = {
             e.conversation_id
             for e in events
@@ -100,8 +116,12 @@ class QualityMonitor:
         conv = s.get(Conversation, conversation_id)
         if conv is None:
             return None
-        facts = self.facts(s, conv)
-        assessed = assess(self.book, facts)
+        ready = self._prepared.pop(conversation_id, None)
+        if ready is not None and ready[0] >= log_seq and log_seq > 0:
+            _, facts, assessed = ready
+        else:
+            facts = self.facts(s, conv)
+            assessed = assess(self.book, facts)
         card = s.get(Scorecard, conversation_id)
         if card is None:
             card = Scorecard(conversation_id=conversation_id, customer_id=conv.customer_id)

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -46,8 +47,11 @@ def emotion_reader(model_dir: Path) -> EmotionReader | None:
 
 
 async def run_worker(
-    settings: Settings, *, poll_seconds: float = 0.5, sweep_seconds: float = 5.0, lease_seconds: float = 30.0
+    settings: Settings, *, poll_seconds: float = 1.0, sweep_seconds: float = 5.0, lease_seconds: float = 30.0
 ) -> None:
+    # Scoring may wait; a customer's turn may not: on a shared machine the server comes first.
+    with contextlib.suppress(OSError, AttributeError):
+        os.nice(10)
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     model = load_if_trained(settings.model_dir / settings.pack)
@@ -59,8 +63,11 @@ async def run_worker(
         name=CONSUMER,
         sessions=sessions,
         batch_handler=monitor.handle,
+        prepare=monitor.prepare,
         poll_interval=poll_seconds,
         lease_seconds=lease_seconds,
+        # Large batches: a busy conversation is scored once per batch, in few transactions.
+        batch=1000,
     )
     holder = f"sweep-{id(monitor)}"
 

@@ -81,6 +81,8 @@ def sign_in(browser: Browser, base: str, username: str, lang: str) -> Page:
     page.fill("#password", PASSWORD)
     page.click("#login")
     expect(page.locator("#queue")).to_be_visible()
+    # The script must have bound its handlers before a control is used.
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")
     # Wait for the server to take the presence: a claim straight after needs it.
     if page.locator("#presence").input_value() != "online":
         with page.expect_response(lambda r: r.url.endswith("/console/api/presence") and r.ok):

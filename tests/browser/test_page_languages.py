@@ -178,6 +178,7 @@ def sign_in(browser: Browser, base: str, username: str) -> Page:
     page.fill("#password", PASSWORD)
     page.click("#login")
     expect(page.locator("#queue")).to_be_visible()
+    expect(page.locator("body")).to_have_attribute("data-ready", "true")  # handlers are bound
     return page
 
 

@@ -227,4 +227,7 @@
     await api("POST", `/drafts/${b.dataset.draft}/review`, { approve: b.dataset.approve === "true" });
     b.closest("li").remove();
   }));
+
+  // Every control above has its handler: say so (browser tests wait for it before they click).
+  document.body.dataset.ready = "true";
 })();

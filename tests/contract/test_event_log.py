@@ -8,6 +8,9 @@
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -17,6 +20,7 @@ from helixdesk.bus.consumer import ConsumerOffset, DurableConsumer
 from helixdesk.bus.memory import MemoryEventBus
 from helixdesk.bus.relay import OutboxRelay
 from helixdesk.core.events import ConversationStateChanged, Event
+from helixdesk.core.priority import thread_policy
 from helixdesk.db.session import transaction
 from tests.events import collect_events
 
@@ -117,3 +121,41 @@ async def test_a_durable_consumer_resumes_where_it_stopped_and_counts_nothing_tw
             for row in s.scalars(select(ConsumerOffset).where(ConsumerOffset.consumer.like("tally:%")))
         }
     assert counts == {f"tally:s{i}": 1 for i in range(1, 7)}  # each event counted once
+
+
+async def test_an_idle_prepare_hands_the_handler_exactly_the_events_it_prepared(sessions):
+    """`prepare_at_idle`: reading and computing run on a thread at idle CPU priority, the write
+    at normal priority, and an event published in between waits for the next batch."""
+    bus = MemoryEventBus()
+    relay = OutboxRelay(sessions=sessions, bus=bus)
+    _store(sessions, [_event(i) for i in range(1, 6)])
+    await relay.flush()
+
+    started, go = threading.Event(), threading.Event()
+    seen: dict[str, list] = {"prepared": [], "handled": [], "policies": []}
+
+    def prepare(s: Session, events: list[Event]) -> None:
+        seen["policies"].append(("prepare", thread_policy()))
+        seen["prepared"].append([e.new_state for e in events])  # type: ignore[attr-defined]
+        started.set()
+        go.wait(10)
+
+    def handle(s: Session, events: list[Event]) -> None:
+        seen["policies"].append(("handle", thread_policy()))
+        seen["handled"].append([e.new_state for e in events])  # type: ignore[attr-defined]
+
+    consumer = DurableConsumer(
+        name="idle", sessions=sessions, batch_handler=handle, prepare=prepare, prepare_at_idle=True, batch=10
+    )
+    running = asyncio.create_task(consumer.catch_up())
+    assert await asyncio.to_thread(started.wait, 10)
+    _store(sessions, [_event(6)])  # published while the batch is being prepared
+    await relay.flush()
+    go.set()
+    assert await running == 5
+    assert seen["handled"] == [["s1", "s2", "s3", "s4", "s5"]]
+    assert await consumer.catch_up() == 1
+    assert seen["prepared"][-1] == seen["handled"][-1] == ["s6"]
+    assert consumer.offset() == 6
+    await consumer.stop()
+    assert set(seen["policies"]) == {("prepare", "idle"), ("handle", "normal")}

@@ -7,8 +7,12 @@ A consumer reads the published log (`helixdesk.bus.outbox.read_log`) in `log_seq
 batch its `handler(session, event)` runs in one transaction with the update of the consumer's
 offset (`consumer_offsets`); a `batch_handler(session, events)` gets the whole batch at once
 instead (to do per-conversation work once per batch), and `prepare(session, events)`, when given,
-reads and computes first in a read-only session, outside the write transaction. So a change the handler writes is kept exactly when the offset moves
-past its event: after a crash the batch runs again from the stored offset, and nothing is counted
+reads and computes first in a read-only session, outside the write transaction, on the events the
+handler then gets. With `prepare_at_idle=True` that reading and computing runs on a thread of its
+own at the lowest CPU priority (`helixdesk.core.priority`), while the short write transaction
+stays on a thread of normal priority: on a busy machine the consumer falls behind rather than
+take CPU from the turn path, and it never holds the database's write lock while starved of CPU.
+A change the handler writes is kept exactly when the offset moves past its event: after a crash the batch runs again from the stored offset, and nothing is counted
 twice. Handlers that act outside the database must be idempotent by `event.event_id`.
 One process at a time runs a given consumer (a lease); the others stand by.
 A handler that raises stops its batch; the batch is retried after `retry_delay`.
@@ -23,6 +27,7 @@ import os
 import socket
 import uuid
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timedelta
 
 import anyio
@@ -33,6 +38,7 @@ from helixdesk.bus.outbox import EventRecord, read_log
 from helixdesk.bus.protocol import EventBus
 from helixdesk.core.clock import utcnow
 from helixdesk.core.events import Event
+from helixdesk.core.priority import lower_this_thread
 from helixdesk.db.base import Base, UTCDateTime
 from helixdesk.db.lease import release, try_acquire
 from helixdesk.db.session import reading, transaction
@@ -61,6 +67,7 @@ class DurableConsumer:
         handler: Handler | None = None,
         batch_handler: BatchHandler | None = None,
         prepare: Prepare | None = None,
+        prepare_at_idle: bool = False,
         batch: int = 200,
         poll_interval: float = 1.0,
         lease_seconds: float = 30.0,
@@ -73,6 +80,11 @@ class DurableConsumer:
         self._handler = handler
         self._batch_handler = batch_handler
         self._prepare = prepare
+        self._idle: ThreadPoolExecutor | None = None
+        if prepare is not None and prepare_at_idle:
+            self._idle = ThreadPoolExecutor(
+                1, thread_name_prefix=f"{name}-idle", initializer=lower_this_thread
+            )
         self._batch = batch
         self._poll = poll_interval
         self._lease = timedelta(seconds=lease_seconds)
@@ -93,6 +105,9 @@ class DurableConsumer:
             with contextlib.suppress(asyncio.CancelledError):
                 await self._task
             self._task = None
+        if self._idle is not None:
+            self._idle.shutdown(wait=True, cancel_futures=True)
+            self._idle = None
         await anyio.to_thread.run_sync(self._release)
 
     def _release(self) -> None:
@@ -106,7 +121,12 @@ class DurableConsumer:
         """Handle every published event not handled yet; returns how many."""
         total = 0
         while True:
-            done = await anyio.to_thread.run_sync(self._one_batch)
+            upto: int | None = None
+            if self._idle is not None:
+                upto = await asyncio.wrap_future(self._idle.submit(self._read_phase))
+                if upto == 0:
+                    return total
+            done = await anyio.to_thread.run_sync(self._one_batch, upto)
             total += done
             if done < self._batch:
                 return total
@@ -130,16 +150,30 @@ class DurableConsumer:
                     await self._wake.wait()
             self._wake.clear()
 
-    def _one_batch(self) -> int:
+    def _read_phase(self) -> int:
+        """Read the next batch and run `prepare` on it, outside any write transaction; returns the
+        `log_seq` of its last event (0 when there is nothing new)."""
+        assert self._prepare is not None
         with reading(self._sessions) as s:
-            newest = int(s.scalar(select(func.max(EventRecord.log_seq))) or 0)
             row = s.get(ConsumerOffset, self.name)
-            if row is not None and row.log_seq >= newest:
+            events = read_log(s, after_seq=row.log_seq if row else 0, limit=self._batch)
+            if not events:
                 return 0
-            if self._prepare is not None:
-                # Heavy reading and computing happen here, before the write transaction, so the
-                # writers of the turn path (SQLite has one write lock) never wait for them.
-                self._prepare(s, read_log(s, after_seq=row.log_seq if row else 0, limit=self._batch))
+            self._prepare(s, events)
+            return int(events[-1].log_seq or 0)
+
+    def _one_batch(self, upto: int | None = None) -> int:
+        """One batch in one write transaction; with `upto`, only the events `_read_phase` prepared."""
+        if upto is None:
+            with reading(self._sessions) as s:
+                newest = int(s.scalar(select(func.max(EventRecord.log_seq))) or 0)
+                row = s.get(ConsumerOffset, self.name)
+                if row is not None and row.log_seq >= newest:
+                    return 0
+                if self._prepare is not None:
+                    # Heavy reading and computing happen here, before the write transaction, so
+                    # the writers of the turn path (SQLite has one write lock) never wait for them.
+                    self._prepare(s, read_log(s, after_seq=row.log_seq if row else 0, limit=self._batch))
         with transaction(self._sessions) as s:
             if not try_acquire(s, f"consumer:{self.name}", self._holder, ttl=self._lease):
                 return 0
@@ -148,6 +182,8 @@ class DurableConsumer:
                 offset = ConsumerOffset(consumer=self.name, log_seq=0)
                 s.add(offset)
             events = read_log(s, after_seq=offset.log_seq, limit=self._batch)
+            if upto is not None:
+                events = [e for e in events if (e.log_seq or 0) <= upto]
             if self._batch_handler is not None:
                 if events:
                     self._batch_handler(s, events)

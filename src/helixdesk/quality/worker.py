@@ -3,7 +3,8 @@
 `run_worker(settings)` runs until cancelled (`helixdesk qa run`; `helixdesk serve` starts it as a
 child process). It is a process of its own so scoring never competes with a customer's turn for
 the server's interpreter. One process at a time consumes (a lease); a second one stands by and
-takes over when the first stops or dies, from the stored offset.
+takes over when the first stops or dies, from the stored offset. Its assessing runs at idle CPU
+priority: on a saturated machine it falls behind and catches up once the load drops.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 from collections.abc import Sequence
 from datetime import timedelta
 from pathlib import Path
@@ -49,9 +49,6 @@ def emotion_reader(model_dir: Path) -> EmotionReader | None:
 async def run_worker(
     settings: Settings, *, poll_seconds: float = 1.0, sweep_seconds: float = 5.0, lease_seconds: float = 30.0
 ) -> None:
-    # Scoring may wait; a customer's turn may not: on a shared machine the server comes first.
-    with contextlib.suppress(OSError, AttributeError):
-        os.nice(10)
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     model = load_if_trained(settings.model_dir / settings.pack)
@@ -64,6 +61,10 @@ async def run_worker(
         sessions=sessions,
         batch_handler=monitor.handle,
         prepare=monitor.prepare,
+        # Scoring may wait; a customer's turn may not. Reading and assessing (the CPU) run at idle
+        # priority; the short write transaction runs at normal priority, so it never holds the
+        # database's write lock while starved of CPU.
+        prepare_at_idle=True,
         poll_interval=poll_seconds,
         lease_seconds=lease_seconds,
         # Large batches: a busy conversation is scored once per batch, in few transactions.

@@ -1,9 +1,12 @@
-"""Chat turns under load: closed loop, each client in its own conversation, rate limits off.
+"""Chat turns under load, rate limits off: closed loops (each client in its own conversation, the
+next message as soon as the reply came), or open loops (`--rate`: messages arriving at a steady
+rate, as customers' do, whatever the replies take).
 
     .venv/bin/python bench/turn_bench.py                                  # SQLite, one worker
     .venv/bin/python bench/turn_bench.py --db postgresql --workers 2 --clients 32
     .venv/bin/python bench/turn_bench.py --compare 07e0bbf                # also an older commit, same run
     .venv/bin/python bench/turn_bench.py --quality both                   # quality monitoring on and off
+    .venv/bin/python bench/turn_bench.py --quality both --clients --rate 40   # 40 turns/s arriving
 
 Every client starts an anonymous web conversation and sends the pack's held-out messages (850
 distinct sentences in zh-Hans, zh-Hant and English, none of them in training) one after the other,
@@ -17,7 +20,7 @@ starts itself on a free port. `--compare REV` checks REV out into a temporary wo
 it in the same run, with the same models and messages, alternating old and new. `--quality both`
 measures this tree with quality monitoring on (`helixdesk qa run` beside the server, as `serve`
 starts it) and off, alternating, and reports how many of the conversations the QA consumer had
-scored by the end of each run.
+scored by the end of each run and how long after the load stopped it had scored them all.
 """
 
 from __future__ import annotations
@@ -27,6 +30,7 @@ import asyncio
 import contextlib
 import json
 import os
+import random
 import statistics
 import subprocess
 import sys
@@ -103,6 +107,58 @@ async def load(base: str, clients: int, seconds: float, texts: list[str]) -> dic
     }
 
 
+async def load_open(
+    base: str, rate: float, seconds: float, texts: list[str], seed: int = 0
+) -> dict[str, float]:
+    """Open loop: turns arrive at `rate` a second (Poisson), whatever the replies take, each in a
+    conversation not waiting for a reply (a new one when none is free). A turn's latency runs from
+    its arrival, so waiting to be served counts."""
+    rng = random.Random(seed)
+    latencies: list[float] = []
+    errors = 0
+    free: list[tuple[str, dict[str, str]]] = []
+    limits = httpx.Limits(max_connections=512, max_keepalive_connections=64)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+
+        async def turn(arrived: float, i: int) -> None:
+            nonlocal errors
+            ok = False
+            try:
+                if free:
+                    url, auth = free.pop()
+                else:
+                    conv = (await client.post("/api/v1/conversations", json={"channel": "web"})).json()
+                    url = f"/api/v1/conversations/{conv['id']}/messages"
+                    auth = {"Authorization": f"Bearer {conv['token']}"}
+                body = {"text": texts[(i * 97) % len(texts)], "client_message_id": uuid.uuid4().hex}
+                r = await client.post(url, json=body, headers=auth)
+                ok = r.status_code == 200
+            except httpx.HTTPError:
+                ok = False
+            latencies.append((time.perf_counter() - arrived) * 1000)
+            if not ok:
+                errors += 1
+            elif r.json()["state"] == "bot":
+                free.append((url, auth))
+
+        began = time.perf_counter()
+        arrival, i, tasks = began, 0, []
+        while arrival < began + seconds:
+            await asyncio.sleep(max(0.0, arrival - time.perf_counter()))
+            tasks.append(asyncio.create_task(turn(arrival, i)))
+            i += 1
+            arrival += rng.expovariate(rate)
+        await asyncio.gather(*tasks)
+        elapsed = time.perf_counter() - began
+    return {
+        "turns": len(latencies),
+        "turns_s": len(latencies) / elapsed,
+        "p50": statistics.median(latencies),
+        "p99": pct(latencies, 99),
+        "errors": errors,
+    }
+
+
 @contextlib.contextmanager
 def redis_server() -> Iterator[str]:
     port = free_port()
@@ -160,23 +216,32 @@ def serve(
 def measure(
     label: str, src: Path, args: argparse.Namespace, texts: list[str], tmp: Path, quality: bool = True
 ) -> dict[int, list[dict[str, float]]]:
-    results: dict[int, list[dict[str, float]]] = {c: [] for c in args.clients}
+    results: dict[str, list[dict[str, float]]] = {point: [] for point in points(args)}
     with contextlib.ExitStack() as stack:
         redis = stack.enter_context(redis_server()) if args.workers > 1 else None
         url = stack.enter_context(database(args.db, tmp, args.pg_admin))
         server = serve(src, url, args, redis, tmp / f"{label}.log", quality=quality)
         stack.callback(server.stop)
         asyncio.run(load(server.base, 4, 3, texts))  # warm-up
-        for clients in args.clients:
-            found = asyncio.run(load(server.base, clients, args.seconds, texts))
+        for point in results:
+            if point.endswith("/s"):
+                found = asyncio.run(load_open(server.base, float(point[:-2]), args.seconds, texts))
+            else:
+                found = asyncio.run(load(server.base, int(point), args.seconds, texts))
             if quality and args.quality != "on":
                 found |= scored(url)
-            results[clients].append(found)
+            results[point].append(found)
     return results
 
 
-def scored(url: str) -> dict[str, float]:
-    """Conversations stored and scored by quality monitoring at the end of the run, and 5 s later."""
+def points(args: argparse.Namespace) -> list[str]:
+    """The loads to measure: closed loops of N clients ("8"), open loops of R turns/s ("40/s")."""
+    return [str(c) for c in args.clients] + [f"{r:g}/s" for r in args.rate]
+
+
+def scored(url: str, limit: float = 120.0) -> dict[str, float]:
+    """Conversations scored by quality monitoring at the end of the run (%), and the seconds after
+    the load stopped until every stored conversation was scored (the consumer's catch-up)."""
     from sqlalchemy import create_engine, func, select
 
     from helixdesk.conversations.models import Conversation
@@ -185,13 +250,17 @@ def scored(url: str) -> dict[str, float]:
     engine = create_engine(url)
     try:
         out: dict[str, float] = {}
-        for key, wait in (("scored_now", 0.0), ("scored_5s", 5.0)):
-            time.sleep(wait)
+        started = time.perf_counter()
+        while True:
             with engine.connect() as conn:
                 total = conn.scalar(select(func.count()).select_from(Conversation)) or 0
                 done = conn.scalar(select(func.count()).select_from(Scorecard)) or 0
-            out[key] = 100.0 * done / max(1, total)
-        return out
+            waited = time.perf_counter() - started
+            out.setdefault("scored_now", 100.0 * done / max(1, total))
+            if done >= total or waited >= limit:
+                out["catch_up_s"] = waited if done >= total else float("inf")
+                return out
+            time.sleep(0.25)
     finally:
         engine.dispose()
 
@@ -202,7 +271,12 @@ def main() -> None:
     )
     parser.add_argument("--db", choices=["sqlite", "postgresql"], default="sqlite")
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--clients", type=int, nargs="+", default=[8])
+    parser.add_argument(
+        "--clients", type=int, nargs="*", default=[8], help="closed loops of this many clients"
+    )
+    parser.add_argument(
+        "--rate", type=float, nargs="*", default=[], help="open loops: turns arriving at this many a second"
+    )
     parser.add_argument("--seconds", type=float, default=15, help="length of each measured run")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--compare", metavar="REV", help="also measure this commit, in the same run")
@@ -230,27 +304,27 @@ def main() -> None:
             trees = {"this tree": (ROOT / "src", args.quality == "on")}
         if args.compare:
             trees = {args.compare: (stack.enter_context(worktree(args.compare)) / "src", True), **trees}
-        table: dict[str, dict[int, list[dict[str, float]]]] = {
-            label: {c: [] for c in args.clients} for label in trees
+        table: dict[str, dict[str, list[dict[str, float]]]] = {
+            label: {point: [] for point in points(args)} for label in trees
         }
         for run in range(args.runs):
             for label, (src, quality) in trees.items():
-                for clients, found in measure(
+                for point, found in measure(
                     f"{run}-{label.replace(' ', '_')}", src, args, texts, tmp, quality=quality
                 ).items():
-                    table[label][clients] += found
+                    table[label][point] += found
         print(
-            f"chat turns, closed loop, {args.db}, {args.workers} worker(s), {len(texts)} distinct messages, "
+            f"chat turns, {args.db}, {args.workers} worker(s), {len(texts)} distinct messages, "
             f"{args.seconds:.0f} s a run, medians of {args.runs} runs"
         )
-        print(f"{'code':>12} {'clients':>8} {'turns/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
-        for label, by_clients in table.items():
-            for clients, runs in by_clients.items():
+        print(f"{'code':>12} {'load':>8} {'turns/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+        for label, by_point in table.items():
+            for point, runs in by_point.items():
                 med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
                 errors = int(sum(r["errors"] for r in runs))
-                line = f"{label[:12]:>12} {clients:>8} {med['turns_s']:>8.0f} {med['p50']:>8.1f} {med['p99']:>8.1f} {errors:>7}"
+                line = f"{label[:12]:>12} {point:>8} {med['turns_s']:>8.0f} {med['p50']:>8.1f} {med['p99']:>8.1f} {errors:>7}"
                 if "scored_now" in med:
-                    line += f"   scored by QA: {med['scored_now']:.0f} % at the end, {med['scored_5s']:.0f} % 5 s later"
+                    line += f"   scored by QA: {med['scored_now']:.0f} % at the end, all {med['catch_up_s']:.1f} s later"
                 print(line)
 
 

@@ -159,3 +159,45 @@ async def test_an_idle_prepare_hands_the_handler_exactly_the_events_it_prepared(
     assert consumer.offset() == 6
     await consumer.stop()
     assert set(seen["policies"]) == {("prepare", "idle"), ("handle", "normal")}
+
+
+async def test_a_chunked_consumer_writes_a_few_keys_at_a_time_and_resumes_after_a_failure(sessions):
+    """`chunk_by`: one short transaction per `chunk_size` keys, in the order of each key's last
+    event; a key's handler sees all its events of the batch; a failure keeps what was written."""
+    bus = MemoryEventBus()
+    relay = OutboxRelay(sessions=sessions, bus=bus)
+    # Interleaved: a1 b1 a2 c1 b2 a3 (the last events: c at 4, b at 5, a at 6).
+    order = [("a", 1), ("b", 1), ("a", 2), ("c", 1), ("b", 2), ("a", 3)]
+    _store(sessions, [_event(n, conversation=c) for c, n in order])
+    await relay.flush()
+    calls: list[list[str]] = []
+    fail_on: set[str] = {"a"}
+
+    def handle(s: Session, events: list[Event]) -> None:
+        keys = {e.conversation_id for e in events}
+        if keys & fail_on:
+            raise RuntimeError("handler failed")
+        calls.append([f"{e.conversation_id}{e.new_state[1:]}" for e in events])  # type: ignore[attr-defined]
+
+    def consumer() -> DurableConsumer:
+        return DurableConsumer(
+            name="chunks",
+            sessions=sessions,
+            batch_handler=handle,
+            chunk_by=lambda e: e.conversation_id,
+            chunk_size=1,
+        )
+
+    first = consumer()
+    with pytest.raises(RuntimeError):
+        await first.catch_up()
+    assert calls == [["c1"], ["b1", "b2"]]
+    assert first.offset() == 5  # c and b are kept; a (its last event at 6) is not
+    await first.stop()
+
+    fail_on.clear()
+    again = consumer()
+    assert await again.catch_up() == 1
+    assert calls[-1] == ["a3"]  # resumed after the stored offset: a's latest event
+    assert again.offset() == 6
+    await again.stop()

@@ -12,8 +12,10 @@ handler then gets. With `prepare_at_idle=True` that reading and computing runs o
 own at the lowest CPU priority (`helixdesk.core.priority`), while the short write transaction
 stays on a thread of normal priority: on a busy machine the consumer falls behind rather than
 take CPU from the turn path, and it never holds the database's write lock while starved of CPU.
-A change the handler writes is kept exactly when the offset moves past its event: after a crash the batch runs again from the stored offset, and nothing is counted
-twice. Handlers that act outside the database must be idempotent by `event.event_id`.
+With `chunk_by` (a key per event, e.g. its conversation), a batch is written in short transactions
+of `chunk_size` keys each, `chunk_pause` seconds apart, so the write lock is never held for long.
+A change the handler writes is kept exactly when the offset moves past its event: after a crash
+the batch runs again from the stored offset, and nothing is counted twice. Handlers that act outside the database must be idempotent by `event.event_id`.
 One process at a time runs a given consumer (a lease); the others stand by.
 A handler that raises stops its batch; the batch is retried after `retry_delay`.
 """
@@ -25,6 +27,7 @@ import contextlib
 import logging
 import os
 import socket
+import time
 import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -68,6 +71,9 @@ class DurableConsumer:
         batch_handler: BatchHandler | None = None,
         prepare: Prepare | None = None,
         prepare_at_idle: bool = False,
+        chunk_by: Callable[[Event], str | None] | None = None,
+        chunk_size: int = 8,
+        chunk_pause: float = 0.0,
         batch: int = 200,
         poll_interval: float = 1.0,
         lease_seconds: float = 30.0,
@@ -86,6 +92,9 @@ class DurableConsumer:
                 1, thread_name_prefix=f"{name}-idle", initializer=lower_this_thread
             )
         self._batch = batch
+        self._chunk_by = chunk_by if batch_handler is not None else None
+        self._chunk_size = max(1, chunk_size)
+        self._chunk_pause = chunk_pause
         self._poll = poll_interval
         self._lease = timedelta(seconds=lease_seconds)
         self._retry = retry_delay
@@ -174,6 +183,15 @@ class DurableConsumer:
                     # Heavy reading and computing happen here, before the write transaction, so
                     # the writers of the turn path (SQLite has one write lock) never wait for them.
                     self._prepare(s, read_log(s, after_seq=row.log_seq if row else 0, limit=self._batch))
+        if self._chunk_by is not None:
+            return self._chunked(upto)
+        return self._write(upto)
+
+    def _write(self, upto: int | None, chunk: list[Event] | None = None, handled: int = 0) -> int:
+        """One write transaction: the handler over the events after the offset (up to `upto`),
+        then the offset moves past them. With `chunk` (events `_chunked` read, of a few keys),
+        the handler gets those, provided the offset is still at `handled`, and the offset moves
+        to `upto`."""
         with transaction(self._sessions) as s:
             if not try_acquire(s, f"consumer:{self.name}", self._holder, ttl=self._lease):
                 return 0
@@ -181,9 +199,16 @@ class DurableConsumer:
             if offset is None:
                 offset = ConsumerOffset(consumer=self.name, log_seq=0)
                 s.add(offset)
-            events = read_log(s, after_seq=offset.log_seq, limit=self._batch)
-            if upto is not None:
-                events = [e for e in events if (e.log_seq or 0) <= upto]
+            if chunk is not None:
+                if upto is None or offset.log_seq != handled:
+                    return 0  # another process moved on meanwhile
+                events = chunk
+            else:
+                events = read_log(s, after_seq=offset.log_seq, limit=self._batch)
+                if upto is not None:
+                    events = [e for e in events if (e.log_seq or 0) <= upto]
+                if not events:
+                    return 0
             if self._batch_handler is not None:
                 if events:
                     self._batch_handler(s, events)
@@ -191,9 +216,46 @@ class DurableConsumer:
                 assert self._handler is not None
                 for event in events:
                     self._handler(s, event)
-            if events:
-                last = events[-1].log_seq
-                assert last is not None
-                offset.log_seq = last
-                offset.updated_at = utcnow()
+            last = upto if chunk is not None else events[-1].log_seq
+            assert last is not None
+            offset.log_seq = last
+            offset.updated_at = utcnow()
             return len(events)
+
+    def _key(self, event: Event) -> str:
+        assert self._chunk_by is not None
+        return self._chunk_by(event) or f"#{event.log_seq}"
+
+    def _chunked(self, upto: int | None) -> int:
+        """The batch in short write transactions of `chunk_size` keys each (conversations, say),
+        so the write lock is never held long and other writers get turns between them.
+
+        Keys go in the order of their last event in the batch, and each transaction moves the
+        offset to the last event of its keys, so every event at or before the offset belongs to a
+        key already handled or to one whose later event is still ahead. A key's handler gets all
+        of its events in the batch; after a crash mid-batch, a key is handled again with its
+        events after the stored offset only, so a chunked handler reads the key's current state
+        rather than rebuilding it from the events it is given."""
+        with reading(self._sessions) as s:
+            row = s.get(ConsumerOffset, self.name)
+            after = row.log_seq if row else 0
+            events = read_log(s, after_seq=after, limit=self._batch)
+        if upto is not None:
+            events = [e for e in events if (e.log_seq or 0) <= upto]
+        last_of: dict[str, int] = {}
+        by_key: dict[str, list[Event]] = {}
+        for event in events:
+            key = self._key(event)
+            last_of[key] = int(event.log_seq or 0)
+            by_key.setdefault(key, []).append(event)
+        ordered = sorted(last_of, key=last_of.__getitem__)
+        handled = after
+        for i in range(0, len(ordered), self._chunk_size):
+            keys = ordered[i : i + self._chunk_size]
+            if i and self._chunk_pause:
+                time.sleep(self._chunk_pause)  # a writer waiting for the lock goes first
+            chunk = sorted((e for k in keys for e in by_key[k]), key=lambda e: e.log_seq or 0)
+            if not self._write(last_of[keys[-1]], chunk, handled):
+                break
+            handled = last_of[keys[-1]]
+        return sum(1 for e in events if (e.log_seq or 0) <= handled)

@@ -48,10 +48,14 @@ from helixdesk.packs.loader import Pack
 
 log = logging.getLogger(__name__)
 KIND = "quality"
-FORMAT = 1
+FORMAT = 2
 MODEL_FILE = "model.pkl"
 MANIFEST_FILE = "manifest.json"
 RULES = ("absolute_promise", "asks_secret", "rude", "shirking")
+# Signals the rule book's product checks read (`RuleBook.check_products`), learnt from the pack's
+# `quality/train/products.jsonl`: a message presents an investment product; it states its risk.
+SIGNALS = ("product_pitch", "risk_stated")
+SIGNAL_PRECISION = 0.95
 _JINJA = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
 
 
@@ -65,14 +69,16 @@ class Example:
     labels: frozenset[str]
     language: str = ""
     source: str = "train"
+    # The heads this example is labelled for: a wording message says nothing about products.
+    scope: frozenset[str] = frozenset(RULES)
 
 
-def training_examples(pack: Pack) -> list[Example]:
-    """The pack's labelled messages plus every bot template (clean by construction)."""
-    out: list[Example] = []
-    path = pack.path / "quality" / "train" / "messages.jsonl"
+def _read(path: Path, heads: tuple[str, ...], *, required: bool) -> list[Example]:
     if not path.is_file():
-        raise QualityModelError(f"no quality training data at {path}")
+        if required:
+            raise QualityModelError(f"no quality training data at {path}")
+        return []
+    out: list[Example] = []
     for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
         if not line.strip():
             continue
@@ -80,12 +86,29 @@ def training_examples(pack: Pack) -> list[Example]:
             raw = json.loads(line)
             labels = frozenset(str(x) for x in raw.get("labels", []))
             text = str(raw["text"])
-        except (ValueError, KeyError, TypeError) as e:
+        except (ValueError, KeyError, TypeError, AttributeError) as e:
             raise QualityModelError(f"{path}:{n}: {e}") from e
-        unknown = labels - set(RULES)
+        unknown = labels - set(heads)
         if unknown:
             raise QualityModelError(f"{path}:{n}: unknown labels {sorted(unknown)}")
-        out.append(Example(text, labels, str(raw.get("language", ""))))
+        out.append(Example(text, labels, str(raw.get("language", "")), scope=frozenset(heads)))
+    return out
+
+
+def training_examples(pack: Pack) -> list[Example]:
+    """The pack's labelled messages (wording rules; product signals) plus every bot template
+    (clean of wording problems by construction)."""
+    folder = pack.path / "quality" / "train"
+    out = _read(folder / "messages.jsonl", RULES, required=True)
+    # A promise of safety is the opposite of a risk statement, though it speaks of risk: the
+    # messages labelled `absolute_promise` teach `risk_stated` what it is not.
+    out = [
+        Example(e.text, e.labels, e.language, e.source, e.scope | {"risk_stated"})
+        if "absolute_promise" in e.labels
+        else e
+        for e in out
+    ]
+    out += _read(folder / "products.jsonl", SIGNALS, required=False)
     for file in sorted((pack.path / "nlg" / "templates").glob("*.yaml")):
         for by_language in (yaml.safe_load(file.read_text(encoding="utf-8")) or {}).values():
             for language, value in by_language.items():
@@ -94,11 +117,11 @@ def training_examples(pack: Pack) -> list[Example]:
                     words = " ".join(_JINJA.sub(" ", str(text)).split())
                     if len(words) >= 4:
                         out.append(Example(words, frozenset(), str(language), source="template"))
-    seen: set[str] = set()
+    seen: set[tuple[str, frozenset[str]]] = set()
     unique: list[Example] = []
     for example in out:
-        if example.text not in seen:
-            seen.add(example.text)
+        if (example.text, example.scope) not in seen:
+            seen.add((example.text, example.scope))
             unique.append(example)
     return unique
 
@@ -114,7 +137,13 @@ class QualityClassifier:
 
     @property
     def rules(self) -> tuple[str, ...]:
-        return tuple(self.estimators)
+        """The wording rules it learnt (findings of their own)."""
+        return tuple(h for h in self.estimators if h in RULES)
+
+    @property
+    def signals(self) -> tuple[str, ...]:
+        """The product signals it learnt (read by the rule book's product checks)."""
+        return tuple(h for h in self.estimators if h in SIGNALS)
 
     def _features(self, texts: Sequence[str], *, fit: bool = False) -> sparse.csr_matrix:
         norm = [normalise(t) for t in texts]
@@ -124,14 +153,22 @@ class QualityClassifier:
 
     @classmethod
     def train(
-        cls, examples: Sequence[Example], *, target_precision: float = 0.95, folds: int = 5, seed: int = 0
+        cls,
+        examples: Sequence[Example],
+        *,
+        target_precision: float = 0.95,
+        signal_precision: float = SIGNAL_PRECISION,
+        folds: int = 5,
+        seed: int = 0,
     ) -> QualityClassifier:
         model = cls()
         texts = [e.text for e in examples]
-        features = model._features(texts, fit=True)
-        for rule in RULES:
-            y = np.array([rule in e.labels for e in examples], dtype=int)
-            if y.sum() < folds:
+        every = model._features(texts, fit=True)
+        for rule in (*RULES, *SIGNALS):
+            rows = [j for j, e in enumerate(examples) if rule in e.scope]
+            features = every[rows]
+            y = np.array([rule in examples[j].labels for j in rows], dtype=int)
+            if y.sum() < folds or len(y) - y.sum() < folds:
                 continue
             oof = np.zeros(len(y))
             for train_idx, test_idx in StratifiedKFold(folds, shuffle=True, random_state=seed).split(
@@ -139,7 +176,8 @@ class QualityClassifier:
             ):
                 est = _estimator(seed).fit(features[train_idx], y[train_idx])
                 oof[test_idx] = est.predict_proba(features[test_idx])[:, 1]
-            threshold, precision, recall = _threshold(oof, y, target_precision)
+            target = signal_precision if rule in SIGNALS else target_precision
+            threshold, precision, recall = _threshold(oof, y, target)
             model.estimators[rule] = _estimator(seed).fit(features, y)
             model.thresholds[rule] = threshold
             model.metrics[rule] = {
@@ -157,9 +195,18 @@ class QualityClassifier:
         return {rule: est.predict_proba(features)[:, 1] for rule, est in self.estimators.items()}
 
     def fired(self, text: str) -> dict[str, float]:
-        """The rules whose score on `text` reaches their threshold, with the score."""
+        """The wording rules whose score on `text` reaches their threshold, with the score."""
         scores = self.scores([text])
-        return {rule: float(s[0]) for rule, s in scores.items() if s[0] >= self.thresholds[rule]}
+        return {
+            rule: float(s[0]) for rule, s in scores.items() if rule in RULES and s[0] >= self.thresholds[rule]
+        }
+
+    def signal_scores(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """Each product signal's score on each of `texts` (it shows when >= `thresholds[signal]`)."""
+        if not self.signals or not texts:
+            return {name: np.zeros(len(texts)) for name in self.signals}
+        features = self._features(texts)
+        return {name: self.estimators[name].predict_proba(features)[:, 1] for name in self.signals}
 
 
 def _estimator(seed: int) -> LogisticRegression:
@@ -185,13 +232,16 @@ def _threshold(scores: np.ndarray, y: np.ndarray, target: float) -> tuple[float,
 
 
 # What the model is made of; part of the data digest, so `nlu train --if-stale` retrains when it changes.
-FEATURES = "e5-small query + char_wb 1-4; logistic C=8 balanced; threshold for precision 0.95"
+FEATURES = (
+    "e5-small query + char_wb 1-4; logistic C=8 balanced; threshold for precision 0.95 (rules), "
+    f"{SIGNAL_PRECISION} (signals)"
+)
 
 
 def data_sha256(examples: Sequence[Example]) -> str:
     h = hashlib.sha256(FEATURES.encode())
     for e in examples:
-        h.update(json.dumps([e.text, sorted(e.labels)], ensure_ascii=False).encode())
+        h.update(json.dumps([e.text, sorted(e.labels), sorted(e.scope)], ensure_ascii=False).encode())
     return h.hexdigest()
 
 
@@ -216,6 +266,7 @@ def train_quality_model(pack: Pack, out_dir: Path, *, target_precision: float = 
         "model_file": MODEL_FILE,
         "model_sha256": digest,
         "rules": list(model.rules),
+        "signals": list(model.signals),
         "metrics": model.metrics,
         "data": {"examples": len(examples), "data_sha256": data_sha256(examples)},
         "train_seconds": round(seconds, 2),

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -67,6 +68,8 @@ class QualityMonitor:
         self._emotions = emotions
         self._read: OrderedDict[str, dict[str, object]] = OrderedDict()
         self._prepared: dict[str, tuple[int, Facts, Assessment]] = {}
+        self._tiers: dict[str, str] = {}  # a waiting handoff's customer tier (from its packet)
+        self._alerted: set[str] = set()  # waiting handoffs whose VIP alert is stored
         self.abandon_after = abandon_after
         cfg = book.conversation
         self.repeat_days = int(cfg.get("repeat_contact_days", 7))
@@ -392,25 +395,77 @@ class QualityMonitor:
     def sweep(self, s: Session, now: datetime | None = None) -> int:
         """Alerts for VIPs waiting past their SLA; scores conversations abandoned while waiting.
 
-        Returns how many alerts or scorecards it changed."""
+        Returns how many alerts or scorecards it changed. (`sweep_due` then `sweep_apply` do the
+        same with the reading outside the write transaction.)"""
+        return self.sweep_apply(s, self.sweep_due(s, now))
+
+    def sweep_due(self, s: Session, now: datetime | None = None) -> Due:
+        """What the sweep has to write, read without taking the write lock. It reads a few columns
+        of the waiting handoffs, and a handoff's packet only once it is overdue (its tier never
+        changes, so it is remembered)."""
         now = now or utcnow()
+        due = Due()
+        rows = s.execute(
+            select(
+                Handoff.id, Handoff.conversation_id, Handoff.created_at, Handoff.sla_seconds, Handoff.priority
+            ).where(Handoff.status == "waiting")
+        ).all()
+        overdue = [r for r in rows if (now - r.created_at).total_seconds() >= r.sla_seconds * self.vip_share]
+        unknown = [r.id for r in overdue if r.id not in self._tiers]
+        for n in range(0, len(unknown), 500):
+            for hid, packet in s.execute(
+                select(Handoff.id, Handoff.packet).where(Handoff.id.in_(unknown[n : n + 500]))
+            ):
+                self._tiers[hid] = str((packet or {}).get("customer", {}).get("value_tier") or "")
+        for r in overdue:
+            if r.id in self._alerted:
+                continue
+            tier = self._tiers.get(r.id, "")
+            if tier in self.vip_tiers or r.priority >= self.vip_priority:
+                waited = (now - r.created_at).total_seconds()
+                detail = {"waited_seconds": round(waited), "sla_seconds": r.sla_seconds, "tier": tier}
+                due.vip.append((r.conversation_id, r.id, detail))
+        waiting = {r.id for r in rows}
+        self._tiers = {hid: tier for hid, tier in self._tiers.items() if hid in waiting}
+        self._alerted &= waiting
+        old = sorted({r.conversation_id for r in rows if now - r.created_at >= self.abandon_after})
+        settled: set[str] = set()
+        for n in range(0, len(old), 500):
+            settled |= set(
+                s.scalars(
+                    select(Scorecard.conversation_id).where(
+                        Scorecard.conversation_id.in_(old[n : n + 500]), Scorecard.fcr.is_(False)
+                    )
+                )
+            )
+        due.abandoned = [cid for cid in old if cid not in settled]
+        return due
+
+    def sweep_apply(self, s: Session, due: Due) -> int:
         changed = 0
-        for h in s.scalars(select(Handoff).where(Handoff.status == "waiting")):
-            waited = (now - h.created_at).total_seconds()
-            tier = str((h.packet or {}).get("customer", {}).get("value_tier") or "")
-            important = tier in self.vip_tiers or h.priority >= self.vip_priority
-            if important and waited >= h.sla_seconds * self.vip_share:
-                reason_detail = {"waited_seconds": round(waited), "sla_seconds": h.sla_seconds, "tier": tier}
-                if self.raise_alert(
-                    s, h.conversation_id, kind="vip_wait", key=h.id, severity="high", detail=reason_detail
-                ):
-                    changed += 1
-            if now - h.created_at >= self.abandon_after:
-                card = s.get(Scorecard, h.conversation_id)
-                if card is None or card.fcr is not False:
-                    self.score(s, h.conversation_id)
-                    changed += 1
+        for conversation_id, handoff_id, detail in due.vip:
+            if self.raise_alert(
+                s, conversation_id, kind="vip_wait", key=handoff_id, severity="high", detail=detail
+            ):
+                changed += 1
+            self._alerted.add(handoff_id)  # raised now or before: not read again
+        for conversation_id in due.abandoned:
+            card = s.get(Scorecard, conversation_id)
+            if card is None or card.fcr is not False:
+                self.score(s, conversation_id)
+                changed += 1
         return changed
+
+
+@dataclass
+class Due:
+    """What a sweep found to write: VIP waits past their SLA, conversations abandoned waiting."""
+
+    vip: list[tuple[str, str, dict[str, object]]] = field(default_factory=list)
+    abandoned: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.vip or self.abandoned)
 
 
 def _override(s: Session, f: FindingOut) -> str | None:

@@ -30,14 +30,13 @@ from helixdesk.core.errors import ConfigurationError
 from helixdesk.nlu.text import normalise
 from helixdesk.packs.loader import Pack
 from helixdesk.privacy.detect import find_pii
+from helixdesk.quality.spans import clause_end, clause_start, sentence_around, sentences, trim
 
 if TYPE_CHECKING:
     from helixdesk.quality.model import QualityClassifier
 
 LANGUAGES = ("zh-Hans", "zh-Hant", "en")
 # Clause boundaries: a negator or a context word counts only within the same clause.
-_CLAUSE = re.compile(r"[，,。.!！?？;；\n：:、]")
-_SENTENCE_END = re.compile(r"[。！？!?\n；;]|\.(?=\s|$)")
 _CJK = re.compile(r"[\u3400-\u9fff]")
 # Talk of returns: a rate, or the words for return and yield.
 _RETURNS = re.compile(
@@ -208,16 +207,23 @@ class RuleBook:
             return []
         norm = normalise(text)
         hits: list[Hit] = []
+        # Rules whose wording is here but whose context clears it (a negation, a deposit): the
+        # book's explicit knowledge of context outweighs the classifier's guess.
+        cleared: set[str] = set()
         for rule in self.rules.values():
             if sender not in rule.senders or not rule.patterns:
                 continue
             if any(p.search(norm) for p in rule.unless_in_message):
+                cleared.add(rule.name)
                 continue
             if any(p.search(norm) for p in rule.allowed_for.get(sender, ())):
                 continue
             for pattern in rule.patterns:
                 for m in pattern.finditer(norm):
-                    if m.end() == m.start() or self._cancelled(rule, norm, m.start(), m.end()):
+                    if m.end() == m.start():
+                        continue
+                    if self._cancelled(rule, norm, m.start(), m.end()):
+                        cleared.add(rule.name)
                         continue
                     if any(h.rule == rule.name and h.start < m.end() and m.start() < h.end for h in hits):
                         continue
@@ -225,16 +231,21 @@ class RuleBook:
         if sender in self.rules["pii_in_clear"].senders or sender in self.rules["asks_secret"].senders:
             hits += self._personal_data(text, sender, hits)
         if self.model is not None and sender == "agent":
-            hits += self._learnt(text, norm, sender, hits)
+            hits += self._learnt(text, norm, sender, hits, cleared)
         return sorted(hits, key=lambda h: (h.start, h.rule))
 
-    def _learnt(self, text: str, norm: str, sender: str, found: list[Hit]) -> list[Hit]:
-        """What the classifier finds that the patterns did not; the best-scoring sentence is the evidence."""
+    def _learnt(
+        self, text: str, norm: str, sender: str, found: list[Hit], cleared: set[str] | None = None
+    ) -> list[Hit]:
+        """What the classifier finds that the patterns did not (nor cleared by context); the
+        best-scoring sentence is the evidence."""
         assert self.model is not None
         candidates = []
         for name in self.model.rules:
             rule = self.rules.get(name)
             if rule is None or sender not in rule.senders or any(h.rule == name for h in found):
+                continue
+            if cleared and name in cleared:
                 continue
             if any(p.search(norm) for p in (*rule.unless_in_message, *rule.allowed_for.get(sender, ()))):
                 continue
@@ -245,7 +256,7 @@ class RuleBook:
         rules = [r for r in candidates if r.name in fired]
         if not rules:
             return []
-        spans = _sentences(norm) or [(0, len(norm))]
+        spans = sentences(norm) or [(0, len(norm))]
         scores = self.model.scores([text[a:b] for a, b in spans]) if len(spans) > 1 else None
         out = []
         for rule in rules:
@@ -255,16 +266,16 @@ class RuleBook:
         return out
 
     def _cancelled(self, rule: Rule, norm: str, start: int, end: int) -> bool:
-        clause_start = _clause_start(norm, start)
+        c_start = clause_start(norm, start)
         if rule.negators:
             cjk = bool(_CJK.match(norm[start : start + 1]))
             window = rule.negation_window if cjk else rule.negation_window * 4
-            before = norm[max(clause_start, start - window) : end if rule.negators_inside else start]
+            before = norm[max(c_start, start - window) : end if rule.negators_inside else start]
             if any(n in before for n in rule.negators):
                 return True
-        clause_end = _clause_end(norm, end)
+        c_end = clause_end(norm, end)
         if rule.unless_sentence or rule.unless_claim_in:
-            s_start, s_end = _sentence_around(norm, start)
+            s_start, s_end = sentence_around(norm, start)
             sentence = norm[s_start:s_end]
             if any(u.search(sentence) for u in rule.unless_sentence):
                 return True
@@ -272,7 +283,7 @@ class RuleBook:
             if any(c.search(claim) and u.search(sentence) for c, u in rule.unless_claim_in):
                 return True
         for u in rule.unless:
-            for m in u.finditer(norm, max(0, clause_start), clause_end):
+            for m in u.finditer(norm, max(0, c_start), c_end):
                 if m.start() <= end and start <= m.end():
                     return True
         return False
@@ -304,7 +315,7 @@ class RuleBook:
         return out
 
     def _bank_own(self, norm: str, pos: int) -> bool:
-        s_start, s_end = _sentence_around(norm, pos)
+        s_start, s_end = sentence_around(norm, pos)
         return any(u.search(norm[s_start:s_end]) for u in self._pii_unless)
 
     # ---- product talk over a conversation ------------------------------------------------------
@@ -319,14 +330,20 @@ class RuleBook:
         # sentence pitching returns or promising them presents the product even without its name.
         topic = False
         promise = self.rules["absolute_promise"]
+        staff = set(disclosure_rule.senders) | set(suit_rule.senders)
+        learnt = self._learnt_signals([line for line in lines if line.sender in staff])
         for i, line in enumerate(lines):
             norm = normalise(line.text)
             topic = topic or any(p.search(norm) for p in self._products)
-            if line.sender not in disclosure_rule.senders and line.sender not in suit_rule.senders:
+            if line.sender not in staff:
                 continue
-            if any(d.search(norm) for d in self._disclosures):
+            signal = learnt.get(line.text, {})
+            if any(d.search(norm) for d in self._disclosures) or (
+                signal.get("risk_stated") and not self._promises(norm)
+            ):
                 disclosed = True
-            for start, end in _sentences(norm):
+            found = len(presenting)
+            for start, end in sentences(norm):
                 sentence = norm[start:end]
                 pitched = any(p.search(sentence) for p in self._presenting)
                 named = any(p.search(sentence) for p in self._products)
@@ -342,6 +359,9 @@ class RuleBook:
                     or (promised and (topic or returns))
                 ):
                     presenting.append((i, start, end))
+            # The classifier's pitch counts in investment talk only (it reads any offer as one).
+            if len(presenting) == found and topic and signal.get("product_pitch"):
+                presenting.append((i, *self._pitching_sentence(line.text, norm)))
         hits: list[Hit] = []
         if presenting and not disclosed:
             i, start, end = presenting[0]
@@ -349,6 +369,36 @@ class RuleBook:
         if customer is not None:
             hits += self._unsuitable(lines, presenting, customer)
         return hits
+
+    def _promises(self, norm: str) -> bool:
+        """Whether `norm` makes an absolute promise (so it cannot be a risk statement)."""
+        promise = self.rules["absolute_promise"]
+        return any(
+            not self._cancelled(promise, norm, m.start(), m.end())
+            for p in promise.patterns
+            for m in p.finditer(norm)
+        )
+
+    def _learnt_signals(self, lines: Sequence[Line]) -> dict[str, dict[str, bool]]:
+        """What the classifier reads in each staff message: it presents an investment product, it
+        states a product's risk (none without a model)."""
+        if self.model is None or not self.model.signals:
+            return {}
+        texts = list(dict.fromkeys(line.text for line in lines if line.text))
+        scores = self.model.signal_scores(texts)
+        return {
+            text: {name: bool(scores[name][j] >= self.model.thresholds[name]) for name in scores}
+            for j, text in enumerate(texts)
+        }
+
+    def _pitching_sentence(self, text: str, norm: str) -> tuple[int, int]:
+        """The sentence of `text` the classifier finds most like a product pitch (its evidence)."""
+        assert self.model is not None
+        spans = sentences(norm) or [(0, len(norm))]
+        if len(spans) == 1:
+            return spans[0]
+        scores = self.model.signal_scores([text[a:b] for a, b in spans])["product_pitch"]
+        return spans[int(scores.argmax())]
 
     def _unsuitable(
         self, lines: Sequence[Line], presenting: list[tuple[int, int, int]], customer: Customer
@@ -421,7 +471,7 @@ class RuleBook:
 def _hit(
     rule: Rule, text: str, start: int, end: int, *, line: int = 0, detail: dict[str, Any] | None = None
 ) -> Hit:
-    start, end = _trim(text, start, end)
+    start, end = trim(text, start, end)
     return Hit(
         rule=rule.name,
         category=rule.category,
@@ -432,46 +482,6 @@ def _hit(
         line=line,
         detail=detail or {},
     )
-
-
-def _trim(text: str, start: int, end: int) -> tuple[int, int]:
-    while start < end and text[start].isspace():
-        start += 1
-    while end > start and text[end - 1].isspace():
-        end -= 1
-    return start, end
-
-
-def _clause_start(norm: str, pos: int) -> int:
-    start = pos
-    while start > 0 and not _CLAUSE.match(norm[start - 1]):
-        start -= 1
-    return start
-
-
-def _clause_end(norm: str, pos: int) -> int:
-    m = _CLAUSE.search(norm, pos)
-    return m.start() if m else len(norm)
-
-
-def _sentence_around(norm: str, pos: int) -> tuple[int, int]:
-    start = pos
-    while start > 0 and not _SENTENCE_END.match(norm[start - 1]):
-        start -= 1
-    m = _SENTENCE_END.search(norm, pos)
-    return start, (m.end() if m else len(norm))
-
-
-def _sentences(norm: str) -> list[tuple[int, int]]:
-    out: list[tuple[int, int]] = []
-    start = 0
-    for m in _SENTENCE_END.finditer(norm):
-        if m.end() - start > 1:
-            out.append((start, m.end()))
-        start = m.end()
-    if len(norm) - start > 0 and norm[start:].strip():
-        out.append((start, len(norm)))
-    return out
 
 
 @lru_cache(maxsize=8)

@@ -21,7 +21,7 @@ import anyio
 from helixdesk.bus.consumer import DurableConsumer
 from helixdesk.core.settings import Settings
 from helixdesk.db.lease import try_acquire
-from helixdesk.db.session import make_engine, make_session_factory, transaction
+from helixdesk.db.session import make_engine, make_session_factory, reading, transaction
 from helixdesk.packs.loader import load_pack
 from helixdesk.quality.model import load_if_trained
 from helixdesk.quality.monitor import CONSUMER, EmotionReader, QualityMonitor
@@ -65,6 +65,11 @@ async def run_worker(
         # priority; the short write transaction runs at normal priority, so it never holds the
         # database's write lock while starved of CPU.
         prepare_at_idle=True,
+        # Written a few conversations per transaction, with a pause between them under SQLite (one
+        # write lock for everyone), so a turn waiting for the lock waits at most a few ms.
+        chunk_by=lambda event: event.conversation_id,
+        chunk_size=8,
+        chunk_pause=0.03 if settings.database_url.startswith("sqlite") else 0.0,
         poll_interval=poll_seconds,
         lease_seconds=lease_seconds,
         # Large batches: a busy conversation is scored once per batch, in few transactions.
@@ -73,10 +78,15 @@ async def run_worker(
     holder = f"sweep-{id(monitor)}"
 
     def sweep() -> int:
+        # Read what is due outside the write transaction; write only when something is.
+        with reading(sessions) as s:
+            due = monitor.sweep_due(s)
+        if not due:
+            return 0
         with transaction(sessions) as s:
             if not try_acquire(s, "quality-sweep", holder, ttl=timedelta(seconds=sweep_seconds * 3)):
                 return 0
-            return monitor.sweep(s)
+            return monitor.sweep_apply(s, due)
 
     await consumer.start()
     log.info("quality monitoring started (consumer %s)", CONSUMER)

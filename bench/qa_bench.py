@@ -23,7 +23,7 @@ from helixdesk.quality.evaluation import COMPLIANCE, evaluate, load_items, predi
 from helixdesk.quality.model import load_if_trained
 from helixdesk.quality.rules import RuleBook
 
-SETS = {"main": "qa_set.jsonl", "blind": "qa_blind.jsonl", "fresh": "qa_fresh.jsonl"}
+SETS = {"main": "qa_set.jsonl", "blind": "qa_blind.jsonl", "fresh": "qa_fresh.jsonl", "round2": "qa_round2.jsonl"}
 
 
 def main() -> None:

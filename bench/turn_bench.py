@@ -223,6 +223,8 @@ def measure(
         server = serve(src, url, args, redis, tmp / f"{label}.log", quality=quality)
         stack.callback(server.stop)
         asyncio.run(load(server.base, 4, 3, texts))  # warm-up
+        if quality:
+            scored(url)  # steady state: the QA process has started, loaded its models and caught up
         for point in results:
             if point.endswith("/s"):
                 found = asyncio.run(load_open(server.base, float(point[:-2]), args.seconds, texts))

@@ -82,3 +82,17 @@ def hkid_ok(prefix: str, digits: str, check: str) -> bool:
     if not (1 <= len(prefix) <= 2 and prefix.isalpha() and len(digits) == 6 and digits.isdigit()):
         return False
     return hkid_check_char(prefix, digits) == check.upper()
+
+
+_TW_LETTERS = "ABCDEFGHJKLMNPQRSTUVXYWZIO"  # A=10, B=11, ... in the order of their two-digit codes
+
+
+def twid_ok(value: str) -> bool:
+    """True when `value` (e.g. A123456789) is a Taiwan national ID with a valid check digit."""
+    value = value.upper()
+    if len(value) != 10 or value[0] not in _TW_LETTERS or not value[1:].isdigit() or value[1] not in "12":
+        return False
+    code = _TW_LETTERS.index(value[0]) + 10
+    weights = (1, 9, 8, 7, 6, 5, 4, 3, 2, 1, 1)
+    digits = (code // 10, code % 10, *(int(ch) for ch in value[1:]))
+    return sum(w * d for w, d in zip(weights, digits, strict=True)) % 10 == 0

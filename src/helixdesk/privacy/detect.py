@@ -5,9 +5,9 @@
 | type | found by |
 |---|---|
 | `card_number` | 13-19 digits passing Luhn, with spaces or dashes, full-width too (the NLU's card finder); any 13-19 digits right after 卡号 / card number |
-| `id_number` | Chinese resident IDs with a valid region, birth date and check character (the NLU's finder); 15-digit first-generation IDs and any ID-length number after 身份证 / ID no.; Hong Kong identity card numbers with their check digit (A123456(3)) |
+| `id_number` | Chinese resident IDs with a valid region, birth date and check character (the NLU's finder); 15-digit first-generation IDs and any ID-length number after 身份证 / ID no.; Hong Kong identity card numbers with their check digit (A123456(3)); Taiwan IDs with their check digit (A123456789); after their name, Singapore NRIC/FIN numbers, UK National Insurance numbers and Taiwan IDs |
 | `phone` | mainland mobiles with or without +86, Hong Kong numbers with +852 or a phone cue (the NLU's finder) |
-| `account_number` | 8-30 digits after 账号 / 帳號 / 账户 / 戶口 / account no. / acct / a/c |
+| `account_number` | 8-30 digits after 账号 / 帳號 / 账户 / 戶口(號碼係) / account no. / acct / a/c |
 | `email` | e-mail addresses |
 | `secret` | a one-time code, password, PIN or CVV after 验证码 / 密码 / PIN / CVV / OTP / "code is" |
 
@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from helixdesk.core.identifiers import hkid_ok
+from helixdesk.core.identifiers import hkid_ok, twid_ok
 from helixdesk.nlu.entities.base import Candidate, resolve
 from helixdesk.nlu.entities.cards import find_card_numbers
 from helixdesk.nlu.entities.identity import find_id_numbers
@@ -45,7 +45,7 @@ _ANCHORED_ID_BONUS = 5
 # code), or a password cue (a password may have no digit). Text without any is not scanned further.
 _ANY_SIGNAL = re.compile(r"\d[\s-]?\d[\s-]?\d|[@＠]|[零〇一二三四五六七八九]{4}|密码|密碼|(?i:pass|pwd)")
 
-_SEP = r"(?:\s?(?:是|为|為|:|：|#|=|is|was))?\s?"
+_SEP = r"(?:\s?(?:是|为|為|係|系|:|：|#|=|is|was))?\s?"
 _NUMBER = r"(?P<n>\d(?:[\s-]?\d){{{min},{max}}})(?![\d])"
 
 _ACCOUNT = re.compile(
@@ -68,6 +68,15 @@ _ANCHORED_ID = re.compile(
 )
 # Hong Kong identity card: one or two letters, six digits and the check character in brackets.
 _HKID = re.compile(r"(?<![a-z\d])(?P<p>[a-z]{1,2})(?P<d>\d{6})\s?\((?P<c>[\da])\)")
+# Taiwan national ID: a letter, 1 or 2 (sex), eight digits, the last a check digit.
+_TWID = re.compile(r"(?<![a-z\d])(?P<id>[a-z][12]\d{8})(?![a-z\d])")
+# Identity numbers after their name, checked or not (the sentence says what they are): Singapore
+# NRIC/FIN, the UK's National Insurance number, a Taiwan ID.
+_ANCHORED_FOREIGN_ID = re.compile(
+    r"(?:(?<![a-z])(?:nric|fin|ni number|national insurance(?: number)?|ni no\.?)|身分證(?:字號|號碼)?|身份證字號)"
+    + r"[^.!?。！？\d]{0,24}?\s?"  # "NI number on your profile is ..."
+    + r"(?P<n>[stfgm]\d{7}[a-z]|[a-z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[a-d]|[a-z][12]\d{8})(?![a-z\d])"
+)
 _EMAIL = re.compile(
     r"(?<![a-z0-9._%+-])[a-z0-9][a-z0-9._%+-]{0,63}@[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?"
     r"(?:\.[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?)*\.[a-z]{2,24}(?![a-z0-9-])"
@@ -158,6 +167,7 @@ def find_pii(text: str, *, expect_code: bool = False) -> tuple[PiiSpan, ...]:
         found += find_transaction_ids(norm, text)
         found += _anchored(norm)
         found += _hkids(norm)
+        found += _foreign_ids(norm)
         found += _tracking(norm)
     found += _secrets(norm, text, expect_code=expect_code)
     if "@" in norm:
@@ -193,6 +203,19 @@ def _hkids(norm: str) -> list[Candidate]:
         for m in _HKID.finditer(norm)
         if hkid_ok(m["p"], m["d"], m["c"])
     ]
+
+
+def _foreign_ids(norm: str) -> list[Candidate]:
+    out = [
+        Candidate("id_number", _digits(m["n"]), m.start("n"), m.end("n"), _ANCHORED_ID_BONUS)
+        for m in _ANCHORED_FOREIGN_ID.finditer(norm)
+    ]
+    out += [
+        Candidate("id_number", m["id"].upper(), m.start("id"), m.end("id"))
+        for m in _TWID.finditer(norm)
+        if twid_ok(m["id"])
+    ]
+    return out
 
 
 def _tracking(norm: str) -> list[Candidate]:

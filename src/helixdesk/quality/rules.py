@@ -296,6 +296,8 @@ class RuleBook:
             norm = normalise(text)
             for pattern in self._addresses:
                 for m in pattern.finditer(norm):
+                    if any(h.start < m.end() and m.start() < h.end for h in out):
+                        continue  # one address, matched by two patterns
                     if not self._bank_own(norm, m.start()):
                         out.append(_hit(pii, text, m.start(), m.end(), detail={"pii": "address"}))
         for span in find_pii(text):
@@ -306,7 +308,11 @@ class RuleBook:
             if sender not in pii.senders or span.type not in self._pii_types:
                 continue
             compact = re.sub(r"[\s\-()]", "", span.text)
-            if any(a.search(compact) for a in self._pii_allow) or self._bank_own(normalise(text), span.start):
+            if any(a.search(compact) for a in self._pii_allow):
+                continue
+            # The bank's own hotline in a sentence about a branch; an account or ID number is the
+            # customer's wherever it stands.
+            if span.type == "phone" and self._bank_own(normalise(text), span.start):
                 continue
             out.append(_hit(pii, text, span.start, span.end, detail={"pii": span.type}))
             if span.type == "card_number" and sender == "agent":
@@ -367,7 +373,12 @@ class RuleBook:
             i, start, end = presenting[0]
             hits.append(_hit(disclosure_rule, lines[i].text, start, end, line=i))
         if customer is not None:
-            hits += self._unsuitable(lines, presenting, customer)
+            pitched = None
+            if self.model is not None and self.model.signals:
+                pitched = {
+                    n for n, line in enumerate(lines) if learnt.get(line.text, {}).get("product_pitch")
+                }
+            hits += self._unsuitable(lines, presenting, customer, pitched)
         return hits
 
     def _promises(self, norm: str) -> bool:
@@ -401,22 +412,29 @@ class RuleBook:
         return spans[int(scores.argmax())]
 
     def _unsuitable(
-        self, lines: Sequence[Line], presenting: list[tuple[int, int, int]], customer: Customer
+        self,
+        lines: Sequence[Line],
+        presenting: list[tuple[int, int, int]],
+        customer: Customer,
+        pitched: set[int] | None = None,
     ) -> list[Hit]:
+        """The first product presented above the customer's tolerance (or high-risk to a fragile
+        customer) that staff did not then decline to sell. With the classifier (`pitched`: the
+        lines it reads as a pitch), a sale needs a pitch: explaining a product's risks is none."""
         rule = self.rules["unsuitable_sale"]
         tolerance = self.risk_levels.get(customer.risk_tolerance or "")
         fragile = customer.vulnerable or (customer.age is not None and customer.age >= self.elderly_age)
         if tolerance is None and not fragile:
             return []
+        staff = [(n, normalise(line.text)) for n, line in enumerate(lines) if line.sender in ("agent", "bot")]
         for i, start, end in presenting:
-            norm = normalise(lines[i].text)
-            if any(p.search(norm) for p in self._not_recommending):
+            if pitched is not None and i not in pitched:
                 continue
-            level = (
-                self.product_level(norm[start:end])
-                or self.product_level(norm)
-                or self._level_before(lines, i)
-            )
+            norm = normalise(lines[i].text)
+            # Declined here or later in the conversation ("not suitable for you, we can't sell it").
+            if any(n >= i and any(p.search(text) for p in self._not_recommending) for n, text in staff):
+                continue
+            level = self._level(norm[start:end], norm, i, staff)
             if level is None:
                 continue
             too_high = tolerance is not None and level > tolerance
@@ -426,22 +444,31 @@ class RuleBook:
                 return [_hit(rule, lines[i].text, start, end, line=i, detail=detail)]
         return []
 
-    def _level_before(self, lines: Sequence[Line], i: int) -> int | None:
-        """The risk level staff last gave a product earlier in the conversation."""
-        for line in reversed(lines[:i]):
-            if line.sender in ("agent", "bot"):
-                level = self.product_level(normalise(line.text))
-                if level is not None:
-                    return level
-        return None
+    def _level(self, sentence: str, message: str, i: int, staff: list[tuple[int, str]]) -> int | None:
+        """A presented product's risk level: a level stated in its sentence, its message, or by
+        staff elsewhere in the conversation (the nearest before, then after), before a level
+        guessed from the kind of product ("股票" in a balanced fund's description is not its level)."""
+        for text in (sentence, message):
+            level = self.stated_level(text)
+            if level is not None:
+                return level
+        before = [text for n, text in staff if n < i][::-1]
+        after = [text for n, text in staff if n > i]
+        for text in (*before, *after):
+            level = self.stated_level(text)
+            if level is not None:
+                return level
+        return self.kind_level(sentence) or self.kind_level(message)
 
-    def product_level(self, norm: str) -> int | None:
-        """The risk level (1-5) a sentence gives its product: stated, or from the kind of product."""
+    def stated_level(self, norm: str) -> int | None:
         m = self._explicit_level.search(norm)
         if m is not None:
             digits = [g for g in m.groups() if g and g.isdigit()]
             if digits:
                 return int(digits[0])
+        return None
+
+    def kind_level(self, norm: str) -> int | None:
         for level, pattern in self._level_words:
             if pattern.search(norm):
                 return level

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import re
 
-_CLAUSE = re.compile(r"[，,。.!！?？;；\n：:、]")
-_SENTENCE_END = re.compile(r"[。！？!?\n；;]|\.(?=\s|$)")
+_CLAUSE = re.compile(r"[，,。.!！?？;；\n：:]")  # not 、: an enumeration stays in its clause
+_SENTENCE_END = re.compile(r"[。！？!?\n；;]|(?<!\b\w)\.(?=\s|$)")  # not after one letter: p.a., e.g.
 
 
 def trim(text: str, start: int, end: int) -> tuple[int, int]:
@@ -33,11 +33,13 @@ def clause_end(norm: str, pos: int) -> int:
 
 
 def sentence_around(norm: str, pos: int) -> tuple[int, int]:
-    start = pos
-    while start > 0 and not _SENTENCE_END.match(norm[start - 1]):
-        start -= 1
-    m = _SENTENCE_END.search(norm, pos)
-    return start, (m.end() if m else len(norm))
+    """The sentence `pos` is in (ends found in context, so "p.a." does not end one)."""
+    start = 0
+    for m in _SENTENCE_END.finditer(norm):
+        if m.end() > pos:
+            return start, m.end()
+        start = m.end()
+    return start, len(norm)
 
 
 def sentences(norm: str) -> list[tuple[int, int]]:

@@ -4,7 +4,14 @@ from __future__ import annotations
 
 import pytest
 
-from helixdesk.core.identifiers import hkid_check_char, hkid_ok, luhn_check_digit, luhn_ok, resident_id_ok
+from helixdesk.core.identifiers import (
+    hkid_check_char,
+    hkid_ok,
+    luhn_check_digit,
+    luhn_ok,
+    resident_id_ok,
+    twid_ok,
+)
 from helixdesk.privacy import SECRET_MASK, find_pii, mask_text, scrub
 from helixdesk.privacy.masking import mask_destination, mask_email, mask_phone
 
@@ -39,6 +46,11 @@ def types(text: str, **kwargs: bool) -> list[tuple[str, str]]:
         ("440308-19900101-1239", [("id_number", "440308-19900101-1239")]),
         ("身份證 110105491231002", [("id_number", "110105491231002")]),
         ("my HKID is A123456(3)", [("id_number", "A123456(3)")]),
+        # Taiwan IDs by their check digit; NRIC/FIN, National Insurance and Taiwan IDs by name
+        ("身分證字號 F225183071 的申請", [("id_number", "F225183071")]),
+        ("資料 A123456789 已更新", [("id_number", "A123456789")]),
+        ("under NRIC S7734819J", [("id_number", "S7734819J")]),
+        ("your NI number on file is JT 48 27 19 B.", [("id_number", "JT 48 27 19 B")]),
         # phones
         ("手机+86 138-1234-5678", [("phone", "+86 138-1234-5678")]),
         ("電話 9123 4567", [("phone", "9123 4567")]),
@@ -46,6 +58,7 @@ def types(text: str, **kwargs: bool) -> list[tuple[str, str]]:
         # accounts: only after an account cue
         ("账号：6217 0012 3456 7890 123", [("account_number", "6217 0012 3456 7890 123")]),
         ("我的戶口號碼是012345678901", [("account_number", "012345678901")]),
+        ("你嘅戶口號碼係 012-874-00392817", [("account_number", "012-874-00392817")]),
         ("Account No. 0200 1234 5678", [("account_number", "0200 1234 5678")]),
         # e-mail
         ("邮箱Zhang.San@Example.com谢谢", [("email", "Zhang.San@Example.com")]),
@@ -83,6 +96,8 @@ def test_finds_personal_data(text: str, found: list[tuple[str, str]]) -> None:
         "客服电话95588",
         "账户余额 12345678",
         "A1234567",  # not an HKID without the bracketed check digit
+        "A123456788",  # not a Taiwan ID: wrong check digit
+        "JT 48 27 19 B",  # a National Insurance number's shape, but nothing says it is one
     ],
 )
 def test_leaves_look_alikes(text: str) -> None:
@@ -181,3 +196,5 @@ def test_check_digits() -> None:
     assert hkid_check_char("A", "123456") == "3" and hkid_ok("a", "123456", "3")
     assert hkid_ok("AB", "987654", hkid_check_char("AB", "987654"))
     assert not hkid_ok("A", "123456", "4") and not hkid_ok("ABC", "123456", "3")
+    assert twid_ok("A123456789") and twid_ok("f225183071")
+    assert not twid_ok("A123456788") and not twid_ok("A323456789") and not twid_ok("A12345678")

@@ -1,11 +1,13 @@
-"""Quality rules on the held-out labelled QA set (the pack's quality/heldout/qa_set.jsonl):
-per-rule precision and recall, compliance overall, false alarms on clean items, and how fast the
-rules run. `--mistakes` prints every item the rules got wrong.
+"""Quality rules on a held-out labelled QA set (the pack's quality/heldout/): per-rule precision
+and recall, compliance overall, false alarms on clean items, and how fast the rules run.
+`--mistakes` prints every item the rules got wrong.
 
-`--set blind` measures the second set (quality/heldout/qa_blind.jsonl), written blind after the
-rules were tuned on the first.
+The sets, each written blind by writers who saw only the labelling conventions: `main`
+(qa_set.jsonl, 366 items), `blind` (qa_blind.jsonl, 216), `fresh` (qa_fresh.jsonl, 330) and
+`round2` (qa_round2.jsonl, 330). The first three were later used to improve the rules and models;
+`round2` measures them on data they were never fitted to.
 
-    .venv/bin/python bench/qa_bench.py [--set main|blind] [--mistakes] [--language en]
+    .venv/bin/python bench/qa_bench.py [--set main|blind|fresh|round2] [--mistakes] [--language en]
 """
 
 from __future__ import annotations
@@ -23,7 +25,12 @@ from helixdesk.quality.evaluation import COMPLIANCE, evaluate, load_items, predi
 from helixdesk.quality.model import load_if_trained
 from helixdesk.quality.rules import RuleBook
 
-SETS = {"main": "qa_set.jsonl", "blind": "qa_blind.jsonl", "fresh": "qa_fresh.jsonl", "round2": "qa_round2.jsonl"}
+SETS = {
+    "main": "qa_set.jsonl",
+    "blind": "qa_blind.jsonl",
+    "fresh": "qa_fresh.jsonl",
+    "round2": "qa_round2.jsonl",
+}
 
 
 def main() -> None:

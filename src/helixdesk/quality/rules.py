@@ -373,12 +373,12 @@ class RuleBook:
             i, start, end = presenting[0]
             hits.append(_hit(disclosure_rule, lines[i].text, start, end, line=i))
         if customer is not None:
-            pitched = None
+            pitches: set[int] | None = None
             if self.model is not None and self.model.signals:
-                pitched = {
+                pitches = {
                     n for n, line in enumerate(lines) if learnt.get(line.text, {}).get("product_pitch")
                 }
-            hits += self._unsuitable(lines, presenting, customer, pitched)
+            hits += self._unsuitable(lines, presenting, customer, pitches)
         return hits
 
     def _promises(self, norm: str) -> bool:

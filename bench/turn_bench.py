@@ -62,42 +62,23 @@ def pct(values: list[float], p: float) -> float:
     return ordered[k]
 
 
-async def load(base: str, clients: int, seconds: float, texts: list[str]) -> dict[str, float]:
-    latencies: list[float] = []
-    errors = 0
-    deadline = time.perf_counter() + seconds
-    limits = httpx.Limits(max_connections=clients + 4, max_keepalive_connections=clients + 4)
-    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+async def new_conversation(client: httpx.AsyncClient) -> tuple[str, dict[str, str]]:
+    """An anonymous web conversation: where to send its messages, and its token."""
+    conv = (await client.post("/api/v1/conversations", json={"channel": "web"})).json()
+    return f"/api/v1/conversations/{conv['id']}/messages", {"Authorization": f"Bearer {conv['token']}"}
 
-        async def start() -> tuple[str, dict[str, str]]:
-            conv = (await client.post("/api/v1/conversations", json={"channel": "web"})).json()
-            return f"/api/v1/conversations/{conv['id']}/messages", {
-                "Authorization": f"Bearer {conv['token']}"
-            }
 
-        async def worker(w: int) -> None:
-            nonlocal errors
-            url, auth = await start()
-            i = w * 97
-            while time.perf_counter() < deadline:
-                body = {"text": texts[i % len(texts)], "client_message_id": uuid.uuid4().hex}
-                i += 1
-                began = time.perf_counter()
-                try:
-                    r = await client.post(url, json=body, headers=auth)
-                    ok = r.status_code == 200
-                except httpx.HTTPError:
-                    ok = False
-                latencies.append((time.perf_counter() - began) * 1000)
-                if not ok:
-                    errors += 1
-                    continue
-                if r.json()["state"] != "bot":
-                    url, auth = await start()
+async def send(client: httpx.AsyncClient, url: str, auth: dict[str, str], text: str) -> str | None:
+    """One turn: the conversation's state after it, or None when it failed."""
+    body = {"text": text, "client_message_id": uuid.uuid4().hex}
+    try:
+        r = await client.post(url, json=body, headers=auth)
+    except httpx.HTTPError:
+        return None
+    return str(r.json()["state"]) if r.status_code == 200 else None
 
-        began = time.perf_counter()
-        await asyncio.gather(*(worker(w) for w in range(clients)))
-        elapsed = time.perf_counter() - began
+
+def summary(latencies: list[float], errors: int, elapsed: float) -> dict[str, float]:
     return {
         "turns": len(latencies),
         "turns_s": len(latencies) / elapsed,
@@ -105,6 +86,33 @@ async def load(base: str, clients: int, seconds: float, texts: list[str]) -> dic
         "p99": pct(latencies, 99),
         "errors": errors,
     }
+
+
+async def load(base: str, clients: int, seconds: float, texts: list[str]) -> dict[str, float]:
+    latencies: list[float] = []
+    errors = 0
+    deadline = time.perf_counter() + seconds
+    limits = httpx.Limits(max_connections=clients + 4, max_keepalive_connections=clients + 4)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=60) as client:
+
+        async def worker(w: int) -> None:
+            nonlocal errors
+            url, auth = await new_conversation(client)
+            i = w * 97
+            while time.perf_counter() < deadline:
+                began = time.perf_counter()
+                state = await send(client, url, auth, texts[i % len(texts)])
+                i += 1
+                latencies.append((time.perf_counter() - began) * 1000)
+                if state is None:
+                    errors += 1
+                elif state != "bot":
+                    url, auth = await new_conversation(client)
+
+        began = time.perf_counter()
+        await asyncio.gather(*(worker(w) for w in range(clients)))
+        elapsed = time.perf_counter() - began
+    return summary(latencies, errors, elapsed)
 
 
 async def load_open(
@@ -122,23 +130,15 @@ async def load_open(
 
         async def turn(arrived: float, i: int) -> None:
             nonlocal errors
-            ok = False
             try:
-                if free:
-                    url, auth = free.pop()
-                else:
-                    conv = (await client.post("/api/v1/conversations", json={"channel": "web"})).json()
-                    url = f"/api/v1/conversations/{conv['id']}/messages"
-                    auth = {"Authorization": f"Bearer {conv['token']}"}
-                body = {"text": texts[(i * 97) % len(texts)], "client_message_id": uuid.uuid4().hex}
-                r = await client.post(url, json=body, headers=auth)
-                ok = r.status_code == 200
+                url, auth = free.pop() if free else await new_conversation(client)
             except httpx.HTTPError:
-                ok = False
+                url, auth = "", {}
+            state = await send(client, url, auth, texts[(i * 97) % len(texts)]) if url else None
             latencies.append((time.perf_counter() - arrived) * 1000)
-            if not ok:
+            if state is None:
                 errors += 1
-            elif r.json()["state"] == "bot":
+            elif state == "bot":
                 free.append((url, auth))
 
         began = time.perf_counter()
@@ -150,13 +150,7 @@ async def load_open(
             arrival += rng.expovariate(rate)
         await asyncio.gather(*tasks)
         elapsed = time.perf_counter() - began
-    return {
-        "turns": len(latencies),
-        "turns_s": len(latencies) / elapsed,
-        "p50": statistics.median(latencies),
-        "p99": pct(latencies, 99),
-        "errors": errors,
-    }
+    return summary(latencies, errors, elapsed)
 
 
 @contextlib.contextmanager

@@ -1,0 +1,194 @@
+"""Topics in what customers write, across Simplified and Traditional Chinese and English.
+
+    vectors = embed_messages(texts)                   # multilingual-e5-small, "query:" prefix
+    topics = mine(texts, languages, vectors, k=None)  # k chosen by silhouette when not given
+
+Multilingual embeddings of the same request in two languages are close, but each language also
+shifts every vector the same way, so plain clustering splits by language first. Centring each
+language on its own mean removes that shift (`align`): then one topic holds the zh-Hans, zh-Hant
+and English messages about the same thing. The NLU's intent probabilities, when given, join the
+embeddings (`features`). K-means groups the result; a topic is named by
+its words that are frequent in it and rare elsewhere (class-based TF-IDF over jieba tokens and
+English words, Traditional folded into Simplified), and shown by the messages nearest its centre.
+
+Everything here is pure: vectors in, topics out. `bench/insight_bench.py` measures it on the pack's
+labelled topic set.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+from sklearn.cluster import KMeans, MiniBatchKMeans
+from sklearn.metrics import silhouette_score
+
+from helixdesk.nlu.embeddings import e5_embed
+from helixdesk.nlu.features import tokenize
+from helixdesk.nlu.text import normalise
+
+# Words that say nothing about a topic (after normalising: lower case, Simplified).
+_STOP_WORDS = """
+    的 了 吗 呢 吧 啊 呀 我 你 您 他 她 我们 你们 是 在 有 和 就 都 也 还 又 很 太 这 那 这个 那个 一个 什么
+    怎么 为什么 怎么办 请问 请 谢谢 一下 能 可以 会 要 想 没有 没 不 不是 了吗 嗎 唔 係 嘅 咗 咩 點解 啲 佢 冇
+    我哋 你哋 呢個 嗰 同 俾 畀 係咪 已经 现在 今天 昨天 还是 但是 因为 所以 如果 然后 到底 一直 真的 这样 那么
+    the a an and or but to of in on for at by with from is are was were be been am i you we my your our
+    it its this that these those do does did have has had can could would should will not no yes please
+    thanks thank hi hello me us they them there what why how when where which who any some still just
+    already so if as about get got been being im i'm dont don't cant can't
+    """
+_STOP = frozenset(normalise(w) for w in _STOP_WORDS.split())
+# The weight of the intent probabilities beside the embeddings (chosen on the dev topic set:
+# 0.3-0.6 tried, 0.5 best).
+INTENT_WEIGHT = 0.5
+_WORD = re.compile(r"[a-z][a-z'\-]{2,}|[\u3400-\u9fff]{2,}")
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """One topic: its messages (indices into the input), the words that name it, the messages
+    nearest its centre, and how many messages of each language it holds."""
+
+    id: int
+    members: tuple[int, ...]
+    keywords: tuple[str, ...]
+    representatives: tuple[int, ...]
+    languages: dict[str, int]
+
+    @property
+    def size(self) -> int:
+        return len(self.members)
+
+
+def embed_messages(texts: Sequence[str]) -> np.ndarray:
+    """multilingual-e5-small "query:" embeddings of the normalised texts (Traditional folded into
+    Simplified, which brings zh-Hant closer to zh-Hans), one unit row per text (cached per text)."""
+    return np.asarray(e5_embed([f"query: {normalise(t)}" for t in texts]), dtype=np.float32)
+
+
+def features(
+    vectors: np.ndarray,
+    languages: Sequence[str],
+    intents: np.ndarray | None = None,
+    intent_weight: float = INTENT_WEIGHT,
+) -> np.ndarray:
+    """What topics are clustered on: the embeddings centred per language and, when given, the NLU's
+    intent probabilities (also centred per language, scaled by `intent_weight`). The intent model
+    was trained on the same requests in all three languages, so its probabilities are close
+    across languages where the embeddings are not."""
+    aligned = align(vectors, languages)
+    if intents is None:
+        return aligned
+    return np.hstack([aligned, intent_weight * align(intents, languages)]).astype(np.float32)
+
+
+def align(vectors: np.ndarray, languages: Sequence[str]) -> np.ndarray:
+    """Each language centred on its own mean, then every row back to unit length."""
+    out = np.array(vectors, dtype=np.float32, copy=True)
+    codes = np.asarray(languages)
+    for language in set(languages):
+        rows = codes == language
+        out[rows] -= out[rows].mean(axis=0)
+    norms = np.linalg.norm(out, axis=1, keepdims=True)
+    out /= np.maximum(norms, 1e-9)
+    return out
+
+
+def cluster(vectors: np.ndarray, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """K-means labels and centres (mini-batch above 20,000 rows)."""
+    k = max(1, min(k, len(vectors)))
+    if len(vectors) > 20_000:
+        km: KMeans | MiniBatchKMeans = MiniBatchKMeans(
+            n_clusters=k, random_state=seed, batch_size=4096, n_init=3
+        )
+    else:
+        km = KMeans(n_clusters=k, random_state=seed, n_init=10)
+    labels = km.fit_predict(vectors)
+    return np.asarray(labels), np.asarray(km.cluster_centers_)
+
+
+def choose_k(vectors: np.ndarray, candidates: Sequence[int], seed: int = 0, sample: int = 3000) -> int:
+    """The candidate k with the best silhouette (cosine, on a sample of at most `sample` rows)."""
+    usable = [k for k in candidates if 2 <= k < len(vectors)]
+    if not usable:
+        return 1
+    best, best_score = usable[0], -2.0
+    for k in usable:
+        labels, _ = cluster(vectors, k, seed)
+        score = float(
+            silhouette_score(
+                vectors, labels, metric="cosine", sample_size=min(sample, len(vectors)), random_state=seed
+            )
+        )
+        if score > best_score:
+            best, best_score = k, score
+    return best
+
+
+def keywords(texts: Sequence[str], labels: np.ndarray, top: int = 6) -> dict[int, tuple[str, ...]]:
+    """Each cluster's words, by class-based TF-IDF: frequent in the cluster, rare in the others."""
+    counts: dict[int, Counter[str]] = {}
+    for text, label in zip(texts, labels, strict=True):
+        words = [w for w in tokenize(normalise(text)) if _WORD.fullmatch(w) and w not in _STOP]
+        counts.setdefault(int(label), Counter()).update(set(words))
+    clusters = len(counts)
+    spread = Counter(w for c in counts.values() for w in c)
+    out: dict[int, tuple[str, ...]] = {}
+    for label, c in counts.items():
+        size = sum(1 for x in labels if int(x) == label)
+        scored = sorted(
+            ((n / size) * math.log(1 + clusters / spread[w]), w) for w, n in c.items() if n >= 2 or size < 4
+        )
+        out[label] = tuple(w for _, w in reversed(scored[-top:]))
+    return out
+
+
+def representatives(
+    vectors: np.ndarray, labels: np.ndarray, centres: np.ndarray, n: int = 3
+) -> dict[int, tuple[int, ...]]:
+    """Each cluster's `n` messages nearest its centre (indices)."""
+    out: dict[int, tuple[int, ...]] = {}
+    for label in sorted({int(x) for x in labels}):
+        rows = np.flatnonzero(labels == label)
+        centre = centres[label] / max(float(np.linalg.norm(centres[label])), 1e-9)
+        nearest = rows[np.argsort(-(vectors[rows] @ centre))[:n]]
+        out[label] = tuple(int(i) for i in nearest)
+    return out
+
+
+def mine(
+    texts: Sequence[str],
+    languages: Sequence[str],
+    vectors: np.ndarray,
+    *,
+    intents: np.ndarray | None = None,
+    k: int | None = None,
+    candidates: Sequence[int] = tuple(range(8, 41, 2)),
+    seed: int = 0,
+) -> list[Topic]:
+    """The topics of `texts` (their `languages`, their `vectors`, optionally the NLU's intent
+    probabilities), largest first."""
+    if len(texts) == 0:
+        return []
+    aligned = features(vectors, languages, intents)
+    k = k or choose_k(aligned, candidates, seed)
+    labels, centres = cluster(aligned, k, seed)
+    words = keywords(texts, labels)
+    nearest = representatives(aligned, labels, centres)
+    topics = []
+    for label in sorted({int(x) for x in labels}):
+        members = tuple(int(i) for i in np.flatnonzero(labels == label))
+        topics.append(
+            Topic(
+                id=label,
+                members=members,
+                keywords=words.get(label, ()),
+                representatives=nearest[label],
+                languages=dict(Counter(languages[i] for i in members)),
+            )
+        )
+    return sorted(topics, key=lambda t: -t.size)

@@ -1,0 +1,70 @@
+"""Topic mining: centring each language on its own mean puts one request in three languages into
+one topic where plain clustering splits by language; keywords name a topic by its own words; the
+representatives are the messages nearest its centre."""
+
+from __future__ import annotations
+
+import numpy as np
+from sklearn.metrics import adjusted_rand_score
+
+from helixdesk.insight.topics import align, choose_k, cluster, keywords, mine
+
+LANGUAGES = ("zh-Hans", "zh-Hant", "en")
+
+
+def _corpus(topics: int = 4, per: int = 10, seed: int = 0) -> tuple[np.ndarray, list[str], list[int]]:
+    """Vectors of `topics` requests in three languages: a topic direction, plus a language shift
+    larger than the distance between topics (as multilingual embeddings have), plus noise."""
+    rng = np.random.default_rng(seed)
+    dim = 32
+    centres = rng.normal(0, 1, (topics, dim))
+    shifts = {lang: rng.normal(0, 3, dim) for lang in LANGUAGES}
+    rows, languages, truth = [], [], []
+    for t in range(topics):
+        for lang in LANGUAGES:
+            for _ in range(per):
+                rows.append(centres[t] + shifts[lang] + rng.normal(0, 0.3, dim))
+                languages.append(lang)
+                truth.append(t)
+    vectors = np.array(rows, dtype=np.float32)
+    return vectors / np.linalg.norm(vectors, axis=1, keepdims=True), languages, truth
+
+
+def test_centring_each_language_joins_its_topics_across_languages() -> None:
+    vectors, languages, truth = _corpus()
+    raw, _ = cluster(vectors, 4)
+    aligned, _ = cluster(align(vectors, languages), 4)
+    assert adjusted_rand_score(truth, aligned) > 0.95
+    assert adjusted_rand_score(truth, raw) < 0.5  # plain clustering splits by language first
+    centred = align(vectors, languages)
+    assert np.allclose(np.linalg.norm(centred, axis=1), 1.0, atol=1e-5)
+
+
+def test_the_silhouette_picks_the_number_of_topics() -> None:
+    vectors, languages, _ = _corpus(topics=5)
+    assert choose_k(align(vectors, languages), range(2, 10)) == 5
+
+
+def test_keywords_are_a_topics_own_words_and_representatives_its_nearest_messages() -> None:
+    texts = [
+        "退款怎么还没到账",
+        "退款审核太慢了",
+        "申请退款两周了还没退款",
+        "my refund is still not here",
+        "the refund is taking forever",
+        "App登录不了",
+        "手机银行登录一直失败",
+        "cannot login to the app",
+        "app login fails again",
+    ]
+    labels = np.array([0, 0, 0, 0, 0, 1, 1, 1, 1])
+    words = keywords(texts, labels)
+    assert words[0][0] == "退款" and "refund" in words[0]  # a word in two messages or more
+    assert words[1][0] in {"登录", "login", "app"} and "退款" not in words[1]
+    vectors, languages, truth = _corpus(topics=3, per=4)
+    found = mine([f"m{i}" for i in range(len(truth))], languages, vectors, k=3)
+    assert sorted(t.size for t in found) == [12, 12, 12]
+    for topic in found:
+        assert len(topic.representatives) == 3 and set(topic.representatives) <= set(topic.members)
+        assert topic.languages == {"zh-Hans": 4, "zh-Hant": 4, "en": 4}
+        assert len({truth[i] for i in topic.members}) == 1

@@ -51,6 +51,7 @@ log = logging.getLogger(__name__)
 Handler = Callable[[Session, Event], None]
 BatchHandler = Callable[[Session, list[Event]], None]
 Prepare = Callable[[Session, list[Event]], None]
+Batch = tuple[int, list[Event]]  # the offset a batch was read after, and its events
 
 
 class ConsumerOffset(Base):
@@ -130,12 +131,12 @@ class DurableConsumer:
         """Handle every published event not handled yet; returns how many."""
         total = 0
         while True:
-            upto: int | None = None
+            prepared: Batch | None = None
             if self._idle is not None:
-                upto = await asyncio.wrap_future(self._idle.submit(self._read_phase))
-                if upto == 0:
+                prepared = await asyncio.wrap_future(self._idle.submit(self._read_phase))
+                if not prepared[1]:
                     return total
-            done = await anyio.to_thread.run_sync(self._one_batch, upto)
+            done = await anyio.to_thread.run_sync(self._one_batch, prepared)
             total += done
             if done < self._batch:
                 return total
@@ -159,21 +160,23 @@ class DurableConsumer:
                     await self._wake.wait()
             self._wake.clear()
 
-    def _read_phase(self) -> int:
+    def _read_phase(self) -> Batch:
         """Read the next batch and run `prepare` on it, outside any write transaction; returns the
-        `log_seq` of its last event (0 when there is nothing new)."""
+        offset it was read after and its events (none when there is nothing new)."""
         assert self._prepare is not None
         with reading(self._sessions) as s:
             row = s.get(ConsumerOffset, self.name)
-            events = read_log(s, after_seq=row.log_seq if row else 0, limit=self._batch)
-            if not events:
-                return 0
-            self._prepare(s, events)
-            return int(events[-1].log_seq or 0)
+            after = row.log_seq if row else 0
+            events = read_log(s, after_seq=after, limit=self._batch)
+            if events:
+                self._prepare(s, events)
+            return after, events
 
-    def _one_batch(self, upto: int | None = None) -> int:
-        """One batch in one write transaction; with `upto`, only the events `_read_phase` prepared."""
-        if upto is None:
+    def _one_batch(self, prepared: Batch | None = None) -> int:
+        """One batch in one write transaction (or, with `chunk_by`, a few); with `prepared`, only
+        the events `_read_phase` prepared."""
+        upto = int(prepared[1][-1].log_seq or 0) if prepared else None
+        if prepared is None:
             with reading(self._sessions) as s:
                 newest = int(s.scalar(select(func.max(EventRecord.log_seq))) or 0)
                 row = s.get(ConsumerOffset, self.name)
@@ -184,7 +187,7 @@ class DurableConsumer:
                     # the writers of the turn path (SQLite has one write lock) never wait for them.
                     self._prepare(s, read_log(s, after_seq=row.log_seq if row else 0, limit=self._batch))
         if self._chunk_by is not None:
-            return self._chunked(upto)
+            return self._chunked(prepared)
         return self._write(upto)
 
     def _write(self, upto: int | None, chunk: list[Event] | None = None, handled: int = 0) -> int:
@@ -226,7 +229,7 @@ class DurableConsumer:
         assert self._chunk_by is not None
         return self._chunk_by(event) or f"#{event.log_seq}"
 
-    def _chunked(self, upto: int | None) -> int:
+    def _chunked(self, prepared: Batch | None) -> int:
         """The batch in short write transactions of `chunk_size` keys each (conversations, say),
         so the write lock is never held long and other writers get turns between them.
 
@@ -236,12 +239,13 @@ class DurableConsumer:
         of its events in the batch; after a crash mid-batch, a key is handled again with its
         events after the stored offset only, so a chunked handler reads the key's current state
         rather than rebuilding it from the events it is given."""
-        with reading(self._sessions) as s:
-            row = s.get(ConsumerOffset, self.name)
-            after = row.log_seq if row else 0
-            events = read_log(s, after_seq=after, limit=self._batch)
-        if upto is not None:
-            events = [e for e in events if (e.log_seq or 0) <= upto]
+        if prepared is not None:
+            after, events = prepared
+        else:
+            with reading(self._sessions) as s:
+                row = s.get(ConsumerOffset, self.name)
+                after = row.log_seq if row else 0
+                events = read_log(s, after_seq=after, limit=self._batch)
         last_of: dict[str, int] = {}
         by_key: dict[str, list[Event]] = {}
         for event in events:

@@ -335,11 +335,10 @@ class RuleBook:
         # Investment talk anywhere in the conversation (the customer's words count): then a staff
         # sentence pitching returns or promising them presents the product even without its name.
         topic = False
-        promise = self.rules["absolute_promise"]
         staff = set(disclosure_rule.senders) | set(suit_rule.senders)
         learnt = self._learnt_signals([line for line in lines if line.sender in staff])
-        for i, line in enumerate(lines):
-            norm = normalise(line.text)
+        norms = [normalise(line.text) for line in lines]
+        for i, (line, norm) in enumerate(zip(lines, norms, strict=True)):
             topic = topic or any(p.search(norm) for p in self._products)
             if line.sender not in staff:
                 continue
@@ -353,11 +352,7 @@ class RuleBook:
                 sentence = norm[start:end]
                 pitched = any(p.search(sentence) for p in self._presenting)
                 named = any(p.search(sentence) for p in self._products)
-                promised = any(
-                    not self._cancelled(promise, norm, m.start(), m.end())
-                    for p in promise.patterns
-                    for m in p.finditer(norm, start, end)
-                )
+                promised = self._promises(norm, start, end)
                 returns = bool(_RETURNS.search(sentence))
                 if (
                     (named and pitched)
@@ -378,16 +373,17 @@ class RuleBook:
                 pitches = {
                     n for n, line in enumerate(lines) if learnt.get(line.text, {}).get("product_pitch")
                 }
-            hits += self._unsuitable(lines, presenting, customer, pitches)
+            hits += self._unsuitable(lines, norms, presenting, customer, pitches)
         return hits
 
-    def _promises(self, norm: str) -> bool:
-        """Whether `norm` makes an absolute promise (so it cannot be a risk statement)."""
+    def _promises(self, norm: str, start: int = 0, end: int | None = None) -> bool:
+        """Whether `norm` (or its span `start:end`) makes an absolute promise, context considered."""
         promise = self.rules["absolute_promise"]
+        stop = len(norm) if end is None else end
         return any(
             not self._cancelled(promise, norm, m.start(), m.end())
             for p in promise.patterns
-            for m in p.finditer(norm)
+            for m in p.finditer(norm, start, stop)
         )
 
     def _learnt_signals(self, lines: Sequence[Line]) -> dict[str, dict[str, bool]]:
@@ -414,6 +410,7 @@ class RuleBook:
     def _unsuitable(
         self,
         lines: Sequence[Line],
+        norms: Sequence[str],
         presenting: list[tuple[int, int, int]],
         customer: Customer,
         pitched: set[int] | None = None,
@@ -426,11 +423,11 @@ class RuleBook:
         fragile = customer.vulnerable or (customer.age is not None and customer.age >= self.elderly_age)
         if tolerance is None and not fragile:
             return []
-        staff = [(n, normalise(line.text)) for n, line in enumerate(lines) if line.sender in ("agent", "bot")]
+        staff = [(n, norms[n]) for n, line in enumerate(lines) if line.sender in ("agent", "bot")]
         for i, start, end in presenting:
             if pitched is not None and i not in pitched:
                 continue
-            norm = normalise(lines[i].text)
+            norm = norms[i]
             # Declined here or later in the conversation ("not suitable for you, we can't sell it").
             if any(n >= i and any(p.search(text) for p in self._not_recommending) for n, text in staff):
                 continue

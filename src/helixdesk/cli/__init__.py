@@ -16,6 +16,7 @@ from helixdesk.cli import (
     chat,
     customers,
     db,
+    insight,
     kb,
     keys,
     nlu,
@@ -51,6 +52,7 @@ app.add_typer(audit.app, name="audit")
 app.add_typer(retention.app, name="retention")
 app.add_typer(customers.app, name="customers")
 app.add_typer(qa.app, name="qa")
+app.add_typer(insight.app, name="insight")
 
 err = Console(stderr=True, soft_wrap=True)
 

@@ -34,24 +34,33 @@ def serve(
     out.print(f"Helixdesk on {base}")
     out.print(f"  customer chat   {base}/")
     out.print(f"  API docs        {base}/docs")
-    quality = _start_quality_worker(settings)
+    children = [
+        child
+        for child in (
+            _start_worker(settings.quality_worker, "quality monitoring", "qa"),
+            _start_worker(settings.insight_worker, "insight", "insight"),
+        )
+        if child is not None
+    ]
     try:
         _run(settings, host, port, workers)
     finally:
-        if quality is not None:
-            quality.terminate()
+        for child in children:
+            child.terminate()
+        for child in children:
             try:
-                quality.wait(timeout=10)
+                child.wait(timeout=10)
             except subprocess.TimeoutExpired:
-                quality.kill()
+                child.kill()
 
 
-def _start_quality_worker(settings: Settings) -> subprocess.Popen[bytes] | None:
-    """Quality monitoring in a process of its own (`helixdesk qa run`), so it never slows a turn."""
-    if not settings.quality_worker:
+def _start_worker(enabled: bool, what: str, command: str) -> subprocess.Popen[bytes] | None:
+    """A consumer in a process of its own (`helixdesk qa run`, `helixdesk insight run`), so it
+    never slows a turn."""
+    if not enabled:
         return None
-    out.print("  quality monitoring: helixdesk qa run (child process)")
-    return subprocess.Popen([sys.executable, "-m", "helixdesk", "qa", "run"])
+    out.print(f"  {what}: helixdesk {command} run (child process)")
+    return subprocess.Popen([sys.executable, "-m", "helixdesk", command, "run"])
 
 
 def _run(settings: Settings, host: str, port: int, workers: int) -> None:

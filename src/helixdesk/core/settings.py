@@ -56,6 +56,10 @@ class Settings(BaseSettings):
         default=True,
         description="`helixdesk serve` also runs quality monitoring (`helixdesk qa run`) as a child process.",
     )
+    insight_worker: bool = Field(
+        default=True,
+        description="`helixdesk serve` also runs insight (`helixdesk insight run`: hotspots) as a child process.",
+    )
     outbox_poll_seconds: float = Field(
         default=0.1,
         gt=0,

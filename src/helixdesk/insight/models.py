@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
+from helixdesk.conversations import models as _conversations  # noqa: F401  (the foreign key's table)
 from helixdesk.core.clock import utcnow
 from helixdesk.core.ids import new_id
 from helixdesk.db.base import Base, UTCDateTime

@@ -1,0 +1,129 @@
+"""The space a mining run clustered in, kept so that rows arriving later join its topics.
+
+A run centres each language on its own mean (`insight.topics.align`); a message arriving the next
+day must be centred on the same means, not on its own batch's, to land near its topic. `Space`
+holds the run's per-language means (of the e5 vectors and of the intent probabilities), the
+weight of the intents, and each topic's centre with its stable id. `place` puts new rows in the
+nearest topic. Stored in `insight_runs.space` as an `.npz`.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from helixdesk.insight.topics import INTENT_WEIGHT
+
+
+@dataclass(frozen=True)
+class Space:
+    languages: tuple[str, ...]
+    vector_means: np.ndarray  # (languages, dims)
+    intent_means: np.ndarray | None  # (languages, intents), None when mined without intents
+    centres: np.ndarray  # (topics, features), unit rows
+    topic_ids: tuple[str, ...]
+    intent_weight: float = INTENT_WEIGHT
+
+    @classmethod
+    def fit(
+        cls,
+        vectors: np.ndarray,
+        intents: np.ndarray | None,
+        languages: Sequence[str],
+        intent_weight: float = INTENT_WEIGHT,
+    ) -> Space:
+        """The per-language means of these rows (no topics yet)."""
+        names = tuple(sorted(set(languages)))
+        codes = np.asarray(languages)
+        vector_means = np.stack([vectors[codes == n].mean(axis=0) for n in names])
+        intent_means = (
+            None if intents is None else np.stack([intents[codes == n].mean(axis=0) for n in names])
+        )
+        return cls(names, vector_means, intent_means, np.zeros((0, 0), np.float32), (), intent_weight)
+
+    def with_topics(self, centres: np.ndarray, topic_ids: Sequence[str]) -> Space:
+        unit = centres / np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-9)
+        return Space(
+            self.languages,
+            self.vector_means,
+            self.intent_means,
+            unit.astype(np.float32),
+            tuple(topic_ids),
+            self.intent_weight,
+        )
+
+    @property
+    def uses_intents(self) -> bool:
+        return self.intent_means is not None
+
+    def fits(self, intents: np.ndarray | None) -> bool:
+        """Whether rows with these intent probabilities (or none) can be placed in this space."""
+        if self.intent_means is None:
+            return True
+        return intents is not None and intents.shape[1] == self.intent_means.shape[1]
+
+    def features(
+        self, vectors: np.ndarray, intents: np.ndarray | None, languages: Sequence[str]
+    ) -> np.ndarray:
+        """What `insight.topics.features` computes, centred on this space's stored means (a
+        language the run did not see is centred on the mean of all languages)."""
+        parts = [_centre(vectors, languages, self.languages, self.vector_means)]
+        if self.intent_means is not None:
+            if intents is None:
+                raise ValueError("this space was mined with intent probabilities: give them")
+            parts.append(self.intent_weight * _centre(intents, languages, self.languages, self.intent_means))
+        return np.hstack(parts).astype(np.float32)
+
+    def place(
+        self, vectors: np.ndarray, intents: np.ndarray | None, languages: Sequence[str]
+    ) -> list[tuple[str, float]]:
+        """Each row's nearest topic and its cosine to that topic's centre."""
+        if not self.topic_ids or len(vectors) == 0:
+            return []
+        feats = self.features(vectors, intents, languages)
+        feats /= np.maximum(np.linalg.norm(feats, axis=1, keepdims=True), 1e-9)
+        sims = feats @ self.centres.T
+        best = sims.argmax(axis=1)
+        return [(self.topic_ids[int(b)], float(sims[i, b])) for i, b in enumerate(best)]
+
+    def to_bytes(self) -> bytes:
+        buf = io.BytesIO()
+        arrays = {
+            "languages": np.asarray(self.languages),
+            "vector_means": self.vector_means,
+            "centres": self.centres,
+            "topic_ids": np.asarray(self.topic_ids),
+            "intent_weight": np.asarray(self.intent_weight),
+        }
+        if self.intent_means is not None:
+            arrays["intent_means"] = self.intent_means
+        np.savez_compressed(buf, **arrays)  # type: ignore[arg-type]
+        return buf.getvalue()
+
+    @classmethod
+    def from_bytes(cls, data: bytes) -> Space:
+        with np.load(io.BytesIO(data), allow_pickle=False) as z:
+            return cls(
+                languages=tuple(str(x) for x in z["languages"]),
+                vector_means=z["vector_means"],
+                intent_means=z["intent_means"] if "intent_means" in z.files else None,
+                centres=z["centres"],
+                topic_ids=tuple(str(x) for x in z["topic_ids"]),
+                intent_weight=float(z["intent_weight"]),
+            )
+
+
+def _centre(
+    rows: np.ndarray, languages: Sequence[str], known: Sequence[str], means: np.ndarray
+) -> np.ndarray:
+    out = np.array(rows, dtype=np.float32, copy=True)
+    overall = means.mean(axis=0)
+    index = {name: i for i, name in enumerate(known)}
+    for i, language in enumerate(languages):
+        j = index.get(language)
+        out[i] -= means[j] if j is not None else overall
+    out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+    return out

@@ -66,6 +66,7 @@ from helixdesk.handoff.whisper import Whispers
 from helixdesk.handoff.workspace import AgentWorkspace
 from helixdesk.handoff.wrap_up import WrapUp
 from helixdesk.identity import VerificationService, load_identity_policy
+from helixdesk.insight.service import Insight
 from helixdesk.knowledge.graph import KnowledgeGraph
 from helixdesk.knowledge.ingest import ingest_entry
 from helixdesk.knowledge.retrieval import KnowledgeBase
@@ -175,6 +176,7 @@ class Container:
     ratings: Ratings
     qa_review: QualityReview
     staff_quality: StaffQuality
+    insight: Insight
 
     @property
     def pack(self) -> Pack:
@@ -373,6 +375,7 @@ class Container:
                 tz=config.actions.bank.tz,
             ),
         )
+        part("insight", lambda: Insight(sessions=sessions))
         return cls(**parts)
 
     async def start(self) -> None:

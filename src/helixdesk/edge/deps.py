@@ -35,6 +35,7 @@ from helixdesk.handoff.transfer import Transfers
 from helixdesk.handoff.whisper import Whispers
 from helixdesk.handoff.workspace import AgentWorkspace
 from helixdesk.handoff.wrap_up import WrapUp
+from helixdesk.insight.service import Insight
 from helixdesk.nlu.batcher import Parser
 from helixdesk.notifications.notifier import OutboxReader
 from helixdesk.quality.coaching import StaffQuality
@@ -182,3 +183,7 @@ RatingsDep = Annotated[Ratings, Depends(_part("ratings"))]
 QualityReviewDep = Annotated[QualityReview, Depends(_part("qa_review"))]
 StaffQualityDep = Annotated[StaffQuality, Depends(_part("staff_quality"))]
 QaReviewerDep = Annotated[StaffView, Depends(require_roles("qa_reviewer", "supervisor"))]
+# Insight: hotspots.
+InsightDep = Annotated[Insight, Depends(_part("insight"))]
+INSIGHT_ROLES = ("supervisor", "qa_reviewer", "admin")
+InsightReaderDep = Annotated[StaffView, Depends(require_roles(*INSIGHT_ROLES))]

@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any, Literal, TypeVar
 
-from sqlalchemy import Select, and_, case, func, select
+from sqlalchemy import Select, and_, case, func, select, true
 from sqlalchemy.orm import Session
 
 from helixdesk.core.errors import ValidationFailedError
@@ -129,8 +129,10 @@ def is_spike(count: int, baseline: float) -> bool:
     return count >= SPIKE_MIN and count >= SPIKE_RATIO * b and (count - baseline) / math.sqrt(b) >= SPIKE_Z
 
 
-def hotspots(s: Session, period: Period, filters: Filters = Filters(), *, top: int = 50) -> Report:
-    """The topics of `period` (after `filters`), largest first, at most `top`."""
+def hotspots(
+    s: Session, period: Period, filters: Filters = Filters(), *, top: int = 50, only: str | None = None
+) -> Report:
+    """The topics of `period` (after `filters`), largest first, at most `top` (or just `only`)."""
     topic = func.coalesce(InsightMessage.topic_id, UNASSIGNED)
     current = s.execute(
         filters.where(
@@ -142,7 +144,7 @@ def hotspots(s: Session, period: Period, filters: Filters = Filters(), *, top: i
                 func.sum(case((InsightMessage.answered.is_(False), 1), else_=0)),
                 func.sum(case((InsightMessage.rejected, 1), else_=0)),
             )
-            .where(_in(period))
+            .where(_in(period), _topic(only) if only else true())
             .group_by(topic)
         )
     ).all()

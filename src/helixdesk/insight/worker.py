@@ -20,7 +20,8 @@ import anyio
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
-from helixdesk.bus.consumer import DurableConsumer
+from helixdesk.bus.consumer import ConsumerOffset, DurableConsumer
+from helixdesk.bus.outbox import last_log_seq
 from helixdesk.core.clock import utcnow
 from helixdesk.core.priority import lower_this_thread
 from helixdesk.core.settings import Settings
@@ -36,11 +37,16 @@ log = logging.getLogger(__name__)
 
 
 def mining_due(s: Session, *, every: timedelta, window: timedelta) -> bool:
-    """A run is due when none finished within `every`, the window holds enough rows with vectors
-    to mine, and some arrived since the last run."""
+    """A run is due when none finished within `every`, the consumer has caught up with the event
+    log (and the embedder with the consumer: the caller checks), the window holds enough rows with
+    vectors to mine, and some arrived since the last run."""
     last = s.scalar(select(func.max(InsightRun.finished_at)))
     now = utcnow()
     if last is not None and now - last < every:
+        return False
+    # Not while the consumer is behind: a run mines what has happened, not part of it.
+    offset = s.get(ConsumerOffset, CONSUMER)
+    if (offset.log_seq if offset is not None else 0) < last_log_seq(s):
         return False
     embedded = select(func.count()).select_from(InsightMessage).where(InsightMessage.vector.is_not(None))
     if int(s.scalar(embedded.where(InsightMessage.at >= now - window)) or 0) < MIN_ROWS:

@@ -1,0 +1,190 @@
+"""Hotspots in the console: what customers ask and complain about, by topic, per period.
+
+Pages (`/console/...`, supervisors, QA reviewers and admins):
+- `insight`: the hotspot report of a period (the last day, week or month, or custom dates in the
+  bank's time zone), with filters by channel, language, product, queue and source, spikes first,
+  and its CSV and JSON exports;
+- `insight/topics/{topic_id}`: one hotspot: its figures, its rows per day and more examples. The
+  link is stable: a hotspot keeps its id from one mining run to the next.
+
+JSON API (`/console/api/insight/...`): `hotspots` (JSON), `hotspots.csv` (a download), and
+`topics/{topic_id}`. Routes are thin: `helixdesk.insight` does the work.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import date, datetime, time, timedelta, tzinfo
+from typing import Annotated, Any
+
+import anyio
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from helixdesk.core.clock import utcnow
+from helixdesk.core.errors import ValidationFailedError
+from helixdesk.edge.console.pages import page
+from helixdesk.edge.deps import BankZoneDep, InsightDep, InsightReaderDep, StaffSessionDep
+from helixdesk.edge.http import ERROR_RESPONSES
+from helixdesk.insight.hotspots import SOURCES, Filters, Period, report_csv
+from helixdesk.insight.query import PERIODS, parse_filters, parse_period
+
+router = APIRouter(prefix="/console", tags=["insight"], responses=ERROR_RESPONSES)
+API = "/api/insight"
+CHANNELS = ("web", "app", "wechat", "api", "voice", "social")
+
+
+class HotspotQuery:
+    """The period and filters of a hotspot request, from the query string."""
+
+    def __init__(
+        self,
+        period: Annotated[str | None, Query(description="day, week or month up to now")] = None,
+        since: Annotated[str | None, Query(description="start: an ISO date-time with offset, or a date")] = None,
+        until: Annotated[str | None, Query(description="end (exclusive); a date means the end of that day")] = None,
+        channel: Annotated[str | None, Query(max_length=32)] = None,
+        language: Annotated[str | None, Query(max_length=8)] = None,
+        product: Annotated[str | None, Query(max_length=32)] = None,
+        queue: Annotated[str | None, Query(max_length=32)] = None,
+        source: Annotated[str | None, Query(max_length=16)] = None,
+    ) -> None:
+        self.kind = period
+        self.since_raw, self.until_raw = since or None, until or None
+        self.filters_raw = {
+            "channel": channel or None,
+            "language": language or None,
+            "product": product or None,
+            "queue": queue or None,
+            "source": source or None,
+        }
+
+    def resolve(self, zone: tzinfo) -> tuple[Period, Filters]:
+        since = _when(self.since_raw, zone, end=False)
+        until = _when(self.until_raw, zone, end=True)
+        return parse_period(self.kind, since, until, utcnow()), parse_filters(**self.filters_raw)
+
+    def query_string(self) -> str:
+        from urllib.parse import urlencode
+
+        values = {"period": self.kind, "since": self.since_raw, "until": self.until_raw, **self.filters_raw}
+        return urlencode({k: v for k, v in values.items() if v})
+
+
+QueryDep = Annotated[HotspotQuery, Depends()]
+
+
+def _when(value: str | None, zone: tzinfo, *, end: bool) -> datetime | None:
+    if value is None:
+        return None
+    try:
+        if len(value) == 10:
+            day = date.fromisoformat(value)
+            return datetime.combine(day + timedelta(days=1 if end else 0), time(0), zone)
+        return datetime.fromisoformat(value)
+    except ValueError as e:
+        raise ValidationFailedError(
+            "since and until are ISO dates (2026-11-01) or date-times with an offset", code="invalid_period"
+        ) from e
+
+
+@router.get(f"{API}/hotspots")
+async def hotspots_json(
+    _user: InsightReaderDep, insight: InsightDep, query: QueryDep, zone: BankZoneDep
+) -> dict[str, Any]:
+    """The hotspot report of a period, largest first, with each hotspot's trend and spike."""
+    period, filters = query.resolve(zone)
+    report = await anyio.to_thread.run_sync(insight.report, period, filters)
+    return report.to_dict()
+
+
+@router.get(f"{API}/hotspots.csv", response_class=Response)
+async def hotspots_csv(_user: InsightReaderDep, insight: InsightDep, query: QueryDep, zone: BankZoneDep) -> Response:
+    """The hotspot report as a CSV download (UTF-8 with a byte-order mark, for spreadsheets)."""
+    period, filters = query.resolve(zone)
+    report = await anyio.to_thread.run_sync(insight.report, period, filters)
+    name = f"hotspots-{period.since:%Y%m%d}-{period.until:%Y%m%d}.csv"
+    return Response(
+        "\ufeff" + report_csv(report),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get(f"{API}/hotspots.json", response_class=Response)
+async def hotspots_download(
+    _user: InsightReaderDep, insight: InsightDep, query: QueryDep, zone: BankZoneDep
+) -> Response:
+    """The hotspot report as a JSON download."""
+    period, filters = query.resolve(zone)
+    report = await anyio.to_thread.run_sync(insight.report, period, filters)
+    name = f"hotspots-{period.since:%Y%m%d}-{period.until:%Y%m%d}.json"
+    return Response(
+        json.dumps(report.to_dict(), ensure_ascii=False, indent=1),
+        media_type="application/json",
+        headers={"Content-Disposition": f'attachment; filename="{name}"'},
+    )
+
+
+@router.get(f"{API}/topics/{{topic_id}}")
+async def topic_json(
+    topic_id: str, _user: InsightReaderDep, insight: InsightDep, query: QueryDep, zone: BankZoneDep
+) -> dict[str, Any]:
+    """One hotspot in the period: its figures, its rows per day and examples."""
+    period, filters = query.resolve(zone)
+    return await anyio.to_thread.run_sync(insight.topic, topic_id[:16], period, filters)
+
+
+@router.get("/insight", response_class=HTMLResponse, include_in_schema=False)
+async def insight_page(
+    request: Request,
+    _user: InsightReaderDep,
+    session: StaffSessionDep,
+    insight: InsightDep,
+    query: QueryDep,
+    zone: BankZoneDep,
+) -> HTMLResponse:
+    period, filters = query.resolve(zone)
+
+    def load() -> dict[str, Any]:
+        return {"report": insight.report(period, filters), "run": insight.last_run()}
+
+    data = await anyio.to_thread.run_sync(load)
+    return page(
+        request,
+        "console_insight.html",
+        user=session.user,
+        csrf=session.csrf_token,
+        query=query,
+        qs=query.query_string(),
+        periods=PERIODS,
+        channels=CHANNELS,
+        sources=SOURCES,
+        zone=zone,
+        **data,
+    )
+
+
+@router.get("/insight/topics/{topic_id}", response_class=HTMLResponse, include_in_schema=False)
+async def topic_page(
+    topic_id: str,
+    request: Request,
+    _user: InsightReaderDep,
+    session: StaffSessionDep,
+    insight: InsightDep,
+    query: QueryDep,
+    zone: BankZoneDep,
+) -> HTMLResponse:
+    period, filters = query.resolve(zone)
+    topic = await anyio.to_thread.run_sync(insight.topic, topic_id[:16], period, filters)
+    peak = max((n for _, n in topic["days"]), default=0)
+    return page(
+        request,
+        "console_insight_topic.html",
+        user=session.user,
+        csrf=session.csrf_token,
+        topic=topic,
+        peak=peak,
+        period=period,
+        zone=zone,
+        qs=query.query_string(),
+    )

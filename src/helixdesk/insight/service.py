@@ -1,0 +1,62 @@
+"""What the console and the API ask of insight: the hotspot report of a period and one hotspot in
+detail, read in one read-only session each."""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from helixdesk.core.errors import NotFoundError
+from helixdesk.db.session import reading
+from helixdesk.insight.hotspots import (
+    UNASSIGNED,
+    Filters,
+    Period,
+    Report,
+    hotspots,
+    representatives,
+    topic_days,
+)
+from helixdesk.insight.models import InsightRun, InsightTopic
+
+
+class Insight:
+    def __init__(self, *, sessions: sessionmaker[Session]) -> None:
+        self._sessions = sessions
+
+    def report(self, period: Period, filters: Filters) -> Report:
+        with reading(self._sessions) as s:
+            return hotspots(s, period, filters)
+
+    def topic(self, topic_id: str, period: Period, filters: Filters) -> dict[str, Any]:
+        """One hotspot: its figures in the period (as in the report), its rows per day, and more
+        examples."""
+        with reading(self._sessions) as s:
+            if topic_id != UNASSIGNED and s.get(InsightTopic, topic_id) is None:
+                raise NotFoundError(f"no hotspot {topic_id}", code="hotspot_not_found")
+            report = hotspots(s, period, filters, only=topic_id)
+            found = next((h for h in report.hotspots if h.topic_id == topic_id), None)
+            topic = s.get(InsightTopic, topic_id)
+            return {
+                "topic_id": topic_id,
+                "keywords": list(topic.keywords) if topic is not None else [],
+                "figures": asdict(found) if found is not None else None,
+                "days": topic_days(s, topic_id, period, filters),
+                "examples": representatives(s, topic_id, period, filters, n=12),
+            }
+
+    def last_run(self) -> dict[str, Any] | None:
+        with reading(self._sessions) as s:
+            run = s.scalar(select(InsightRun).order_by(InsightRun.id.desc()).limit(1))
+            if run is None:
+                return None
+            return {
+                "id": run.id,
+                "finished_at": run.finished_at,
+                "messages": run.messages,
+                "topics": run.topics,
+                "seconds": run.seconds,
+            }

@@ -5,51 +5,28 @@ later joins its hotspot; replaying the event log changes nothing."""
 
 from __future__ import annotations
 
-import asyncio
 from datetime import timedelta
 
 import pytest
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session, sessionmaker
 
-from helixdesk.bus.consumer import ConsumerOffset, DurableConsumer
-from helixdesk.bus.memory import MemoryEventBus
-from helixdesk.bus.relay import OutboxRelay
+from helixdesk.bus.consumer import ConsumerOffset
 from helixdesk.conversations.history import PastConversation, PastMessage, import_past
 from helixdesk.conversations.models import Sender
 from helixdesk.conversations.writer import ConversationWriter
 from helixdesk.core.clock import utcnow
 from helixdesk.db.session import reading, transaction
 from helixdesk.insight.demo import generate, load_themes
-from helixdesk.insight.embedder import Vectoriser, embed_pending, intent_reader
-from helixdesk.insight.feed import CONSUMER, InsightFeed, load_products
+from helixdesk.insight.feed import CONSUMER
 from helixdesk.insight.hotspots import Period, hotspots
 from helixdesk.insight.mining import mine_window
 from helixdesk.insight.models import InsightMessage
-from helixdesk.packs.loader import load_pack
 from helixdesk.privacy.transcripts import TranscriptPrivacy
+from tests.insight_data import PACK, consume, embed_all, vectoriser
 
 pytestmark = pytest.mark.slow
-PACK = load_pack("retail_bank").path
 CRASH = next(t for t in load_themes(PACK) if t.spike_days)
 CRASH_TEXTS = {text for lines in CRASH.customer.values() for text in lines}
-
-
-def consume(sessions: sessionmaker[Session]) -> int:
-    async def run() -> int:
-        await OutboxRelay(sessions=sessions, bus=MemoryEventBus()).flush()
-        feed = InsightFeed(products=load_products(PACK))
-        consumer = DurableConsumer(
-            name=CONSUMER, sessions=sessions, batch_handler=feed.handle, prepare=feed.prepare, lease_seconds=0.5
-        )
-        return await consumer.catch_up()
-
-    return asyncio.run(run())
-
-
-def embed_all(sessions: sessionmaker[Session], vectorise: Vectoriser) -> None:
-    while embed_pending(sessions, vectorise, limit=128):
-        pass
 
 
 def test_the_planted_spike_is_found_and_keeps_its_id(db_url: str, sessions, settings_for, model_root) -> None:  # type: ignore[no-untyped-def]
@@ -57,7 +34,7 @@ def test_the_planted_spike_is_found_and_keeps_its_id(db_url: str, sessions, sett
     made = generate(settings, days=14, per_day=24, seed=3)
     assert "app_crash_after_update" in made
     assert consume(sessions) > 0
-    vectorise = Vectoriser(intent_reader(model_root / "retail_bank"))
+    vectorise = vectoriser(model_root)
     embed_all(sessions, vectorise)
     now = utcnow()
     first = mine_window(sessions, since=now - timedelta(days=30), until=now)
@@ -98,7 +75,11 @@ def test_the_planted_spike_is_found_and_keeps_its_id(db_url: str, sessions, sett
             PastConversation(
                 channel="app",
                 language="en",
-                messages=[PastMessage(Sender.CUSTOMER, "Since this morning's update the app crashes when I log in", when)],
+                messages=[
+                    PastMessage(
+                        Sender.CUSTOMER, "Since this morning's update the app crashes when I log in", when
+                    )
+                ],
             ),
         )
     with reading(sessions) as s:
@@ -108,7 +89,9 @@ def test_the_planted_spike_is_found_and_keeps_its_id(db_url: str, sessions, sett
     with reading(sessions) as s:
         latest = s.scalars(select(InsightMessage).where(InsightMessage.at == when)).one()
         assert latest.topic_id == crash_topic
-        rows_before = {r.id: (r.topic_id, r.handed_off, r.answered) for r in s.scalars(select(InsightMessage))}
+        rows_before = {
+            r.id: (r.topic_id, r.handed_off, r.answered) for r in s.scalars(select(InsightMessage))
+        }
     assert len(rows_before) == before + 1
 
     # Replaying the whole log (a lost offset) changes no row.

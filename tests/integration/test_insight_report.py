@@ -54,7 +54,7 @@ def _seed(sessions: sessionmaker[Session]) -> None:
                     channel="app" if i < 15 else "web",
                     handed_off=i < 10,  # 10 of 20
                     negative=i < 5,  # 5 of 20
-                    answered=False if i < 16 else True,  # 16 of 20 unanswered
+                    answered=i >= 16,  # 16 of 20 unanswered
                     rejected=False,
                     topic_score=i / 20,  # the nearest to the centre: 19, 18, 17
                 )
@@ -120,6 +120,8 @@ def test_filters_narrow_every_figure(sessions: sessionmaker[Session]) -> None:
     assert app.hotspots[0].handoff_share == round(10 / 15, 3)
     assert [(h.topic_id, h.size) for h in english.hotspots] == [("t-crash", 10)]
     assert {h.topic_id: h.size for h in week.hotspots} == {"t-crash": 24, "t-fee": 30, "unassigned": 3}
+    # The data began five days ago: no earlier week to compare with, so nothing spikes.
+    assert [(h.baseline, h.spike) for h in week.hotspots] == [(0.0, False)] * 3
 
 
 def test_the_csv_export_has_one_row_per_hotspot_with_its_link(sessions: sessionmaker[Session]) -> None:

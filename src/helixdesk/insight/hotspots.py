@@ -10,8 +10,9 @@ representative messages (masked, nearest the topic's centre), and whether it spi
 **Spike.** A topic spikes when its count in the period is far above its usual count: its mean
 over the `BASELINE_PERIODS` periods of the same length before this one is the baseline `b`, and
 the count `n` spikes when `n >= SPIKE_MIN`, `n >= SPIKE_RATIO * max(b, 1)` and the Poisson
-z-score `(n - b) / sqrt(max(b, 1))` is at least `SPIKE_Z`. A topic new this period (baseline 0)
-spikes on its count alone.
+z-score `(n - b) / sqrt(max(b, 1))` is at least `SPIKE_Z`. Only periods after the first row
+count towards `b` (before the data began a topic was not "usually zero"), and with no such period
+nothing spikes. A topic new this period (baseline 0) spikes on its count alone.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import math
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Any, Literal, TypeVar
 
 from sqlalchemy import Select, and_, case, func, select, true
@@ -152,6 +153,7 @@ def hotspots(
     ranked = sorted(current, key=lambda r: (-int(r[1]), str(r[0])))[:top]
     ids = [str(r[0]) for r in ranked]
     earlier = _counts_before(s, period, filters, ids)
+    observed = _observed_periods(s, period, filters)
     languages = _languages(s, period, filters, ids)
     names = {
         t.id: list(t.keywords or []) for t in s.scalars(select(InsightTopic).where(InsightTopic.id.in_(ids)))
@@ -161,7 +163,8 @@ def hotspots(
         tid, n = str(topic_id), int(size)
         history = earlier.get(tid, [0] * BASELINE_PERIODS)
         previous = history[0]
-        baseline = sum(history) / len(history)
+        # Only periods with data count: a topic is not "usual at zero" before the data began.
+        baseline = sum(history[:observed]) / observed if observed else 0.0
         out.append(
             Hotspot(
                 topic_id=tid,
@@ -170,7 +173,7 @@ def hotspots(
                 previous=previous,
                 trend=round((n - previous) / previous, 3) if previous else None,
                 baseline=round(baseline, 2),
-                spike=tid != UNASSIGNED and is_spike(n, baseline),
+                spike=tid != UNASSIGNED and observed > 0 and is_spike(n, baseline),
                 handoff_share=_share(handed, n),
                 negative_share=_share(negative, n),
                 unanswered_share=_share(unanswered, n),
@@ -185,7 +188,8 @@ def hotspots(
 def representatives(
     s: Session, topic_id: str, period: Period, filters: Filters, n: int = 3
 ) -> list[dict[str, Any]]:
-    """The topic's `n` rows nearest its centre in the period (masked text, language, source)."""
+    """The topic's `n` rows nearest its centre in the period, each text once (masked text,
+    language, source, conversation)."""
     query = filters.where(
         select(
             InsightMessage.id,
@@ -196,31 +200,40 @@ def representatives(
         )
         .where(_in(period), _topic(topic_id))
         .order_by(InsightMessage.topic_score.desc().nulls_last(), InsightMessage.at.desc())
-        .limit(n)
+        .limit(n * 5)
     )
-    return [
-        {
-            "id": r.id,
-            "text": r.text,
-            "language": r.language,
-            "source": r.source,
-            "conversation_id": r.conversation_id,
-        }
-        for r in s.execute(query)
-    ]
+    out: list[dict[str, Any]] = []
+    seen: set[str] = set()
+    for r in s.execute(query):
+        if r.text in seen:
+            continue
+        seen.add(r.text)
+        out.append(
+            {
+                "id": r.id,
+                "text": r.text,
+                "language": r.language,
+                "source": r.source,
+                "conversation_id": r.conversation_id,
+            }
+        )
+        if len(out) == n:
+            break
+    return out
 
 
 def topic_days(
-    s: Session, topic_id: str, period: Period, filters: Filters = Filters()
+    s: Session, topic_id: str, period: Period, filters: Filters = Filters(), tz: tzinfo = UTC
 ) -> list[tuple[str, int]]:
-    """The topic's rows per day (UTC) of the period, every day listed."""
+    """The topic's rows per day of the period (days in `tz`, the bank's zone), every day listed."""
     rows = s.execute(filters.where(select(InsightMessage.at).where(_in(period), _topic(topic_id)))).scalars()
     counts: dict[str, int] = defaultdict(int)
     for at in rows:
-        counts[at.date().isoformat()] += 1
-    day = period.since.date()
+        counts[at.astimezone(tz).date().isoformat()] += 1
+    day = period.since.astimezone(tz).date()
+    last = (period.until - timedelta(microseconds=1)).astimezone(tz).date()
     out = []
-    while day <= (period.until - timedelta(microseconds=1)).date():
+    while day <= last:
         out.append((day.isoformat(), counts.get(day.isoformat(), 0)))
         day += timedelta(days=1)
     return out
@@ -246,6 +259,17 @@ def _counts_before(s: Session, period: Period, filters: Filters, ids: Sequence[s
         if 0 <= back < BASELINE_PERIODS:
             out[str(tid)][back] += 1
     return out
+
+
+def _observed_periods(s: Session, period: Period, filters: Filters) -> int:
+    """How many of the `BASELINE_PERIODS` periods before `period` lie after the first row (of
+    these filters): the periods a usual count can be read from."""
+    first = s.scalar(filters.where(select(func.min(InsightMessage.at))))
+    if first is None:
+        return 0
+    if first.tzinfo is None:
+        first = first.replace(tzinfo=UTC)
+    return sum(1 for n in range(1, BASELINE_PERIODS + 1) if period.before(n).until > first)
 
 
 def _languages(s: Session, period: Period, filters: Filters, ids: Sequence[str]) -> dict[str, dict[str, int]]:

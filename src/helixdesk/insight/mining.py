@@ -36,6 +36,7 @@ from helixdesk.insight.topics import choose_k, cluster, keywords
 INHERIT_SHARE = 0.3
 MIN_ROWS = 20
 CHOOSE_SAMPLE = 3000
+MIN_TOPIC_ROWS = 8
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +96,11 @@ def plan_run(
     feats = space.features(vectors, intents, languages)
     if k is None:
         # k is chosen on a sample: the silhouette of a few thousand rows tells k as well as all do.
+        # A topic worth the name has a few messages: at most one topic per `MIN_TOPIC_ROWS` rows.
         rng = np.random.default_rng(seed)
         sample = rng.choice(len(feats), size=min(len(feats), CHOOSE_SAMPLE), replace=False)
-        k = choose_k(feats[np.sort(sample)], candidates, seed)
+        usable = [c for c in candidates if c <= max(min(candidates), len(rows) // MIN_TOPIC_ROWS)]
+        k = choose_k(feats[np.sort(sample)], usable, seed)
     labels, centres = cluster(feats, k, seed)
     words = keywords([r.text for r in rows], labels)
     ids, new = _stable_ids(labels, [r.topic_id for r in rows])

@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from helixdesk.core.languages import LANGUAGES
 from helixdesk.nlu.emotion.data import NEGATIVE
 
 # Intents that carry no topic of their own.
@@ -117,7 +118,7 @@ def conversation_rows(
                 id=m.id,
                 source="chat",
                 channel=channel,
-                language=str(nlu.get("language") or language or "en"),
+                language=_language(nlu, language),
                 text=m.text,
                 at=m.at,
                 intent=intent,
@@ -137,7 +138,7 @@ def conversation_rows(
                 id=rating.id,
                 source="csat",
                 channel=channel,
-                language=str(rating.nlu.get("language") or language or "en"),
+                language=_language(rating.nlu, language),
                 text=rating.comment,
                 at=rating.at,
                 intent=intent,
@@ -149,6 +150,14 @@ def conversation_rows(
             )
         )
     return rows
+
+
+def _language(nlu: Mapping[str, Any], conversation: str | None) -> str:
+    """The message's language when the NLU read one of the three, else the conversation's."""
+    found = nlu.get("language")
+    if found in LANGUAGES:
+        return str(found)
+    return conversation if conversation in LANGUAGES else "en"
 
 
 def _intent(nlu: Mapping[str, Any]) -> str | None:

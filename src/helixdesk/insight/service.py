@@ -4,6 +4,7 @@ detail, read in one read-only session each."""
 from __future__ import annotations
 
 from dataclasses import asdict
+from datetime import UTC, tzinfo
 from typing import Any
 
 from sqlalchemy import select
@@ -31,7 +32,7 @@ class Insight:
         with reading(self._sessions) as s:
             return hotspots(s, period, filters)
 
-    def topic(self, topic_id: str, period: Period, filters: Filters) -> dict[str, Any]:
+    def topic(self, topic_id: str, period: Period, filters: Filters, tz: tzinfo = UTC) -> dict[str, Any]:
         """One hotspot: its figures in the period (as in the report), its rows per day, and more
         examples."""
         with reading(self._sessions) as s:
@@ -44,7 +45,7 @@ class Insight:
                 "topic_id": topic_id,
                 "keywords": list(topic.keywords) if topic is not None else [],
                 "figures": asdict(found) if found is not None else None,
-                "days": topic_days(s, topic_id, period, filters),
+                "days": topic_days(s, topic_id, period, filters, tz),
                 "examples": representatives(s, topic_id, period, filters, n=12),
             }
 

@@ -19,9 +19,17 @@ def nlu(intent: str | None, emotion: str = "neutral", language: str = "zh-Hans")
     }
 
 
-def msg(seq: int, sender: str, text: str, meta: dict[str, Any] | None = None, reply_to: str | None = None) -> Msg:
+def msg(
+    seq: int, sender: str, text: str, meta: dict[str, Any] | None = None, reply_to: str | None = None
+) -> Msg:
     return Msg(
-        id=f"m{seq}", seq=seq, sender=sender, text=text, at=T0 + timedelta(seconds=seq), meta=meta or {}, in_reply_to=reply_to
+        id=f"m{seq}",
+        seq=seq,
+        sender=sender,
+        text=text,
+        at=T0 + timedelta(seconds=seq),
+        meta=meta or {},
+        in_reply_to=reply_to,
     )
 
 
@@ -122,7 +130,13 @@ def test_the_message_of_a_running_turn_waits_and_a_redacted_code_is_never_a_row(
 def test_a_rating_comment_is_a_row_of_its_own_and_every_row_carries_the_score() -> None:
     out = rows(
         [msg(1, "customer", "退款审核太慢", {"nlu": nlu("merchant_refund")})],
-        rating=Rating(id="r1", score=2, comment="等了两周还没退", nlu=nlu("merchant_refund"), at=T0 + timedelta(minutes=5)),
+        rating=Rating(
+            id="r1",
+            score=2,
+            comment="等了两周还没退",
+            nlu=nlu("merchant_refund"),
+            at=T0 + timedelta(minutes=5),
+        ),
     )
     assert [(r.id, r.source, r.csat) for r in out] == [("m1", "chat", 2), ("r1", "csat", 2)]
     assert out[1].negative is True  # a low score is a negative comment whatever the emotion model says

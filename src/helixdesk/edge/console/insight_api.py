@@ -40,8 +40,12 @@ class HotspotQuery:
     def __init__(
         self,
         period: Annotated[str | None, Query(description="day, week or month up to now")] = None,
-        since: Annotated[str | None, Query(description="start: an ISO date-time with offset, or a date")] = None,
-        until: Annotated[str | None, Query(description="end (exclusive); a date means the end of that day")] = None,
+        since: Annotated[
+            str | None, Query(description="start: an ISO date-time with offset, or a date")
+        ] = None,
+        until: Annotated[
+            str | None, Query(description="end (exclusive); a date means the end of that day")
+        ] = None,
         channel: Annotated[str | None, Query(max_length=32)] = None,
         language: Annotated[str | None, Query(max_length=8)] = None,
         product: Annotated[str | None, Query(max_length=32)] = None,
@@ -98,7 +102,9 @@ async def hotspots_json(
 
 
 @router.get(f"{API}/hotspots.csv", response_class=Response)
-async def hotspots_csv(_user: InsightReaderDep, insight: InsightDep, query: QueryDep, zone: BankZoneDep) -> Response:
+async def hotspots_csv(
+    _user: InsightReaderDep, insight: InsightDep, query: QueryDep, zone: BankZoneDep
+) -> Response:
     """The hotspot report as a CSV download (UTF-8 with a byte-order mark, for spreadsheets)."""
     period, filters = query.resolve(zone)
     report = await anyio.to_thread.run_sync(insight.report, period, filters)
@@ -131,7 +137,7 @@ async def topic_json(
 ) -> dict[str, Any]:
     """One hotspot in the period: its figures, its rows per day and examples."""
     period, filters = query.resolve(zone)
-    return await anyio.to_thread.run_sync(insight.topic, topic_id[:16], period, filters)
+    return await anyio.to_thread.run_sync(insight.topic, topic_id[:16], period, filters, zone)
 
 
 @router.get("/insight", response_class=HTMLResponse, include_in_schema=False)
@@ -143,7 +149,14 @@ async def insight_page(
     query: QueryDep,
     zone: BankZoneDep,
 ) -> HTMLResponse:
-    period, filters = query.resolve(zone)
+    error = None
+    try:
+        period, filters = query.resolve(zone)
+    except ValidationFailedError as e:
+        # The page says what was wrong and shows the last week unfiltered.
+        error = e.code
+        query = HotspotQuery()
+        period, filters = query.resolve(zone)
 
     def load() -> dict[str, Any]:
         return {"report": insight.report(period, filters), "run": insight.last_run()}
@@ -160,6 +173,8 @@ async def insight_page(
         channels=CHANNELS,
         sources=SOURCES,
         zone=zone,
+        error=error,
+        status=422 if error else 200,
         **data,
     )
 
@@ -175,7 +190,7 @@ async def topic_page(
     zone: BankZoneDep,
 ) -> HTMLResponse:
     period, filters = query.resolve(zone)
-    topic = await anyio.to_thread.run_sync(insight.topic, topic_id[:16], period, filters)
+    topic = await anyio.to_thread.run_sync(insight.topic, topic_id[:16], period, filters, zone)
     peak = max((n for _, n in topic["days"]), default=0)
     return page(
         request,

@@ -3,6 +3,7 @@
     helixdesk insight run                      # the consumer, the embedder and the daily mining
     helixdesk insight embed                    # embed every row stored without a vector, then stop
     helixdesk insight mine [--days 30] [--k N] # a mining run now
+    helixdesk insight propose                  # proposed answers for unanswered questions, now
     helixdesk insight report [--period week | --since ISO --until ISO] [--channel web] [--json | --csv]
     helixdesk insight demo [--days 30] [--seed 7]  # a month of demo conversations with a planted spike
 
@@ -56,6 +57,9 @@ def run_command(
     days: Annotated[
         int, typer.Option(min=1, max=366, help="Days of messages each mining run clusters.")
     ] = 30,
+    propose_minutes: Annotated[
+        float, typer.Option(min=0.01, help="Minutes between looks for new proposed answers.")
+    ] = 10.0,
 ) -> None:
     """Keep the hotspots up to date as conversations happen (runs until stopped)."""
     from helixdesk.insight.worker import run_worker
@@ -66,7 +70,13 @@ def run_command(
     )
     with contextlib.suppress(KeyboardInterrupt):
         asyncio.run(
-            run_worker(settings, poll_seconds=poll, mine_every=timedelta(hours=mine_hours), window_days=days)
+            run_worker(
+                settings,
+                poll_seconds=poll,
+                mine_every=timedelta(hours=mine_hours),
+                window_days=days,
+                propose_every=timedelta(minutes=propose_minutes),
+            )
         )
 
 
@@ -126,6 +136,20 @@ def _when(value: str | None, name: str) -> datetime | None:
     except ValueError:
         _fail(ValidationFailedError(f"--{name} must be an ISO date-time", code="invalid_period"))
     return when if when.tzinfo is not None else when.astimezone()
+
+
+@app.command("propose")
+def propose_command() -> None:
+    """Look for clusters of questions the bot could not answer and propose answers now."""
+    from helixdesk.insight.embedder import embed_pending
+    from helixdesk.insight.proposals import Proposals
+
+    settings = Settings()
+    sessions, vectorise = _sessions(settings), _vectoriser(settings)
+    while embed_pending(sessions, vectorise, limit=256):
+        pass
+    made = Proposals(sessions=sessions).generate()
+    out.print(f"proposed {len(made)} answers")
 
 
 @app.command("report")

@@ -66,6 +66,7 @@ from helixdesk.handoff.whisper import Whispers
 from helixdesk.handoff.workspace import AgentWorkspace
 from helixdesk.handoff.wrap_up import WrapUp
 from helixdesk.identity import VerificationService, load_identity_policy
+from helixdesk.insight.proposals import Proposals
 from helixdesk.insight.service import Insight
 from helixdesk.knowledge.graph import KnowledgeGraph
 from helixdesk.knowledge.ingest import ingest_entry
@@ -177,6 +178,7 @@ class Container:
     qa_review: QualityReview
     staff_quality: StaffQuality
     insight: Insight
+    proposals: Proposals
 
     @property
     def pack(self) -> Pack:
@@ -324,7 +326,7 @@ class Container:
                 tz=config.actions.bank.tz,
             ),
         )
-        part(
+        drafts = part(
             "drafts",
             lambda: KnowledgeDrafts(desk, workspace, ingest_draft=draft_ingester(sessions, knowledge)),
         )
@@ -376,6 +378,7 @@ class Container:
             ),
         )
         part("insight", lambda: Insight(sessions=sessions))
+        part("proposals", lambda: Proposals(sessions=sessions, drafts=drafts, audit=audit))
         return cls(**parts)
 
     async def start(self) -> None:
@@ -439,6 +442,7 @@ def draft_ingester(sessions: sessionmaker[Session], knowledge: KnowledgeBase) ->
             answer=draft.answer,
             language=draft.language,
             intents=[draft.intent] if draft.intent else [],
+            alternatives=draft.alternatives or (),
             embed=embed,
         )
         knowledge.load()

@@ -35,6 +35,7 @@ from helixdesk.handoff.transfer import Transfers
 from helixdesk.handoff.whisper import Whispers
 from helixdesk.handoff.workspace import AgentWorkspace
 from helixdesk.handoff.wrap_up import WrapUp
+from helixdesk.insight.proposals import Proposals
 from helixdesk.insight.service import Insight
 from helixdesk.nlu.batcher import Parser
 from helixdesk.notifications.notifier import OutboxReader
@@ -185,5 +186,6 @@ StaffQualityDep = Annotated[StaffQuality, Depends(_part("staff_quality"))]
 QaReviewerDep = Annotated[StaffView, Depends(require_roles("qa_reviewer", "supervisor"))]
 # Insight: hotspots.
 InsightDep = Annotated[Insight, Depends(_part("insight"))]
+ProposalsDep = Annotated[Proposals, Depends(_part("proposals"))]
 INSIGHT_ROLES = ("supervisor", "qa_reviewer", "admin")
 InsightReaderDep = Annotated[StaffView, Depends(require_roles(*INSIGHT_ROLES))]

@@ -4,7 +4,7 @@ they are stored masked like every message."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from sqlalchemy import select
@@ -42,8 +42,10 @@ class KnowledgeDrafts:
         language: str,
         intent: str | None = None,
         conversation_id: str | None = None,
+        alternatives: Sequence[str] = (),
     ) -> dict[str, Any]:
-        """An agent's insight becomes a knowledge-base draft, waiting for a supervisor's review."""
+        """An agent's insight becomes a knowledge-base draft, waiting for a supervisor's review
+        (with `alternatives`, other ways customers asked it: searched, never shown)."""
         question, answer = question.strip(), answer.strip()
         if not 1 <= len(question) <= 500 or not 1 <= len(answer) <= 4000:
             raise ValidationFailedError(
@@ -62,6 +64,10 @@ class KnowledgeDrafts:
                 language=language,
                 intent=intent or None,
                 conversation_id=conversation_id or None,
+                alternatives=[self._privacy.mask(a.strip()[:500]).text for a in alternatives if a.strip()][
+                    :20
+                ]
+                or None,
                 author_id=user.id,
                 author_name=user.display_name,
             )

@@ -108,6 +108,9 @@ class KnowledgeDraft(Base):
     reviewer_id: Mapped[str | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
     review_note: Mapped[str | None] = mapped_column(Text)
     kb_source: Mapped[str | None] = mapped_column(String(128))
+    # Other ways customers asked it (a proposal from insight carries the customers' own words):
+    # searched, never shown.
+    alternatives: Mapped[list[str] | None] = mapped_column(JSON)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     reviewed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -76,7 +76,7 @@ class InsightFeed:
             for m in s.scalars(select(Message).where(Message.conversation_id == conversation_id))
         ]
         handovers = [
-            Handover(queue=h.queue, at=h.created_at)
+            Handover(queue=h.queue, at=h.created_at, disposition=h.disposition)
             for h in s.scalars(select(Handoff).where(Handoff.conversation_id == conversation_id))
         ]
         rated = s.scalar(select(CsatRating).where(CsatRating.conversation_id == conversation_id))

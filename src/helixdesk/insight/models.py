@@ -101,6 +101,9 @@ class InsightProposal(Base):
     examples: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
     volume: Mapped[int] = mapped_column(Integer, default=0)
     draft_ids: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The space the proposal's cluster was found in, and its centre (an .npz): the effect of an
+    # approved entry is measured on the rows near this centre, before and after approval.
+    space: Mapped[bytes | None] = mapped_column(LargeBinary)
     decided_by: Mapped[str | None] = mapped_column(String(36))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

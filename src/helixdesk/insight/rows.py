@@ -6,8 +6,9 @@ goodbye, asking for a person, a one-time code, or the answer to the bot's own qu
 last digits, "yes"). Each row says how the message went:
 
 - `answered`: the bot's replies to it. False when the bot said it did not know or did not
-  understand (`fallback`), True when it answered (from knowledge or by an action), None when it
-  was not the bot's to answer (a person had the conversation).
+  understand (`fallback`), or when the agent wrapped the conversation up as a knowledge gap; True
+  when it answered (from knowledge or by an action); None when it was not the bot's to answer (a
+  person had the conversation).
 - `handed_off` / `queue`: the conversation went to a person (at or after this message, or it was
   with one already), and to which queue (the handoff's, or the one the handoff message or the
   person's message names, for imported history).
@@ -29,6 +30,7 @@ from helixdesk.nlu.emotion.data import NEGATIVE
 
 # Intents that carry no topic of their own.
 SKIPPED_INTENTS = frozenset({"greeting", "goodbye", "praise", "human_agent"})
+KNOWLEDGE_GAP = "knowledge_gap"
 # What the customer says after an answer that means it did not help.
 _REJECTING_INTENTS = frozenset({"human_agent", "complaint"})
 
@@ -48,6 +50,7 @@ class Msg:
 class Handover:
     queue: str
     at: datetime
+    disposition: str | None = None  # the agent's wrap-up; `knowledge_gap`: the bot lacked the answer
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +116,8 @@ def conversation_rows(
         later = ordered[i + 1 :]
         handover = _queue_of(m, ordered, handovers)
         answered = _answered(replies)
+        if any(h.disposition == KNOWLEDGE_GAP for h in handovers):
+            answered = False  # the agent reported that the knowledge base lacks the answer
         rows.append(
             Row(
                 id=m.id,

@@ -5,7 +5,8 @@ as a child process, like quality monitoring). Reading, embedding and clustering 
 idle CPU priority; every write is short and runs at normal priority. It mines the last
 `window_days` when no run has finished in the last `mine_every` (and at start when there has
 never been one), so the hotspots are at most a day old, and rows arriving in between join the
-latest run's topics as they are embedded.
+latest run's topics as they are embedded. Every `propose_every` it looks for clusters of questions
+the bot could not answer and proposes answers from what agents replied (`insight.proposals`).
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from helixdesk.insight.embedder import Vectoriser, embed_next, intent_reader, st
 from helixdesk.insight.feed import CONSUMER, InsightFeed, load_products
 from helixdesk.insight.mining import MIN_ROWS, apply_run, plan_run
 from helixdesk.insight.models import InsightMessage, InsightRun
+from helixdesk.insight.proposals import Proposals
 from helixdesk.packs.loader import load_pack
 
 log = logging.getLogger(__name__)
@@ -62,6 +64,7 @@ async def run_worker(
     mine_every: timedelta = timedelta(hours=24),
     window_days: int = 30,
     idle_seconds: float = 2.0,
+    propose_every: timedelta = timedelta(minutes=10),
 ) -> None:
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
@@ -84,12 +87,21 @@ async def run_worker(
     vectorise = Vectoriser(intent_reader(settings.model_dir / settings.pack))
     idle = ThreadPoolExecutor(1, thread_name_prefix="insight-idle", initializer=lower_this_thread)
     holder = f"insight-mine-{id(feed)}"
+    proposals = Proposals(sessions=sessions)
+    proposed_at = utcnow() - propose_every
     await consumer.start()
     log.info("insight started (consumer %s)", CONSUMER)
     try:
         while True:
             try:
                 busy = await _step(sessions, vectorise, idle, holder, mine_every, window_days, sqlite)
+                if not busy and utcnow() - proposed_at >= propose_every:
+                    # Proposed answers for clusters of unanswered questions (reading and clustering
+                    # at idle priority; each proposal is one short write).
+                    proposed_at = utcnow()
+                    made = await asyncio.wrap_future(idle.submit(proposals.generate))
+                    if made:
+                        log.info("insight proposed %d answers", len(made))
             except Exception:
                 log.exception("insight step failed; it runs again shortly")
                 busy = False

@@ -143,9 +143,11 @@ def ingest_entry(
     answer: str,
     language: str,
     intents: Sequence[str] = (),
+    alternatives: Sequence[str] = (),
     embed: EmbedFn,
 ) -> IngestReport:
-    """Add (or replace) one question-and-answer entry, e.g. an agent's reviewed insight."""
+    """Add (or replace) one question-and-answer entry, e.g. an agent's reviewed insight, with
+    other ways customers ask it (`alternatives`: searched, never shown)."""
     section = Section(
         heading=question,
         text=answer,
@@ -153,12 +155,13 @@ def ingest_entry(
         faq_id=faq_id[:64],
         questions={language: question},
         answers={language: answer},
+        alternatives={language: tuple(alternatives)} if alternatives else {},
         intents=tuple(intents),
     )
     doc = ParsedDocument(title=title, kind="faq", language=language, sections=[section])
     texts, kinds = embedding_texts(section)
     matrix = np.ascontiguousarray(embed(texts), dtype=np.float32)
-    digest = hashlib.sha256(f"{question}\n{answer}\n{language}".encode()).hexdigest()
+    digest = hashlib.sha256("\n".join([question, answer, language, *alternatives]).encode()).hexdigest()
     report = IngestReport()
     with transaction(sessions) as s:
         _store(

@@ -5,10 +5,15 @@ Pages (`/console/...`, supervisors, QA reviewers and admins):
   bank's time zone), with filters by channel, language, product, queue and source, spikes first,
   and its CSV and JSON exports;
 - `insight/topics/{topic_id}`: one hotspot: its figures, its rows per day and more examples. The
-  link is stable: a hotspot keeps its id from one mining run to the next.
+  link is stable: a hotspot keeps its id from one mining run to the next;
+- `insight/proposals`: answers proposed from what agents replied to questions the bot could not
+  answer, with their sources; supervisors approve (with edits) or reject them;
+- `insight/effects`: for every approved proposal, how the bot did on its questions before and
+  after approval.
 
-JSON API (`/console/api/insight/...`): `hotspots` (JSON), `hotspots.csv` (a download), and
-`topics/{topic_id}`. Routes are thin: `helixdesk.insight` does the work.
+JSON API (`/console/api/insight/...`): `hotspots` (JSON), `hotspots.csv` and `hotspots.json`
+(downloads), `topics/{topic_id}`, `proposals` (+ `refresh`, `{id}/approve`, `{id}/reject`) and
+`effects`. Routes are thin: `helixdesk.insight` does the work.
 """
 
 from __future__ import annotations
@@ -20,11 +25,21 @@ from typing import Annotated, Any
 import anyio
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import Field
 
+from helixdesk.auth.roles import is_supervisor
 from helixdesk.core.clock import utcnow
 from helixdesk.core.errors import ValidationFailedError
+from helixdesk.core.inputs import Input
 from helixdesk.edge.console.pages import page
-from helixdesk.edge.deps import BankZoneDep, InsightDep, InsightReaderDep, StaffSessionDep
+from helixdesk.edge.deps import (
+    BankZoneDep,
+    InsightDep,
+    InsightReaderDep,
+    ProposalsDep,
+    StaffSessionDep,
+    SupervisorDep,
+)
 from helixdesk.edge.http import ERROR_RESPONSES
 from helixdesk.insight.hotspots import SOURCES, Filters, Period, report_csv
 from helixdesk.insight.query import PERIODS, parse_filters, parse_period
@@ -202,4 +217,78 @@ async def topic_page(
         period=period,
         zone=zone,
         qs=query.query_string(),
+    )
+
+
+# ---- proposed answers and their effect ----------------------------------------------------------
+
+
+class ProposalDecisionIn(Input):
+    """A supervisor's decision on a proposed answer; edits replace the drafted text per language."""
+
+    questions: dict[str, Annotated[str, Field(max_length=500)]] = Field(default_factory=dict, max_length=3)
+    answers: dict[str, Annotated[str, Field(max_length=4000)]] = Field(default_factory=dict, max_length=3)
+    note: str = Field(default="", max_length=500)
+
+
+@router.get(f"{API}/proposals")
+async def proposals_json(
+    _user: InsightReaderDep, proposals: ProposalsDep, status: Annotated[str, Query(max_length=12)] = "open"
+) -> list[dict[str, Any]]:
+    """Proposed answers (open, approved or rejected), each with its sources and examples."""
+    return await anyio.to_thread.run_sync(lambda: proposals.listed(status=status or None))
+
+
+@router.post(f"{API}/proposals/refresh")
+async def proposals_refresh(_user: SupervisorDep, proposals: ProposalsDep) -> dict[str, Any]:
+    """Look for new clusters of unanswered questions now (the insight worker does it every 10 minutes)."""
+    made = await anyio.to_thread.run_sync(proposals.generate)
+    return {"created": made}
+
+
+@router.post(f"{API}/proposals/{{proposal_id}}/approve")
+async def proposal_approve(
+    proposal_id: str, body: ProposalDecisionIn, user: SupervisorDep, proposals: ProposalsDep
+) -> dict[str, Any]:
+    """Approve a proposal (with edits): one knowledge entry per language, searchable at once."""
+    return await anyio.to_thread.run_sync(
+        lambda: proposals.approve(user, proposal_id[:36], questions=body.questions, answers=body.answers)
+    )
+
+
+@router.post(f"{API}/proposals/{{proposal_id}}/reject")
+async def proposal_reject(
+    proposal_id: str, body: ProposalDecisionIn, user: SupervisorDep, proposals: ProposalsDep
+) -> dict[str, Any]:
+    return await anyio.to_thread.run_sync(lambda: proposals.reject(user, proposal_id[:36], note=body.note))
+
+
+@router.get(f"{API}/effects")
+async def effects_json(_user: InsightReaderDep, proposals: ProposalsDep) -> list[dict[str, Any]]:
+    """For every approved proposal: its cluster before and after approval, and a verdict."""
+    return await anyio.to_thread.run_sync(proposals.effects)
+
+
+@router.get("/insight/proposals", response_class=HTMLResponse, include_in_schema=False)
+async def proposals_page(
+    request: Request, _user: InsightReaderDep, session: StaffSessionDep, proposals: ProposalsDep
+) -> HTMLResponse:
+    items = await anyio.to_thread.run_sync(lambda: proposals.listed(status="open"))
+    return page(
+        request,
+        "console_insight_proposals.html",
+        user=session.user,
+        csrf=session.csrf_token,
+        proposals=items,
+        can_decide=is_supervisor(session.user.roles),
+    )
+
+
+@router.get("/insight/effects", response_class=HTMLResponse, include_in_schema=False)
+async def effects_page(
+    request: Request, _user: InsightReaderDep, session: StaffSessionDep, proposals: ProposalsDep
+) -> HTMLResponse:
+    effects = await anyio.to_thread.run_sync(proposals.effects)
+    return page(
+        request, "console_insight_effects.html", user=session.user, csrf=session.csrf_token, effects=effects
     )

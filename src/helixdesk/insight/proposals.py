@@ -1,0 +1,497 @@
+"""Questions the bot could not answer become proposed answers, drafted from what agents replied.
+
+`Proposals.generate()` gathers the customer questions of the last `WINDOW` that the bot could not
+answer, that went to a person, or whose answer the customer rejected (an agent's wrap-up as a
+knowledge gap counts as not answered). It clusters them (average linkage on the insight features:
+e5 centred per language plus intent probabilities; two groups join when their mean cosine is at
+least `JOIN`) and, for every cluster of at least `MIN_VOLUME` questions not covered by a proposal
+yet, most of which the bot could not answer or had its answer rejected (`UNANSWERED_SHARE`: a
+cluster the bot answered and that went to a person for other reasons needs no new knowledge),
+drafts a standard answer **extractively**: per language the customers used, the agents' reply
+nearest the centre of all their replies in that language (so the answer most agents gave, in their
+words), and as the question the customers' message nearest the cluster's centre. The proposal keeps
+its sources (each conversation, the customer's question and the agent's reply) and its examples.
+
+A supervisor approves it (optionally edited) through the knowledge drafts of the agent console:
+one draft per language, with the customers' own wordings as alternatives, approved at once and
+searchable at once. `effect()` then compares, for the rows near the proposal's centre, how the bot
+did before and after approval.
+"""
+
+from __future__ import annotations
+
+import io
+from collections import Counter
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import numpy as np
+from sklearn.cluster import AgglomerativeClustering
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session, sessionmaker
+
+from helixdesk.audit import Target
+from helixdesk.audit.context import staff_actor
+from helixdesk.auth.service import StaffView
+from helixdesk.conversations.models import Message
+from helixdesk.core.clock import utcnow
+from helixdesk.core.errors import NotFoundError, ValidationFailedError
+from helixdesk.core.languages import LANGUAGES
+from helixdesk.db.session import reading, transaction
+from helixdesk.handoff.drafts import KnowledgeDrafts
+from helixdesk.insight.embedder import latest_space
+from helixdesk.insight.models import InsightMessage, InsightProposal
+from helixdesk.insight.space import Space
+from helixdesk.insight.topics import embed_messages
+
+WINDOW = timedelta(days=30)
+MIN_VOLUME = 5
+JOIN = 0.4
+UNANSWERED_SHARE = 0.5
+MAX_SOURCES = 20
+MAX_EXAMPLES = 12
+EFFECT_BEFORE = timedelta(days=14)
+
+
+@dataclass(frozen=True, slots=True)
+class _Row:
+    id: str
+    conversation_id: str | None
+    text: str
+    language: str
+    at: datetime
+    vector: np.ndarray
+    intents: np.ndarray | None
+    topic_id: str | None
+    unanswered: bool  # the bot could not answer, or its answer was rejected
+
+
+class Proposals:
+    def __init__(
+        self, *, sessions: sessionmaker[Session], drafts: KnowledgeDrafts | None = None, audit: Any = None
+    ) -> None:
+        self._sessions = sessions
+        self._drafts = drafts
+        self._audit = audit
+
+    # ---- finding ---------------------------------------------------------------------------------
+
+    def generate(self, *, now: datetime | None = None) -> list[str]:
+        """Propose answers for the clusters of unanswered questions not covered yet; returns the
+        new proposals' ids."""
+        now = now or utcnow()
+        with reading(self._sessions) as s:
+            rows = _unanswered(s, now - WINDOW, now)
+            covered = _covered(s)
+            _, mined = latest_space(s)
+        rows = [r for r in rows if r.id not in covered]
+        if len(rows) < MIN_VOLUME:
+            return []
+        intents = _stack_intents(rows)
+        languages = [r.language for r in rows]
+        vectors = np.stack([r.vector for r in rows])
+        space = (
+            mined
+            if mined is not None and mined.fits(intents)
+            else Space.fit(vectors, intents if intents is not None else None, languages)
+        )
+        if space.intent_means is None:
+            intents = None
+        feats = space.features(vectors, intents, languages)
+        feats /= np.maximum(np.linalg.norm(feats, axis=1, keepdims=True), 1e-9)
+        labels = AgglomerativeClustering(
+            n_clusters=None, metric="cosine", linkage="average", distance_threshold=1 - JOIN
+        ).fit_predict(feats)
+        created: list[str] = []
+        for label, size in Counter(int(x) for x in labels).most_common():
+            if size < MIN_VOLUME:
+                break
+            members = [i for i, x in enumerate(labels) if int(x) == label]
+            if sum(1 for i in members if rows[i].unanswered) < UNANSWERED_SHARE * size:
+                continue  # the bot answered these; they went to a person for another reason
+            proposal = self._draft(space, feats, rows, members)
+            if proposal is not None:
+                created.append(proposal)
+        return created
+
+    def _draft(self, space: Space, feats: np.ndarray, rows: list[_Row], members: list[int]) -> str | None:
+        centre = feats[members].mean(axis=0)
+        centre /= max(float(np.linalg.norm(centre)), 1e-9)
+        ranked = sorted(members, key=lambda i: -float(feats[i] @ centre))
+        conversations = [c for c in (rows[i].conversation_id for i in ranked) if c]
+        with reading(self._sessions) as s:
+            replies = _agent_replies(s, conversations)
+        answers: dict[str, str] = {}
+        sources: list[dict[str, Any]] = []
+        for i in ranked:
+            reply = replies.get(rows[i].conversation_id or "")
+            if reply is not None and len(sources) < MAX_SOURCES:
+                sources.append(
+                    {
+                        "conversation_id": rows[i].conversation_id,
+                        "message_id": rows[i].id,
+                        "question": rows[i].text,
+                        "reply_id": reply.id,
+                        "reply": reply.text,
+                        "language": rows[i].language,
+                    }
+                )
+        by_language: dict[str, list[Message]] = {}
+        for conv in dict.fromkeys(conversations):
+            reply = replies.get(conv)
+            if reply is not None:
+                by_language.setdefault(_language_of(reply, rows, conv), []).append(reply)
+        for language, candidates in by_language.items():
+            if language in LANGUAGES:
+                answers[language] = _central([m.text for m in candidates])
+        if not answers:
+            return None  # nobody answered these yet: nothing to draft from
+        questions: dict[str, str] = {}
+        for i in ranked:
+            questions.setdefault(rows[i].language, rows[i].text)
+        questions = {lang: q for lang, q in questions.items() if lang in answers}
+        examples = [
+            {
+                "id": rows[i].id,
+                "text": rows[i].text,
+                "language": rows[i].language,
+                "conversation_id": rows[i].conversation_id,
+            }
+            for i in ranked[:MAX_EXAMPLES]
+        ]
+        topic = Counter(rows[i].topic_id for i in members if rows[i].topic_id).most_common(1)
+        proposal = InsightProposal(
+            topic_id=topic[0][0] if topic else None,
+            status="open",
+            questions=questions,
+            answers=answers,
+            keywords=[],
+            sources=sources,
+            examples=examples,
+            volume=len(members),
+            draft_ids=[],
+            space=_pack(space, centre, [rows[i].id for i in members]),
+        )
+        with transaction(self._sessions) as s:
+            s.add(proposal)
+            s.flush()
+            return proposal.id
+
+    # ---- reading ---------------------------------------------------------------------------------
+
+    def listed(self, *, status: str | None = "open") -> list[dict[str, Any]]:
+        with reading(self._sessions) as s:
+            query = select(InsightProposal).order_by(
+                InsightProposal.volume.desc(), InsightProposal.created_at.desc()
+            )
+            if status:
+                query = query.where(InsightProposal.status == status)
+            return [_as_dict(p) for p in s.scalars(query.limit(100))]
+
+    def get(self, proposal_id: str) -> dict[str, Any]:
+        with reading(self._sessions) as s:
+            return _as_dict(_get(s, proposal_id))
+
+    # ---- deciding --------------------------------------------------------------------------------
+
+    def approve(
+        self,
+        user: StaffView,
+        proposal_id: str,
+        *,
+        questions: Mapping[str, str] | None = None,
+        answers: Mapping[str, str] | None = None,
+    ) -> dict[str, Any]:
+        """Approve a proposal (as drafted, or with the supervisor's edits): for each language, a
+        knowledge draft with the customers' own wordings as alternatives, approved at once."""
+        with reading(self._sessions) as s:
+            proposal = _get(s, proposal_id)
+            if proposal.status != "open":
+                raise ValidationFailedError(
+                    f"this proposal was already {proposal.status}", code="proposal_decided"
+                )
+            final_q = {**proposal.questions, **{k: v for k, v in (questions or {}).items() if v.strip()}}
+            final_a = {**proposal.answers, **{k: v for k, v in (answers or {}).items() if v.strip()}}
+            examples = list(proposal.examples)
+        languages = [lang for lang in LANGUAGES if final_q.get(lang) and final_a.get(lang)]
+        if not languages or any(lang not in LANGUAGES for lang in (*final_q, *final_a)):
+            raise ValidationFailedError(
+                "a proposal needs a question and an answer in at least one of zh-Hans, zh-Hant, en",
+                code="invalid_proposal",
+            )
+        if self._drafts is None:
+            raise ValidationFailedError(
+                "this process cannot write knowledge drafts", code="proposal_read_only"
+            )
+        draft_ids: list[str] = []
+        for language in languages:
+            wordings = [
+                e["text"] for e in examples if e["language"] == language and e["text"] != final_q[language]
+            ]
+            draft = self._drafts.create(
+                user,
+                question=final_q[language],
+                answer=final_a[language],
+                language=language,
+                alternatives=wordings,
+            )
+            self._drafts.review(user, draft["id"], approve=True, note=f"insight proposal {proposal_id}")
+            draft_ids.append(draft["id"])
+        with transaction(self._sessions) as s:
+            proposal = _get(s, proposal_id, lock=True)
+            proposal.status = "approved"
+            proposal.questions, proposal.answers = dict(final_q), dict(final_a)
+            proposal.draft_ids = draft_ids
+            proposal.decided_by = user.id
+            proposal.decided_at = utcnow()
+            if self._audit is not None:
+                self._audit.record(
+                    s,
+                    actor=staff_actor(user.id),
+                    action="insight.proposal_approved",
+                    target=Target("insight_proposal", proposal.id),
+                )
+            return _as_dict(proposal)
+
+    def reject(self, user: StaffView, proposal_id: str, *, note: str = "") -> dict[str, Any]:
+        with transaction(self._sessions) as s:
+            proposal = _get(s, proposal_id, lock=True)
+            if proposal.status != "open":
+                raise ValidationFailedError(
+                    f"this proposal was already {proposal.status}", code="proposal_decided"
+                )
+            proposal.status = "rejected"
+            proposal.decided_by = user.id
+            proposal.decided_at = utcnow()
+            if self._audit is not None:
+                self._audit.record(
+                    s,
+                    actor=staff_actor(user.id),
+                    action="insight.proposal_rejected",
+                    target=Target("insight_proposal", proposal.id),
+                    reason=note.strip()[:500],
+                )
+            return _as_dict(proposal)
+
+    # ---- effect ----------------------------------------------------------------------------------
+
+    def effects(self, *, now: datetime | None = None) -> list[dict[str, Any]]:
+        """For every approved proposal, how the bot did on its cluster before and after approval."""
+        now = now or utcnow()
+        with reading(self._sessions) as s:
+            approved = list(
+                s.scalars(
+                    select(InsightProposal)
+                    .where(InsightProposal.status == "approved")
+                    .order_by(InsightProposal.decided_at.desc())
+                    .limit(50)
+                )
+            )
+            return [
+                effect_of(s, p, now) for p in approved if p.space is not None and p.decided_at is not None
+            ]
+
+
+def effect_of(s: Session, proposal: InsightProposal, now: datetime) -> dict[str, Any]:
+    """The proposal's cluster before approval (`EFFECT_BEFORE`) and after: questions, the shares
+    the bot answered, handed over and had rejected, and the mean CSAT."""
+    assert proposal.space is not None and proposal.decided_at is not None
+    space, centre, members = _unpack(proposal.space)
+    decided = proposal.decided_at
+    rows = s.execute(
+        select(
+            InsightMessage.id,
+            InsightMessage.vector,
+            InsightMessage.intents,
+            InsightMessage.language,
+            InsightMessage.at,
+            InsightMessage.answered,
+            InsightMessage.handed_off,
+            InsightMessage.rejected,
+            InsightMessage.csat,
+        ).where(
+            InsightMessage.source == "chat",
+            InsightMessage.at >= decided - EFFECT_BEFORE,
+            InsightMessage.at < now,
+            InsightMessage.vector.is_not(None),
+        )
+    ).all()
+    near: list[Any] = []
+    if rows:
+        vectors = np.stack([np.frombuffer(r.vector, dtype=np.float32) for r in rows])
+        intents = _stack_intents(rows) if space.intent_means is not None else None
+        if space.intent_means is None or intents is not None:
+            feats = space.features(vectors, intents, [r.language for r in rows])
+            feats /= np.maximum(np.linalg.norm(feats, axis=1, keepdims=True), 1e-9)
+            sims = feats @ centre
+            near = [r for r, sim in zip(rows, sims, strict=True) if sim >= JOIN or r.id in members]
+    before = [r for r in near if _aware(r.at) < decided]
+    after = [r for r in near if _aware(r.at) >= decided]
+    figures_before, figures_after = _figures(before), _figures(after)
+    return {
+        "proposal": _as_dict(proposal),
+        "before": figures_before,
+        "after": figures_after,
+        "verdict": _verdict(figures_before, figures_after),
+    }
+
+
+def _figures(rows: Sequence[Any]) -> dict[str, Any]:
+    n = len(rows)
+    rated = [r.csat for r in rows if r.csat is not None]
+    return {
+        "questions": n,
+        "answered": round(sum(1 for r in rows if r.answered) / n, 3) if n else None,
+        "handed_off": round(sum(1 for r in rows if r.handed_off) / n, 3) if n else None,
+        "rejected": round(sum(1 for r in rows if r.rejected) / n, 3) if n else None,
+        "csat": round(sum(rated) / len(rated), 2) if rated else None,
+    }
+
+
+def _verdict(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
+    """working / not_working / too_early: at least 3 questions since approval, the bot answering
+    most of them with few rejected, or not."""
+    if after["questions"] < 3:
+        return "too_early"
+    if after["answered"] >= 0.6 and (after["rejected"] or 0) <= 0.3:
+        return "working"
+    return "not_working"
+
+
+# ---- helpers -------------------------------------------------------------------------------------
+
+
+def _unanswered(s: Session, since: datetime, until: datetime) -> list[_Row]:
+    found = s.execute(
+        select(
+            InsightMessage.id,
+            InsightMessage.conversation_id,
+            InsightMessage.text,
+            InsightMessage.language,
+            InsightMessage.at,
+            InsightMessage.vector,
+            InsightMessage.intents,
+            InsightMessage.topic_id,
+            InsightMessage.answered,
+            InsightMessage.rejected,
+        )
+        .where(
+            InsightMessage.source == "chat",
+            InsightMessage.at >= since,
+            InsightMessage.at < until,
+            InsightMessage.vector.is_not(None),
+            or_(InsightMessage.answered.is_(False), InsightMessage.handed_off, InsightMessage.rejected),
+        )
+        .order_by(InsightMessage.at)
+    ).all()
+    return [
+        _Row(
+            id=r.id,
+            conversation_id=r.conversation_id,
+            text=r.text,
+            language=r.language,
+            at=r.at,
+            vector=np.frombuffer(r.vector, dtype=np.float32),
+            intents=np.frombuffer(r.intents, dtype=np.float32) if r.intents is not None else None,
+            topic_id=r.topic_id,
+            unanswered=r.answered is False or bool(r.rejected),
+        )
+        for r in found
+    ]
+
+
+def _covered(s: Session) -> set[str]:
+    """Rows an open or approved proposal already holds, and those of proposals rejected lately."""
+    recent = utcnow() - WINDOW
+    out: set[str] = set()
+    for proposal in s.scalars(
+        select(InsightProposal).where(
+            or_(InsightProposal.status.in_(("open", "approved")), InsightProposal.decided_at >= recent)
+        )
+    ):
+        if proposal.space is not None:
+            out.update(_unpack(proposal.space)[2])
+    return out
+
+
+def _agent_replies(s: Session, conversations: Sequence[str]) -> dict[str, Message]:
+    """Each conversation's most substantial agent reply (the longest of its agent messages)."""
+    ids = [c for c in dict.fromkeys(conversations) if c]
+    out: dict[str, Message] = {}
+    for m in s.scalars(select(Message).where(Message.conversation_id.in_(ids), Message.sender == "agent")):
+        if len(m.text.strip()) < 8:
+            continue
+        best = out.get(m.conversation_id)
+        if best is None or len(m.text) > len(best.text):
+            out[m.conversation_id] = m
+    return out
+
+
+def _language_of(reply: Message, rows: Sequence[_Row], conversation_id: str) -> str:
+    """The language the agent replied in: the customer's language in that conversation."""
+    return next((r.language for r in rows if r.conversation_id == conversation_id), "zh-Hans")
+
+
+def _central(texts: Sequence[str]) -> str:
+    """The text nearest the centre of all (the reply most agents gave, in their words)."""
+    unique = list(dict.fromkeys(texts))
+    if len(unique) == 1:
+        return unique[0]
+    vectors = embed_messages(unique)
+    weights = np.array([texts.count(t) for t in unique], dtype=np.float32)
+    centre = (vectors * weights[:, None]).sum(axis=0)
+    return unique[int(np.argmax(vectors @ centre))]
+
+
+def _stack_intents(rows: Sequence[Any]) -> np.ndarray | None:
+    blobs = [r.intents for r in rows]
+    if any(b is None for b in blobs):
+        return None
+    arrays = [b if isinstance(b, np.ndarray) else np.frombuffer(b, dtype=np.float32) for b in blobs]
+    if len({a.shape for a in arrays}) != 1:
+        return None
+    return np.stack(arrays)
+
+
+def _pack(space: Space, centre: np.ndarray, members: Sequence[str]) -> bytes:
+    buf = io.BytesIO()
+    np.savez_compressed(
+        buf, space=np.frombuffer(space.to_bytes(), dtype=np.uint8), centre=centre, members=np.asarray(members)
+    )
+    return buf.getvalue()
+
+
+def _unpack(data: bytes) -> tuple[Space, np.ndarray, set[str]]:
+    with np.load(io.BytesIO(data), allow_pickle=False) as z:
+        return Space.from_bytes(z["space"].tobytes()), z["centre"], {str(x) for x in z["members"]}
+
+
+def _aware(at: datetime) -> datetime:
+    from datetime import UTC
+
+    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
+
+
+def _get(s: Session, proposal_id: str, *, lock: bool = False) -> InsightProposal:
+    proposal = s.get(InsightProposal, proposal_id, with_for_update=lock)
+    if proposal is None:
+        raise NotFoundError(f"no proposal {proposal_id}", code="proposal_not_found")
+    return proposal
+
+
+def _as_dict(p: InsightProposal) -> dict[str, Any]:
+    return {
+        "id": p.id,
+        "topic_id": p.topic_id,
+        "status": p.status,
+        "questions": dict(p.questions),
+        "answers": dict(p.answers),
+        "sources": list(p.sources),
+        "examples": list(p.examples),
+        "volume": p.volume,
+        "draft_ids": list(p.draft_ids),
+        "created_at": p.created_at,
+        "decided_at": p.decided_at,
+    }

@@ -8,8 +8,9 @@ shifts every vector the same way, so plain clustering splits by language first. 
 language on its own mean removes that shift (`align`): then one topic holds the zh-Hans, zh-Hant
 and English messages about the same thing. The NLU's intent probabilities, when given, join the
 embeddings (`features`) as their square roots (the Hellinger map: a distance between two rows is
-then a distance between two distributions, and the many small probabilities weigh less than with
-raw probabilities). Spectral clustering on the graph of each message's 15 nearest neighbours
+then a distance between two distributions, in which the second and third likeliest intents count
+for more than in raw probabilities, so two messages the model is unsure about in the same way
+end up near each other). Spectral clustering on the graph of each message's 15 nearest neighbours
 groups the result (above a few thousand messages: on a sample, every message then joining its
 nearest topic centre), with k chosen by the silhouette of k-means on a sample. A topic is named by
 its words that are frequent in it and rare elsewhere (class-based TF-IDF over jieba tokens and
@@ -48,9 +49,11 @@ _STOP_WORDS = """
     already so if as about get got been being im i'm dont don't cant can't
     """
 _STOP = frozenset(normalise(w) for w in _STOP_WORDS.split())
-# The weight of the intent probabilities beside the embeddings (chosen on the two dev topic sets:
-# 0.3-1.0 tried, 0.5 best on both).
-INTENT_WEIGHT = 0.5
+# The weight of the intent probabilities' square roots beside the embeddings (chosen on the two
+# dev topic sets with spectral clustering: 0.35-0.7 tried; 0.35-0.5 are alike at the true k, 0.4
+# best with k chosen by the silhouette on both). Raw probabilities, each row unit length, with
+# k-means were best at 0.5 (0.3-1.0 tried).
+INTENT_WEIGHT = 0.4
 # Spectral clustering: neighbours per message in the graph (10, 15, 20 tried on the dev sets; 15
 # is best at the true k on both), and the most messages clustered exactly (the rest join the
 # nearest centre of the topics found on a sample of this size).
@@ -207,7 +210,7 @@ def _centres(vectors: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
 
 def _unit(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-    return (vectors / np.maximum(norms, 1e-9)).astype(np.float32)
+    return np.asarray(vectors / np.maximum(norms, 1e-9), dtype=np.float32)
 
 
 def choose_k(
@@ -276,13 +279,16 @@ def mine(
     candidates: Sequence[int] = CANDIDATES,
     seed: int = 0,
     method: str = "spectral",
+    intent_weight: float = INTENT_WEIGHT,
+    intent_root: bool = True,
 ) -> list[Topic]:
     """The topics of `texts` (their `languages`, their `vectors`, optionally the NLU's intent
     probabilities), largest first. `method` is "spectral" (the default) or "kmeans" (the method
-    before spectral clustering, kept for comparison)."""
+    before spectral clustering, kept for comparison, as are `intent_root=False` and
+    `intent_weight=0.5`)."""
     if len(texts) == 0:
         return []
-    aligned = features(vectors, languages, intents)
+    aligned = features(vectors, languages, intents, intent_weight, intent_root=intent_root)
     k = k or choose_k(aligned, candidates, seed)
     labels, centres = cluster(aligned, k, seed, method=method)
     words = keywords(texts, labels)

@@ -93,5 +93,5 @@ def test_intent_probabilities_join_as_square_roots_centred_per_language() -> Non
     first = [i for i, lang in enumerate(languages) if lang == languages[0]]
     expected = 0.5 * (roots[first] - roots[first].mean(axis=0))
     assert np.allclose(joined[first, vectors.shape[1] :], expected, atol=1e-6)
-    before = features(vectors, languages, intents, intent_root=False)
+    before = features(vectors, languages, intents, 0.5, intent_root=False)
     assert np.allclose(np.linalg.norm(before[:, vectors.shape[1] :], axis=1), 0.5, atol=1e-5)

@@ -37,7 +37,6 @@ sys.path.insert(0, str(ROOT / "src"))
 
 from helixdesk.insight.topics import (  # noqa: E402
     CANDIDATES,
-    INTENT_WEIGHT,
     choose_k,
     cluster,
     embed_messages,
@@ -117,10 +116,7 @@ def main() -> None:
     intents = None if args.raw or args.no_intents else intent_probabilities(texts, Path(args.model_dir))
     method = "kmeans" if args.baseline else args.method
     candidates = BASELINE_CANDIDATES if args.baseline else CANDIDATES
-    weight = 0.5 if args.baseline else INTENT_WEIGHT
-    space = (
-        vectors if args.raw else features(vectors, languages, intents, weight, intent_root=not args.baseline)
-    )
+    space = vectors if args.raw else features(vectors, languages, intents, intent_root=not args.baseline)
     k = args.k or choose_k(space, candidates)
     labels, _ = cluster(space, k, method=method)
     print(
@@ -151,7 +147,6 @@ def main() -> None:
             intents=intents,
             k=k,
             method=method,
-            intent_weight=weight,
             intent_root=not args.baseline,
         )
         for topic in found:

@@ -49,11 +49,14 @@ _STOP_WORDS = """
     already so if as about get got been being im i'm dont don't cant can't
     """
 _STOP = frozenset(normalise(w) for w in _STOP_WORDS.split())
-# The weight of the intent probabilities' square roots beside the embeddings (chosen on the two
-# dev topic sets with spectral clustering: 0.35-0.7 tried; 0.35-0.5 are alike at the true k, 0.4
-# best with k chosen by the silhouette on both). Raw probabilities, each row unit length, with
-# k-means were best at 0.5 (0.3-1.0 tried).
-INTENT_WEIGHT = 0.4
+# The weight of the intent probabilities beside the embeddings, each row of them centred and made
+# unit length (`features(..., intent_root=False)`, and `insight.space.Space`): chosen with k-means
+# on the first dev topic set, 0.3-1.0 tried, 0.5 best.
+INTENT_WEIGHT = 0.5
+# The weight of their square roots, centred (`features`' default): chosen on the two dev topic sets
+# with spectral clustering, 0.35-0.7 tried; 0.35-0.5 are alike at the true k, 0.4 best with k
+# chosen by the silhouette on both.
+ROOT_INTENT_WEIGHT = 0.4
 # Spectral clustering: neighbours per message in the graph (10, 15, 20 tried on the dev sets; 15
 # is best at the true k on both), and the most messages clustered exactly (the rest join the
 # nearest centre of the topics found on a sample of this size).
@@ -90,23 +93,25 @@ def features(
     vectors: np.ndarray,
     languages: Sequence[str],
     intents: np.ndarray | None = None,
-    intent_weight: float = INTENT_WEIGHT,
+    intent_weight: float | None = None,
     *,
     intent_root: bool = True,
 ) -> np.ndarray:
     """What topics are clustered on: the embeddings centred per language and, when given, the NLU's
     intent probabilities: their square roots centred per language and scaled by `intent_weight`
-    (with `intent_root=False`, as before: the probabilities centred per language, each row made
-    unit length, then scaled). The intent model was trained on the same
+    (default `ROOT_INTENT_WEIGHT`); with `intent_root=False`, as before: the probabilities centred
+    per language, each row made unit length, then scaled (default `INTENT_WEIGHT`). The intent model was trained on the same
     requests in all three languages, so its probabilities are close across languages where the
     embeddings are not."""
     aligned = align(vectors, languages)
     if intents is None:
         return aligned
-    if not intent_root:  # the features before the dev sets' second round, kept for comparison
-        return np.hstack([aligned, intent_weight * align(intents, languages)]).astype(np.float32)
+    if not intent_root:  # the features before the second dev set
+        weight = INTENT_WEIGHT if intent_weight is None else intent_weight
+        return np.hstack([aligned, weight * align(intents, languages)]).astype(np.float32)
+    weight = ROOT_INTENT_WEIGHT if intent_weight is None else intent_weight
     roots = np.sqrt(np.clip(np.asarray(intents, dtype=np.float32), 0.0, None))
-    return np.hstack([aligned, intent_weight * centre(roots, languages)]).astype(np.float32)
+    return np.hstack([aligned, weight * centre(roots, languages)]).astype(np.float32)
 
 
 def centre(vectors: np.ndarray, languages: Sequence[str]) -> np.ndarray:
@@ -128,10 +133,10 @@ def align(vectors: np.ndarray, languages: Sequence[str]) -> np.ndarray:
 
 
 def cluster(
-    vectors: np.ndarray, k: int, seed: int = 0, *, method: str = "spectral"
+    vectors: np.ndarray, k: int, seed: int = 0, *, method: str = "kmeans"
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Labels and centres: spectral clustering (`method="spectral"`, see `spectral`) or k-means
-    (`"kmeans"`, mini-batch above 20,000 rows)."""
+    """Labels and centres: k-means (`method="kmeans"`, the default as before, mini-batch above
+    20,000 rows) or spectral clustering (`"spectral"`, see `spectral`; what `mine` uses)."""
     k = max(1, min(k, len(vectors)))
     if method == "spectral":
         return spectral(vectors, k, seed)
@@ -279,7 +284,7 @@ def mine(
     candidates: Sequence[int] = CANDIDATES,
     seed: int = 0,
     method: str = "spectral",
-    intent_weight: float = INTENT_WEIGHT,
+    intent_weight: float | None = None,
     intent_root: bool = True,
 ) -> list[Topic]:
     """The topics of `texts` (their `languages`, their `vectors`, optionally the NLU's intent

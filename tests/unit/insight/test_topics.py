@@ -32,7 +32,7 @@ def _corpus(topics: int = 4, per: int = 10, seed: int = 0) -> tuple[np.ndarray, 
 
 def test_centring_each_language_joins_its_topics_across_languages() -> None:
     vectors, languages, truth = _corpus()
-    for method in ("spectral", "kmeans"):
+    for method in ("spectral", "kmeans"):  # k-means is `cluster`'s default; `mine` uses spectral
         raw, _ = cluster(vectors, 4, method=method)
         aligned, _ = cluster(align(vectors, languages), 4, method=method)
         assert adjusted_rand_score(truth, aligned) > 0.95
@@ -93,5 +93,5 @@ def test_intent_probabilities_join_as_square_roots_centred_per_language() -> Non
     first = [i for i, lang in enumerate(languages) if lang == languages[0]]
     expected = 0.5 * (roots[first] - roots[first].mean(axis=0))
     assert np.allclose(joined[first, vectors.shape[1] :], expected, atol=1e-6)
-    before = features(vectors, languages, intents, 0.5, intent_root=False)
+    before = features(vectors, languages, intents, intent_root=False)  # INTENT_WEIGHT, 0.5
     assert np.allclose(np.linalg.norm(before[:, vectors.shape[1] :], axis=1), 0.5, atol=1e-5)

@@ -1,19 +1,22 @@
 """Hotspot mining on the pack's labelled topic set: how well the topics found match the known ones.
 
-The set (`packs/retail_bank/insight/heldout/topics.jsonl`; `--set dev` for the separate tuning
-set in `insight/dev/`) holds customer messages in zh-Hans, zh-Hant and English, each labelled with
-one of 20 known topics. The messages are embedded (multilingual-e5-small, "query:"), centred per
-language, joined by the NLU's intent probabilities (`helixdesk.insight.topics.features`) and
-clustered with k-means. Printed:
+The set (`packs/retail_bank/insight/heldout/topics.jsonl`; `--set dev` and `--set dev_b` for the
+two separate tuning sets in `insight/dev/`) holds customer messages in zh-Hans, zh-Hant and
+English, each labelled with one of 20 (dev_b: 15) known topics. The messages are embedded
+(multilingual-e5-small, "query:"), centred per language, joined by the square roots of the NLU's
+intent probabilities (`helixdesk.insight.topics.features`) and clustered by spectral clustering on
+the nearest-neighbour graph (`--method kmeans` for k-means; `--baseline` for the method before the
+second dev set: unit-length probabilities at weight 0.5, k-means, even k from 8 to 40). Printed:
 
 - ARI: the adjusted Rand index of the clusters against the known topics (1 is a perfect match);
 - topics whose three languages land in one cluster: for each known topic, the cluster most of its
   zh-Hans messages fall in is also where most of its zh-Hant and most of its English ones fall;
 - the keywords and one representative message of each cluster (`--show`);
-- the time to embed a message and to cluster 100,000 messages (vectors drawn from the set's, with
-  noise), on this machine.
+- the time to embed a message, and to choose k and cluster 100,000 messages (vectors drawn from
+  the set's, with noise), on this machine.
 
-    .venv/bin/python bench/insight_bench.py [--set eval|dev] [--k 20] [--no-intents] [--raw] [--show]
+    .venv/bin/python bench/insight_bench.py [--set eval|dev|dev_b] [--k 20] [--method spectral|kmeans]
+        [--baseline] [--no-intents] [--raw] [--show] [--seeds 1]
 """
 
 from __future__ import annotations
@@ -32,10 +35,19 @@ from sklearn.metrics import adjusted_rand_score
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
-from helixdesk.insight.topics import choose_k, cluster, embed_messages, features, mine  # noqa: E402
+from helixdesk.insight.topics import (  # noqa: E402
+    CANDIDATES,
+    choose_k,
+    cluster,
+    embed_messages,
+    features,
+    mine,
+)
 from helixdesk.packs.loader import load_pack  # noqa: E402
 
-SETS = {"eval": "heldout/topics.jsonl", "dev": "dev/topics.jsonl"}
+SETS = {"eval": "heldout/topics.jsonl", "dev": "dev/topics.jsonl", "dev_b": "dev/topics_b.jsonl"}
+# The method before the second dev set: even k from 8 to 40.
+BASELINE_CANDIDATES = tuple(range(8, 41, 2))
 
 
 def load(name: str) -> list[dict[str, str]]:
@@ -75,14 +87,23 @@ def cohesion(topics: list[str], languages: list[str], labels: np.ndarray) -> flo
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--set", choices=sorted(SETS), default="eval")
-    parser.add_argument("--k", type=int, help="clusters (default: chosen by silhouette, 8-40)")
+    parser.add_argument("--k", type=int, help="clusters (default: chosen by silhouette, 6-40)")
+    parser.add_argument("--method", choices=("spectral", "kmeans"), default="spectral")
+    parser.add_argument(
+        "--baseline",
+        action="store_true",
+        help="the method before the second dev set (unit-length probabilities at 0.5, k-means, even k 8-40)",
+    )
+    parser.add_argument("--seeds", type=int, default=1, help="also print ARI's mean over this many seeds")
     parser.add_argument("--raw", action="store_true", help="embeddings only, without per-language centring")
     parser.add_argument("--no-intents", action="store_true", help="without the NLU's intent probabilities")
     parser.add_argument(
         "--model-dir", default="var/models", help="where `helixdesk nlu train` put the models"
     )
     parser.add_argument("--show", action="store_true", help="print each cluster's keywords and a message")
-    parser.add_argument("--scale", type=int, default=100_000, help="messages for the clustering timing")
+    parser.add_argument(
+        "--scale", type=int, default=100_000, help="messages for the clustering timing (0: no timing)"
+    )
     args = parser.parse_args()
 
     rows = load(args.set)
@@ -93,38 +114,65 @@ def main() -> None:
     vectors = embed_messages(texts)
     embed_ms = (time.perf_counter() - started) * 1000 / len(texts)
     intents = None if args.raw or args.no_intents else intent_probabilities(texts, Path(args.model_dir))
-    space = vectors if args.raw else features(vectors, languages, intents)
-    k = args.k or choose_k(space, range(8, 41, 2))
-    labels, _ = cluster(space, k)
+    method = "kmeans" if args.baseline else args.method
+    candidates = BASELINE_CANDIDATES if args.baseline else CANDIDATES
+    space = vectors if args.raw else features(vectors, languages, intents, intent_root=not args.baseline)
+    k = args.k or choose_k(space, candidates)
+    labels, _ = cluster(space, k, method=method)
     print(
         f"topic set {args.set}: {len(rows)} messages, {len(set(topics))} known topics, {dict(Counter(languages))}"
     )
     what = (
         "raw e5"
         if args.raw
-        else "e5 centred per language" + ("" if intents is None else " + intent probabilities")
+        else "e5 centred per language"
+        + ("" if intents is None else " + intent probabilities" + ("" if args.baseline else " (roots)"))
     )
-    print(f"{what}, k-means k={k}{'' if args.k else ' (silhouette)'}")
+    print(f"{what}, {method} k={k}{'' if args.k else ' (silhouette)'}")
     print(f"ARI {adjusted_rand_score(topics, labels):.3f}")
     print(f"topics whose languages share one cluster: {cohesion(topics, languages, labels):.0%}")
+    if args.seeds > 1:
+        scores = [
+            adjusted_rand_score(topics, cluster(space, k, seed, method=method)[0])
+            for seed in range(args.seeds)
+        ]
+        print(
+            f"ARI over {args.seeds} seeds: mean {statistics.mean(scores):.3f}, sd {statistics.pstdev(scores):.3f}"
+        )
     if args.show:
-        for topic in mine(texts, languages, vectors, intents=intents, k=k):
+        found = mine(
+            texts,
+            languages,
+            vectors,
+            intents=intents,
+            k=k,
+            method=method,
+            intent_root=not args.baseline,
+        )
+        for topic in found:
             known = Counter(topics[i] for i in topic.members).most_common(2)
             print(
                 f"  [{topic.size:3d}] {', '.join(topic.keywords)} | {known} | {texts[topic.representatives[0]][:60]}"
             )
 
+    if args.scale <= 0:
+        print(f"speed: embedding {embed_ms:.1f} ms per message (first embedding, no cache)")
+        return
     rng = np.random.default_rng(0)
     big = space[rng.integers(0, len(space), args.scale)] + rng.normal(0, 0.05, (args.scale, space.shape[1]))
     big = (big / np.linalg.norm(big, axis=1, keepdims=True)).astype(np.float32)
+    started = time.perf_counter()
+    chosen = choose_k(big, candidates)
+    choosing = time.perf_counter() - started
     timings = []
     for _ in range(3):
         started = time.perf_counter()
-        cluster(big, k)
+        cluster(big, k, method=method)
         timings.append(time.perf_counter() - started)
     print(
         f"speed: embedding {embed_ms:.1f} ms per message (first embedding, no cache); "
-        f"k-means of {args.scale:,} messages {statistics.median(timings):.1f} s (median of 3)"
+        f"{method} of {args.scale:,} messages {statistics.median(timings):.1f} s (median of 3), "
+        f"choosing k {choosing:.1f} s (k={chosen})"
     )
     print(f"  embedding {args.scale:,} new messages at that rate: {embed_ms * args.scale / 60000:.1f} min")
 

@@ -7,7 +7,12 @@ Multilingual embeddings of the same request in two languages are close, but each
 shifts every vector the same way, so plain clustering splits by language first. Centring each
 language on its own mean removes that shift (`align`): then one topic holds the zh-Hans, zh-Hant
 and English messages about the same thing. The NLU's intent probabilities, when given, join the
-embeddings (`features`). K-means groups the result; a topic is named by
+embeddings (`features`) as their square roots (the Hellinger map: a distance between two rows is
+then a distance between two distributions, in which the second and third likeliest intents count
+for more than in raw probabilities, so two messages the model is unsure about in the same way
+end up near each other). Spectral clustering on the graph of each message's 15 nearest neighbours
+groups the result (above a few thousand messages: on a sample, every message then joining its
+nearest topic centre), with k chosen by the silhouette of k-means on a sample. A topic is named by
 its words that are frequent in it and rare elsewhere (class-based TF-IDF over jieba tokens and
 English words, Traditional folded into Simplified), and shown by the messages nearest its centre.
 
@@ -19,13 +24,15 @@ from __future__ import annotations
 
 import math
 import re
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.cluster import KMeans, MiniBatchKMeans
+from sklearn.cluster import KMeans, MiniBatchKMeans, SpectralClustering
 from sklearn.metrics import silhouette_score
+from threadpoolctl import threadpool_limits  # type: ignore[import-untyped]
 
 from helixdesk.nlu.embeddings import e5_embed
 from helixdesk.nlu.features import tokenize
@@ -42,9 +49,21 @@ _STOP_WORDS = """
     already so if as about get got been being im i'm dont don't cant can't
     """
 _STOP = frozenset(normalise(w) for w in _STOP_WORDS.split())
-# The weight of the intent probabilities beside the embeddings (chosen on the dev topic set:
-# 0.3-0.6 tried, 0.5 best).
+# The weight of the intent probabilities beside the embeddings, each row of them centred and made
+# unit length (`features(..., intent_root=False)`, and `insight.space.Space`): chosen with k-means
+# on the first dev topic set, 0.3-1.0 tried, 0.5 best.
 INTENT_WEIGHT = 0.5
+# The weight of their square roots, centred (`features`' default): chosen on the two dev topic sets
+# with spectral clustering, 0.35-0.7 tried; 0.35-0.5 are alike at the true k, 0.4 best with k
+# chosen by the silhouette on both.
+ROOT_INTENT_WEIGHT = 0.4
+# Spectral clustering: neighbours per message in the graph (10, 15, 20 tried on the dev sets; 15
+# is best at the true k on both), and the most messages clustered exactly (the rest join the
+# nearest centre of the topics found on a sample of this size).
+NEIGHBOURS = 15
+SPECTRAL_SAMPLE = 3000
+# The k the silhouette chooses among when the caller gives none.
+CANDIDATES = tuple(range(6, 41))
 _WORD = re.compile(r"[a-z][a-z'\-]{2,}|[\u3400-\u9fff]{2,}")
 
 
@@ -74,31 +93,59 @@ def features(
     vectors: np.ndarray,
     languages: Sequence[str],
     intents: np.ndarray | None = None,
-    intent_weight: float = INTENT_WEIGHT,
+    intent_weight: float | None = None,
+    *,
+    intent_root: bool = True,
 ) -> np.ndarray:
     """What topics are clustered on: the embeddings centred per language and, when given, the NLU's
-    intent probabilities (also centred per language, scaled by `intent_weight`). The intent model
-    was trained on the same requests in all three languages, so its probabilities are close
-    across languages where the embeddings are not."""
+    intent probabilities: their square roots centred per language and scaled by `intent_weight`
+    (default `ROOT_INTENT_WEIGHT`); with `intent_root=False`, as before: the probabilities centred
+    per language, each row made unit length, then scaled (default `INTENT_WEIGHT`). The intent model was trained on the same
+    requests in all three languages, so its probabilities are close across languages where the
+    embeddings are not."""
     aligned = align(vectors, languages)
     if intents is None:
         return aligned
-    return np.hstack([aligned, intent_weight * align(intents, languages)]).astype(np.float32)
+    if not intent_root:  # the features before the second dev set
+        weight = INTENT_WEIGHT if intent_weight is None else intent_weight
+        return np.hstack([aligned, weight * align(intents, languages)]).astype(np.float32)
+    weight = ROOT_INTENT_WEIGHT if intent_weight is None else intent_weight
+    roots = np.sqrt(np.clip(np.asarray(intents, dtype=np.float32), 0.0, None))
+    return np.hstack([aligned, weight * centre(roots, languages)]).astype(np.float32)
 
 
-def align(vectors: np.ndarray, languages: Sequence[str]) -> np.ndarray:
-    """Each language centred on its own mean, then every row back to unit length."""
+def centre(vectors: np.ndarray, languages: Sequence[str]) -> np.ndarray:
+    """Each language's rows minus that language's mean."""
     out = np.array(vectors, dtype=np.float32, copy=True)
     codes = np.asarray(languages)
     for language in set(languages):
         rows = codes == language
         out[rows] -= out[rows].mean(axis=0)
+    return out
+
+
+def align(vectors: np.ndarray, languages: Sequence[str]) -> np.ndarray:
+    """Each language centred on its own mean, then every row back to unit length."""
+    out = centre(vectors, languages)
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     out /= np.maximum(norms, 1e-9)
     return out
 
 
-def cluster(vectors: np.ndarray, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
+def cluster(
+    vectors: np.ndarray, k: int, seed: int = 0, *, method: str = "kmeans"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Labels and centres: k-means (`method="kmeans"`, the default as before, mini-batch above
+    20,000 rows) or spectral clustering (`"spectral"`, see `spectral`; what `mine` uses)."""
+    k = max(1, min(k, len(vectors)))
+    if method == "spectral":
+        return spectral(vectors, k, seed)
+    if method != "kmeans":
+        raise ValueError(f"unknown clustering method {method!r}")
+    return kmeans(vectors, k, seed)
+
+
+def kmeans(vectors: np.ndarray, k: int, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
     """K-means labels and centres (mini-batch above 20,000 rows)."""
     k = max(1, min(k, len(vectors)))
     if len(vectors) > 20_000:
@@ -111,21 +158,88 @@ def cluster(vectors: np.ndarray, k: int, seed: int = 0) -> tuple[np.ndarray, np.
     return np.asarray(labels), np.asarray(km.cluster_centers_)
 
 
-def choose_k(vectors: np.ndarray, candidates: Sequence[int], seed: int = 0, sample: int = 3000) -> int:
-    """The candidate k with the best silhouette (cosine, on a sample of at most `sample` rows)."""
+def spectral(
+    vectors: np.ndarray,
+    k: int,
+    seed: int = 0,
+    *,
+    neighbours: int = NEIGHBOURS,
+    sample: int = SPECTRAL_SAMPLE,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Spectral clustering of the unit rows on the graph of each row's `neighbours` nearest rows.
+
+    Up to `sample` rows are clustered as they are; above that, a random sample of `sample` rows is,
+    and every row then joins the topic whose centre (the mean of the sample's members) is nearest
+    by cosine, so the cost stays a few seconds whatever the number of rows."""
+    k = max(1, min(k, len(vectors)))
+    unit = _unit(np.asarray(vectors, dtype=np.float32))
+    if k == 1 or len(unit) <= max(k, 2):
+        labels = np.arange(len(unit)) % k if k > 1 else np.zeros(len(unit), dtype=np.int64)
+        return labels, _centres(unit, labels, k)
+    rng = np.random.default_rng(seed)
+    rows = np.sort(rng.choice(len(unit), sample, replace=False)) if len(unit) > sample else None
+    fit = unit if rows is None else unit[rows]
+    model = SpectralClustering(
+        n_clusters=k,
+        affinity="nearest_neighbors",
+        n_neighbors=min(neighbours, len(fit) - 1),
+        random_state=seed,
+    )
+    with warnings.catch_warnings():
+        # Topics far apart leave the graph in pieces: then each piece is a topic or more, as wanted.
+        warnings.filterwarnings("ignore", message="Graph is not fully connected")
+        labels = np.asarray(model.fit_predict(fit), dtype=np.int64)
+    # Spectral clustering may leave a label unused; number the used ones 0..n-1.
+    _, labels = np.unique(labels, return_inverse=True)
+    centres = _centres(fit, labels, int(labels.max()) + 1)
+    if rows is None:
+        return labels, centres
+    return nearest_centre(unit, centres), centres
+
+
+def nearest_centre(vectors: np.ndarray, centres: np.ndarray, chunk: int = 20_000) -> np.ndarray:
+    """Each row's nearest centre by cosine (rows are unit length)."""
+    unit_centres = _unit(centres)
+    out = np.empty(len(vectors), dtype=np.int64)
+    for start in range(0, len(vectors), chunk):
+        out[start : start + chunk] = np.argmax(vectors[start : start + chunk] @ unit_centres.T, axis=1)
+    return out
+
+
+def _centres(vectors: np.ndarray, labels: np.ndarray, k: int) -> np.ndarray:
+    centres = np.zeros((k, vectors.shape[1]), dtype=np.float32)
+    np.add.at(centres, labels, vectors)
+    counts = np.bincount(labels, minlength=k).astype(np.float32)
+    return centres / np.maximum(counts, 1.0)[:, None]
+
+
+def _unit(vectors: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+    return np.asarray(vectors / np.maximum(norms, 1e-9), dtype=np.float32)
+
+
+def choose_k(
+    vectors: np.ndarray, candidates: Sequence[int] = CANDIDATES, seed: int = 0, sample: int = 3000
+) -> int:
+    """The candidate k with the best silhouette (cosine) of k-means, both on a random sample of at
+    most `sample` rows. (K-means' silhouette picks the number of topics better than spectral
+    clustering's does on the dev sets: the latter overshoots.)"""
+    if len(vectors) > sample:
+        rows = np.random.default_rng(seed).choice(len(vectors), sample, replace=False)
+        vectors = np.asarray(vectors)[np.sort(rows)]
     usable = [k for k in candidates if 2 <= k < len(vectors)]
     if not usable:
         return 1
     best, best_score = usable[0], -2.0
-    for k in usable:
-        labels, _ = cluster(vectors, k, seed)
-        score = float(
-            silhouette_score(
-                vectors, labels, metric="cosine", sample_size=min(sample, len(vectors)), random_state=seed
-            )
-        )
-        if score > best_score:
-            best, best_score = k, score
+    # One thread: k-means' OpenMP threads on a busy 2-core machine run about 10x slower than one.
+    with threadpool_limits(limits=1):
+        for k in usable:
+            labels, _ = kmeans(vectors, k, seed)
+            if len(set(labels.tolist())) < 2:
+                continue
+            score = float(silhouette_score(vectors, labels, metric="cosine"))
+            if score > best_score:
+                best, best_score = k, score
     return best
 
 
@@ -167,16 +281,21 @@ def mine(
     *,
     intents: np.ndarray | None = None,
     k: int | None = None,
-    candidates: Sequence[int] = tuple(range(8, 41, 2)),
+    candidates: Sequence[int] = CANDIDATES,
     seed: int = 0,
+    method: str = "spectral",
+    intent_weight: float | None = None,
+    intent_root: bool = True,
 ) -> list[Topic]:
     """The topics of `texts` (their `languages`, their `vectors`, optionally the NLU's intent
-    probabilities), largest first."""
+    probabilities), largest first. `method` is "spectral" (the default) or "kmeans" (the method
+    before spectral clustering, kept for comparison, as are `intent_root=False` and
+    `intent_weight=0.5`)."""
     if len(texts) == 0:
         return []
-    aligned = features(vectors, languages, intents)
+    aligned = features(vectors, languages, intents, intent_weight, intent_root=intent_root)
     k = k or choose_k(aligned, candidates, seed)
-    labels, centres = cluster(aligned, k, seed)
+    labels, centres = cluster(aligned, k, seed, method=method)
     words = keywords(texts, labels)
     nearest = representatives(aligned, labels, centres)
     topics = []

@@ -7,7 +7,7 @@ from __future__ import annotations
 import numpy as np
 from sklearn.metrics import adjusted_rand_score
 
-from helixdesk.insight.topics import align, choose_k, cluster, keywords, mine
+from helixdesk.insight.topics import align, choose_k, cluster, features, keywords, mine, spectral
 
 LANGUAGES = ("zh-Hans", "zh-Hant", "en")
 
@@ -32,10 +32,11 @@ def _corpus(topics: int = 4, per: int = 10, seed: int = 0) -> tuple[np.ndarray, 
 
 def test_centring_each_language_joins_its_topics_across_languages() -> None:
     vectors, languages, truth = _corpus()
-    raw, _ = cluster(vectors, 4)
-    aligned, _ = cluster(align(vectors, languages), 4)
-    assert adjusted_rand_score(truth, aligned) > 0.95
-    assert adjusted_rand_score(truth, raw) < 0.5  # plain clustering splits by language first
+    for method in ("spectral", "kmeans"):  # k-means is `cluster`'s default; `mine` uses spectral
+        raw, _ = cluster(vectors, 4, method=method)
+        aligned, _ = cluster(align(vectors, languages), 4, method=method)
+        assert adjusted_rand_score(truth, aligned) > 0.95
+        assert adjusted_rand_score(truth, raw) < 0.5  # plain clustering splits by language first
     centred = align(vectors, languages)
     assert np.allclose(np.linalg.norm(centred, axis=1), 1.0, atol=1e-5)
 
@@ -68,3 +69,29 @@ def test_keywords_are_a_topics_own_words_and_representatives_its_nearest_message
         assert len(topic.representatives) == 3 and set(topic.representatives) <= set(topic.members)
         assert topic.languages == {"zh-Hans": 4, "zh-Hant": 4, "en": 4}
         assert len({truth[i] for i in topic.members}) == 1
+
+
+def test_spectral_clustering_of_a_sample_gives_every_row_the_topic_of_its_nearest_centre() -> None:
+    vectors, languages, truth = _corpus(topics=6, per=40)
+    aligned = align(vectors, languages)
+    labels, centres = spectral(aligned, 6, sample=120)  # 720 rows: a sample of 120 is clustered
+    assert len(labels) == len(aligned) and centres.shape == (6, aligned.shape[1])
+    assert adjusted_rand_score(truth, labels) > 0.95
+    nearest = np.argmax(aligned @ (centres / np.linalg.norm(centres, axis=1, keepdims=True)).T, axis=1)
+    assert (labels == nearest).all()
+    exact, _ = spectral(aligned, 6)
+    assert adjusted_rand_score(truth, exact) > 0.95
+
+
+def test_intent_probabilities_join_as_square_roots_centred_per_language() -> None:
+    vectors, languages, _ = _corpus(topics=2, per=3)
+    intents = np.random.default_rng(1).dirichlet(np.ones(5), len(vectors)).astype(np.float32)
+    joined = features(vectors, languages, intents, intent_weight=0.5)
+    assert joined.shape == (len(vectors), vectors.shape[1] + 5)
+    assert np.allclose(joined[:, : vectors.shape[1]], align(vectors, languages), atol=1e-6)
+    roots = np.sqrt(intents)
+    first = [i for i, lang in enumerate(languages) if lang == languages[0]]
+    expected = 0.5 * (roots[first] - roots[first].mean(axis=0))
+    assert np.allclose(joined[first, vectors.shape[1] :], expected, atol=1e-6)
+    before = features(vectors, languages, intents, intent_root=False)  # INTENT_WEIGHT, 0.5
+    assert np.allclose(np.linalg.norm(before[:, vectors.shape[1] :], axis=1), 0.5, atol=1e-5)

@@ -11,8 +11,8 @@ representative messages (masked, nearest the topic's centre), and whether it spi
 over the `BASELINE_PERIODS` periods of the same length before this one is the baseline `b`, and
 the count `n` spikes when `n >= SPIKE_MIN`, `n >= SPIKE_RATIO * max(b, 1)` and the Poisson
 z-score `(n - b) / sqrt(max(b, 1))` is at least `SPIKE_Z`. Only periods after the first row
-count towards `b` (before the data began a topic was not "usually zero"), and with no such period
-nothing spikes. A topic new this period (baseline 0) spikes on its count alone.
+count towards `b`, and only those wholly after it (before the data began a topic was not "usually
+zero"); with no such period nothing spikes. A topic new this period (baseline 0) spikes on its count alone.
 """
 
 from __future__ import annotations
@@ -35,8 +35,8 @@ from helixdesk.insight.models import InsightMessage, InsightTopic
 SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
 BASELINE_PERIODS = 4
 SPIKE_MIN = 8
-SPIKE_RATIO = 2.5
-SPIKE_Z = 3.0
+SPIKE_RATIO = 3.0
+SPIKE_Z = 4.0
 UNASSIGNED = "unassigned"
 SOURCES = ("chat", "csat", "callback", "social")
 MAX_DAYS = 366
@@ -262,14 +262,14 @@ def _counts_before(s: Session, period: Period, filters: Filters, ids: Sequence[s
 
 
 def _observed_periods(s: Session, period: Period, filters: Filters) -> int:
-    """How many of the `BASELINE_PERIODS` periods before `period` lie after the first row (of
-    these filters): the periods a usual count can be read from."""
+    """How many of the `BASELINE_PERIODS` periods before `period` lie wholly after the first row
+    (of these filters): the periods a usual count can be read from."""
     first = s.scalar(filters.where(select(func.min(InsightMessage.at))))
     if first is None:
         return 0
     if first.tzinfo is None:
         first = first.replace(tzinfo=UTC)
-    return sum(1 for n in range(1, BASELINE_PERIODS + 1) if period.before(n).until > first)
+    return sum(1 for n in range(1, BASELINE_PERIODS + 1) if period.before(n).since >= first)
 
 
 def _languages(s: Session, period: Period, filters: Filters, ids: Sequence[str]) -> dict[str, dict[str, int]]:

@@ -31,11 +31,10 @@ from helixdesk.core.clock import utcnow
 from helixdesk.db.session import reading, transaction
 from helixdesk.insight.models import InsightMessage, InsightRun, InsightTopic
 from helixdesk.insight.space import Space
-from helixdesk.insight.topics import choose_k, cluster, keywords
+from helixdesk.insight.topics import CANDIDATES, choose_k, cluster, keywords
 
 INHERIT_SHARE = 0.3
 MIN_ROWS = 20
-CHOOSE_SAMPLE = 3000
 MIN_TOPIC_ROWS = 8
 
 
@@ -68,7 +67,7 @@ def plan_run(
     since: datetime,
     until: datetime,
     k: int | None = None,
-    candidates: Sequence[int] = tuple(range(8, 41, 2)),
+    candidates: Sequence[int] = CANDIDATES,
     seed: int = 0,
 ) -> Plan | None:
     """Cluster the rows of [since, until) that have vectors (reads only: run it at idle
@@ -94,14 +93,20 @@ def plan_run(
     languages = [r.language for r in rows]
     space = Space.fit(vectors, intents, languages)
     feats = space.features(vectors, intents, languages)
+    # The same text in the same language is clustered once: many customers write the very same
+    # words ("卡被冻结了"), and copies would be each other's nearest neighbours, cutting the
+    # neighbour graph into islands of one text each.
+    first: dict[tuple[str, str], int] = {}
+    copy_of = np.array([first.setdefault((r.language, r.text.strip()), i) for i, r in enumerate(rows)])
+    unique = np.unique(copy_of)
     if k is None:
-        # k is chosen on a sample: the silhouette of a few thousand rows tells k as well as all do.
         # A topic worth the name has a few messages: at most one topic per `MIN_TOPIC_ROWS` rows.
-        rng = np.random.default_rng(seed)
-        sample = rng.choice(len(feats), size=min(len(feats), CHOOSE_SAMPLE), replace=False)
-        usable = [c for c in candidates if c <= max(min(candidates), len(rows) // MIN_TOPIC_ROWS)]
-        k = choose_k(feats[np.sort(sample)], usable, seed)
-    labels, centres = cluster(feats, k, seed)
+        # (`choose_k` reads the silhouette of a sample.)
+        usable = [c for c in candidates if c <= max(min(candidates), len(unique) // MIN_TOPIC_ROWS)]
+        k = choose_k(feats[unique], usable, seed)
+    unique_labels, centres = cluster(feats[unique], k, seed, method="spectral")
+    label_of = dict(zip(unique.tolist(), unique_labels.tolist(), strict=True))
+    labels = np.array([label_of[int(c)] for c in copy_of])
     words = keywords([r.text for r in rows], labels)
     ids, new = _stable_ids(labels, [r.topic_id for r in rows])
     order = sorted(ids)

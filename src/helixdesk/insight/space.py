@@ -1,7 +1,9 @@
 """The space a mining run clustered in, kept so that rows arriving later join its topics.
 
-A run centres each language on its own mean (`insight.topics.align`); a message arriving the next
-day must be centred on the same means, not on its own batch's, to land near its topic. `Space`
+A run centres each language on its own mean (`insight.topics.features`: the e5 vectors centred and
+made unit length, the square roots of the intent probabilities centred and weighted); a message
+arriving the next day must be centred on the same means, not on its own batch's, to land near its
+topic. `Space`
 holds the run's per-language means (of the e5 vectors and of the intent probabilities), the
 weight of the intents, and each topic's centre with its stable id. `place` puts new rows in the
 nearest topic. Stored in `insight_runs.space` as an `.npz`.
@@ -15,7 +17,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from helixdesk.insight.topics import INTENT_WEIGHT
+from helixdesk.insight.topics import ROOT_INTENT_WEIGHT
 
 
 @dataclass(frozen=True)
@@ -25,7 +27,10 @@ class Space:
     intent_means: np.ndarray | None  # (languages, intents), None when mined without intents
     centres: np.ndarray  # (topics, features), unit rows
     topic_ids: tuple[str, ...]
-    intent_weight: float = INTENT_WEIGHT
+    intent_weight: float = ROOT_INTENT_WEIGHT
+    # True: the intents join as their square roots, centred (`insight.topics.features`' default);
+    # False: centred and made unit length (runs stored before, at `INTENT_WEIGHT`).
+    intent_root: bool = True
 
     @classmethod
     def fit(
@@ -33,16 +38,15 @@ class Space:
         vectors: np.ndarray,
         intents: np.ndarray | None,
         languages: Sequence[str],
-        intent_weight: float = INTENT_WEIGHT,
+        intent_weight: float = ROOT_INTENT_WEIGHT,
     ) -> Space:
         """The per-language means of these rows (no topics yet)."""
         names = tuple(sorted(set(languages)))
         codes = np.asarray(languages)
         vector_means = np.stack([vectors[codes == n].mean(axis=0) for n in names])
-        intent_means = (
-            None if intents is None else np.stack([intents[codes == n].mean(axis=0) for n in names])
-        )
-        return cls(names, vector_means, intent_means, np.zeros((0, 0), np.float32), (), intent_weight)
+        roots = None if intents is None else _roots(intents)
+        intent_means = None if roots is None else np.stack([roots[codes == n].mean(axis=0) for n in names])
+        return cls(names, vector_means, intent_means, np.zeros((0, 0), np.float32), (), intent_weight, True)
 
     def with_topics(self, centres: np.ndarray, topic_ids: Sequence[str]) -> Space:
         unit = centres / np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-9)
@@ -53,6 +57,7 @@ class Space:
             unit.astype(np.float32),
             tuple(topic_ids),
             self.intent_weight,
+            self.intent_root,
         )
 
     @property
@@ -74,7 +79,11 @@ class Space:
         if self.intent_means is not None:
             if intents is None:
                 raise ValueError("this space was mined with intent probabilities: give them")
-            parts.append(self.intent_weight * _centre(intents, languages, self.languages, self.intent_means))
+            if self.intent_root:
+                centred = _centre(_roots(intents), languages, self.languages, self.intent_means, unit=False)
+            else:
+                centred = _centre(intents, languages, self.languages, self.intent_means)
+            parts.append(self.intent_weight * centred)
         return np.hstack(parts).astype(np.float32)
 
     def place(
@@ -97,6 +106,7 @@ class Space:
             "centres": self.centres,
             "topic_ids": np.asarray(self.topic_ids),
             "intent_weight": np.asarray(self.intent_weight),
+            "intent_root": np.asarray(self.intent_root),
         }
         if self.intent_means is not None:
             arrays["intent_means"] = self.intent_means
@@ -113,11 +123,16 @@ class Space:
                 centres=z["centres"],
                 topic_ids=tuple(str(x) for x in z["topic_ids"]),
                 intent_weight=float(z["intent_weight"]),
+                intent_root=bool(z["intent_root"]) if "intent_root" in z.files else False,
             )
 
 
+def _roots(intents: np.ndarray) -> np.ndarray:
+    return np.sqrt(np.clip(np.asarray(intents, dtype=np.float32), 0.0, None))
+
+
 def _centre(
-    rows: np.ndarray, languages: Sequence[str], known: Sequence[str], means: np.ndarray
+    rows: np.ndarray, languages: Sequence[str], known: Sequence[str], means: np.ndarray, *, unit: bool = True
 ) -> np.ndarray:
     out = np.array(rows, dtype=np.float32, copy=True)
     overall = means.mean(axis=0)
@@ -125,5 +140,6 @@ def _centre(
     for i, language in enumerate(languages):
         j = index.get(language)
         out[i] -= means[j] if j is not None else overall
-    out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
+    if unit:
+        out /= np.maximum(np.linalg.norm(out, axis=1, keepdims=True), 1e-9)
     return out

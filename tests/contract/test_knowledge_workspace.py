@@ -149,7 +149,9 @@ def test_a_bad_upload_fails_with_a_stable_code_and_loses_nothing(sessions, jobs,
 
 
 def test_a_pdf_upload_becomes_chunks_with_their_language(sessions, jobs, workspace):
-    data = make_pdf([["Card terms", "Report a lost card at once in the app."], ["挂失", "卡片丢失请立即挂失。"]])
+    data = make_pdf(
+        [["Card terms", "Report a lost card at once in the app."], ["挂失", "卡片丢失请立即挂失。"]]
+    )
     job = _upload(jobs, "card-terms.pdf", data)
     assert job["status"] == "done", job
     doc = workspace.document(job["report"]["document_id"])
@@ -260,9 +262,7 @@ def test_rollback_restores_an_earlier_version_as_a_new_version(sessions, jobs, w
     _upload(jobs, "faq.yaml", FAQ.encode())
     entry = _entry_id(sessions, "branch-hours")
     for answer in ("Branches open at 9am.", "Branches open at 10am."):
-        workspace.edit(
-            EDITOR, entry, questions={"en": "When are branches open?"}, answers={"en": answer}
-        )
+        workspace.edit(EDITOR, entry, questions={"en": "When are branches open?"}, answers={"en": answer})
     workspace.retire(EDITOR, entry)
     assert _answer(kb) is None
     view = workspace.rollback(Editor("u-sup", "Liu Supervisor"), entry, version=2)

@@ -10,6 +10,7 @@ NLU thread); `stop` ends it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, fields
 from datetime import timedelta
@@ -69,6 +70,9 @@ from helixdesk.identity import VerificationService, load_identity_policy
 from helixdesk.knowledge.graph import KnowledgeGraph
 from helixdesk.knowledge.ingest import ingest_entry
 from helixdesk.knowledge.retrieval import KnowledgeBase
+from helixdesk.knowledge.uploads import UploadJobs
+from helixdesk.knowledge.versions import Editor
+from helixdesk.knowledge.workspace import KnowledgeWorkspace
 from helixdesk.nlg.personalise import load_tips
 from helixdesk.nlg.replies import ReplyWriter
 from helixdesk.nlg.style import StylePolicy
@@ -175,6 +179,8 @@ class Container:
     ratings: Ratings
     qa_review: QualityReview
     staff_quality: StaffQuality
+    kb_workspace: KnowledgeWorkspace
+    kb_uploads: UploadJobs
 
     @property
     def pack(self) -> Pack:
@@ -373,6 +379,13 @@ class Container:
                 tz=config.actions.bank.tz,
             ),
         )
+        part(
+            "kb_workspace",
+            lambda: KnowledgeWorkspace(sessions=sessions, knowledge=knowledge, embed=embed, audit=audit),
+        )
+        part(
+            "kb_uploads", lambda: UploadJobs(sessions=sessions, knowledge=knowledge, embed=embed, audit=audit)
+        )
         return cls(**parts)
 
     async def start(self) -> None:
@@ -389,6 +402,7 @@ class Container:
         await self.relay.stop()
         await self.bus.stop()
         self.parser.stop()
+        await asyncio.to_thread(self.kb_uploads.close)  # lets a running ingestion finish
         await self.limits.close()
         self.engine.dispose()
 
@@ -437,6 +451,7 @@ def draft_ingester(sessions: sessionmaker[Session], knowledge: KnowledgeBase) ->
             language=draft.language,
             intents=[draft.intent] if draft.intent else [],
             embed=embed,
+            by=Editor(draft.reviewer_id or "system:drafts", "draft approval"),
         )
         knowledge.load()
         return source

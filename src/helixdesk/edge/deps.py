@@ -35,6 +35,8 @@ from helixdesk.handoff.transfer import Transfers
 from helixdesk.handoff.whisper import Whispers
 from helixdesk.handoff.workspace import AgentWorkspace
 from helixdesk.handoff.wrap_up import WrapUp
+from helixdesk.knowledge.uploads import UploadJobs
+from helixdesk.knowledge.workspace import KnowledgeWorkspace
 from helixdesk.nlu.batcher import Parser
 from helixdesk.notifications.notifier import OutboxReader
 from helixdesk.quality.coaching import StaffQuality
@@ -182,3 +184,7 @@ RatingsDep = Annotated[Ratings, Depends(_part("ratings"))]
 QualityReviewDep = Annotated[QualityReview, Depends(_part("qa_review"))]
 StaffQualityDep = Annotated[StaffQuality, Depends(_part("staff_quality"))]
 QaReviewerDep = Annotated[StaffView, Depends(require_roles("qa_reviewer", "supervisor"))]
+# The knowledge workspace.
+KnowledgeWorkspaceDep = Annotated[KnowledgeWorkspace, Depends(_part("kb_workspace"))]
+UploadJobsDep = Annotated[UploadJobs, Depends(_part("kb_uploads"))]
+KnowledgeEditorDep = Annotated[StaffView, Depends(require_roles("knowledge_editor", "supervisor", "admin"))]

@@ -103,20 +103,10 @@ class KnowledgeWorkspace:
 
     def documents(self) -> list[dict[str, Any]]:
         with reading(self._sessions) as s:
-            counts = dict(
-                s.execute(select(KbChunk.document_id, func.count(KbChunk.id)).group_by(KbChunk.document_id))
-                .tuples()
-                .all()
-            )
-            retired = dict(
-                s.execute(
-                    select(KbChunk.document_id, func.count(KbChunk.id))
-                    .where(KbChunk.retired_at.is_not(None))
-                    .group_by(KbChunk.document_id)
-                )
-                .tuples()
-                .all()
-            )
+            per_document = select(KbChunk.document_id, func.count(KbChunk.id)).group_by(KbChunk.document_id)
+            counts = {doc_id: n for doc_id, n in s.execute(per_document)}
+            retired_rows = s.execute(per_document.where(KbChunk.retired_at.is_not(None)))
+            retired = {doc_id: n for doc_id, n in retired_rows}
             docs = s.scalars(select(KbDocument).order_by(KbDocument.ingested_at.desc(), KbDocument.id))
             return [
                 {**_document_dict(d), "entries": counts.get(d.id, 0), "retired": retired.get(d.id, 0)}

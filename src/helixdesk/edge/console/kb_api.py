@@ -13,7 +13,7 @@ from typing import Annotated, Any, Literal
 import anyio
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import AwareDatetime, Field, StringConstraints
+from pydantic import AwareDatetime, Field, StringConstraints, field_validator
 
 from helixdesk.core.inputs import Input
 from helixdesk.core.languages import LANGUAGES
@@ -36,7 +36,7 @@ Language = Literal["zh-Hans", "zh-Hant", "en"]
 Question = Annotated[str, StringConstraints(min_length=1, max_length=500, pattern=NON_BLANK_TEXT)]
 Answer = Annotated[str, StringConstraints(min_length=1, max_length=4000, pattern=NON_BLANK_TEXT)]
 Alternative = Annotated[str, StringConstraints(min_length=1, max_length=300, pattern=NON_BLANK_TEXT)]
-RowId = Annotated[int, Path(ge=1, le=2**62)]
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 FILENAME = r"^[^/\\]{0,200}\.(yaml|yml|md|markdown|html|htm|txt|text|pdf|YAML|YML|MD|HTML|HTM|TXT|PDF)$"
 
 
@@ -51,6 +51,14 @@ class EntryIn(Input):
 class ValidityIn(Input):
     valid_from: AwareDatetime | None = Field(default=None, description="From when; none: already valid.")
     valid_until: AwareDatetime | None = Field(default=None, description="Until when; none: no end.")
+
+    @field_validator("valid_from", "valid_until", mode="before")
+    @classmethod
+    def _iso_text(cls, value: Any) -> Any:
+        """Only ISO 8601 text (what the schema says), never a number taken as seconds since 1970."""
+        if value is not None and not isinstance(value, str):
+            raise ValueError("give an ISO 8601 date-time with a zone, e.g. 2027-01-01T00:00:00Z")
+        return value
 
 
 class RetireIn(Input):

@@ -17,7 +17,7 @@ from helixdesk.edge.deps import KnowledgeEditorDep, KnowledgeWorkspaceDep, Staff
 from helixdesk.edge.i18n import translate, ui_language
 
 router = APIRouter(prefix="/console/knowledge", include_in_schema=False)
-RowId = Annotated[int, Path(ge=1, le=2**62)]
+RowId = Annotated[int, Path(ge=1, le=2**31 - 1)]
 # What knowledge.js words itself (progress, results, refusals), in the page's language.
 SCRIPT_WORDS = (
     "kb_stage_queued",

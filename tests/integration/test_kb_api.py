@@ -63,6 +63,17 @@ def _upload(client: TestClient, name: str, data: bytes) -> dict:
     return status.json()
 
 
+def _ask_the_bot(client: TestClient, text: str) -> str:
+    conv = client.post("/api/v1/conversations", json={"channel": "web", "language": "en"}).json()
+    r = client.post(
+        f"/api/v1/conversations/{conv['id']}/messages",
+        json={"text": text},
+        headers={"Authorization": f"Bearer {conv['token']}"},
+    )
+    assert r.status_code == 200, r.text
+    return " ".join(m["text"] for m in r.json()["replies"])
+
+
 def _branch_entry(client: TestClient) -> int:
     docs = client.get("/console/api/kb/documents").json()["documents"]
     doc = next(d for d in docs if d["source"] == "upload:faq.yaml")
@@ -154,6 +165,8 @@ def test_edit_retire_validity_and_rollback_change_what_the_bot_answers(client):
         client.post("/console/api/kb/try", json=QUESTION).json()["answer"]
         == "Branches open at 9am on weekdays."
     )
+    # A customer in a conversation gets the new answer too: the bot and the workspace share one index.
+    assert "Branches open at 9am on weekdays." in _ask_the_bot(client, QUESTION["text"])
     blank = client.put(
         f"/console/api/kb/entries/{entry}", json={"questions": {"en": " "}, "answers": {"en": "a"}}
     )
@@ -162,6 +175,7 @@ def test_edit_retire_validity_and_rollback_change_what_the_bot_answers(client):
     retired = client.post(f"/console/api/kb/entries/{entry}/retire", json={"reason": "closed"}).json()
     assert retired["status"] == "retired"
     assert client.post("/console/api/kb/try", json=QUESTION).json()["grounded"] is False
+    assert "Branches open at 9am" not in _ask_the_bot(client, QUESTION["text"])
     assert client.post(f"/console/api/kb/entries/{entry}/restore").json()["status"] == "active"
 
     expired = client.put(

@@ -138,6 +138,7 @@ def test_edit_expire_and_roll_back_an_entry_and_see_what_the_bot_answers(server,
     expect(first.locator("td.confidence")).to_have_text(re.compile(r"^0\.\d{3}$"))
     expect(page.locator("#try-candidates tbody tr")).to_have_count(3)
     expect(page.locator("#try-meta")).to_contain_text("Threshold: 0.460")
+    expect(page.locator("#try-meta")).to_contain_text("English")
     page.screenshot(path=str(tmp_path / "try.png"), full_page=True)
 
     # Edit the answer: the bot answers from it at once.

@@ -55,9 +55,13 @@ SCRIPT_ERRORS = (
 
 
 def _words(request: Request, lang: str) -> dict[str, dict[str, str]]:
+    labels = request.app.state.container.config.labels
     return {
         "words": {key: translate(key, lang) for key in SCRIPT_WORDS},
         "errors": {code: translate(f"error_{code}", lang) for code in SCRIPT_ERRORS},
+        # The NLU's intents, worded as the pack words them (the intent "try a question" shows).
+        "intents": dict(labels.table(("intent",), lang).get("intent", {})),
+        "languages": dict(labels.table(("language",), lang).get("language", {})),
     }
 
 

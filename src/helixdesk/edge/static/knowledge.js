@@ -2,7 +2,7 @@
 // entry. Builds on console.js (window.Helix); calls /console/api/kb/... with the session's CSRF token.
 (function () {
   "use strict";
-  const { $, $$, api, say, make, text, label } = window.Helix;
+  const { $, $$, api, say, make, text } = window.Helix;
   const csrf = $('meta[name="csrf-token"]').content;
   const kb = JSON.parse($("#kb-words").textContent);
   const w = (key) => kb.words[key] || key;
@@ -106,8 +106,8 @@
       const answer = $("#try-answer");
       answer.hidden = !r.grounded; text(answer, r.answer || "");
       text($("#try-citation"), r.citation ? `${w("kb_citation")}: ${r.citation.label}` : "");
-      const intent = r.intent ? `${w("kb_nlu_intent")}: ${label("intent", r.intent.name)} (${fmt(r.intent.confidence)}) · ` : "";
-      text($("#try-meta"), `${intent}${w("kb_confidence")}: ${fmt(r.confidence)} · ${w("kb_threshold")}: ${fmt(r.threshold)} · ${label("language", r.language)}`);
+      const intent = r.intent ? `${w("kb_nlu_intent")}: ${(kb.intents[r.intent.name] || r.intent.name)} (${fmt(r.intent.confidence)}) · ` : "";
+      text($("#try-meta"), `${intent}${w("kb_confidence")}: ${fmt(r.confidence)} · ${w("kb_threshold")}: ${fmt(r.threshold)} · ${kb.languages[r.language] || r.language}`);
       const ex = $("#try-explanations");
       ex.replaceChildren();
       if (r.explanations.length) {

@@ -151,6 +151,8 @@ class Container:
     actions: ActionRunner
     identity: VerificationService
     knowledge: KnowledgeBase
+    kb_workspace: KnowledgeWorkspace  # the console's knowledge workspace
+    kb_uploads: UploadJobs
     bot: Bot
     writer: ConversationWriter
     conversations: ConversationService
@@ -179,8 +181,6 @@ class Container:
     ratings: Ratings
     qa_review: QualityReview
     staff_quality: StaffQuality
-    kb_workspace: KnowledgeWorkspace
-    kb_uploads: UploadJobs
 
     @property
     def pack(self) -> Pack:
@@ -248,6 +248,13 @@ class Container:
             lambda: KnowledgeBase(
                 sessions=sessions, embed=embed, graph=KnowledgeGraph.from_pack(settings.pack)
             ),
+        )
+        part(
+            "kb_workspace",
+            lambda: KnowledgeWorkspace(sessions=sessions, knowledge=knowledge, embed=embed, audit=audit),
+        )
+        part(
+            "kb_uploads", lambda: UploadJobs(sessions=sessions, knowledge=knowledge, embed=embed, audit=audit)
         )
         bot = part(
             "bot",
@@ -378,13 +385,6 @@ class Container:
                 audit=audit,
                 tz=config.actions.bank.tz,
             ),
-        )
-        part(
-            "kb_workspace",
-            lambda: KnowledgeWorkspace(sessions=sessions, knowledge=knowledge, embed=embed, audit=audit),
-        )
-        part(
-            "kb_uploads", lambda: UploadJobs(sessions=sessions, knowledge=knowledge, embed=embed, audit=audit)
         )
         return cls(**parts)
 

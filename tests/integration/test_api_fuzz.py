@@ -132,6 +132,15 @@ def test_api_conforms_to_its_schema(case, api):
     if case.path == "/console/api/conversations/{conversation_id}/follow-ups":
         # The due time must be still to come: a rule against the clock, not in the schema.
         excluded.append(positive_data_acceptance)
+    if case.path in (
+        "/console/api/kb/uploads",
+        "/console/api/kb/entries/{entry_id}/validity",
+        "/console/api/kb/documents/{document_id}/validity",
+    ) or (case.path == "/console/api/kb/entries/{entry_id}" and case.method == "PUT"):
+        # An upload's bytes must hold text in the named format (an empty body is refused with
+        # kb_empty_document); a validity's end must come after its start (a rule across two fields);
+        # only FAQ entries are edited, not a document's sections (kb_not_editable: the data's rule).
+        excluded.append(positive_data_acceptance)
     case.headers = {**(case.headers or {}), **CREDENTIALS["headers"]}
     case.cookies = {**(case.cookies or {}), **CREDENTIALS["cookies"]}
     case.call_and_validate(excluded_checks=excluded, app=api)

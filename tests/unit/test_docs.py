@@ -110,3 +110,18 @@ def test_every_console_string_and_pack_label_has_three_languages():
     if spec.is_file():
         intents = yaml.safe_load(spec.read_text(encoding="utf-8"))["intents"]
         assert set(intents) <= set(labels["intent"])
+
+
+def test_every_knowledge_error_code_is_documented():
+    import re
+
+    text = (DOCS / "knowledge.md").read_text(encoding="utf-8") + (DOCS / "api.md").read_text(encoding="utf-8")
+    src = Path(__file__).resolve().parents[2] / "src" / "helixdesk" / "knowledge"
+    codes: set[str] = set()
+    for path in src.glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        codes |= set(re.findall(r'code = "([a-z_]+)"', source))
+        codes |= set(re.findall(r'"code": "([a-z_]+)"', source))
+    assert {"kb_invalid_faq", "kb_entry_not_found", "kb_ingest_failed"} <= codes
+    for code in sorted(codes):
+        assert f"`{code}`" in text, f"error code {code} is missing from docs/knowledge.md"

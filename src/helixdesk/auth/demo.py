@@ -33,6 +33,7 @@ DEMO_STAFF: tuple[DemoStaff, ...] = (
     DemoStaff("rm.zheng", "郑浩", ("relationship_manager",), skills=("wealth",), employee_code="RM004"),
     DemoStaff("sup.liu", "刘洋", ("supervisor",)),
     DemoStaff("qa.huang", "黄敏", ("qa_reviewer",)),
+    DemoStaff("kb.lin", "林静", ("knowledge_editor",)),
     DemoStaff("admin", "系统管理员", ("admin",)),
 )
 

@@ -8,7 +8,11 @@
 | relationship_manager | relationship_manager          | no                         | no                      |
 | supervisor           | every queue (to watch, help)  | yes                        | no                      |
 | qa_reviewer          | none                          | QA review and coaching     | no                      |
+| knowledge_editor     | none                          | the knowledge workspace    | no                      |
 | admin                | none                          | no                         | yes                     |
+
+The knowledge workspace (upload, edit, retire, date and roll back the knowledge base) is open to
+knowledge editors, supervisors and admins (`can_edit_knowledge`).
 
 The queues themselves and which role works which are routing's (`helixdesk.routing.queues`).
 """
@@ -26,6 +30,7 @@ class Role(enum.StrEnum):
     RELATIONSHIP_MANAGER = "relationship_manager"
     SUPERVISOR = "supervisor"
     QA_REVIEWER = "qa_reviewer"
+    KNOWLEDGE_EDITOR = "knowledge_editor"
     ADMIN = "admin"
 
 
@@ -57,3 +62,11 @@ def is_admin(roles: Iterable[str]) -> bool:
 def is_qa_reviewer(roles: Iterable[str]) -> bool:
     """QA reviewers and supervisors review conversations and the QA engine's findings."""
     return bool({Role.QA_REVIEWER, Role.SUPERVISOR} & set(roles))
+
+
+KNOWLEDGE_EDITING_ROLES: tuple[str, ...] = (Role.KNOWLEDGE_EDITOR, Role.SUPERVISOR, Role.ADMIN)
+
+
+def can_edit_knowledge(roles: Iterable[str]) -> bool:
+    """Knowledge editors, supervisors and admins work in the knowledge workspace."""
+    return bool(set(KNOWLEDGE_EDITING_ROLES) & set(roles))

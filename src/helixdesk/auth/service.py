@@ -26,7 +26,7 @@ from helixdesk.auth.errors import (
 )
 from helixdesk.auth.models import StaffSession, StaffUser
 from helixdesk.auth.passwords import check_password, hash_password, needs_rehash, verify_password
-from helixdesk.auth.roles import check_roles, is_admin, is_supervisor
+from helixdesk.auth.roles import can_edit_knowledge, check_roles, is_admin, is_supervisor
 from helixdesk.core.clock import utcnow
 from helixdesk.core.errors import ValidationFailedError
 from helixdesk.core.languages import LANGUAGES as REPLY_LANGUAGES
@@ -71,6 +71,10 @@ class StaffView:
     @property
     def is_admin(self) -> bool:
         return is_admin(self.roles)
+
+    @property
+    def can_edit_knowledge(self) -> bool:
+        return can_edit_knowledge(self.roles)
 
     @property
     def role_label(self) -> str:

@@ -64,7 +64,10 @@ def create(
     ],
     role: Annotated[
         list[str],
-        typer.Option("--role", help="agent, senior, fraud, relationship_manager, supervisor, admin."),
+        typer.Option(
+            "--role",
+            help="agent, senior, fraud, relationship_manager, supervisor, qa_reviewer, knowledge_editor, admin.",
+        ),
     ],
     name: str = typer.Option("", help="Name shown to colleagues and customers."),
     language: Annotated[

@@ -92,6 +92,11 @@ class Settings(BaseSettings):
     max_request_bytes: int = Field(
         default=64 * 1024, ge=1024, description="Largest HTTP request body accepted, in bytes."
     )
+    kb_upload_max_bytes: int = Field(
+        default=20 * 1024 * 1024,
+        ge=1024,
+        description="Largest document uploaded to the knowledge base from the console, in bytes.",
+    )
     ws_history_limit: int = Field(
         default=500, ge=1, description="Most messages replayed to a WebSocket that resumes."
     )

@@ -23,6 +23,8 @@ from helixdesk.edge.api import rates as rate_routes
 from helixdesk.edge.api import ws as conversation_ws
 from helixdesk.edge.console import alerts_api, insight_api, quality_api, supervise_api
 from helixdesk.edge.console import api as console_api
+from helixdesk.edge.console import kb_api as knowledge_api
+from helixdesk.edge.console import kb_pages as knowledge_pages
 from helixdesk.edge.console import pages as console
 from helixdesk.edge.container import Container
 from helixdesk.edge.http import (
@@ -68,7 +70,11 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
         redoc_url=None,
     )
     # Outermost last: security headers, CORS, rate limits, body size.
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_request_bytes,
+        larger={knowledge_api.UPLOAD_PATH: settings.kb_upload_max_bytes},
+    )
     app.add_middleware(UnstorableUrl)
     app.add_middleware(RateLimitMiddleware)
     app.add_middleware(ClientIpContext)
@@ -84,6 +90,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(demo.router)
     app.include_router(console.router)
     app.include_router(console_api.router)
+    app.include_router(knowledge_api.router)  # the knowledge workspace
+    app.include_router(knowledge_pages.router)
     app.include_router(alerts_api.router)
     app.include_router(supervise_api.router)
     app.include_router(quality_api.router)

@@ -10,6 +10,7 @@ NLU thread); `stop` ends it.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from dataclasses import dataclass, fields
 from datetime import timedelta
@@ -71,6 +72,9 @@ from helixdesk.insight.service import Insight
 from helixdesk.knowledge.graph import KnowledgeGraph
 from helixdesk.knowledge.ingest import ingest_entry
 from helixdesk.knowledge.retrieval import KnowledgeBase
+from helixdesk.knowledge.uploads import UploadJobs
+from helixdesk.knowledge.versions import Editor
+from helixdesk.knowledge.workspace import KnowledgeWorkspace
 from helixdesk.nlg.personalise import load_tips
 from helixdesk.nlg.replies import ReplyWriter
 from helixdesk.nlg.style import StylePolicy
@@ -149,6 +153,8 @@ class Container:
     actions: ActionRunner
     identity: VerificationService
     knowledge: KnowledgeBase
+    kb_workspace: KnowledgeWorkspace  # the console's knowledge workspace
+    kb_uploads: UploadJobs
     bot: Bot
     writer: ConversationWriter
     conversations: ConversationService
@@ -246,6 +252,13 @@ class Container:
             lambda: KnowledgeBase(
                 sessions=sessions, embed=embed, graph=KnowledgeGraph.from_pack(settings.pack)
             ),
+        )
+        part(
+            "kb_workspace",
+            lambda: KnowledgeWorkspace(sessions=sessions, knowledge=knowledge, embed=embed, audit=audit),
+        )
+        part(
+            "kb_uploads", lambda: UploadJobs(sessions=sessions, knowledge=knowledge, embed=embed, audit=audit)
         )
         bot = part(
             "bot",
@@ -395,6 +408,7 @@ class Container:
         await self.relay.stop()
         await self.bus.stop()
         self.parser.stop()
+        await asyncio.to_thread(self.kb_uploads.close)  # lets a running ingestion finish
         await self.limits.close()
         self.engine.dispose()
 
@@ -444,6 +458,7 @@ def draft_ingester(sessions: sessionmaker[Session], knowledge: KnowledgeBase) ->
             intents=[draft.intent] if draft.intent else [],
             alternatives=draft.alternatives or (),
             embed=embed,
+            by=Editor(draft.reviewer_id or "system:drafts", "draft approval"),
         )
         knowledge.load()
         return source

@@ -37,6 +37,8 @@ from helixdesk.handoff.workspace import AgentWorkspace
 from helixdesk.handoff.wrap_up import WrapUp
 from helixdesk.insight.proposals import Proposals
 from helixdesk.insight.service import Insight
+from helixdesk.knowledge.uploads import UploadJobs
+from helixdesk.knowledge.workspace import KnowledgeWorkspace
 from helixdesk.nlu.batcher import Parser
 from helixdesk.notifications.notifier import OutboxReader
 from helixdesk.quality.coaching import StaffQuality
@@ -157,6 +159,10 @@ HandBackDep = Annotated[HandBack, Depends(_part("hand_back"))]
 WrapUpDep = Annotated[WrapUp, Depends(_part("wrap_up"))]
 WorkspaceDep = Annotated[AgentWorkspace, Depends(_part("workspace"))]
 DraftsDep = Annotated[KnowledgeDrafts, Depends(_part("drafts"))]
+# The knowledge workspace.
+KnowledgeWorkspaceDep = Annotated[KnowledgeWorkspace, Depends(_part("kb_workspace"))]
+UploadJobsDep = Annotated[UploadJobs, Depends(_part("kb_uploads"))]
+KnowledgeEditorDep = Annotated[StaffView, Depends(require_roles("knowledge_editor", "supervisor", "admin"))]
 AgentsDep = Annotated[AgentDirectory, Depends(_part("agents"))]
 StaffAccountsDep = Annotated[StaffAccounts, Depends(_part("staff"))]
 ApiKeysDep = Annotated[ApiKeys, Depends(_part("api_keys"))]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import html
 import logging
+from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote
 
@@ -247,22 +248,27 @@ class UnstorableUrl:
 class BodySizeLimit:
     """Reject request bodies larger than `max_bytes` with 413, whether or not Content-Length is sent."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(self, app: ASGIApp, *, max_bytes: int, larger: Mapping[str, int] | None = None) -> None:
+        """`larger`: a bigger limit for the POSTs to these exact paths (document uploads)."""
         self.app = app
         self.max_bytes = max_bytes
+        self.larger = dict(larger or {})
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self.max_bytes
+        if scope.get("method") == "POST":
+            limit = self.larger.get(scope.get("path", ""), limit)
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:
-                    too_big = int(value) > self.max_bytes
+                    too_big = int(value) > limit
                 except ValueError:
                     too_big = False
                 if too_big:
-                    await self._reject(scope, receive, send)
+                    await self._reject(scope, receive, send, limit)
                     return
         received = 0
 
@@ -271,17 +277,13 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     # An HTTPException passes through FastAPI's body parsing and reaches our handler.
-                    raise StarletteHTTPException(
-                        413, f"the request body is larger than {self.max_bytes} bytes"
-                    )
+                    raise StarletteHTTPException(413, f"the request body is larger than {limit} bytes")
             return message
 
         await self.app(scope, limited_receive, send)
 
-    async def _reject(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = error_json(
-            413, "payload_too_large", f"the request body is larger than {self.max_bytes} bytes"
-        )
+    async def _reject(self, scope: Scope, receive: Receive, send: Send, limit: int) -> None:
+        response = error_json(413, "payload_too_large", f"the request body is larger than {limit} bytes")
         await response(scope, receive, send)

@@ -7,6 +7,13 @@ Every file is read, parsed and embedded before anything is written, then one tra
 the changed documents' chunks. An unchanged file (same source, same sha256) is a no-op; a bad file
 fails the whole run with a stable code (kb_unsupported_format, kb_empty_document, kb_invalid_faq,
 kb_invalid_document, kb_source_not_found) and nothing stored is touched.
+
+    report = ingest_upload(sessions, filename="card-terms.pdf", data=raw, embed=embed, by=editor)
+
+An upload from the console is keyed `upload:<file name>`. Every entry written gets a new version
+(`knowledge/versions.py`, action `upload`); an entry that keeps its key (its FAQ id, or its section
+position) across a re-upload keeps its validity dates and retirement, which are editors' decisions
+rather than the file's content.
 """
 
 from __future__ import annotations
@@ -15,6 +22,7 @@ import hashlib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from sqlalchemy import delete, select
@@ -26,11 +34,15 @@ from helixdesk.knowledge.errors import KnowledgeSourceNotFoundError, Unsupported
 from helixdesk.knowledge.models import KbChunk, KbDocument, stored_questions
 from helixdesk.knowledge.readers import KINDS, ParsedDocument, Section, kind_of, parse
 from helixdesk.knowledge.text import LANGUAGES
+from helixdesk.knowledge.versions import Editor, record
 from helixdesk.nlu.embeddings import FloatArray
 from helixdesk.packs.loader import load_pack
 
 EmbedFn = Callable[[Sequence[str]], FloatArray]
 Progress = Callable[[str, int, int], None]  # (stage, done, total)
+
+
+AfterStore = Callable[[Session, "IngestReport"], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,6 +58,7 @@ class IngestReport:
     replaced: list[str] = field(default_factory=list)
     unchanged: list[str] = field(default_factory=list)
     chunks: int = 0
+    document_ids: list[int] = field(default_factory=list)  # of every document named, unchanged ones too
 
     @property
     def changed(self) -> bool:
@@ -95,17 +108,59 @@ def ingest(
     embed: EmbedFn,
     pack: str | None = None,
     progress: Progress | None = None,
+    by: Editor | None = None,
 ) -> IngestReport:
     files = ([pack_faq_source(pack)] if pack else []) + collect(paths)
+    return _ingest(
+        sessions,
+        [(file, file.path.read_bytes) for file in files],
+        embed=embed,
+        progress=progress,
+        by=by or Editor.system("ingest"),
+    )
+
+
+def ingest_upload(
+    sessions: sessionmaker[Session],
+    *,
+    filename: str,
+    data: bytes,
+    embed: EmbedFn,
+    by: Editor,
+    progress: Progress | None = None,
+    after_store: AfterStore | None = None,
+) -> IngestReport:
+    """Ingest one uploaded file (keyed `upload:<file name>`); the same bytes again are a no-op.
+    `after_store(session, report)` runs in the writing transaction (an audit entry, say)."""
+    name = Path(filename.replace("\\", "/")).name.strip()
+    if not name:
+        raise UnsupportedFormatError("the upload has no file name")
+    kind_of(Path(name))
+    file = SourceFile(path=Path(name), source=f"upload:{name}"[:512], title=Path(name).stem.replace("_", " "))
+    return _ingest(
+        sessions, [(file, lambda: data)], embed=embed, progress=progress, by=by, after_store=after_store
+    )
+
+
+def _ingest(
+    sessions: sessionmaker[Session],
+    files: Sequence[tuple[SourceFile, Callable[[], bytes]]],
+    *,
+    embed: EmbedFn,
+    progress: Progress | None,
+    by: Editor,
+    after_store: AfterStore | None = None,
+) -> IngestReport:
     report = IngestReport()
     with reading(sessions) as s:
-        stored = {d.source: d.sha256 for d in s.scalars(select(KbDocument))}
+        stored = {d.source: (d.sha256, d.id) for d in s.scalars(select(KbDocument))}
     todo: list[tuple[SourceFile, str, ParsedDocument]] = []
-    for done, file in enumerate(files):
-        data = file.path.read_bytes()
+    for done, (file, read) in enumerate(files):
+        data = read()
         digest = hashlib.sha256(data).hexdigest()
-        if stored.get(file.source) == digest:
+        if file.source in stored and stored[file.source][0] == digest:
             report.unchanged.append(file.source)
+            report.document_ids.append(stored[file.source][1])
         else:
             kind = "faq" if file.source.startswith("pack:") else kind_of(file.path)
             todo.append(
@@ -129,7 +184,11 @@ def ingest(
     if todo:
         with transaction(sessions) as s:
             for (file, digest, doc), rows in zip(todo, vectors, strict=True):
-                _store(s, file, digest, doc, rows, report)
+                _store(s, file, digest, doc, rows, report, by)
+            if after_store is not None:
+                after_store(s, report)
+    if progress:
+        progress("store", 1, 1)
     return report
 
 
@@ -145,6 +204,7 @@ def ingest_entry(
     intents: Sequence[str] = (),
     alternatives: Sequence[str] = (),
     embed: EmbedFn,
+    by: Editor | None = None,
 ) -> IngestReport:
     """Add (or replace) one question-and-answer entry, e.g. an agent's reviewed insight, with
     other ways customers ask it (`alternatives`: searched, never shown)."""
@@ -171,6 +231,7 @@ def ingest_entry(
             doc,
             [(matrix.tobytes(), kinds)],
             report,
+            by or Editor.system("drafts"),
         )
     return report
 
@@ -182,14 +243,20 @@ def _store(
     doc: ParsedDocument,
     rows: list[tuple[bytes, str]],
     report: IngestReport,
+    by: Editor,
 ) -> None:
     existing = s.scalar(select(KbDocument).where(KbDocument.source == file.source))
+    kept: dict[str, KbChunk] = {}
+    decisions: dict[str, tuple[Any, Any, Any]] = {}
     if existing is None:
         existing = KbDocument(source=file.source)
         s.add(existing)
         report.added.append(file.source)
     else:
+        kept = {c.entry_key: c for c in s.scalars(select(KbChunk).where(KbChunk.document_id == existing.id))}
+        decisions = {key: (c.valid_from, c.valid_until, c.retired_at) for key, c in kept.items()}
         s.execute(delete(KbChunk).where(KbChunk.document_id == existing.id))
+        s.expire_all()
         report.replaced.append(file.source)
     existing.title = doc.title[:256]
     existing.kind = doc.kind
@@ -197,23 +264,36 @@ def _store(
     existing.sha256 = digest
     existing.ingested_at = utcnow()
     s.flush()
+    report.document_ids.append(existing.id)
+    summary = f"{'re-uploaded' if kept else 'uploaded'} {file.source}"
     for order, (section, (embedding, kinds)) in enumerate(zip(doc.sections, rows, strict=True)):
-        s.add(
-            KbChunk(
-                document_id=existing.id,
-                order=order,
-                faq_id=section.faq_id,
-                language=section.language,
-                heading=section.heading[:512],
-                text=section.text,
-                questions=stored_questions(section.questions, section.alternatives),
-                answers=section.answers,
-                intents=list(section.intents) if section.intents else None,
-                embedding=embedding,
-                embedding_kinds=kinds,
-            )
+        chunk = KbChunk(
+            document_id=existing.id,
+            order=order,
+            faq_id=section.faq_id,
+            language=section.language,
+            heading=section.heading[:512],
+            text=section.text,
+            questions=stored_questions(section.questions, section.alternatives),
+            answers=section.answers,
+            intents=list(section.intents) if section.intents else None,
+            embedding=embedding,
+            embedding_kinds=kinds,
         )
+        if kept and chunk.entry_key in kept:
+            chunk.valid_from, chunk.valid_until, chunk.retired_at = decisions[chunk.entry_key]
+        s.add(chunk)
+        record(s, chunk, action="upload", summary=summary, by=by)
         report.chunks += 1
 
 
-__all__ = ["EmbedFn", "IngestReport", "SourceFile", "collect", "ingest", "ingest_entry", "pack_faq_source"]
+__all__ = [
+    "EmbedFn",
+    "IngestReport",
+    "SourceFile",
+    "collect",
+    "ingest",
+    "ingest_entry",
+    "ingest_upload",
+    "pack_faq_source",
+]

@@ -12,6 +12,10 @@ the chunks. `refresh_if_changed()` is a cheap revision check (count and max id o
 ingest time) that reloads when another process ingested; call it every few seconds or per turn.
 A search costs one cached query embedding plus microseconds of numpy. Thread-safe for readers:
 a reload swaps one immutable snapshot.
+
+Retired chunks are left out of the indexes. Validity dates (a chunk's and its document's
+`valid_from`/`valid_until`) are checked at every search against `clock()`: an entry that expires
+is not found from that moment on, without a reload.
 """
 
 from __future__ import annotations
@@ -28,11 +32,12 @@ import numpy.typing as npt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, sessionmaker
 
+from helixdesk.core.clock import utcnow
 from helixdesk.db.session import reading
 from helixdesk.knowledge.cues import cue_vector, mean_cues
 from helixdesk.knowledge.graph import KnowledgeGraph, is_why_how_question
 from helixdesk.knowledge.index import BM25Index, DenseIndex, DenseScores
-from helixdesk.knowledge.models import KbChunk, KbDocument, split_questions
+from helixdesk.knowledge.models import KbChunk, KbDocument, KbEntryVersion, split_questions
 from helixdesk.knowledge.rerank import (
     BASE_FEATURES,
     BM25_SATURATION,
@@ -85,13 +90,33 @@ class _Stage:
     fused: npt.NDArray[np.float64]
 
 
+Revision = tuple[int, int, datetime | None, int]
+_NO_START = -np.inf
+_NO_END = np.inf
+
+
 @dataclass(frozen=True, slots=True)
 class _Snapshot:
-    revision: tuple[int, int, datetime | None]
+    revision: Revision
     chunks: tuple[_Chunk, ...]
     bm25: BM25Index
     bm25_q: BM25Index
     dense: DenseIndex
+    # Per chunk: the start and end of its validity (POSIX seconds; -inf/inf when open), the
+    # narrower of the chunk's and its document's dates.
+    valid_from: npt.NDArray[np.float64]
+    valid_until: npt.NDArray[np.float64]
+
+    def valid_at(self, now: datetime) -> npt.NDArray[np.bool_]:
+        t = now.timestamp()
+        return (self.valid_from <= t) & (t < self.valid_until)
+
+
+def _bound(*values: datetime | None, latest: bool) -> float:
+    stamps = [v.timestamp() for v in values if v is not None]
+    if not stamps:
+        return _NO_START if latest else _NO_END
+    return max(stamps) if latest else min(stamps)
 
 
 class KnowledgeBase:
@@ -106,10 +131,13 @@ class KnowledgeBase:
         confidence: ConfidenceWeights | None = None,
         threshold: float = DEFAULT_THRESHOLD,
         refresh_seconds: float = 30.0,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         """`refresh_seconds`: how often a search checks whether the stored knowledge changed (an
-        entry approved or a file ingested through another worker or the CLI) and reloads; 0 never."""
+        entry approved or a file ingested through another worker or the CLI) and reloads; 0 never.
+        `clock`: the time validity dates are checked against (at every search)."""
         self.refresh_seconds = refresh_seconds
+        self.clock = clock
         self._checked_at = 0.0
         self._sessions = sessions
         self._embed = embed
@@ -123,17 +151,26 @@ class KnowledgeBase:
 
     # ------------------------------------------------------------------ loading
 
-    def _revision(self, s: Session) -> tuple[int, int, datetime | None]:
+    def _revision(self, s: Session) -> Revision:
         count, max_id = s.execute(select(func.count(KbChunk.id), func.max(KbChunk.id))).one()
         latest = s.scalar(select(func.max(KbDocument.ingested_at)))
-        return int(count or 0), int(max_id or 0), latest
+        # Every edit, retirement, validity change and rollback writes a version.
+        version = s.scalar(select(func.max(KbEntryVersion.id)))
+        return int(count or 0), int(max_id or 0), latest, int(version or 0)
 
     def load(self) -> int:
         """(Re)build the in-memory indexes from the database; returns the number of chunks."""
         with self._lock, self._sessions() as s:
             revision = self._revision(s)
-            rows = s.execute(select(KbChunk, KbDocument).join(KbDocument).order_by(KbChunk.id)).all()
+            rows = s.execute(
+                select(KbChunk, KbDocument)
+                .join(KbDocument)
+                .where(KbChunk.retired_at.is_(None))
+                .order_by(KbChunk.id)
+            ).all()
             chunks: list[_Chunk] = []
+            starts: list[float] = []
+            ends: list[float] = []
             full_tokens: list[tuple[str, ...]] = []
             q_tokens: list[tuple[str, ...]] = []
             vectors: list[FloatArray] = []
@@ -154,6 +191,8 @@ class KnowledgeBase:
                 kinds.append(chunk.embedding_kinds)
                 full_tokens.append(ft)
                 q_tokens.append(qt)
+                starts.append(_bound(chunk.valid_from, doc.valid_from, latest=True))
+                ends.append(_bound(chunk.valid_until, doc.valid_until, latest=False))
                 chunks.append(
                     _Chunk(
                         id=chunk.id,
@@ -182,6 +221,8 @@ class KnowledgeBase:
                 bm25=BM25Index(docs=full_tokens),
                 bm25_q=BM25Index(docs=q_tokens),
                 dense=DenseIndex(vectors=vectors, kinds=kinds),
+                valid_from=np.array(starts, dtype=np.float64),
+                valid_until=np.array(ends, dtype=np.float64),
             )
             return len(chunks)
 
@@ -225,15 +266,18 @@ class KnowledgeBase:
             return []
         lang = language if language in LANGUAGES else detect_language(query)
         stage = self._first_stage(snap, query)
+        valid = snap.valid_at(self.clock())
+        if not valid.any():
+            return []
         if method == "rerank":
-            cand = _top(stage.fused, max(top_k, self.fusion.candidates))
+            cand = _top(stage.fused, max(top_k, self.fusion.candidates), valid)
             feats = self._features(snap, cand, stage, intent)
             scores = feats @ self.ranking.vector()
             ranked = np.argsort(-scores, kind="stable")[:top_k]
             order, rank_scores, base = cand[ranked], scores[ranked], feats[ranked, : len(BASE_FEATURES)]
         else:
             primary = {"bm25": stage.bm25, "dense": stage.best_dense, "fused": stage.fused}[method]
-            order = _top(primary, top_k)
+            order = _top(primary, top_k, valid)
             rank_scores = primary[order]
             base = self._features(snap, order, stage, intent)[:, : len(BASE_FEATURES)]
         confidence = base @ self.confidence_weights.vector()
@@ -258,7 +302,7 @@ class KnowledgeBase:
         """The first-stage candidates' FAQ ids and re-ranking features (for learning the weights)."""
         snap = self._current()
         stage = self._first_stage(snap, query)
-        cand = _top(stage.fused, self.fusion.candidates)
+        cand = _top(stage.fused, self.fusion.candidates, snap.valid_at(self.clock()))
         return [snap.chunks[i].faq_id for i in cand], self._features(snap, cand, stage, intent)
 
     def _first_stage(self, snap: _Snapshot, query: str) -> _Stage:
@@ -364,9 +408,13 @@ def _trusted_intent_first(hits: list[KnowledgeHit], intent: IntentHint) -> list[
     return hits
 
 
-def _top(scores: np.ndarray, k: int) -> np.ndarray:
-    k = min(k, len(scores))
-    part = np.argpartition(-scores, k - 1)[:k]
+def _top(scores: np.ndarray, k: int, valid: npt.NDArray[np.bool_]) -> np.ndarray:
+    """Indexes of the `k` best valid scores, best first."""
+    allowed = np.flatnonzero(valid)
+    k = min(k, len(allowed))
+    if k == 0:
+        return allowed
+    part = allowed[np.argpartition(-scores[allowed], k - 1)[:k]]
     return part[np.argsort(-scores[part], kind="stable")]
 
 

@@ -7,6 +7,7 @@ rate, as customers' do, whatever the replies take).
     .venv/bin/python bench/turn_bench.py --compare 07e0bbf                # also an older commit, same run
     .venv/bin/python bench/turn_bench.py --quality both                   # quality monitoring on and off
     .venv/bin/python bench/turn_bench.py --quality both --clients --rate 40   # 40 turns/s arriving
+    .venv/bin/python bench/turn_bench.py --insight both --clients 1 8 --rate 30   # insight on and off
 
 Every client starts an anonymous web conversation and sends the pack's held-out messages (850
 distinct sentences in zh-Hans, zh-Hant and English, none of them in training) one after the other,
@@ -21,6 +22,12 @@ it in the same run, with the same models and messages, alternating old and new. 
 measures this tree with quality monitoring on (`helixdesk qa run` beside the server, as `serve`
 starts it) and off, alternating, and reports how many of the conversations the QA consumer had
 scored by the end of each run and how long after the load stopped it had scored them all.
+`--insight both` does the same with insight (`helixdesk insight run` beside the server, as `serve`
+starts it when `insight_worker` is on: the `insight` consumer, the e5 embedder at idle priority and
+the daily mining run) and reports how many of the customer messages had an insight row with its
+vector by the end of each run, and how long after the load stopped every row had its vector. The
+default `--insight off` keeps the runs comparable with the figures before it (the test server
+starts with insight off unless asked).
 """
 
 from __future__ import annotations
@@ -190,10 +197,17 @@ def database(kind: str, tmp: Path, admin: str) -> Iterator[str]:
 
 
 def serve(
-    src: Path, url: str, args: argparse.Namespace, redis: str | None, log: Path, quality: bool = True
+    src: Path,
+    url: str,
+    args: argparse.Namespace,
+    redis: str | None,
+    log: Path,
+    quality: bool = True,
+    insight: bool = False,
 ) -> Server:
     env = {
         "HELIXDESK_QUALITY_WORKER": "true" if quality else "false",
+        "HELIXDESK_INSIGHT_WORKER": "true" if insight else "false",
         "PYTHONPATH": str(src),
         "HELIXDESK_DATABASE_URL": url,
         "HELIXDESK_MODEL_DIR": str(Path(args.model_dir).resolve()),
@@ -208,17 +222,25 @@ def serve(
 
 
 def measure(
-    label: str, src: Path, args: argparse.Namespace, texts: list[str], tmp: Path, quality: bool = True
-) -> dict[int, list[dict[str, float]]]:
+    label: str,
+    src: Path,
+    args: argparse.Namespace,
+    texts: list[str],
+    tmp: Path,
+    quality: bool = True,
+    insight: bool = False,
+) -> dict[str, list[dict[str, float]]]:
     results: dict[str, list[dict[str, float]]] = {point: [] for point in points(args)}
     with contextlib.ExitStack() as stack:
         redis = stack.enter_context(redis_server()) if args.workers > 1 else None
         url = stack.enter_context(database(args.db, tmp, args.pg_admin))
-        server = serve(src, url, args, redis, tmp / f"{label}.log", quality=quality)
+        server = serve(src, url, args, redis, tmp / f"{label}.log", quality=quality, insight=insight)
         stack.callback(server.stop)
         asyncio.run(load(server.base, 4, 3, texts))  # warm-up
         if quality:
             scored(url)  # steady state: the QA process has started, loaded its models and caught up
+        if insight:
+            embedded(url, settle=True)  # steady state: started, models loaded, caught up, first run mined
         for point in results:
             if point.endswith("/s"):
                 found = asyncio.run(load_open(server.base, float(point[:-2]), args.seconds, texts))
@@ -226,6 +248,8 @@ def measure(
                 found = asyncio.run(load(server.base, int(point), args.seconds, texts))
             if quality and args.quality != "on":
                 found |= scored(url)
+            if insight:
+                found |= embedded(url)
             results[point].append(found)
     return results
 
@@ -261,6 +285,58 @@ def scored(url: str, limit: float = 120.0) -> dict[str, float]:
         engine.dispose()
 
 
+def embedded(url: str, limit: float = 180.0, settle: bool = False) -> dict[str, float]:
+    """Customer messages with an insight row that has its vector at the end of the run (% of all
+    stored customer messages), and the seconds after the load stopped until the `insight` consumer
+    had read the whole event log and every row had its vector (the embedder's catch-up). `settle`
+    also waits for the first mining run once there are enough rows (so none runs during the load)."""
+    from sqlalchemy import create_engine, func, select
+
+    from helixdesk.bus.consumer import ConsumerOffset
+    from helixdesk.bus.outbox import EventRecord
+    from helixdesk.conversations.models import Message
+    from helixdesk.insight.mining import MIN_ROWS
+    from helixdesk.insight.models import InsightMessage, InsightRun
+
+    engine = create_engine(url)
+    try:
+        out: dict[str, float] = {}
+        started = time.perf_counter()
+        while True:
+            with engine.connect() as conn:
+                customer = (
+                    conn.scalar(select(func.count()).select_from(Message).where(Message.sender == "customer"))
+                    or 0
+                )
+                rows = conn.scalar(select(func.count()).select_from(InsightMessage)) or 0
+                vectors = (
+                    conn.scalar(
+                        select(func.count())
+                        .select_from(InsightMessage)
+                        .where(InsightMessage.vector.is_not(None))
+                    )
+                    or 0
+                )
+                offset = (
+                    conn.scalar(select(ConsumerOffset.log_seq).where(ConsumerOffset.consumer == "insight"))
+                    or 0
+                )
+                last = conn.scalar(select(func.max(EventRecord.log_seq))) or 0
+                runs = conn.scalar(select(func.count()).select_from(InsightRun)) or 0
+            waited = time.perf_counter() - started
+            out.setdefault("vector_now", 100.0 * vectors / max(1, customer))
+            done = offset >= last and vectors >= rows
+            if settle:
+                done = done and (runs > 0 or vectors < MIN_ROWS)
+            if done or waited >= limit:
+                out["rows_of_customer"] = 100.0 * rows / max(1, customer)
+                out["embed_catch_up_s"] = waited if done else float("inf")
+                return out
+            time.sleep(0.25)
+    finally:
+        engine.dispose()
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -284,6 +360,12 @@ def main() -> None:
         help="quality monitoring beside the server: on (as shipped), off, or both in the same run",
     )
     parser.add_argument(
+        "--insight",
+        choices=["on", "off", "both"],
+        default="off",
+        help="insight beside the server (shipped on; the bench's default is off, as before): on, off, or both",
+    )
+    parser.add_argument(
         "--pg-admin",
         default=os.environ.get("HELIXDESK_TEST_PG_ADMIN", "postgresql://root@127.0.0.1:5432/test"),
     )
@@ -293,34 +375,53 @@ def main() -> None:
     texts = messages()
     with tempfile.TemporaryDirectory() as tmp_name, contextlib.ExitStack() as stack:
         tmp = Path(tmp_name)
-        trees: dict[str, tuple[Path, bool]] = {}
-        if args.quality == "both":
-            trees = {"QA off": (ROOT / "src", False), "QA on": (ROOT / "src", True)}
-        else:
-            trees = {"this tree": (ROOT / "src", args.quality == "on")}
+        qualities = {"QA off": False, "QA on": True} if args.quality == "both" else {"": args.quality == "on"}
+        insights = (
+            {"ins off": False, "ins on": True} if args.insight == "both" else {"": args.insight == "on"}
+        )
+        trees: dict[str, tuple[Path, bool, bool]] = {}
+        for q_label, quality in qualities.items():
+            for i_label, insight in insights.items():
+                label = " ".join(x for x in (q_label, i_label) if x) or "this tree"
+                trees[label] = (ROOT / "src", quality, insight)
         if args.compare:
-            trees = {args.compare: (stack.enter_context(worktree(args.compare)) / "src", True), **trees}
+            old = stack.enter_context(worktree(args.compare)) / "src"
+            trees = {args.compare: (old, True, args.insight == "on"), **trees}
         table: dict[str, dict[str, list[dict[str, float]]]] = {
             label: {point: [] for point in points(args)} for label in trees
         }
         for run in range(args.runs):
-            for label, (src, quality) in trees.items():
+            for label, (src, quality, insight) in trees.items():
                 for point, found in measure(
-                    f"{run}-{label.replace(' ', '_')}", src, args, texts, tmp, quality=quality
+                    f"{run}-{label.replace(' ', '_')}",
+                    src,
+                    args,
+                    texts,
+                    tmp,
+                    quality=quality,
+                    insight=insight,
                 ).items():
                     table[label][point] += found
         print(
             f"chat turns, {args.db}, {args.workers} worker(s), {len(texts)} distinct messages, "
             f"{args.seconds:.0f} s a run, medians of {args.runs} runs"
         )
-        print(f"{'code':>12} {'load':>8} {'turns/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
+        print(
+            f"uptime at the end: {os.getloadavg()[0]:.2f} {os.getloadavg()[1]:.2f} {os.getloadavg()[2]:.2f}"
+        )
+        print(f"{'code':>14} {'load':>8} {'turns/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7}")
         for label, by_point in table.items():
             for point, runs in by_point.items():
                 med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
                 errors = int(sum(r["errors"] for r in runs))
-                line = f"{label[:12]:>12} {point:>8} {med['turns_s']:>8.0f} {med['p50']:>8.1f} {med['p99']:>8.1f} {errors:>7}"
+                line = f"{label[:14]:>14} {point:>8} {med['turns_s']:>8.0f} {med['p50']:>8.1f} {med['p99']:>8.1f} {errors:>7}"
                 if "scored_now" in med:
                     line += f"   scored by QA: {med['scored_now']:.0f} % at the end, all {med['catch_up_s']:.1f} s later"
+                if "vector_now" in med:
+                    line += (
+                        f"   insight: {med['vector_now']:.0f} % of customer messages embedded at the end,"
+                        f" all rows ({med['rows_of_customer']:.0f} %) {med['embed_catch_up_s']:.1f} s later"
+                    )
                 print(line)
 
 

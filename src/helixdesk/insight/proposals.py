@@ -86,21 +86,28 @@ class Proposals:
             rows = _unanswered(s, now - WINDOW, now)
             covered = _covered(s)
             _, mined = latest_space(s)
-        rows = [r for r in rows if r.id not in covered]
-        if len(rows) < MIN_VOLUME:
-            return []
-        intents = _stack_intents(rows)
+            rows = [r for r in rows if r.id not in covered]
+            if len(rows) < MIN_VOLUME:
+                return []
+            intents = _stack_intents(rows)
+            # The languages' means come from the latest mining run, or else from every row of the
+            # window (the questions alone are too few: a language with one question would centre
+            # it to nothing).
+            space = (
+                mined if mined is not None and mined.fits(intents) else _window_space(s, now - WINDOW, now)
+            )
         languages = [r.language for r in rows]
         vectors = np.stack([r.vector for r in rows])
-        space = (
-            mined
-            if mined is not None and mined.fits(intents)
-            else Space.fit(vectors, intents if intents is not None else None, languages)
-        )
+        if space is None or not space.fits(intents):
+            return []
         if space.intent_means is None:
             intents = None
         feats = space.features(vectors, intents, languages)
-        feats /= np.maximum(np.linalg.norm(feats, axis=1, keepdims=True), 1e-9)
+        norms = np.linalg.norm(feats, axis=1)
+        keep = [i for i, n in enumerate(norms) if n > 1e-6]
+        rows, feats = [rows[i] for i in keep], feats[keep] / norms[keep][:, None]
+        if len(rows) < MIN_VOLUME:
+            return []
         labels = AgglomerativeClustering(
             n_clusters=None, metric="cosine", linkage="average", distance_threshold=1 - JOIN
         ).fit_predict(feats)
@@ -400,6 +407,20 @@ def _unanswered(s: Session, since: datetime, until: datetime) -> list[_Row]:
         )
         for r in found
     ]
+
+
+def _window_space(s: Session, since: datetime, until: datetime, sample: int = 5000) -> Space | None:
+    """The per-language means of (a sample of) every row of the window that has its vector."""
+    found = s.execute(
+        select(InsightMessage.vector, InsightMessage.intents, InsightMessage.language)
+        .where(InsightMessage.at >= since, InsightMessage.at < until, InsightMessage.vector.is_not(None))
+        .order_by(InsightMessage.at.desc())
+        .limit(sample)
+    ).all()
+    if not found:
+        return None
+    vectors = np.stack([np.frombuffer(r.vector, dtype=np.float32) for r in found])
+    return Space.fit(vectors, _stack_intents(found), [r.language for r in found])
 
 
 def _covered(s: Session) -> set[str]:

@@ -19,6 +19,8 @@ import numpy as np
 
 from helixdesk.insight.topics import ROOT_INTENT_WEIGHT
 
+MIN_LANGUAGE_ROWS = 20
+
 
 @dataclass(frozen=True)
 class Space:
@@ -40,12 +42,24 @@ class Space:
         languages: Sequence[str],
         intent_weight: float = ROOT_INTENT_WEIGHT,
     ) -> Space:
-        """The per-language means of these rows (no topics yet)."""
+        """The per-language means of these rows (no topics yet). A language with fewer than
+        `MIN_LANGUAGE_ROWS` rows is left uncentred (a zero mean): the mean of a handful of messages
+        is their own topic, and subtracting it would erase what they say."""
         names = tuple(sorted(set(languages)))
         codes = np.asarray(languages)
-        vector_means = np.stack([vectors[codes == n].mean(axis=0) for n in names])
-        roots = None if intents is None else _roots(intents)
-        intent_means = None if roots is None else np.stack([roots[codes == n].mean(axis=0) for n in names])
+
+        def means(rows: np.ndarray) -> np.ndarray:
+            return np.stack(
+                [
+                    rows[codes == n].mean(axis=0)
+                    if int((codes == n).sum()) >= MIN_LANGUAGE_ROWS
+                    else np.zeros(rows.shape[1], dtype=np.float32)
+                    for n in names
+                ]
+            ).astype(np.float32)
+
+        vector_means = means(vectors)
+        intent_means = None if intents is None else means(_roots(intents))
         return cls(names, vector_means, intent_means, np.zeros((0, 0), np.float32), (), intent_weight, True)
 
     def with_topics(self, centres: np.ndarray, topic_ids: Sequence[str]) -> Space:

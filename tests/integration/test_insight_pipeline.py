@@ -21,6 +21,7 @@ from helixdesk.insight.feed import CONSUMER
 from helixdesk.insight.hotspots import Period, hotspots
 from helixdesk.insight.mining import mine_window
 from helixdesk.insight.models import InsightMessage
+from helixdesk.insight.proposals import Proposals
 from helixdesk.privacy.transcripts import TranscriptPrivacy
 from tests.insight_data import PACK, consume, embed_all, vectoriser
 
@@ -93,6 +94,23 @@ def test_the_planted_spike_is_found_and_keeps_its_id(db_url: str, sessions, sett
             r.id: (r.topic_id, r.handed_off, r.answered) for r in s.scalars(select(InsightMessage))
         }
     assert len(rows_before) == before + 1
+
+    # The themes the bot cannot answer become proposals drafted from the agents' own replies,
+    # each with its sources; everyday requests the bot answered do not.
+    made = Proposals(sessions=sessions).generate()
+    themes = {t.name: t for t in load_themes(PACK)}
+    found: dict[str, dict[str, object]] = {}
+    for proposal in Proposals(sessions=sessions).listed():
+        texts = {e["text"] for e in proposal["examples"]}
+        name = next(
+            n for n, t in themes.items() if texts & {x for lines in t.customer.values() for x in lines}
+        )
+        found[name] = proposal
+        for language, answer in proposal["answers"].items():
+            assert answer in themes[name].agent[language], (name, language, answer)
+        assert proposal["sources"] and all(src["reply"] for src in proposal["sources"])
+    assert set(found) == set(themes) and len(made) == len(found)
+    assert Proposals(sessions=sessions).generate() == []  # covered already
 
     # Replaying the whole log (a lost offset) changes no row.
     with transaction(sessions) as s:

@@ -73,7 +73,10 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_request_bytes,
-        larger={knowledge_api.UPLOAD_PATH: settings.kb_upload_max_bytes},
+        larger={
+            knowledge_api.UPLOAD_PATH: settings.kb_upload_max_bytes,
+            insight_api.FEEDBACK_CSV_PATH: settings.kb_upload_max_bytes,
+        },
     )
     app.add_middleware(UnstorableUrl)
     app.add_middleware(RateLimitMiddleware)

@@ -67,6 +67,8 @@ from helixdesk.handoff.whisper import Whispers
 from helixdesk.handoff.workspace import AgentWorkspace
 from helixdesk.handoff.wrap_up import WrapUp
 from helixdesk.identity import VerificationService, load_identity_policy
+from helixdesk.insight.feed import load_products
+from helixdesk.insight.feedback import FeedbackInbox
 from helixdesk.insight.proposals import Proposals
 from helixdesk.insight.service import Insight
 from helixdesk.knowledge.graph import KnowledgeGraph
@@ -185,6 +187,7 @@ class Container:
     staff_quality: StaffQuality
     insight: Insight
     proposals: Proposals
+    feedback: FeedbackInbox
 
     @property
     def pack(self) -> Pack:
@@ -392,6 +395,15 @@ class Container:
         )
         part("insight", lambda: Insight(sessions=sessions))
         part("proposals", lambda: Proposals(sessions=sessions, drafts=drafts, audit=audit))
+        part(
+            "feedback",
+            lambda: FeedbackInbox(
+                sessions=sessions,
+                parser=parser,
+                mask=lambda text: writer.privacy.mask(text).text,
+                products=load_products(config.pack.path),
+            ),
+        )
         return cls(**parts)
 
     async def start(self) -> None:

@@ -35,6 +35,7 @@ from helixdesk.handoff.transfer import Transfers
 from helixdesk.handoff.whisper import Whispers
 from helixdesk.handoff.workspace import AgentWorkspace
 from helixdesk.handoff.wrap_up import WrapUp
+from helixdesk.insight.feedback import FeedbackInbox
 from helixdesk.insight.proposals import Proposals
 from helixdesk.insight.service import Insight
 from helixdesk.knowledge.uploads import UploadJobs
@@ -193,5 +194,7 @@ QaReviewerDep = Annotated[StaffView, Depends(require_roles("qa_reviewer", "super
 # Insight: hotspots.
 InsightDep = Annotated[Insight, Depends(_part("insight"))]
 ProposalsDep = Annotated[Proposals, Depends(_part("proposals"))]
+FeedbackDep = Annotated[FeedbackInbox, Depends(_part("feedback"))]
 INSIGHT_ROLES = ("supervisor", "qa_reviewer", "admin")
 InsightReaderDep = Annotated[StaffView, Depends(require_roles(*INSIGHT_ROLES))]
+FeedbackImporterDep = Annotated[StaffView, Depends(require_roles("supervisor", "admin"))]

@@ -20,7 +20,6 @@ did before and after approval.
 
 from __future__ import annotations
 
-import io
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -41,6 +40,8 @@ from helixdesk.core.errors import NotFoundError, ValidationFailedError
 from helixdesk.core.languages import LANGUAGES
 from helixdesk.db.session import reading, transaction
 from helixdesk.handoff.drafts import KnowledgeDrafts
+from helixdesk.insight.clusters import JOIN, pack, proposal_dict, stack_intents, unpack
+from helixdesk.insight.effects import effect_of
 from helixdesk.insight.embedder import latest_space
 from helixdesk.insight.models import InsightMessage, InsightProposal
 from helixdesk.insight.space import Space
@@ -48,11 +49,9 @@ from helixdesk.insight.topics import embed_messages
 
 WINDOW = timedelta(days=30)
 MIN_VOLUME = 5
-JOIN = 0.4
 UNANSWERED_SHARE = 0.5
 MAX_SOURCES = 20
 MAX_EXAMPLES = 12
-EFFECT_BEFORE = timedelta(days=14)
 
 
 @dataclass(frozen=True, slots=True)
@@ -89,7 +88,7 @@ class Proposals:
             rows = [r for r in rows if r.id not in covered]
             if len(rows) < MIN_VOLUME:
                 return []
-            intents = _stack_intents(rows)
+            intents = stack_intents(rows)
             # The languages' means come from the latest mining run, or else from every row of the
             # window (the questions alone are too few: a language with one question would centre
             # it to nothing).
@@ -179,7 +178,7 @@ class Proposals:
             examples=examples,
             volume=len(members),
             draft_ids=[],
-            space=_pack(space, centre, [rows[i].id for i in members]),
+            space=pack(space, centre, [rows[i].id for i in members]),
         )
         with transaction(self._sessions) as s:
             s.add(proposal)
@@ -195,11 +194,11 @@ class Proposals:
             )
             if status:
                 query = query.where(InsightProposal.status == status)
-            return [_as_dict(p) for p in s.scalars(query.limit(100))]
+            return [proposal_dict(p) for p in s.scalars(query.limit(100))]
 
     def get(self, proposal_id: str) -> dict[str, Any]:
         with reading(self._sessions) as s:
-            return _as_dict(_get(s, proposal_id))
+            return proposal_dict(_get(s, proposal_id))
 
     # ---- deciding --------------------------------------------------------------------------------
 
@@ -260,7 +259,7 @@ class Proposals:
                     action="insight.proposal_approved",
                     target=Target("insight_proposal", proposal.id),
                 )
-            return _as_dict(proposal)
+            return proposal_dict(proposal)
 
     def reject(self, user: StaffView, proposal_id: str, *, note: str = "") -> dict[str, Any]:
         with transaction(self._sessions) as s:
@@ -280,7 +279,7 @@ class Proposals:
                     target=Target("insight_proposal", proposal.id),
                     reason=note.strip()[:500],
                 )
-            return _as_dict(proposal)
+            return proposal_dict(proposal)
 
     # ---- effect ----------------------------------------------------------------------------------
 
@@ -299,72 +298,6 @@ class Proposals:
             return [
                 effect_of(s, p, now) for p in approved if p.space is not None and p.decided_at is not None
             ]
-
-
-def effect_of(s: Session, proposal: InsightProposal, now: datetime) -> dict[str, Any]:
-    """The proposal's cluster before approval (`EFFECT_BEFORE`) and after: questions, the shares
-    the bot answered, handed over and had rejected, and the mean CSAT."""
-    assert proposal.space is not None and proposal.decided_at is not None
-    space, centre, members = _unpack(proposal.space)
-    decided = proposal.decided_at
-    rows = s.execute(
-        select(
-            InsightMessage.id,
-            InsightMessage.vector,
-            InsightMessage.intents,
-            InsightMessage.language,
-            InsightMessage.at,
-            InsightMessage.answered,
-            InsightMessage.handed_off,
-            InsightMessage.rejected,
-            InsightMessage.csat,
-        ).where(
-            InsightMessage.source == "chat",
-            InsightMessage.at >= decided - EFFECT_BEFORE,
-            InsightMessage.at < now,
-            InsightMessage.vector.is_not(None),
-        )
-    ).all()
-    near: list[Any] = []
-    if rows:
-        vectors = np.stack([np.frombuffer(r.vector, dtype=np.float32) for r in rows])
-        intents = _stack_intents(rows) if space.intent_means is not None else None
-        if space.intent_means is None or intents is not None:
-            feats = space.features(vectors, intents, [r.language for r in rows])
-            feats /= np.maximum(np.linalg.norm(feats, axis=1, keepdims=True), 1e-9)
-            sims = feats @ centre
-            near = [r for r, sim in zip(rows, sims, strict=True) if sim >= JOIN or r.id in members]
-    before = [r for r in near if _aware(r.at) < decided]
-    after = [r for r in near if _aware(r.at) >= decided]
-    figures_before, figures_after = _figures(before), _figures(after)
-    return {
-        "proposal": _as_dict(proposal),
-        "before": figures_before,
-        "after": figures_after,
-        "verdict": _verdict(figures_before, figures_after),
-    }
-
-
-def _figures(rows: Sequence[Any]) -> dict[str, Any]:
-    n = len(rows)
-    rated = [r.csat for r in rows if r.csat is not None]
-    return {
-        "questions": n,
-        "answered": round(sum(1 for r in rows if r.answered) / n, 3) if n else None,
-        "handed_off": round(sum(1 for r in rows if r.handed_off) / n, 3) if n else None,
-        "rejected": round(sum(1 for r in rows if r.rejected) / n, 3) if n else None,
-        "csat": round(sum(rated) / len(rated), 2) if rated else None,
-    }
-
-
-def _verdict(before: Mapping[str, Any], after: Mapping[str, Any]) -> str:
-    """working / not_working / too_early: at least 3 questions since approval, the bot answering
-    most of them with few rejected, or not."""
-    if after["questions"] < 3:
-        return "too_early"
-    if after["answered"] >= 0.6 and (after["rejected"] or 0) <= 0.3:
-        return "working"
-    return "not_working"
 
 
 # ---- helpers -------------------------------------------------------------------------------------
@@ -420,7 +353,7 @@ def _window_space(s: Session, since: datetime, until: datetime, sample: int = 50
     if not found:
         return None
     vectors = np.stack([np.frombuffer(r.vector, dtype=np.float32) for r in found])
-    return Space.fit(vectors, _stack_intents(found), [r.language for r in found])
+    return Space.fit(vectors, stack_intents(found), [r.language for r in found])
 
 
 def _covered(s: Session) -> set[str]:
@@ -433,7 +366,7 @@ def _covered(s: Session) -> set[str]:
         )
     ):
         if proposal.space is not None:
-            out.update(_unpack(proposal.space)[2])
+            out.update(unpack(proposal.space)[2])
     return out
 
 
@@ -466,53 +399,8 @@ def _central(texts: Sequence[str]) -> str:
     return unique[int(np.argmax(vectors @ centre))]
 
 
-def _stack_intents(rows: Sequence[Any]) -> np.ndarray | None:
-    blobs = [r.intents for r in rows]
-    if any(b is None for b in blobs):
-        return None
-    arrays = [b if isinstance(b, np.ndarray) else np.frombuffer(b, dtype=np.float32) for b in blobs]
-    if len({a.shape for a in arrays}) != 1:
-        return None
-    return np.stack(arrays)
-
-
-def _pack(space: Space, centre: np.ndarray, members: Sequence[str]) -> bytes:
-    buf = io.BytesIO()
-    np.savez_compressed(
-        buf, space=np.frombuffer(space.to_bytes(), dtype=np.uint8), centre=centre, members=np.asarray(members)
-    )
-    return buf.getvalue()
-
-
-def _unpack(data: bytes) -> tuple[Space, np.ndarray, set[str]]:
-    with np.load(io.BytesIO(data), allow_pickle=False) as z:
-        return Space.from_bytes(z["space"].tobytes()), z["centre"], {str(x) for x in z["members"]}
-
-
-def _aware(at: datetime) -> datetime:
-    from datetime import UTC
-
-    return at if at.tzinfo is not None else at.replace(tzinfo=UTC)
-
-
 def _get(s: Session, proposal_id: str, *, lock: bool = False) -> InsightProposal:
     proposal = s.get(InsightProposal, proposal_id, with_for_update=lock)
     if proposal is None:
         raise NotFoundError(f"no proposal {proposal_id}", code="proposal_not_found")
     return proposal
-
-
-def _as_dict(p: InsightProposal) -> dict[str, Any]:
-    return {
-        "id": p.id,
-        "topic_id": p.topic_id,
-        "status": p.status,
-        "questions": dict(p.questions),
-        "answers": dict(p.answers),
-        "sources": list(p.sources),
-        "examples": list(p.examples),
-        "volume": p.volume,
-        "draft_ids": list(p.draft_ids),
-        "created_at": p.created_at,
-        "decided_at": p.decided_at,
-    }

@@ -185,9 +185,8 @@ def spectral(
     model = SpectralClustering(
         n_clusters=k,
         affinity="nearest_neighbors",
-        # No more neighbours than a topic has members on average (at least 10): a graph wider
-        # than its topics joins them.
-        n_neighbors=min(neighbours, max(10, len(fit) // k), len(fit) - 1),
+        # At most half the rows: on a tiny set a graph of nearly every row joins every topic.
+        n_neighbors=min(neighbours, max(2, len(fit) // 2), len(fit) - 1),
         random_state=seed,
     )
     with warnings.catch_warnings():

@@ -12,21 +12,23 @@ Pages (`/console/...`, supervisors, QA reviewers and admins):
   after approval.
 
 JSON API (`/console/api/insight/...`): `hotspots` (JSON), `hotspots.csv` and `hotspots.json`
-(downloads), `topics/{topic_id}`, `proposals` (+ `refresh`, `{id}/approve`, `{id}/reject`) and
-`effects`. Routes are thin: `helixdesk.insight` does the work.
+(downloads), `topics/{topic_id}`, `proposals` (+ `refresh`, `{id}/approve`, `{id}/reject`),
+`effects`, and `feedback` (JSON) and `feedback.csv` (a file) to add callback notes and
+social-media comments. Routes are thin: `helixdesk.insight` does the work.
 """
 
 from __future__ import annotations
 
 import json
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 from pydantic import Field
 
+from helixdesk.auth.errors import ForbiddenError
 from helixdesk.auth.roles import is_supervisor
 from helixdesk.core.clock import utcnow
 from helixdesk.core.errors import ValidationFailedError
@@ -34,13 +36,17 @@ from helixdesk.core.inputs import Input
 from helixdesk.edge.console.pages import page
 from helixdesk.edge.deps import (
     BankZoneDep,
+    FeedbackDep,
+    FeedbackImporterDep,
     InsightDep,
     InsightReaderDep,
     ProposalsDep,
+    StaffDep,
     StaffSessionDep,
     SupervisorDep,
 )
 from helixdesk.edge.http import ERROR_RESPONSES
+from helixdesk.insight.feedback import FeedbackItem, parse_csv
 from helixdesk.insight.hotspots import SOURCES, Filters, Period, report_csv
 from helixdesk.insight.query import PERIODS, parse_filters, parse_period
 
@@ -292,3 +298,50 @@ async def effects_page(
     return page(
         request, "console_insight_effects.html", user=session.user, csrf=session.csrf_token, effects=effects
     )
+
+
+# ---- feedback from every source -----------------------------------------------------------------
+
+FEEDBACK_CSV_PATH = f"/console{API}/feedback.csv"
+
+
+class FeedbackItemIn(Input):
+    source: Literal["callback", "social"]
+    channel: str = Field(min_length=1, max_length=16, description="weibo, wechat, douyin, phone, ...")
+    text: str = Field(min_length=1, max_length=2000)
+    at: datetime | None = Field(
+        default=None, description="When it was written (ISO, with offset); default now."
+    )
+    language: Literal["zh-Hans", "zh-Hant", "en"] | None = None
+    external_id: str | None = Field(
+        default=None, max_length=128, description="Its id at the source: imported once."
+    )
+
+
+class FeedbackIn(Input):
+    items: list[FeedbackItemIn] = Field(min_length=1, max_length=500)
+
+
+@router.post(f"{API}/feedback")
+async def feedback_json(body: FeedbackIn, user: StaffDep, feedback: FeedbackDep) -> dict[str, Any]:
+    """Add feedback: agents their callback notes; supervisors and admins also social-media comments.
+    Each item goes through the NLU and into the hotspots."""
+    if not (is_supervisor(user.roles) or "admin" in user.roles) and any(
+        i.source != "callback" for i in body.items
+    ):
+        raise ForbiddenError("only supervisors and admins import social-media feedback")
+    items = [FeedbackItem(**i.model_dump()) for i in body.items]
+    return await feedback.add(items)
+
+
+@router.post(
+    "/api/insight/feedback.csv",
+    openapi_extra={
+        "requestBody": {"content": {"text/csv": {"schema": {"type": "string", "format": "binary"}}}}
+    },
+)
+async def feedback_csv(request: Request, _user: FeedbackImporterDep, feedback: FeedbackDep) -> dict[str, Any]:
+    """Import a CSV file of feedback (the raw file as the body; columns source, channel, text and
+    optionally at, language, external_id). All or nothing."""
+    items = parse_csv(await request.body())
+    return await feedback.add(items)

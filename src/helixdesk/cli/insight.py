@@ -4,6 +4,7 @@
     helixdesk insight embed                    # embed every row stored without a vector, then stop
     helixdesk insight mine [--days 30] [--k N] # a mining run now
     helixdesk insight propose                  # proposed answers for unanswered questions, now
+    helixdesk insight import feedback.csv      # callback notes and social-media comments
     helixdesk insight report [--period week | --since ISO --until ISO] [--channel web] [--json | --csv]
     helixdesk insight demo [--days 30] [--seed 7]  # a month of demo conversations with a planted spike
 
@@ -18,6 +19,7 @@ import json
 import logging
 import sys
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
@@ -150,6 +152,39 @@ def propose_command() -> None:
         pass
     made = Proposals(sessions=sessions).generate()
     out.print(f"proposed {len(made)} answers")
+
+
+@app.command("import")
+def import_command(
+    path: Annotated[Path, typer.Argument(help="A CSV file: source,channel,text[,at,language,external_id].")],
+) -> None:
+    """Import feedback (callback notes, social-media comments) into the hotspots: read by the NLU,
+    masked, tagged with its channel. All or nothing; an item with an external id is imported once."""
+    from helixdesk.edge.container import build_nlu
+    from helixdesk.insight.feed import load_products
+    from helixdesk.insight.feedback import check, parse_csv, store
+    from helixdesk.packs.loader import load_pack
+    from helixdesk.privacy.keys import resolve_keyring
+    from helixdesk.privacy.transcripts import TranscriptPrivacy
+
+    settings = Settings()
+    if not path.is_file():
+        _fail(ValidationFailedError(f"no file {path}", code="invalid_feedback_file"))
+    try:
+        items = check(parse_csv(path.read_bytes()))
+    except AppError as e:
+        _fail(e)
+    pack = load_pack(settings.pack)
+    turns = build_nlu(settings, pack).parse_batch([i.text for i in items])
+    privacy = TranscriptPrivacy(keyring=resolve_keyring(settings))
+    done = store(
+        _sessions(settings),
+        items,
+        turns,
+        mask=lambda text: privacy.mask(text).text,
+        products=load_products(pack.path),
+    )
+    out.print(f"imported {done['added']} items ({done['already']} were there already)")
 
 
 @app.command("report")

@@ -134,3 +134,30 @@ def test_the_csv_export_has_one_row_per_hotspot_with_its_link(sessions: sessionm
     assert rows[0]["languages"] == "en:10;zh-Hans:5;zh-Hant:5"
     assert rows[0]["link"] == "/console/insight/topics/t-crash"
     assert rows[0]["representative_1"] == "t-crash message 19"
+
+
+def test_rows_of_an_anonymised_conversation_keep_their_figures_only(sessions: sessionmaker[Session]) -> None:
+    from helixdesk.conversations.models import Conversation, Customer
+    from helixdesk.insight.embedder import Vectoriser, embed_next
+    from helixdesk.insight.feed import forget_anonymised
+
+    with transaction(sessions) as s:
+        customer = Customer(language="zh-Hans")
+        s.add(customer)
+        s.flush()
+        old = Conversation(customer_id=customer.id, channel="web", anonymised_at=NOW)
+        live = Conversation(customer_id=customer.id, channel="web")
+        s.add_all([old, live])
+        s.flush()
+        s.add(_row(1, "t-fee", NOW - timedelta(days=200), conversation_id=old.id, vector=b"\0" * 8))
+        s.add(_row(2, "t-fee", NOW - timedelta(hours=1), conversation_id=live.id))
+        old_id, live_id = old.id, live.id
+    assert forget_anonymised(sessions) == 1
+    assert forget_anonymised(sessions) == 0
+    with reading(sessions) as s:
+        rows = {r.conversation_id: r for r in s.query(InsightMessage)}
+    assert (rows[old_id].text, rows[old_id].vector, rows[old_id].topic_id) == ("", None, "t-fee")
+    assert rows[live_id].text == "t-fee message 2"
+    # The embedder never embeds a cleared row again.
+    picked = embed_next(sessions, Vectoriser(), limit=10)
+    assert picked is not None and picked.ids == [rows[live_id].id]

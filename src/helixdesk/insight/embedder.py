@@ -80,7 +80,7 @@ def embed_next(sessions: sessionmaker[Session], vectorise: Vectoriser, *, limit:
     with reading(sessions) as s:
         pending = s.execute(
             select(InsightMessage.id, InsightMessage.text, InsightMessage.language)
-            .where(InsightMessage.vector.is_(None))
+            .where(InsightMessage.vector.is_(None), InsightMessage.text != "")
             .order_by(InsightMessage.at)
             .limit(limit)
         ).all()

@@ -15,11 +15,12 @@ from pathlib import Path
 from typing import Any
 
 import yaml
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.conversations.models import Conversation, CsatRating, Message
 from helixdesk.core.events import Event
+from helixdesk.db.session import transaction
 from helixdesk.handoff.models import Handoff
 from helixdesk.insight.models import InsightMessage
 from helixdesk.insight.rows import Handover, Msg, Rating, Row, conversation_rows
@@ -130,3 +131,26 @@ def _new(row: Row, conversation_id: str | None) -> InsightMessage:
         **{name: getattr(row, name) for name in _OUTCOME},
     }
     return InsightMessage(conversation_id=conversation_id, **values)
+
+
+def forget_anonymised(sessions: sessionmaker[Session], *, batch: int = 500) -> int:
+    """Clear the text and vectors of rows whose conversation retention has anonymised (their
+    figures, topic and time stay for the trends); returns how many. Erasing a customer deletes
+    their conversations, and their rows with them (a foreign key)."""
+    done = 0
+    while True:
+        with transaction(sessions) as s:
+            ids = s.scalars(
+                select(InsightMessage.id)
+                .join(Conversation, Conversation.id == InsightMessage.conversation_id)
+                .where(Conversation.anonymised_at.is_not(None), InsightMessage.text != "")
+                .limit(batch)
+            ).all()
+            if not ids:
+                return done
+            s.execute(
+                update(InsightMessage)
+                .where(InsightMessage.id.in_(ids))
+                .values(text="", vector=None, intents=None)
+            )
+            done += len(ids)

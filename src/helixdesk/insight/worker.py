@@ -29,7 +29,7 @@ from helixdesk.core.settings import Settings
 from helixdesk.db.lease import try_acquire
 from helixdesk.db.session import make_engine, make_session_factory, reading, transaction
 from helixdesk.insight.embedder import Vectoriser, embed_next, intent_reader, store_embedded
-from helixdesk.insight.feed import CONSUMER, InsightFeed, load_products
+from helixdesk.insight.feed import CONSUMER, InsightFeed, forget_anonymised, load_products
 from helixdesk.insight.mining import MIN_ROWS, apply_run, plan_run
 from helixdesk.insight.models import InsightMessage, InsightRun
 from helixdesk.insight.proposals import Proposals
@@ -89,12 +89,17 @@ async def run_worker(
     holder = f"insight-mine-{id(feed)}"
     proposals = Proposals(sessions=sessions)
     proposed_at = utcnow() - propose_every
+    forgot_at = utcnow() - timedelta(minutes=10)
     await consumer.start()
     log.info("insight started (consumer %s)", CONSUMER)
     try:
         while True:
             try:
                 busy = await _step(sessions, vectorise, idle, holder, mine_every, window_days, sqlite)
+                if not busy and utcnow() - forgot_at >= timedelta(minutes=10):
+                    # Conversations retention anonymised: their rows keep their figures only.
+                    forgot_at = utcnow()
+                    await anyio.to_thread.run_sync(forget_anonymised, sessions)
                 if not busy and utcnow() - proposed_at >= propose_every:
                     # Proposed answers for clusters of unanswered questions (reading and clustering
                     # at idle priority; each proposal is one short write).

@@ -123,7 +123,13 @@ def vectoriser(model_dir: Path):  # type: ignore[no-untyped-def]
 
 
 def fill(
-    url: str, messages: int, model_dir: Path, distinct_texts: bool, seed: int, pool_size: int = 0
+    url: str,
+    messages: int,
+    model_dir: Path,
+    distinct_texts: bool,
+    seed: int,
+    pool_size: int = 0,
+    cache: Path | None = None,
 ) -> dict[str, float]:
     """Migrate `url` and store `messages` rows made from the pool's embedded texts (see the module's
     docstring). Returns the pool's size and the seconds taken."""
@@ -137,15 +143,24 @@ def fill(
     pool = pool_texts()
     if pool_size:
         pool = [pool[i] for i in np.random.default_rng(seed).permutation(len(pool))[:pool_size]]
-    vectorise = vectoriser(model_dir)
     started = time.perf_counter()
-    vectors, intents = [], []
-    for i in range(0, len(pool), 256):
-        v, p = vectorise([t for _, t in pool[i : i + 256]])
-        vectors.append(v)
-        intents.append(p)
-    base_v = np.vstack(vectors).astype(np.float32)
-    base_p = np.vstack(intents).astype(np.float32)
+    cached = cache is not None and cache.is_file()
+    if cache is not None and cache.is_file():
+        saved = np.load(cache)
+        if len(saved["vectors"]) != len(pool):
+            sys.exit(f"{cache} holds another pool's vectors: remove it")
+        base_v, base_p = saved["vectors"], saved["intents"]
+    else:
+        vectorise = vectoriser(model_dir)
+        vectors, intents = [], []
+        for i in range(0, len(pool), 256):
+            v, p = vectorise([t for _, t in pool[i : i + 256]])
+            vectors.append(v)
+            intents.append(p)
+        base_v = np.vstack(vectors).astype(np.float32)
+        base_p = np.vstack(intents).astype(np.float32)
+        if cache is not None:
+            np.savez(cache, vectors=base_v, intents=base_p)
     embedded = time.perf_counter() - started
     rng = np.random.default_rng(seed)
     engine = make_engine(url)
@@ -196,7 +211,7 @@ def fill(
     stored = time.perf_counter() - started
     engine.dispose()
     texts = messages if distinct_texts else len(distinct)
-    return {"pool": len(pool), "texts": texts, "embed_pool_s": embedded, "store_s": stored}
+    return {"pool": len(pool), "texts": texts, "embed_pool_s": embedded, "cached": cached, "store_s": stored}
 
 
 def mine_once(url: str, sqlite: bool) -> dict[str, float]:
@@ -331,6 +346,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--distinct-texts", action="store_true", help="no two rows share a text")
     parser.add_argument("--pool", type=int, default=0, help="embed at most this many real texts (0: all)")
+    parser.add_argument(
+        "--pool-cache", type=Path, help="keep the pool's vectors in this .npz (made on first use) across runs"
+    )
     parser.add_argument("--embed-rows", type=int, default=1000)
     parser.add_argument("--skip-embedder", action="store_true")
     parser.add_argument("--skip-mining", action="store_true")
@@ -357,12 +375,18 @@ def main() -> None:
         if not args.skip_mining:
             with database(args.db, tmp, args.pg_admin) as url:
                 made = fill(
-                    url, args.messages, args.model_dir, args.distinct_texts, seed=0, pool_size=args.pool
+                    url,
+                    args.messages,
+                    args.model_dir,
+                    args.distinct_texts,
+                    seed=0,
+                    pool_size=args.pool,
+                    cache=args.pool_cache,
                 )
                 print(
                     f"rows: {args.messages:,} SYNTHETIC rows made from {made['pool']:,} distinct real texts of the"
                     f" pack (intent examples, demo themes, dev topic sets), each embedded once"
-                    f" ({made['embed_pool_s']:.0f} s), repeated with noise on the vectors (sigma 0.01) and"
+                    f" ({made['embed_pool_s']:.0f} s{', read from --pool-cache' if made['cached'] else ''}), repeated with noise on the vectors (sigma 0.01) and"
                     f" intent probabilities (0.005), timestamps over {DAYS} days"
                     + ("; every row's text made distinct by a ticket number" if args.distinct_texts else "")
                     + f"; {made['texts']:,} distinct texts among the rows; stored in {made['store_s']:.0f} s"

@@ -240,7 +240,8 @@ def measure(
         if quality:
             scored(url)  # steady state: the QA process has started, loaded its models and caught up
         if insight:
-            embedded(url, settle=True)  # steady state: started, models loaded, caught up, first run mined
+            # steady state: started, models loaded, caught up, first run mined
+            before = embedded(url, settle=True)
         for point in results:
             if point.endswith("/s"):
                 found = asyncio.run(load_open(server.base, float(point[:-2]), args.seconds, texts))
@@ -249,7 +250,8 @@ def measure(
             if quality and args.quality != "on":
                 found |= scored(url)
             if insight:
-                found |= embedded(url)
+                before = embedded(url, before=before)
+                found |= {k: v for k, v in before.items() if not k.startswith("_")}
             results[point].append(found)
     return results
 
@@ -285,11 +287,15 @@ def scored(url: str, limit: float = 120.0) -> dict[str, float]:
         engine.dispose()
 
 
-def embedded(url: str, limit: float = 180.0, settle: bool = False) -> dict[str, float]:
-    """Customer messages with an insight row that has its vector at the end of the run (% of all
-    stored customer messages), and the seconds after the load stopped until the `insight` consumer
-    had read the whole event log and every row had its vector (the embedder's catch-up). `settle`
-    also waits for the first mining run once there are enough rows (so none runs during the load)."""
+def embedded(
+    url: str, limit: float = 180.0, settle: bool = False, before: dict[str, float] | None = None
+) -> dict[str, float]:
+    """Of the customer messages stored since `before` (the counts an earlier call returned, when
+    everything was caught up: the warm-up's and earlier loads' messages do not count), the share
+    with an insight row that had its vector when the load stopped, and the seconds after that until
+    the `insight` consumer had read the whole event log and every row had its vector (the
+    embedder's catch-up); also the share that became rows at all. `settle` also waits for the first
+    mining run once there are enough rows (so none runs during the load)."""
     from sqlalchemy import create_engine, func, select
 
     from helixdesk.bus.consumer import ConsumerOffset
@@ -324,12 +330,15 @@ def embedded(url: str, limit: float = 180.0, settle: bool = False) -> dict[str, 
                 last = conn.scalar(select(func.max(EventRecord.log_seq))) or 0
                 runs = conn.scalar(select(func.count()).select_from(InsightRun)) or 0
             waited = time.perf_counter() - started
-            out.setdefault("vector_now", 100.0 * vectors / max(1, customer))
+            base = before or {"_customer": 0, "_rows": 0, "_vectors": 0}
+            new = max(1, customer - base["_customer"])
+            out.setdefault("vector_now", 100.0 * (vectors - base["_vectors"]) / new)
             done = offset >= last and vectors >= rows
             if settle:
                 done = done and (runs > 0 or vectors < MIN_ROWS)
             if done or waited >= limit:
-                out["rows_of_customer"] = 100.0 * rows / max(1, customer)
+                out["rows_of_customer"] = 100.0 * (rows - base["_rows"]) / new
+                out |= {"_customer": customer, "_rows": rows, "_vectors": vectors}
                 out["embed_catch_up_s"] = waited if done else float("inf")
                 return out
             time.sleep(0.25)

@@ -159,6 +159,12 @@ def test_unanswered_questions_become_knowledge_and_the_effect_shows(loop, browse
     page.screenshot(path=str(tmp_path / "proposal.png"), full_page=True)
     card.locator("button.approve").click()
     expect(card).to_have_attribute("data-status", "approved")
+    # A second approval (another supervisor, a double click) writes nothing.
+    with httpx.Client(base_url=base, timeout=60) as sup:
+        sign_in(sup, "sup.liu", PASSWORD)
+        again = sup.post(f"/console/api/insight/proposals/{proposal['id']}/approve", json={})
+        assert again.status_code == 422 and again.json()["error"]["code"] == "proposal_decided"
+        assert len(sup.get("/console/api/insight/proposals?status=approved").json()[0]["draft_ids"]) == 3
 
     # The next customers ask in other words, and the bot answers from the new entry.
     chat = customer_page(browser, base, "lang=zh-Hans")

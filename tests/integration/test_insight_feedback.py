@@ -112,6 +112,7 @@ def test_callback_notes_and_social_comments_go_through_the_nlu_masked(desk) -> N
         ("source,channel,text\nsocial,weibo,ok\nemail,x,bad source\n", "invalid_feedback"),
         ("source,channel,text,at\nsocial,weibo,later,2999-01-01T00:00:00+00:00\n", "invalid_feedback"),
         ("source,channel,text,language\nsocial,weibo,hi,fr\n", "invalid_feedback"),
+        ("source,channel,text,external_id\nsocial,weibo,a,p1\nsocial,weibo,b,p1\n", "invalid_feedback"),
     ],
 )
 def test_a_bad_import_is_refused_whole_with_a_stable_code(desk, body: str, code: str) -> None:

@@ -161,3 +161,20 @@ def test_rows_of_an_anonymised_conversation_keep_their_figures_only(sessions: se
     # The embedder never embeds a cleared row again.
     picked = embed_next(sessions, Vectoriser(), limit=10)
     assert picked is not None and picked.ids == [rows[live_id].id]
+
+
+def test_an_erased_or_anonymised_conversation_leaves_the_proposals_that_quoted_it(
+    sessions: sessionmaker[Session],
+) -> None:
+    from helixdesk.insight.clusters import forget_in_proposals
+    from helixdesk.insight.models import InsightProposal
+
+    quote = [{"conversation_id": c, "question": f"q {c}", "reply": "r"} for c in ("c1", "c2")]
+    with transaction(sessions) as s:
+        s.add(InsightProposal(questions={}, answers={}, sources=quote, examples=quote, volume=2))
+        s.add(InsightProposal(questions={}, answers={}, sources=quote[1:], examples=[], volume=1))
+    with transaction(sessions) as s:
+        assert forget_in_proposals(s, ["c1"]) == 1
+    with reading(sessions) as s:
+        kept = [[x["conversation_id"] for x in p.sources + p.examples] for p in s.query(InsightProposal)]
+    assert sorted(kept) == [["c2"], ["c2", "c2"]]

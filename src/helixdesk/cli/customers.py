@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 from rich.console import Console
@@ -39,6 +39,16 @@ def export_command(
         out.print(f"wrote {output} ({len(data['conversations'])} conversations)")
 
 
+def _forget_in_insight(sessions: Any, conversation_ids: tuple[str, ...]) -> int:
+    """The erased conversations leave the proposed answers that quoted them (insight rows went with
+    the conversations: a foreign key)."""
+    from helixdesk.db.session import transaction
+    from helixdesk.insight.clusters import forget_in_proposals
+
+    with transaction(sessions) as s:
+        return forget_in_proposals(s, conversation_ids)
+
+
 @app.command("erase")
 def erase_command(
     ref: str = typer.Argument(..., help="Bank customer number (C000001) or Helixdesk customer id."),
@@ -58,8 +68,11 @@ def erase_command(
     with open_store() as store:
         report = erase_customer(store.sessions, store.audit, ref, actor=operator(by), reason=reason)
         dropped = _forget_on_bus(store.settings, report.conversation_ids)
+        proposals = _forget_in_insight(store.sessions, report.conversation_ids)
     if as_json:
-        typer.echo(json.dumps(report.to_dict() | {"event_stream_deleted": dropped}))
+        typer.echo(
+            json.dumps(report.to_dict() | {"event_stream_deleted": dropped, "proposals_scrubbed": proposals})
+        )
         return
     out.print(f"erased customer {report.ref}:")
     for name, n in report.deleted.items():
@@ -71,6 +84,8 @@ def erase_command(
     )
     if dropped is not None:
         out.print(f"  event stream entries: {dropped} deleted")
+    if proposals:
+        out.print(f"  proposed answers: {proposals} no longer quote their conversations")
     out.print(f"recorded in the audit log as entry {report.audit_seq}")
 
 

@@ -204,13 +204,15 @@ def report_command(
 ) -> None:
     """The hotspots of a period: size, trend, handoff and negative shares, spikes."""
     from helixdesk.db.session import reading
-    from helixdesk.insight.hotspots import Filters, hotspots, report_csv
-    from helixdesk.insight.query import parse_period
+    from helixdesk.insight.hotspots import hotspots, report_csv
+    from helixdesk.insight.query import parse_filters, parse_period
 
     settings = Settings()
     try:
         chosen = parse_period(period, _when(since, "since"), _when(until, "until"), utcnow())
-        filters = Filters(channel=channel, language=language, product=product, queue=queue, source=source)
+        filters = parse_filters(
+            channel=channel, language=language, product=product, queue=queue, source=source
+        )
         with reading(_sessions(settings)) as s:
             report = hotspots(s, chosen, filters)
     except AppError as e:

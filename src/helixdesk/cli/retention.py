@@ -22,6 +22,7 @@ def run_command(
     as_json: bool = typer.Option(False, "--json", help="Print the report as JSON."),
 ) -> None:
     """Apply every retention period now (idempotent; in batches; audited)."""
+    from helixdesk.insight.feed import forget_anonymised
     from helixdesk.retention import (
         DATA_CLASSES,
         RetentionJob,
@@ -36,6 +37,9 @@ def run_command(
             batch_size=batch_size,
         )
         report = job.run(dry_run=dry_run, actor=operator(by))
+        # Insight's rows of the conversations just anonymised keep their figures only (the insight
+        # worker does this too, as a backstop, when it runs).
+        cleared = 0 if dry_run else forget_anonymised(store.sessions)
     if as_json:
         typer.echo(json.dumps(report.to_dict(), ensure_ascii=False, indent=2))
         return
@@ -52,4 +56,6 @@ def run_command(
             DATA_CLASSES[r.data_class] if r.cutoff is not None else "kept",
         )
     out.print(table)
+    if cleared:
+        out.print(f"insight: {cleared} rows of anonymised conversations keep their figures only")
     out.print(f"recorded in the audit log as entry {report.audit_seq}")

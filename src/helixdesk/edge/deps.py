@@ -195,6 +195,7 @@ QaReviewerDep = Annotated[StaffView, Depends(require_roles("qa_reviewer", "super
 InsightDep = Annotated[Insight, Depends(_part("insight"))]
 ProposalsDep = Annotated[Proposals, Depends(_part("proposals"))]
 FeedbackDep = Annotated[FeedbackInbox, Depends(_part("feedback"))]
-INSIGHT_ROLES = ("supervisor", "qa_reviewer", "admin")
+# Admins run the system and see no customer text: insight is for supervisors and QA reviewers.
+INSIGHT_ROLES = ("supervisor", "qa_reviewer")
 InsightReaderDep = Annotated[StaffView, Depends(require_roles(*INSIGHT_ROLES))]
-FeedbackImporterDep = Annotated[StaffView, Depends(require_roles("supervisor", "admin"))]
+FeedbackImporterDep = Annotated[StaffView, Depends(require_roles("supervisor"))]

@@ -5,11 +5,13 @@ probabilities stacked, and a proposal as the API shows it."""
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 import numpy as np
+from sqlalchemy import select
+from sqlalchemy.orm import Session
 
 from helixdesk.insight.models import InsightProposal
 from helixdesk.insight.space import Space
@@ -60,3 +62,19 @@ def proposal_dict(p: InsightProposal) -> dict[str, Any]:
         "created_at": p.created_at,
         "decided_at": p.decided_at,
     }
+
+
+def forget_in_proposals(s: Session, conversation_ids: Iterable[str]) -> int:
+    """Drop these conversations' questions and replies from every proposal's sources and examples
+    (a customer erased, or a conversation retention anonymised); returns how many proposals changed."""
+    gone = set(conversation_ids)
+    if not gone:
+        return 0
+    changed = 0
+    for proposal in s.scalars(select(InsightProposal)):
+        sources = [x for x in proposal.sources if x.get("conversation_id") not in gone]
+        examples = [x for x in proposal.examples if x.get("conversation_id") not in gone]
+        if len(sources) != len(proposal.sources) or len(examples) != len(proposal.examples):
+            proposal.sources, proposal.examples = sources, examples
+            changed += 1
+    return changed

@@ -46,7 +46,9 @@ def effect_of(s: Session, proposal: InsightProposal, now: datetime) -> dict[str,
     if rows:
         vectors = np.stack([np.frombuffer(r.vector, dtype=np.float32) for r in rows])
         intents = stack_intents(rows) if space.intent_means is not None else None
-        if space.intent_means is None or intents is not None:
+        # After the intent model is retrained with other intents, its probabilities no longer fit
+        # this space: the effect is then unknown (too early), never an error.
+        if space.fits(intents):
             feats = space.features(vectors, intents, [r.language for r in rows])
             feats /= np.maximum(np.linalg.norm(feats, axis=1, keepdims=True), 1e-9)
             sims = feats @ centre

@@ -22,6 +22,7 @@ from helixdesk.conversations.models import Conversation, CsatRating, Message
 from helixdesk.core.events import Event
 from helixdesk.db.session import transaction
 from helixdesk.handoff.models import Handoff
+from helixdesk.insight.clusters import forget_in_proposals
 from helixdesk.insight.models import InsightMessage
 from helixdesk.insight.rows import Handover, Msg, Rating, Row, conversation_rows
 
@@ -135,19 +136,22 @@ def _new(row: Row, conversation_id: str | None) -> InsightMessage:
 
 def forget_anonymised(sessions: sessionmaker[Session], *, batch: int = 500) -> int:
     """Clear the text and vectors of rows whose conversation retention has anonymised (their
-    figures, topic and time stay for the trends); returns how many. Erasing a customer deletes
-    their conversations, and their rows with them (a foreign key)."""
+    figures, topic and time stay for the trends), and drop those conversations from proposals'
+    sources; returns how many rows. Erasing a customer deletes their conversations, and their rows
+    with them (a foreign key); `helixdesk customers erase` drops them from proposals."""
     done = 0
     while True:
         with transaction(sessions) as s:
-            ids = s.scalars(
-                select(InsightMessage.id)
+            found = s.execute(
+                select(InsightMessage.id, InsightMessage.conversation_id)
                 .join(Conversation, Conversation.id == InsightMessage.conversation_id)
                 .where(Conversation.anonymised_at.is_not(None), InsightMessage.text != "")
                 .limit(batch)
             ).all()
-            if not ids:
+            if not found:
                 return done
+            ids = [r.id for r in found]
+            forget_in_proposals(s, {r.conversation_id for r in found if r.conversation_id})
             s.execute(
                 update(InsightMessage)
                 .where(InsightMessage.id.in_(ids))

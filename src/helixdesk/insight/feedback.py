@@ -27,6 +27,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.core.clock import utcnow
@@ -65,6 +66,7 @@ def check(items: Sequence[FeedbackItem], *, now: datetime | None = None) -> list
     if len(items) > MAX_ITEMS:
         raise ValidationFailedError(f"at most {MAX_ITEMS} items per import", code="invalid_feedback")
     out = []
+    seen: set[tuple[str, str, str]] = set()
     for n, item in enumerate(items, start=1):
 
         def bad(why: str, n: int = n) -> ValidationFailedError:
@@ -84,6 +86,11 @@ def check(items: Sequence[FeedbackItem], *, now: datetime | None = None) -> list
             raise bad("at must be a past date-time with its offset")
         if item.external_id is not None and not 1 <= len(item.external_id) <= 128:
             raise bad("external_id must have 1 to 128 characters")
+        if item.external_id:
+            key = (item.source, channel, item.external_id)
+            if key in seen:
+                raise bad("the same external_id twice in one import")
+            seen.add(key)
         out.append(
             FeedbackItem(item.source, channel, text, item.at or now, item.language, item.external_id or None)
         )
@@ -156,11 +163,25 @@ def store(
                 rejected=False,
             )
         )
-    with transaction(sessions) as s:
-        there = set(s.scalars(select(InsightMessage.id).where(InsightMessage.id.in_([r.id for r in rows]))))
-        new = [r for r in rows if r.id not in there]
-        s.add_all(new)
-    return {"added": len(new), "already": len(rows) - len(new)}
+    for attempt in (1, 2):
+        try:
+            with transaction(sessions) as s:
+                there = set(
+                    s.scalars(select(InsightMessage.id).where(InsightMessage.id.in_([r.id for r in rows])))
+                )
+                new = [_copy(r) for r in rows if r.id not in there]
+                s.add_all(new)
+            return {"added": len(new), "already": len(rows) - len(new)}
+        except IntegrityError:
+            if attempt == 2:
+                raise
+            # Another import of the same items committed first: read again, add what is left.
+    raise AssertionError("unreachable")
+
+
+def _copy(row: InsightMessage) -> InsightMessage:
+    """A fresh row with the same values (a row once added to a failed session cannot be re-added)."""
+    return InsightMessage(**{c.key: getattr(row, c.key) for c in InsightMessage.__table__.columns})
 
 
 def _row_id(item: FeedbackItem) -> str:
@@ -182,10 +203,13 @@ class FeedbackInbox:
         self._products = dict(products)
 
     async def add(self, items: Sequence[FeedbackItem]) -> dict[str, Any]:
+        import asyncio
+
         import anyio
 
         checked = check(items)
-        turns = [await self._parser.parse(item.text) for item in checked]
+        # Asked together, the parser batches them (one model call for many texts).
+        turns = await asyncio.gather(*(self._parser.parse(item.text) for item in checked))
         return await anyio.to_thread.run_sync(
-            lambda: store(self._sessions, checked, turns, mask=self._mask, products=self._products)
+            lambda: store(self._sessions, checked, list(turns), mask=self._mask, products=self._products)
         )

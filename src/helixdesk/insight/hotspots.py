@@ -198,7 +198,7 @@ def representatives(
             InsightMessage.source,
             InsightMessage.conversation_id,
         )
-        .where(_in(period), _topic(topic_id))
+        .where(_in(period), _topic(topic_id), InsightMessage.text != "")
         .order_by(InsightMessage.topic_score.desc().nulls_last(), InsightMessage.at.desc())
         .limit(n * 5)
     )
@@ -240,24 +240,30 @@ def topic_days(
 
 
 def _counts_before(s: Session, period: Period, filters: Filters, ids: Sequence[str]) -> dict[str, list[int]]:
-    """Each topic's count in each of the `BASELINE_PERIODS` periods before `period` (nearest first)."""
+    """Each topic's count in each of the `BASELINE_PERIODS` periods before `period` (nearest
+    first), counted in the database."""
     out: dict[str, list[int]] = {tid: [0] * BASELINE_PERIODS for tid in ids}
     if not ids:
         return out
     topic = func.coalesce(InsightMessage.topic_id, UNASSIGNED)
-    start = period.before(BASELINE_PERIODS).since
+    bucket = case(
+        *((InsightMessage.at >= period.before(n).since, n - 1) for n in range(1, BASELINE_PERIODS + 1)),
+        else_=BASELINE_PERIODS,
+    )
     rows = s.execute(
         filters.where(
-            select(topic, InsightMessage.at).where(
-                InsightMessage.at >= start, InsightMessage.at < period.since, topic.in_(ids)
+            select(topic, bucket, func.count())
+            .where(
+                InsightMessage.at >= period.before(BASELINE_PERIODS).since,
+                InsightMessage.at < period.since,
+                topic.in_(ids),
             )
+            .group_by(topic, bucket)
         )
     ).all()
-    length = period.length.total_seconds()
-    for tid, at in rows:
-        back = int((period.since - at).total_seconds() // length)
-        if 0 <= back < BASELINE_PERIODS:
-            out[str(tid)][back] += 1
+    for tid, back, n in rows:
+        if 0 <= int(back) < BASELINE_PERIODS:
+            out[str(tid)][int(back)] += int(n)
     return out
 
 

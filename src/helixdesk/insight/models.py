@@ -22,7 +22,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text
+from sqlalchemy import JSON, Boolean, Float, ForeignKey, Index, Integer, LargeBinary, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from helixdesk.conversations import models as _conversations  # noqa: F401  (the foreign key's table)
@@ -36,6 +36,13 @@ class InsightMessage(Base):
     __table_args__ = (
         Index("ix_insight_messages_at", "at"),
         Index("ix_insight_messages_topic_at", "topic_id", "at"),
+        # The embedder's "rows still to embed", without scanning every row that has its vector.
+        Index(
+            "ix_insight_messages_pending",
+            "at",
+            postgresql_where=text("vector IS NULL AND text <> ''"),
+            sqlite_where=text("vector IS NULL AND text <> ''"),
+        ),
     )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)

@@ -20,6 +20,9 @@ did before and after approval.
 
 from __future__ import annotations
 
+import os
+import socket
+import uuid
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -38,6 +41,7 @@ from helixdesk.conversations.models import Message
 from helixdesk.core.clock import utcnow
 from helixdesk.core.errors import NotFoundError, ValidationFailedError
 from helixdesk.core.languages import LANGUAGES
+from helixdesk.db.lease import release, try_acquire
 from helixdesk.db.session import reading, transaction
 from helixdesk.handoff.drafts import KnowledgeDrafts
 from helixdesk.insight.clusters import JOIN, pack, proposal_dict, stack_intents, unpack
@@ -49,6 +53,7 @@ from helixdesk.insight.topics import embed_messages
 
 WINDOW = timedelta(days=30)
 MIN_VOLUME = 5
+MAX_QUESTIONS = 4000
 UNANSWERED_SHARE = 0.5
 MAX_SOURCES = 20
 MAX_EXAMPLES = 12
@@ -69,18 +74,34 @@ class _Row:
 
 class Proposals:
     def __init__(
-        self, *, sessions: sessionmaker[Session], drafts: KnowledgeDrafts | None = None, audit: Any = None
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        drafts: KnowledgeDrafts | None = None,
+        audit: Any = None,
+        holder: str | None = None,
     ) -> None:
         self._sessions = sessions
         self._drafts = drafts
         self._audit = audit
+        self._holder = holder or f"proposals-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
 
     # ---- finding ---------------------------------------------------------------------------------
 
     def generate(self, *, now: datetime | None = None) -> list[str]:
         """Propose answers for the clusters of unanswered questions not covered yet; returns the
-        new proposals' ids."""
+        new proposals' ids. One process at a time (a lease), so no cluster is proposed twice."""
         now = now or utcnow()
+        with transaction(self._sessions) as s:
+            if not try_acquire(s, "insight-propose", self._holder, ttl=timedelta(minutes=5)):
+                return []
+        try:
+            return self._generate(now)
+        finally:
+            with transaction(self._sessions) as s:
+                release(s, "insight-propose", self._holder)
+
+    def _generate(self, now: datetime) -> list[str]:
         with reading(self._sessions) as s:
             rows = _unanswered(s, now - WINDOW, now)
             covered = _covered(s)
@@ -156,7 +177,7 @@ class Proposals:
             return None  # nobody answered these yet: nothing to draft from
         questions: dict[str, str] = {}
         for i in ranked:
-            questions.setdefault(rows[i].language, rows[i].text)
+            questions.setdefault(rows[i].language, rows[i].text[:500])
         questions = {lang: q for lang, q in questions.items() if lang in answers}
         examples = [
             {
@@ -212,39 +233,43 @@ class Proposals:
     ) -> dict[str, Any]:
         """Approve a proposal (as drafted, or with the supervisor's edits): for each language, a
         knowledge draft with the customers' own wordings as alternatives, approved at once."""
-        with reading(self._sessions) as s:
-            proposal = _get(s, proposal_id)
-            if proposal.status != "open":
-                raise ValidationFailedError(
-                    f"this proposal was already {proposal.status}", code="proposal_decided"
-                )
-            final_q = {**proposal.questions, **{k: v for k, v in (questions or {}).items() if v.strip()}}
-            final_a = {**proposal.answers, **{k: v for k, v in (answers or {}).items() if v.strip()}}
-            examples = list(proposal.examples)
-        languages = [lang for lang in LANGUAGES if final_q.get(lang) and final_a.get(lang)]
-        if not languages or any(lang not in LANGUAGES for lang in (*final_q, *final_a)):
-            raise ValidationFailedError(
-                "a proposal needs a question and an answer in at least one of zh-Hans, zh-Hant, en",
-                code="invalid_proposal",
-            )
         if self._drafts is None:
             raise ValidationFailedError(
                 "this process cannot write knowledge drafts", code="proposal_read_only"
             )
-        draft_ids: list[str] = []
-        for language in languages:
-            wordings = [
-                e["text"] for e in examples if e["language"] == language and e["text"] != final_q[language]
-            ]
-            draft = self._drafts.create(
-                user,
-                question=final_q[language],
-                answer=final_a[language],
-                language=language,
-                alternatives=wordings,
+        with reading(self._sessions) as s:
+            proposal = _get(s, proposal_id)
+            final_q = {**proposal.questions, **{k: v for k, v in (questions or {}).items() if v.strip()}}
+            final_a = {**proposal.answers, **{k: v for k, v in (answers or {}).items() if v.strip()}}
+            examples = list(proposal.examples)
+        languages = [lang for lang in LANGUAGES if final_q.get(lang) and final_a.get(lang)]
+        if (
+            not languages
+            or any(lang not in LANGUAGES for lang in (*final_q, *final_a))
+            or any(
+                len(final_q[lang].strip()) > 500 or len(final_a[lang].strip()) > 4000 for lang in languages
             )
-            self._drafts.review(user, draft["id"], approve=True, note=f"insight proposal {proposal_id}")
-            draft_ids.append(draft["id"])
+        ):
+            raise ValidationFailedError(
+                "a proposal needs a question (up to 500 characters) and an answer (up to 4000) in at "
+                "least one of zh-Hans, zh-Hant, en",
+                code="invalid_proposal",
+            )
+        # Claimed first, in a locked transaction: a second approval (another supervisor, a double
+        # click) finds it taken and writes nothing.
+        with transaction(self._sessions) as s:
+            proposal = _get(s, proposal_id, lock=True)
+            if proposal.status != "open":
+                raise ValidationFailedError(
+                    f"this proposal was already {proposal.status}", code="proposal_decided"
+                )
+            proposal.status = "approving"
+        try:
+            draft_ids = self._approve_drafts(user, proposal_id, languages, final_q, final_a, examples)
+        except Exception:
+            with transaction(self._sessions) as s:
+                _get(s, proposal_id, lock=True).status = "open"
+            raise
         with transaction(self._sessions) as s:
             proposal = _get(s, proposal_id, lock=True)
             proposal.status = "approved"
@@ -260,6 +285,32 @@ class Proposals:
                     target=Target("insight_proposal", proposal.id),
                 )
             return proposal_dict(proposal)
+
+    def _approve_drafts(
+        self,
+        user: StaffView,
+        proposal_id: str,
+        languages: Sequence[str],
+        final_q: Mapping[str, str],
+        final_a: Mapping[str, str],
+        examples: Sequence[Mapping[str, Any]],
+    ) -> list[str]:
+        assert self._drafts is not None
+        draft_ids: list[str] = []
+        for language in languages:
+            wordings = [
+                e["text"] for e in examples if e["language"] == language and e["text"] != final_q[language]
+            ]
+            draft = self._drafts.create(
+                user,
+                question=final_q[language],
+                answer=final_a[language],
+                language=language,
+                alternatives=wordings,
+            )
+            self._drafts.review(user, draft["id"], approve=True, note=f"insight proposal {proposal_id}")
+            draft_ids.append(draft["id"])
+        return draft_ids
 
     def reject(self, user: StaffView, proposal_id: str, *, note: str = "") -> dict[str, Any]:
         with transaction(self._sessions) as s:
@@ -323,8 +374,11 @@ def _unanswered(s: Session, since: datetime, until: datetime) -> list[_Row]:
             InsightMessage.at < until,
             InsightMessage.vector.is_not(None),
             or_(InsightMessage.answered.is_(False), InsightMessage.handed_off, InsightMessage.rejected),
+            InsightMessage.text != "",
         )
-        .order_by(InsightMessage.at)
+        # The latest few thousand: average linkage holds every pair of them in memory.
+        .order_by(InsightMessage.at.desc())
+        .limit(MAX_QUESTIONS)
     ).all()
     return [
         _Row(

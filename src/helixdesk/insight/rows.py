@@ -105,8 +105,11 @@ def conversation_rows(
             continue
         nlu = m.meta.get("nlu")
         if not isinstance(nlu, Mapping):
-            # Not understood yet (its turn is running), or a message a person had.
-            if m.seq == last_seq and not closed:
+            # Not understood yet (its turn is running): wait. Said to a person ("ok", "thanks",
+            # details they asked for): not a question of its own.
+            if (m.seq == last_seq and not closed) or any(h.at <= m.at for h in handovers):
+                continue
+            if any(n.sender == "agent" for n in ordered[:i]):
                 continue
             nlu = {}
         if _says_nothing(m, nlu, previous_bot):
@@ -116,7 +119,7 @@ def conversation_rows(
         later = ordered[i + 1 :]
         handover = _queue_of(m, ordered, handovers)
         answered = _answered(replies)
-        if any(h.disposition == KNOWLEDGE_GAP for h in handovers):
+        if answered is not True and any(h.disposition == KNOWLEDGE_GAP for h in handovers):
             answered = False  # the agent reported that the knowledge base lacks the answer
         rows.append(
             Row(

@@ -14,6 +14,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import os
+import socket
+import uuid
 from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 
@@ -86,8 +89,8 @@ async def run_worker(
     )
     vectorise = Vectoriser(intent_reader(settings.model_dir / settings.pack))
     idle = ThreadPoolExecutor(1, thread_name_prefix="insight-idle", initializer=lower_this_thread)
-    holder = f"insight-mine-{id(feed)}"
-    proposals = Proposals(sessions=sessions)
+    holder = f"insight-{socket.gethostname()}-{os.getpid()}-{uuid.uuid4().hex[:6]}"
+    proposals = Proposals(sessions=sessions, holder=holder)
     proposed_at = utcnow() - propose_every
     forgot_at = utcnow() - timedelta(minutes=10)
     await consumer.start()

@@ -31,17 +31,17 @@ from pydantic import Field
 from helixdesk.auth.errors import ForbiddenError
 from helixdesk.auth.roles import is_supervisor
 from helixdesk.core.clock import utcnow
-from helixdesk.core.errors import ValidationFailedError
+from helixdesk.core.errors import NotFoundError, ValidationFailedError
 from helixdesk.core.inputs import Input
 from helixdesk.edge.console.pages import page
 from helixdesk.edge.deps import (
+    AgentDep,
     BankZoneDep,
     FeedbackDep,
     FeedbackImporterDep,
     InsightDep,
     InsightReaderDep,
     ProposalsDep,
-    StaffDep,
     StaffSessionDep,
     SupervisorDep,
 )
@@ -152,13 +152,22 @@ async def hotspots_download(
     )
 
 
+def _known(value: str, longest: int, what: str) -> str:
+    """An id from the path: too long to be one is no such thing (404), never cut short."""
+    if len(value) > longest:
+        raise NotFoundError(f"no {what} {value[:40]}", code=f"{what}_not_found")
+    return value
+
+
 @router.get(f"{API}/topics/{{topic_id}}")
 async def topic_json(
     topic_id: str, _user: InsightReaderDep, insight: InsightDep, query: QueryDep, zone: BankZoneDep
 ) -> dict[str, Any]:
     """One hotspot in the period: its figures, its rows per day and examples."""
     period, filters = query.resolve(zone)
-    return await anyio.to_thread.run_sync(insight.topic, topic_id[:16], period, filters, zone)
+    return await anyio.to_thread.run_sync(
+        insight.topic, _known(topic_id, 16, "hotspot"), period, filters, zone
+    )
 
 
 @router.get("/insight", response_class=HTMLResponse, include_in_schema=False)
@@ -211,7 +220,9 @@ async def topic_page(
     zone: BankZoneDep,
 ) -> HTMLResponse:
     period, filters = query.resolve(zone)
-    topic = await anyio.to_thread.run_sync(insight.topic, topic_id[:16], period, filters, zone)
+    topic = await anyio.to_thread.run_sync(
+        insight.topic, _known(topic_id, 16, "hotspot"), period, filters, zone
+    )
     peak = max((n for _, n in topic["days"]), default=0)
     return page(
         request,
@@ -258,7 +269,9 @@ async def proposal_approve(
 ) -> dict[str, Any]:
     """Approve a proposal (with edits): one knowledge entry per language, searchable at once."""
     return await anyio.to_thread.run_sync(
-        lambda: proposals.approve(user, proposal_id[:36], questions=body.questions, answers=body.answers)
+        lambda: proposals.approve(
+            user, _known(proposal_id, 36, "proposal"), questions=body.questions, answers=body.answers
+        )
     )
 
 
@@ -266,7 +279,9 @@ async def proposal_approve(
 async def proposal_reject(
     proposal_id: str, body: ProposalDecisionIn, user: SupervisorDep, proposals: ProposalsDep
 ) -> dict[str, Any]:
-    return await anyio.to_thread.run_sync(lambda: proposals.reject(user, proposal_id[:36], note=body.note))
+    return await anyio.to_thread.run_sync(
+        lambda: proposals.reject(user, _known(proposal_id, 36, "proposal"), note=body.note)
+    )
 
 
 @router.get(f"{API}/effects")
@@ -292,11 +307,20 @@ async def proposals_page(
 
 @router.get("/insight/effects", response_class=HTMLResponse, include_in_schema=False)
 async def effects_page(
-    request: Request, _user: InsightReaderDep, session: StaffSessionDep, proposals: ProposalsDep
+    request: Request,
+    _user: InsightReaderDep,
+    session: StaffSessionDep,
+    proposals: ProposalsDep,
+    zone: BankZoneDep,
 ) -> HTMLResponse:
     effects = await anyio.to_thread.run_sync(proposals.effects)
     return page(
-        request, "console_insight_effects.html", user=session.user, csrf=session.csrf_token, effects=effects
+        request,
+        "console_insight_effects.html",
+        user=session.user,
+        csrf=session.csrf_token,
+        effects=effects,
+        zone=zone,
     )
 
 
@@ -323,13 +347,11 @@ class FeedbackIn(Input):
 
 
 @router.post(f"{API}/feedback")
-async def feedback_json(body: FeedbackIn, user: StaffDep, feedback: FeedbackDep) -> dict[str, Any]:
-    """Add feedback: agents their callback notes; supervisors and admins also social-media comments.
-    Each item goes through the NLU and into the hotspots."""
-    if not (is_supervisor(user.roles) or "admin" in user.roles) and any(
-        i.source != "callback" for i in body.items
-    ):
-        raise ForbiddenError("only supervisors and admins import social-media feedback")
+async def feedback_json(body: FeedbackIn, user: AgentDep, feedback: FeedbackDep) -> dict[str, Any]:
+    """Add feedback: agents their callback notes; supervisors also social-media comments. Each item
+    goes through the NLU and into the hotspots. (A JSON body is at most 64 KiB: send more as CSV.)"""
+    if not is_supervisor(user.roles) and any(i.source != "callback" for i in body.items):
+        raise ForbiddenError("only supervisors import social-media feedback")
     items = [FeedbackItem(**i.model_dump()) for i in body.items]
     return await feedback.add(items)
 

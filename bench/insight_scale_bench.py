@@ -274,6 +274,54 @@ def mine_once(url: str, sqlite: bool) -> dict[str, float]:
     }
 
 
+def idle_queries(url: str, new_rows: int = 64, repeats: int = 5) -> dict[str, float]:
+    """What the worker reads while idle, on the mined table: `new_rows` rows arrive without vectors,
+    then the embedder's next batch (`embed_next`'s read) and `mining_due` (every `idle_seconds`
+    when there is nothing to embed) are timed, medians of `repeats`, in milliseconds."""
+    from sqlalchemy import insert, update
+
+    from helixdesk.core.clock import utcnow
+    from helixdesk.db.session import make_engine, make_session_factory, reading
+    from helixdesk.insight.embedder import embed_next
+    from helixdesk.insight.models import InsightMessage
+    from helixdesk.insight.worker import mining_due
+
+    engine = make_engine(url)
+    sessions = make_session_factory(engine)
+    now = utcnow()
+    ids = [uuid.uuid4().hex for _ in range(new_rows)]
+    with engine.begin() as conn:
+        conn.execute(
+            insert(InsightMessage),
+            [
+                {"id": i, "source": "chat", "channel": "web", "language": "en", "text": f"new {n}", "at": now}
+                for n, i in enumerate(ids)
+            ],
+        )
+
+    def no_vectors(texts):  # type: ignore[no-untyped-def]
+        return np.zeros((len(texts), 384), dtype=np.float32), None
+
+    pending, due = [], []
+    for _ in range(repeats):
+        began = time.perf_counter()
+        batch = embed_next(sessions, no_vectors)  # type: ignore[arg-type]
+        pending.append(time.perf_counter() - began)
+        assert batch is not None and len(batch.ids) == new_rows
+    with engine.begin() as conn:  # every row has its vector: the worker now asks whether to mine
+        conn.execute(update(InsightMessage).where(InsightMessage.id.in_(ids)).values(vector=b"\0" * 1536))
+    for _ in range(repeats):
+        began = time.perf_counter()
+        with reading(sessions) as s:
+            mining_due(s, every=timedelta(0), window=timedelta(days=DAYS))  # as if a run were due: its counts
+        due.append(time.perf_counter() - began)
+    engine.dispose()
+    return {
+        "embed_next_ms": statistics.median(pending) * 1000,
+        "mining_due_ms": statistics.median(due) * 1000,
+    }
+
+
 def embed_once(url: str, rows: int, model_dir: Path) -> dict[str, float]:
     """Store `rows` never-embedded texts without vectors, then embed them as the worker does."""
     from sqlalchemy import insert
@@ -357,12 +405,15 @@ def main() -> None:
         "--pg-admin",
         default=os.environ.get("HELIXDESK_TEST_PG_ADMIN", "postgresql://root@127.0.0.1:5432/test"),
     )
-    parser.add_argument("--child", choices=["mine", "embed"], help=argparse.SUPPRESS)
+    parser.add_argument("--child", choices=["mine", "embed", "idle"], help=argparse.SUPPRESS)
     parser.add_argument("--url", help=argparse.SUPPRESS)
     args = parser.parse_args()
     args.model_dir = args.model_dir.resolve()
     if args.child == "mine":
         print(json.dumps(mine_once(args.url, args.db == "sqlite")))
+        return
+    if args.child == "idle":
+        print(json.dumps(idle_queries(args.url)))
         return
     if args.child == "embed":
         print(json.dumps(embed_once(args.url, args.embed_rows, args.model_dir)))
@@ -404,6 +455,12 @@ def main() -> None:
                         f" {found['peak_rss_mb']:.0f} MB ({found['imports_rss_mb']:.0f} MB after imports); load {load()}"
                     )
                 med = {k: statistics.median(r[k] for r in runs) for k in runs[0]}
+                idle = child(args, "idle", url)
+                print(
+                    f"  the worker's reads while idle on the mined table (64 new rows arrived): the embedder's"
+                    f" next batch {idle['embed_next_ms']:.0f} ms, mining_due {idle['mining_due_ms']:.0f} ms"
+                    f" (medians of 5)"
+                )
                 print(
                     f"mining, median of {args.runs}: {med['messages']:,.0f} messages -> {med['topics']:.0f} topics;"
                     f" plan_run {med['plan_s']:.1f} s (read {med['read_s']:.1f}, choose k {med['choose_k_s']:.1f},"

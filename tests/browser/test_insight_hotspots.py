@@ -28,14 +28,14 @@ CRASH_TEXTS = {
 
 @pytest.fixture(scope="module")
 def hub(tmp_path_factory, model_root):  # type: ignore[no-untyped-def]
-    """A server over two weeks of demo conversations, mined, with a supervisor and an agent."""
+    """A server over three weeks of demo conversations, mined, with a supervisor and an agent."""
     folder = tmp_path_factory.mktemp("insight")
     url = f"sqlite:///{folder / 'helixdesk.db'}"
     engine = make_engine(url)
     upgrade_engine(engine)
     sessions = make_session_factory(engine)
     settings = Settings(_env_file=None, database_url=url, model_dir=model_root)  # type: ignore[call-arg]
-    generate(settings, days=14, per_day=18, seed=5)
+    generate(settings, days=21, per_day=30, seed=5)
     assert consume_and_mine(sessions, model_root) is not None
     staff = StaffAccounts(sessions=sessions)
     staff.create_user(

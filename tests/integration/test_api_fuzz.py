@@ -141,6 +141,12 @@ def test_api_conforms_to_its_schema(case, api):
         # kb_empty_document); a validity's end must come after its start (a rule across two fields);
         # only FAQ entries are edited, not a document's sections (kb_not_editable: the data's rule).
         excluded.append(positive_data_acceptance)
+    if case.path.startswith("/console/api/insight/"):
+        # A period starts before it ends and spans at most a year, and its dates are real ones (rules
+        # across fields and of the calendar); a proposal's edits need a question and an answer in one
+        # language; feedback may not come from the future nor repeat an external id in one import,
+        # and a CSV body must hold the columns: the data's rules, not the schema's.
+        excluded.append(positive_data_acceptance)
     case.headers = {**(case.headers or {}), **CREDENTIALS["headers"]}
     case.cookies = {**(case.cookies or {}), **CREDENTIALS["cookies"]}
     case.call_and_validate(excluded_checks=excluded, app=api)

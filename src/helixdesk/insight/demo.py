@@ -152,12 +152,24 @@ def generate(
     settings: Settings, *, days: int = 30, per_day: int = 40, seed: int = 7, if_empty: bool = False
 ) -> str:
     """Write the demo month; returns what it wrote."""
+
+    engine = make_engine(settings.database_url)
+    try:
+        return _generate(
+            settings, make_session_factory(engine), days=days, per_day=per_day, seed=seed, if_empty=if_empty
+        )
+    finally:
+        engine.dispose()
+
+
+def _generate(
+    settings: Settings, sessions: Any, *, days: int, per_day: int, seed: int, if_empty: bool
+) -> str:
     from helixdesk.nlu.pipeline import NLUPipeline
     from helixdesk.privacy.keys import resolve_keyring
     from helixdesk.privacy.transcripts import TranscriptPrivacy
 
     pack = load_pack(settings.pack)
-    sessions = make_session_factory(make_engine(settings.database_url))
     now = utcnow()
     if if_empty:
         with reading(sessions) as s:

@@ -12,7 +12,7 @@ over the `BASELINE_PERIODS` periods of the same length before this one is the ba
 the count `n` spikes when `n >= SPIKE_MIN`, `n >= SPIKE_RATIO * max(b, 1)` and the Poisson
 z-score `(n - b) / sqrt(max(b, 1))` is at least `SPIKE_Z`. Only periods after the first row
 count towards `b`, and only those wholly after it (before the data began a topic was not "usually
-zero"); with no such period nothing spikes. A topic new this period (baseline 0) spikes on its count alone.
+zero"); with fewer than `MIN_OBSERVED` such periods nothing spikes. A topic new this period (baseline 0) spikes on its count alone.
 """
 
 from __future__ import annotations
@@ -34,6 +34,8 @@ from helixdesk.insight.models import InsightMessage, InsightTopic
 
 SelectT = TypeVar("SelectT", bound="Select[*tuple[Any, ...]]")
 BASELINE_PERIODS = 4
+# A usual count read from one earlier period alone is that period's chance: spikes need two.
+MIN_OBSERVED = 2
 SPIKE_MIN = 8
 SPIKE_RATIO = 3.0
 SPIKE_Z = 4.0
@@ -173,7 +175,7 @@ def hotspots(
                 previous=previous,
                 trend=round((n - previous) / previous, 3) if previous else None,
                 baseline=round(baseline, 2),
-                spike=tid != UNASSIGNED and observed > 0 and is_spike(n, baseline),
+                spike=tid != UNASSIGNED and observed >= MIN_OBSERVED and is_spike(n, baseline),
                 handoff_share=_share(handed, n),
                 negative_share=_share(negative, n),
                 unanswered_share=_share(unanswered, n),

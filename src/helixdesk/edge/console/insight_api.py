@@ -53,6 +53,9 @@ from helixdesk.insight.query import PERIODS, parse_filters, parse_period
 router = APIRouter(prefix="/console", tags=["insight"], responses=ERROR_RESPONSES)
 API = "/api/insight"
 CHANNELS = ("web", "app", "wechat", "api", "voice", "social")
+# A filter's value (empty: all, as the page's form sends it), and a period's end.
+NAME = r"^[a-z0-9_-]{0,32}$"
+WHEN = r"^(\d{4}-\d{2}-\d{2}([T ]\d{2}:\d{2}(:\d{2}(\.\d{1,6})?)?(Z|[+-]\d{2}:?\d{2}))?)?$"
 
 
 class HotspotQuery:
@@ -60,20 +63,28 @@ class HotspotQuery:
 
     def __init__(
         self,
-        period: Annotated[str | None, Query(description="day, week or month up to now")] = None,
+        period: Annotated[
+            Literal["", "day", "week", "month"] | None, Query(description="day, week or month up to now")
+        ] = None,
         since: Annotated[
-            str | None, Query(description="start: an ISO date-time with offset, or a date")
+            str | None,
+            Query(
+                max_length=40, pattern=WHEN, description="start: an ISO date, or a date-time with its offset"
+            ),
         ] = None,
         until: Annotated[
-            str | None, Query(description="end (exclusive); a date means the end of that day")
+            str | None,
+            Query(
+                max_length=40, pattern=WHEN, description="end (exclusive); a date means the end of that day"
+            ),
         ] = None,
-        channel: Annotated[str | None, Query(max_length=32)] = None,
-        language: Annotated[str | None, Query(max_length=8)] = None,
-        product: Annotated[str | None, Query(max_length=32)] = None,
-        queue: Annotated[str | None, Query(max_length=32)] = None,
-        source: Annotated[str | None, Query(max_length=16)] = None,
+        channel: Annotated[str | None, Query(pattern=NAME)] = None,
+        language: Annotated[Literal["", "zh-Hans", "zh-Hant", "en"] | None, Query()] = None,
+        product: Annotated[str | None, Query(pattern=NAME)] = None,
+        queue: Annotated[str | None, Query(pattern=NAME)] = None,
+        source: Annotated[Literal["", "chat", "csat", "callback", "social"] | None, Query()] = None,
     ) -> None:
-        self.kind = period
+        self.kind = period or None
         self.since_raw, self.until_raw = since or None, until or None
         self.filters_raw = {
             "channel": channel or None,

@@ -6,6 +6,7 @@ import contextlib
 import shutil
 import subprocess
 import tempfile
+import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -29,3 +30,22 @@ def worktree(rev: str) -> Iterator[Path]:
             ["git", "-C", str(ROOT), "worktree", "remove", "--force", str(where)], capture_output=True
         )
         shutil.rmtree(where, ignore_errors=True)
+
+
+@contextlib.contextmanager
+def database(kind: str, tmp: Path, admin: str, prefix: str = "bench") -> Iterator[str]:
+    """A fresh database for one measurement: a SQLite file in `tmp`, or a PostgreSQL database of
+    its own on the server at `admin` (dropped afterwards)."""
+    if kind == "sqlite":
+        yield f"sqlite:///{tmp / f'{prefix}-{uuid.uuid4().hex[:6]}.db'}"
+        return
+    import psycopg
+
+    name = f"helixdesk_{prefix}_{uuid.uuid4().hex[:8]}"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')

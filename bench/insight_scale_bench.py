@@ -35,7 +35,6 @@ Timings are printed, never asserted; figures are medians over `--runs`.
 from __future__ import annotations
 
 import argparse
-import contextlib
 import json
 import os
 import resource
@@ -45,7 +44,6 @@ import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -53,6 +51,9 @@ import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
+sys.path.insert(0, str(ROOT))
+
+from bench.common import database  # noqa: E402
 
 PACK = ROOT / "src/helixdesk/packs/retail_bank"
 DAYS = 30
@@ -94,23 +95,6 @@ def fresh_texts() -> list[tuple[str, str]]:
                 if pair not in pool and pair[1]:
                     found[pair] = None
     return list(found)
-
-
-@contextlib.contextmanager
-def database(kind: str, tmp: Path, admin: str) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{tmp / f'insight-{uuid.uuid4().hex[:6]}.db'}"
-        return
-    import psycopg
-
-    name = f"helixdesk_insightbench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def vectoriser(model_dir: Path):  # type: ignore[no-untyped-def]
@@ -424,7 +408,7 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp_name:
         tmp = Path(tmp_name)
         if not args.skip_mining:
-            with database(args.db, tmp, args.pg_admin) as url:
+            with database(args.db, tmp, args.pg_admin, prefix="insightbench") as url:
                 made = fill(
                     url,
                     args.messages,
@@ -471,7 +455,7 @@ def main() -> None:
         if not args.skip_embedder:
             runs = []
             for run in range(args.runs):
-                with database(args.db, tmp, args.pg_admin) as url:
+                with database(args.db, tmp, args.pg_admin, prefix="insightbench") as url:
                     found = child(args, "embed", url)
                 runs.append(found)
                 print(

@@ -52,7 +52,7 @@ import httpx
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from bench.common import worktree  # noqa: E402
+from bench.common import database, worktree  # noqa: E402
 
 from tests.serverproc import Server, free_port  # noqa: E402
 
@@ -177,23 +177,6 @@ def redis_server() -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
-
-
-@contextlib.contextmanager
-def database(kind: str, tmp: Path, admin: str) -> Iterator[str]:
-    if kind == "sqlite":
-        yield f"sqlite:///{tmp / f'bench-{uuid.uuid4().hex[:6]}.db'}"
-        return
-    import psycopg
-
-    name = f"helixdesk_bench_{uuid.uuid4().hex[:8]}"
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield admin.rsplit("/", 1)[0].replace("postgresql://", "postgresql+psycopg://") + f"/{name}"
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def serve(

@@ -21,7 +21,6 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 import numpy as np
 from sqlalchemy import select, update
@@ -29,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.core.clock import utcnow
 from helixdesk.db.session import reading, transaction
+from helixdesk.insight.clusters import stack_intents
 from helixdesk.insight.models import InsightMessage, InsightRun, InsightTopic
 from helixdesk.insight.space import Space
 from helixdesk.insight.topics import CANDIDATES, choose_k, cluster, keywords
@@ -89,7 +89,7 @@ def plan_run(
     if len(rows) < MIN_ROWS:
         return None
     vectors = np.stack([np.frombuffer(r.vector, dtype=np.float32) for r in rows])
-    intents = _intents(rows)
+    intents = stack_intents(rows)
     languages = [r.language for r in rows]
     space = Space.fit(vectors, intents, languages)
     feats = space.features(vectors, intents, languages)
@@ -171,14 +171,6 @@ def mine_window(
     """`plan_run` then `apply_run` (one thread: the CLI and tests)."""
     plan = plan_run(sessions, since=since, until=until, k=k, seed=seed)
     return apply_run(sessions, plan) if plan is not None else None
-
-
-def _intents(rows: Sequence[Any]) -> np.ndarray | None:
-    """The rows' intent probabilities, when every row has them with the same model's width."""
-    blobs = [r.intents for r in rows]
-    if any(b is None for b in blobs) or len({len(b) for b in blobs}) != 1:
-        return None
-    return np.stack([np.frombuffer(b, dtype=np.float32) for b in blobs])
 
 
 def _stable_ids(labels: np.ndarray, previous: Sequence[str | None]) -> tuple[dict[int, str], int]:

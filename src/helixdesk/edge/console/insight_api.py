@@ -47,8 +47,9 @@ from helixdesk.edge.deps import (
 )
 from helixdesk.edge.http import ERROR_RESPONSES
 from helixdesk.insight.feedback import FeedbackItem, parse_csv
-from helixdesk.insight.hotspots import SOURCES, Filters, Period, report_csv
+from helixdesk.insight.hotspots import SOURCES, Filters, Period, Report, report_csv
 from helixdesk.insight.query import PERIODS, parse_filters, parse_period
+from helixdesk.insight.service import Insight
 
 router = APIRouter(prefix="/console", tags=["insight"], responses=ERROR_RESPONSES)
 API = "/api/insight"
@@ -123,13 +124,17 @@ def _when(value: str | None, zone: tzinfo, *, end: bool) -> datetime | None:
         ) from e
 
 
+async def _report(insight: Insight, query: HotspotQuery, zone: tzinfo) -> tuple[Period, Report]:
+    period, filters = query.resolve(zone)
+    return period, await anyio.to_thread.run_sync(insight.report, period, filters)
+
+
 @router.get(f"{API}/hotspots")
 async def hotspots_json(
     _user: InsightReaderDep, insight: InsightDep, query: QueryDep, zone: BankZoneDep
 ) -> dict[str, Any]:
     """The hotspot report of a period, largest first, with each hotspot's trend and spike."""
-    period, filters = query.resolve(zone)
-    report = await anyio.to_thread.run_sync(insight.report, period, filters)
+    _, report = await _report(insight, query, zone)
     return report.to_dict()
 
 
@@ -138,8 +143,7 @@ async def hotspots_csv(
     _user: InsightReaderDep, insight: InsightDep, query: QueryDep, zone: BankZoneDep
 ) -> Response:
     """The hotspot report as a CSV download (UTF-8 with a byte-order mark, for spreadsheets)."""
-    period, filters = query.resolve(zone)
-    report = await anyio.to_thread.run_sync(insight.report, period, filters)
+    period, report = await _report(insight, query, zone)
     name = f"hotspots-{period.since:%Y%m%d}-{period.until:%Y%m%d}.csv"
     return Response(
         "\ufeff" + report_csv(report),
@@ -153,8 +157,7 @@ async def hotspots_download(
     _user: InsightReaderDep, insight: InsightDep, query: QueryDep, zone: BankZoneDep
 ) -> Response:
     """The hotspot report as a JSON download."""
-    period, filters = query.resolve(zone)
-    report = await anyio.to_thread.run_sync(insight.report, period, filters)
+    period, report = await _report(insight, query, zone)
     name = f"hotspots-{period.since:%Y%m%d}-{period.until:%Y%m%d}.json"
     return Response(
         json.dumps(report.to_dict(), ensure_ascii=False, indent=1),

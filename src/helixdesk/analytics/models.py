@@ -84,6 +84,8 @@ class AnalyticsFact(Base):
     emotional_load: Mapped[float] = mapped_column(Float, default=0.0)
     emotions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     risks: Mapped[list[str]] = mapped_column(JSON, default=list)
+    came_back: Mapped[bool] = mapped_column(Boolean, default=False)
+    knowledge: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class AnalyticsCell(Base):

@@ -121,7 +121,9 @@ def parse_filters(**values: str | None) -> Filters:
     return Filters(**{k: (v or None) for k, v in values.items()})
 
 
-def _where(table: Any, days: Days, filters: Filters, grain: str | None = None) -> list[ColumnElement[bool]]:
+def conditions(
+    table: Any, days: Days, filters: Filters, grain: str | None = None
+) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = [table.day >= days.first, table.day <= days.last]
     if grain is not None:
         conds.append(table.grain == grain)
@@ -158,7 +160,7 @@ class Analytics:
         c = AnalyticsCell
         rows = s.execute(
             select(c.day, *(func.sum(getattr(c, m)) for m in MEASURES))
-            .where(*_where(c, days, filters, grain_for(filters)))
+            .where(*conditions(c, days, filters, grain_for(filters)))
             .group_by(c.day)
         ).all()
         return {r[0]: {m: float(v or 0) for m, v in zip(MEASURES, r[1:], strict=True)} for r in rows}
@@ -227,7 +229,7 @@ class Analytics:
         c = AnalyticsCell
         rows = s.execute(
             select(c.channel, c.language, c.queue, c.tier, func.sum(c.conversations))
-            .where(*_where(c, days, filters, grain_for(filters, "channel", "language", "queue", "tier")))
+            .where(*conditions(c, days, filters, grain_for(filters, "channel", "language", "queue", "tier")))
             .group_by(c.channel, c.language, c.queue, c.tier)
         ).all()
         return [(ch, lang, q, tier, int(n)) for ch, lang, q, tier, n in rows]
@@ -251,18 +253,20 @@ class Analytics:
         grain = grain_for(filters, "intent")
         total = func.sum(c.conversations)
         intents = s.execute(
-            select(c.intent, total).where(*_where(c, days, filters, grain), c.intent != "").group_by(c.intent)
+            select(c.intent, total)
+            .where(*conditions(c, days, filters, grain), c.intent != "")
+            .group_by(c.intent)
         ).all()
         out["intents"] = _top({k: int(n) for k, n in intents}, top)
         k = AnalyticsCount
         rows = s.execute(
             select(k.kind, k.key, func.sum(k.count))
-            .where(*_where(k, days, filters, grain_for(filters)))
+            .where(*conditions(k, days, filters, grain_for(filters)))
             .group_by(k.kind, k.key)
         ).all()
         for name, kind in COUNT_BREAKDOWNS.items():
             out[name] = _top({key: int(n) for kd, key, n in rows if kd == kind}, top)
-        out["agents"] = self._agents(s, _where(c, days, filters, grain_for(filters, "agent_id")))
+        out["agents"] = self._agents(s, conditions(c, days, filters, grain_for(filters, "agent_id")))
         out["hotspots"] = self._hotspots(s, days, filters, top=top)
         return out
 
@@ -345,7 +349,7 @@ class Analytics:
         if filters.agent:
             conds.append(c.agent_id == filters.agent)
         if filters.queue or filters.intent or filters.tier:
-            ids = select(AnalyticsFact.conversation_id).where(*_where(AnalyticsFact, days, filters))
+            ids = select(AnalyticsFact.conversation_id).where(*conditions(AnalyticsFact, days, filters))
             conds.append(c.conversation_id.in_(ids))
         return int(s.scalar(select(func.coalesce(func.sum(c.compliance_findings), 0)).where(*conds)) or 0)
 
@@ -364,7 +368,7 @@ class Analytics:
         offset: int = 0,
         limit: int = 50,
     ) -> dict[str, Any]:
-        conds = _where(AnalyticsFact, days, filters)
+        conds = conditions(AnalyticsFact, days, filters)
         conds.append(self._drill(metric, outcome, key))
         if day:
             try:
@@ -425,10 +429,12 @@ class Analytics:
             out[name] = sorted({c[i] for c in combos if c[i]})
         c = AnalyticsCell
         out["intents"] = sorted(
-            s.scalars(select(c.intent).where(*_where(c, span, none, "intent"), c.intent != "").distinct())
+            s.scalars(select(c.intent).where(*conditions(c, span, none, "intent"), c.intent != "").distinct())
         )
         ids = sorted(
-            s.scalars(select(c.agent_id).where(*_where(c, span, none, "agent"), c.agent_id != "").distinct())
+            s.scalars(
+                select(c.agent_id).where(*conditions(c, span, none, "agent"), c.agent_id != "").distinct()
+            )
         )
         names = _names(s, ids)
         out["agents"] = [{"key": i, "label": names.get(i, i)} for i in ids]

@@ -115,6 +115,7 @@ def to_row(f: Fact) -> dict[str, Any]:
     values = {name: getattr(f, name) for name in _FACT_FIELDS}
     values["emotions"] = dict(f.emotions)
     values["risks"] = list(f.risks)
+    values["knowledge"] = list(f.knowledge)
     return values
 
 
@@ -122,6 +123,7 @@ def from_row(row: AnalyticsFact) -> Fact:
     values = {name: getattr(row, name) for name in _FACT_FIELDS}
     values["emotions"] = dict(row.emotions or {})
     values["risks"] = tuple(row.risks or ())
+    values["knowledge"] = tuple(row.knowledge or ())
     return Fact(**values)
 
 

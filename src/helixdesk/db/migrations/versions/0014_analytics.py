@@ -127,6 +127,8 @@ def upgrade() -> None:
         sa.Column("emotional_load", sa.Float(), nullable=False),
         sa.Column("emotions", sa.JSON(), nullable=False),
         sa.Column("risks", sa.JSON(), nullable=False),
+        sa.Column("came_back", sa.Boolean(), nullable=False),
+        sa.Column("knowledge", sa.JSON(), nullable=False),
         sa.ForeignKeyConstraint(
             ["conversation_id"],
             ["conversations.id"],

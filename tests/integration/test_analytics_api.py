@@ -88,7 +88,9 @@ def test_the_effect_of_a_change_against_comparable_customers(desk) -> None:
     assert r.status_code == 200, r.text
     outcomes = {o["key"]: o for o in r.json()["outcomes"]}
     assert outcomes["fcr"]["difference"] == 1.0 and outcomes["fcr"]["touched"] == 1
-    assert outcomes["repeat_contact"]["difference"] == -1.0 and outcomes["repeat_contact"]["better"] == "lower"
+    assert (
+        outcomes["repeat_contact"]["difference"] == -1.0 and outcomes["repeat_contact"]["better"] == "lower"
+    )
     assert outcomes["csat"]["touched"] == 0 and outcomes["csat"]["difference"] is None
     r = manager.get("/console/api/analytics/effect", params={**PERIOD, "change": "weather:sunny"})
     assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_change"

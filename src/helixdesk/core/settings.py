@@ -109,6 +109,13 @@ class Settings(BaseSettings):
             "(retail_bank: Asia/Shanghai)."
         ),
     )
+    handoff_policy: Path | None = Field(
+        default=None,
+        description=(
+            "A handoff policy file (YAML) used instead of the pack's handoff/policy.yaml: triggers, "
+            "queues, SLA targets, wellbeing. Unset: the pack's."
+        ),
+    )
     model_dir: Path = Field(
         default=Path("./var/models"),
         description="Where trained NLU models live; the server loads the newest one for the pack.",

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.analytics import schedule
+from helixdesk.analytics.evaluation import Change, evaluate
 from helixdesk.analytics.metrics import CostModel
 from helixdesk.analytics.pdf import ValueLabels, render_pdf
 from helixdesk.analytics.query import Analytics, Days, Filters, parse_days, parse_filters
@@ -44,6 +45,11 @@ class AnalyticsReader:
             out = self.analytics.summary(s, days, filters)
             out["options"] = self.analytics.options(s, days)
             return out
+
+    def effect(self, change: str, days: Days, filters: Filters) -> dict[str, Any]:
+        parsed = Change.parse(change)
+        with reading(self._sessions) as s:
+            return evaluate(s, parsed, days, filters)
 
     def conversations(self, days: Days, filters: Filters, **drill: Any) -> dict[str, Any]:
         with reading(self._sessions) as s:

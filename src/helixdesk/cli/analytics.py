@@ -2,6 +2,7 @@
 
     helixdesk analytics run                     # the consumer that keeps the rollups up to date
     helixdesk analytics rebuild                 # recompute every fact and rollup from the source tables
+    helixdesk analytics effect knowledge:faq-12 [--period month | --from D --to D] [--json]
     helixdesk analytics report [--period week | --from 2026-11-01 --to 2026-11-30] [--channel web] [--json | --csv]
     helixdesk analytics pdf [--period day | --from 2026-11-01 --to 2026-11-30] [--language en] --out report.pdf
 
@@ -22,6 +23,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
+from helixdesk.analytics.evaluation import Change, evaluate
 from helixdesk.analytics.export import summary_csv
 from helixdesk.analytics.feed import rebuild
 from helixdesk.analytics.metrics import CostModel
@@ -71,6 +73,58 @@ def rebuild_command() -> None:
     out.print(
         f"rebuilt the facts of {done.conversations} conversations and their rollups in {done.seconds:.1f} s"
     )
+
+
+@app.command("effect")
+def effect_command(
+    change: Annotated[
+        str, typer.Argument(help="knowledge:<entry id>, queue:<q>, reason:<r> or after:<YYYY-MM-DD>.")
+    ],
+    period: Annotated[str, typer.Option(help="day, week or month (the last 1, 7 or 30 days).")] = "month",
+    first: Annotated[str, typer.Option("--from", help="First day, YYYY-MM-DD (with --to).")] = "",
+    last: Annotated[str, typer.Option("--to", help="Last day, YYYY-MM-DD, inclusive.")] = "",
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """A change's effect on the customers it touched, against a comparable group, with 95% intervals."""
+    settings = Settings()
+    tz = bank_zone(settings)
+    try:
+        days = parse_days(period, first or None, last or None, now=utcnow(), tz=tz)
+        parsed = Change.parse(change)
+    except AppError as e:
+        _fail(e)
+    engine = make_engine(settings.database_url)
+    try:
+        with reading(make_session_factory(engine)) as s:
+            result = evaluate(s, parsed, days, parse_filters())
+    finally:
+        engine.dispose()
+    if as_json:
+        out.print_json(json.dumps(result, ensure_ascii=False))
+        return
+    table = Table(title=f"{result['change']}, {result['period']['from']} .. {result['period']['to']}")
+    for col in (
+        "outcome",
+        "touched",
+        "comparable",
+        "touched mean",
+        "comparable mean",
+        "difference",
+        "95% interval",
+    ):
+        table.add_column(col)
+    for o in result["outcomes"]:
+        interval = f"{o['ci_low']} .. {o['ci_high']}" if o["difference"] is not None else "-"
+        table.add_row(
+            o["key"],
+            str(o["touched"]),
+            str(o["comparable"]),
+            str(o["touched_mean"]),
+            str(o["comparable_mean"]),
+            str(o["difference"]),
+            interval,
+        )
+    out.print(table)
 
 
 @app.command("report")

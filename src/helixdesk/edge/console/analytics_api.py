@@ -5,6 +5,8 @@ the bank's time zone; or `from` and `to`, YYYY-MM-DD inclusive) and filters (`ch
 `language`, `queue`, `intent`, `agent`, `tier`):
 - `summary`: every metric with its previous period, the per-day series, the breakdowns and the
   filters' options; `summary.csv` the same as a download;
+- `effect?change=...`: a change's effect (a knowledge entry, a queue or handoff reason, a change
+  from a day on) on the customers it touched against a comparable group, with 95% intervals;
 - `conversations`: the drill-down, the conversations behind a figure (`metric`, `outcome` yes, no
   or all, `day`, or a breakdown's `key`), a page at a time; `conversations.csv` as a download;
 - `report.pdf`: the summary as a PDF report, in the staff member's language (or `lang`);
@@ -93,6 +95,26 @@ async def summary_download(q: QueryDep, analytics: AnalyticsDep, _user: Analytic
     days, filters = q.parse(analytics)
     data = await anyio.to_thread.run_sync(analytics.summary, days, filters)
     return _download(summary_csv(data), f"helixdesk-analytics-{days.first}-{days.last}.csv")
+
+
+@router.get("/effect")
+async def effect(
+    q: QueryDep,
+    analytics: AnalyticsDep,
+    _user: AnalyticsReaderDep,
+    change: Annotated[
+        str,
+        Query(
+            min_length=3,
+            max_length=140,
+            description="knowledge:<entry id>, queue:<queue>, reason:<reason> or after:<YYYY-MM-DD>",
+        ),
+    ],
+) -> dict[str, Any]:
+    """A change's effect on the customers it touched against a comparable group (same intent and
+    language, same period): CSAT, repeat contact and first-contact resolution, with 95% intervals."""
+    days, filters = q.parse(analytics)
+    return await anyio.to_thread.run_sync(analytics.effect, change, days, filters)
 
 
 @router.get("/conversations")

@@ -87,6 +87,15 @@ class Settings(BaseSettings):
         pattern=r"^[A-Z]{3}$",
         description="Analytics' cost model: the currency of the costs (ISO 4217).",
     )
+    analytics_reports_dir: str = Field(
+        default="./var/reports",
+        max_length=1000,
+        description="Where analytics writes the scheduled PDF reports (the daily one after midnight in the bank's time zone, the weekly one on Monday); empty: none.",
+    )
+    analytics_reports_language: Literal["zh-Hans", "zh-Hant", "en"] = Field(
+        default="zh-Hans",
+        description="The language of the scheduled PDF reports.",
+    )
     outbox_poll_seconds: float = Field(
         default=0.1,
         gt=0,

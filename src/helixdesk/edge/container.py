@@ -405,7 +405,11 @@ class Container:
         part(
             "analytics",
             lambda: AnalyticsReader(
-                sessions=sessions, tz=config.actions.bank.tz, cost=CostModel.from_settings(settings)
+                sessions=sessions,
+                tz=config.actions.bank.tz,
+                cost=CostModel.from_settings(settings),
+                labels=config.labels,
+                reports_dir=settings.analytics_reports_dir,
             ),
         )
         part("proposals", lambda: Proposals(sessions=sessions, drafts=drafts, audit=audit))

@@ -30,14 +30,17 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
 import yaml
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from helixdesk.actions.policies import load_action_policies
 from helixdesk.auth.demo import DEMO_STAFF, demo_password, seed_demo_staff
+from helixdesk.auth.models import PresenceChange
 from helixdesk.auth.service import StaffAccounts
 from helixdesk.bank.models import BankCustomer
 from helixdesk.conversations.history import PastConversation, PastMessage, import_past
@@ -52,6 +55,7 @@ from helixdesk.handoff.history import PastHandoff, import_past_handoffs
 from helixdesk.handoff.policy import load_handoff_policy
 from helixdesk.nlu.emotion.data import NEGATIVE
 from helixdesk.packs.loader import load_pack
+from helixdesk.routing.config import Routing
 
 LANGUAGE_MIX = (("zh-Hans", 0.55), ("zh-Hant", 0.2), ("en", 0.25))
 CHANNEL_MIX = (("web", 0.5), ("app", 0.35), ("wechat", 0.15))
@@ -288,7 +292,7 @@ class _Desk:
 
     answers: dict[str, dict[str, str]]
     agents: dict[str, DemoAgent]
-    sla: dict[str, int]
+    routing: Routing  # the first-response targets, by queue and tier
     customers: list[tuple[str, str | None]]  # the demo bank's (ref, tier)
 
 
@@ -336,7 +340,7 @@ def _generate(
     desk = _Desk(
         answers=_faq_answers(pack.path),
         agents=_demo_agents(sessions, staff_password),
-        sla={queue: rule.sla_seconds for queue, rule in routing.queues.items()},
+        routing=routing,
         customers=customers,
     )
     rng = random.Random(seed + 1)
@@ -354,11 +358,29 @@ def _generate(
                 conversation_id = import_past(s, writer, past)
                 if handed:
                     import_past_handoffs(s, conversation_id, handed)
+    with transaction(sessions) as s:
+        _shifts(s, desk.agents, plan[0][0] if plan else now, now, settings)
     first = plan[0][0].astimezone(UTC).date() if plan else now.date()
     return (
         f"wrote {len(plan)} conversations ({messages} messages, {handoffs} handoffs) from {first} "
         f"to {now.date()}; planted spike: {', '.join(sorted(spiked)) or 'none'}"
     )
+
+
+def _shifts(
+    s: Session, agents: dict[str, DemoAgent], first: datetime, last: datetime, settings: Settings
+) -> None:
+    """The demo staff's presence, day by day: online from 08:00 to 22:00 in the bank's time zone,
+    away for lunch from 12:00 to 13:00 (occupancy is handling time over online time)."""
+    tz = load_action_policies(load_pack(settings.pack), timezone=settings.bank_timezone).bank.tz
+    day = first.astimezone(tz).date()
+    while day <= last.astimezone(tz).date():
+        for agent in agents.values():
+            for hour, presence in ((8, "online"), (12, "away"), (13, "online"), (22, "offline")):
+                at = datetime.combine(day, time(hour), tzinfo=tz)
+                if at <= last:
+                    s.add(PresenceChange(user_id=agent.id, presence=presence, at=at))
+        day += timedelta(days=1)
 
 
 def _route(people: random.Random, turn: Turn, tier: str | None, answered: bool) -> tuple[str, str] | None:
@@ -496,7 +518,7 @@ def _handover(
     themed: bool,
 ) -> tuple[list[PastHandoff], list[PastMessage], bool]:
     """A handoff as it went: (its handoff rows, the messages after it, answered late)."""
-    sla = desk.sla[queue]
+    sla = desk.routing.sla_for(queue, tier)
 
     def row(**fields: Any) -> PastHandoff:
         return PastHandoff(negativity=negativity, tier=tier, language=language, **fields)
@@ -564,7 +586,7 @@ def _handover(
             queue="senior",
             reason="transfer",
             at=ended,
-            sla_seconds=desk.sla["senior"],
+            sla_seconds=desk.routing.sla_for("senior", tier),
             claimed_at=claimed2,
             ended_at=claimed2 + timedelta(seconds=handle2),
             agent_id=senior.id,

@@ -24,8 +24,13 @@ class Server:
     def __init__(self, env: dict[str, str], *, workers: int = 1, log: Path | None = None) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        # Insight (embedding every message) runs only where a test asks for it.
-        self.env = {**os.environ, "HELIXDESK_INSIGHT_WORKER": "false", **env}
+        # Insight (embedding every message) and analytics run only where a test asks for them.
+        self.env = {
+            **os.environ,
+            "HELIXDESK_INSIGHT_WORKER": "false",
+            "HELIXDESK_ANALYTICS_WORKER": "false",
+            **env,
+        }
         self.workers = workers
         self.log = log
         self.proc: subprocess.Popen[bytes] | None = None

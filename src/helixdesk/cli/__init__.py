@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from helixdesk.cli import (
+    analytics,
     apikeys,
     audit,
     bank,
@@ -53,6 +54,7 @@ app.add_typer(retention.app, name="retention")
 app.add_typer(customers.app, name="customers")
 app.add_typer(qa.app, name="qa")
 app.add_typer(insight.app, name="insight")
+app.add_typer(analytics.app, name="analytics")
 
 err = Console(stderr=True, soft_wrap=True)
 

@@ -39,6 +39,7 @@ def serve(
         for child in (
             _start_worker(settings.quality_worker, "quality monitoring", "qa"),
             _start_worker(settings.insight_worker, "insight", "insight"),
+            _start_worker(settings.analytics_worker, "analytics", "analytics"),
         )
         if child is not None
     ]

@@ -60,6 +60,33 @@ class Settings(BaseSettings):
         default=True,
         description="`helixdesk serve` also runs insight (`helixdesk insight run`: hotspots) as a child process.",
     )
+    analytics_worker: bool = Field(
+        default=True,
+        description="`helixdesk serve` also runs analytics (`helixdesk analytics run`: the dashboards' rollups) as a child process.",
+    )
+    cost_agent_per_hour: float = Field(
+        default=90.0,
+        ge=0,
+        le=100_000,
+        description="Analytics' cost model: what an hour of an agent's time costs.",
+    )
+    cost_bot_per_conversation: float = Field(
+        default=0.6,
+        ge=0,
+        le=100_000,
+        description="Analytics' cost model: what the bot costs per conversation.",
+    )
+    cost_baseline_minutes: float = Field(
+        default=6.0,
+        gt=0,
+        le=600,
+        description="Analytics' cost model: the minutes of an agent's time a conversation the bot contained would have taken (the all-human baseline).",
+    )
+    cost_currency: str = Field(
+        default="CNY",
+        pattern=r"^[A-Z]{3}$",
+        description="Analytics' cost model: the currency of the costs (ISO 4217).",
+    )
     outbox_poll_seconds: float = Field(
         default=0.1,
         gt=0,

@@ -2,6 +2,7 @@
 every encrypted column."""
 
 from helixdesk.actions import models as action_models
+from helixdesk.analytics import models as analytics_models
 from helixdesk.audit import models as audit_models
 from helixdesk.auth import models as auth_models
 from helixdesk.bank import models as bank_models
@@ -26,6 +27,7 @@ __all__ = [
     "ENCRYPTED_COLUMNS",
     "Base",
     "action_models",
+    "analytics_models",
     "audit_models",
     "auth_models",
     "bank_models",

@@ -58,7 +58,9 @@ def _words(request: Request, lang: str) -> dict[str, Any]:
 
 
 @router.get("/analytics", response_class=HTMLResponse)
-async def analytics_page(request: Request, user: AnalyticsReaderDep, session: StaffSessionDep) -> HTMLResponse:
+async def analytics_page(
+    request: Request, user: AnalyticsReaderDep, session: StaffSessionDep
+) -> HTMLResponse:
     lang = ui_language(request, user.ui_language)
     return page(
         request,

@@ -17,8 +17,10 @@
   const METRICS = [
     "volume", "containment", "handoff_rate", "fcr", "csat", "first_response", "queue_wait", "abandonment",
     "aht", "transfers", "negative_rate", "risk_rate", "sla_compliance", "compliance_findings",
-    "cost_per_conversation", "cost_saved",
+    "emotional_load", "cost_per_conversation", "cost_saved",
   ];
+  // Figures with no conversation list behind them in the API (compliance findings are quality's).
+  const NO_DRILL = new Set(["compliance_findings"]);
   // The outcome a metric's figure leads to: the conversations it counts (SLA: the breaches).
   const OUTCOME = {
     containment: "yes", handoff_rate: "yes", fcr: "yes", abandonment: "yes", negative_rate: "yes",
@@ -156,10 +158,15 @@
       const card = el("article", "an__card");
       card.dataset.metric = key;
       card.appendChild(el("h3", "an__card-title", w("metric_" + key)));
-      const value = link(fmt(m.unit, m.value, m.currency), drillHref({ metric: key, outcome: outcome }), "an__value");
-      value.setAttribute("aria-label", w("metric_" + key) + ": " + value.textContent + " — " + w("see_conversations"));
-      card.appendChild(value);
-      if (m.numerator !== null && m.numerator !== undefined && m.denominator !== null && m.denominator !== undefined) {
+      const shown = fmt(m.unit, m.value, m.currency);
+      if (NO_DRILL.has(key)) {
+        card.appendChild(el("span", "an__value an__value--plain", shown));
+      } else {
+        const value = link(shown, drillHref({ metric: key, outcome: outcome }), "an__value");
+        value.setAttribute("aria-label", w("metric_" + key) + ": " + shown + " — " + w("see_conversations"));
+        card.appendChild(value);
+      }
+      if (!NO_DRILL.has(key) && m.numerator !== null && m.numerator !== undefined && m.denominator !== null && m.denominator !== undefined) {
         const frac = el("p", "an__frac muted");
         frac.append(
           link(fmt("count", m.numerator), drillHref({ metric: key, outcome: outcome }), "an__numerator"),
@@ -171,7 +178,7 @@
       const before = el("p", "an__prev muted");
       before.appendChild(document.createTextNode(w("previous") + " "));
       const prevText = fmt(m.unit, m.previous, m.currency);
-      before.appendChild(prev && m.previous !== null && m.previous !== undefined
+      before.appendChild(prev && !NO_DRILL.has(key) && m.previous !== null && m.previous !== undefined
         ? link(prevText, drillHref({ metric: key, outcome: outcome }, prev), "an__previous")
         : el("span", "an__previous", prevText));
       const delta = change(m);
@@ -238,7 +245,8 @@
       labels: items.map((it) => label(group, it.key, it.label)),
       labelHeader: w("breakdown_" + name),
       series: [{ name: w("col_conversations"), values: items.map((it) => it.count) }],
-      href: (i) => drillHref({ metric: name, key: items[i].key }),
+      // A hotspot leads to its page in insight (its messages); every other bar to its conversations.
+      href: (i) => items[i].url || drillHref({ metric: name, key: items[i].key }),
     });
   }
 

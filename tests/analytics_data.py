@@ -46,6 +46,7 @@ FIRST, LAST = date(2026, 11, 2), date(2026, 11, 5)
 
 
 TZ = zone("Asia/Shanghai")
+STAFF_PASSWORD = "analytics-fixture-pw"  # the demo staff the fixture creates (mgr.gao, sup.liu, ...)
 
 
 def consume(sessions: sessionmaker[Session]) -> int:
@@ -108,7 +109,7 @@ def agent(text: str, at: datetime) -> PastMessage:
 def seed(sessions: sessionmaker[Session], *, only: tuple[str, ...] | None = None) -> dict[str, str]:
     """Write the fixture's conversations (all, or `only` these names); returns name -> id."""
     accounts = StaffAccounts(sessions=sessions)
-    seed_demo_staff(accounts, password="analytics-fixture-pw")
+    seed_demo_staff(accounts, password=STAFF_PASSWORD)
     staff = {u.username: u.id for u in accounts.list_users()}
     writer = ConversationWriter(privacy=TranscriptPrivacy())
     wanted = only or ("c1", "c2", "c3", "c4", "c5", "c6", "c7")

@@ -9,6 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
+from helixdesk.core.settings import Settings
+
 Sums = Mapping[str, float]
 
 
@@ -22,6 +24,15 @@ class CostModel:
     bot_per_conversation: float = 0.6
     baseline_minutes: float = 6.0
     currency: str = "CNY"
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> CostModel:
+        return cls(
+            agent_per_hour=settings.cost_agent_per_hour,
+            bot_per_conversation=settings.cost_bot_per_conversation,
+            baseline_minutes=settings.cost_baseline_minutes,
+            currency=settings.cost_currency,
+        )
 
     def actual(self, sums: Sums) -> float:
         return (

@@ -149,10 +149,11 @@ class Analytics:
         out = {}
         for m in METRICS:
             fig = m.compute(sums, self.cost)
+            value = int(fig.value) if m.unit == "count" and fig.value is not None else _round(fig.value)
             out[m.key] = {
-                "value": _round(fig.value),
-                "numerator": _round(fig.numerator),
-                "denominator": _round(fig.denominator),
+                "value": value,
+                "numerator": _whole(fig.numerator),
+                "denominator": _whole(fig.denominator),
             }
         return out
 
@@ -200,7 +201,8 @@ class Analytics:
         out: dict[str, list[Any]] = {"days": [d.isoformat() for d in days.dates()]}
         for key in SERIES:
             metric = BY_KEY[key]
-            out[key] = [_round(metric.compute(by_day.get(d, empty), self.cost).value) for d in days.dates()]
+            values = [metric.compute(by_day.get(d, empty), self.cost).value for d in days.dates()]
+            out[key] = [_whole(v) if metric.unit == "count" else _round(v) for v in values]
         return out
 
     def breakdowns(
@@ -435,6 +437,13 @@ def _round(value: float | None) -> float | None:
     if value is None:
         return None
     return round(float(value), 4)
+
+
+def _whole(value: float | None) -> float | int | None:
+    """A count as an int; other values rounded."""
+    if value is not None and float(value).is_integer():
+        return int(value)
+    return _round(value)
 
 
 def _listed(r: AnalyticsFact, names: dict[str, str]) -> dict[str, Any]:

@@ -12,21 +12,11 @@ from datetime import tzinfo
 from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.analytics.feed import CONSUMER, AnalyticsFeed
-from helixdesk.analytics.metrics import CostModel
 from helixdesk.bus.consumer import DurableConsumer
 from helixdesk.core.settings import Settings
 from helixdesk.db.session import make_engine, make_session_factory
 
 log = logging.getLogger(__name__)
-
-
-def cost_model(settings: Settings) -> CostModel:
-    return CostModel(
-        agent_per_hour=settings.cost_agent_per_hour,
-        bot_per_conversation=settings.cost_bot_per_conversation,
-        baseline_minutes=settings.cost_baseline_minutes,
-        currency=settings.cost_currency,
-    )
 
 
 def analytics_consumer(

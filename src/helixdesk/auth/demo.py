@@ -34,6 +34,7 @@ DEMO_STAFF: tuple[DemoStaff, ...] = (
     DemoStaff("sup.liu", "刘洋", ("supervisor",)),
     DemoStaff("qa.huang", "黄敏", ("qa_reviewer",)),
     DemoStaff("kb.lin", "林静", ("knowledge_editor",)),
+    DemoStaff("mgr.gao", "高峰", ("manager",)),
     DemoStaff("admin", "系统管理员", ("admin",)),
 )
 

@@ -9,6 +9,7 @@
 | supervisor           | every queue (to watch, help)  | yes                        | no                      |
 | qa_reviewer          | none                          | QA review and coaching     | no                      |
 | knowledge_editor     | none                          | the knowledge workspace    | no                      |
+| manager              | none                          | the analytics dashboards   | no                      |
 | admin                | none                          | no                         | yes                     |
 
 The knowledge workspace (upload, edit, retire, date and roll back the knowledge base) is open to
@@ -31,6 +32,7 @@ class Role(enum.StrEnum):
     SUPERVISOR = "supervisor"
     QA_REVIEWER = "qa_reviewer"
     KNOWLEDGE_EDITOR = "knowledge_editor"
+    MANAGER = "manager"
     ADMIN = "admin"
 
 

@@ -22,8 +22,9 @@ from rich.table import Table
 
 from helixdesk.analytics.export import summary_csv
 from helixdesk.analytics.feed import rebuild
+from helixdesk.analytics.metrics import CostModel
 from helixdesk.analytics.query import Analytics, parse_days, parse_filters
-from helixdesk.analytics.worker import cost_model, run_worker
+from helixdesk.analytics.worker import run_worker
 from helixdesk.cli.context import bank_zone
 from helixdesk.core.clock import utcnow
 from helixdesk.core.errors import AppError
@@ -97,7 +98,7 @@ def report_command(
     engine = make_engine(settings.database_url)
     try:
         with reading(make_session_factory(engine)) as s:
-            summary = Analytics(tz=tz, cost=cost_model(settings)).summary(s, days, filters)
+            summary = Analytics(tz=tz, cost=CostModel.from_settings(settings)).summary(s, days, filters)
     finally:
         engine.dispose()
     if as_json:

@@ -25,6 +25,8 @@ from helixdesk.actions.rates import RateService
 from helixdesk.actions.registry import registered_actions
 from helixdesk.actions.runner import ActionRunner
 from helixdesk.agents.service import AgentDirectory
+from helixdesk.analytics.metrics import CostModel
+from helixdesk.analytics.service import AnalyticsReader
 from helixdesk.audit import Actor, AuditLog
 from helixdesk.audit.keys import resolve_audit_key
 from helixdesk.audit.service import AuditSearch
@@ -186,6 +188,7 @@ class Container:
     qa_review: QualityReview
     staff_quality: StaffQuality
     insight: Insight
+    analytics: AnalyticsReader
     proposals: Proposals
     feedback: FeedbackInbox
 
@@ -394,6 +397,12 @@ class Container:
             ),
         )
         part("insight", lambda: Insight(sessions=sessions))
+        part(
+            "analytics",
+            lambda: AnalyticsReader(
+                sessions=sessions, tz=config.actions.bank.tz, cost=CostModel.from_settings(settings)
+            ),
+        )
         part("proposals", lambda: Proposals(sessions=sessions, drafts=drafts, audit=audit))
         part(
             "feedback",

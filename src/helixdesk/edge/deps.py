@@ -16,6 +16,7 @@ from fastapi import Depends, Request
 from helixdesk.abuse import AbuseLimits
 from helixdesk.actions.rates import RateService
 from helixdesk.agents.service import AgentDirectory
+from helixdesk.analytics.service import AnalyticsReader
 from helixdesk.audit.service import AuditSearch
 from helixdesk.auth.apikeys import ApiKeys, ApiKeyView, ChannelCaller
 from helixdesk.auth.errors import AuthRequiredError, CsrfError, ForbiddenError
@@ -199,3 +200,7 @@ FeedbackDep = Annotated[FeedbackInbox, Depends(_part("feedback"))]
 INSIGHT_ROLES = ("supervisor", "qa_reviewer")
 InsightReaderDep = Annotated[StaffView, Depends(require_roles(*INSIGHT_ROLES))]
 FeedbackImporterDep = Annotated[StaffView, Depends(require_roles("supervisor"))]
+# Analytics: the dashboards, for supervisors and managers.
+ANALYTICS_ROLES = ("supervisor", "manager")
+AnalyticsDep = Annotated[AnalyticsReader, Depends(_part("analytics"))]
+AnalyticsReaderDep = Annotated[StaffView, Depends(require_roles(*ANALYTICS_ROLES))]

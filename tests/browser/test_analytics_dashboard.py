@@ -239,6 +239,16 @@ def test_the_dashboard_in_chinese(site, browser, lang, title, described):  # noq
     page.context.close()
 
 
+def test_a_manager_reads_the_dashboard(site, browser):  # noqa: F811
+    violations: list[str] = []
+    page = signed_in(browser, site["base"], f"/console/analytics?{PERIOD}&lang=en", "mgr.gao", violations)
+    ready(page)
+    expect(page.locator("#nav-analytics")).to_be_visible()
+    expect(page.locator('#cards [data-metric="volume"] .an__value')).to_have_text("7")
+    assert violations == [], violations
+    page.context.close()
+
+
 def test_an_agent_may_not_read_the_dashboard(site, browser):  # noqa: F811
     violations: list[str] = []
     page = signed_in(browser, site["base"], "/console?lang=en", "agent.li", violations)

@@ -6,28 +6,24 @@
 - `analytics/conversations`: the drill-down, the conversations behind one figure (a metric's
   outcome, on one day, or one bar of a breakdown), each linking to `/console/conversations/{id}`.
 
-The pages are shells: `static/analytics.js` reads the JSON API (`/console/api/analytics/...`,
+Who may read them is the API's `ANALYTICS_ROLES` (`AnalyticsReaderDep`; the console's nav shows
+the link to the same roles). The pages are shells: `static/analytics.js` reads the JSON API (`/console/api/analytics/...`,
 `edge/console/analytics_api.py`) with the page's query string and draws every chart through
 `static/charts.js` (vendored ECharts). The routes only check the role and word the page.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Request
+from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from helixdesk.auth.service import StaffView
 from helixdesk.edge.console.pages import page
-from helixdesk.edge.deps import BankZoneDep, StaffSessionDep, require_roles
+from helixdesk.edge.deps import AnalyticsReaderDep, BankZoneDep, StaffSessionDep
 from helixdesk.edge.i18n import all_keys, translate, ui_language
 
 router = APIRouter(prefix="/console", include_in_schema=False)
-
-# Who reads the dashboards: supervisors and managers. (To come from analytics_api's ANALYTICS_ROLES.)
-ANALYTICS_ROLES = ("supervisor", "manager")
-AnalyticsReaderDep = Annotated[StaffView, Depends(require_roles(*ANALYTICS_ROLES))]
 
 # The query the page passes on to the API: the period and the filters, and on the drill-down the
 # figure's metric, outcome, day and breakdown key.

@@ -166,7 +166,7 @@
         value.setAttribute("aria-label", w("metric_" + key) + ": " + shown + " — " + w("see_conversations"));
         card.appendChild(value);
       }
-      if (!NO_DRILL.has(key) && m.numerator !== null && m.numerator !== undefined && m.denominator !== null && m.denominator !== undefined) {
+      if (!NO_DRILL.has(key) && m.numerator !== null && m.numerator !== undefined && m.denominator) {
         const frac = el("p", "an__frac muted");
         frac.append(
           link(fmt("count", m.numerator), drillHref({ metric: key, outcome: outcome }), "an__numerator"),
@@ -340,7 +340,7 @@
 
     async function page() {
       const got = await get("/conversations?" + query + "&offset=" + offset + "&limit=" + LIMIT);
-      $("#drill-total").textContent = w("drill_total").replace("{n}", got.total);
+      $("#drill-total").textContent = w("drill_total").replace("{n}", fmt("count", got.total));
       (got.conversations || []).forEach((c) => {
         const tr = el("tr");
         tr.dataset.conversation = c.id;

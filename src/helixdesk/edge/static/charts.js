@@ -51,7 +51,7 @@
         if (Math.abs(value) >= 120) {
           return numberFormat({ style: "unit", unit: "minute", unitDisplay: "short", maximumFractionDigits: 1 }).format(value / 60);
         }
-        return numberFormat({ style: "unit", unit: "second", unitDisplay: "short", maximumFractionDigits: 0 }).format(value);
+        return numberFormat({ style: "unit", unit: "second", unitDisplay: "short", maximumFractionDigits: Math.abs(value) < 10 ? 1 : 0 }).format(value);
       case "money":
         return numberFormat({ style: "currency", currency: currency || "CNY" }).format(value);
       case "score":

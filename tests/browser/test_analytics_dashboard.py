@@ -135,6 +135,9 @@ def test_the_dashboard_shows_the_fixture_with_described_charts_and_tables(site, 
         "w => document.querySelector('[data-chart=containment] canvas').getBoundingClientRect().width !== w",
         arg=before["width"] if before else 0,
     )
+    # Tooltips are drawn on the canvas, never as HTML with inline styles the CSP would refuse.
+    canvas.hover()
+    page.locator('[data-chart="emotions"] .chart__canvas').hover()
     assert violations == [], violations
     page.context.close()
 

@@ -6,7 +6,9 @@ English, each labelled with one of 20 (dev_b: 15) known topics. The messages are
 (multilingual-e5-small, "query:"), centred per language, joined by the square roots of the NLU's
 intent probabilities (`helixdesk.insight.topics.features`) and clustered by spectral clustering on
 the nearest-neighbour graph (`--method kmeans` for k-means; `--baseline` for the method before the
-second dev set: unit-length probabilities at weight 0.5, k-means, even k from 8 to 40). Printed:
+second dev set: unit-length probabilities at weight 0.5, k-means, even k from 8 to 40). What was
+tried beyond this and not kept (USE vectors, a neighbour graph balanced across languages, other
+features), with its dev and demo-month figures: docs/insight.md, "Measured". Printed:
 
 - ARI: the adjusted Rand index of the clusters against the known topics (1 is a perfect match);
 - topics whose three languages land in one cluster: for each known topic, the cluster most of its

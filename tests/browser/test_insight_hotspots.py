@@ -35,13 +35,14 @@ def hub(tmp_path_factory, model_root):  # type: ignore[no-untyped-def]
     upgrade_engine(engine)
     sessions = make_session_factory(engine)
     settings = Settings(_env_file=None, database_url=url, model_dir=model_root)  # type: ignore[call-arg]
-    generate(settings, days=21, per_day=30, seed=5)
-    assert consume_and_mine(sessions, model_root) is not None
     staff = StaffAccounts(sessions=sessions)
     staff.create_user(
         username="sup.liu", password=PASSWORD, display_name="刘洋", roles=["supervisor"], ui_language="en"
     )
     staff.create_user(username="agent.li", password=PASSWORD, display_name="李娜", roles=["agent"])
+    # The demo creates the other demo staff its handoffs need.
+    generate(settings, days=21, per_day=30, seed=5, staff_password=PASSWORD)
+    assert consume_and_mine(sessions, model_root) is not None
     engine.dispose()
     env = {
         "HELIXDESK_DATABASE_URL": url,

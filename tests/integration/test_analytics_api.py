@@ -78,3 +78,19 @@ def test_agents_are_refused_and_bad_queries_get_stable_codes(desk) -> None:
     assert r.status_code in (400, 422) and r.json()["error"]["code"] == "invalid_metric"
     r = manager.get("/console/api/analytics/summary", params={"period": "decade"})
     assert r.status_code == 422 and r.json()["error"]["code"]
+
+
+def test_the_effect_of_a_change_against_comparable_customers(desk) -> None:
+    manager = as_user(desk, "mgr.gao")
+    # From 5 November on: customer A's second conversation (c5) against their first (c1), the only
+    # other card-activation question in Simplified Chinese; c6 and c7 have no comparison.
+    r = manager.get("/console/api/analytics/effect", params={**PERIOD, "change": "after:2026-11-05"})
+    assert r.status_code == 200, r.text
+    outcomes = {o["key"]: o for o in r.json()["outcomes"]}
+    assert outcomes["fcr"]["difference"] == 1.0 and outcomes["fcr"]["touched"] == 1
+    assert (
+        outcomes["repeat_contact"]["difference"] == -1.0 and outcomes["repeat_contact"]["better"] == "lower"
+    )
+    assert outcomes["csat"]["touched"] == 0 and outcomes["csat"]["difference"] is None
+    r = manager.get("/console/api/analytics/effect", params={**PERIOD, "change": "weather:sunny"})
+    assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_change"

@@ -13,6 +13,7 @@ from helixdesk.core.events import (
     ConversationCreated,
     ConversationRated,
     ConversationStateChanged,
+    HandoffAnswered,
     HandoffClaimed,
     HandoffEnded,
     HandoffQueued,
@@ -86,6 +87,9 @@ EXAMPLES = [
         agent_id="a1",
         agent_name="李娜",
         agent_role="fraud",
+    ),
+    HandoffAnswered(
+        conversation_id="c1", handoff_id="h1", queue="fraud", agent_id="a1", waited_seconds=25, sla_seconds=20
     ),
     HandoffEnded(
         conversation_id="c1",

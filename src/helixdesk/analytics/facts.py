@@ -24,6 +24,9 @@
   the customer waited past the target; undecided (None) while waiting, or when the customer left
   before the target.
 - `emotional_load`: the negativity of the handoffs people claimed (what the agent carried).
+- `came_back`: the same customer started another conversation within `REPEAT_DAYS` (repeat contact).
+- `knowledge`: the knowledge the bot's answers cited (entry ids, or documents), for evaluating an
+  entry's effect (`analytics.evaluation`).
 """
 
 from __future__ import annotations
@@ -58,6 +61,7 @@ class Msg:
     sender: str
     at: datetime
     nlu: Mapping[str, Any] | None = None
+    cites: tuple[str, ...] = ()  # a bot answer's knowledge: the entries (or documents) it cites
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +111,8 @@ class Fact:
     emotional_load: float = 0.0
     emotions: Mapping[str, int] = field(default_factory=dict)
     risks: tuple[str, ...] = ()
+    came_back: bool = False
+    knowledge: tuple[str, ...] = ()
 
 
 def conversation_fact(
@@ -179,6 +185,8 @@ def conversation_fact(
         emotional_load=round(sum(h.negativity for h in claimed), 4),
         emotions=dict(sorted(emotions.items())),
         risks=tuple(sorted(risks)),
+        came_back=came_back,
+        knowledge=tuple(sorted({ref for m in msgs if m.sender == "bot" for ref in m.cites})),
     )
 
 

@@ -9,8 +9,13 @@ source tables.
 
 `analytics_cells` are additive counts and sums per day and combination of dimensions;
 `analytics_counts` are the categorical distributions (handoff reasons, emotions, risk flags) per
-day and combination. Dimensions absent from a conversation are stored as "" so that they can be
-part of the primary key.
+day and combination. Each fact is counted at seven grains (`GRAINS`), from `day` (no dimension:
+one cell a day) through `intent`, `agent`, `base` (channel, language, queue and tier: a few hundred
+cells a day whatever the volume), `base_intent`, `base_agent` to `full` (every dimension). A query
+reads the coarsest grain that holds the dimensions it filters or breaks down by, so the common
+views sum a handful of rows a day.
+Dimensions absent from a conversation, or left out at a grain, are stored as "" so that they can
+be part of the primary key.
 """
 
 from __future__ import annotations
@@ -26,6 +31,17 @@ from helixdesk.db.base import Base, UTCDateTime
 
 # The dimensions of a cell, in key order.
 DIMENSIONS: tuple[str, ...] = ("channel", "language", "queue", "tier", "intent", "agent_id")
+_BASE = frozenset({"channel", "language", "queue", "tier"})
+# Each grain keeps these dimensions (the others are ""), coarsest first.
+GRAINS: dict[str, frozenset[str]] = {
+    "day": frozenset(),
+    "intent": frozenset({"intent"}),
+    "agent": frozenset({"agent_id"}),
+    "base": _BASE,
+    "base_intent": _BASE | {"intent"},
+    "base_agent": _BASE | {"agent_id"},
+    "full": frozenset(DIMENSIONS),
+}
 
 
 class AnalyticsFact(Base):
@@ -33,6 +49,7 @@ class AnalyticsFact(Base):
     __table_args__ = (
         Index("ix_analytics_facts_day", "day"),
         Index("ix_analytics_facts_customer_started", "customer_id", "started_at"),
+        Index("ix_analytics_facts_agent_day", "agent_id", "day"),
     )
 
     conversation_id: Mapped[str] = mapped_column(
@@ -67,12 +84,15 @@ class AnalyticsFact(Base):
     emotional_load: Mapped[float] = mapped_column(Float, default=0.0)
     emotions: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     risks: Mapped[list[str]] = mapped_column(JSON, default=list)
+    came_back: Mapped[bool] = mapped_column(Boolean, default=False)
+    knowledge: Mapped[list[str]] = mapped_column(JSON, default=list)
 
 
 class AnalyticsCell(Base):
     __tablename__ = "analytics_cells"
-    __table_args__ = (Index("ix_analytics_cells_agent_day", "agent_id", "day"),)
+    __table_args__ = (Index("ix_analytics_cells_grain_agent_day", "grain", "agent_id", "day"),)
 
+    grain: Mapped[str] = mapped_column(String(12), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     language: Mapped[str] = mapped_column(String(8), primary_key=True)
@@ -105,8 +125,8 @@ class AnalyticsCell(Base):
 
 class AnalyticsCount(Base):
     __tablename__ = "analytics_counts"
-    __table_args__ = (Index("ix_analytics_counts_kind_day", "kind", "day"),)
 
+    grain: Mapped[str] = mapped_column(String(12), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
     channel: Mapped[str] = mapped_column(String(16), primary_key=True)
     language: Mapped[str] = mapped_column(String(8), primary_key=True)

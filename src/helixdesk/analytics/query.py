@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
 from helixdesk.analytics.metrics import BY_KEY, METRICS, SERIES, CostModel
-from helixdesk.analytics.models import AnalyticsCell, AnalyticsCount, AnalyticsFact
+from helixdesk.analytics.models import GRAINS, AnalyticsCell, AnalyticsCount, AnalyticsFact
 from helixdesk.analytics.rollup import MEASURES
 from helixdesk.auth.models import StaffUser
 from helixdesk.core.errors import ValidationFailedError
@@ -121,13 +121,31 @@ def parse_filters(**values: str | None) -> Filters:
     return Filters(**{k: (v or None) for k, v in values.items()})
 
 
-def _where(table: Any, days: Days, filters: Filters) -> list[ColumnElement[bool]]:
+def conditions(
+    table: Any, days: Days, filters: Filters, grain: str | None = None
+) -> list[ColumnElement[bool]]:
     conds: list[ColumnElement[bool]] = [table.day >= days.first, table.day <= days.last]
+    if grain is not None:
+        conds.append(table.grain == grain)
     for name, value in asdict(filters).items():
         if value is not None:
             column = "agent_id" if name == "agent" else name
             conds.append(getattr(table, column) == value)
     return conds
+
+
+def grain_for(filters: Filters, *also: str) -> str:
+    """The coarsest grain of the rollups that holds the dimensions filtered, and `also`."""
+    need = set(also) | {"agent_id" if name == "agent" else name for name, v in asdict(filters).items() if v}
+    return next(grain for grain, kept in GRAINS.items() if need <= kept)
+
+
+def _total(rows: list[dict[str, float]]) -> dict[str, float]:
+    out = dict.fromkeys(MEASURES, 0.0)
+    for row in rows:
+        for m in MEASURES:
+            out[m] += row[m]
+    return out
 
 
 class Analytics:
@@ -137,13 +155,18 @@ class Analytics:
 
     # ---- the main figures ------------------------------------------------------------------
 
+    def per_day(self, s: Session, days: Days, filters: Filters) -> dict[date, dict[str, float]]:
+        """The rollups' sums of each day of `days` (days without conversations are absent)."""
+        c = AnalyticsCell
+        rows = s.execute(
+            select(c.day, *(func.sum(getattr(c, m)) for m in MEASURES))
+            .where(*conditions(c, days, filters, grain_for(filters)))
+            .group_by(c.day)
+        ).all()
+        return {r[0]: {m: float(v or 0) for m, v in zip(MEASURES, r[1:], strict=True)} for r in rows}
+
     def sums(self, s: Session, days: Days, filters: Filters) -> dict[str, float]:
-        row = s.execute(
-            select(*(func.coalesce(func.sum(getattr(AnalyticsCell, m)), 0) for m in MEASURES)).where(
-                *_where(AnalyticsCell, days, filters)
-            )
-        ).one()
-        return {m: float(v) for m, v in zip(MEASURES, row, strict=True)}
+        return _total(list(self.per_day(s, days, filters).values()))
 
     def figures(self, sums: dict[str, float]) -> dict[str, dict[str, Any]]:
         out = {}
@@ -158,10 +181,12 @@ class Analytics:
         return out
 
     def summary(self, s: Session, days: Days, filters: Filters) -> dict[str, Any]:
-        now = self.figures(self.sums(s, days, filters))
-        before = self.figures(self.sums(s, days.previous(), filters))
+        before_days = days.previous()
+        by_day = self.per_day(s, Days(before_days.first, days.last), filters)
+        now = self.figures(_total([v for d, v in by_day.items() if d >= days.first]))
+        before = self.figures(_total([v for d, v in by_day.items() if d < days.first]))
         findings = self._compliance(s, days, filters)
-        findings_before = self._compliance(s, days.previous(), filters)
+        findings_before = self._compliance(s, before_days, filters)
         metrics = [
             {
                 "key": m.key,
@@ -186,17 +211,11 @@ class Analytics:
             "period": {"from": days.first.isoformat(), "to": days.last.isoformat(), "days": days.count},
             "filters": asdict(filters),
             "metrics": metrics,
-            "series": self.series(s, days, filters),
+            "series": self.series(days, by_day),
             "breakdowns": self.breakdowns(s, days, filters),
         }
 
-    def series(self, s: Session, days: Days, filters: Filters) -> dict[str, list[Any]]:
-        rows = s.execute(
-            select(AnalyticsCell.day, *(func.sum(getattr(AnalyticsCell, m)) for m in MEASURES))
-            .where(*_where(AnalyticsCell, days, filters))
-            .group_by(AnalyticsCell.day)
-        ).all()
-        by_day = {r[0]: {m: float(v or 0) for m, v in zip(MEASURES, r[1:], strict=True)} for r in rows}
+    def series(self, days: Days, by_day: dict[date, dict[str, float]]) -> dict[str, list[Any]]:
         empty = dict.fromkeys(MEASURES, 0.0)
         out: dict[str, list[Any]] = {"days": [d.isoformat() for d in days.dates()]}
         for key in SERIES:
@@ -205,34 +224,49 @@ class Analytics:
             out[key] = [_whole(v) if metric.unit == "count" else _round(v) for v in values]
         return out
 
+    def _combinations(self, s: Session, days: Days, filters: Filters) -> list[tuple[str, str, str, str, int]]:
+        """Conversations per channel, language, queue and tier (a few hundred rows at most)."""
+        c = AnalyticsCell
+        rows = s.execute(
+            select(c.channel, c.language, c.queue, c.tier, func.sum(c.conversations))
+            .where(*conditions(c, days, filters, grain_for(filters, "channel", "language", "queue", "tier")))
+            .group_by(c.channel, c.language, c.queue, c.tier)
+        ).all()
+        return [(ch, lang, q, tier, int(n)) for ch, lang, q, tier, n in rows]
+
     def breakdowns(
         self, s: Session, days: Days, filters: Filters, *, top: int = 12
     ) -> dict[str, list[dict[str, Any]]]:
         out: dict[str, list[dict[str, Any]]] = {}
-        where = _where(AnalyticsCell, days, filters)
+        combos = self._combinations(s, days, filters)
         for name, column in CELL_BREAKDOWNS.items():
-            col = getattr(AnalyticsCell, column)
-            total = func.sum(AnalyticsCell.conversations)
-            rows = s.execute(
-                select(col, total)
-                .where(*where, col != "")
-                .group_by(col)
-                .order_by(total.desc(), col)
-                .limit(top)
-            ).all()
-            out[name] = [{"key": k, "count": int(n)} for k, n in rows]
-        cwhere = _where(AnalyticsCount, days, filters)
+            if column == "intent":
+                continue
+            i = ("channel", "language", "queue", "tier").index(column)
+            counted: dict[str, int] = {}
+            for combo in combos:
+                value = str(combo[i])
+                if value:
+                    counted[value] = counted.get(value, 0) + combo[4]
+            out[name] = _top(counted, top)
+        c = AnalyticsCell
+        grain = grain_for(filters, "intent")
+        total = func.sum(c.conversations)
+        intents = s.execute(
+            select(c.intent, total)
+            .where(*conditions(c, days, filters, grain), c.intent != "")
+            .group_by(c.intent)
+        ).all()
+        out["intents"] = _top({k: int(n) for k, n in intents}, top)
+        k = AnalyticsCount
+        rows = s.execute(
+            select(k.kind, k.key, func.sum(k.count))
+            .where(*conditions(k, days, filters, grain_for(filters)))
+            .group_by(k.kind, k.key)
+        ).all()
         for name, kind in COUNT_BREAKDOWNS.items():
-            total = func.sum(AnalyticsCount.count)
-            rows = s.execute(
-                select(AnalyticsCount.key, total)
-                .where(*cwhere, AnalyticsCount.kind == kind)
-                .group_by(AnalyticsCount.key)
-                .order_by(total.desc(), AnalyticsCount.key)
-                .limit(top)
-            ).all()
-            out[name] = [{"key": k, "count": int(n)} for k, n in rows]
-        out["agents"] = self._agents(s, where)
+            out[name] = _top({key: int(n) for kd, key, n in rows if kd == kind}, top)
+        out["agents"] = self._agents(s, conditions(c, days, filters, grain_for(filters, "agent_id")))
         out["hotspots"] = self._hotspots(s, days, filters, top=top)
         return out
 
@@ -251,15 +285,7 @@ class Analytics:
             .where(*where, c.agent_id != "")
             .group_by(c.agent_id)
         ).all()
-        names = (
-            dict(
-                s.execute(
-                    select(StaffUser.id, StaffUser.display_name).where(StaffUser.id.in_([r[0] for r in rows]))
-                ).all()
-            )
-            if rows
-            else {}
-        )
+        names = _names(s, [r[0] for r in rows])
         out = []
         for agent, conversations, handled, handled_sum, rated, csat_sum, load in rows:
             out.append(
@@ -323,7 +349,7 @@ class Analytics:
         if filters.agent:
             conds.append(c.agent_id == filters.agent)
         if filters.queue or filters.intent or filters.tier:
-            ids = select(AnalyticsFact.conversation_id).where(*_where(AnalyticsFact, days, filters))
+            ids = select(AnalyticsFact.conversation_id).where(*conditions(AnalyticsFact, days, filters))
             conds.append(c.conversation_id.in_(ids))
         return int(s.scalar(select(func.coalesce(func.sum(c.compliance_findings), 0)).where(*conds)) or 0)
 
@@ -342,7 +368,7 @@ class Analytics:
         offset: int = 0,
         limit: int = 50,
     ) -> dict[str, Any]:
-        conds = _where(AnalyticsFact, days, filters)
+        conds = conditions(AnalyticsFact, days, filters)
         conds.append(self._drill(metric, outcome, key))
         if day:
             try:
@@ -357,14 +383,7 @@ class Analytics:
             .offset(offset)
             .limit(limit)
         ).all()
-        agents = {r.agent_id for r in rows if r.agent_id}
-        names = (
-            dict(
-                s.execute(select(StaffUser.id, StaffUser.display_name).where(StaffUser.id.in_(agents))).all()
-            )
-            if agents
-            else {}
-        )
+        names = _names(s, sorted({r.agent_id for r in rows if r.agent_id}))
         return {"total": total, "conversations": [_listed(r, names) for r in rows]}
 
     def _drill(self, metric: str, outcome: str, key: str | None) -> ColumnElement[bool]:
@@ -401,30 +420,36 @@ class Analytics:
     # ---- the filters' options -------------------------------------------------------------------
 
     def options(self, s: Session, days: Days) -> dict[str, Any]:
-        where = [AnalyticsCell.day >= days.first - timedelta(days=90), AnalyticsCell.day <= days.last]
+        """Every value each filter can take in the period and the 90 days before it."""
+        span = Days(days.first - timedelta(days=90), days.last)
+        none = Filters()
+        combos = self._combinations(s, span, none)
         out: dict[str, Any] = {}
-        for name, column in (
-            ("channels", "channel"),
-            ("languages", "language"),
-            ("queues", "queue"),
-            ("intents", "intent"),
-            ("tiers", "tier"),
-        ):
-            col = getattr(AnalyticsCell, column)
-            out[name] = sorted(v for v in s.scalars(select(col).where(*where, col != "").distinct()))
+        for i, name in enumerate(("channels", "languages", "queues", "tiers")):
+            out[name] = sorted({c[i] for c in combos if c[i]})
+        c = AnalyticsCell
+        out["intents"] = sorted(
+            s.scalars(select(c.intent).where(*conditions(c, span, none, "intent"), c.intent != "").distinct())
+        )
         ids = sorted(
-            v
-            for v in s.scalars(
-                select(AnalyticsCell.agent_id).where(*where, AnalyticsCell.agent_id != "").distinct()
+            s.scalars(
+                select(c.agent_id).where(*conditions(c, span, none, "agent"), c.agent_id != "").distinct()
             )
         )
-        names = (
-            dict(s.execute(select(StaffUser.id, StaffUser.display_name).where(StaffUser.id.in_(ids))).all())
-            if ids
-            else {}
-        )
+        names = _names(s, ids)
         out["agents"] = [{"key": i, "label": names.get(i, i)} for i in ids]
         return out
+
+
+def _names(s: Session, ids: list[str]) -> dict[str, str]:
+    if not ids:
+        return {}
+    return dict(s.execute(select(StaffUser.id, StaffUser.display_name).where(StaffUser.id.in_(ids))).all())
+
+
+def _top(counted: dict[str, int], top: int) -> list[dict[str, Any]]:
+    ordered = sorted(counted.items(), key=lambda kv: (-kv[1], kv[0]))[:top]
+    return [{"key": k, "count": n} for k, n in ordered]
 
 
 def _bounds(days: Days, tz: tzinfo) -> tuple[datetime, datetime]:

@@ -17,9 +17,9 @@ from sqlalchemy import delete, insert, select
 from sqlalchemy.orm import Session
 
 from helixdesk.analytics.facts import Fact
-from helixdesk.analytics.models import DIMENSIONS, AnalyticsCell, AnalyticsCount, AnalyticsFact
+from helixdesk.analytics.models import DIMENSIONS, GRAINS, AnalyticsCell, AnalyticsCount, AnalyticsFact
 
-Key = tuple[Any, ...]  # (day, channel, language, queue, tier, intent, agent_id)
+Key = tuple[Any, ...]  # (grain, day, channel, language, queue, tier, intent, agent_id)
 CountKey = tuple[Any, ...]  # Key + (kind, key)
 MEASURES: tuple[str, ...] = (
     "conversations",
@@ -47,8 +47,12 @@ MEASURES: tuple[str, ...] = (
 _FACT_FIELDS: tuple[str, ...] = tuple(f for f in Fact.__dataclass_fields__)
 
 
-def cell_key(f: Fact) -> Key:
-    return (f.day, *(getattr(f, d) for d in DIMENSIONS))
+def cell_keys(f: Fact) -> list[Key]:
+    """The fact's cell at each grain."""
+    keys = []
+    for grain, kept in GRAINS.items():
+        keys.append((grain, f.day, *(getattr(f, d) if d in kept else "" for d in DIMENSIONS)))
+    return keys
 
 
 def contribution(f: Fact) -> dict[str, float]:
@@ -97,18 +101,21 @@ class Tally:
         self.counts: dict[CountKey, int] = defaultdict(int)
 
     def add(self, f: Fact, sign: int = 1) -> None:
-        key = cell_key(f)
-        cell = self.cells[key]
-        for name, value in contribution(f).items():
-            cell[name] += sign * value
-        for (kind, k), n in counted(f).items():
-            self.counts[(*key, kind, k)] += sign * n
+        values = contribution(f)
+        kinds = counted(f)
+        for key in cell_keys(f):
+            cell = self.cells[key]
+            for name, value in values.items():
+                cell[name] += sign * value
+            for (kind, k), n in kinds.items():
+                self.counts[(*key, kind, k)] += sign * n
 
 
 def to_row(f: Fact) -> dict[str, Any]:
     values = {name: getattr(f, name) for name in _FACT_FIELDS}
     values["emotions"] = dict(f.emotions)
     values["risks"] = list(f.risks)
+    values["knowledge"] = list(f.knowledge)
     return values
 
 
@@ -116,6 +123,7 @@ def from_row(row: AnalyticsFact) -> Fact:
     values = {name: getattr(row, name) for name in _FACT_FIELDS}
     values["emotions"] = dict(row.emotions or {})
     values["risks"] = tuple(row.risks or ())
+    values["knowledge"] = tuple(row.knowledge or ())
     return Fact(**values)
 
 
@@ -160,7 +168,7 @@ def apply(s: Session, tally: Tally) -> None:
         cell = s.get(AnalyticsCell, key)
         if cell is None:
             cell = AnalyticsCell(
-                **dict(zip(("day", *DIMENSIONS), key, strict=True)), **dict.fromkeys(MEASURES, 0)
+                **dict(zip(("grain", "day", *DIMENSIONS), key, strict=True)), **dict.fromkeys(MEASURES, 0)
             )
             s.add(cell)
         for name, value in diff.items():
@@ -174,7 +182,7 @@ def apply(s: Session, tally: Tally) -> None:
         count = s.get(AnalyticsCount, ckey)
         if count is None:
             count = AnalyticsCount(
-                **dict(zip(("day", *DIMENSIONS, "kind", "key"), ckey, strict=True)), count=0
+                **dict(zip(("grain", "day", *DIMENSIONS, "kind", "key"), ckey, strict=True)), count=0
             )
             s.add(count)
         count.count += n
@@ -192,7 +200,7 @@ def write_rollups(s: Session, facts: Iterable[Fact], *, days: tuple[date, date] 
     tally = Tally()
     for f in facts:
         tally.add(f)
-    cols = ("day", *DIMENSIONS)
+    cols = ("grain", "day", *DIMENSIONS)
     cells = [
         {**dict(zip(cols, key, strict=True)), **values}
         for key, values in tally.cells.items()

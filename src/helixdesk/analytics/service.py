@@ -1,24 +1,39 @@
 """The dashboards' reader: a period and filters from the outside, checked, and the figures, the
-filters' options and the drill-down, each in one read-only session."""
+filters' options and the drill-down, each in one read-only session; the summary as a PDF report and
+the scheduled reports written (`analytics.schedule`)."""
 
 from __future__ import annotations
 
 from datetime import tzinfo
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from helixdesk.analytics import schedule
+from helixdesk.analytics.evaluation import Change, evaluate
 from helixdesk.analytics.metrics import CostModel
+from helixdesk.analytics.pdf import ValueLabels, render_pdf
 from helixdesk.analytics.query import Analytics, Days, Filters, parse_days, parse_filters
 from helixdesk.core.clock import utcnow
 from helixdesk.db.session import reading
 
 
 class AnalyticsReader:
-    def __init__(self, *, sessions: sessionmaker[Session], tz: tzinfo, cost: CostModel) -> None:
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        tz: tzinfo,
+        cost: CostModel,
+        labels: ValueLabels | None = None,
+        reports_dir: str = "",
+    ) -> None:
         self._sessions = sessions
         self.analytics = Analytics(tz=tz, cost=cost)
         self.tz = tz
+        self.labels = labels
+        self.reports_dir = Path(reports_dir) if reports_dir else None
 
     def query(
         self, period: str | None, first: str | None, last: str | None, **filters: str | None
@@ -31,6 +46,42 @@ class AnalyticsReader:
             out["options"] = self.analytics.options(s, days)
             return out
 
+    def effect(self, change: str, days: Days, filters: Filters) -> dict[str, Any]:
+        parsed = Change.parse(change)
+        with reading(self._sessions) as s:
+            return evaluate(s, parsed, days, filters)
+
     def conversations(self, days: Days, filters: Filters, **drill: Any) -> dict[str, Any]:
         with reading(self._sessions) as s:
             return self.analytics.conversations(s, days, filters, **drill)
+
+    # ---- reports -------------------------------------------------------------------------------
+
+    def pdf(self, days: Days, filters: Filters, *, language: str, kind: str = "custom") -> bytes:
+        """The summary of the period as a PDF report in `language`."""
+        with reading(self._sessions) as s:
+            summary = self.analytics.summary(s, days, filters)
+        return render_pdf(
+            summary,
+            language=language,
+            kind=kind,
+            labels=self.labels,
+            generated_at=utcnow().astimezone(self.tz),
+        )
+
+    def write_scheduled(self, *, language: str) -> list[Path]:
+        """Write the daily and weekly reports that are due and not written yet."""
+        if self.reports_dir is None:
+            return []
+        return schedule.write_due(
+            self.reports_dir,
+            lambda report: self.pdf(report.days, Filters(), language=language, kind=report.kind),
+            now=utcnow(),
+            tz=self.tz,
+        )
+
+    def reports(self) -> list[dict[str, Any]]:
+        return schedule.listed(self.reports_dir)
+
+    def report_file(self, name: str) -> Path:
+        return schedule.report_path(self.reports_dir, name)

@@ -49,8 +49,9 @@ def load_facts(s: Session, conversation_ids: Sequence[str], *, tz: tzinfo) -> di
             ).where(Message.conversation_id.in_(found))
         ):
             nlu = (meta or {}).get("nlu") if sender == "customer" else None
+            cites = _cites(meta) if sender == "bot" else ()
             messages[cid].append(
-                Msg(seq=seq, sender=sender, at=at, nlu=nlu if isinstance(nlu, dict) else None)
+                Msg(seq=seq, sender=sender, at=at, nlu=nlu if isinstance(nlu, dict) else None, cites=cites)
             )
         handoffs: dict[str, list[Hand]] = defaultdict(list)
         for h in s.execute(
@@ -120,6 +121,18 @@ def load_facts(s: Session, conversation_ids: Sequence[str], *, tz: tzinfo) -> di
                 tz=tz,
             )
     return out
+
+
+def _cites(meta: Any) -> tuple[str, ...]:
+    """The knowledge a bot answer cites: each citation's entry id, else its document."""
+    found = (meta or {}).get("citations") if isinstance(meta, dict) else None
+    refs = []
+    for c in found or ():
+        if isinstance(c, dict):
+            ref = c.get("ref") or c.get("source")
+            if ref:
+                refs.append(str(ref)[:128])
+    return tuple(refs)
 
 
 def _packet_tier(packet: Any) -> str | None:

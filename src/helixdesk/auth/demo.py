@@ -5,6 +5,7 @@ Every demo account shares one password, given by the caller; never use these in 
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from helixdesk.auth.service import StaffAccounts, StaffView
@@ -37,6 +38,16 @@ DEMO_STAFF: tuple[DemoStaff, ...] = (
     DemoStaff("mgr.gao", "高峰", ("manager",)),
     DemoStaff("admin", "系统管理员", ("admin",)),
 )
+
+
+# The demo accounts' shared password when none is given: `HELIXDESK_DEMO_STAFF_PASSWORD`, else this
+# (scripts/demo.sh seeds the accounts with the same).
+DEMO_PASSWORD_ENV = "HELIXDESK_DEMO_STAFF_PASSWORD"
+DEFAULT_DEMO_PASSWORD = "helixdesk-demo-2026"
+
+
+def demo_password() -> str:
+    return os.environ.get(DEMO_PASSWORD_ENV) or DEFAULT_DEMO_PASSWORD
 
 
 def seed_demo_staff(accounts: StaffAccounts, *, password: str) -> list[StaffView]:

@@ -121,6 +121,17 @@ class HandoffClaimed(_Event):
     agent_role: str
 
 
+class HandoffAnswered(_Event):
+    """A person's first reply to the customer in a handoff: its first response (SLAs stop counting)."""
+
+    type: Literal["handoff.answered"] = "handoff.answered"
+    handoff_id: str
+    queue: str
+    agent_id: str
+    waited_seconds: int = Field(ge=0, description="From being queued to the first reply.")
+    sla_seconds: int = Field(description="The handoff's first-response target.")
+
+
 class HandoffEnded(_Event):
     """A person's part ended: transferred, handed back to the bot, or wrapped up (closed)."""
 
@@ -171,6 +182,7 @@ Event = Annotated[
     | MessageSent
     | HandoffQueued
     | HandoffClaimed
+    | HandoffAnswered
     | HandoffEnded
     | ConversationRated
     | NoteWhispered
@@ -185,6 +197,7 @@ EVENT_TYPES: tuple[type[_Event], ...] = (
     MessageSent,
     HandoffQueued,
     HandoffClaimed,
+    HandoffAnswered,
     HandoffEnded,
     ConversationRated,
     NoteWhispered,

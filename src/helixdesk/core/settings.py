@@ -87,6 +87,15 @@ class Settings(BaseSettings):
         pattern=r"^[A-Z]{3}$",
         description="Analytics' cost model: the currency of the costs (ISO 4217).",
     )
+    analytics_reports_dir: str = Field(
+        default="./var/reports",
+        max_length=1000,
+        description="Where analytics writes the scheduled PDF reports (the daily one after midnight in the bank's time zone, the weekly one on Monday); empty: none.",
+    )
+    analytics_reports_language: Literal["zh-Hans", "zh-Hant", "en"] = Field(
+        default="zh-Hans",
+        description="The language of the scheduled PDF reports.",
+    )
     outbox_poll_seconds: float = Field(
         default=0.1,
         gt=0,
@@ -107,6 +116,13 @@ class Settings(BaseSettings):
         description=(
             "The bank's time zone, an IANA name (Asia/Shanghai, Asia/Hong_Kong); unset: the pack's "
             "(retail_bank: Asia/Shanghai)."
+        ),
+    )
+    handoff_policy: Path | None = Field(
+        default=None,
+        description=(
+            "A handoff policy file (YAML) used instead of the pack's handoff/policy.yaml: triggers, "
+            "queues, SLA targets, wellbeing. Unset: the pack's."
         ),
     )
     model_dir: Path = Field(

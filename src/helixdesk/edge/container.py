@@ -14,6 +14,7 @@ import asyncio
 import logging
 from dataclasses import dataclass, fields
 from datetime import timedelta
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
@@ -115,9 +116,12 @@ class PackConfig:
     actions: ActionPolicies
 
     @classmethod
-    def load(cls, pack: Pack, *, code_length: int, timezone: str | None = None) -> PackConfig:
+    def load(
+        cls, pack: Pack, *, code_length: int, timezone: str | None = None, handoff_policy: Path | None = None
+    ) -> PackConfig:
         templates = Templates.load(pack.path / "nlg" / "templates")
-        handoff = load_handoff_policy(pack.path / "handoff" / "policy.yaml")
+        # The setting's policy file stands in for the pack's (a bank's own queues and SLAs).
+        handoff = load_handoff_policy(handoff_policy or pack.path / "handoff" / "policy.yaml")
         dialogue = DialogueConfig(
             policies=load_policies(pack.path / "dialogue" / "policies.yaml"),
             style=StylePolicy.load(pack.path / "nlg" / "style.yaml"),
@@ -227,6 +231,7 @@ class Container:
                 load_pack(settings.pack),
                 code_length=identity_policy.code_length,
                 timezone=settings.bank_timezone,
+                handoff_policy=settings.handoff_policy,
             ),
         )
         nlu = part("nlu", lambda: build_nlu(settings, config.pack))
@@ -400,7 +405,11 @@ class Container:
         part(
             "analytics",
             lambda: AnalyticsReader(
-                sessions=sessions, tz=config.actions.bank.tz, cost=CostModel.from_settings(settings)
+                sessions=sessions,
+                tz=config.actions.bank.tz,
+                cost=CostModel.from_settings(settings),
+                labels=config.labels,
+                reports_dir=settings.analytics_reports_dir,
             ),
         )
         part("proposals", lambda: Proposals(sessions=sessions, drafts=drafts, audit=audit))

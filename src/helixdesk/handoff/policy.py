@@ -13,6 +13,7 @@ from pathlib import Path
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
+from helixdesk.conversations.models import CHANNELS
 from helixdesk.core.errors import ConfigurationError
 from helixdesk.dialogue.triggers import Triggers
 from helixdesk.routing.config import Routing, Wellbeing
@@ -40,6 +41,12 @@ class HandoffPolicy(_Model):
         ):
             if queue not in QUEUES:
                 raise ValueError(f"{name}: unknown queue {queue!r}; queues are {', '.join(QUEUES)}")
+        for n, rule in enumerate(self.routing.sla_rules):
+            if rule.channel is not None and rule.channel not in CHANNELS:
+                raise ValueError(
+                    f"routing.sla_rules.{n}: unknown channel {rule.channel!r}; "
+                    f"channels are {', '.join(CHANNELS)}"
+                )
         return self
 
     def next_step(self, reason: str, intent: str | None) -> str:

@@ -15,6 +15,7 @@ from helixdesk.db.session import reading
 from helixdesk.handoff.common import Desk
 from helixdesk.handoff.explain import explain
 from helixdesk.handoff.models import Handoff, HandoffStatus
+from helixdesk.handoff.sla import board, unanswered
 from helixdesk.routing.priority import effective_priority, effective_score
 from helixdesk.routing.queues import queues_for
 
@@ -112,3 +113,11 @@ class QueueView:
             ),
             summary=dict((h.packet or {}).get("summary") or {}),
         )
+
+    def sla_board(self, *, now: datetime | None = None) -> dict[str, Any]:
+        """First-response SLAs now, over every queue: the breaches, per-queue counts, and the
+        conversations still within their target (`helixdesk.handoff.sla`). For supervisors."""
+        now = now or utcnow()
+        with reading(self._desk.sessions) as s:
+            items = unanswered(s)
+        return board(items, now)

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 
 from helixdesk.bank.connector import Customer
 from helixdesk.bus import outbox
-from helixdesk.conversations.models import ConversationState, Message
+from helixdesk.conversations.models import Conversation, ConversationState, Message
 from helixdesk.conversations.writer import Writable
 from helixdesk.core.events import HandoffQueued
 from helixdesk.core.languages import language_or_default
@@ -62,8 +62,12 @@ def route(
     emotions: Sequence[Mapping[str, Any]],
     profile: Customer | None,
     now: datetime,
+    channel: str | None = None,
+    tier: str | None = None,
 ) -> Routed:
-    """Where a conversation goes, how urgent it is and why, and whom it is offered to."""
+    """Where a conversation goes, how urgent it is and why, its first-response target, and whom it
+    is offered to. `tier` stands for the profile's value tier when there is no profile (a transfer
+    reads it from the packet)."""
     negativity = negativity_of(emotions)
     latest = emotions[-1] if emotions else None
     decision = decide(
@@ -76,8 +80,9 @@ def route(
             risk=tuple((str(r["type"]), float(r.get("weight") or 1), str(r["evidence"])) for r in risk),
             emotion=(latest["label"], latest["intensity"]) if latest else None,
             negativity=negativity,
-            value_tier=profile.value_tier if profile else None,
+            value_tier=profile.value_tier if profile else tier,
             relationship_manager=profile.relationship_manager if profile else None,
+            channel=channel,
         ),
         desk.policy.routing,
     )
@@ -175,6 +180,7 @@ class Queueing:
             )
         ]
         queue = handover.queue if handover.queue in QUEUES else "general"
+        channel = s.scalar(select(Conversation.channel).where(Conversation.id == conversation_id))
         lang = language_or_default(language)
         packet = build_packet(
             PacketInput(
@@ -204,6 +210,7 @@ class Queueing:
             emotions=packet.emotions,
             profile=profile,
             now=now,
+            channel=channel,
         )
         return PreparedHandover(handover, lang, packet.to_dict(), routed, now)
 

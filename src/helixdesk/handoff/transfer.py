@@ -159,6 +159,9 @@ class Transfers:
                 emotions=packet.get("emotions") or [],
                 profile=None,
                 now=now,
+                # The first-response target is the new queue's for this customer and channel.
+                channel=conv.channel,
+                tier=(packet.get("customer") or {}).get("value_tier"),
             )
             decision = routed.decision
             priority = max(decision.priority, current.priority)

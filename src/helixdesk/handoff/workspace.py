@@ -15,13 +15,14 @@ from sqlalchemy.orm import Session
 
 from helixdesk.auth.service import StaffView
 from helixdesk.bank.connector import BankConnector
+from helixdesk.bus import outbox
 from helixdesk.conversations.errors import ConversationForbiddenError, ConversationNotFoundError
 from helixdesk.conversations.models import Conversation, ConversationState, Customer, Message, Sender
 from helixdesk.conversations.store import message_data
 from helixdesk.conversations.writer import NewMessage
 from helixdesk.core.clock import utcnow
 from helixdesk.core.errors import NotFoundError, ValidationFailedError
-from helixdesk.core.events import MessageData
+from helixdesk.core.events import HandoffAnswered, MessageData
 from helixdesk.core.languages import language_or_default
 from helixdesk.db.session import reading, transaction
 from helixdesk.handoff.common import Desk, active_handoff, record
@@ -29,6 +30,7 @@ from helixdesk.handoff.errors import NotYourConversationError
 from helixdesk.handoff.models import AgentNote, Handoff, HandoffStatus
 from helixdesk.handoff.packet import summary_in
 from helixdesk.handoff.queue_view import QueueView
+from helixdesk.handoff.sla import has_first_reply
 from helixdesk.handoff.whisper import note_data
 from helixdesk.knowledge.retrieval import KnowledgeBase
 from helixdesk.privacy.crypto import Keyring
@@ -409,6 +411,7 @@ class AgentWorkspace:
             conv = self._desk.writer.lock(s, conversation_id)
             if conv.state != ConversationState.WITH_AGENT.value:
                 raise NotYourConversationError("the conversation is not with a person")
+            first = not has_first_reply(s, handoff)  # read under the conversation's lock
             appended = self._desk.writer.append(
                 s,
                 conv,
@@ -423,6 +426,22 @@ class AgentWorkspace:
                     },
                 ),
             )
+            if first:
+                # The handoff's first response: the SLA stops counting (`helixdesk.handoff.sla`).
+                waited = (appended.message.created_at - handoff.created_at).total_seconds()
+                outbox.record(
+                    s,
+                    [
+                        HandoffAnswered(
+                            conversation_id=conversation_id,
+                            handoff_id=handoff.id,
+                            queue=handoff.queue,
+                            agent_id=user.id,
+                            waited_seconds=max(0, round(waited)),
+                            sla_seconds=handoff.sla_seconds,
+                        )
+                    ],
+                )
             details: dict[str, Any] = {"seq": appended.message.seq}
             if "qa_override" in extra:
                 details["qa_override_rules"] = extra["qa_override"].get("rules", [])

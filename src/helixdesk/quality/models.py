@@ -42,7 +42,11 @@ class Scorecard(Base):
     them. `final` once the conversation closed and was scored again as a whole."""
 
     __tablename__ = "qa_scorecards"
-    __table_args__ = (Index("ix_qa_scorecards_agent", "agent_id", "updated_at"),)
+    __table_args__ = (
+        Index("ix_qa_scorecards_agent", "agent_id", "updated_at"),
+        # Analytics sums compliance findings by the conversations' start.
+        Index("ix_qa_scorecards_started", "started_at"),
+    )
 
     conversation_id: Mapped[str] = mapped_column(
         ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True

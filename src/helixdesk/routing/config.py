@@ -19,8 +19,40 @@ class QueueRule(_Model):
     sla_seconds: int = Field(ge=5, le=86_400)
 
 
+class SlaRule(_Model):
+    """A first-response target for the conversations it matches: those of a queue, a customer tier,
+    a channel, or any combination (at least one given)."""
+
+    queue: str | None = Field(default=None, min_length=1, max_length=32)
+    tier: str | None = Field(default=None, min_length=1, max_length=32)
+    channel: str | None = Field(default=None, min_length=1, max_length=16)
+    seconds: int = Field(ge=5, le=86_400)
+
+    @model_validator(mode="after")
+    def _matches_something(self) -> SlaRule:
+        if self.queue is None and self.tier is None and self.channel is None:
+            raise ValueError("an SLA rule names at least one of queue, tier, channel")
+        if self.queue is not None and self.queue not in QUEUES:
+            raise ValueError(f"unknown queue {self.queue!r}; queues are {', '.join(QUEUES)}")
+        return self
+
+    @property
+    def specificity(self) -> int:
+        """How many of queue, tier and channel the rule names."""
+        return sum(x is not None for x in (self.queue, self.tier, self.channel))
+
+    def matches(self, queue: str, tier: str | None, channel: str | None) -> bool:
+        return (
+            (self.queue is None or self.queue == queue)
+            and (self.tier is None or self.tier == tier)
+            and (self.channel is None or self.channel == channel)
+        )
+
+
 class Routing(_Model):
     queues: dict[str, QueueRule]
+    # First-response targets by queue, customer tier and channel; see `sla_for`.
+    sla_rules: tuple[SlaRule, ...] = ()
     risk_bonus: dict[str, int] = Field(default_factory=dict)
     emotion_bonus: int = Field(default=20, ge=0, le=100)
     value_bonus: dict[str, int] = Field(default_factory=dict)
@@ -39,6 +71,17 @@ class Routing(_Model):
         if unknown:
             raise ValueError(f"unknown queue(s) {', '.join(unknown)}; queues are {', '.join(QUEUES)}")
         return self
+
+    def sla_for(self, queue: str, tier: str | None = None, channel: str | None = None) -> int:
+        """The first-response target, in seconds, of a conversation of `queue` for a customer of
+        `tier` on `channel`: the most specific matching rule's (the one naming most of queue, tier
+        and channel), the strictest of equally specific ones; with no rule matching, the queue's
+        `sla_seconds`."""
+        matching = [r for r in self.sla_rules if r.matches(queue, tier, channel)]
+        if not matching:
+            return self.queues[queue].sla_seconds
+        best = max(r.specificity for r in matching)
+        return min(r.seconds for r in matching if r.specificity == best)
 
     def skill_of(self, intent: str | None) -> str | None:
         if intent is None:

@@ -3,7 +3,8 @@
 score = queue base + risk bonus + emotion bonus × negative intensity + customer-value bonus; the
 priority shown is the score capped at 100, and the uncapped score orders conversations of equal
 priority. While a conversation waits, both rise with waiting time and once more when the queue's
-SLA is breached (`effective_score`). Every decision keeps its factors and a sentence such as
+SLA is breached (`effective_score`). The SLA is the first-response target of the queue, the
+customer's tier and the channel (`Routing.sla_for`). Every decision keeps its factors and a sentence such as
 "fraud_risk ("被盗刷") + fear 0.80 → fraud queue, priority 95".
 """
 
@@ -28,6 +29,7 @@ class RoutingInput:
     negativity: float = 0.0  # 0-1, the conversation's negative intensity
     value_tier: str | None = None
     relationship_manager: str | None = None  # the customer's RM employee code
+    channel: str | None = None  # the conversation's channel (web, app, wechat, voice, ...)
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,12 +84,15 @@ def decide(inp: RoutingInput, policy: Routing) -> RoutingDecision:
     if area:
         skills.append(area)
     factors["priority"] = priority
+    # The first-response target in force now (`Routing.sla_for`): the handoff keeps it.
+    sla_seconds = policy.sla_for(inp.queue, inp.value_tier, inp.channel)
+    factors["sla_seconds"] = sla_seconds
     explanation = f"{' + '.join(parts)} → {inp.queue} queue, priority {priority}"
     return RoutingDecision(
         queue=inp.queue,
         priority=priority,
         score=round(score, 2),
-        sla_seconds=rule.sla_seconds,
+        sla_seconds=sla_seconds,
         skills=tuple(skills),
         explanation=explanation,
         factors=factors,

@@ -5,21 +5,26 @@ the bank's time zone; or `from` and `to`, YYYY-MM-DD inclusive) and filters (`ch
 `language`, `queue`, `intent`, `agent`, `tier`):
 - `summary`: every metric with its previous period, the per-day series, the breakdowns and the
   filters' options; `summary.csv` the same as a download;
+- `effect?change=...`: a change's effect (a knowledge entry, a queue or handoff reason, a change
+  from a day on) on the customers it touched against a comparable group, with 95% intervals;
 - `conversations`: the drill-down, the conversations behind a figure (`metric`, `outcome` yes, no
-  or all, `day`, or a breakdown's `key`), a page at a time; `conversations.csv` as a download.
+  or all, `day`, or a breakdown's `key`), a page at a time; `conversations.csv` as a download;
+- `report.pdf`: the summary as a PDF report, in the staff member's language (or `lang`);
+- `reports`: the scheduled daily and weekly reports written, and `reports/{name}` to download one.
 Routes are thin: `helixdesk.analytics` does the work.
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import APIRouter, Depends, Query
-from fastapi.responses import Response
+from fastapi.responses import FileResponse, Response
 
 from helixdesk.analytics.export import conversations_csv, summary_csv
 from helixdesk.analytics.query import Days, Filters
+from helixdesk.core.languages import language_or_default
 from helixdesk.edge.deps import ANALYTICS_ROLES, AnalyticsDep, AnalyticsReaderDep
 from helixdesk.edge.http import ERROR_RESPONSES
 
@@ -92,6 +97,26 @@ async def summary_download(q: QueryDep, analytics: AnalyticsDep, _user: Analytic
     return _download(summary_csv(data), f"helixdesk-analytics-{days.first}-{days.last}.csv")
 
 
+@router.get("/effect")
+async def effect(
+    q: QueryDep,
+    analytics: AnalyticsDep,
+    _user: AnalyticsReaderDep,
+    change: Annotated[
+        str,
+        Query(
+            min_length=3,
+            max_length=140,
+            description="knowledge:<entry id>, queue:<queue>, reason:<reason> or after:<YYYY-MM-DD>",
+        ),
+    ],
+) -> dict[str, Any]:
+    """A change's effect on the customers it touched against a comparable group (same intent and
+    language, same period): CSAT, repeat contact and first-contact resolution, with 95% intervals."""
+    days, filters = q.parse(analytics)
+    return await anyio.to_thread.run_sync(analytics.effect, change, days, filters)
+
+
 @router.get("/conversations")
 async def conversations(
     q: QueryDep,
@@ -140,3 +165,42 @@ async def conversations_download(
     return _download(
         conversations_csv(data["conversations"]), f"helixdesk-{metric}-{days.first}-{days.last}.csv"
     )
+
+
+def _pdf(data: bytes, name: str) -> Response:
+    return Response(
+        data, media_type="application/pdf", headers={"Content-Disposition": f'attachment; filename="{name}"'}
+    )
+
+
+@router.get("/report.pdf", response_class=Response)
+async def report_download(
+    q: QueryDep,
+    analytics: AnalyticsDep,
+    user: AnalyticsReaderDep,
+    lang: Annotated[
+        Literal["zh-Hans", "zh-Hant", "en"] | None, Query(description="the report's language")
+    ] = None,
+) -> Response:
+    """The summary of the period as a PDF report, in the staff member's language unless `lang`."""
+    days, filters = q.parse(analytics)
+    kind = q.period if q.period in ("day", "week") and not (q.first or q.last) else "custom"
+    data = await anyio.to_thread.run_sync(
+        lambda: analytics.pdf(
+            days, filters, language=lang or language_or_default(user.ui_language), kind=kind
+        )
+    )
+    return _pdf(data, f"helixdesk-report-{days.first}-{days.last}.pdf")
+
+
+@router.get("/reports")
+async def scheduled_reports(analytics: AnalyticsDep, _user: AnalyticsReaderDep) -> dict[str, Any]:
+    """The scheduled daily and weekly reports written, newest first."""
+    return {"reports": await anyio.to_thread.run_sync(analytics.reports)}
+
+
+@router.get("/reports/{name}", response_class=FileResponse)
+async def scheduled_report(name: str, analytics: AnalyticsDep, _user: AnalyticsReaderDep) -> FileResponse:
+    """One scheduled report by its name (as listed)."""
+    path = analytics.report_file(name)
+    return FileResponse(path, media_type="application/pdf", filename=path.name)

@@ -21,6 +21,7 @@ from helixdesk.core.errors import ConflictError
 from helixdesk.core.events import (
     ConversationStateChanged,
     Event,
+    HandoffAnswered,
     HandoffClaimed,
     HandoffEnded,
     HandoffQueued,
@@ -350,6 +351,14 @@ async def agents(agents: AgentsDep, _user: SupervisorDep) -> dict[str, Any]:
     }
 
 
+@router.get("/sla/breaches")
+async def sla_breaches(queue: QueueDep, _user: SupervisorDep) -> dict[str, Any]:
+    """First-response SLAs now, over every queue: conversations waiting, or claimed with no reply
+    from the person yet, past their target (`breaches`, the furthest over first, with `count` and
+    `by_queue`), and those still within it (`upcoming`, the soonest due first)."""
+    return await anyio.to_thread.run_sync(lambda: queue.sla_board())
+
+
 # ---- live updates -------------------------------------------------------------------------------
 
 
@@ -361,7 +370,7 @@ def visible(event: Event, user: StaffView, watching: str | None) -> bool:
     if isinstance(event, NoteWhispered):
         # A whisper: for the agent it is meant for, and supervisors watching that conversation.
         return event.to_agent_id == user.id or (user.is_supervisor and event.conversation_id == watching)
-    if isinstance(event, HandoffQueued | HandoffClaimed | HandoffEnded):
+    if isinstance(event, HandoffQueued | HandoffClaimed | HandoffAnswered | HandoffEnded):
         return event.queue in queues_for(user.roles) or getattr(event, "agent_id", None) == user.id
     if isinstance(event, MessageReceived | ReplySent | MessageSent | ConversationStateChanged):
         return watching is not None and event.conversation_id == watching

@@ -53,6 +53,7 @@ SCRIPT_LABEL_GROUPS = (
     "channel",
     "goodwill_status",
     "goodwill_reason",
+    "tier",  # the SLA breaches on the supervisor's board
 )
 # Refusals the console words in the person's language (the API's message is in English).
 SCRIPT_ERROR_CODES = (

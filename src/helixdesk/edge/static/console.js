@@ -44,7 +44,7 @@
   // loaded again from the server.
   function listen(query, onEvent, onResync) {
     const source = new EventSource("/console/api/events" + (query ? "?" + query : ""));
-    ["handoff.queued", "handoff.claimed", "handoff.ended", "message.received", "reply.sent", "message.sent",
+    ["handoff.queued", "handoff.claimed", "handoff.answered", "handoff.ended", "message.received", "reply.sent", "message.sent",
      "conversation.state_changed", "note.whispered", "quality.alert"].forEach((type) => {
       source.addEventListener(type, (e) => {
         const data = JSON.parse(e.data);

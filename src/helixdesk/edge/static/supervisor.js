@@ -1,6 +1,7 @@
-// The supervisor's live board: quality alerts (open the conversation, acknowledge, reassign), the
-// agents and the queues, goodwill waiting for approval. Live over the console's event stream:
-// `quality.alert` reloads the alerts, `handoff.*` the queues and the agents.
+// The supervisor's live board: first-response SLA breaches now, quality alerts (open the
+// conversation, acknowledge, reassign), the agents and the queues, goodwill waiting for approval.
+// Live over the console's event stream: `quality.alert` reloads the alerts, `handoff.*` the SLA
+// watch, the queues and the agents; the SLA panel also ticks by itself every second.
 (function () {
   "use strict";
   const H = window.Helix;
@@ -17,6 +18,75 @@
     const tr = make("tr", "board__empty"); const td = make("td", "", text); td.colSpan = colspan;
     tr.appendChild(td); body.replaceChildren(tr);
   }
+
+  // ---- first-response SLAs now --------------------------------------------------------------------
+  // The server lists every conversation still waiting for a person's first reply (in a queue, or
+  // claimed with nothing said yet), each with when it was queued and its target. The panel ticks
+  // every second against the server's clock, so a conversation crossing its target shows at once;
+  // `handoff.*` events (queued, claimed, answered, ended) reload the list.
+  const slaTable = $("#sla-breaches");
+  const sla = { items: [], skew: 0, rows: new Map() };
+  const span = (s) => {
+    if (s < 120) return s + words.seconds;
+    const m = Math.floor(s / 60); const r = s % 60;
+    return m + words.minutes + (r ? " " + r + words.seconds : "");
+  };
+  async function loadSla() {
+    const asked = Date.now();
+    const data = await api("GET", "/sla/breaches");
+    sla.skew = new Date(data.as_of).getTime() - (asked + Date.now()) / 2;
+    sla.items = data.breaches.concat(data.upcoming).map((i) => Object.assign({}, i, {
+      due: new Date(i.created_at).getTime() + i.sla_seconds * 1000,
+    }));
+    renderSla();
+  }
+  function slaRow(i) {
+    const tr = make("tr", "sla-row sla-row--" + i.status); tr.dataset.handoff = i.handoff_id;
+    tr.dataset.conversation = i.conversation_id; tr.dataset.queue = i.queue;
+    tr.dataset.status = i.status;
+    const queue = make("td"); queue.appendChild(make("span", "tag tag--" + i.queue, label("queue", i.queue)));
+    const tier = make("td");
+    if (i.tier) tier.appendChild(make("span", "tag tier tier--" + i.tier, label("tier", i.tier)));
+    const state = make("td", "", words.sla_status[i.status] || i.status);
+    if (i.agent_name) state.appendChild(make("span", "muted", " · " + i.agent_name));
+    const open = make("td"); open.appendChild(link(words.open, i.url));
+    [queue, make("td", "", i.customer_label || "—"), tier, state, make("td", "sla__waited"),
+     make("td", "sla__target", span(i.sla_seconds)), make("td", "sla__over"), open].forEach((c) => tr.appendChild(c));
+    return tr;
+  }
+  function renderSla() {
+    const now = Date.now() + sla.skew;
+    const over = sla.items.filter((i) => now > i.due).sort((a, b) => a.due - b.due);
+    const body = $("tbody", slaTable);
+    const count = $("#sla-count");
+    count.textContent = over.length;
+    count.classList.toggle("count--on", over.length > 0);
+    const perQueue = {};
+    over.forEach((i) => { perQueue[i.queue] = (perQueue[i.queue] || 0) + 1; });
+    document.querySelectorAll("#sla-by-queue li").forEach((li) => {
+      const n = perQueue[li.dataset.queue] || 0;
+      li.dataset.count = n; $(".n", li).textContent = n;
+    });
+    if (!over.length) {
+      sla.rows.clear();
+      if (!$("tr.board__empty", body)) empty(body, 8, slaTable.dataset.empty);
+      return;
+    }
+    const keep = new Set(over.map((i) => i.handoff_id));
+    for (const [id, tr] of sla.rows) if (!keep.has(id)) { tr.remove(); sla.rows.delete(id); }
+    const placeholder = $("tr.board__empty", body);
+    if (placeholder) placeholder.remove();
+    over.forEach((i, n) => {
+      let tr = sla.rows.get(i.handoff_id);
+      if (tr && tr.dataset.status !== i.status) { tr.remove(); tr = null; }  // claimed since
+      if (!tr) { tr = slaRow(i); sla.rows.set(i.handoff_id, tr); }
+      const waited = Math.max(0, Math.floor((now - (i.due - i.sla_seconds * 1000)) / 1000));
+      $(".sla__waited", tr).textContent = span(waited);
+      $(".sla__over", tr).textContent = "+" + span(Math.max(0, waited - i.sla_seconds));
+      if (body.children[n] !== tr) body.insertBefore(tr, body.children[n] || null);
+    });
+  }
+  setInterval(renderSla, 1000);
 
   // ---- alerts -------------------------------------------------------------------------------------
   const alerts = $("#alerts");
@@ -132,10 +202,10 @@
   });
 
   // ---- live ---------------------------------------------------------------------------------------
-  function loadAll() { loadAlerts(); loadAgents(); loadQueue(); loadGoodwill(); }
+  function loadAll() { loadSla(); loadAlerts(); loadAgents(); loadQueue(); loadGoodwill(); }
   H.listen("", (type) => {
     if (type === "quality.alert") loadAlerts();
-    if (type.startsWith("handoff.")) { loadQueue(); loadAgents(); }
+    if (type.startsWith("handoff.")) { loadSla(); loadQueue(); loadAgents(); }
   }, loadAll);
   loadAll();
   // Ages, waiting times and presence move even without events.

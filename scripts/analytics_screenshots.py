@@ -2,8 +2,9 @@
 
     .venv/bin/python scripts/analytics_screenshots.py [--out docs/screenshots]
 
-Builds a fresh SQLite database in a temporary folder: the demo staff, the demo month of
-conversations (`helixdesk insight demo`: 30 days, a planted spike), the insight consumer and a
+Builds a fresh SQLite database in a temporary folder: the demo bank, the demo staff and the demo
+month of conversations (`helixdesk insight demo`: 30 days of conversations with handoffs to the
+demo staff, a planted spike), the insight consumer and a
 mining run (for the hotspots), the analytics rollups (a rebuild from the source tables); then serves
 it and photographs /console/analytics (the last 30 days) in English and Simplified Chinese, and a
 drill-down, with Debian's Chromium. Needs the trained models (`helixdesk nlu train`; set
@@ -15,6 +16,7 @@ from __future__ import annotations
 import argparse
 import os
 import re
+import subprocess
 import sys
 import tempfile
 from pathlib import Path
@@ -25,8 +27,6 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the tests' helpers: the insight consumer and a mining run
 
 from helixdesk.analytics.feed import rebuild  # noqa: E402
-from helixdesk.auth.demo import seed_demo_staff  # noqa: E402
-from helixdesk.auth.service import StaffAccounts  # noqa: E402
 from helixdesk.core.settings import Settings  # noqa: E402
 from helixdesk.core.timezones import zone  # noqa: E402
 from helixdesk.db.migrate import upgrade_engine  # noqa: E402
@@ -49,18 +49,23 @@ def main() -> None:
     engine = make_engine(url)
     upgrade_engine(engine)
     sessions = make_session_factory(engine)
-    seed_demo_staff(StaffAccounts(sessions=sessions), password=PASSWORD)
-    settings = Settings(_env_file=None, database_url=url, model_dir=models)  # type: ignore[call-arg]
-    print(generate(settings, days=30, per_day=40, seed=7))
-    consume_and_mine(sessions, models)
-    print(rebuild(sessions, tz=zone(settings.bank_timezone or "Asia/Shanghai")))
-    engine.dispose()
-
     env = {
         "HELIXDESK_DATABASE_URL": url,
         "HELIXDESK_MODEL_DIR": str(models),
         "HELIXDESK_LOG_LEVEL": "warning",
     }
+    # The demo bank's customers (their tiers), as scripts/demo.sh seeds them.
+    subprocess.run(
+        [sys.executable, "-m", "helixdesk", "bank", "seed", "--customers", "200"],
+        env={**os.environ, **env},
+        check=True,
+    )
+    settings = Settings(_env_file=None, database_url=url, model_dir=models)  # type: ignore[call-arg]
+    print(generate(settings, days=30, per_day=40, seed=7, staff_password=PASSWORD))
+    consume_and_mine(sessions, models)
+    print(rebuild(sessions, tz=zone(settings.bank_timezone or "Asia/Shanghai")))
+    engine.dispose()
+
     server = Server(env, log=folder / "server.log").start()
     args.out.mkdir(parents=True, exist_ok=True)
     try:

@@ -166,7 +166,8 @@
         value.setAttribute("aria-label", w("metric_" + key) + ": " + shown + " — " + w("see_conversations"));
         card.appendChild(value);
       }
-      if (!NO_DRILL.has(key) && m.numerator !== null && m.numerator !== undefined && m.denominator) {
+      // A ratio's parts (a sum of seconds over a count says little): both lead to their conversations.
+      if (m.unit === "ratio" && !NO_DRILL.has(key) && m.numerator !== null && m.numerator !== undefined && m.denominator) {
         const frac = el("p", "an__frac muted");
         frac.append(
           link(fmt("count", m.numerator), drillHref({ metric: key, outcome: outcome }), "an__numerator"),

@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.analytics.feed import CONSUMER, AnalyticsFeed
 from helixdesk.auth.demo import seed_demo_staff
+from helixdesk.auth.models import PresenceChange
 from helixdesk.auth.service import StaffAccounts
 from helixdesk.bus.consumer import DurableConsumer
 from helixdesk.bus.memory import MemoryEventBus
@@ -115,6 +116,10 @@ def seed(sessions: sessionmaker[Session], *, only: tuple[str, ...] | None = None
     wanted = only or ("c1", "c2", "c3", "c4", "c5", "c6", "c7")
     ids: dict[str, str] = {}
     with transaction(sessions) as s:
+        if "c2" in wanted:
+            # agent.li is online from 09:00 to 11:00 on day 1 (two hours), away for lunch after.
+            s.add(PresenceChange(user_id=staff["agent.li"], presence="online", at=DAY1 - timedelta(hours=1)))
+            s.add(PresenceChange(user_id=staff["agent.li"], presence="away", at=DAY1 + timedelta(hours=1)))
         for name in wanted:
             past, handoffs = _conversation(name, staff)
             ids[name] = import_past(s, writer, past)
@@ -293,6 +298,8 @@ EXPECTED: dict[str, float | None] = {
     "emotional_load": 1.9 / 2,
     "cost_per_conversation": 23.4 / 7,
     "cost_saved": 22.8,
+    # agent.li handled c2 for 300 s of the 7,200 s online; senior.wang has no presence recorded.
+    "occupancy": 300 / 7200,
 }
 EXPECTED_BREAKDOWNS: dict[str, dict[str, int]] = {
     "handoff_reasons": {"customer_request": 2, "fraud": 1},

@@ -78,6 +78,10 @@ def test_the_rollups_equal_the_hand_computed_figures_and_a_rebuild(sessions):
     agents = {a["label"]: a for a in summary["breakdowns"]["agents"]}
     assert set(agents) == {"李娜", "王芳"}  # agent.li (c2) and senior.wang (c3, who handled it last)
     assert agents["王芳"]["emotional_load"] == pytest.approx(1.3)
+    assert agents["李娜"]["online_seconds"] == 7200 and agents["李娜"]["occupancy"] == pytest.approx(
+        300 / 7200, abs=1e-4
+    )
+    assert agents["王芳"]["online_seconds"] == 0 and agents["王芳"]["occupancy"] is None
     assert agents["李娜"]["aht_seconds"] == pytest.approx(300) and agents["李娜"]["csat"] == pytest.approx(2)
     for key, expected in EXPECTED_SERIES.items():
         assert summary["series"][key] == [pytest.approx(v) if v is not None else None for v in expected], key

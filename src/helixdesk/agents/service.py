@@ -7,7 +7,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
-from helixdesk.auth.models import StaffUser
+from helixdesk.auth.models import PresenceChange, StaffUser
 from helixdesk.auth.service import PRESENCE
 from helixdesk.core.clock import utcnow
 from helixdesk.core.errors import ValidationFailedError
@@ -40,6 +40,8 @@ class AgentDirectory:
             user = s.get(StaffUser, user_id, with_for_update=True)
             if user is None:
                 return
+            if user.presence != presence:
+                s.add(PresenceChange(user_id=user.id, presence=presence, at=now))
             user.presence = presence
             user.presence_at = now
             if presence != "online":

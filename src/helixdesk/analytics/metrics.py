@@ -123,7 +123,7 @@ METRICS: tuple[Metric, ...] = (
 )
 BY_KEY: dict[str, Metric] = {m.key: m for m in METRICS}
 # Figures the rollups do not hold, read from their own tables for the same period and filters.
-EXTERNAL: tuple[str, ...] = ("compliance_findings",)
+EXTERNAL: tuple[str, ...] = ("compliance_findings", "occupancy")
 # The per-day series the dashboard draws.
 SERIES: tuple[str, ...] = (
     "volume",

@@ -20,7 +20,8 @@ from sqlalchemy.sql import ColumnElement
 from helixdesk.analytics.metrics import BY_KEY, METRICS, SERIES, CostModel
 from helixdesk.analytics.models import GRAINS, AnalyticsCell, AnalyticsCount, AnalyticsFact
 from helixdesk.analytics.rollup import MEASURES
-from helixdesk.auth.models import StaffUser
+from helixdesk.auth.models import PresenceChange, StaffUser
+from helixdesk.core.clock import utcnow
 from helixdesk.core.errors import ValidationFailedError
 from helixdesk.core.languages import LANGUAGES
 from helixdesk.insight.models import InsightMessage, InsightTopic
@@ -207,12 +208,14 @@ class Analytics:
                 "previous": findings_before,
             }
         )
+        breakdowns = self.breakdowns(s, days, filters)
+        metrics.append(_occupancy(breakdowns["agents"]))
         return {
             "period": {"from": days.first.isoformat(), "to": days.last.isoformat(), "days": days.count},
             "filters": asdict(filters),
             "metrics": metrics,
             "series": self.series(days, by_day),
-            "breakdowns": self.breakdowns(s, days, filters),
+            "breakdowns": breakdowns,
         }
 
     def series(self, days: Days, by_day: dict[date, dict[str, float]]) -> dict[str, list[Any]]:
@@ -266,11 +269,33 @@ class Analytics:
         ).all()
         for name, kind in COUNT_BREAKDOWNS.items():
             out[name] = _top({key: int(n) for kd, key, n in rows if kd == kind}, top)
-        out["agents"] = self._agents(s, conditions(c, days, filters, grain_for(filters, "agent_id")))
+        out["agents"] = self._agents(s, days, conditions(c, days, filters, grain_for(filters, "agent_id")))
         out["hotspots"] = self._hotspots(s, days, filters, top=top)
         return out
 
-    def _agents(self, s: Session, where: list[ColumnElement[bool]]) -> list[dict[str, Any]]:
+    def online_seconds(self, s: Session, days: Days, agents: list[str]) -> dict[str, float]:
+        """How long each person was online in the period (up to now), from their presence changes."""
+        since, until = _bounds(days, self.tz)
+        until = min(until, utcnow())
+        out: dict[str, float] = {}
+        p = PresenceChange
+        for agent in agents:
+            before = s.scalar(
+                select(p.presence).where(p.user_id == agent, p.at < since).order_by(p.at.desc()).limit(1)
+            )
+            state, start, total = before, since, 0.0
+            for presence, at in s.execute(
+                select(p.presence, p.at).where(p.user_id == agent, p.at >= since, p.at < until).order_by(p.at)
+            ):
+                if state == "online":
+                    total += (at - start).total_seconds()
+                state, start = presence, at
+            if state == "online" and until > start:
+                total += (until - start).total_seconds()
+            out[agent] = total
+        return out
+
+    def _agents(self, s: Session, days: Days, where: list[ColumnElement[bool]]) -> list[dict[str, Any]]:
         c = AnalyticsCell
         rows = s.execute(
             select(
@@ -286,6 +311,7 @@ class Analytics:
             .group_by(c.agent_id)
         ).all()
         names = _names(s, [r[0] for r in rows])
+        online = self.online_seconds(s, days, [r[0] for r in rows])
         out = []
         for agent, conversations, handled, handled_sum, rated, csat_sum, load in rows:
             out.append(
@@ -297,6 +323,8 @@ class Analytics:
                     "aht_seconds": _round(float(handled_sum) / handled) if handled else None,
                     "csat": _round(float(csat_sum) / rated) if rated else None,
                     "emotional_load": _round(float(load)),
+                    "online_seconds": _round(online[agent]),
+                    "occupancy": _round(float(handled_sum) / online[agent]) if online[agent] else None,
                 }
             )
         return sorted(out, key=lambda a: (-a["conversations"], a["label"]))
@@ -439,6 +467,22 @@ class Analytics:
         names = _names(s, ids)
         out["agents"] = [{"key": i, "label": names.get(i, i)} for i in ids]
         return out
+
+
+def _occupancy(agents: list[dict[str, Any]]) -> dict[str, Any]:
+    """The people's handling time over the time they were online (the agents the figures hold who
+    were online in the period)."""
+    present = [a for a in agents if a["online_seconds"]]
+    handled = sum(a["handled_seconds"] or 0 for a in present)
+    online = sum(a["online_seconds"] for a in present)
+    return {
+        "key": "occupancy",
+        "unit": "ratio",
+        "value": _round(handled / online) if online else None,
+        "numerator": _round(handled),
+        "denominator": _round(online),
+        "previous": None,
+    }
 
 
 def _names(s: Session, ids: list[str]) -> dict[str, str]:

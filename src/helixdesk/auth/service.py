@@ -24,7 +24,7 @@ from helixdesk.auth.errors import (
     UserExistsError,
     UserNotFoundError,
 )
-from helixdesk.auth.models import StaffSession, StaffUser
+from helixdesk.auth.models import PresenceChange, StaffSession, StaffUser
 from helixdesk.auth.passwords import check_password, hash_password, needs_rehash, verify_password
 from helixdesk.auth.roles import can_edit_knowledge, check_roles, is_admin, is_supervisor
 from helixdesk.core.clock import utcnow
@@ -239,6 +239,8 @@ class StaffAccounts:
             user.disabled = disabled
             self._record(s, "staff.disabled" if disabled else "staff.enabled", user)
             if disabled:
+                if user.presence != "offline":
+                    s.add(PresenceChange(user_id=user.id, presence="offline", at=utcnow()))
                 user.presence = "offline"
                 s.execute(delete(StaffSession).where(StaffSession.user_id == user.id))
             return staff_view(user)

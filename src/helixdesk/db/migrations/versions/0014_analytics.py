@@ -2,7 +2,7 @@
 
 Revision ID: 0014
 Revises: 0013
-Create Date: 2026-12-04 07:09:29.209742
+Create Date: 2026-12-04 07:53:20.340285
 """
 
 from collections.abc import Sequence
@@ -96,6 +96,23 @@ def upgrade() -> None:
         ),
     )
     op.create_table(
+        "staff_presence_log",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("user_id", sa.String(length=36), nullable=False),
+        sa.Column("presence", sa.String(length=16), nullable=False),
+        sa.Column("at", helixdesk.db.base.UTCDateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["user_id"],
+            ["staff_users.id"],
+            name=op.f("fk_staff_presence_log_user_id_staff_users"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_staff_presence_log")),
+    )
+    with op.batch_alter_table("staff_presence_log", schema=None) as batch_op:
+        batch_op.create_index("ix_staff_presence_log_user_at", ["user_id", "at"], unique=False)
+
+    op.create_table(
         "analytics_facts",
         sa.Column("conversation_id", sa.String(length=36), nullable=False),
         sa.Column("customer_id", sa.String(length=36), nullable=False),
@@ -161,6 +178,10 @@ def downgrade() -> None:
         batch_op.drop_index("ix_analytics_facts_agent_day")
 
     op.drop_table("analytics_facts")
+    with op.batch_alter_table("staff_presence_log", schema=None) as batch_op:
+        batch_op.drop_index("ix_staff_presence_log_user_at")
+
+    op.drop_table("staff_presence_log")
     op.drop_table("analytics_counts")
     with op.batch_alter_table("analytics_cells", schema=None) as batch_op:
         batch_op.drop_index("ix_analytics_cells_grain_agent_day")

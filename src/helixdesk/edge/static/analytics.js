@@ -17,10 +17,11 @@
   const METRICS = [
     "volume", "containment", "handoff_rate", "fcr", "csat", "first_response", "queue_wait", "abandonment",
     "aht", "transfers", "negative_rate", "risk_rate", "sla_compliance", "compliance_findings",
-    "emotional_load", "cost_per_conversation", "cost_saved",
+    "emotional_load", "occupancy", "cost_per_conversation", "cost_saved",
   ];
-  // Figures with no conversation list behind them in the API (compliance findings are quality's).
-  const NO_DRILL = new Set(["compliance_findings"]);
+  // Figures with no conversation list behind them in the API (compliance findings are quality's;
+  // occupancy is time online, not conversations).
+  const NO_DRILL = new Set(["compliance_findings", "occupancy"]);
   // The outcome a metric's figure leads to: the conversations it counts (SLA: the breaches).
   const OUTCOME = {
     containment: "yes", handoff_rate: "yes", fcr: "yes", abandonment: "yes", negative_rate: "yes",
@@ -263,7 +264,8 @@
       tr.appendChild(name);
       const href = drillHref({ metric: "agents", key: a.key });
       [["count", a.conversations], ["seconds", a.handled_seconds], ["seconds", a.aht_seconds],
-        ["score", a.csat], ["score", a.emotional_load]].forEach(([unit, v]) => {
+        ["score", a.csat], ["score", a.emotional_load], ["seconds", a.online_seconds],
+        ["ratio", a.occupancy]].forEach(([unit, v]) => {
         const td = el("td", "num");
         if (v === null || v === undefined) td.textContent = "–";
         else td.appendChild(link(fmt(unit, v), href));
@@ -274,7 +276,7 @@
     if (!rows.length) {
       const tr = el("tr");
       const td = el("td", "muted", w("no_data"));
-      td.colSpan = 6;
+      td.colSpan = 8;
       tr.appendChild(td);
       body.appendChild(tr);
     }

@@ -286,3 +286,26 @@ def test_the_supervisors_board_and_queue_show_no_raw_code(site, browser):
     expect(boss.locator("#queue tbody tr.queue__row")).not_to_have_count(0)
     assert raw_codes(boss) == []
     boss.context.close()
+
+
+@pytest.mark.parametrize("language", ["zh-Hans", "zh-Hant", "en"])
+def test_the_analytics_dashboard_shows_no_raw_code_or_key(site, browser, language):
+    """The dashboard and its drill-down in each language: every word from console.yaml (no an_* key
+    left), every code worded (in Chinese), the charts' descriptions and data tables included."""
+    base = site["base"]
+    boss = sign_in(browser, base, "wang.jun")
+    for path in ("/console/analytics", "/console/analytics/conversations?metric=volume&outcome=all"):
+        boss.goto(f"{base}{path}{'&' if '?' in path else '?'}lang={language}")
+        expect(boss.locator("body")).to_have_attribute("data-analytics-ready", "true", timeout=20000)
+        assert boss.evaluate("document.documentElement.lang") == language
+        expect(boss.locator("#an-error")).to_be_hidden()
+        boss.locator("details.chart__data").evaluate_all("ds => ds.forEach(d => { d.open = true; })")
+        text = visible_text(boss)
+        assert re.findall(r"\ban_[a-z_]+", text) == [], path
+        # English words are codes too (agent, online): codes are looked for on the Chinese pages.
+        found = raw_codes(boss) if language != "en" else []
+        boss.screenshot(
+            path=str(SHOTS / f"console-analytics-{language}-{path.count('/')}.png"), full_page=True
+        )
+        assert found == [], f"raw codes on {path} in {language}: {found}"
+    boss.context.close()

@@ -21,7 +21,14 @@ from helixdesk.edge.api import conversations as conversation_routes
 from helixdesk.edge.api import nlu as nlu_routes
 from helixdesk.edge.api import rates as rate_routes
 from helixdesk.edge.api import ws as conversation_ws
-from helixdesk.edge.console import alerts_api, analytics_api, insight_api, quality_api, supervise_api
+from helixdesk.edge.console import (
+    alerts_api,
+    analytics_api,
+    analytics_pages,
+    insight_api,
+    quality_api,
+    supervise_api,
+)
 from helixdesk.edge.console import api as console_api
 from helixdesk.edge.console import kb_api as knowledge_api
 from helixdesk.edge.console import kb_pages as knowledge_pages
@@ -100,6 +107,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(quality_api.router)
     app.include_router(insight_api.router)
     app.include_router(analytics_api.router)
+    app.include_router(analytics_pages.router)  # the historical dashboard
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.get("/healthz", tags=["ops"])

@@ -19,6 +19,7 @@ from helixdesk.audit import AuditQuery
 from helixdesk.auth.errors import AccountDisabledError, AccountLockedError, InvalidCredentialsError
 from helixdesk.auth.service import StaffView
 from helixdesk.edge.deps import (
+    ANALYTICS_ROLES,
     SESSION_COOKIE,
     AdminDep,
     AgentsDep,
@@ -122,6 +123,7 @@ def page(
             "t": lambda key: translate(key, lang),
             "label": lambda group, key: labels.get(group, key, lang),
             "can_claim": claims,
+            "analytics_roles": ANALYTICS_ROLES,  # who sees the dashboards' link
             # What the page's script words itself: codes it receives live, and refusals.
             "words": {
                 "labels": labels.table(SCRIPT_LABEL_GROUPS, lang),

@@ -4,7 +4,7 @@ the message flow.
 `scale` (the default): a PostgreSQL database of its own gets `--conversations` generated
 conversations (1,000,000; customers, conversations and their analytics facts, written with COPY,
 spread over `--days` days with realistic outcomes), the rollups are summed from the facts by the
-rebuild's own code (`analytics.rollup.write_rollups`), and a real server answers the dashboard's
+rebuild's own code (`analytics.rollup.rewrite_rollups`), and a real server answers the dashboard's
 main call, `GET /console/api/analytics/summary` (every metric with the previous period, the per-day
 series, the breakdowns and the filters' options), signed in as a manager: the last 7 and 30 days,
 90 and 365 days, and with filters (channel, language and queue, an agent), `--repeat` times each.
@@ -46,7 +46,7 @@ from bench.common import database  # noqa: E402
 
 from helixdesk.analytics.facts import Fact  # noqa: E402
 from helixdesk.analytics.models import AnalyticsFact  # noqa: E402
-from helixdesk.analytics.rollup import to_row, write_rollups  # noqa: E402
+from helixdesk.analytics.rollup import rewrite_rollups, to_row  # noqa: E402
 from helixdesk.auth.service import StaffAccounts  # noqa: E402
 from helixdesk.core.timezones import zone  # noqa: E402
 from helixdesk.db.migrate import upgrade_engine  # noqa: E402
@@ -247,8 +247,10 @@ def load(url: str, n: int, days: int) -> list[str]:
     print(f"wrote {n:,} conversations and facts in {time.perf_counter() - began:.0f} s")
     began = time.perf_counter()
     with transaction(sessions) as s:
-        write_rollups(s, (fact for _c, _v, fact in generate(n, days, agents, now)))
-    print(f"summed the rollups from the facts (rebuild's code) in {time.perf_counter() - began:.0f} s")
+        rewrite_rollups(s)
+    print(
+        f"summed the rollups from the stored facts (the rebuild's code) in {time.perf_counter() - began:.0f} s"
+    )
     with psycopg.connect(raw, autocommit=True) as conn:
         conn.execute("VACUUM ANALYZE")
         cells = conn.execute("SELECT count(*) FROM analytics_cells").fetchone()[0]

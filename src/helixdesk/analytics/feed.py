@@ -14,7 +14,6 @@ offset where the rebuild began, so events stored meanwhile are applied again on 
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import timedelta, tzinfo
 
@@ -23,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.analytics.facts import Fact
 from helixdesk.analytics.models import AnalyticsFact
-from helixdesk.analytics.rollup import from_row, store_facts, to_row, write_rollups
+from helixdesk.analytics.rollup import rewrite_rollups, store_facts, to_row
 from helixdesk.analytics.source import earlier_of_same_customers, load_facts
 from helixdesk.bus.consumer import ConsumerOffset
 from helixdesk.bus.outbox import last_log_seq
@@ -113,7 +112,7 @@ def rebuild(
         with transaction(sessions) as s:
             # Facts of conversations deleted meanwhile go with them (a foreign key); the rollups
             # are the sums of what is left.
-            write_rollups(s, _all_facts(s))
+            rewrite_rollups(s)
             offset = s.get(ConsumerOffset, CONSUMER, with_for_update=True)
             if offset is None:
                 s.add(ConsumerOffset(consumer=CONSUMER, log_seq=start_seq))
@@ -123,11 +122,6 @@ def rebuild(
     finally:
         with transaction(sessions) as s:
             release(s, lease, holder)
-
-
-def _all_facts(s: Session) -> Iterator[Fact]:
-    for row in s.scalars(select(AnalyticsFact).execution_options(yield_per=5000)):
-        yield from_row(row)
 
 
 def fact_count(s: Session) -> int:

@@ -3,17 +3,17 @@
 `store_facts(s, facts)` writes the facts of some conversations and moves the change into the
 rollups: the stored row's contribution out, the new one's in. A cell or count that reaches zero
 conversations is deleted, so the rollups always equal the sum of the facts, which is what
-`rebuild` writes from scratch.
+`rewrite_rollups` (the rebuild) writes from scratch.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Mapping
-from datetime import date
+from collections.abc import Mapping
+from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import delete, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from helixdesk.analytics.facts import Fact
@@ -119,11 +119,16 @@ def to_row(f: Fact) -> dict[str, Any]:
     return values
 
 
-def from_row(row: AnalyticsFact) -> Fact:
-    values = {name: getattr(row, name) for name in _FACT_FIELDS}
-    values["emotions"] = dict(row.emotions or {})
-    values["risks"] = tuple(row.risks or ())
-    values["knowledge"] = tuple(row.knowledge or ())
+def from_row(row: Any) -> Fact:
+    """A stored fact (an ORM row, or a row's mapping) as a `Fact`."""
+
+    def get(name: str) -> Any:
+        return row[name] if isinstance(row, Mapping) or hasattr(row, "keys") else getattr(row, name)
+
+    values: dict[str, Any] = {name: get(name) for name in _FACT_FIELDS}
+    values["emotions"] = dict(get("emotions") or {})
+    values["risks"] = tuple(get("risks") or ())
+    values["knowledge"] = tuple(get("knowledge") or ())
     return Fact(**values)
 
 
@@ -190,16 +195,31 @@ def apply(s: Session, tally: Tally) -> None:
             s.delete(count)
 
 
-def write_rollups(s: Session, facts: Iterable[Fact], *, days: tuple[date, date] | None = None) -> None:
-    """Replace the rollups (of `days`, inclusive, or all) with the sums of `facts`."""
-    for table in (AnalyticsCell, AnalyticsCount):
-        stmt = delete(table)
-        if days is not None:
-            stmt = stmt.where(table.day >= days[0], table.day <= days[1])
-        s.execute(stmt)
-    tally = Tally()
-    for f in facts:
-        tally.add(f)
+def rewrite_rollups(s: Session, *, chunk_days: int = 3) -> None:
+    """Replace the rollups with the sums of the stored facts, a few days at a time (memory stays
+    that of a few days' cells), in the caller's transaction."""
+    s.execute(delete(AnalyticsCell))
+    s.execute(delete(AnalyticsCount))
+    first, last = s.execute(select(func.min(AnalyticsFact.day), func.max(AnalyticsFact.day))).one()
+    if first is None:
+        return
+    columns = AnalyticsFact.__table__.columns
+    day = first
+    while day <= last:
+        end = day + timedelta(days=chunk_days - 1)
+        tally = Tally()
+        rows = s.execute(
+            select(*columns)
+            .where(AnalyticsFact.day >= day, AnalyticsFact.day <= end)
+            .execution_options(yield_per=5000)
+        )
+        for row in rows.mappings():
+            tally.add(from_row(row))
+        _insert(s, tally)
+        day = end + timedelta(days=1)
+
+
+def _insert(s: Session, tally: Tally) -> None:
     cols = ("grain", "day", *DIMENSIONS)
     cells = [
         {**dict(zip(cols, key, strict=True)), **values}
@@ -211,7 +231,7 @@ def write_rollups(s: Session, facts: Iterable[Fact], *, days: tuple[date, date] 
         for key, n in tally.counts.items()
         if n > 0
     ]
-    for i in range(0, len(cells), 2000):
-        s.execute(insert(AnalyticsCell), cells[i : i + 2000])
-    for i in range(0, len(counts), 2000):
-        s.execute(insert(AnalyticsCount), counts[i : i + 2000])
+    for i in range(0, len(cells), 5000):
+        s.execute(insert(AnalyticsCell), cells[i : i + 5000])
+    for i in range(0, len(counts), 5000):
+        s.execute(insert(AnalyticsCount), counts[i : i + 5000])

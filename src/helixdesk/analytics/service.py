@@ -4,6 +4,7 @@ the scheduled reports written (`analytics.schedule`)."""
 
 from __future__ import annotations
 
+import time
 from datetime import tzinfo
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,8 @@ from helixdesk.analytics.pdf import ValueLabels, render_pdf
 from helixdesk.analytics.query import Analytics, Days, Filters, parse_days, parse_filters
 from helixdesk.core.clock import utcnow
 from helixdesk.db.session import reading
+
+OPTIONS_SECONDS = 60.0
 
 
 class AnalyticsReader:
@@ -34,6 +37,8 @@ class AnalyticsReader:
         self.tz = tz
         self.labels = labels
         self.reports_dir = Path(reports_dir) if reports_dir else None
+        # The filters' options change slowly (a new intent, a new agent): read once a minute.
+        self._options: dict[Days, tuple[float, dict[str, Any]]] = {}
 
     def query(
         self, period: str | None, first: str | None, last: str | None, **filters: str | None
@@ -43,7 +48,11 @@ class AnalyticsReader:
     def summary(self, days: Days, filters: Filters) -> dict[str, Any]:
         with reading(self._sessions) as s:
             out = self.analytics.summary(s, days, filters)
-            out["options"] = self.analytics.options(s, days)
+            cached = self._options.get(days)
+            if cached is None or time.monotonic() - cached[0] > OPTIONS_SECONDS:
+                cached = (time.monotonic(), self.analytics.options(s, days))
+                self._options = {days: cached}  # the latest period only
+            out["options"] = cached[1]
             return out
 
     def effect(self, change: str, days: Days, filters: Filters) -> dict[str, Any]:

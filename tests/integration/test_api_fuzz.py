@@ -147,6 +147,11 @@ def test_api_conforms_to_its_schema(case, api):
         # language; feedback may not come from the future nor repeat an external id in one import,
         # and a CSV body must hold the columns: the data's rules, not the schema's.
         excluded.append(positive_data_acceptance)
+    if case.path.startswith("/console/api/analytics/"):
+        # A period's dates are real ones, in order and at most 366 days apart; a language filter is
+        # one of the three languages; a change names its kind and a real day; a drill-down names a
+        # metric the figures have; a report's name is one the scheduler writes: the data's rules.
+        excluded.append(positive_data_acceptance)
     case.headers = {**(case.headers or {}), **CREDENTIALS["headers"]}
     case.cookies = {**(case.cookies or {}), **CREDENTIALS["cookies"]}
     case.call_and_validate(excluded_checks=excluded, app=api)

@@ -38,6 +38,9 @@ class AnalyticsFeed:
     def __init__(self, *, tz: tzinfo) -> None:
         self.tz = tz
         self._prepared: dict[str, tuple[int, Fact | None]] = {}
+        # A new conversation's customer's conversations of the week before, read by `prepare` so
+        # that the write transaction does not read them again.
+        self._earlier: dict[str, set[str]] = {}
 
     def _touched(self, s: Session, events: list[Event]) -> dict[str, int]:
         touched: dict[str, int] = {}
@@ -46,11 +49,15 @@ class AnalyticsFeed:
         started = [e.conversation_id for e in events if isinstance(e, ConversationCreated)]
         if started:
             newest = max(touched.values())
-            for cid in earlier_of_same_customers(s, started):
-                touched[cid] = max(touched.get(cid, 0), newest)
+            for new in started:
+                if new not in self._earlier:
+                    self._earlier[new] = earlier_of_same_customers(s, [new])
+                for cid in self._earlier[new]:
+                    touched[cid] = max(touched.get(cid, 0), newest)
         return touched
 
     def prepare(self, s: Session, events: list[Event]) -> None:
+        self._earlier = {}
         touched = self._touched(s, events)
         facts = load_facts(s, list(touched), tz=self.tz)
         self._prepared = {cid: (seq, facts.get(cid)) for cid, seq in touched.items()}

@@ -31,16 +31,14 @@ from helixdesk.auth.demo import seed_demo_staff
 from helixdesk.auth.models import PresenceChange
 from helixdesk.auth.service import StaffAccounts
 from helixdesk.bus.consumer import DurableConsumer
-from helixdesk.bus.memory import MemoryEventBus
-from helixdesk.bus.outbox import unpublished
-from helixdesk.bus.relay import OutboxRelay
 from helixdesk.conversations.history import PastConversation, PastMessage, import_past
 from helixdesk.conversations.models import Sender
 from helixdesk.conversations.writer import ConversationWriter
 from helixdesk.core.timezones import zone
-from helixdesk.db.session import reading, transaction
+from helixdesk.db.session import transaction
 from helixdesk.handoff.history import PastHandoff, import_past_handoffs
 from helixdesk.privacy.transcripts import TranscriptPrivacy
+from tests.events import publish_stored
 
 DAY1 = datetime(2026, 11, 2, 2, 0, tzinfo=UTC)  # 10:00 in Asia/Shanghai
 FIRST, LAST = date(2026, 11, 2), date(2026, 11, 5)
@@ -54,14 +52,7 @@ def consume(sessions: sessionmaker[Session]) -> int:
     """Publish what is stored and let the `analytics` consumer handle it; returns how many events."""
 
     async def run() -> int:
-        relay = OutboxRelay(sessions=sessions, bus=MemoryEventBus())
-        for _ in range(200):
-            await relay.flush()
-            with reading(sessions) as s:
-                if not unpublished(s, limit=1):
-                    break
-            await asyncio.sleep(0.05)
-        await relay.stop()
+        await publish_stored(sessions)
         feed = AnalyticsFeed(tz=TZ)
         consumer = DurableConsumer(
             name=CONSUMER,

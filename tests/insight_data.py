@@ -10,15 +10,12 @@ from pathlib import Path
 from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.bus.consumer import DurableConsumer
-from helixdesk.bus.memory import MemoryEventBus
-from helixdesk.bus.outbox import unpublished
-from helixdesk.bus.relay import OutboxRelay
 from helixdesk.core.clock import utcnow
-from helixdesk.db.session import reading
 from helixdesk.insight.embedder import Vectoriser, embed_pending, intent_reader
 from helixdesk.insight.feed import CONSUMER, InsightFeed, load_products
 from helixdesk.insight.mining import RunSummary, mine_window
 from helixdesk.packs.loader import load_pack
+from tests.events import publish_stored
 
 PACK = load_pack("retail_bank").path
 
@@ -27,16 +24,7 @@ def consume(sessions: sessionmaker[Session]) -> int:
     """Publish what is stored and let the `insight` consumer handle it; returns how many events."""
 
     async def run() -> int:
-        relay = OutboxRelay(sessions=sessions, bus=MemoryEventBus())
-        # Until every stored event is in the log (another relay of this process may hold the lease
-        # for a moment and publish them itself).
-        for _ in range(200):
-            await relay.flush()
-            with reading(sessions) as s:
-                if not unpublished(s, limit=1):
-                    break
-            await asyncio.sleep(0.05)
-        await relay.stop()
+        await publish_stored(sessions)
         feed = InsightFeed(products=load_products(PACK))
         consumer = DurableConsumer(
             name=CONSUMER,

@@ -41,7 +41,10 @@ def test_the_planted_spike_is_found_and_keeps_its_id(db_url: str, sessions, sett
     first = mine_window(sessions, since=now - timedelta(days=30), until=now)
     assert first is not None and first.topics >= 8
 
-    last3 = Period(now - timedelta(days=3), now)
+    # The demo writes each day's conversations between 01:00 and 13:00 UTC and plants the spike on
+    # the last three days before today: the period is those three whole days, whatever the hour.
+    midnight = now.replace(hour=0, minute=0, second=0, microsecond=0)
+    last3 = Period(midnight - timedelta(days=3), midnight)
     with reading(sessions) as s:
         report = hotspots(s, last3)
         crash_rows = s.execute(

@@ -92,9 +92,7 @@ def test_an_update_writes_a_version_of_the_whole_incident_and_a_no_op_writes_non
     made = register.create(OPS, DRAFT)
     clock.now = T0 + timedelta(minutes=10)
     later = T0 + timedelta(hours=4)
-    changed = register.update(
-        OPS, made["id"], {"expected_fix_at": later, "status": "monitoring"}, version=1
-    )
+    changed = register.update(OPS, made["id"], {"expected_fix_at": later, "status": "monitoring"}, version=1)
     assert changed["version"] == 2 and changed["status"] == "monitoring"
     assert changed["expected_fix_at"] == later.isoformat()
     assert changed["title"] == made["title"]  # what was not named stays

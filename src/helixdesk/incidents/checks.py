@@ -52,11 +52,15 @@ class IncidentDraft:
     status: str = "open"
 
     def with_changes(self, changes: Mapping[str, Any]) -> IncidentDraft:
+        """This draft with some fields replaced; only `expected_fix_at` may be cleared (null)."""
         unknown = sorted(set(changes) - set(FIELDS))
         if unknown:
             raise InvalidIncidentError(
                 f"unknown fields: {', '.join(unknown)}; fields are {', '.join(FIELDS)}"
             )
+        cleared = sorted(k for k, v in changes.items() if v is None and k != "expected_fix_at")
+        if cleared:
+            raise InvalidIncidentError(f"{cleared[0]} cannot be null (leave it out to keep it)")
         return replace(self, **dict(changes))
 
 

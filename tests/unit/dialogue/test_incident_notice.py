@@ -30,7 +30,10 @@ APP_DOWN = Incident(
     id="inc-app",
     kind="app_error",
     title={"zh-Hans": "手机银行登录异常", "en": "Mobile app sign-in failing"},
-    explanation={"zh-Hans": "部分客户登录手机银行时提示系统繁忙", "en": "Some customers cannot sign in to the app."},
+    explanation={
+        "zh-Hans": "部分客户登录手机银行时提示系统繁忙",
+        "en": "Some customers cannot sign in to the app.",
+    },
     products=frozenset({"mobile_app"}),
     channels=frozenset(),
     regions=frozenset(),
@@ -115,7 +118,11 @@ def decide(pack: PackConfig, ctx: TurnContext, turn: Turn) -> tuple[Decision, li
         decision = decider.decide(ctx, turn, results)
     writer = ReplyWriter(templates=pack.templates, style_policy=pack.dialogue.style)
     replies = writer.write(
-        decision.says, turn=turn, language=decision.language, style=decision.style, profile=ctx.customer.profile
+        decision.says,
+        turn=turn,
+        language=decision.language,
+        style=decision.style,
+        profile=ctx.customer.profile,
     )
     return decision, [r.text for r in replies]
 
@@ -139,7 +146,9 @@ def test_the_affected_customers_first_reply_is_the_explanation_then_the_answer(p
 
 def test_it_is_told_once_per_conversation(pack):
     first, _ = decide(pack, context((APP_DOWN,)), says("你好", "greeting"))
-    second, texts = decide(pack, context((APP_DOWN,), state=first.state), says("我的余额是多少", "check_balance"))
+    second, texts = decide(
+        pack, context((APP_DOWN,), state=first.state), says("我的余额是多少", "check_balance")
+    )
     assert "incident.notice" not in [s.key for s in second.says]
     assert explained(second) == [] and second.state.incidents_told == ["inc-app"]
     assert not any("服务通知" in t for t in texts)
@@ -169,7 +178,9 @@ def test_in_english_with_only_chinese_written_the_chinese_text_is_told_in_englis
     ctx = context((PAYROLL_LATE,), products=HOLDS | {"payroll"})
     decision, texts = decide(pack, ctx, says("hello", "greeting"))
     assert decision.language == "en"
-    assert texts[0].startswith("Service notice — 代发工资延迟入账: 今天的代发工资批次延迟处理，款项不会丢失。")
+    assert texts[0].startswith(
+        "Service notice — 代发工资延迟入账: 今天的代发工资批次延迟处理，款项不会丢失。"
+    )
     assert "We are working on it" in texts[0]  # no fix time given
     assert explained(decision) == ["inc-payroll"]
 
@@ -192,13 +203,13 @@ def test_two_are_told_at_once_and_a_third_in_the_next_reply(pack):
     first, _ = decide(pack, context(incidents), says("hi", "greeting"))
     assert explained(first) == ["inc-app", "inc-payroll"]
     second, texts = decide(pack, context(incidents, state=first.state), says("thanks", "praise"))
-    assert explained(second) == ["inc-3"] and texts[0].startswith("Service notice — Card payments slow: Slow.")
+    assert explained(second) == ["inc-3"] and texts[0].startswith(
+        "Service notice — Card payments slow: Slow."
+    )
 
 
 def test_the_explanation_stays_first_when_a_person_takes_over(pack):
-    turn = says(
-        "有人盗刷了我的卡", "card_fraud_report", risk=(RiskSignal("fraud", "盗刷", 2, 4, 1.0),)
-    )
+    turn = says("有人盗刷了我的卡", "card_fraud_report", risk=(RiskSignal("fraud", "盗刷", 2, 4, 1.0),))
     decision, texts = decide(pack, context((APP_DOWN,)), turn)
     assert decision.handover is not None and decision.handover.queue == "fraud"
     keys = [s.key for s in decision.says]

@@ -114,9 +114,7 @@ def test_a_known_customer_whose_products_were_not_read_is_not_taken_to_hold_them
 
 
 def test_every_restriction_must_hold_at_once():
-    i = incident(
-        products=frozenset({"mobile_app"}), channels=frozenset({"app"}), regions=frozenset({"广东"})
-    )
+    i = incident(products=frozenset({"mobile_app"}), channels=frozenset({"app"}), regions=frozenset({"广东"}))
     assert hits(i, channel="app", region="深圳")
     assert not hits(i, channel="web", region="深圳")
     assert not hits(i, channel="app", region="北京")

@@ -162,6 +162,18 @@ def test_a_turn_reads_the_incidents_active_at_its_time(register, sessions, clock
     assert active_at(T0) == [first["id"]]
     assert active_at(T0 + timedelta(hours=1)) == []  # resolved then
     assert active_at(T0 + timedelta(hours=3)) == [planned["id"]]
+    called_off = register.create(
+        OPS,
+        IncidentDraft(
+            kind="other",
+            title={"en": "Card maintenance"},
+            explanation={"en": "Card payments pause."},
+            started_at=T0 + timedelta(hours=5),
+        ),
+    )
+    ended = register.resolve(OPS, called_off["id"])  # before it started: it ends at its start
+    assert ended["resolved_at"] == ended["started_at"]
+    assert called_off["id"] not in active_at(T0 + timedelta(hours=2)) + active_at(T0 + timedelta(hours=5))
     with reading(sessions) as s:
         [incident] = active_incidents(s, T0)
     assert incident.products == {"mobile_app"} and incident.regions == {"上海"}

@@ -15,6 +15,7 @@ from helixdesk.dialogue.state import DialogueStateRow
 from helixdesk.edge.tables import Base
 from helixdesk.handoff.models import AgentNote, Handoff
 from helixdesk.identity.models import IdentityFailure, IdentityLockout, VerificationChallenge
+from helixdesk.incidents.models import IncidentExplanationRow, IncidentRow
 from helixdesk.memory.models import CustomerIssue
 from helixdesk.notifications.models import OutboxMessage
 
@@ -58,6 +59,29 @@ def add_conversation(s, customer_id: str, *, marker: str, at: datetime, messages
         )
     s.add(
         DialogueStateRow(conversation_id=conv.id, data={"slots": {"note": marker}}, version=1, updated_at=at)
+    )
+    # The bot told them about an incident (the incident itself is the bank's, not theirs).
+    incident = IncidentRow(
+        kind="outage",
+        title={"en": "App down"},
+        explanation={"en": "The app is down."},
+        started_at=at,
+        status="open",
+        created_by="ops",
+        created_at=at,
+        updated_at=at,
+    )
+    s.add(incident)
+    s.flush()
+    s.add(
+        IncidentExplanationRow(
+            incident_id=incident.id,
+            conversation_id=conv.id,
+            message_id=str(uuid.uuid4()),
+            version=1,
+            language="zh-Hans",
+            explained_at=at,
+        )
     )
     return conv.id
 

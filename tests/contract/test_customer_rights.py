@@ -40,6 +40,7 @@ def test_export_holds_everything_about_the_customer_and_nothing_else(sessions, t
     (conv,) = data["conversations"]
     assert [m["text"] for m in conv["messages"]] == [f"alpha-private message {i}" for i in (1, 2, 3)]
     assert conv["dialogue_state"] == {"slots": {"note": "alpha-private"}}
+    assert [(e["version"], e["language"]) for e in conv["incidents_explained"]] == [(1, "zh-Hans")]
     assert data["issues"][0]["facts"] == {"note": "alpha-private"}
     assert len(data["verification"]["challenges"]) == 1
     assert "code_hmac" not in data["verification"]["challenges"][0]
@@ -60,6 +61,7 @@ def test_erasure_leaves_nothing_of_the_customer_and_spares_the_others(engine, se
     report = erase_customer(sessions, audit, "C000001", actor=OPERATOR, reason="request R-18")
     assert report.deleted["conversations"] == 1 and report.deleted["messages"] == 3
     assert report.deleted["customers"] == 1 and report.deleted["notifications"] == 1
+    assert report.deleted["incident_explanations"] == 1
     assert report.kept == {"disputes": 1, "audit_entries": 1}
 
     assert (

@@ -152,6 +152,11 @@ def test_api_conforms_to_its_schema(case, api):
         # one of the three languages; a change names its kind and a real day; a drill-down names a
         # metric the figures have; a report's name is one the scheduler writes: the data's rules.
         excluded.append(positive_data_acceptance)
+    if case.path.startswith("/console/api/incidents"):
+        # An incident's values are the register's (kinds, products, channels, languages, regions),
+        # its times come in order and not over a year ahead, a change is refused on a resolved
+        # incident or an old version: the data's rules, checked with `invalid_incident`.
+        excluded.append(positive_data_acceptance)
     case.headers = {**(case.headers or {}), **CREDENTIALS["headers"]}
     case.cookies = {**(case.cookies or {}), **CREDENTIALS["cookies"]}
     case.call_and_validate(excluded_checks=excluded, app=api)

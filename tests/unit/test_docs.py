@@ -125,3 +125,18 @@ def test_every_knowledge_error_code_is_documented():
     assert {"kb_invalid_faq", "kb_entry_not_found", "kb_ingest_failed"} <= codes
     for code in sorted(codes):
         assert f"`{code}`" in text, f"error code {code} is missing from docs/knowledge.md"
+
+
+def test_every_incident_error_code_is_documented():
+    import re
+
+    text = (DOCS / "incidents.md").read_text(encoding="utf-8")
+    api = (DOCS / "api.md").read_text(encoding="utf-8")
+    src = Path(__file__).resolve().parents[2] / "src" / "helixdesk" / "incidents"
+    codes: set[str] = set()
+    for path in src.glob("*.py"):
+        codes |= set(re.findall(r'code = "([a-z_]+)"', path.read_text(encoding="utf-8")))
+    assert codes == {"invalid_incident", "incident_not_found", "incident_resolved", "incident_changed"}
+    for code in sorted(codes):
+        assert f"`{code}`" in text, f"error code {code} is missing from docs/incidents.md"
+        assert f"`{code}`" in api, f"error code {code} is missing from docs/api.md"

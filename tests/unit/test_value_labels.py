@@ -13,6 +13,7 @@ from helixdesk.edge.i18n import VALUES_FILE, browser_language, language_of_tag, 
 from helixdesk.handoff.explain import explain
 from helixdesk.handoff.models import HandoffStatus
 from helixdesk.handoff.packet import Labels
+from helixdesk.incidents.rules import KINDS, PRODUCTS, STATUSES
 from helixdesk.packs.loader import load_pack
 from helixdesk.privacy.detect import PII_TYPES
 from tests.enums import bank_enums
@@ -42,6 +43,9 @@ def test_every_code_of_the_bank_and_the_product_has_a_label():
         "sender": {s.value for s in Sender},
         "resolution": {"resolved", "unresolved", "follow_up"},
         "entity": set(PII_TYPES),
+        "incident_kind": set(KINDS),
+        "incident_status": set(STATUSES),
+        "incident_product": set(PRODUCTS),
     }
     for group, codes in expected.items():
         missing = {code for code in codes if not labels.has(group, code)}

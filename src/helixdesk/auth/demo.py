@@ -36,6 +36,7 @@ DEMO_STAFF: tuple[DemoStaff, ...] = (
     DemoStaff("qa.huang", "黄敏", ("qa_reviewer",)),
     DemoStaff("kb.lin", "林静", ("knowledge_editor",)),
     DemoStaff("mgr.gao", "高峰", ("manager",)),
+    DemoStaff("ops.zhou", "周航", ("operator",)),
     DemoStaff("admin", "系统管理员", ("admin",)),
 )
 

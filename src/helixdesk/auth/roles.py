@@ -10,10 +10,13 @@
 | qa_reviewer          | none                          | QA review and coaching     | no                      |
 | knowledge_editor     | none                          | the knowledge workspace    | no                      |
 | manager              | none                          | the analytics dashboards   | no                      |
+| operator             | none                          | the incident register      | no                      |
 | admin                | none                          | no                         | yes                     |
 
 The knowledge workspace (upload, edit, retire, date and roll back the knowledge base) is open to
-knowledge editors, supervisors and admins (`can_edit_knowledge`).
+knowledge editors, supervisors and admins (`can_edit_knowledge`). The incident register (open,
+edit and resolve outages, app errors and delayed batches that the bot tells affected customers
+about) is open to operators, supervisors and admins (`can_manage_incidents`).
 
 The queues themselves and which role works which are routing's (`helixdesk.routing.queues`).
 """
@@ -33,6 +36,7 @@ class Role(enum.StrEnum):
     QA_REVIEWER = "qa_reviewer"
     KNOWLEDGE_EDITOR = "knowledge_editor"
     MANAGER = "manager"
+    OPERATOR = "operator"
     ADMIN = "admin"
 
 
@@ -72,3 +76,11 @@ KNOWLEDGE_EDITING_ROLES: tuple[str, ...] = (Role.KNOWLEDGE_EDITOR, Role.SUPERVIS
 def can_edit_knowledge(roles: Iterable[str]) -> bool:
     """Knowledge editors, supervisors and admins work in the knowledge workspace."""
     return bool(set(KNOWLEDGE_EDITING_ROLES) & set(roles))
+
+
+INCIDENT_ROLES: tuple[str, ...] = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
+
+
+def can_manage_incidents(roles: Iterable[str]) -> bool:
+    """Operators, supervisors and admins open, edit and resolve incidents."""
+    return bool(set(INCIDENT_ROLES) & set(roles))

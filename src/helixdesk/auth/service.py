@@ -26,7 +26,13 @@ from helixdesk.auth.errors import (
 )
 from helixdesk.auth.models import PresenceChange, StaffSession, StaffUser
 from helixdesk.auth.passwords import check_password, hash_password, needs_rehash, verify_password
-from helixdesk.auth.roles import can_edit_knowledge, check_roles, is_admin, is_supervisor
+from helixdesk.auth.roles import (
+    can_edit_knowledge,
+    can_manage_incidents,
+    check_roles,
+    is_admin,
+    is_supervisor,
+)
 from helixdesk.core.clock import utcnow
 from helixdesk.core.errors import ValidationFailedError
 from helixdesk.core.languages import LANGUAGES as REPLY_LANGUAGES
@@ -75,6 +81,10 @@ class StaffView:
     @property
     def can_edit_knowledge(self) -> bool:
         return can_edit_knowledge(self.roles)
+
+    @property
+    def can_manage_incidents(self) -> bool:
+        return can_manage_incidents(self.roles)
 
     @property
     def role_label(self) -> str:

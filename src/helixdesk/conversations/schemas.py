@@ -55,7 +55,7 @@ class Reply(BaseModel):
     text: str
     kind: str = Field(
         default="text",
-        description="answer, action, prompt, confirm, verification, handoff, issue, tip, fallback or text",
+        description="answer, action, prompt, confirm, verification, handoff, incident, issue, tip, fallback or text",
     )
     citations: list[Citation] = Field(
         default_factory=list, description="Where a knowledge answer comes from."

@@ -5,12 +5,12 @@
    a crash. A repeated `client_message_id` finds the original message instead. In the same
    transaction the turn is claimed (the conversation row holds which message is being answered, and
    until when) and its context is read once: the dialogue state, who the customer is, their open
-   issues. One turn of a conversation runs at a time, across every worker.
+   issues, the incidents active now (`helixdesk.conversations.turn_context`). One turn of a conversation runs at a time, across every worker.
 2. Understand: the NLU parses the message on its own thread, batched with other requests.
 3. Decide and act: the bot decides, the executor runs each effect it asks for exactly once, the
    NLG words the replies (`helixdesk.dialogue.bot`).
 4. Store the turn (one transaction): the new dialogue state, the NLU record, the replies, the
-   issue changes, the audit of each action, a handover to a person, their events, and the claim
+   issue changes, the incidents explained, the audit of each action, a handover to a person, their events, and the claim
    released. Nothing is retried: a second message of the same conversation waits for the claim.
 
 If the turn fails after the claim, the claim is released and the customer's message stays stored
@@ -38,6 +38,7 @@ from helixdesk.conversations.models import Conversation, ConversationState, Mess
 from helixdesk.conversations.ports import Handovers, RelayPoke
 from helixdesk.conversations.schemas import MessagePostResult, Reply
 from helixdesk.conversations.store import StoredMessage, message_data
+from helixdesk.conversations.turn_context import Claimed, read_claimed, turn_context
 from helixdesk.conversations.writer import ConversationWriter, LockedConversation, NewMessage
 from helixdesk.core.clock import utcnow
 from helixdesk.core.events import MessageData
@@ -45,8 +46,8 @@ from helixdesk.core.languages import LANGUAGES
 from helixdesk.core.turn import Emotion, Turn
 from helixdesk.db.session import transaction
 from helixdesk.dialogue.bot import Bot, BotTurn
-from helixdesk.dialogue.context import CustomerContext, TurnContext
-from helixdesk.dialogue.effects import CodeChecked, IssueRaised, OpenIssue, ResolveIssue
+from helixdesk.dialogue.context import TurnContext
+from helixdesk.dialogue.effects import CodeChecked, IncidentExplained, IssueRaised, OpenIssue, ResolveIssue
 from helixdesk.dialogue.state import (
     CODE,
     DialogueState,
@@ -56,7 +57,8 @@ from helixdesk.dialogue.state import (
     stored_form,
 )
 from helixdesk.identity import VerificationService
-from helixdesk.memory.service import IssueOp, IssueView, apply_issue_ops, open_issues
+from helixdesk.incidents.register import record_explanations
+from helixdesk.memory.service import IssueOp, apply_issue_ops
 from helixdesk.nlu.batcher import Parser
 from helixdesk.privacy.masking import Masked
 
@@ -73,16 +75,7 @@ class _Stored:
     masked: Masked | None = None  # how the stored text was masked (not for duplicates)
     replies: tuple[MessageData, ...] = ()
     reply_meta: tuple[dict[str, Any], ...] = ()
-    context: _Claimed | None = None
-
-
-@dataclass(frozen=True, slots=True)
-class _Claimed:
-    customer_id: str
-    customer_ref: str | None
-    language: str | None
-    dialogue: DialogueState
-    issues: tuple[IssueView, ...]
+    context: Claimed | None = None
 
 
 class Turns:
@@ -215,7 +208,7 @@ class Turns:
 
     def _claim(
         self, s: Session, conv: LockedConversation, message_id: str, dialogue: DialogueState, now: datetime
-    ) -> _Claimed | None:
+    ) -> Claimed | None:
         """Claim the turn (the conversation row is locked) and read its context; None: it is taken."""
         if conv.state != ConversationState.BOT.value:
             return None
@@ -229,18 +222,7 @@ class Turns:
             return None
         conv.turn_message_id = message_id
         conv.turn_expires_at = clock + self._lease
-        issues: tuple[IssueView, ...] = ()
-        if not dialogue.issues_raised:
-            issues = tuple(
-                open_issues(
-                    s,
-                    conv.customer_id,
-                    now=now,
-                    abandon_after_days=self._abandon_after,
-                    exclude_conversation=conv.id,
-                )
-            )
-        return _Claimed(conv.customer_id, conv.customer_ref, conv.language, dialogue, issues)
+        return read_claimed(s, conv, dialogue, now=now, abandon_after_days=self._abandon_after)
 
     def _claim_again(self, stored: _Stored, now: datetime) -> _Stored:
         with transaction(self._sessions) as s:
@@ -292,7 +274,15 @@ class Turns:
         self, stored: _Stored, turn: Turn, now: datetime
     ) -> tuple[tuple[MessageData, ...], tuple[dict[str, Any], ...], dict[str, Any] | None]:
         """Steps 2-4 after understanding, on one worker thread: context, the bot's turn, storing it."""
-        ctx = self._context(stored.message.conversation_id, stored, now)
+        assert stored.context is not None
+        ctx = turn_context(
+            stored.context,
+            conversation_id=stored.message.conversation_id,
+            message_id=stored.message.id,
+            bank=self._bank,
+            identity=self._identity,
+            now=now,
+        )
         answered = self._bot.respond(ctx, turn)
         try:
             return self._store_turn(stored, ctx, answered)
@@ -303,28 +293,6 @@ class Turns:
                 with transaction(self._sessions) as s:
                     self._bot.store_audit(s, answered)
             raise
-
-    # ---- 2. the context, read once --------------------------------------------------------------
-
-    def _context(self, conversation_id: str, stored: _Stored, now: datetime) -> TurnContext:
-        claimed = stored.context
-        assert claimed is not None
-        ref = claimed.customer_ref
-        profile = self._bank.get_customer(ref) if ref is not None else None
-        verified = ref is not None and (
-            self._identity.status(conversation_id=conversation_id, customer_ref=ref, now=now).verified
-        )
-        return TurnContext(
-            conversation_id=conversation_id,
-            message_id=stored.message.id,
-            language=claimed.language,
-            customer=CustomerContext(
-                customer_id=claimed.customer_id, customer_ref=ref, profile=profile, open_issues=claimed.issues
-            ),
-            state=claimed.dialogue,
-            verified=verified,
-            now=now,
-        )
 
     # ---- 4. store the turn ----------------------------------------------------------------------
 
@@ -343,6 +311,7 @@ class Turns:
             redact=decision.redact_message,
         )
         issue_ops = _issue_ops(decision.changes)
+        explained = [(c.incident_id, c.version) for c in decision.changes if isinstance(c, IncidentExplained)]
         intent = answered.turn.intent.name if answered.turn.intent else None
         metas = [_reply_meta(r) for r in answered.replies]
         replies = [
@@ -413,6 +382,15 @@ class Turns:
             if issue_ops:
                 apply_issue_ops(
                     s, issue_ops, customer_id=conv.customer_id, conversation_id=conv.id, now=ctx.now
+                )
+            if explained:
+                record_explanations(
+                    s,
+                    explained,
+                    conversation_id=conv.id,
+                    message_id=message_id,
+                    language=decision.language,
+                    at=ctx.now,
                 )
             self._writer.record_understanding(s, stored.message, understanding)
             if conv.language is None or answered.turn.language in LANGUAGES:

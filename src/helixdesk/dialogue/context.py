@@ -7,6 +7,7 @@ from datetime import datetime
 
 from helixdesk.bank.connector import Customer
 from helixdesk.dialogue.state import DialogueState
+from helixdesk.incidents.rules import Incident
 from helixdesk.memory.service import IssueView
 
 
@@ -18,6 +19,9 @@ class CustomerContext:
     customer_ref: str | None
     profile: Customer | None
     open_issues: tuple[IssueView, ...] = field(default_factory=tuple)
+    # What the customer holds (`helixdesk.incidents.products`), read only when an incident to tell
+    # names products; None: not read (an anonymous visitor, or no such incident).
+    products: frozenset[str] | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,3 +33,7 @@ class TurnContext:
     state: DialogueState  # as stored; `decide` works on its own copy
     verified: bool  # the customer's identity was verified in this conversation when the turn began
     now: datetime
+    channel: str | None = None  # the conversation's channel (web, app, wechat, ...)
+    # The incidents active when the turn was claimed (`helixdesk.incidents`); decide tells an
+    # affected customer about them first.
+    incidents: tuple[Incident, ...] = ()

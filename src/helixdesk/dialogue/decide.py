@@ -2,6 +2,8 @@
 
 It interprets the pack's policies (`helixdesk.dialogue.policy`); there is no code per intent.
 Per message, in order:
+0. A customer affected by an incident (an outage, an app error, a late payroll batch) hears its
+   explanation first, once per conversation (`flows.incidents`).
 1. The handover triggers (fraud, crisis, escalation, rising emotion, ...): a person takes over before
    the bot starts anything.
 2. A returning customer with an open issue from an earlier contact hears about it first.
@@ -32,7 +34,18 @@ from helixdesk.core.turn import Turn
 from helixdesk.dialogue.answers import answer_label
 from helixdesk.dialogue.context import TurnContext
 from helixdesk.dialogue.effects import ActionDone, Ask, Change, HandOver, RedactMessage, Result, RunAction
-from helixdesk.dialogue.flows import after, confirm, handover, issues, pick, requests, slots, tasks, verify
+from helixdesk.dialogue.flows import (
+    after,
+    confirm,
+    handover,
+    incidents,
+    issues,
+    pick,
+    requests,
+    slots,
+    tasks,
+    verify,
+)
 from helixdesk.dialogue.flows.base import Deciding, DialogueConfig, NeedResult
 from helixdesk.dialogue.flows.interrupt import interrupts
 from helixdesk.dialogue.state import DialogueState, Task, remember_turn
@@ -90,6 +103,7 @@ def _decide(d: Deciding) -> None:
     state = d.state
     state.style = state.style.observe(d.turn.text, d.config.style)
     remember_turn(state, d.turn)
+    incidents.explain_incidents(d)
     trigger = handover.trigger_before(d)
     if trigger is not None:
         # A person takes over before the bot starts anything (a code, an action, a question).

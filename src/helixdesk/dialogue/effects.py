@@ -7,7 +7,8 @@
   executor (`helixdesk.dialogue.executor`) runs each one once and calls `decide` again with the
   result.
 - Changes stored with the turn, in the transaction that stores the replies (`Decision.effects`):
-  open, resolve or mark an issue raised, hand the conversation over, redact the customer's message.
+  open, resolve or mark an issue raised, record an incident explained, hand the conversation over,
+  redact the customer's message.
 """
 
 from __future__ import annotations
@@ -172,6 +173,14 @@ class IssueRaised:
 
 
 @dataclass(frozen=True, slots=True)
+class IncidentExplained:
+    """The customer was told about an incident (at this version of it) in this conversation."""
+
+    incident_id: str
+    version: int
+
+
+@dataclass(frozen=True, slots=True)
 class HandOver:
     queue: str
     reason: str
@@ -186,4 +195,4 @@ class RedactMessage:
     """The customer's message was a one-time code: store nothing of it."""
 
 
-Change = OpenIssue | ResolveIssue | IssueRaised | HandOver | RedactMessage
+Change = OpenIssue | ResolveIssue | IssueRaised | IncidentExplained | HandOver | RedactMessage

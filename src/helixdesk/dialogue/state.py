@@ -123,6 +123,8 @@ class DialogueState:
     last_resolved: bool = False
     issues_raised: bool = False
     tips_given: list[str] = field(default_factory=list)
+    # The incidents the customer was told about in this conversation (each one once).
+    incidents_told: list[str] = field(default_factory=list)
     version: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -137,6 +139,7 @@ class DialogueState:
             "last_resolved": self.last_resolved,
             "issues_raised": self.issues_raised,
             "tips_given": self.tips_given,
+            "incidents_told": self.incidents_told,
         }
 
     @classmethod
@@ -153,6 +156,7 @@ class DialogueState:
             last_resolved=bool(data.get("last_resolved", False)),
             issues_raised=bool(data.get("issues_raised", False)),
             tips_given=[str(t) for t in data.get("tips_given") or []],
+            incidents_told=[str(i) for i in data.get("incidents_told") or []],
             version=version,
         )
 

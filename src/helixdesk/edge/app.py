@@ -25,6 +25,8 @@ from helixdesk.edge.console import (
     alerts_api,
     analytics_api,
     analytics_pages,
+    incidents_api,
+    incidents_pages,
     insight_api,
     quality_api,
     supervise_api,
@@ -102,6 +104,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(console_api.router)
     app.include_router(knowledge_api.router)  # the knowledge workspace
     app.include_router(knowledge_pages.router)
+    app.include_router(incidents_api.router)  # the incident register
+    app.include_router(incidents_pages.router)
     app.include_router(alerts_api.router)
     app.include_router(supervise_api.router)
     app.include_router(quality_api.router)

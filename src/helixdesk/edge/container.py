@@ -70,6 +70,7 @@ from helixdesk.handoff.whisper import Whispers
 from helixdesk.handoff.workspace import AgentWorkspace
 from helixdesk.handoff.wrap_up import WrapUp
 from helixdesk.identity import VerificationService, load_identity_policy
+from helixdesk.incidents.register import IncidentRegister
 from helixdesk.insight.feed import load_products
 from helixdesk.insight.feedback import FeedbackInbox
 from helixdesk.insight.proposals import Proposals
@@ -163,6 +164,7 @@ class Container:
     knowledge: KnowledgeBase
     kb_workspace: KnowledgeWorkspace  # the console's knowledge workspace
     kb_uploads: UploadJobs
+    incidents: IncidentRegister  # the incident register the bot tells affected customers from
     bot: Bot
     writer: ConversationWriter
     conversations: ConversationService
@@ -271,6 +273,7 @@ class Container:
         part(
             "kb_uploads", lambda: UploadJobs(sessions=sessions, knowledge=knowledge, embed=embed, audit=audit)
         )
+        part("incidents", lambda: IncidentRegister(sessions=sessions, audit=audit))
         bot = part(
             "bot",
             lambda: Bot(

@@ -20,6 +20,7 @@ from helixdesk.analytics.service import AnalyticsReader
 from helixdesk.audit.service import AuditSearch
 from helixdesk.auth.apikeys import ApiKeys, ApiKeyView, ChannelCaller
 from helixdesk.auth.errors import AuthRequiredError, CsrfError, ForbiddenError
+from helixdesk.auth.roles import INCIDENT_ROLES
 from helixdesk.auth.service import SessionView, StaffAccounts, StaffView
 from helixdesk.conversations.ratings import Ratings
 from helixdesk.conversations.service import ConversationService
@@ -36,6 +37,7 @@ from helixdesk.handoff.transfer import Transfers
 from helixdesk.handoff.whisper import Whispers
 from helixdesk.handoff.workspace import AgentWorkspace
 from helixdesk.handoff.wrap_up import WrapUp
+from helixdesk.incidents.register import IncidentRegister
 from helixdesk.insight.feedback import FeedbackInbox
 from helixdesk.insight.proposals import Proposals
 from helixdesk.insight.service import Insight
@@ -204,3 +206,6 @@ FeedbackImporterDep = Annotated[StaffView, Depends(require_roles("supervisor"))]
 ANALYTICS_ROLES = ("supervisor", "manager")
 AnalyticsDep = Annotated[AnalyticsReader, Depends(_part("analytics"))]
 AnalyticsReaderDep = Annotated[StaffView, Depends(require_roles(*ANALYTICS_ROLES))]
+# The incident register: operators, supervisors and admins.
+IncidentsDep = Annotated[IncidentRegister, Depends(_part("incidents"))]
+IncidentManagerDep = Annotated[StaffView, Depends(require_roles(*INCIDENT_ROLES))]

@@ -14,6 +14,7 @@ from helixdesk.db.base import Base
 from helixdesk.dialogue import state as dialogue_models
 from helixdesk.handoff import models as handoff_models
 from helixdesk.identity import models as identity_models
+from helixdesk.incidents import models as incident_models
 from helixdesk.insight import models as insight_models
 from helixdesk.knowledge import models as knowledge_models
 from helixdesk.memory import models as memory_models
@@ -37,6 +38,7 @@ __all__ = [
     "event_log_models",
     "handoff_models",
     "identity_models",
+    "incident_models",
     "insight_models",
     "knowledge_models",
     "lease_models",

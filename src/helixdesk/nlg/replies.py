@@ -20,6 +20,10 @@ from helixdesk.nlg.empathy import choose_empathy
 from helixdesk.nlg.style import StylePolicy
 from helixdesk.nlg.templates import Templates
 
+# Replies that stand on their own before the answer: an incident's explanation, an open issue. No
+# empathy opening goes before them, and no prompt is joined to them.
+_NOTICES = ("incident", "issue")
+
 
 @dataclass(frozen=True, slots=True)
 class Say:
@@ -64,7 +68,7 @@ class ReplyWriter:
                     topic_key if self.templates.has(topic_key) else "topic.generic", language=language
                 )
             text = self.templates.render(key, language=language, style=style, name=name, **values)
-            if i == 0 and empathy is not None and say.kind != "issue":
+            if i == 0 and empathy is not None and say.kind not in _NOTICES:
                 opening, strong = empathy
                 key = f"empathy.{opening}.strong"
                 if not (strong and self.templates.has(key)):
@@ -92,7 +96,7 @@ def _merge_short(replies: list[Reply], language: str) -> list[Reply]:
     """Join consecutive plain prompts to the reply before them, so the customer gets one message."""
     merged: list[Reply] = []
     for reply in replies:
-        if merged and reply.kind in ("prompt", "confirm") and merged[-1].kind not in ("issue",):
+        if merged and reply.kind in ("prompt", "confirm") and merged[-1].kind not in _NOTICES:
             prev = merged[-1]
             sep = "\n\n" if language == "en" else "\n"
             merged[-1] = Reply(text=f"{prev.text}{sep}{reply.text}", kind=prev.kind, citations=prev.citations)

@@ -2,7 +2,8 @@
 
 A customer is named by their bank customer number (`C000001`) or by Helixdesk's customer id (for
 anonymous visitors). What is erased: their customer record and channel identities,
-conversations with every message and their ratings of them (CSAT), handoffs and agents' notes, dialogue states, remembered issues, one-time-code challenges,
+conversations with every message and their ratings of them (CSAT), handoffs and agents' notes, dialogue states, the
+incidents they were told about in them, remembered issues, one-time-code challenges,
 failed attempts and lock-outs, outbox notifications, action run records and idempotency results.
 
 What is kept, and why:
@@ -37,6 +38,7 @@ from helixdesk.db.session import transaction
 from helixdesk.dialogue.state import DialogueStateRow
 from helixdesk.handoff.models import AgentNote, Handoff
 from helixdesk.identity.models import IdentityFailure, IdentityLockout, VerificationChallenge
+from helixdesk.incidents.models import IncidentExplanationRow
 from helixdesk.memory.models import CustomerIssue
 from helixdesk.notifications.models import OutboxMessage
 
@@ -114,6 +116,12 @@ def _gather(s: Session, who: _Who) -> dict[str, Any]:
         conv["handoffs"] = _rows(s, Handoff, Handoff.conversation_id == conv["id"], omit=("conversation_id",))
         conv["agent_notes"] = _rows(
             s, AgentNote, AgentNote.conversation_id == conv["id"], omit=("conversation_id",)
+        )
+        conv["incidents_explained"] = _rows(
+            s,
+            IncidentExplanationRow,
+            IncidentExplanationRow.conversation_id == conv["id"],
+            omit=("id", "conversation_id"),
         )
         conv["rating"] = next(
             iter(_rows(s, CsatRating, CsatRating.conversation_id == conv["id"], omit=("conversation_id",))),
@@ -205,6 +213,11 @@ def erase_customer(
                 ),
             ),
             ("dialogue_states", DialogueStateRow, DialogueStateRow.conversation_id.in_(who.conversation_ids)),
+            (
+                "incident_explanations",
+                IncidentExplanationRow,
+                IncidentExplanationRow.conversation_id.in_(who.conversation_ids),
+            ),
             (
                 "issues",
                 CustomerIssue,

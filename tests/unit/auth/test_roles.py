@@ -1,11 +1,12 @@
-"""Roles: the knowledge editor is a role of its own; supervisors and admins may do what it may."""
+"""Roles: the knowledge editor and the operator are roles of their own; supervisors and admins may do
+what they may."""
 
 from __future__ import annotations
 
 import pytest
 
 from helixdesk.auth.demo import DEMO_STAFF
-from helixdesk.auth.roles import ROLES, can_edit_knowledge, check_roles
+from helixdesk.auth.roles import ROLES, can_edit_knowledge, can_manage_incidents, check_roles
 from helixdesk.routing.queues import queues_for
 
 
@@ -30,3 +31,28 @@ def test_the_knowledge_editor_is_a_role_without_queues():
 )
 def test_who_may_edit_the_knowledge_base(roles, may):
     assert can_edit_knowledge(roles) is may
+
+
+def test_the_operator_is_a_role_without_queues_with_a_demo_account():
+    assert "operator" in ROLES
+    assert check_roles([" Operator"]) == ["operator"]
+    assert queues_for(["operator"]) == ()
+    assert [d.username for d in DEMO_STAFF if d.roles == ("operator",)] == ["ops.zhou"]
+
+
+@pytest.mark.parametrize(
+    ("roles", "may"),
+    [
+        (["operator"], True),
+        (["supervisor"], True),
+        (["admin"], True),
+        (["agent", "operator"], True),
+        (["agent"], False),
+        (["knowledge_editor"], False),
+        (["manager"], False),
+        (["qa_reviewer"], False),
+        (["senior", "fraud", "relationship_manager"], False),
+    ],
+)
+def test_who_may_manage_incidents(roles, may):
+    assert can_manage_incidents(roles) is may

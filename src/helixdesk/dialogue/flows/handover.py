@@ -40,7 +40,7 @@ def trigger_after(d: Deciding) -> None:
 
 
 def hand_over(d: Deciding, found: Trigger) -> None:
-    """The bot stops what it was doing; only what it said about open issues stays. A fraud report
+    """The bot stops what it was doing; only what it said about incidents and open issues stays. A fraud report
     gets the fast lane's protective step first (`helixdesk.dialogue.flows.protect`)."""
     current = d.handover
     intent = d.turn.intent.name if d.turn.intent else None
@@ -51,7 +51,7 @@ def hand_over(d: Deciding, found: Trigger) -> None:
         trigger=found.reason,
         evidence=found.evidence,
     )
-    d.says = [s for s in d.says if s.kind == "issue"]
+    d.says = [s for s in d.says if s.kind in ("incident", "issue")]
     d.say(f"handoff.trigger.{found.reason}", kind="handoff")
     if found.reason == "fraud_risk":
         protect(d)

@@ -1,0 +1,84 @@
+"""The incident register's page (`/console/incidents`) for operators, supervisors and admins: the
+incidents with whom they affect, their times (in the bank's time) and how many conversations each
+one explained; a form to open one, edit it and resolve it. `static/incidents.js` calls the JSON API
+(`edge/console/incidents_api.py`)."""
+
+from __future__ import annotations
+
+from datetime import datetime, tzinfo
+from typing import Any, Literal
+
+import anyio
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+
+from helixdesk.core.languages import LANGUAGES
+from helixdesk.edge.console.pages import page
+from helixdesk.edge.deps import BankZoneDep, IncidentManagerDep, IncidentsDep, StaffSessionDep
+from helixdesk.edge.i18n import translate, ui_language
+from helixdesk.incidents.rules import CHANNELS, KINDS, PRODUCTS, text_in
+from helixdesk.nlg.format import zone_name
+
+router = APIRouter(prefix="/console/incidents", include_in_schema=False)
+# What incidents.js words itself, in the page's language.
+SCRIPT_WORDS = (
+    "inc_new",
+    "inc_editing",
+    "inc_saved",
+    "inc_resolved_now",
+    "inc_confirm_resolve",
+    "inc_resolve",
+)
+SCRIPT_ERRORS = (
+    "invalid_incident",
+    "incident_not_found",
+    "incident_resolved",
+    "incident_changed",
+    "invalid_request",
+)
+
+
+def _local(value: str | None, tz: tzinfo) -> str:
+    return datetime.fromisoformat(value).astimezone(tz).strftime("%Y-%m-%d %H:%M") if value else ""
+
+
+def _row(incident: dict[str, Any], lang: str, tz: tzinfo) -> dict[str, Any]:
+    return {
+        **incident,
+        "display_title": text_in(incident["title"], lang),
+        "started_local": _local(incident["started_at"], tz),
+        "fix_local": _local(incident["expected_fix_at"], tz),
+        "resolved_local": _local(incident["resolved_at"], tz),
+    }
+
+
+@router.get("", response_class=HTMLResponse)
+async def incidents_page(
+    request: Request,
+    register: IncidentsDep,
+    user: IncidentManagerDep,
+    session: StaffSessionDep,
+    tz: BankZoneDep,
+    status: Literal["active", "open", "monitoring", "resolved", "all"] = Query(default="all"),
+) -> HTMLResponse:
+    lang = ui_language(request, user.ui_language)
+    found = await anyio.to_thread.run_sync(
+        lambda: register.incidents(status=None if status == "all" else status)
+    )
+    return page(
+        request,
+        "console_incidents.html",
+        user=user,
+        csrf=session.csrf_token,
+        incidents=[_row(i, lang, tz) for i in found],
+        shown=status,
+        kinds=KINDS,
+        products=PRODUCTS,
+        channels=CHANNELS,
+        text_languages=LANGUAGES,
+        zone=zone_name(tz, lang),
+        inc_words={
+            "words": {key: translate(key, lang) for key in SCRIPT_WORDS},
+            "errors": {code: translate(f"error_{code}", lang) for code in SCRIPT_ERRORS},
+        },
+    )

@@ -1,0 +1,138 @@
+// The incident register: open an incident, edit it, resolve it. Builds on console.js (window.Helix);
+// calls /console/api/incidents with the session's CSRF token and reloads the list after a change.
+(function () {
+  "use strict";
+  const { $, $$ } = window.Helix;
+  const csrf = $('meta[name="csrf-token"]').content;
+  const words = JSON.parse($("#inc-words").textContent);
+  const incidents = JSON.parse($("#inc-data").textContent);
+  const w = (key) => words.words[key] || key;
+  const form = $("#inc-form");
+  const message = $("#inc-message");
+  const languages = ["zh-Hans", "zh-Hant", "en"];
+
+  function tell(text, state) { message.textContent = text || ""; message.dataset.state = state || ""; }
+
+  async function call(method, path, body) {
+    const r = await fetch("/console/api/incidents" + path, {
+      method, credentials: "same-origin",
+      headers: { "X-CSRF-Token": csrf, "Content-Type": "application/json" },
+      body: JSON.stringify(body),
+    });
+    const data = (r.headers.get("content-type") || "").includes("json") ? await r.json() : {};
+    if (r.status === 401) { location.href = "/console/login?next=" + encodeURIComponent(location.pathname); throw new Error("sign in"); }
+    if (!r.ok) {
+      const e = data.error || {};
+      tell(`${words.errors[e.code] || e.code || r.statusText}: ${e.message || ""}`, "error");
+      throw new Error(e.code || r.statusText);
+    }
+    return data;
+  }
+
+  // ---- dates: datetime-local inputs are in the browser's time; the API takes and gives UTC ----------
+  const pad = (n) => String(n).padStart(2, "0");
+  function localValue(iso) {
+    if (!iso) return "";
+    const d = new Date(iso);
+    return `${d.getFullYear()}-${pad(d.getMonth() + 1)}-${pad(d.getDate())}T${pad(d.getHours())}:${pad(d.getMinutes())}`;
+  }
+  const utcValue = (local) => (local ? new Date(local).toISOString() : null);
+
+  function texts(name) {
+    const out = {};
+    for (const l of languages) {
+      const value = form.elements[`${name}.${l}`].value.trim();
+      if (value) out[l] = value;
+    }
+    return out;
+  }
+  const ticked = (name) => $$(`input[name="${name}"]:checked`, form).map((box) => box.value);
+  const regions = () => form.elements.regions.value.split(/[,，、;；\n]+/).map((r) => r.trim()).filter(Boolean);
+
+  function body(editing) {
+    const out = {
+      kind: form.elements.kind.value,
+      title: texts("title"),
+      explanation: texts("explanation"),
+      products: ticked("products"),
+      channels: ticked("channels"),
+      regions: regions(),
+      expected_fix_at: utcValue(form.elements.expected_fix_at.value),
+      status: form.elements.status.value,
+    };
+    const started = utcValue(form.elements.started_at.value);
+    if (started || !editing) out.started_at = started;
+    if (editing) out.version = Number(form.elements.version.value);
+    return out;
+  }
+
+  // ---- editing: the form takes the incident's values; cancelling empties it again -----------------
+  function edit(incident) {
+    form.reset();
+    form.elements.id.value = incident.id;
+    form.elements.version.value = incident.version;
+    form.elements.kind.value = incident.kind;
+    form.elements.status.value = incident.status;
+    for (const l of languages) {
+      form.elements[`title.${l}`].value = incident.title[l] || "";
+      form.elements[`explanation.${l}`].value = incident.explanation[l] || "";
+    }
+    $$('input[type="checkbox"]', form).forEach((box) => {
+      box.checked = (incident[box.name] || []).includes(box.value);
+    });
+    form.elements.regions.value = incident.regions.join(", ");
+    form.elements.started_at.value = localValue(incident.started_at);
+    form.elements.expected_fix_at.value = localValue(incident.expected_fix_at);
+    $("#inc-form-title").textContent = w("inc_editing");
+    $("#inc-cancel").hidden = false;
+    tell("");
+    form.scrollIntoView({ behavior: "smooth", block: "start" });
+  }
+  function stopEditing() {
+    form.reset();
+    form.elements.id.value = "";
+    form.elements.version.value = "";
+    $("#inc-form-title").textContent = w("inc_new");
+    $("#inc-cancel").hidden = true;
+  }
+  $("#inc-cancel").addEventListener("click", stopEditing);
+  $$(".inc-edit").forEach((button) => button.addEventListener("click", () => {
+    const incident = incidents.find((i) => i.id === button.dataset.incident);
+    if (incident) edit(incident);
+  }));
+
+  form.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const id = form.elements.id.value;
+    const save = $("#inc-save");
+    save.disabled = true;
+    try {
+      if (id) await call("PATCH", "/" + encodeURIComponent(id), body(true));
+      else await call("POST", "", body(false));
+      tell(w("inc_saved"), "saved");
+      location.reload();
+    } catch (err) {
+      save.disabled = false;
+    }
+  });
+
+  // ---- resolving: a second click confirms ----------------------------------------------------------
+  $$(".inc-resolve").forEach((button) => button.addEventListener("click", async () => {
+    if (button.dataset.armed !== "true") {
+      button.dataset.armed = "true";
+      button.textContent = w("inc_confirm_resolve");
+      return;
+    }
+    button.disabled = true;
+    try {
+      await call("POST", "/" + encodeURIComponent(button.dataset.incident) + "/resolve",
+        { version: Number(button.dataset.version) });
+      tell(w("inc_resolved_now"), "saved");
+      location.reload();
+    } catch (err) {
+      button.disabled = false;
+    }
+  }));
+
+  document.body.dataset.incReady = "true";
+})();

@@ -12,9 +12,9 @@ history does not change with the number of customers generated), with these shar
   payroll stops, and they stay.
 - `growing`: balance, activity and product depth rise over the window.
 - `drifting`: activity and card spend decline over one to six months (a quarter leave at once),
-  payroll stops, a product is closed; then the balance is drained, every product but the basic
-  account is closed and the customer goes (nearly) quiet. The drain can lie beyond the window's end:
-  that customer is still declining today.
+  payroll stops, a product is closed and, for 60% of them, the balance runs down; then the balance
+  is drained, every product but the basic account is closed and the customer goes (nearly) quiet.
+  The drain can lie beyond the window's end: that customer is still declining today.
 - `returning`: declines like a drifter for two to four months, then comes back.
 - `bad_month`: steady, with one month of little activity and a dip in the balance (a large purchase).
 
@@ -186,10 +186,14 @@ def _drifting(s: _Shape, rng: random.Random) -> bool:
     length = 1 if rng.random() < 0.25 else rng.randint(2, 6)
     drain = rng.randint(min(2, s.n), s.n + 2)  # beyond n - 1: still declining at the window's end
     start = max(0, drain - length)
+    # How far activity falls before the drain, and whether the balance runs down first or is moved
+    # out at once (then only activity, payroll and products warn).
+    fall = rng.uniform(0.5, 0.9)
+    run_down = rng.uniform(0.3, 0.7) if rng.random() < 0.6 else rng.uniform(0.0, 0.1)
     for k in range(start, min(drain, s.n)):
         p = (k - start + 1) / (drain - start + 1)
-        s.activity[k] = max(0.05, 1.0 - 0.85 * p)
-        s.balance[k] = 1.0 - 0.55 * p
+        s.activity[k] = max(0.05, 1.0 - fall * p)
+        s.balance[k] = 1.0 - run_down * p
     if s.payroll[0] and rng.random() < 0.85:
         s.stop_payroll(start + rng.randint(0, max(0, drain - start - 1)))
     else:

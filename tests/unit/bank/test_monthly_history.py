@@ -16,6 +16,7 @@ from helixdesk.bank.history import (
     add_months,
     demo_population,
     history_window,
+    months_between,
 )
 from helixdesk.bank.importer import BankImportError, parse_bank_file
 from helixdesk.bank.seed import build_demo_bank
@@ -57,12 +58,13 @@ def test_the_window_is_24_complete_months_and_none_before_joining(population):
 
 
 def test_trajectories_come_in_their_shares(population):
-    established = [c for c in population if c.history.trajectory != "new" and len(c.history.months) >= 12]
-    counts = Counter(c.history.trajectory for c in established if c.history.months[0].month.year < 2026)
+    established = [c for c in population if months_between(c.profile.customer_since, AS_OF) >= 12]
+    counts = Counter(c.history.trajectory for c in established)
+    assert "new" not in counts
     total = sum(counts.values())
     for trajectory, share in TRAJECTORY_SHARES.items():
         assert counts[trajectory] / total == pytest.approx(share, abs=0.03), trajectory
-    young = [c for c in population if (AS_OF - c.profile.customer_since).days < 330]
+    young = [c for c in population if months_between(c.profile.customer_since, AS_OF) < 12]
     leaving = sum(c.history.trajectory == "drifting" for c in young) / len(young)
     assert leaving == pytest.approx(NEW_DRIFTING_SHARE, abs=0.1)
     assert {c.history.trajectory for c in population} == set(TRAJECTORY_SHARES) | {"new"}

@@ -22,6 +22,8 @@ log "creating the demo staff accounts (skipped when they exist)"
 printf '%s\n' "$DEMO_STAFF_PASSWORD" | "$VENV/bin/helixdesk" users seed-demo --password-stdin >/dev/null
 log "training the NLU models (skipped when they match the pack's data)"
 "$VENV/bin/helixdesk" nlu train --if-stale
+log "training the churn-risk model on the demo bank's history (skipped when unchanged)"
+"$VENV/bin/helixdesk" lifecycle train --if-stale || log "churn model skipped: the bank has no monthly history (helixdesk bank seed --reset gives it one)"
 log "writing a month of demo conversations (handoffs to the demo staff, a planted spike for the hotspots; skipped when there is history)"
 "$VENV/bin/helixdesk" insight demo --if-empty
 # The dashboards' figures now, not when the server's analytics consumer has read the month's events:

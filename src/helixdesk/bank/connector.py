@@ -121,6 +121,33 @@ class Transfer:
 
 
 @dataclass(frozen=True, slots=True)
+class MonthlyActivity:
+    """One calendar month of a customer's activity, as a bank's data warehouse reports it.
+
+    `month` is the first day of the month. Money is in CNY: `balance` is the customer's total
+    deposit balance at the end of the month, `card_spend` what their cards spent in it. Counts are
+    of that month: posted transactions, cross-border remittances, digital (app and web) logins, and
+    the products (accounts, cards, wealth products) held at its end, opened and closed in it.
+    """
+
+    month: date
+    balance: Decimal
+    transactions: int
+    card_spend: Decimal
+    payroll: bool
+    remittances: int
+    products_held: int
+    products_opened: int
+    products_closed: int
+    logins: int
+
+    @property
+    def activity(self) -> int:
+        """Transactions and logins together: what "the customer still uses the bank" means here."""
+        return self.transactions + self.logins
+
+
+@dataclass(frozen=True, slots=True)
 class CardReissue:
     """A replacement card: the new card (inactive until activated) and the replaced one."""
 
@@ -153,6 +180,11 @@ class BankConnector(Protocol):
     def list_installment_plans(self, customer_ref: str) -> list[InstallmentPlan]: ...
 
     def list_transfers(self, customer_ref: str, *, limit: int = 20) -> list[Transfer]: ...
+
+    def monthly_activity(self, customer_ref: str, *, months: int = 24) -> list[MonthlyActivity]:
+        """The customer's last `months` months of activity, oldest first (empty when the bank
+        reports none)."""
+        ...
 
     def set_card_status(self, customer_ref: str, last4: str, status: str) -> Card:
         """Change a card's status (e.g. freeze). Raises NotFoundError for an unknown card."""

@@ -15,6 +15,7 @@ from helixdesk.bank.connector import (
     CardReissue,
     Customer,
     InstallmentPlan,
+    MonthlyActivity,
     Statement,
     Transaction,
     Transfer,
@@ -24,6 +25,7 @@ from helixdesk.bank.models import (
     BankCard,
     BankCustomer,
     BankInstallmentPlan,
+    BankMonthlyActivity,
     BankStatement,
     BankTransaction,
     BankTransfer,
@@ -125,6 +127,17 @@ class DemoBankConnector:
                 .limit(limit)
             ).all()
             return [_transfer(t, number) for t, number in rows]
+
+    def monthly_activity(self, customer_ref: str, *, months: int = 24) -> list[MonthlyActivity]:
+        with reading(self._sessions) as s:
+            rows = s.scalars(
+                select(BankMonthlyActivity)
+                .join(BankCustomer, BankMonthlyActivity.customer_id == BankCustomer.id)
+                .where(BankCustomer.ref == customer_ref)
+                .order_by(BankMonthlyActivity.month.desc())
+                .limit(max(months, 0))
+            ).all()
+            return [monthly(r) for r in reversed(rows)]
 
     def set_card_status(self, customer_ref: str, last4: str, status: str) -> Card:
         if status not in CARD_STATUSES:
@@ -272,6 +285,22 @@ def _customer(r: BankCustomer) -> Customer:
         customer_since=r.customer_since,
         interests=tuple(i for i in r.interests.split(",") if i),
         relationship_manager=r.relationship_manager,
+    )
+
+
+def monthly(r: BankMonthlyActivity) -> MonthlyActivity:
+    """A stored month as the connector's record."""
+    return MonthlyActivity(
+        month=r.month,
+        balance=from_minor(r.balance_minor, "CNY"),
+        transactions=r.transactions,
+        card_spend=from_minor(r.card_spend_minor, "CNY"),
+        payroll=r.payroll,
+        remittances=r.remittances,
+        products_held=r.products_held,
+        products_opened=r.products_opened,
+        products_closed=r.products_closed,
+        logins=r.logins,
     )
 
 

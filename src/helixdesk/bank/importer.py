@@ -23,6 +23,7 @@ from helixdesk.bank.models import (
     BankCard,
     BankCustomer,
     BankInstallmentPlan,
+    BankMonthlyActivity,
     BankStatement,
     BankTransaction,
     BankTransfer,
@@ -64,6 +65,7 @@ class ImportSummary:
     transfers: int
     statements: int
     installment_plans: int
+    monthly_activity: int
 
 
 class _Located(dict[str, Any]):
@@ -150,7 +152,17 @@ def import_bank_file(session: Session, bank: BankFile) -> ImportSummary:
     if clashes:
         raise BankImportError([ImportProblem(0, "", c) for c in clashes])
     counts = dict.fromkeys(
-        ("customers", "accounts", "cards", "transactions", "transfers", "statements", "installment_plans"), 0
+        (
+            "customers",
+            "accounts",
+            "cards",
+            "transactions",
+            "transfers",
+            "statements",
+            "installment_plans",
+            "monthly_activity",
+        ),
+        0,
     )
     for c in bank.customers:
         customer = BankCustomer(
@@ -173,6 +185,23 @@ def import_bank_file(session: Session, bank: BankFile) -> ImportSummary:
         session.add(customer)
         session.flush()
         counts["customers"] += 1
+        session.add_all(
+            BankMonthlyActivity(
+                customer_id=customer.id,
+                month=m.month,
+                balance_minor=to_minor(m.balance, "CNY"),
+                transactions=m.transactions,
+                card_spend_minor=to_minor(m.card_spend, "CNY"),
+                payroll=m.payroll,
+                remittances=m.remittances,
+                products_held=m.products_held,
+                products_opened=m.products_opened,
+                products_closed=m.products_closed,
+                logins=m.logins,
+            )
+            for m in c.monthly_activity
+        )
+        counts["monthly_activity"] += len(c.monthly_activity)
         for a in c.accounts:
             account = BankAccount(
                 number=a.number,

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import BigInteger, Date, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import BigInteger, Boolean, Date, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from helixdesk.db.base import Base, UTCDateTime
@@ -129,3 +129,23 @@ class BankTransfer(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
     expected_arrival: Mapped[datetime | None] = mapped_column(UTCDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
+class BankMonthlyActivity(Base):
+    """One month of a customer's activity (`bank.connector.MonthlyActivity`); money in CNY minor units."""
+
+    __tablename__ = "bank_monthly_activity"
+    __table_args__ = (UniqueConstraint("customer_id", "month"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("bank_customers.id", ondelete="CASCADE"))
+    month: Mapped[date] = mapped_column(Date)  # the first day of the month
+    balance_minor: Mapped[int] = mapped_column(BigInteger)
+    transactions: Mapped[int] = mapped_column(Integer)
+    card_spend_minor: Mapped[int] = mapped_column(BigInteger)
+    payroll: Mapped[bool] = mapped_column(Boolean)
+    remittances: Mapped[int] = mapped_column(Integer)
+    products_held: Mapped[int] = mapped_column(Integer)
+    products_opened: Mapped[int] = mapped_column(Integer)
+    products_closed: Mapped[int] = mapped_column(Integer)
+    logins: Mapped[int] = mapped_column(Integer)

@@ -145,6 +145,29 @@ class AccountIn(_Record):
         return self
 
 
+class MonthlyActivityIn(_Record):
+    """One month of the customer's activity (optional history; money in CNY)."""
+
+    month: date
+    balance: Money
+    transactions: int = Field(ge=0)
+    card_spend: Money = Field(ge=0)
+    payroll: bool
+    remittances: int = Field(default=0, ge=0)
+    products_held: int = Field(ge=0)
+    products_opened: int = Field(default=0, ge=0)
+    products_closed: int = Field(default=0, ge=0)
+    logins: int = Field(default=0, ge=0)
+
+    @model_validator(mode="after")
+    def _consistent(self) -> MonthlyActivityIn:
+        if self.month.day != 1:
+            raise ValueError(f"month must be the first day of a month, e.g. {self.month:%Y-%m}-01")
+        if self.products_opened > self.products_held:
+            raise ValueError("products_opened is larger than products_held")
+        return self
+
+
 class CustomerIn(_Record):
     ref: str = Field(pattern=r"^[A-Za-z0-9_-]{1,32}$")
     name_zh: str = Field(min_length=1, max_length=64)
@@ -162,6 +185,21 @@ class CustomerIn(_Record):
     interests: list[str] = []
     relationship_manager: str | None = Field(default=None, pattern=r"^[A-Za-z0-9_-]{1,32}$")
     accounts: list[AccountIn] = []
+    monthly_activity: list[MonthlyActivityIn] = []
+
+    @model_validator(mode="after")
+    def _months(self) -> CustomerIn:
+        joined = self.customer_since.replace(day=1)
+        seen: set[date] = set()
+        for m in self.monthly_activity:
+            if m.month < joined:
+                raise ValueError(
+                    f"monthly_activity {m.month:%Y-%m} is before customer_since {self.customer_since}"
+                )
+            if m.month in seen:
+                raise ValueError(f"monthly_activity has {m.month:%Y-%m} twice")
+            seen.add(m.month)
+        return self
 
 
 class BankFile(_Record):

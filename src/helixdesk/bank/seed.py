@@ -12,6 +12,7 @@ from decimal import Decimal
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from helixdesk.bank.history import attach_history
 from helixdesk.bank.schema import BankFile
 from helixdesk.core.identifiers import luhn_check_digit
 
@@ -240,7 +241,8 @@ def build_demo_bank(
 
     Nothing lies in the future: `now` (default: the clock; with only `as_of`, the end of that day
     in the bank's time) bounds every transaction, transfer and statement, and "today" is the bank's
-    local day in `tz` (default Asia/Shanghai).
+    local day in `tz` (default Asia/Shanghai). Each customer has up to 24 months of monthly activity
+    (bank/history.py) up to the month before today's.
     """
     zone = tz or DEMO_TZ
     if customers < 1:
@@ -254,6 +256,7 @@ def build_demo_bank(
         )
     today = as_of or now.astimezone(zone).date()
     records = [_customer(rng, i, today, now, zone) for i in range(1, customers + 1)]
+    attach_history(records, seed=seed, as_of=today)  # its own random streams: the above is unchanged
     return BankFile.model_validate({"version": 1, "customers": records})
 
 

@@ -20,6 +20,7 @@ from helixdesk.cli import (
     insight,
     kb,
     keys,
+    lifecycle,
     nlu,
     outbox,
     qa,
@@ -55,6 +56,7 @@ app.add_typer(customers.app, name="customers")
 app.add_typer(qa.app, name="qa")
 app.add_typer(insight.app, name="insight")
 app.add_typer(analytics.app, name="analytics")
+app.add_typer(lifecycle.app, name="lifecycle")
 
 err = Console(stderr=True, soft_wrap=True)
 

@@ -66,6 +66,7 @@ def seed(
     with out.status("writing…"), transaction(sessions) as s:
         if reset:
             for table in (
+                bm.BankMonthlyActivity,
                 bm.BankTransfer,
                 bm.BankTransaction,
                 bm.BankInstallmentPlan,

@@ -1,0 +1,111 @@
+"""The lifecycle's thresholds: the pack's `lifecycle/rules.yaml`, validated when loaded.
+
+A pack without the file gets the defaults below (the retail_bank pack's values). A bad file raises
+`ConfigurationError` with the code `invalid_lifecycle_config`, naming the file and the field.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from helixdesk.core.errors import ConfigurationError
+from helixdesk.packs.loader import Pack
+
+RULES_FILE = Path("lifecycle") / "rules.yaml"
+CONFIG_ERROR = "invalid_lifecycle_config"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChurnRules(_Model):
+    """When a customer has churned (`helixdesk.lifecycle.churn`)."""
+
+    balance_share: float = Field(default=0.10, gt=0, lt=1)
+    balance_window_months: int = Field(default=6, ge=1, le=24)
+    min_average_balance: Decimal = Field(default=Decimal("1000.00"), ge=0)
+    silent_months: int = Field(default=2, ge=1, le=12)
+
+
+class StageRules(_Model):
+    """The lifecycle stage's thresholds (`helixdesk.lifecycle.stages`)."""
+
+    decline_activity_drop: float = Field(default=0.40, gt=0, le=1)
+    decline_balance_drop: float = Field(default=0.50, gt=0, le=1)
+    comeback_share: float = Field(default=0.50, gt=0, le=10)
+    trend_months: int = Field(default=3, ge=1, le=12)
+    exploration_months: int = Field(default=6, ge=1, le=120)
+    formation_months: int = Field(default=24, ge=1, le=240)
+    depth_window_months: int = Field(default=6, ge=1, le=24)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> StageRules:
+        if self.exploration_months >= self.formation_months:
+            raise ValueError("exploration_months must be below formation_months")
+        return self
+
+
+class Bands(_Model):
+    medium: float = Field(default=0.10, gt=0, lt=1)
+    high: float = Field(default=0.30, gt=0, lt=1)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Bands:
+        if self.medium >= self.high:
+            raise ValueError("bands.medium must be below bands.high")
+        return self
+
+    def band(self, probability: float) -> str:
+        return "high" if probability >= self.high else "medium" if probability >= self.medium else "low"
+
+
+class ModelSettings(_Model):
+    """How the churn-risk model is trained and shown (`helixdesk.lifecycle.training`)."""
+
+    horizon_months: int = Field(default=3, ge=1, le=12)
+    cutoff_every_months: int = Field(default=1, ge=1, le=12)
+    min_history_months: int = Field(default=3, ge=1, le=24)
+    heldout_share: float = Field(default=0.25, gt=0, lt=1)
+    calibration_share: float = Field(default=0.25, gt=0, lt=1)
+    c: float = Field(default=1.0, gt=0, le=1000)
+    bands: Bands = Bands()
+    top_reasons: int = Field(default=3, ge=1, le=20)
+
+
+class LifecycleConfig(_Model):
+    churn: ChurnRules = ChurnRules()
+    stages: StageRules = StageRules()
+    model: ModelSettings = ModelSettings()
+
+
+def parse_lifecycle_config(data: Any, *, source: str = "lifecycle config") -> LifecycleConfig:
+    """Validate a mapping as the lifecycle configuration; `ConfigurationError` when it is not one."""
+    if data is None:
+        data = {}
+    if not isinstance(data, dict):
+        raise ConfigurationError(f"{source} must hold a mapping", code=CONFIG_ERROR)
+    try:
+        return LifecycleConfig.model_validate(data)
+    except ValidationError as e:
+        problems = "; ".join(
+            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in e.errors()
+        )
+        raise ConfigurationError(f"{source}: {problems}", code=CONFIG_ERROR) from e
+
+
+def load_lifecycle_config(pack: Pack) -> LifecycleConfig:
+    """The pack's `lifecycle/rules.yaml`, or the defaults when the pack has none."""
+    path = pack.path / RULES_FILE
+    if not path.is_file():
+        return LifecycleConfig()
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as e:
+        raise ConfigurationError(f"{path}: not valid YAML: {e}", code=CONFIG_ERROR) from e
+    return parse_lifecycle_config(data, source=str(path))

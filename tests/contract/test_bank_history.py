@@ -14,8 +14,8 @@ from helixdesk.bank.demo import DemoBankConnector
 from helixdesk.bank.importer import import_bank_file
 from helixdesk.bank.models import BankCustomer, BankMonthlyActivity
 from helixdesk.bank.seed import build_demo_bank
-from helixdesk.db.session import transaction
-from helixdesk.lifecycle.data import bank_histories
+from helixdesk.db.session import reading, transaction
+from helixdesk.lifecycle.data import bank_histories, months_of
 
 AS_OF = date(2026, 11, 23)
 
@@ -89,3 +89,13 @@ def test_a_month_is_stored_once_per_customer_and_goes_with_the_customer(sessions
             .where(BankCustomer.id.is_(None))
         )
     assert left == 0
+
+
+def test_the_months_of_some_customers_read_in_one_query_per_chunk(sessions, bank, bank_file):
+    refs = [c.ref for c in bank_file.customers[:7]]
+    with reading(sessions) as s:
+        found = months_of(s, [*refs, "C999999", refs[0]], chunk=3)
+    assert set(found) == set(refs)
+    by_ref = {c.ref: c for c in bank_file.customers}
+    for ref in refs:
+        assert found[ref] == _expected(by_ref[ref])

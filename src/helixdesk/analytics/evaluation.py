@@ -17,8 +17,12 @@ stratum's difference summed with the weights squared), so a difference within th
 an interval across zero.
 
 Outcomes: satisfaction (CSAT 1-5, rated conversations), repeat contact (the customer came back
-within 7 days; lower is better), first-contact resolution (closed conversations). Retention needs
-the customer lifecycle of the bank's data, which is not computed yet.
+within 7 days; lower is better), first-contact resolution (closed conversations) and retention:
+the bank's customer had not churned (the lifecycle's churn rules over the bank's monthly history,
+docs/lifecycle.md) from the month of the conversation through the latest month the bank holds.
+Retention is left out for a conversation of an unknown customer, of a customer without history, of
+a customer who had churned before it, or of a month the history does not reach yet; the result says
+through which month it was observed.
 """
 
 from __future__ import annotations
@@ -36,7 +40,12 @@ from sqlalchemy.sql import ColumnElement
 
 from helixdesk.analytics.models import AnalyticsFact
 from helixdesk.analytics.query import Days, Filters, conditions
+from helixdesk.bank.connector import MonthlyActivity
+from helixdesk.conversations.models import Customer
 from helixdesk.core.errors import ValidationFailedError
+from helixdesk.lifecycle.churn import churn_event
+from helixdesk.lifecycle.config import ChurnRules
+from helixdesk.lifecycle.data import months_of
 
 KINDS = ("knowledge", "queue", "reason", "after")
 Z95 = 1.959964
@@ -76,14 +85,58 @@ class Change:
 class Outcome:
     key: str
     better: str  # higher or lower
-    value: Callable[[Any], float | None]
+    value: Callable[[Any, Retention], float | None]
 
 
 OUTCOMES: tuple[Outcome, ...] = (
-    Outcome("csat", "higher", lambda f: float(f.csat) if f.csat is not None else None),
-    Outcome("repeat_contact", "lower", lambda f: float(f.came_back) if f.engaged else None),
-    Outcome("fcr", "higher", lambda f: float(f.resolved) if f.closed else None),
+    Outcome("csat", "higher", lambda f, _: float(f.csat) if f.csat is not None else None),
+    Outcome("repeat_contact", "lower", lambda f, _: float(f.came_back) if f.engaged else None),
+    Outcome("fcr", "higher", lambda f, _: float(f.resolved) if f.closed else None),
+    Outcome("retention", "higher", lambda f, r: r.of(f)),
 )
+
+
+@dataclass(frozen=True, slots=True)
+class Retention:
+    """Whether each conversation's customer stayed, from the bank's monthly history."""
+
+    bank_refs: dict[str, str]  # customer id -> bank ref
+    months: dict[str, list[MonthlyActivity]]  # bank ref -> months, oldest first
+    rules: ChurnRules | None
+
+    def of(self, fact: Any) -> float | None:
+        ref = self.bank_refs.get(fact.customer_id)
+        months = self.months.get(ref) if ref is not None else None
+        if self.rules is None or not months:
+            return None
+        month = fact.day.replace(day=1)
+        if months[-1].month < month:
+            return None  # the history does not reach the conversation's month yet
+        event = churn_event(months, self.rules)
+        if event is None:
+            return 1.0
+        return None if event.month < month else 0.0
+
+    @property
+    def observed_through(self) -> str | None:
+        last = max((m[-1].month for m in self.months.values() if m), default=None)
+        return last.isoformat()[:7] if last is not None else None
+
+    @classmethod
+    def read(cls, s: Session, facts: Sequence[Any], rules: ChurnRules | None) -> Retention:
+        if rules is None:
+            return cls({}, {}, None)
+        ids = sorted({f.customer_id for f in facts})
+        refs: dict[str, str] = {}
+        for start in range(0, len(ids), 500):
+            for cid, ref in s.execute(
+                select(Customer.id, Customer.bank_ref).where(
+                    Customer.id.in_(ids[start : start + 500]), Customer.bank_ref.is_not(None)
+                )
+            ):
+                if ref is not None:
+                    refs[cid] = ref
+        return cls(refs, months_of(s, list(refs.values())), rules)
 
 
 def _escape(text: str) -> str:
@@ -143,8 +196,11 @@ def compare(strata: dict[Any, tuple[list[float], list[float]]]) -> dict[str, Any
     }
 
 
-def evaluate(s: Session, change: Change, days: Days, filters: Filters) -> dict[str, Any]:
-    """The change's effect on each outcome, over the conversations of `days` (and `filters`)."""
+def evaluate(
+    s: Session, change: Change, days: Days, filters: Filters, *, churn: ChurnRules | None = None
+) -> dict[str, Any]:
+    """The change's effect on each outcome, over the conversations of `days` (and `filters`).
+    Retention is measured with the lifecycle's `churn` rules (none given: no retention figures)."""
     where = conditions(F, days, filters)
     touched_rows = list(s.scalars(select(F).where(*where, change.touched())))
     strata_keys = {(f.intent, f.language) for f in touched_rows}
@@ -152,9 +208,11 @@ def evaluate(s: Session, change: Change, days: Days, filters: Filters) -> dict[s
     others: list[Any] = []
     if intents:
         others = list(s.scalars(select(F).where(*where, F.intent.in_(intents), ~change.touched())))
+    retention = Retention.read(s, [*touched_rows, *others], churn)
     out: dict[str, Any] = {
         "change": f"{change.kind}:{change.value}",
         "period": {"from": days.first.isoformat(), "to": days.last.isoformat()},
+        "retention_observed_through": retention.observed_through,
         "outcomes": [],
     }
     for outcome in OUTCOMES:
@@ -164,7 +222,7 @@ def evaluate(s: Session, change: Change, days: Days, filters: Filters) -> dict[s
                 key = (f.intent, f.language)
                 if key not in strata_keys:
                     continue
-                value = outcome.value(f)
+                value = outcome.value(f, retention)
                 if value is not None:
                     strata[key][arm].append(value)
         out["outcomes"].append({"key": outcome.key, "better": outcome.better, **compare(dict(strata))})

@@ -18,6 +18,7 @@ from helixdesk.analytics.pdf import ValueLabels, render_pdf
 from helixdesk.analytics.query import Analytics, Days, Filters, parse_days, parse_filters
 from helixdesk.core.clock import utcnow
 from helixdesk.db.session import reading
+from helixdesk.lifecycle.config import ChurnRules
 
 OPTIONS_SECONDS = 60.0
 
@@ -31,8 +32,10 @@ class AnalyticsReader:
         cost: CostModel,
         labels: ValueLabels | None = None,
         reports_dir: str = "",
+        churn: ChurnRules | None = None,
     ) -> None:
         self._sessions = sessions
+        self.churn = churn  # the lifecycle's churn rules: the evaluation's retention
         self.analytics = Analytics(tz=tz, cost=cost)
         self.tz = tz
         self.labels = labels
@@ -58,7 +61,7 @@ class AnalyticsReader:
     def effect(self, change: str, days: Days, filters: Filters) -> dict[str, Any]:
         parsed = Change.parse(change)
         with reading(self._sessions) as s:
-            return evaluate(s, parsed, days, filters)
+            return evaluate(s, parsed, days, filters, churn=self.churn)
 
     def conversations(self, days: Days, filters: Filters, **drill: Any) -> dict[str, Any]:
         with reading(self._sessions) as s:

@@ -34,6 +34,8 @@ from helixdesk.core.clock import utcnow
 from helixdesk.core.errors import AppError, ValidationFailedError
 from helixdesk.core.settings import Settings
 from helixdesk.db.session import make_engine, make_session_factory, reading
+from helixdesk.lifecycle.config import load_lifecycle_config
+from helixdesk.packs.loader import load_pack
 
 app = typer.Typer(help="Analytics: the dashboards' figures.", no_args_is_help=True)
 out = Console(soft_wrap=True)
@@ -96,7 +98,9 @@ def effect_command(
     engine = make_engine(settings.database_url)
     try:
         with reading(make_session_factory(engine)) as s:
-            result = evaluate(s, parsed, days, parse_filters())
+            result = evaluate(
+                s, parsed, days, parse_filters(), churn=load_lifecycle_config(load_pack(settings.pack)).churn
+            )
     finally:
         engine.dispose()
     if as_json:
@@ -125,6 +129,8 @@ def effect_command(
             interval,
         )
     out.print(table)
+    if result["retention_observed_through"]:
+        out.print(f"retention observed through {result['retention_observed_through']}")
 
 
 @app.command("report")

@@ -81,6 +81,7 @@ from helixdesk.knowledge.retrieval import KnowledgeBase
 from helixdesk.knowledge.uploads import UploadJobs
 from helixdesk.knowledge.versions import Editor
 from helixdesk.knowledge.workspace import KnowledgeWorkspace
+from helixdesk.lifecycle.config import load_lifecycle_config
 from helixdesk.nlg.personalise import load_tips
 from helixdesk.nlg.replies import ReplyWriter
 from helixdesk.nlg.style import StylePolicy
@@ -413,6 +414,7 @@ class Container:
                 cost=CostModel.from_settings(settings),
                 labels=config.labels,
                 reports_dir=settings.analytics_reports_dir,
+                churn=load_lifecycle_config(config.pack).churn,
             ),
         )
         part("proposals", lambda: Proposals(sessions=sessions, drafts=drafts, audit=audit))

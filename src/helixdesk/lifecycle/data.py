@@ -85,3 +85,20 @@ def data_sha256(histories: Sequence[CustomerHistory]) -> str:
         digest.update(json.dumps([head, rows], separators=(",", ":")).encode())
         digest.update(b"\n")
     return digest.hexdigest()
+
+
+def months_of(s: Session, refs: Sequence[str], *, chunk: int = 500) -> dict[str, list[MonthlyActivity]]:
+    """The stored months of each of these customers (by bank ref), oldest first, in one query per
+    `chunk` customers; a customer without months is absent."""
+    out: dict[str, list[MonthlyActivity]] = defaultdict(list)
+    wanted = sorted(set(refs))
+    for start in range(0, len(wanted), chunk):
+        rows = s.execute(
+            select(BankCustomer.ref, BankMonthlyActivity)
+            .join(BankCustomer, BankMonthlyActivity.customer_id == BankCustomer.id)
+            .where(BankCustomer.ref.in_(wanted[start : start + chunk]))
+            .order_by(BankCustomer.ref, BankMonthlyActivity.month)
+        ).all()
+        for ref, row in rows:
+            out[ref].append(monthly(row))
+    return dict(out)

@@ -4,11 +4,15 @@ interval; a change is parsed with a stable code."""
 from __future__ import annotations
 
 import math
+from datetime import date
+from types import SimpleNamespace
 
 import pytest
 
-from helixdesk.analytics.evaluation import Change, compare
+from helixdesk.analytics.evaluation import Change, Retention, compare
 from helixdesk.core.errors import ValidationFailedError
+from helixdesk.lifecycle.config import ChurnRules
+from tests.unit.lifecycle.builders import edit, steady
 
 
 def test_one_stratum_gives_the_difference_of_means_and_the_welch_interval():
@@ -46,3 +50,27 @@ def test_a_bad_change_gets_a_stable_code(text):
     with pytest.raises(ValidationFailedError) as e:
         Change.parse(text)
     assert e.value.code == "invalid_change"
+
+
+def test_retention_reads_the_churn_rules_from_the_conversations_month_on():
+    stayed = steady(12)  # Nov 2025 .. Oct 2026, no churn
+    left = edit(
+        steady(12), slice(9, 12), transactions=0, logins=0
+    )  # silent from August: churned in September
+    retention = Retention(
+        bank_refs={"c-stayed": "C1", "c-left": "C2", "c-early": "C2", "c-late": "C1", "c-anon": "C9"},
+        months={"C1": stayed, "C2": left},
+        rules=ChurnRules(),
+    )
+
+    def fact(customer: str, day: date) -> SimpleNamespace:
+        return SimpleNamespace(customer_id=customer, day=day)
+
+    assert retention.of(fact("c-stayed", date(2026, 10, 20))) == 1.0
+    assert retention.of(fact("c-left", date(2026, 8, 14))) == 0.0  # churned in September, after it
+    assert retention.of(fact("c-early", date(2026, 10, 2))) is None  # had churned already
+    assert retention.of(fact("c-late", date(2026, 11, 3))) is None  # the history stops in October
+    assert retention.of(fact("c-anon", date(2026, 10, 2))) is None  # no history
+    assert retention.of(fact("nobody", date(2026, 10, 2))) is None  # not a bank customer
+    assert retention.observed_through == "2026-10"
+    assert Retention({}, {}, None).of(fact("c-stayed", date(2026, 10, 20))) is None

@@ -112,7 +112,7 @@ async def effect(
     ],
 ) -> dict[str, Any]:
     """A change's effect on the customers it touched against a comparable group (same intent and
-    language, same period): CSAT, repeat contact and first-contact resolution, with 95% intervals."""
+    language, same period): CSAT, repeat contact, first-contact resolution and retention, with 95% intervals."""
     days, filters = q.parse(analytics)
     return await anyio.to_thread.run_sync(analytics.effect, change, days, filters)
 

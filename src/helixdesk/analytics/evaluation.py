@@ -19,28 +19,40 @@ an interval across zero.
 Outcomes: satisfaction (CSAT 1-5, rated conversations), repeat contact (the customer came back
 within 7 days; lower is better), first-contact resolution (closed conversations). Retention needs
 the customer lifecycle of the bank's data, which is not computed yet.
+
+Each outcome gets a verdict (`verdict`): `better` or `worse` by the direction that is better for
+it when the interval is clear of zero, `no_clear_effect` when it crosses zero, `too_few` when an
+arm has fewer than two values (its variance, and so the interval, is unknown), `no_data` when no
+touched conversation had a comparison. `choices` lists what can be evaluated in a period: the
+knowledge entries the bot's answers cited, the queues and the handoff reasons, each with the
+conversations it touched.
 """
 
 from __future__ import annotations
 
+import json
 import math
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import String, cast, select
+from sqlalchemy import String, cast, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
-from helixdesk.analytics.models import AnalyticsFact
-from helixdesk.analytics.query import Days, Filters, conditions
+from helixdesk.analytics.models import AnalyticsCell, AnalyticsCount, AnalyticsFact
+from helixdesk.analytics.query import Days, Filters, conditions, grain_for
 from helixdesk.core.errors import ValidationFailedError
+from helixdesk.knowledge.models import KbChunk, split_questions
 
 KINDS = ("knowledge", "queue", "reason", "after")
 Z95 = 1.959964
 F = AnalyticsFact
+# The knowledge entries `choices` lists, the most cited first.
+KNOWLEDGE_CHOICES = 200
+_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,7 +76,8 @@ class Change:
 
     def touched(self) -> ColumnElement[bool]:
         if self.kind == "knowledge":
-            return cast(F.knowledge, String).like(f'%"{_escape(self.value)}"%', escape="\\")
+            # The entry as the JSON text holds it: quoted, anything not ASCII as a \u escape.
+            return cast(F.knowledge, String).like(f"%{_escape(json.dumps(self.value))}%", escape="\\")
         if self.kind == "queue":
             return F.queue == self.value
         if self.kind == "reason":
@@ -87,7 +100,7 @@ OUTCOMES: tuple[Outcome, ...] = (
 
 
 def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace('"', "")
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
 def _mean_var(values: Sequence[float]) -> tuple[float, float]:
@@ -143,8 +156,22 @@ def compare(strata: dict[Any, tuple[list[float], list[float]]]) -> dict[str, Any
     }
 
 
+def verdict(result: dict[str, Any], better: str) -> str:
+    """What an outcome's comparison says: better, worse, no_clear_effect, too_few or no_data."""
+    if result["difference"] is None:
+        return "no_data"
+    if result["touched"] < 2 or result["comparable"] < 2:
+        return "too_few"
+    if result["ci_low"] <= 0 <= result["ci_high"]:
+        return "no_clear_effect"
+    return "better" if (result["difference"] > 0) == (better == "higher") else "worse"
+
+
 def evaluate(s: Session, change: Change, days: Days, filters: Filters) -> dict[str, Any]:
-    """The change's effect on each outcome, over the conversations of `days` (and `filters`)."""
+    """The change's effect on each outcome, over the conversations of `days` (and `filters`).
+
+    `touched` counts the conversations the change touched; `left_out` those of them with no
+    untouched conversation of the same intent and language to compare with."""
     where = conditions(F, days, filters)
     touched_rows = list(s.scalars(select(F).where(*where, change.touched())))
     strata_keys = {(f.intent, f.language) for f in touched_rows}
@@ -152,9 +179,12 @@ def evaluate(s: Session, change: Change, days: Days, filters: Filters) -> dict[s
     others: list[Any] = []
     if intents:
         others = list(s.scalars(select(F).where(*where, F.intent.in_(intents), ~change.touched())))
+    compared = {(f.intent, f.language) for f in others}
     out: dict[str, Any] = {
         "change": f"{change.kind}:{change.value}",
         "period": {"from": days.first.isoformat(), "to": days.last.isoformat()},
+        "touched": len(touched_rows),
+        "left_out": sum(1 for f in touched_rows if (f.intent, f.language) not in compared),
         "outcomes": [],
     }
     for outcome in OUTCOMES:
@@ -167,5 +197,77 @@ def evaluate(s: Session, change: Change, days: Days, filters: Filters) -> dict[s
                 value = outcome.value(f)
                 if value is not None:
                     strata[key][arm].append(value)
-        out["outcomes"].append({"key": outcome.key, "better": outcome.better, **compare(dict(strata))})
+        result = compare(dict(strata))
+        out["outcomes"].append(
+            {
+                "key": outcome.key,
+                "better": outcome.better,
+                **result,
+                "verdict": verdict(result, outcome.better),
+            }
+        )
+    return out
+
+
+def choices(s: Session, days: Days, filters: Filters, *, language: str) -> dict[str, Any]:
+    """What can be evaluated over `days` (and `filters`), each with the conversations it touched
+    (what `evaluate` counts as `touched`), the most first: the knowledge the bot's answers cited
+    (`label`: the entry's question in `language` when the knowledge base still holds it), the
+    first handoff's queues and reasons (read from the rollups)."""
+    cited: Counter[str] = Counter()
+    listed = cast(F.knowledge, String)
+    for raw, n in s.execute(
+        select(listed, func.count()).where(*conditions(F, days, filters)).group_by(listed)
+    ):
+        for ref in _refs(raw):
+            cited[ref] += int(n)
+    top = _ranked(cited)[:KNOWLEDGE_CHOICES]
+    titles = _titles(s, [ref for ref, _ in top], language)
+    c = AnalyticsCell
+    queues = s.execute(
+        select(c.queue, func.sum(c.conversations))
+        .where(*conditions(c, days, filters, grain_for(filters, "queue")), c.queue != "")
+        .group_by(c.queue)
+    ).all()
+    k = AnalyticsCount
+    reasons = s.execute(
+        select(k.key, func.sum(k.count))
+        .where(*conditions(k, days, filters, grain_for(filters)), k.kind == "reason")
+        .group_by(k.key)
+    ).all()
+    return {
+        "knowledge": [{"key": ref, "label": titles.get(ref, ref), "count": n} for ref, n in top],
+        "queues": [{"key": q, "count": n} for q, n in _ranked({q: int(n or 0) for q, n in queues})],
+        "reasons": [{"key": r, "count": n} for r, n in _ranked({r: int(n or 0) for r, n in reasons})],
+    }
+
+
+def _refs(raw: Any) -> list[str]:
+    """The entries of a fact's `knowledge` as the database gives the JSON back (text, or a list)."""
+    if raw is None:
+        return []
+    items = raw if isinstance(raw, list) else json.loads(raw)
+    return [str(ref) for ref in items if ref]
+
+
+def _ranked(counted: dict[str, int]) -> list[tuple[str, int]]:
+    return sorted(((key, n) for key, n in counted.items() if n > 0), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _titles(s: Session, refs: list[str], language: str) -> dict[str, str]:
+    """Each FAQ entry's question in `language` (else in any language, else its heading)."""
+    out: dict[str, str] = {}
+    for i in range(0, len(refs), _CHUNK):
+        rows = s.execute(
+            select(KbChunk.faq_id, KbChunk.questions, KbChunk.heading)
+            .where(KbChunk.faq_id.in_(refs[i : i + _CHUNK]))
+            .order_by(KbChunk.id.desc())  # the latest upload of an entry first
+        )
+        for ref, raw, heading in rows:
+            if ref is None or ref in out:
+                continue
+            questions, _ = split_questions(raw)
+            title = questions.get(language) or next(iter(questions.values()), "") or heading
+            if title:
+                out[ref] = title
     return out

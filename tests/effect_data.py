@@ -9,7 +9,7 @@ conversation; its outcomes follow from the row and nothing else:
   a repeat contact, and so not resolved at first contact (every conversation is closed).
 
 The card-activation answer (`card-activate-app`) touched t1-t5. t1-t4 are in Simplified Chinese,
-like k1-k4, the card-activation questions the bot could not answer and handed over: the
+like k1-k5, the card-activation questions the bot could not answer and handed over: the
 comparison. t5 is in English, where no untouched card-activation question is: left out. The
 customers of t3, k2 and k3 come back with a balance question (r3, r2, rk3), answered from
 `balance-check-app`. x1 is a fraud report handed to the fraud queue.
@@ -63,6 +63,7 @@ ROWS: tuple[Row, ...] = (
     Row("k2", 1, "zh-Hans", "card_activation", queue="general", reason="bot_failed", rating=2, back="r2"),
     Row("k3", 2, "zh-Hans", "card_activation", queue="general", reason="bot_failed", rating=4, back="rk3"),
     Row("k4", 2, "zh-Hans", "card_activation", queue="general", reason="bot_failed"),
+    Row("k5", 3, "zh-Hans", "card_activation", queue="general", reason="bot_failed"),
     Row("r3", 3, "zh-Hans", "balance_inquiry", cites=("balance-check-app",)),
     Row("r2", 3, "zh-Hans", "balance_inquiry", cites=("balance-check-app",)),
     Row("rk3", 4, "zh-Hans", "balance_inquiry", cites=("balance-check-app",)),

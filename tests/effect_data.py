@@ -67,7 +67,7 @@ ROWS: tuple[Row, ...] = (
     Row("r3", 3, "zh-Hans", "balance_inquiry", cites=("balance-check-app",)),
     Row("r2", 3, "zh-Hans", "balance_inquiry", cites=("balance-check-app",)),
     Row("rk3", 4, "zh-Hans", "balance_inquiry", cites=("balance-check-app",)),
-    Row("x1", 5, "en", "card_fraud_report", queue="fraud", reason="fraud"),
+    Row("x1", 5, "en", "card_fraud_report", queue="fraud", reason="fraud_risk"),
 )
 BY_NAME = {r.name: r for r in ROWS}
 TEXT = {

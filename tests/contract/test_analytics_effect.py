@@ -49,7 +49,7 @@ def test_the_choices_of_a_period_and_what_each_touched(effect_db):
         (SECTION, 1),
     ]
     assert [(c["key"], c["count"]) for c in got["queues"]] == [("general", 5), ("fraud", 1)]
-    assert [(c["key"], c["count"]) for c in got["reasons"]] == [("bot_failed", 5), ("fraud", 1)]
+    assert [(c["key"], c["count"]) for c in got["reasons"]] == [("bot_failed", 5), ("fraud_risk", 1)]
     # With no knowledge base, an entry is named by its reference.
     assert got["knowledge"][0]["label"] == ENTRY
     # Every choice touches the conversations it counts, a reference that is not ASCII too.
@@ -67,7 +67,7 @@ def test_the_choices_follow_the_filters(effect_db):
     got = _choices(sessions, Filters(language="en"))
     assert [(c["key"], c["count"]) for c in got["knowledge"]] == [(ENTRY, 1)]
     assert [(c["key"], c["count"]) for c in got["queues"]] == [("fraud", 1)]
-    assert [(c["key"], c["count"]) for c in got["reasons"]] == [("fraud", 1)]
+    assert [(c["key"], c["count"]) for c in got["reasons"]] == [("fraud_risk", 1)]
     assert _evaluate(sessions, f"knowledge:{ENTRY}", Filters(language="en"))["touched"] == 1
     nothing = _choices(sessions, Filters(channel="app"))
     assert nothing == {"knowledge": [], "queues": [], "reasons": []}

@@ -33,12 +33,12 @@ from __future__ import annotations
 import json
 import math
 from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import SQLColumnExpression, String, case, cast, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
@@ -86,16 +86,47 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
+class Stats:
+    """Values summed up: how many, their sum and their sum of squares (a mean and a variance)."""
+
+    n: int = 0
+    total: float = 0.0
+    squares: float = 0.0
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Stats:
+        return cls(len(values), float(sum(values)), float(sum(v * v for v in values)))
+
+    def __add__(self, other: Stats) -> Stats:
+        return Stats(self.n + other.n, self.total + other.total, self.squares + other.squares)
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.n
+
+    @property
+    def var(self) -> float:
+        """The sample variance (0 for fewer than two values)."""
+        if self.n < 2:
+            return 0.0
+        return max(0.0, (self.squares - self.total * self.total / self.n) / (self.n - 1))
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
     key: str
     better: str  # higher or lower
-    value: Callable[[Any], float | None]
+    value: SQLColumnExpression[Any]  # a fact's value, NULL when the outcome does not apply to it
+
+
+def _flag(column: SQLColumnExpression[bool]) -> ColumnElement[int]:
+    return case((column.is_(True), 1), else_=0)
 
 
 OUTCOMES: tuple[Outcome, ...] = (
-    Outcome("csat", "higher", lambda f: float(f.csat) if f.csat is not None else None),
-    Outcome("repeat_contact", "lower", lambda f: float(f.came_back) if f.engaged else None),
-    Outcome("fcr", "higher", lambda f: float(f.resolved) if f.closed else None),
+    Outcome("csat", "higher", F.csat),
+    Outcome("repeat_contact", "lower", case((F.engaged.is_(True), _flag(F.came_back)))),
+    Outcome("fcr", "higher", case((F.closed.is_(True), _flag(F.resolved)))),
 )
 
 
@@ -103,20 +134,21 @@ def _escape(text: str) -> str:
     return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _mean_var(values: Sequence[float]) -> tuple[float, float]:
-    n = len(values)
-    mean = sum(values) / n
-    var = sum((v - mean) ** 2 for v in values) / (n - 1) if n > 1 else 0.0
-    return mean, var
+Arm = Sequence[float] | Stats
 
 
-def compare(strata: dict[Any, tuple[list[float], list[float]]]) -> dict[str, Any]:
-    """The touched against the comparable, stratum by stratum, weighted by the touched."""
-    usable = {k: (t, c) for k, (t, c) in strata.items() if t and c}
-    touched = [v for t, _ in usable.values() for v in t]
-    others = [v for _, c in usable.values() for v in c]
-    left_out = sum(len(t) for k, (t, c) in strata.items() if t and not c)
-    if not touched:
+def compare(strata: Mapping[Any, tuple[Arm, Arm]]) -> dict[str, Any]:
+    """The touched against the comparable, stratum by stratum, weighted by the touched. Each arm
+    of a stratum is its values, or their `Stats`."""
+    summed = {
+        k: (t if isinstance(t, Stats) else Stats.of(t), c if isinstance(c, Stats) else Stats.of(c))
+        for k, (t, c) in strata.items()
+    }
+    usable = [(t, c) for t, c in summed.values() if t.n and c.n]
+    left_out = sum(t.n for t, c in summed.values() if t.n and not c.n)
+    touched = sum((t for t, _ in usable), Stats())
+    others = sum((c for _, c in usable), Stats())
+    if not touched.n:
         return {
             "touched": 0,
             "comparable": 0,
@@ -128,26 +160,22 @@ def compare(strata: dict[Any, tuple[list[float], list[float]]]) -> dict[str, Any
             "ci_high": None,
         }
     # A stratum with one value in an arm borrows the arm's variance over all strata.
-    pooled_t = _mean_var(touched)[1]
-    pooled_c = _mean_var(others)[1]
-    n = len(touched)
+    n = touched.n
     diff = var = 0.0
     expected = 0.0
-    for t, c in usable.values():
-        mt, vt = _mean_var(t)
-        mc, vc = _mean_var(c)
-        vt = vt if len(t) > 1 else pooled_t
-        vc = vc if len(c) > 1 else pooled_c
-        w = len(t) / n
-        diff += w * (mt - mc)
-        expected += w * mc
-        var += w * w * (vt / len(t) + vc / len(c))
+    for t, c in usable:
+        vt = t.var if t.n > 1 else touched.var
+        vc = c.var if c.n > 1 else others.var
+        w = t.n / n
+        diff += w * (t.mean - c.mean)
+        expected += w * c.mean
+        var += w * w * (vt / t.n + vc / c.n)
     half = Z95 * math.sqrt(var)
     return {
         "touched": n,
-        "comparable": len(others),
+        "comparable": others.n,
         "left_out": left_out,
-        "touched_mean": round(sum(touched) / n, 4),
+        "touched_mean": round(touched.mean, 4),
         # What the touched would have had, by the comparable group of their own strata.
         "comparable_mean": round(expected, 4),
         "difference": round(diff, 4),
@@ -171,33 +199,34 @@ def evaluate(s: Session, change: Change, days: Days, filters: Filters) -> dict[s
     """The change's effect on each outcome, over the conversations of `days` (and `filters`).
 
     `touched` counts the conversations the change touched; `left_out` those of them with no
-    untouched conversation of the same intent and language to compare with."""
-    where = conditions(F, days, filters)
-    touched_rows = list(s.scalars(select(F).where(*where, change.touched())))
-    strata_keys = {(f.intent, f.language) for f in touched_rows}
-    intents = sorted({k[0] for k in strata_keys})
-    others: list[Any] = []
-    if intents:
-        others = list(s.scalars(select(F).where(*where, F.intent.in_(intents), ~change.touched())))
-    compared = {(f.intent, f.language) for f in others}
+    untouched conversation of the same intent and language to compare with. The database sums
+    each outcome per intent, language and arm (touched or not): one grouped read, a few rows per
+    stratum whatever the number of conversations."""
+    arm = case((change.touched(), 1), else_=0).label("arm")
+    columns: list[Any] = [F.intent, F.language, arm, func.count()]
+    for outcome in OUTCOMES:
+        columns += [
+            func.count(outcome.value),
+            func.sum(outcome.value),
+            func.sum(outcome.value * outcome.value),
+        ]
+    groups: dict[tuple[str, str], dict[int, Any]] = defaultdict(dict)
+    for row in s.execute(
+        select(*columns).where(*conditions(F, days, filters)).group_by(F.intent, F.language, arm)
+    ):
+        groups[(row[0], row[1])][int(row[2])] = row
+    touched = {key: arms[1] for key, arms in groups.items() if 1 in arms}
     out: dict[str, Any] = {
         "change": f"{change.kind}:{change.value}",
         "period": {"from": days.first.isoformat(), "to": days.last.isoformat()},
-        "touched": len(touched_rows),
-        "left_out": sum(1 for f in touched_rows if (f.intent, f.language) not in compared),
+        "touched": sum(int(row[3]) for row in touched.values()),
+        "left_out": sum(int(row[3]) for key, row in touched.items() if 0 not in groups[key]),
         "outcomes": [],
     }
-    for outcome in OUTCOMES:
-        strata: dict[Any, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
-        for rows, arm in ((touched_rows, 0), (others, 1)):
-            for f in rows:
-                key = (f.intent, f.language)
-                if key not in strata_keys:
-                    continue
-                value = outcome.value(f)
-                if value is not None:
-                    strata[key][arm].append(value)
-        result = compare(dict(strata))
+    for i, outcome in enumerate(OUTCOMES):
+        at = 4 + 3 * i
+        strata = {key: (_stats(row, at), _stats(groups[key].get(0), at)) for key, row in touched.items()}
+        result = compare(strata)
         out["outcomes"].append(
             {
                 "key": outcome.key,
@@ -207,6 +236,13 @@ def evaluate(s: Session, change: Change, days: Days, filters: Filters) -> dict[s
             }
         )
     return out
+
+
+def _stats(row: Any, at: int) -> Stats:
+    """An outcome's sums in a grouped row (from column `at`: count, sum, sum of squares)."""
+    if row is None or not row[at]:
+        return Stats()
+    return Stats(int(row[at]), float(row[at + 1]), float(row[at + 2]))
 
 
 def choices(s: Session, days: Days, filters: Filters, *, language: str) -> dict[str, Any]:

@@ -173,6 +173,7 @@
       low: rows.map((o) => o.ci_low),
       high: rows.map((o) => o.ci_high),
       scale: rows.map((o) => (OUTCOMES[o.key].unit === "ratio" ? 100 : 1)),
+      bound: rows.map((o) => (OUTCOMES[o.key].unit === "ratio" ? 1 : 4)),  // a rate's points; the 1-5 scale
       tick: rows.map((o) => (v) => (OUTCOMES[o.key].unit === "ratio" ? number(v * 100, 0, true) : number(v, 1, true))),
     });
   }

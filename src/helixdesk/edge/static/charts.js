@@ -16,7 +16,8 @@
 //
 // A forest plot ("forest") draws, per label, a point (series[0].values) with its interval
 // (spec.low, spec.high) around a zero line, each label on its own axis: spec.scale[i] is what its
-// figures are multiplied by to be plotted (100 for a difference of ratios in points), spec.tick[i]
+// figures are multiplied by to be plotted (100 for a difference of ratios in points), spec.bound[i]
+// the largest difference it can have (1 for ratios; the axis ends there at most), spec.tick[i]
 // words its axis. `texts` on a series give its figures as the table and the description show them
 // (a signed difference, an interval), instead of `unit`.
 //
@@ -197,7 +198,9 @@
       const at = function (v) { return v === null || v === undefined ? null : v * k; };
       const value = at(point.values[i]), low = at((spec.low || [])[i]), high = at((spec.high || [])[i]);
       const reach = Math.max.apply(null, [value, low, high, 0].filter(function (v) { return v !== null; }).map(Math.abs));
-      const edge = nice(reach * 1.1);
+      // Symmetric about zero, at most the figure's own bound (a difference of ratios: 100 points).
+      const bound = (spec.bound || [])[i];
+      const edge = bound ? Math.min(nice(reach * 1.1), bound * k) : nice(reach * 1.1);
       const tick = (spec.tick || [])[i] || function (v) { return format("count", v); };
       out.grid.push({ left: 190, right: 24, top: (slot * i + 3) + "%", height: (slot - 16) + "%" });
       out.xAxis.push({ type: "value", gridIndex: i, min: -edge, max: edge, splitNumber: 4,
@@ -205,7 +208,7 @@
       out.yAxis.push({ type: "category", gridIndex: i, data: [label], axisTick: { show: false },
         axisLabel: { width: 180, overflow: "break", fontWeight: 600 } });
       out.series.push({
-        type: "custom", name: label, xAxisIndex: i, yAxisIndex: i,
+        type: "custom", name: label, xAxisIndex: i, yAxisIndex: i, clip: true,
         data: low === null || high === null ? [] : [[low, high, 0]],
         renderItem: function (params, api) {
           const from = api.coord([api.value(0), 0]), to = api.coord([api.value(1), 0]);
@@ -219,7 +222,7 @@
         },
       });
       out.series.push({
-        type: "scatter", name: label, xAxisIndex: i, yAxisIndex: i, symbolSize: 12,
+        type: "scatter", name: label, xAxisIndex: i, yAxisIndex: i, symbolSize: 12, clip: true,
         itemStyle: { color: PALETTE[1] },
         data: value === null ? [] : [[value, 0]],
         markLine: { silent: true, symbol: "none", label: { show: false },

@@ -113,6 +113,8 @@ def generate(n: int, days: int, agents: list[str], now: datetime, seed: int = 11
         negative = any(e in ("anger", "sadness", "fear", "disgust") for e in emotions)
         risks = ("fraud",) if queue == "fraud" else (("escalation",) if rng.random() < 0.02 else ())
         sla = SLA[queue] if handed else None
+        tier = pick(rng, TIERS)  # (drawn in this order: the same seed gives the same outcomes)
+        intent = rng.choice(INTENTS) if engaged and rng.random() > 0.1 else ""
         fact = Fact(
             conversation_id=cid,
             customer_id=customer,
@@ -121,8 +123,8 @@ def generate(n: int, days: int, agents: list[str], now: datetime, seed: int = 11
             channel=channel,
             language=language,
             queue=queue,
-            tier=pick(rng, TIERS),
-            intent=rng.choice(INTENTS) if engaged and rng.random() > 0.1 else "",
+            tier=tier,
+            intent=intent,
             agent_id=rng.choice(agents) if claimed else "",
             engaged=engaged,
             contained=engaged and not handed,
@@ -144,6 +146,8 @@ def generate(n: int, days: int, agents: list[str], now: datetime, seed: int = 11
             emotional_load=round(rng.uniform(0, 1), 4) if claimed else 0.0,
             emotions=emotions,
             risks=risks,
+            # The bot's answer to a contained request cites the FAQ entry of its intent.
+            knowledge=(f"faq-{intent}",) if engaged and not handed and intent else (),
         )
         yield customer, (cid, customer, channel, "closed", language, started), fact
 
@@ -203,6 +207,7 @@ def load(url: str, n: int, days: int) -> list[str]:
                 r = to_row(f)
                 r["emotions"] = json.dumps(r["emotions"])
                 r["risks"] = json.dumps(r["risks"])
+                r["knowledge"] = json.dumps(r["knowledge"])
                 rows.append(tuple(r[c] for c in cols))
             _copy(cur, "analytics_facts", cols, rows)
             # Quality monitoring's scorecards, where compliance findings are read from.

@@ -2,13 +2,13 @@
 
     .venv/bin/python scripts/analytics_screenshots.py [--out docs/screenshots]
 
-Builds a fresh SQLite database in a temporary folder: the demo bank, the demo staff and the demo
-month of conversations (`helixdesk insight demo`: 30 days of conversations with handoffs to the
-demo staff, a planted spike), the insight consumer and a
-mining run (for the hotspots), the analytics rollups (a rebuild from the source tables); then serves
-it and photographs /console/analytics (the last 30 days) in English and Simplified Chinese, and a
-drill-down, with Debian's Chromium. Needs the trained models (`helixdesk nlu train`; set
-HELIXDESK_MODEL_DIR) and takes a few minutes.
+Builds a fresh SQLite database in a temporary folder: the demo bank, the pack's FAQ, the demo
+staff and the demo month of conversations (`helixdesk insight demo`: 30 days of conversations with
+handoffs to the demo staff, a planted spike), the insight consumer and a mining run (for the
+hotspots), the analytics rollups (a rebuild from the source tables); then serves it and photographs
+/console/analytics (the last 30 days) in English and Simplified Chinese, a drill-down, and the
+service-effect evaluation of the most cited FAQ entry, with Debian's Chromium. Needs the trained
+models (`helixdesk nlu train`; set HELIXDESK_MODEL_DIR) and takes a few minutes.
 """
 
 from __future__ import annotations
@@ -60,6 +60,12 @@ def main() -> None:
         env={**os.environ, **env},
         check=True,
     )
+    # The pack's FAQ in the knowledge base, as scripts/demo.sh loads it (the entries' questions).
+    subprocess.run(
+        [sys.executable, "-m", "helixdesk", "kb", "ingest", "--pack", "--quiet"],
+        env={**os.environ, **env},
+        check=True,
+    )
     settings = Settings(_env_file=None, database_url=url, model_dir=models)  # type: ignore[call-arg]
     print(generate(settings, days=30, per_day=40, seed=7, staff_password=PASSWORD))
     consume_and_mine(sessions, models)
@@ -77,6 +83,8 @@ def main() -> None:
             page.fill("#password", PASSWORD)
             page.click("#login")
             expect(page).to_have_url(re.compile(r"/console/analytics"))
+            # The page's scripts have run (the status menu's handler is bound) before it is used.
+            expect(page.locator("body")).to_have_attribute("data-analytics-ready", "true", timeout=30000)
             with page.expect_response(re.compile(r"/console/api/presence")):
                 page.locator("#presence").select_option("online")  # no "you are offline" banner
             for lang in ("en", "zh-Hans"):
@@ -92,6 +100,20 @@ def main() -> None:
             expect(page.locator("body")).to_have_attribute("data-analytics-ready", "true", timeout=30000)
             shot = args.out / "analytics-drill-down-en.png"
             page.screenshot(path=str(shot), full_page=False)
+            print(shot)
+            # The service effect: from the dashboard's button, the most cited entry (listed first).
+            page.goto(f"{server.base}/console/analytics?period=month&lang=en")
+            expect(page.locator("body")).to_have_attribute("data-analytics-ready", "true", timeout=30000)
+            page.click("#effect-link")
+            expect(page.locator("body")).to_have_attribute("data-analytics-ready", "true", timeout=30000)
+            page.select_option("#effect-kind", "knowledge")
+            page.click("#effect-run")
+            expect(page).to_have_url(re.compile(r"change=knowledge"))
+            expect(page.locator("body")).to_have_attribute("data-analytics-ready", "true", timeout=30000)
+            expect(page.locator("#effect-table tbody tr")).to_have_count(3)
+            page.locator('[data-chart="effect"] details.chart__data').evaluate("d => { d.open = true; }")
+            shot = args.out / "analytics-effect-en.png"
+            page.screenshot(path=str(shot), full_page=True)
             print(shot)
             browser.close()
     finally:

@@ -5,7 +5,12 @@ A supervisor sees the figures computed by hand; the containment chart has its ar
 (ECharts' aria-label, in the page's language) and its data table; a drill-down from the containment
 card, from a chart point and from a data-table cell reaches exactly the conversations behind the
 figure, each linking to its conversation; the CSV exports download; nothing breaks the CSP. An agent
-is refused the page."""
+is refused the page.
+
+The service-effect evaluation reads the effect fixture (tests/effect_data.py, the week of 16
+November in the same database): a manager picks a knowledge entry from those cited and sees the
+figures computed from the fixture's rows, the forest plot's description and the verdicts; a bad
+day and a change that touched nothing are said so."""
 
 from __future__ import annotations
 
@@ -22,11 +27,15 @@ from helixdesk.db.migrate import upgrade_engine
 from helixdesk.db.session import make_engine, make_session_factory
 from tests.analytics_data import EXPECTED_DRILL, FIRST, LAST, consume, seed
 from tests.browser.test_agent_console import browser  # noqa: F401 (the fixture is used by name)
+from tests.effect_data import ENTRY, ROWS, SECTION, expected_effect, seed_effect
+from tests.effect_data import FIRST as EFFECT_FIRST
+from tests.effect_data import LAST as EFFECT_LAST
 from tests.serverproc import Server
 
 pytestmark = pytest.mark.browser
 PASSWORD = "analytics-fixture-pw"  # the fixture's demo staff
 PERIOD = f"period=custom&from={FIRST}&to={LAST}"
+EFFECT_PERIOD = f"period=custom&from={EFFECT_FIRST}&to={EFFECT_LAST}"
 
 
 @pytest.fixture(scope="module")
@@ -37,6 +46,7 @@ def site(tmp_path_factory: pytest.TempPathFactory, model_root: Any) -> Iterator[
     upgrade_engine(engine)
     sessions = make_session_factory(engine)
     ids = seed(sessions)
+    seed_effect(sessions)  # a later week: the figures of the first one stay as they are
     consume(sessions)
     engine.dispose()
     env = {
@@ -259,4 +269,148 @@ def test_an_agent_may_not_read_the_dashboard(site, browser):  # noqa: F811
     expect(page.locator("#nav-analytics")).to_have_count(0)
     r = page.request.get(f"{site['base']}/console/analytics")
     assert r.status == 403
+    page.context.close()
+
+
+# ---- the service-effect evaluation -----------------------------------------------------------------
+# The page's figures in English (Intl.NumberFormat "en"): a score with one or two decimals, a ratio
+# as a percentage, a difference signed (two decimals of the score, or percentage points of a ratio).
+OUTCOME_NAMES = {
+    "csat": "CSAT",
+    "repeat_contact": "Repeat contact within 7 days",
+    "fcr": "First-contact resolution",
+}
+BETTER = {"csat": "higher", "repeat_contact": "lower", "fcr": "higher"}
+
+
+def _mean(key: str, value: float) -> str:
+    if key == "csat":
+        text = f"{value:.2f}"
+        return text[:-1] if text.endswith("0") else text
+    return f"{value * 100:.1f}".removesuffix(".0") + "%"
+
+
+def _signed(key: str, value: float) -> str:
+    return f"{value:+.2f}" if key == "csat" else f"{value * 100:+.1f}"
+
+
+def _verdict(key: str, e: dict[str, float]) -> str:
+    if e["ci_low"] <= 0 <= e["ci_high"]:
+        return "No clear effect (the interval crosses zero)"
+    higher = e["difference"] > 0
+    good = higher == (BETTER[key] == "higher")
+    return f"{'Better' if good else 'Worse'}: {'higher' if higher else 'lower'} than comparable"
+
+
+def test_a_manager_evaluates_a_knowledge_entry(site, browser):  # noqa: F811
+    violations: list[str] = []
+    page = signed_in(
+        browser, site["base"], f"/console/analytics?{EFFECT_PERIOD}&lang=en", "mgr.gao", violations
+    )
+    ready(page)
+    # From the dashboard, in its period.
+    page.click("#effect-link")
+    expect(page).to_have_url(re.compile(rf"/console/analytics/effect\?.*from={EFFECT_FIRST}"))
+    ready(page)
+    expect(page.locator("h1")).to_have_text("Service analytics › Service effect")
+    expect(page.locator("#effect-result")).to_be_hidden()
+
+    # The choices: the entries the answers cited, the most touched first.
+    cited: dict[str, int] = {}
+    for row in ROWS:
+        for ref in row.cites:
+            cited[ref] = cited.get(ref, 0) + 1
+    ranked = sorted(cited.items(), key=lambda kv: (-kv[1], kv[0]))
+    expect(page.locator("#effect-knowledge option")).to_have_text([f"{ref} ({n})" for ref, n in ranked])
+    assert SECTION in cited
+    page.select_option("#effect-kind", "queue")
+    expect(page.locator("#effect-queue")).to_be_visible()
+    expect(page.locator("#effect-knowledge")).to_be_hidden()
+    queues = sum(1 for r in ROWS if r.queue == "general")
+    expect(page.locator("#effect-queue option").first).to_have_text(f"General ({queues})")
+
+    page.select_option("#effect-kind", "knowledge")
+    page.select_option("#effect-knowledge", ENTRY)
+    page.click("#effect-run")
+    expect(page).to_have_url(re.compile(r"change=knowledge%3Acard-activate-app"))
+    ready(page)
+    expect(page.locator("#an-error")).to_be_hidden()
+
+    touched = {r.name for r in ROWS if ENTRY in r.cites}
+    untouched = {(r.intent, r.language) for r in ROWS if r.name not in touched}
+    left_out = sum(1 for r in ROWS if r.name in touched and (r.intent, r.language) not in untouched)
+    expect(page.locator("#effect-what")).to_have_text(
+        f'Knowledge entry the bot answered from "{ENTRY}": {len(touched)} conversations touched '
+        f"from {EFFECT_FIRST} to {EFFECT_LAST}."
+    )
+    expect(page.locator("#effect-left-out")).to_have_text(
+        re.compile(rf"^{left_out} of them had no comparable")
+    )
+
+    expected = expected_effect(touched)
+    described = []
+    for key, e in expected.items():
+        row = page.locator(f'#effect-table tbody tr[data-outcome="{key}"]')
+        suffix = "" if key == "csat" else " pts"
+        difference = _signed(key, e["difference"]) + suffix
+        interval = f"{_signed(key, e['ci_low'])} to {_signed(key, e['ci_high'])}{suffix}"
+        expect(row.locator("th")).to_have_text(OUTCOME_NAMES[key])
+        expect(row.locator("td").nth(0)).to_have_text(BETTER[key])
+        expect(row.locator(".an__touched")).to_have_text(
+            f"{_mean(key, e['touched_mean'])} (n = {e['touched']:.0f})"
+        )
+        expect(row.locator(".an__comparable")).to_have_text(
+            f"{_mean(key, e['comparable_mean'])} (n = {e['comparable']:.0f})"
+        )
+        expect(row.locator(".an__difference")).to_have_text(difference)
+        expect(row.locator(".an__interval")).to_have_text(interval)
+        expect(row.locator(".an__verdict")).to_have_text(_verdict(key, e))
+        described.append(f"{OUTCOME_NAMES[key]} {difference} (95% interval {interval})")
+    # The fixture's story: CSAT clearly higher, the other two within the noise.
+    expect(page.locator('#effect-table tr[data-outcome="csat"] .an__verdict')).to_have_text(
+        "Better: higher than comparable"
+    )
+    expect(page.locator('#effect-table tr[data-outcome="fcr"] .an__verdict')).to_have_text(
+        "No clear effect (the interval crosses zero)"
+    )
+
+    # The forest plot: its description (ECharts' aria-label) and its data table.
+    chart = page.locator('[data-chart="effect"]')
+    canvas = chart.locator(".chart__canvas")
+    expect(canvas).to_have_attribute("role", "img")
+    title = "Effect: difference and 95% interval"
+    expect(canvas).to_have_attribute("aria-label", f"{title}, forest plot: " + "; ".join(described) + ".")
+    table = chart.locator("table.chart__table")
+    expect(table.locator("caption")).to_have_text(title)
+    expect(table.locator("tbody th[scope=row]")).to_have_text(list(OUTCOME_NAMES.values()))
+    expect(table.locator("tbody tr").first.locator("td")).to_have_text(
+        [_signed("csat", expected["csat"]["difference"]), described[0].split("interval ")[1].rstrip(")")]
+    )
+    canvas.hover()
+    assert violations == [], violations
+    page.context.close()
+
+
+def test_a_bad_day_and_a_change_that_touched_nothing_are_said(site, browser):  # noqa: F811
+    violations: list[str] = []
+    path = f"/console/analytics/effect?{EFFECT_PERIOD}&change=after:2026-02-30&lang=en"
+    page = signed_in(browser, site["base"], path, "sup.liu", violations)
+    ready(page)
+    expect(page.locator("#an-error")).to_have_text(
+        "That change is not valid: choose a knowledge entry, a queue or a handoff reason, "
+        "or give a real date (YYYY-MM-DD)."
+    )
+    expect(page.locator("#effect-result")).to_be_hidden()
+    expect(page.locator("#effect-kind")).to_have_value("after")
+    expect(page.locator("#effect-after")).to_be_visible()
+
+    page.goto(f"{site['base']}/console/analytics/effect?{EFFECT_PERIOD}&change=knowledge:no-such-entry")
+    ready(page)
+    expect(page.locator("#an-error")).to_be_hidden()
+    expect(page.locator("#effect-empty")).to_have_text(
+        "This change touched no conversation in this period (and filters)."
+    )
+    expect(page.locator("#effect-table")).to_be_hidden()
+    expect(page.locator("#effect-charts")).to_be_hidden()
+    assert violations == [], violations
     page.context.close()

@@ -290,11 +290,16 @@ def test_the_supervisors_board_and_queue_show_no_raw_code(site, browser):
 
 @pytest.mark.parametrize("language", ["zh-Hans", "zh-Hant", "en"])
 def test_the_analytics_dashboard_shows_no_raw_code_or_key(site, browser, language):
-    """The dashboard and its drill-down in each language: every word from console.yaml (no an_* key
-    left), every code worded (in Chinese), the charts' descriptions and data tables included."""
+    """The dashboard, its drill-down and the service-effect evaluation in each language: every word
+    from console.yaml (no an_* key left), every code worded (in Chinese), the charts' descriptions
+    and data tables included."""
     base = site["base"]
     boss = sign_in(browser, base, "wang.jun")
-    for path in ("/console/analytics", "/console/analytics/conversations?metric=volume&outcome=all"):
+    for path in (
+        "/console/analytics",
+        "/console/analytics/conversations?metric=volume&outcome=all",
+        "/console/analytics/effect?change=reason:fraud_risk",
+    ):
         boss.goto(f"{base}{path}{'&' if '?' in path else '?'}lang={language}")
         expect(boss.locator("body")).to_have_attribute("data-analytics-ready", "true", timeout=20000)
         assert boss.evaluate("document.documentElement.lang") == language

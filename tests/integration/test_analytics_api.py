@@ -92,5 +92,27 @@ def test_the_effect_of_a_change_against_comparable_customers(desk) -> None:
         outcomes["repeat_contact"]["difference"] == -1.0 and outcomes["repeat_contact"]["better"] == "lower"
     )
     assert outcomes["csat"]["touched"] == 0 and outcomes["csat"]["difference"] is None
+    # One conversation a side: no variance to draw an interval from.
+    assert outcomes["fcr"]["verdict"] == "too_few" and outcomes["csat"]["verdict"] == "no_data"
+    assert r.json()["touched"] == 1 and r.json()["left_out"] == 0
     r = manager.get("/console/api/analytics/effect", params={**PERIOD, "change": "weather:sunny"})
     assert r.status_code == 422 and r.json()["error"]["code"] == "invalid_change"
+
+
+def test_the_choices_of_an_evaluation(desk) -> None:
+    manager = as_user(desk, "mgr.gao")
+    r = manager.get("/console/api/analytics/effect/choices", params={**PERIOD, "lang": "en"})
+    assert r.status_code == 200, r.text
+    body = r.json()
+    assert body["period"] == {"from": "2026-11-02", "to": "2026-11-05", "days": 4}
+    # c2 and c4 asked for a person in the general queue, c3 went to the fraud queue.
+    assert body["queues"] == [{"key": "general", "count": 2}, {"key": "fraud", "count": 1}]
+    assert body["reasons"] == [{"key": "customer_request", "count": 2}, {"key": "fraud", "count": 1}]
+    assert body["knowledge"] == []  # the fixture's bot answers cite nothing
+    assert body["options"]["queues"] == ["fraud", "general"]  # the filter bar's, as the summary's
+    r = manager.get("/console/api/analytics/effect/choices", params={**PERIOD, "queue": "fraud"})
+    assert r.json()["reasons"] == [{"key": "fraud", "count": 1}]
+    r = manager.get("/console/api/analytics/effect/choices", params={**PERIOD, "lang": "fr"})
+    assert r.status_code == 422
+    agent = as_user(desk, "agent.li")
+    assert agent.get("/console/api/analytics/effect/choices", params=PERIOD).status_code == 403

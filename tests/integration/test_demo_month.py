@@ -9,6 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+from helixdesk.analytics.evaluation import Change, choices, evaluate
 from helixdesk.analytics.metrics import CostModel
 from helixdesk.analytics.query import Analytics, Days, Filters
 from helixdesk.auth.models import StaffUser
@@ -22,7 +23,7 @@ from tests.analytics_data import TZ, consume
 pytestmark = pytest.mark.slow
 
 
-def _month(url: str, settings_for: Any) -> tuple[dict[str, Any], list[tuple[Any, ...]]]:
+def _month(url: str, settings_for: Any) -> tuple[dict[str, Any], list[tuple[Any, ...]], dict[str, Any]]:
     generate(settings_for(url), days=14, per_day=40, seed=11, staff_password="demo-month-pw")
     engine = make_engine(url)
     try:
@@ -48,13 +49,18 @@ def _month(url: str, settings_for: Any) -> tuple[dict[str, Any], list[tuple[Any,
                 .order_by(Handoff.created_at, Handoff.queue)
             ).all()
             assert s.scalar(select(func.count()).select_from(StaffUser)) >= 9
-        return summary, [tuple(h) for h in handoffs]
+            # The bot's answers cite their FAQ entry: the most cited can be evaluated.
+            cited = choices(s, days, Filters(), language="en")["knowledge"]
+            effect = (
+                evaluate(s, Change.parse(f"knowledge:{cited[0]['key']}"), days, Filters()) if cited else {}
+            )
+        return summary, [tuple(h) for h in handoffs], {"cited": cited, "effect": effect}
     finally:
         engine.dispose()
 
 
 def test_the_demo_month_feeds_the_dashboards(sqlite_url, tmp_path, settings_for) -> None:
-    summary, handoffs = _month(sqlite_url, settings_for)
+    summary, handoffs, evaluation = _month(sqlite_url, settings_for)
     values = {m["key"]: m["value"] for m in summary["metrics"]}
     # A contact centre's figures: most requests settled by the bot, most handoffs answered within
     # the queue's target, customers mostly content.
@@ -76,13 +82,19 @@ def test_the_demo_month_feeds_the_dashboards(sqlite_url, tmp_path, settings_for)
     targets = {"fraud": 60, "senior": 120, "relationship_manager": 180, "general": 180}
     assert all(h[3] == targets[h[0]] for h in handoffs)
     assert all(h[5] <= h[6] <= h[7] for h in handoffs if h[6] is not None)
+    # The answers cite the pack's FAQ entries; the most cited touched that many conversations, and
+    # the same requests handed to a person are there to compare with.
+    cited = evaluation["cited"]
+    assert len(cited) >= 10 and cited[0]["count"] >= 10, cited[:3]
+    assert evaluation["effect"]["touched"] == cited[0]["count"]
+    assert evaluation["effect"]["left_out"] < evaluation["effect"]["touched"]
 
     # The same seed writes the same month (the ids and the times relative to now aside).
     url = f"sqlite:///{tmp_path / 'again.db'}"
     engine = make_engine(url)
     upgrade_engine(engine)
     engine.dispose()
-    again, handoffs_again = _month(url, settings_for)
+    again, handoffs_again, _ = _month(url, settings_for)
     # (Occupancy's online time runs up to now, so it moves with the clock.)
     assert [(m["key"], m["value"]) for m in again["metrics"] if m["key"] != "occupancy"] == [
         (m["key"], m["value"]) for m in summary["metrics"] if m["key"] != "occupancy"

@@ -22,27 +22,36 @@ the bank's customer had not churned (the lifecycle's churn rules over the bank's
 docs/lifecycle.md) from the month of the conversation through the latest month the bank holds.
 Retention is left out for a conversation of an unknown customer, of a customer without history, of
 a customer who had churned before it, or of a month the history does not reach yet; the result says
-through which month it was observed.
+through which month it was observed (`retention_observed_through`).
+
+Each outcome gets a verdict (`verdict`): `better` or `worse` by the direction that is better for
+it when the interval is clear of zero, `no_clear_effect` when it crosses zero, `too_few` when an
+arm has fewer than two values (its variance, and so the interval, is unknown), `no_data` when no
+touched conversation had a comparison. `choices` lists what can be evaluated in a period: the
+knowledge entries the bot's answers cited, the queues and the handoff reasons, each with the
+conversations it touched.
 """
 
 from __future__ import annotations
 
+import json
 import math
-from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections import Counter, defaultdict
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import String, cast, select
+from sqlalchemy import SQLColumnExpression, String, case, cast, func, select
 from sqlalchemy.orm import Session
 from sqlalchemy.sql import ColumnElement
 
-from helixdesk.analytics.models import AnalyticsFact
-from helixdesk.analytics.query import Days, Filters, conditions
+from helixdesk.analytics.models import AnalyticsCell, AnalyticsCount, AnalyticsFact
+from helixdesk.analytics.query import Days, Filters, conditions, grain_for
 from helixdesk.bank.connector import MonthlyActivity
 from helixdesk.conversations.models import Customer
 from helixdesk.core.errors import ValidationFailedError
+from helixdesk.knowledge.models import KbChunk, split_questions
 from helixdesk.lifecycle.churn import churn_event
 from helixdesk.lifecycle.config import ChurnRules
 from helixdesk.lifecycle.data import months_of
@@ -50,6 +59,9 @@ from helixdesk.lifecycle.data import months_of
 KINDS = ("knowledge", "queue", "reason", "after")
 Z95 = 1.959964
 F = AnalyticsFact
+# The knowledge entries `choices` lists, the most cited first.
+KNOWLEDGE_CHOICES = 200
+_CHUNK = 500
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +85,8 @@ class Change:
 
     def touched(self) -> ColumnElement[bool]:
         if self.kind == "knowledge":
-            return cast(F.knowledge, String).like(f'%"{_escape(self.value)}"%', escape="\\")
+            # The entry as the JSON text holds it: quoted, anything not ASCII as a \u escape.
+            return cast(F.knowledge, String).like(f"%{_escape(json.dumps(self.value))}%", escape="\\")
         if self.kind == "queue":
             return F.queue == self.value
         if self.kind == "reason":
@@ -82,18 +95,51 @@ class Change:
 
 
 @dataclass(frozen=True, slots=True)
+class Stats:
+    """Values summed up: how many, their sum and their sum of squares (a mean and a variance)."""
+
+    n: int = 0
+    total: float = 0.0
+    squares: float = 0.0
+
+    @classmethod
+    def of(cls, values: Sequence[float]) -> Stats:
+        return cls(len(values), float(sum(values)), float(sum(v * v for v in values)))
+
+    def __add__(self, other: Stats) -> Stats:
+        return Stats(self.n + other.n, self.total + other.total, self.squares + other.squares)
+
+    @property
+    def mean(self) -> float:
+        return self.total / self.n
+
+    @property
+    def var(self) -> float:
+        """The sample variance (0 for fewer than two values)."""
+        if self.n < 2:
+            return 0.0
+        return max(0.0, (self.squares - self.total * self.total / self.n) / (self.n - 1))
+
+
+@dataclass(frozen=True, slots=True)
 class Outcome:
     key: str
     better: str  # higher or lower
-    value: Callable[[Any, Retention], float | None]
+    value: SQLColumnExpression[Any]  # a fact's value, NULL when the outcome does not apply to it
+
+
+def _flag(column: SQLColumnExpression[bool]) -> ColumnElement[int]:
+    return case((column.is_(True), 1), else_=0)
 
 
 OUTCOMES: tuple[Outcome, ...] = (
-    Outcome("csat", "higher", lambda f, _: float(f.csat) if f.csat is not None else None),
-    Outcome("repeat_contact", "lower", lambda f, _: float(f.came_back) if f.engaged else None),
-    Outcome("fcr", "higher", lambda f, _: float(f.resolved) if f.closed else None),
-    Outcome("retention", "higher", lambda f, r: r.of(f)),
+    Outcome("csat", "higher", F.csat),
+    Outcome("repeat_contact", "lower", case((F.engaged.is_(True), _flag(F.came_back)))),
+    Outcome("fcr", "higher", case((F.closed.is_(True), _flag(F.resolved)))),
 )
+
+
+RETENTION = "retention"
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +151,8 @@ class Retention:
     rules: ChurnRules | None
 
     def of(self, fact: Any) -> float | None:
+        """1 when the customer of `fact` (its `customer_id` and `day`) stayed, 0 when they churned
+        from its month on, None when it cannot be told."""
         ref = self.bank_refs.get(fact.customer_id)
         months = self.months.get(ref) if ref is not None else None
         if self.rules is None or not months:
@@ -123,15 +171,15 @@ class Retention:
         return last.isoformat()[:7] if last is not None else None
 
     @classmethod
-    def read(cls, s: Session, facts: Sequence[Any], rules: ChurnRules | None) -> Retention:
+    def read(cls, s: Session, customer_ids: Sequence[str], rules: ChurnRules | None) -> Retention:
         if rules is None:
             return cls({}, {}, None)
-        ids = sorted({f.customer_id for f in facts})
+        ids = sorted(set(customer_ids))
         refs: dict[str, str] = {}
-        for start in range(0, len(ids), 500):
+        for start in range(0, len(ids), _CHUNK):
             for cid, ref in s.execute(
                 select(Customer.id, Customer.bank_ref).where(
-                    Customer.id.in_(ids[start : start + 500]), Customer.bank_ref.is_not(None)
+                    Customer.id.in_(ids[start : start + _CHUNK]), Customer.bank_ref.is_not(None)
                 )
             ):
                 if ref is not None:
@@ -140,23 +188,24 @@ class Retention:
 
 
 def _escape(text: str) -> str:
-    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_").replace('"', "")
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
 
 
-def _mean_var(values: Sequence[float]) -> tuple[float, float]:
-    n = len(values)
-    mean = sum(values) / n
-    var = sum((v - mean) ** 2 for v in values) / (n - 1) if n > 1 else 0.0
-    return mean, var
+Arm = Sequence[float] | Stats
 
 
-def compare(strata: dict[Any, tuple[list[float], list[float]]]) -> dict[str, Any]:
-    """The touched against the comparable, stratum by stratum, weighted by the touched."""
-    usable = {k: (t, c) for k, (t, c) in strata.items() if t and c}
-    touched = [v for t, _ in usable.values() for v in t]
-    others = [v for _, c in usable.values() for v in c]
-    left_out = sum(len(t) for k, (t, c) in strata.items() if t and not c)
-    if not touched:
+def compare(strata: Mapping[Any, tuple[Arm, Arm]]) -> dict[str, Any]:
+    """The touched against the comparable, stratum by stratum, weighted by the touched. Each arm
+    of a stratum is its values, or their `Stats`."""
+    summed = {
+        k: (t if isinstance(t, Stats) else Stats.of(t), c if isinstance(c, Stats) else Stats.of(c))
+        for k, (t, c) in strata.items()
+    }
+    usable = [(t, c) for t, c in summed.values() if t.n and c.n]
+    left_out = sum(t.n for t, c in summed.values() if t.n and not c.n)
+    touched = sum((t for t, _ in usable), Stats())
+    others = sum((c for _, c in usable), Stats())
+    if not touched.n:
         return {
             "touched": 0,
             "comparable": 0,
@@ -168,26 +217,22 @@ def compare(strata: dict[Any, tuple[list[float], list[float]]]) -> dict[str, Any
             "ci_high": None,
         }
     # A stratum with one value in an arm borrows the arm's variance over all strata.
-    pooled_t = _mean_var(touched)[1]
-    pooled_c = _mean_var(others)[1]
-    n = len(touched)
+    n = touched.n
     diff = var = 0.0
     expected = 0.0
-    for t, c in usable.values():
-        mt, vt = _mean_var(t)
-        mc, vc = _mean_var(c)
-        vt = vt if len(t) > 1 else pooled_t
-        vc = vc if len(c) > 1 else pooled_c
-        w = len(t) / n
-        diff += w * (mt - mc)
-        expected += w * mc
-        var += w * w * (vt / len(t) + vc / len(c))
+    for t, c in usable:
+        vt = t.var if t.n > 1 else touched.var
+        vc = c.var if c.n > 1 else others.var
+        w = t.n / n
+        diff += w * (t.mean - c.mean)
+        expected += w * c.mean
+        var += w * w * (vt / t.n + vc / c.n)
     half = Z95 * math.sqrt(var)
     return {
         "touched": n,
-        "comparable": len(others),
+        "comparable": others.n,
         "left_out": left_out,
-        "touched_mean": round(sum(touched) / n, 4),
+        "touched_mean": round(touched.mean, 4),
         # What the touched would have had, by the comparable group of their own strata.
         "comparable_mean": round(expected, 4),
         "difference": round(diff, 4),
@@ -196,34 +241,171 @@ def compare(strata: dict[Any, tuple[list[float], list[float]]]) -> dict[str, Any
     }
 
 
+def verdict(result: dict[str, Any], better: str) -> str:
+    """What an outcome's comparison says: better, worse, no_clear_effect, too_few or no_data."""
+    if result["difference"] is None:
+        return "no_data"
+    if result["touched"] < 2 or result["comparable"] < 2:
+        return "too_few"
+    if result["ci_low"] <= 0 <= result["ci_high"]:
+        return "no_clear_effect"
+    return "better" if (result["difference"] > 0) == (better == "higher") else "worse"
+
+
 def evaluate(
     s: Session, change: Change, days: Days, filters: Filters, *, churn: ChurnRules | None = None
 ) -> dict[str, Any]:
     """The change's effect on each outcome, over the conversations of `days` (and `filters`).
-    Retention is measured with the lifecycle's `churn` rules (none given: no retention figures)."""
-    where = conditions(F, days, filters)
-    touched_rows = list(s.scalars(select(F).where(*where, change.touched())))
-    strata_keys = {(f.intent, f.language) for f in touched_rows}
-    intents = sorted({k[0] for k in strata_keys})
-    others: list[Any] = []
-    if intents:
-        others = list(s.scalars(select(F).where(*where, F.intent.in_(intents), ~change.touched())))
-    retention = Retention.read(s, [*touched_rows, *others], churn)
+    Retention is measured with the lifecycle's `churn` rules (none given: no retention figures).
+
+    `touched` counts the conversations the change touched; `left_out` those of them with no
+    untouched conversation of the same intent and language to compare with. The database sums
+    each outcome per intent, language and arm (touched or not): one grouped read, a few rows per
+    stratum whatever the number of conversations."""
+    arm = case((change.touched(), 1), else_=0).label("arm")
+    columns: list[Any] = [F.intent, F.language, arm, func.count()]
+    for outcome in OUTCOMES:
+        columns += [
+            func.count(outcome.value),
+            func.sum(outcome.value),
+            func.sum(outcome.value * outcome.value),
+        ]
+    groups: dict[tuple[str, str], dict[int, Any]] = defaultdict(dict)
+    for row in s.execute(
+        select(*columns).where(*conditions(F, days, filters)).group_by(F.intent, F.language, arm)
+    ):
+        groups[(row[0], row[1])][int(row[2])] = row
+    touched = {key: arms[1] for key, arms in groups.items() if 1 in arms}
     out: dict[str, Any] = {
         "change": f"{change.kind}:{change.value}",
         "period": {"from": days.first.isoformat(), "to": days.last.isoformat()},
-        "retention_observed_through": retention.observed_through,
+        "touched": sum(int(row[3]) for row in touched.values()),
+        "left_out": sum(int(row[3]) for key, row in touched.items() if 0 not in groups[key]),
+        "retention_observed_through": None,
         "outcomes": [],
     }
-    for outcome in OUTCOMES:
-        strata: dict[Any, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
-        for rows, arm in ((touched_rows, 0), (others, 1)):
-            for f in rows:
-                key = (f.intent, f.language)
-                if key not in strata_keys:
-                    continue
-                value = outcome.value(f, retention)
-                if value is not None:
-                    strata[key][arm].append(value)
-        out["outcomes"].append({"key": outcome.key, "better": outcome.better, **compare(dict(strata))})
+    for i, outcome in enumerate(OUTCOMES):
+        at = 4 + 3 * i
+        strata = {key: (_stats(row, at), _stats(groups[key].get(0), at)) for key, row in touched.items()}
+        result = compare(strata)
+        out["outcomes"].append(
+            {
+                "key": outcome.key,
+                "better": outcome.better,
+                **result,
+                "verdict": verdict(result, outcome.better),
+            }
+        )
+    retained, out["retention_observed_through"] = _retention(s, change, days, filters, set(touched), churn)
+    result = compare(retained)
+    out["outcomes"].append(
+        {"key": RETENTION, "better": "higher", **result, "verdict": verdict(result, "higher")}
+    )
+    return out
+
+
+def _retention(
+    s: Session,
+    change: Change,
+    days: Days,
+    filters: Filters,
+    strata: set[tuple[str, str]],
+    churn: ChurnRules | None,
+) -> tuple[dict[Any, tuple[Arm, Arm]], str | None]:
+    """Retention per stratum and arm: read per conversation of a known customer (it depends on the
+    customer's history, not on the fact alone), in the touched strata only."""
+    if churn is None or not strata:
+        return {}, None
+    arm = case((change.touched(), 1), else_=0)
+    intents = sorted({intent for intent, _ in strata})
+    rows = s.execute(
+        select(F.intent, F.language, arm, F.customer_id, F.day).where(
+            *conditions(F, days, filters), F.intent.in_(intents)
+        )
+    ).all()
+    retention = Retention.read(s, [r[3] for r in rows], churn)
+    values: dict[Any, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
+    for intent, language, touched, customer_id, day in rows:
+        if (intent, language) not in strata:
+            continue
+        value = retention.of(_Fact(customer_id, day))
+        if value is not None:
+            values[(intent, language)][0 if touched else 1].append(value)
+    return dict(values), retention.observed_through
+
+
+@dataclass(frozen=True, slots=True)
+class _Fact:
+    customer_id: str
+    day: date
+
+
+def _stats(row: Any, at: int) -> Stats:
+    """An outcome's sums in a grouped row (from column `at`: count, sum, sum of squares)."""
+    if row is None or not row[at]:
+        return Stats()
+    return Stats(int(row[at]), float(row[at + 1]), float(row[at + 2]))
+
+
+def choices(s: Session, days: Days, filters: Filters, *, language: str) -> dict[str, Any]:
+    """What can be evaluated over `days` (and `filters`), each with the conversations it touched
+    (what `evaluate` counts as `touched`), the most first: the knowledge the bot's answers cited
+    (`label`: the entry's question in `language` when the knowledge base still holds it), the
+    first handoff's queues and reasons (read from the rollups)."""
+    cited: Counter[str] = Counter()
+    listed = cast(F.knowledge, String)
+    for raw, n in s.execute(
+        select(listed, func.count()).where(*conditions(F, days, filters)).group_by(listed)
+    ):
+        for ref in _refs(raw):
+            cited[ref] += int(n)
+    top = _ranked(cited)[:KNOWLEDGE_CHOICES]
+    titles = _titles(s, [ref for ref, _ in top], language)
+    c = AnalyticsCell
+    queues = s.execute(
+        select(c.queue, func.sum(c.conversations))
+        .where(*conditions(c, days, filters, grain_for(filters, "queue")), c.queue != "")
+        .group_by(c.queue)
+    ).all()
+    k = AnalyticsCount
+    reasons = s.execute(
+        select(k.key, func.sum(k.count))
+        .where(*conditions(k, days, filters, grain_for(filters)), k.kind == "reason")
+        .group_by(k.key)
+    ).all()
+    return {
+        "knowledge": [{"key": ref, "label": titles.get(ref, ref), "count": n} for ref, n in top],
+        "queues": [{"key": q, "count": n} for q, n in _ranked({q: int(n or 0) for q, n in queues})],
+        "reasons": [{"key": r, "count": n} for r, n in _ranked({r: int(n or 0) for r, n in reasons})],
+    }
+
+
+def _refs(raw: Any) -> list[str]:
+    """The entries of a fact's `knowledge` as the database gives the JSON back (text, or a list)."""
+    if raw is None:
+        return []
+    items = raw if isinstance(raw, list) else json.loads(raw)
+    return [str(ref) for ref in items if ref]
+
+
+def _ranked(counted: dict[str, int]) -> list[tuple[str, int]]:
+    return sorted(((key, n) for key, n in counted.items() if n > 0), key=lambda kv: (-kv[1], kv[0]))
+
+
+def _titles(s: Session, refs: list[str], language: str) -> dict[str, str]:
+    """Each FAQ entry's question in `language` (else in any language, else its heading)."""
+    out: dict[str, str] = {}
+    for i in range(0, len(refs), _CHUNK):
+        rows = s.execute(
+            select(KbChunk.faq_id, KbChunk.questions, KbChunk.heading)
+            .where(KbChunk.faq_id.in_(refs[i : i + _CHUNK]))
+            .order_by(KbChunk.id.desc())  # the latest upload of an entry first
+        )
+        for ref, raw, heading in rows:
+            if ref is None or ref in out:
+                continue
+            questions, _ = split_questions(raw)
+            title = questions.get(language) or next(iter(questions.values()), "") or heading
+            if title:
+                out[ref] = title
     return out

@@ -1,6 +1,6 @@
 """The dashboards' reader: a period and filters from the outside, checked, and the figures, the
-filters' options and the drill-down, each in one read-only session; the summary as a PDF report and
-the scheduled reports written (`analytics.schedule`)."""
+filters' options and the drill-down, each in one read-only session; a change's effect and what can
+be evaluated; the summary as a PDF report and the scheduled reports written (`analytics.schedule`)."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from typing import Any
 from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.analytics import schedule
-from helixdesk.analytics.evaluation import Change, evaluate
+from helixdesk.analytics.evaluation import Change, choices, evaluate
 from helixdesk.analytics.metrics import CostModel
 from helixdesk.analytics.pdf import ValueLabels, render_pdf
 from helixdesk.analytics.query import Analytics, Days, Filters, parse_days, parse_filters
@@ -51,17 +51,30 @@ class AnalyticsReader:
     def summary(self, days: Days, filters: Filters) -> dict[str, Any]:
         with reading(self._sessions) as s:
             out = self.analytics.summary(s, days, filters)
-            cached = self._options.get(days)
-            if cached is None or time.monotonic() - cached[0] > OPTIONS_SECONDS:
-                cached = (time.monotonic(), self.analytics.options(s, days))
-                self._options = {days: cached}  # the latest period only
-            out["options"] = cached[1]
+            out["options"] = self._filter_options(s, days)
             return out
+
+    def _filter_options(self, s: Session, days: Days) -> dict[str, Any]:
+        cached = self._options.get(days)
+        if cached is None or time.monotonic() - cached[0] > OPTIONS_SECONDS:
+            cached = (time.monotonic(), self.analytics.options(s, days))
+            self._options = {days: cached}  # the latest period only
+        return cached[1]
 
     def effect(self, change: str, days: Days, filters: Filters) -> dict[str, Any]:
         parsed = Change.parse(change)
         with reading(self._sessions) as s:
             return evaluate(s, parsed, days, filters, churn=self.churn)
+
+    def effect_choices(self, days: Days, filters: Filters, *, language: str) -> dict[str, Any]:
+        """What can be evaluated in the period (`evaluation.choices`), with the period and the
+        filters' options (as the summary gives them)."""
+        with reading(self._sessions) as s:
+            return {
+                "period": {"from": days.first.isoformat(), "to": days.last.isoformat(), "days": days.count},
+                **choices(s, days, filters, language=language),
+                "options": self._filter_options(s, days),
+            }
 
     def conversations(self, days: Days, filters: Filters, **drill: Any) -> dict[str, Any]:
         with reading(self._sessions) as s:

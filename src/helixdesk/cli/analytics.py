@@ -115,6 +115,7 @@ def effect_command(
         "comparable mean",
         "difference",
         "95% interval",
+        "verdict",
     ):
         table.add_column(col)
     for o in result["outcomes"]:
@@ -127,8 +128,14 @@ def effect_command(
             str(o["comparable_mean"]),
             str(o["difference"]),
             interval,
+            f"{o['verdict'].replace('_', ' ')} ({o['better']} is better)",
         )
     out.print(table)
+    out.print(
+        f"{result['touched']} conversations touched; {result['left_out']} left out "
+        "(no untouched conversation with the same intent and language)",
+        highlight=False,
+    )
     if result["retention_observed_through"]:
         out.print(f"retention observed through {result['retention_observed_through']}")
 

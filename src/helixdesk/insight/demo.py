@@ -5,7 +5,8 @@ Every day of the month gets about `per_day` conversations, in bank hours, over w
 in zh-Hans, zh-Hant and English:
 
 - **everyday requests**, drawn from the pack's intent examples; the bot answers from its FAQ when
-  it has an entry for the intent, and now and then the customer is handed to an agent;
+  it has an entry for the intent (citing the entry, as a live answer does), and now and then the
+  customer is handed to an agent;
 - **themes the bot cannot answer** (the pack's `insight/demo.yaml`): the bot says it does not know
   and hands over, and an agent answers with one of the theme's replies. A theme with `spike_days`
   runs at a small share of its weight until its last days, then at its full weight: the planted
@@ -53,6 +54,7 @@ from helixdesk.core.turn import Turn
 from helixdesk.db.session import make_engine, make_session_factory, reading, transaction
 from helixdesk.handoff.history import PastHandoff, import_past_handoffs
 from helixdesk.handoff.policy import load_handoff_policy
+from helixdesk.knowledge.ingest import pack_faq_source
 from helixdesk.nlu.emotion.data import NEGATIVE
 from helixdesk.packs.loader import load_pack
 from helixdesk.routing.config import Routing
@@ -179,12 +181,20 @@ def _examples(pack_path: Path) -> dict[str, dict[str, list[str]]]:
     return out
 
 
-def _faq_answers(pack_path: Path) -> dict[str, dict[str, str]]:
+@dataclass(frozen=True)
+class _Answer:
+    """The pack's FAQ entry the bot answers an intent from: its id and its answer per language."""
+
+    entry: str
+    text: dict[str, str]
+
+
+def _faq_answers(pack_path: Path) -> dict[str, _Answer]:
     raw = yaml.safe_load((pack_path / "kb" / "faq.yaml").read_text(encoding="utf-8")) or []
-    out: dict[str, dict[str, str]] = {}
+    out: dict[str, _Answer] = {}
     for entry in raw:
         for intent in entry.get("intents") or ():
-            out.setdefault(intent, entry["answer"])
+            out.setdefault(intent, _Answer(entry=str(entry["id"]), text=entry["answer"]))
     return out
 
 
@@ -290,7 +300,8 @@ def _demo_agents(sessions: Any, password: str | None) -> dict[str, DemoAgent]:
 class _Desk:
     """What a conversation's story draws on besides its text."""
 
-    answers: dict[str, dict[str, str]]
+    answers: dict[str, _Answer]
+    faq: tuple[str, str]  # the pack's FAQ document: its source and title, as answers cite it
     agents: dict[str, DemoAgent]
     routing: Routing  # the first-response targets, by queue and tier
     customers: list[tuple[str, str | None]]  # the demo bank's (ref, tier)
@@ -337,8 +348,10 @@ def _generate(
                 select(BankCustomer.ref, BankCustomer.value_tier).order_by(BankCustomer.ref)
             )
         ]
+    faq = pack_faq_source(settings.pack)
     desk = _Desk(
         answers=_faq_answers(pack.path),
+        faq=(faq.source, faq.title),
         agents=_demo_agents(sessions, staff_password),
         routing=routing,
         customers=customers,
@@ -449,12 +462,17 @@ def _conversation(
             PastMessage(Sender.BOT, DONT_KNOW[language], later(1.2), meta={"kind": "fallback"}, reply_to=0)
         )
     elif answered and route is None:
+        answer = desk.answers[intent or ""]
+        source, title = desk.faq
         messages.append(
             PastMessage(
                 Sender.BOT,
-                desk.answers[intent or ""][language],
+                answer.text[language],
                 later(1.1),
-                meta={"kind": "answer"},
+                meta={
+                    "kind": "answer",
+                    "citations": [{"title": title, "source": source, "ref": answer.entry}],
+                },
                 reply_to=0,
             )
         )

@@ -9,7 +9,7 @@ from types import SimpleNamespace
 
 import pytest
 
-from helixdesk.analytics.evaluation import Change, Retention, compare
+from helixdesk.analytics.evaluation import Change, Retention, compare, verdict
 from helixdesk.core.errors import ValidationFailedError
 from helixdesk.lifecycle.config import ChurnRules
 from tests.unit.lifecycle.builders import edit, steady
@@ -74,3 +74,31 @@ def test_retention_reads_the_churn_rules_from_the_conversations_month_on():
     assert retention.of(fact("nobody", date(2026, 10, 2))) is None  # not a bank customer
     assert retention.observed_through == "2026-10"
     assert Retention({}, {}, None).of(fact("c-stayed", date(2026, 10, 20))) is None
+
+
+def _result(difference, low, high, touched=10, comparable=10):
+    return {
+        "difference": difference,
+        "ci_low": low,
+        "ci_high": high,
+        "touched": touched,
+        "comparable": comparable,
+    }
+
+
+@pytest.mark.parametrize(
+    ("result", "better", "expected"),
+    [
+        (_result(0.5, 0.1, 0.9), "higher", "better"),
+        (_result(0.5, 0.1, 0.9), "lower", "worse"),  # more repeat contact
+        (_result(-0.5, -0.9, -0.1), "lower", "better"),
+        (_result(-0.5, -0.9, -0.1), "higher", "worse"),
+        (_result(0.5, -0.1, 1.1), "higher", "no_clear_effect"),
+        (_result(-0.5, -1.1, 0.0), "lower", "no_clear_effect"),  # touching zero is crossing it
+        (_result(1.0, 1.0, 1.0, touched=1), "higher", "too_few"),  # one value: no variance, no interval
+        (_result(1.0, 1.0, 1.0, comparable=1), "higher", "too_few"),
+        (_result(None, None, None, touched=0, comparable=0), "higher", "no_data"),
+    ],
+)
+def test_the_verdict_respects_the_better_direction_and_the_interval(result, better, expected):
+    assert verdict(result, better) == expected

@@ -6,7 +6,9 @@ the bank's time zone; or `from` and `to`, YYYY-MM-DD inclusive) and filters (`ch
 - `summary`: every metric with its previous period, the per-day series, the breakdowns and the
   filters' options; `summary.csv` the same as a download;
 - `effect?change=...`: a change's effect (a knowledge entry, a queue or handoff reason, a change
-  from a day on) on the customers it touched against a comparable group, with 95% intervals;
+  from a day on) on the customers it touched against a comparable group, with 95% intervals and a
+  verdict per outcome; `effect/choices` what can be evaluated in the period (the knowledge entries
+  cited, the queues and handoff reasons, each with the conversations it touched);
 - `conversations`: the drill-down, the conversations behind a figure (`metric`, `outcome` yes, no
   or all, `day`, or a breakdown's `key`), a page at a time; `conversations.csv` as a download;
 - `report.pdf`: the summary as a PDF report, in the staff member's language (or `lang`);
@@ -115,6 +117,23 @@ async def effect(
     language, same period): CSAT, repeat contact, first-contact resolution and retention, with 95% intervals."""
     days, filters = q.parse(analytics)
     return await anyio.to_thread.run_sync(analytics.effect, change, days, filters)
+
+
+@router.get("/effect/choices")
+async def effect_choices(
+    q: QueryDep,
+    analytics: AnalyticsDep,
+    user: AnalyticsReaderDep,
+    lang: Annotated[
+        Literal["zh-Hans", "zh-Hant", "en"] | None, Query(description="the language of the entries' titles")
+    ] = None,
+) -> dict[str, Any]:
+    """What can be evaluated in the period: the knowledge entries the bot's answers cited, the
+    queues and the handoff reasons, each with the conversations it touched (the most first); and
+    the filters' options."""
+    days, filters = q.parse(analytics)
+    language = lang or language_or_default(user.ui_language)
+    return await anyio.to_thread.run_sync(lambda: analytics.effect_choices(days, filters, language=language))
 
 
 @router.get("/conversations")

@@ -3,7 +3,8 @@
 // filters, fills the filter bar's options, the metric cards, the charts (through HelixCharts, each
 // with its data table) and the agents' table. Every figure and every chart point links to the
 // drill-down of the conversations behind it; the drill-down lists them, 50 at a time, each linking
-// to the conversation.
+// to the conversation. Other views (static/analytics_effect.js, loaded first) register themselves in
+// window.HelixAnalyticsViews and get this script's helpers.
 (function () {
   "use strict";
   const root = document.getElementById("analytics");
@@ -208,7 +209,7 @@
   const ARIA = {
     chart: w("aria_chart"), series: w("aria_series"), item: w("aria_item"), items: w("aria_items"),
     between: w("aria_between"), end: w("aria_end"), line: w("aria_line"), bar: w("aria_bar"), pie: w("aria_pie"),
-    empty: w("no_data"),
+    forest: w("aria_forest"), interval: w("aria_interval"), empty: w("no_data"),
   };
 
   function drawChart(name, spec) {
@@ -287,6 +288,7 @@
     showPeriod(summary.period);
     fillOptions(summary.options);
     $("#export-csv").href = API + "/summary.csv?" + qs();
+    $("#effect-link").href = PAGE + "/effect?" + qs();
     cards(summary);
     dailyChart("volume", summary, "bar", "count", ["volume"]);
     dailyChart("containment", summary, "line", "ratio", ["containment", "handoff_rate"]);
@@ -387,7 +389,14 @@
     await page();
   }
 
-  (root.dataset.view === "dashboard" ? dashboard() : conversations())
+  const views = { dashboard: dashboard, conversations: conversations };
+  const more = window.HelixAnalyticsViews || {};
+  const helpers = {
+    API: API, PAGE: PAGE, words: words, labels: labels, w: w, fmt: fmt, label: label, qs: qs, get: get,
+    say: say, el: el, link: link, fillOptions: fillOptions, showPeriod: showPeriod, drawChart: drawChart,
+  };
+  const view = views[root.dataset.view] || (more[root.dataset.view] && (() => more[root.dataset.view](helpers)));
+  (view ? view() : Promise.resolve())
     .catch(() => {})
     .finally(() => {
       root.setAttribute("aria-busy", "false");

@@ -1,7 +1,7 @@
 // The console's chart component: every chart of the console goes through HelixCharts.draw().
 //
 //   const chart = HelixCharts.draw(element, {
-//     type: "line" | "bar" | "pie",
+//     type: "line" | "bar" | "pie" | "forest",
 //     title: "Containment per day",          // the chart's title, the table's caption, the aria title
 //     labels: ["2026-11-01", ...],            // x labels (the slices of a pie)
 //     labelHeader: "Day",                     // the table's first column
@@ -13,6 +13,13 @@
 //     words: { chart: "{title}, {type}: ", ... },                // the description's words (WORDS)
 //   });
 //   chart.update(spec); chart.dispose();
+//
+// A forest plot ("forest") draws, per label, a point (series[0].values) with its interval
+// (spec.low, spec.high) around a zero line, each label on its own axis: spec.scale[i] is what its
+// figures are multiplied by to be plotted (100 for a difference of ratios in points), spec.bound[i]
+// the largest difference it can have (1 for ratios; the axis ends there at most), spec.tick[i]
+// words its axis. `texts` on a series give its figures as the table and the description show them
+// (a signed difference, an interval), instead of `unit`.
 //
 // It draws with ECharts (vendor/echarts, loaded first) in the page's language (<html lang>: zh-Hans
 // → ZH, zh-Hant → ZH-HANT from echarts-zh-hant.js, en → EN), with ECharts' aria on: the container
@@ -68,13 +75,27 @@
   const WORDS = {
     chart: "{title}, {type}: ", series: "{name}: {data}", item: "{label} {value}", items: ", ",
     between: "; ", end: ".", line: "line chart", bar: "bar chart", pie: "pie chart", empty: "no data",
+    forest: "forest plot", interval: "{label} {value} (95% interval {interval})",
   };
+
+  // A series' figure as the page shows it: its own text when the spec words it, else by unit.
+  function shown(spec, s, i) {
+    if (s.texts && s.texts[i] !== undefined && s.texts[i] !== null) return s.texts[i];
+    return format(spec.unit || "count", s.values[i], spec.currency);
+  }
 
   function describe(spec) {
     const words = Object.assign({}, WORDS, spec.words || {});
     const fill = (template, values) => template.replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
     const head = fill(words.chart, { title: spec.title || "", type: words[spec.type] || spec.type });
     if (!hasData(spec)) return head + words.empty + words.end;
+    if (spec.type === "forest") {
+      const point = spec.series[0], span = spec.series[1];
+      return head + (spec.labels || []).map(function (label, i) {
+        if (point.values[i] === null || point.values[i] === undefined) return fill(words.item, { label: label, value: "–" });
+        return fill(words.interval, { label: label, value: shown(spec, point, i), interval: span ? shown(spec, span, i) : "" });
+      }).join(words.between) + words.end;
+    }
     const parts = (spec.series || []).map(function (s) {
       const data = (spec.labels || []).map(function (label, i) {
         return fill(words.item, { label: label, value: format(spec.unit || "count", s.values[i], spec.currency) });
@@ -111,6 +132,7 @@
         valueFormatter: function (v) { return v == null ? "–" : axisLabel(unit, spec.currency)(v); },
       },
     };
+    if (spec.type === "forest") return Object.assign(base, forest(spec));
     if (spec.type === "pie") {
       const s = series[0] || { name: spec.title, values: [] };
       return Object.assign(base, {
@@ -151,6 +173,65 @@
     });
   }
 
+  // A round number at least `x` (1, 1.5, 2, 2.5, 3, 4, 5, 6 or 8 times a power of ten): an axis's end.
+  function nice(x) {
+    if (!(x > 0)) return 1;
+    const power = Math.pow(10, Math.floor(Math.log10(x)));
+    const step = [1, 1.5, 2, 2.5, 3, 4, 5, 6, 8, 10].find(function (m) { return m * power >= x * (1 - 1e-9); });
+    return step * power;
+  }
+
+  // One grid per label, one above the other, each with its own value axis symmetric about zero
+  // (so every zero line stands in the middle), the label on the left; a whisker with caps for the
+  // interval (a custom series) and a point for the figure, with the zero line dashed.
+  function forest(spec) {
+    const labels = spec.labels || [];
+    const slot = 100 / Math.max(labels.length, 1);
+    const point = (spec.series || [])[0] || { values: [] };
+    const out = { grid: [], xAxis: [], yAxis: [], series: [] };
+    out.tooltip = { renderMode: "richText", trigger: "item", formatter: function (p) {
+      const i = p.seriesIndex >> 1;
+      return labels[i] + "\n" + shown(spec, point, i) + ((spec.series || [])[1] ? "  (" + shown(spec, spec.series[1], i) + ")" : "");
+    } };
+    labels.forEach(function (label, i) {
+      const k = (spec.scale || [])[i] || 1;
+      const at = function (v) { return v === null || v === undefined ? null : v * k; };
+      const value = at(point.values[i]), low = at((spec.low || [])[i]), high = at((spec.high || [])[i]);
+      const reach = Math.max.apply(null, [value, low, high, 0].filter(function (v) { return v !== null; }).map(Math.abs));
+      // Symmetric about zero, at most the figure's own bound (a difference of ratios: 100 points).
+      const bound = (spec.bound || [])[i];
+      const edge = bound ? Math.min(nice(reach * 1.1), bound * k) : nice(reach * 1.1);
+      const tick = (spec.tick || [])[i] || function (v) { return format("count", v); };
+      out.grid.push({ left: 190, right: 24, top: (slot * i + 3) + "%", height: (slot - 16) + "%" });
+      out.xAxis.push({ type: "value", gridIndex: i, min: -edge, max: edge, splitNumber: 4,
+        axisLabel: { formatter: function (v) { return tick(v / k); }, hideOverlap: true } });
+      out.yAxis.push({ type: "category", gridIndex: i, data: [label], axisTick: { show: false },
+        axisLabel: { width: 180, overflow: "break", fontWeight: 600 } });
+      out.series.push({
+        type: "custom", name: label, xAxisIndex: i, yAxisIndex: i, clip: true,
+        data: low === null || high === null ? [] : [[low, high, 0]],
+        renderItem: function (params, api) {
+          const from = api.coord([api.value(0), 0]), to = api.coord([api.value(1), 0]);
+          const cap = 7;
+          const style = { stroke: PALETTE[0], lineWidth: 2 };
+          return { type: "group", children: [
+            { type: "line", shape: { x1: from[0], y1: from[1], x2: to[0], y2: to[1] }, style: style },
+            { type: "line", shape: { x1: from[0], y1: from[1] - cap, x2: from[0], y2: from[1] + cap }, style: style },
+            { type: "line", shape: { x1: to[0], y1: to[1] - cap, x2: to[0], y2: to[1] + cap }, style: style },
+          ] };
+        },
+      });
+      out.series.push({
+        type: "scatter", name: label, xAxisIndex: i, yAxisIndex: i, symbolSize: 12, clip: true,
+        itemStyle: { color: PALETTE[1] },
+        data: value === null ? [] : [[value, 0]],
+        markLine: { silent: true, symbol: "none", label: { show: false },
+          lineStyle: { type: "solid", color: "#1f2933", width: 1.5 }, data: [{ xAxis: 0 }] },
+      });
+    });
+    return out;
+  }
+
   function cell(tag, text, attrs) {
     const el = document.createElement(tag);
     el.textContent = text;
@@ -160,7 +241,6 @@
 
   // The same data as an accessible table: a caption, one column per series, one row per label.
   function table(spec) {
-    const unit = spec.unit || "count";
     const t = document.createElement("table");
     t.className = "chart__table";
     t.appendChild(cell("caption", spec.title || ""));
@@ -176,7 +256,7 @@
       tr.appendChild(cell("th", label, { scope: "row" }));
       (spec.series || []).forEach(function (s, si) {
         const td = cell("td", "", { class: "num" });
-        const text = format(unit, s.values[i], spec.currency);
+        const text = shown(spec, s, i);
         const href = spec.href && s.values[i] !== null && s.values[i] !== undefined ? spec.href(i, si) : null;
         if (href) {
           const a = cell("a", text, { href: href });

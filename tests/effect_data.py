@@ -13,6 +13,11 @@ like k1-k5, the card-activation questions the bot could not answer and handed ov
 comparison. t5 is in English, where no untouched card-activation question is: left out. The
 customers of t3, k2 and k3 come back with a balance question (r3, r2, rk3), answered from
 `balance-check-app`. x1 is a fraud report handed to the fraud queue.
+
+Retention: every customer but x1's is the bank's, with twelve months of history through November
+2026 (`seed_bank_history`). The customers in `LEFT` (t2's, k1's and k2's) fell silent in October and
+November, so they churned in November, the month of their conversation; the others stayed. x1's
+customer is not the bank's: left out.
 """
 
 from __future__ import annotations
@@ -26,6 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.auth.demo import seed_demo_staff
 from helixdesk.auth.service import StaffAccounts
+from helixdesk.bank.models import BankCustomer, BankMonthlyActivity
 from helixdesk.conversations.history import PastConversation, PastMessage, import_past
 from helixdesk.conversations.models import Sender
 from helixdesk.conversations.writer import ConversationWriter
@@ -70,6 +76,8 @@ ROWS: tuple[Row, ...] = (
     Row("x1", 5, "en", "card_fraud_report", queue="fraud", reason="fraud_risk"),
 )
 BY_NAME = {r.name: r for r in ROWS}
+LEFT = frozenset({"EFFECT-T2", "EFFECT-K1", "EFFECT-K2"})
+NOT_THE_BANKS = frozenset({"EFFECT-X1"})
 TEXT = {
     "card_activation": {"zh-Hans": "信用卡怎么激活", "en": "How do I activate my card"},
     "balance_inquiry": {"zh-Hans": "怎么查余额", "en": "How do I check my balance"},
@@ -84,6 +92,9 @@ def outcomes(row: Row) -> dict[str, float | None]:
         "csat": float(row.rating) if row.rating is not None else None,
         "repeat_contact": 1.0 if row.back else 0.0,
         "fcr": 0.0 if row.back else 1.0,
+        "retention": None
+        if _customer_of(row.name) in NOT_THE_BANKS
+        else (0.0 if _customer_of(row.name) in LEFT else 1.0),
     }
 
 
@@ -93,7 +104,7 @@ def expected_effect(touched: set[str]) -> dict[str, dict[str, float]]:
     the sample variances exist), weighted by the touched; a 95% normal interval."""
     keys = {(r.intent, r.language) for r in ROWS if r.name in touched}
     out: dict[str, dict[str, float]] = {}
-    for outcome in ("csat", "repeat_contact", "fcr"):
+    for outcome in ("csat", "repeat_contact", "fcr", "retention"):
         strata: dict[tuple[str, str], tuple[list[float], list[float]]] = {k: ([], []) for k in keys}
         for r in ROWS:
             value = outcomes(r)[outcome]
@@ -173,6 +184,7 @@ def seed_effect(sessions: sessionmaker[Session]) -> dict[str, str]:
         seed_demo_staff(accounts, password=STAFF_PASSWORD)
     staff = {u.username: u.id for u in accounts.list_users()}
     writer = ConversationWriter(privacy=TranscriptPrivacy())
+    seed_bank_history(sessions)
     ids: dict[str, str] = {}
     with transaction(sessions) as s:
         for row in ROWS:
@@ -181,3 +193,47 @@ def seed_effect(sessions: sessionmaker[Session]) -> dict[str, str]:
             if handoffs:
                 import_past_handoffs(s, ids[row.name], handoffs)
     return ids
+
+
+def seed_bank_history(sessions: sessionmaker[Session]) -> None:
+    """The bank's customers of the rows (all but x1's) with twelve months each, December 2025 to
+    November 2026: steady, except that those in `LEFT` made no transaction and no login in October
+    and November (the churn rule `inactive`: the second silent month)."""
+    refs = sorted({_customer_of(r.name) for r in ROWS} - NOT_THE_BANKS)
+    months = [date(2025, 12, 1)] + [date(2026, m, 1) for m in range(1, 12)]
+    with transaction(sessions) as s:
+        for i, ref in enumerate(refs):
+            bank = BankCustomer(
+                ref=ref,
+                name_zh="测试",
+                name_en="Test",
+                gender="f",
+                birth_date=date(1980, 1, 1),
+                segment="mass",
+                value_tier="standard",
+                risk_tolerance="balanced",
+                preferred_language="zh-Hans",
+                phone=f"+8613800000{i:03d}",
+                email=None,
+                city="上海",
+                customer_since=date(2020, 1, 1),
+            )
+            s.add(bank)
+            s.flush()
+            for month in months:
+                silent = ref in LEFT and month >= date(2026, 10, 1)
+                s.add(
+                    BankMonthlyActivity(
+                        customer_id=bank.id,
+                        month=month,
+                        balance_minor=5_000_000,
+                        transactions=0 if silent else 20,
+                        card_spend_minor=0 if silent else 200_000,
+                        payroll=not silent,
+                        remittances=0,
+                        products_held=3,
+                        products_opened=0,
+                        products_closed=0,
+                        logins=0 if silent else 8,
+                    )
+                )

@@ -279,8 +279,9 @@ OUTCOME_NAMES = {
     "csat": "CSAT",
     "repeat_contact": "Repeat contact within 7 days",
     "fcr": "First-contact resolution",
+    "retention": "Retention",
 }
-BETTER = {"csat": "higher", "repeat_contact": "lower", "fcr": "higher"}
+BETTER = {"csat": "higher", "repeat_contact": "lower", "fcr": "higher", "retention": "higher"}
 
 
 def _mean(key: str, value: float) -> str:

@@ -13,6 +13,7 @@ from helixdesk.analytics.evaluation import Change, choices, evaluate
 from helixdesk.analytics.query import Days, Filters
 from helixdesk.db.session import reading, transaction
 from helixdesk.knowledge.models import KbChunk, KbDocument
+from helixdesk.lifecycle.config import ChurnRules
 from tests.analytics_data import consume
 from tests.effect_data import ENTRY, FIRST, LAST, ROWS, SECTION, expected_effect, seed_effect
 
@@ -33,7 +34,7 @@ def _choices(sessions, filters: Filters | None = None, language: str = "en") -> 
 
 def _evaluate(sessions, change: str, filters: Filters | None = None) -> dict:
     with reading(sessions) as s:
-        return evaluate(s, Change.parse(change), DAYS, filters or Filters())
+        return evaluate(s, Change.parse(change), DAYS, filters or Filters(), churn=ChurnRules())
 
 
 def test_the_choices_of_a_period_and_what_each_touched(effect_db):
@@ -91,7 +92,12 @@ def test_the_effect_of_an_entry_equals_the_fixture_computed_by_hand(effect_db):
         "csat": "better",
         "repeat_contact": "no_clear_effect",
         "fcr": "no_clear_effect",
+        # 3 of 4 touched stayed against 3 of 5 comparable: within the noise.
+        "retention": "no_clear_effect",
     }
+    assert got["retention"]["touched_mean"] == pytest.approx(0.75)
+    assert got["retention"]["comparable_mean"] == pytest.approx(0.6)
+    assert result["retention_observed_through"] == "2026-11"
 
 
 def test_the_queue_of_the_handed_over_against_the_answered(effect_db):

@@ -40,12 +40,15 @@ def test_the_effect_of_an_entry_with_its_verdicts(database, monkeypatch):
         "csat": "better",
         "repeat_contact": "no_clear_effect",
         "fcr": "no_clear_effect",
+        "retention": "no_clear_effect",  # the pack's churn rules over the fixture's bank history
     }
+    assert body["retention_observed_through"] == "2026-11"
     result = runner.invoke(app, ["effect", f"knowledge:{ENTRY}", *SPAN])
     assert result.exit_code == 0, result.output
     assert "better (higher is better)" in result.stdout
     assert "no clear effect (lower is better)" in result.stdout
     assert "5 conversations touched; 1 left out" in result.stdout
+    assert "retention observed through 2026-11" in result.stdout
 
 
 def test_a_bad_day_gets_a_stable_code(database):

@@ -14,6 +14,7 @@
     csat: { unit: "score", word: "metric_csat" },
     repeat_contact: { unit: "ratio", word: "effect_outcome_repeat_contact" },
     fcr: { unit: "ratio", word: "metric_fcr" },
+    retention: { unit: "ratio", word: "effect_outcome_retention" },
   };
   const LABEL_GROUP = { queue: "queue", reason: "reason" };
 
@@ -128,6 +129,10 @@
     const leftOut = $("#effect-left-out");
     leftOut.hidden = !result.left_out;
     leftOut.textContent = result.left_out ? w("effect_left_out").replace("{n}", h.fmt("count", result.left_out)) : "";
+    const through = $("#effect-retention");
+    through.hidden = !result.retention_observed_through;
+    through.textContent = result.retention_observed_through
+      ? w("effect_retention_through").replace("{month}", result.retention_observed_through) : "";
     const empty = !result.touched;
     $("#effect-empty").hidden = !empty;
     $("#effect-table").hidden = empty;

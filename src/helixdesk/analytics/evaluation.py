@@ -144,20 +144,18 @@ RETENTION = "retention"
 
 @dataclass(frozen=True, slots=True)
 class Retention:
-    """Whether each conversation's customer stayed, from the bank's monthly history."""
+    """Whether a bank customer stayed after a conversation, from the bank's monthly history."""
 
-    bank_refs: dict[str, str]  # customer id -> bank ref
     months: dict[str, list[MonthlyActivity]]  # bank ref -> months, oldest first
-    rules: ChurnRules | None
+    rules: ChurnRules
 
-    def of(self, fact: Any) -> float | None:
-        """1 when the customer of `fact` (its `customer_id` and `day`) stayed, 0 when they churned
-        from its month on, None when it cannot be told."""
-        ref = self.bank_refs.get(fact.customer_id)
-        months = self.months.get(ref) if ref is not None else None
-        if self.rules is None or not months:
+    def of(self, ref: str, day: date) -> float | None:
+        """1 when the customer `ref` had not churned from the month of `day` on, 0 when they
+        churned from that month on, None when it cannot be told."""
+        months = self.months.get(ref)
+        if not months:
             return None
-        month = fact.day.replace(day=1)
+        month = day.replace(day=1)
         if months[-1].month < month:
             return None  # the history does not reach the conversation's month yet
         event = churn_event(months, self.rules)
@@ -169,22 +167,6 @@ class Retention:
     def observed_through(self) -> str | None:
         last = max((m[-1].month for m in self.months.values() if m), default=None)
         return last.isoformat()[:7] if last is not None else None
-
-    @classmethod
-    def read(cls, s: Session, customer_ids: Sequence[str], rules: ChurnRules | None) -> Retention:
-        if rules is None:
-            return cls({}, {}, None)
-        ids = sorted(set(customer_ids))
-        refs: dict[str, str] = {}
-        for start in range(0, len(ids), _CHUNK):
-            for cid, ref in s.execute(
-                select(Customer.id, Customer.bank_ref).where(
-                    Customer.id.in_(ids[start : start + _CHUNK]), Customer.bank_ref.is_not(None)
-                )
-            ):
-                if ref is not None:
-                    refs[cid] = ref
-        return cls(refs, months_of(s, list(refs.values())), rules)
 
 
 def _escape(text: str) -> str:
@@ -312,32 +294,26 @@ def _retention(
     strata: set[tuple[str, str]],
     churn: ChurnRules | None,
 ) -> tuple[dict[Any, tuple[Arm, Arm]], str | None]:
-    """Retention per stratum and arm: read per conversation of a known customer (it depends on the
-    customer's history, not on the fact alone), in the touched strata only."""
+    """Retention per stratum and arm: it depends on each customer's history, not on the fact
+    alone, so it is read per conversation of a bank customer, in the touched strata only."""
     if churn is None or not strata:
         return {}, None
     arm = case((change.touched(), 1), else_=0)
     intents = sorted({intent for intent, _ in strata})
     rows = s.execute(
-        select(F.intent, F.language, arm, F.customer_id, F.day).where(
-            *conditions(F, days, filters), F.intent.in_(intents)
-        )
+        select(F.intent, F.language, arm, Customer.bank_ref, F.day)
+        .join(Customer, Customer.id == F.customer_id)
+        .where(*conditions(F, days, filters), F.intent.in_(intents), Customer.bank_ref.is_not(None))
     ).all()
-    retention = Retention.read(s, [r[3] for r in rows], churn)
+    retention = Retention(months_of(s, sorted({r[3] for r in rows})), churn)
     values: dict[Any, tuple[list[float], list[float]]] = defaultdict(lambda: ([], []))
-    for intent, language, touched, customer_id, day in rows:
+    for intent, language, touched, ref, day in rows:
         if (intent, language) not in strata:
             continue
-        value = retention.of(_Fact(customer_id, day))
+        value = retention.of(ref, day)
         if value is not None:
             values[(intent, language)][0 if touched else 1].append(value)
     return dict(values), retention.observed_through
-
-
-@dataclass(frozen=True, slots=True)
-class _Fact:
-    customer_id: str
-    day: date
 
 
 def _stats(row: Any, at: int) -> Stats:

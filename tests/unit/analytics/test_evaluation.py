@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 from datetime import date
-from types import SimpleNamespace
 
 import pytest
 
@@ -54,26 +53,16 @@ def test_a_bad_change_gets_a_stable_code(text):
 
 def test_retention_reads_the_churn_rules_from_the_conversations_month_on():
     stayed = steady(12)  # Nov 2025 .. Oct 2026, no churn
-    left = edit(
-        steady(12), slice(9, 12), transactions=0, logins=0
-    )  # silent from August: churned in September
-    retention = Retention(
-        bank_refs={"c-stayed": "C1", "c-left": "C2", "c-early": "C2", "c-late": "C1", "c-anon": "C9"},
-        months={"C1": stayed, "C2": left},
-        rules=ChurnRules(),
-    )
-
-    def fact(customer: str, day: date) -> SimpleNamespace:
-        return SimpleNamespace(customer_id=customer, day=day)
-
-    assert retention.of(fact("c-stayed", date(2026, 10, 20))) == 1.0
-    assert retention.of(fact("c-left", date(2026, 8, 14))) == 0.0  # churned in September, after it
-    assert retention.of(fact("c-early", date(2026, 10, 2))) is None  # had churned already
-    assert retention.of(fact("c-late", date(2026, 11, 3))) is None  # the history stops in October
-    assert retention.of(fact("c-anon", date(2026, 10, 2))) is None  # no history
-    assert retention.of(fact("nobody", date(2026, 10, 2))) is None  # not a bank customer
+    left = edit(steady(12), slice(9, 12), transactions=0, logins=0)  # silent from August on
+    retention = Retention(months={"C1": stayed, "C2": left}, rules=ChurnRules())
+    assert retention.of("C1", date(2026, 10, 20)) == 1.0
+    assert retention.of("C2", date(2026, 8, 14)) == 0.0  # churned in September, after it
+    assert retention.of("C2", date(2026, 9, 30)) == 0.0  # churned that month
+    assert retention.of("C2", date(2026, 10, 2)) is None  # had churned already
+    assert retention.of("C1", date(2026, 11, 3)) is None  # the history stops in October
+    assert retention.of("C9", date(2026, 10, 2)) is None  # no history
     assert retention.observed_through == "2026-10"
-    assert Retention({}, {}, None).of(fact("c-stayed", date(2026, 10, 20))) is None
+    assert Retention(months={}, rules=ChurnRules()).observed_through is None
 
 
 def _result(difference, low, high, touched=10, comparable=10):

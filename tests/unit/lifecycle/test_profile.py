@@ -20,6 +20,7 @@ from tests.unit.lifecycle.builders import customer, edit, steady
 CONFIG = load_lifecycle_config(load_pack("retail_bank"))
 RULES = CONFIG.profile
 TODAY = date(2026, 11, 23)
+NO_SIGNALS = ConversationSignals()
 
 PERSON = Customer(
     ref="C900001",
@@ -106,7 +107,7 @@ def build(
     person: Customer = PERSON,
     transactions: list[Transaction] | None = None,
     months: Any = None,
-    signals: ConversationSignals = ConversationSignals(),
+    signals: ConversationSignals = NO_SIGNALS,
     churn: dict[str, Any] | None = None,
     unavailable: str | None = "no churn model is trained",
     config: LifecycleConfig = CONFIG,

@@ -78,6 +78,26 @@ class ModelSettings(_Model):
     top_reasons: int = Field(default=3, ge=1, le=20)
 
 
+# The retail_bank pack's interest maps (the defaults, like every threshold here).
+SPENDING_INTERESTS = {
+    "travel": "travel",
+    "digital": "credit_card_rewards",
+    "shopping": "credit_card_rewards",
+    "fuel": "credit_card_rewards",
+}
+INTENT_INTERESTS = {
+    "cross_border_remittance": "cross_border",
+    "exchange_rate": "cross_border",
+    "wealth_product_inquiry": "wealth",
+    "deposit_interest_rate": "wealth",
+    "risk_assessment": "wealth",
+    "mortgage_inquiry": "mortgage",
+    "loan_application": "mortgage",
+    "credit_limit_increase": "credit_card_rewards",
+    "card_application": "credit_card_rewards",
+}
+
+
 class ProfileRules(_Model):
     """How the customer profile is derived (`helixdesk.lifecycle.profile`)."""
 
@@ -98,8 +118,8 @@ class ProfileRules(_Model):
     # From this age on the customer is served with patience, however they write.
     patience_age: int = Field(default=65, ge=18, le=120)
     # Interests read from behaviour: card spending category -> interest, intent -> interest.
-    spending_interests: dict[str, str] = Field(default_factory=dict)
-    intent_interests: dict[str, str] = Field(default_factory=dict)
+    spending_interests: dict[str, str] = Field(default_factory=lambda: dict(SPENDING_INTERESTS))
+    intent_interests: dict[str, str] = Field(default_factory=lambda: dict(INTENT_INTERESTS))
 
     @model_validator(mode="after")
     def _ordered(self) -> ProfileRules:

@@ -1,5 +1,6 @@
 """`GET /console/api/conversations/{id}/customer-profile`: who may read it, its 404 codes, and values
-that match the bank's data, the lifecycle's stage and a churn model trained for the test."""
+that match the bank's data, the lifecycle's stage and a churn model trained for the test (on SQLite
+and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -47,8 +48,9 @@ def make_client(url, settings_for, model_dir):
 
 
 @pytest.fixture
-def client(sqlite_url, settings_for, churn_models):
-    c = make_client(sqlite_url, settings_for, churn_models)
+def client(db_url, settings_for, churn_models):
+    """On SQLite and on PostgreSQL."""
+    c = make_client(db_url, settings_for, churn_models)
     yield c
     c.__exit__(None, None, None)
 

@@ -36,7 +36,9 @@
     head.appendChild(make("strong", "pf-stage__name", w.stages[s.stage] || s.stage));
     head.append(" · " + w.rule + ": " + label("stage_rule", s.rule));
     box.appendChild(head);
-    box.appendChild(make("p", "muted", s.explanation));
+    // The rule's explanation and every "why" are the lifecycle's words, in English.
+    const why = make("p", "muted", s.explanation); why.lang = "en";
+    box.appendChild(why);
     box.dataset.stage = s.stage;
     return box;
   }
@@ -47,7 +49,8 @@
     const risk = f.value;
     if (!risk) {
       box.appendChild(make("p", "", w.churn_none));
-      box.appendChild(make("p", "muted", f.why));
+      const why = make("p", "muted", f.why); why.lang = "en";
+      box.appendChild(why);
       box.dataset.band = "none";
       return box;
     }
@@ -57,7 +60,8 @@
     head.appendChild(make("strong", "pf-band pf-band--" + risk.band, label("churn_band", risk.band)));
     head.append(" · " + w.probability + " " + (risk.probability * 100).toFixed(1) + "%");
     box.appendChild(head);
-    box.appendChild(make("p", "muted", f.why));
+    const why = make("p", "muted", f.why); why.lang = "en";
+    box.appendChild(why);
     box.appendChild(make("h4", "", w.reasons));
     const reasons = make("ul", "pf-reasons");
     reasons.id = "lifecycle-reasons";

@@ -132,7 +132,8 @@ def settings_for(model_root: Path):  # type: ignore[no-untyped-def]
     def build(database_url: str, **overrides: object) -> Settings:
         # In-process apps parse on a thread (no NLU process per app); the server tests run the default.
         overrides.setdefault("nlu_process", False)
-        return Settings(_env_file=None, database_url=database_url, model_dir=model_root, **overrides)  # type: ignore[arg-type,call-arg]
+        overrides.setdefault("model_dir", model_root)
+        return Settings(_env_file=None, database_url=database_url, **overrides)  # type: ignore[arg-type,call-arg]
 
     return build
 

@@ -67,7 +67,7 @@ def train(
     config = load_lifecycle_config(load_pack(settings.pack))
     histories, source = _histories(settings, customers, seed, as_of)
     digest = data_sha256(histories)
-    config_dump = config.model_dump(mode="json")
+    config_dump = config.model_dump(mode="json", exclude={"profile"})  # the profile is not learnt
     root = out_dir if out_dir is not None else default_root(settings.model_dir, settings.pack)
     if if_stale:
         current = newest_report(root)

@@ -28,6 +28,7 @@ from helixdesk.edge.console import (
     incidents_api,
     incidents_pages,
     insight_api,
+    profile_api,
     quality_api,
     supervise_api,
 )
@@ -102,6 +103,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(demo.router)
     app.include_router(console.router)
     app.include_router(console_api.router)
+    app.include_router(profile_api.router)  # the customer profile beside a conversation
     app.include_router(knowledge_api.router)  # the knowledge workspace
     app.include_router(knowledge_pages.router)
     app.include_router(incidents_api.router)  # the incident register

@@ -82,6 +82,7 @@ from helixdesk.knowledge.uploads import UploadJobs
 from helixdesk.knowledge.versions import Editor
 from helixdesk.knowledge.workspace import KnowledgeWorkspace
 from helixdesk.lifecycle.config import load_lifecycle_config
+from helixdesk.lifecycle.profiles import CustomerProfiles
 from helixdesk.nlg.personalise import load_tips
 from helixdesk.nlg.replies import ReplyWriter
 from helixdesk.nlg.style import StylePolicy
@@ -198,6 +199,7 @@ class Container:
     analytics: AnalyticsReader
     proposals: Proposals
     feedback: FeedbackInbox
+    profiles: CustomerProfiles  # the customer profile beside a conversation
 
     @property
     def pack(self) -> Pack:
@@ -425,6 +427,15 @@ class Container:
                 parser=parser,
                 mask=lambda text: writer.privacy.mask(text).text,
                 products=load_products(config.pack.path),
+            ),
+        )
+        part(
+            "profiles",
+            lambda: CustomerProfiles.load(
+                bank=bank,
+                config=load_lifecycle_config(config.pack),
+                model_dir=settings.model_dir,
+                pack=config.pack.name,
             ),
         )
         return cls(**parts)

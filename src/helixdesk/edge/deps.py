@@ -12,6 +12,7 @@ from typing import Annotated, Any
 
 import anyio
 from fastapi import Depends, Request
+from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.abuse import AbuseLimits
 from helixdesk.actions.rates import RateService
@@ -43,6 +44,7 @@ from helixdesk.insight.proposals import Proposals
 from helixdesk.insight.service import Insight
 from helixdesk.knowledge.uploads import UploadJobs
 from helixdesk.knowledge.workspace import KnowledgeWorkspace
+from helixdesk.lifecycle.profiles import CustomerProfiles
 from helixdesk.nlu.batcher import Parser
 from helixdesk.notifications.notifier import OutboxReader
 from helixdesk.quality.coaching import StaffQuality
@@ -208,4 +210,7 @@ AnalyticsDep = Annotated[AnalyticsReader, Depends(_part("analytics"))]
 AnalyticsReaderDep = Annotated[StaffView, Depends(require_roles(*ANALYTICS_ROLES))]
 # The incident register: operators, supervisors and admins.
 IncidentsDep = Annotated[IncidentRegister, Depends(_part("incidents"))]
+# The customer profile beside a conversation (the churn model loaded once).
+ProfilesDep = Annotated[CustomerProfiles, Depends(_part("profiles"))]
+SessionsDep = Annotated[sessionmaker[Session], Depends(_part("sessions"))]
 IncidentManagerDep = Annotated[StaffView, Depends(require_roles(*INCIDENT_ROLES))]

@@ -78,10 +78,65 @@ class ModelSettings(_Model):
     top_reasons: int = Field(default=3, ge=1, le=20)
 
 
+# The retail_bank pack's interest maps (the defaults, like every threshold here).
+SPENDING_INTERESTS = {
+    "travel": "travel",
+    "digital": "credit_card_rewards",
+    "shopping": "credit_card_rewards",
+    "fuel": "credit_card_rewards",
+}
+INTENT_INTERESTS = {
+    "cross_border_remittance": "cross_border",
+    "exchange_rate": "cross_border",
+    "wealth_product_inquiry": "wealth",
+    "deposit_interest_rate": "wealth",
+    "risk_assessment": "wealth",
+    "mortgage_inquiry": "mortgage",
+    "loan_application": "mortgage",
+    "credit_limit_increase": "credit_card_rewards",
+    "card_application": "credit_card_rewards",
+}
+
+
+class ProfileRules(_Model):
+    """How the customer profile is derived (`helixdesk.lifecycle.profile`)."""
+
+    # Age bands: each value is the first age of a band (the first band starts at 0).
+    age_bands: tuple[int, ...] = (30, 45, 60)
+    # Cross-border remittances in the last `remittance_months` months that make them "frequent".
+    frequent_remittances: int = Field(default=3, ge=1, le=1000)
+    remittance_months: int = Field(default=6, ge=1, le=24)
+    # Payroll: arrived in at least this many of the last `payroll_months` months.
+    payroll_months: int = Field(default=3, ge=1, le=24)
+    payroll_min_months: int = Field(default=2, ge=1, le=24)
+    # Card spending categories shown: the largest ones, with at least this share of the spend.
+    top_categories: int = Field(default=3, ge=1, le=20)
+    min_category_share: float = Field(default=0.15, ge=0, le=1)
+    # Writing style from the average length (characters) of the customer's own messages.
+    concise_max_chars: int = Field(default=20, ge=1, le=4000)
+    chatty_min_chars: int = Field(default=60, ge=1, le=4000)
+    # From this age on the customer is served with patience, however they write.
+    patience_age: int = Field(default=65, ge=18, le=120)
+    # Interests read from behaviour: card spending category -> interest, intent -> interest.
+    spending_interests: dict[str, str] = Field(default_factory=lambda: dict(SPENDING_INTERESTS))
+    intent_interests: dict[str, str] = Field(default_factory=lambda: dict(INTENT_INTERESTS))
+
+    @model_validator(mode="after")
+    def _ordered(self) -> ProfileRules:
+        if list(self.age_bands) != sorted(set(self.age_bands)) or any(a <= 0 for a in self.age_bands):
+            raise ValueError("age_bands must be increasing positive ages")
+        if self.concise_max_chars >= self.chatty_min_chars:
+            raise ValueError("concise_max_chars must be below chatty_min_chars")
+        if self.payroll_min_months > self.payroll_months:
+            raise ValueError("payroll_min_months must not exceed payroll_months")
+        return self
+
+
 class LifecycleConfig(_Model):
     churn: ChurnRules = ChurnRules()
     stages: StageRules = StageRules()
     model: ModelSettings = ModelSettings()
+    profile: ProfileRules = ProfileRules()
 
 
 def parse_lifecycle_config(data: Any, *, source: str = "lifecycle config") -> LifecycleConfig:

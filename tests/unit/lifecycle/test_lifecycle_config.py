@@ -15,7 +15,7 @@ def test_the_retail_bank_pack_sets_every_threshold_and_they_are_the_defaults():
     pack = load_pack("retail_bank")
     raw = (pack.path / "lifecycle" / "rules.yaml").read_text(encoding="utf-8")
     config = load_lifecycle_config(pack)
-    for section in ("churn", "stages", "model"):
+    for section in ("churn", "stages", "model", "profile"):
         for name in type(getattr(config, section)).model_fields:
             assert f"{name}:" in raw, f"{section}.{name} is not set in the pack's lifecycle/rules.yaml"
     # The code's defaults (a pack without the file) are the retail_bank pack's values.

@@ -54,6 +54,18 @@ SCRIPT_LABEL_GROUPS = (
     "goodwill_status",
     "goodwill_reason",
     "tier",  # the SLA breaches on the supervisor's board
+    # the customer profile beside a conversation (profile.js)
+    "risk_tolerance",
+    "language",
+    "account_kind",
+    "card_kind",
+    "churn_band",
+    "churn_feature",
+    "stage_rule",
+    "profile_style",
+    "profile_source",
+    "interest",
+    "spend_category",
 )
 # Refusals the console words in the person's language (the API's message is in English).
 SCRIPT_ERROR_CODES = (

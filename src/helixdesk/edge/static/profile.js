@@ -1,0 +1,131 @@
+// The customer profile beside a conversation: profile, lifecycle stage with its rule, churn risk
+// with its reasons. Every value carries where it came from (small text) and how (on hover).
+(function () {
+  "use strict";
+  const panel = document.getElementById("lifecycle");
+  const conv = document.getElementById("conv");
+  if (!panel || !conv || !window.Helix) return;
+  const { make, label } = window.Helix;
+  const w = JSON.parse(document.getElementById("lifecycle-words").textContent);
+  const status = document.getElementById("lifecycle-status");
+  const body = document.getElementById("lifecycle-body");
+
+  // One row of the profile: the name, the value, and its source (small text; the why on hover).
+  function row(list, name, value, f) {
+    const dt = make("dt", "", name);
+    const dd = make("dd");
+    if (value instanceof Node) dd.appendChild(value); else dd.appendChild(make("span", "", value));
+    if (f) {
+      const src = make("small", "pf-source", " · " + w.source + ": " + label("profile_source", f.source));
+      src.title = f.why;
+      dd.title = f.why;
+      dd.appendChild(src);
+      dd.dataset.source = f.source;
+    }
+    list.appendChild(dt); list.appendChild(dd);
+    return dd;
+  }
+  const yesNo = (v) => (v ? w.yes : w.no);
+  const listOf = (items) => (items.length ? items.join("、") : w.none);
+
+  function stageSection(f) {
+    const s = f.value;
+    const box = make("div", "pf-stage");
+    box.id = "lifecycle-stage";
+    const head = make("p");
+    head.appendChild(make("strong", "pf-stage__name", w.stages[s.stage] || s.stage));
+    head.append(" · " + w.rule + ": " + label("stage_rule", s.rule));
+    box.appendChild(head);
+    // The rule's explanation and every "why" are the lifecycle's words, in English.
+    const why = make("p", "muted", s.explanation); why.lang = "en";
+    box.appendChild(why);
+    box.dataset.stage = s.stage;
+    return box;
+  }
+
+  function churnSection(f) {
+    const box = make("div", "pf-churn");
+    box.id = "lifecycle-churn";
+    const risk = f.value;
+    if (!risk) {
+      box.appendChild(make("p", "", w.churn_none));
+      const why = make("p", "muted", f.why); why.lang = "en";
+      box.appendChild(why);
+      box.dataset.band = "none";
+      return box;
+    }
+    box.dataset.band = risk.band;
+    const head = make("p");
+    // The band is said in words (and by a mark), never by colour alone.
+    head.appendChild(make("strong", "pf-band pf-band--" + risk.band, label("churn_band", risk.band)));
+    head.append(" · " + w.probability + " " + (risk.probability * 100).toFixed(1) + "%");
+    box.appendChild(head);
+    const why = make("p", "muted", f.why); why.lang = "en";
+    box.appendChild(why);
+    box.appendChild(make("h4", "", w.reasons));
+    const reasons = make("ul", "pf-reasons");
+    reasons.id = "lifecycle-reasons";
+    for (const r of risk.reasons) {
+      const li = make("li", "pf-reason pf-reason--" + r.direction);
+      li.appendChild(make("span", "pf-reason__dir", r.direction === "raises" ? "▲ " : "▼ "));
+      li.append(label("churn_feature", r.feature) + " — " + (r.direction === "raises" ? w.raises : w.lowers));
+      li.title = r.feature + " = " + r.value + " (" + r.contribution + ")";
+      reasons.appendChild(li);
+    }
+    box.appendChild(reasons);
+    return box;
+  }
+
+  function render(p) {
+    body.replaceChildren();
+    const stage = make("section"); stage.appendChild(make("h3", "", w.stage)); stage.appendChild(stageSection(p.stage));
+    const churn = make("section"); churn.appendChild(make("h3", "", w.churn)); churn.appendChild(churnSection(p.churn_risk));
+    body.appendChild(stage); body.appendChild(churn);
+    const facts = make("dl", "facts pf-facts");
+    facts.id = "lifecycle-facts";
+    const d = p.demographics;
+    row(facts, w.age_band, d.age_band.value.replace("_plus", "+").replace("under_", "<").replace("_", "–"), d.age_band);
+    row(facts, w.city, d.city.value, d.city);
+    row(facts, w.tier, label("tier", p.value_tier.value), p.value_tier);
+    row(facts, w.risk_tolerance, label("risk_tolerance", p.risk_tolerance.value), p.risk_tolerance);
+    row(facts, w.language, label("language", p.language.value), p.language);
+    row(facts, w.style, p.style.value ? label("profile_style", p.style.value) : w.style_unknown, p.style);
+    const tx = p.transactions;
+    row(facts, w.remittance, yesNo(tx.cross_border_remittance.value), tx.cross_border_remittance);
+    row(facts, w.payroll, yesNo(tx.payroll.value), tx.payroll);
+    row(facts, w.categories,
+        listOf(tx.card_categories.value.map((c) => label("spend_category", c.category) + " " + Math.round(c.share * 100) + "%")),
+        tx.card_categories);
+    const interests = make("span");
+    if (!p.interests.value.length) interests.textContent = w.none;
+    for (const i of p.interests.value) {
+      const tag = make("span", "tag", label("interest", i.interest));
+      tag.title = w.source + ": " + label("profile_source", i.source);
+      interests.appendChild(tag);
+    }
+    row(facts, w.interests, interests, p.interests);
+    const products = make("ul", "products");
+    for (const item of p.products.value) {
+      const name = item.kind === "card" ? (item.name || label("card_kind", item.product.replace("_card", ""))) : label("account_kind", item.product);
+      products.appendChild(make("li", "", name + " " + item.ref + " · " + (item.in_use ? w.in_use : w.not_in_use) + " (" + item.transactions + ")"));
+    }
+    row(facts, w.products, products, p.products);
+    body.appendChild(facts);
+    body.hidden = false;
+    status.hidden = true;
+  }
+
+  async function load() {
+    const r = await fetch(`/console/api/conversations/${conv.dataset.conversation}/customer-profile`, { credentials: "same-origin" });
+    const data = (r.headers.get("content-type") || "").includes("json") ? await r.json() : {};
+    panel.setAttribute("aria-busy", "false");
+    if (!r.ok) {
+      status.textContent = data.error && data.error.code === "customer_anonymous" ? w.anonymous : w.unavailable;
+      panel.dataset.state = "error";
+      return;
+    }
+    render(data);
+    panel.dataset.state = "ready";
+  }
+  load().catch(() => { status.textContent = w.unavailable; panel.dataset.state = "error"; });
+})();

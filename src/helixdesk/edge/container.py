@@ -82,6 +82,7 @@ from helixdesk.knowledge.uploads import UploadJobs
 from helixdesk.knowledge.versions import Editor
 from helixdesk.knowledge.workspace import KnowledgeWorkspace
 from helixdesk.lifecycle.config import load_lifecycle_config
+from helixdesk.lifecycle.suitability import load_suitability
 from helixdesk.nlg.personalise import load_tips
 from helixdesk.nlg.replies import ReplyWriter
 from helixdesk.nlg.style import StylePolicy
@@ -128,6 +129,7 @@ class PackConfig:
             policies=load_policies(pack.path / "dialogue" / "policies.yaml"),
             style=StylePolicy.load(pack.path / "nlg" / "style.yaml"),
             tips=load_tips(pack.path / "nlg" / "tips.yaml"),
+            suitability=load_suitability(pack),
             code_length=code_length,
             triggers=handoff.triggers,
             public_actions=frozenset(

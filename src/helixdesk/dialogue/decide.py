@@ -170,11 +170,13 @@ def _continue(d: Deciding, task: Task) -> bool:
     return _ANSWERS[awaiting.kind](d, task)
 
 
-def tip_subject(ctx: TurnContext, intent: str | None) -> Subject:
+def tip_subject(ctx: TurnContext, state: DialogueState, intent: str | None) -> Subject:
     """The customer as the suitability gate sees them in this turn: their profile's tolerance and
-    age, and whether this request or an issue left open is a complaint or a fraud report."""
+    age, and whether this request, an earlier one of the conversation (its last ten) or an issue
+    left open is a complaint or a fraud report."""
     profile = ctx.customer.profile
-    intents = {i.intent for i in ctx.customer.open_issues if i.status == "open"} | {intent or ""}
+    open_issues = {i.intent for i in ctx.customer.open_issues if i.status == "open"}
+    intents = open_issues | set(state.intents) | {intent or ""}
     return Subject(
         risk_tolerance=profile.risk_tolerance if profile else None,
         age=profile.age(ctx.now.date()) if profile else None,
@@ -187,7 +189,7 @@ def _add_tip(d: Deciding) -> None:
     """A personal touch after the answer, at most once per tip and conversation."""
     customer = d.ctx.customer
     intent = d.turn.intent.name if d.turn.intent else None
-    subject = tip_subject(d.ctx, intent)
+    subject = tip_subject(d.ctx, d.state, intent)
     rule = pick_tip(
         d.config.tips,
         customer.profile,

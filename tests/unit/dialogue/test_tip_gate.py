@@ -54,13 +54,14 @@ def tips(
     *,
     issues: tuple[IssueView, ...] = (),
     intent: str = "deposit_interest_rate",
+    earlier: tuple[str, ...] = (),
 ) -> list[str]:
     ctx = TurnContext(
         conversation_id="conv-1",
         message_id="msg-1",
         language="en",
         customer=CustomerContext(customer_id="cust-1", customer_ref=who.ref, profile=who, open_issues=issues),
-        state=DialogueState(issues_raised=True),
+        state=DialogueState(issues_raised=True, intents=list(earlier)),
         verified=False,
         now=NOW,
     )
@@ -99,3 +100,8 @@ def test_an_elderly_customer_is_capped_whatever_their_tolerance(decider: Decider
 def test_no_tip_while_a_complaint_or_a_fraud_report_is_open(decider: Decider, open_intent: str) -> None:
     assert tips(decider, customer(), issues=(issue(open_intent),)) == []
     assert tips(decider, customer(), issues=(issue("transfer_failed"),)) == ["tip.balanced_funds"]
+
+
+def test_no_tip_after_a_complaint_earlier_in_the_conversation(decider: Decider) -> None:
+    assert tips(decider, customer(), earlier=("complaint", "greeting")) == []
+    assert tips(decider, customer(), earlier=("greeting",)) == ["tip.balanced_funds"]

@@ -13,7 +13,8 @@ from typing import Annotated, Any, Literal
 
 import anyio
 from fastapi import APIRouter, Path, Request
-from pydantic import Field
+from pydantic import BeforeValidator, Field, StrictBool
+from pydantic_core import PydanticCustomError
 
 from helixdesk.core.inputs import Input
 from helixdesk.edge.deps import ContainerDep, StrategiesDep, StrategyEditorDep, client_ip
@@ -27,27 +28,37 @@ StrategyId = Annotated[str, Path(min_length=1, max_length=64)]
 Code = Annotated[str, Field(max_length=40)]
 
 
+def _not_a_bool(value: Any) -> Any:
+    if isinstance(value, bool):
+        raise PydanticCustomError("int_type", "give a number, not true or false")
+    return value
+
+
+Number = Annotated[int, BeforeValidator(_not_a_bool)]
+
+
 class StrategyEdit(Input):
     definition: dict[str, Any] = Field(
         description="The whole strategy (when, what, texts, where, enabled) as in the pack's "
         "lifecycle/strategies.yaml; its id, if given, must be the one in the path."
     )
-    version: int | None = Field(
+    version: Number | None = Field(
         default=None, ge=1, le=2**31 - 1, description="The version you read (refused if it moved on)."
     )
 
 
 class PreviewIn(Input):
-    """A customer as the strategies and the gate see them (no profile is read)."""
+    """A customer as the strategies and the gate see them (no profile is read). A flag is true or
+    false, never a number taken as one."""
 
     stage: Literal["exploration", "formation", "stability", "decline"] | None = None
     churn_band: Literal["low", "medium", "high"] | None = None
     interests: list[Code] = Field(default_factory=list, max_length=20)
     risk_tolerance: Code | None = None
-    age: int | None = Field(default=None, ge=0, le=130)
-    vulnerable: bool = False
-    open_complaint: bool = False
-    fraud_report: bool = False
+    age: Number | None = Field(default=None, ge=0, le=130)
+    vulnerable: StrictBool = False
+    open_complaint: StrictBool = False
+    fraud_report: StrictBool = False
     trigger: Literal["complaint_resolved", "anniversary", "conversation"] | None = None
     where: Literal["bot", "console"] | None = None
 

@@ -34,7 +34,8 @@ def _not_a_bool(value: Any) -> Any:
     return value
 
 
-Number = Annotated[int, BeforeValidator(_not_a_bool)]
+Age = Annotated[int, Field(ge=0, le=130), BeforeValidator(_not_a_bool)]
+Version = Annotated[int, Field(ge=1, le=2**31 - 1), BeforeValidator(_not_a_bool)]
 
 
 class StrategyEdit(Input):
@@ -42,8 +43,8 @@ class StrategyEdit(Input):
         description="The whole strategy (when, what, texts, where, enabled) as in the pack's "
         "lifecycle/strategies.yaml; its id, if given, must be the one in the path."
     )
-    version: Number | None = Field(
-        default=None, ge=1, le=2**31 - 1, description="The version you read (refused if it moved on)."
+    version: Version | None = Field(
+        default=None, description="The version you read (refused if it moved on)."
     )
 
 
@@ -55,7 +56,7 @@ class PreviewIn(Input):
     churn_band: Literal["low", "medium", "high"] | None = None
     interests: list[Code] = Field(default_factory=list, max_length=20)
     risk_tolerance: Code | None = None
-    age: Number | None = Field(default=None, ge=0, le=130)
+    age: Age | None = None
     vulnerable: StrictBool = False
     open_complaint: StrictBool = False
     fraud_report: StrictBool = False

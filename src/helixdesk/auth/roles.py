@@ -79,6 +79,8 @@ def can_edit_knowledge(roles: Iterable[str]) -> bool:
 
 
 INCIDENT_ROLES: tuple[str, ...] = (Role.OPERATOR, Role.SUPERVISOR, Role.ADMIN)
+# Supervisors and admins edit the bank's lifecycle strategies.
+STRATEGY_ROLES: tuple[str, ...] = (Role.SUPERVISOR, Role.ADMIN)
 
 
 def can_manage_incidents(roles: Iterable[str]) -> bool:

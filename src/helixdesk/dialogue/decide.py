@@ -49,6 +49,7 @@ from helixdesk.dialogue.flows import (
 from helixdesk.dialogue.flows.base import Deciding, DialogueConfig, NeedResult
 from helixdesk.dialogue.flows.interrupt import interrupts
 from helixdesk.dialogue.state import DialogueState, Task, remember_turn
+from helixdesk.lifecycle.suitability import COMPLAINT_INTENTS, FRAUD_INTENTS, Subject, gate
 from helixdesk.nlg.personalise import pick_tip
 from helixdesk.nlg.replies import Say
 from helixdesk.nlg.style import choose_style
@@ -169,11 +170,33 @@ def _continue(d: Deciding, task: Task) -> bool:
     return _ANSWERS[awaiting.kind](d, task)
 
 
+def tip_subject(ctx: TurnContext, state: DialogueState, intent: str | None) -> Subject:
+    """The customer as the suitability gate sees them in this turn: their profile's tolerance and
+    age, and whether this request, an earlier one of the conversation (its last ten) or an issue
+    left open is a complaint or a fraud report."""
+    profile = ctx.customer.profile
+    open_issues = {i.intent for i in ctx.customer.open_issues if i.status == "open"}
+    intents = open_issues | set(state.intents) | {intent or ""}
+    return Subject(
+        risk_tolerance=profile.risk_tolerance if profile else None,
+        age=profile.age(ctx.now.date()) if profile else None,
+        open_complaint=bool(intents & COMPLAINT_INTENTS),
+        fraud_report=bool(intents & FRAUD_INTENTS),
+    )
+
+
 def _add_tip(d: Deciding) -> None:
     """A personal touch after the answer, at most once per tip and conversation."""
     customer = d.ctx.customer
     intent = d.turn.intent.name if d.turn.intent else None
-    rule = pick_tip(d.config.tips, customer.profile, intent, given=d.state.tips_given, today=d.ctx.now.date())
+    subject = tip_subject(d.ctx, d.state, intent)
+    rule = pick_tip(
+        d.config.tips,
+        customer.profile,
+        intent,
+        given=d.state.tips_given,
+        allowed=lambda r: gate(subject, r.product_risk, d.config.suitability).allowed,
+    )
     if rule is None or not d.says or customer.customer_ref is None:
         return
     values: dict[str, object] = {}

@@ -28,6 +28,7 @@ from helixdesk.edge.console import (
     incidents_api,
     incidents_pages,
     insight_api,
+    lifecycle_api,
     profile_api,
     quality_api,
     supervise_api,
@@ -108,6 +109,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(knowledge_pages.router)
     app.include_router(incidents_api.router)  # the incident register
     app.include_router(incidents_pages.router)
+    app.include_router(lifecycle_api.router)  # the bank's lifecycle strategies
     app.include_router(alerts_api.router)
     app.include_router(supervise_api.router)
     app.include_router(quality_api.router)

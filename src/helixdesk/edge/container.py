@@ -83,6 +83,9 @@ from helixdesk.knowledge.versions import Editor
 from helixdesk.knowledge.workspace import KnowledgeWorkspace
 from helixdesk.lifecycle.config import load_lifecycle_config
 from helixdesk.lifecycle.profiles import CustomerProfiles
+from helixdesk.lifecycle.store import StrategyStore
+from helixdesk.lifecycle.strategies import load_strategies
+from helixdesk.lifecycle.suitability import load_suitability
 from helixdesk.nlg.personalise import load_tips
 from helixdesk.nlg.replies import ReplyWriter
 from helixdesk.nlg.style import StylePolicy
@@ -129,6 +132,7 @@ class PackConfig:
             policies=load_policies(pack.path / "dialogue" / "policies.yaml"),
             style=StylePolicy.load(pack.path / "nlg" / "style.yaml"),
             tips=load_tips(pack.path / "nlg" / "tips.yaml"),
+            suitability=load_suitability(pack),
             code_length=code_length,
             triggers=handoff.triggers,
             public_actions=frozenset(
@@ -167,6 +171,7 @@ class Container:
     kb_workspace: KnowledgeWorkspace  # the console's knowledge workspace
     kb_uploads: UploadJobs
     incidents: IncidentRegister  # the incident register the bot tells affected customers from
+    strategies: StrategyStore  # the bank's lifecycle strategies, seeded from the pack
     bot: Bot
     writer: ConversationWriter
     conversations: ConversationService
@@ -277,6 +282,10 @@ class Container:
             "kb_uploads", lambda: UploadJobs(sessions=sessions, knowledge=knowledge, embed=embed, audit=audit)
         )
         part("incidents", lambda: IncidentRegister(sessions=sessions, audit=audit))
+        part(
+            "strategies",
+            lambda: StrategyStore(sessions=sessions, pack_set=load_strategies(config.pack), audit=audit),
+        )
         bot = part(
             "bot",
             lambda: Bot(

@@ -21,7 +21,7 @@ from helixdesk.analytics.service import AnalyticsReader
 from helixdesk.audit.service import AuditSearch
 from helixdesk.auth.apikeys import ApiKeys, ApiKeyView, ChannelCaller
 from helixdesk.auth.errors import AuthRequiredError, CsrfError, ForbiddenError
-from helixdesk.auth.roles import INCIDENT_ROLES
+from helixdesk.auth.roles import INCIDENT_ROLES, STRATEGY_ROLES
 from helixdesk.auth.service import SessionView, StaffAccounts, StaffView
 from helixdesk.conversations.ratings import Ratings
 from helixdesk.conversations.service import ConversationService
@@ -45,6 +45,7 @@ from helixdesk.insight.service import Insight
 from helixdesk.knowledge.uploads import UploadJobs
 from helixdesk.knowledge.workspace import KnowledgeWorkspace
 from helixdesk.lifecycle.profiles import CustomerProfiles
+from helixdesk.lifecycle.store import StrategyStore
 from helixdesk.nlu.batcher import Parser
 from helixdesk.notifications.notifier import OutboxReader
 from helixdesk.quality.coaching import StaffQuality
@@ -214,3 +215,6 @@ IncidentsDep = Annotated[IncidentRegister, Depends(_part("incidents"))]
 ProfilesDep = Annotated[CustomerProfiles, Depends(_part("profiles"))]
 SessionsDep = Annotated[sessionmaker[Session], Depends(_part("sessions"))]
 IncidentManagerDep = Annotated[StaffView, Depends(require_roles(*INCIDENT_ROLES))]
+# The lifecycle strategies: supervisors and admins.
+StrategiesDep = Annotated[StrategyStore, Depends(_part("strategies"))]
+StrategyEditorDep = Annotated[StaffView, Depends(require_roles(*STRATEGY_ROLES))]

@@ -17,6 +17,7 @@ from helixdesk.identity import models as identity_models
 from helixdesk.incidents import models as incident_models
 from helixdesk.insight import models as insight_models
 from helixdesk.knowledge import models as knowledge_models
+from helixdesk.lifecycle import models as lifecycle_models
 from helixdesk.memory import models as memory_models
 from helixdesk.notifications import models as notification_models
 from helixdesk.notifications.notifier import outbox_columns
@@ -42,6 +43,7 @@ __all__ = [
     "insight_models",
     "knowledge_models",
     "lease_models",
+    "lifecycle_models",
     "memory_models",
     "notification_models",
     "privacy_models",

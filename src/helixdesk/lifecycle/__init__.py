@@ -7,8 +7,12 @@ bank's monthly history (`BankConnector.monthly_activity`; docs/lifecycle.md).
   standardised features, isotonic calibration), trained by `helixdesk lifecycle train` into
   `$HELIXDESK_MODEL_DIR/<pack>/churn/<version>/`;
 - `config`: the thresholds, from the pack's `lifecycle/rules.yaml`;
-- `service.describe`: one customer's stage, churn and risk (`helixdesk lifecycle show`).
+- `service.describe`: one customer's stage, churn and risk (`helixdesk lifecycle show`);
+- `strategies`: the bank's strategies per stage (the pack's `lifecycle/strategies.yaml`);
+- `store`, `models`, `errors`: the active strategies in the database, each edit versioned and audited;
+- `recommend`: which strategies reach a customer now, each with why, after the gate;
+- `suitability`: the one suitability gate, asked last for every strategy and bot tip.
 
-Everything but the training and the model files is pure: it reads a `CustomerHistory` and writes
-nothing.
+Everything but the training, the model files and the strategy store is pure: it reads its
+arguments and writes nothing.
 """

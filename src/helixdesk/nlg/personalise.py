@@ -1,16 +1,17 @@
-"""Personal touches from the customer's profile, within suitability rules (pack `nlg/tips.yaml`).
+"""Personal touches from the customer's profile (pack `nlg/tips.yaml`).
 
 A tip is added after the answer when the customer's interests match the rule and the request
 is one of the rule's intents — e.g. a frequent cross-border remitter asking about fees hears
-today's exchange rate. A tip that names a product class carries a risk level (R1 lowest .. R5);
-it is never offered above the customer's risk tolerance, and never above the elderly cap to an
-elderly customer, whatever they asked. Each tip is given at most once per conversation.
+today's exchange rate. A tip that names a product class carries a risk level (R1 lowest .. R5).
+Whether a tip may reach this customer at all is not decided here: the caller passes `allowed`,
+the one suitability gate (`helixdesk.lifecycle.suitability.gate`), which `pick_tip` asks last.
+Each tip is given at most once per conversation.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -37,15 +38,8 @@ class TipRule(_Model):
     product_risk: str | None = None
 
 
-class Suitability(_Model):
-    max_risk: dict[str, str]
-    elderly_age: int = 65
-    elderly_max: str = "R2"
-
-
 class TipPolicy(_Model):
     tips: tuple[TipRule, ...]
-    suitability: Suitability
 
 
 @dataclass(frozen=True, slots=True)
@@ -60,23 +54,23 @@ def load_tips(path: Path) -> TipPolicy:
         policy = TipPolicy.model_validate(data)
     except (OSError, yaml.YAMLError, ValidationError) as e:
         raise ConfigurationError(f"{path}: {e}", code="invalid_tips") from e
-    for level in [*policy.suitability.max_risk.values(), policy.suitability.elderly_max]:
-        if level not in RISK_LEVELS:
-            raise ConfigurationError(f"{path}: unknown risk level {level!r}", code="invalid_tips")
+    for rule in policy.tips:
+        if rule.product_risk is not None and rule.product_risk not in RISK_LEVELS:
+            raise ConfigurationError(
+                f"{path}: {rule.id}: unknown risk level {rule.product_risk!r}", code="invalid_tips"
+            )
     return policy
 
 
-def suitable(customer: Customer, product_risk: str, suitability: Suitability, *, today: date) -> bool:
-    """May this product class be suggested to this customer at all?"""
-    cap = suitability.max_risk.get(customer.risk_tolerance, "R1")
-    if customer.age(today) >= suitability.elderly_age:
-        cap = min(cap, suitability.elderly_max)
-    return RISK_LEVELS.index(product_risk) <= RISK_LEVELS.index(cap)
-
-
 def pick_tip(
-    policy: TipPolicy, customer: Customer | None, intent: str | None, *, given: list[str], today: date
+    policy: TipPolicy,
+    customer: Customer | None,
+    intent: str | None,
+    *,
+    given: list[str],
+    allowed: Callable[[TipRule], bool],
 ) -> TipRule | None:
+    """The first tip whose intents and interests match that the suitability gate lets through."""
     if customer is None or intent is None:
         return None
     interests = set(customer.interests)
@@ -85,9 +79,7 @@ def pick_tip(
             continue
         if rule.interests and not interests & set(rule.interests):
             continue
-        if rule.product_risk is not None and not suitable(
-            customer, rule.product_risk, policy.suitability, today=today
-        ):
+        if not allowed(rule):  # the gate, last
             continue
         return rule
     return None

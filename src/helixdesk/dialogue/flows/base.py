@@ -13,7 +13,7 @@ import copy
 import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from helixdesk.core.events import Citation
@@ -24,6 +24,7 @@ from helixdesk.dialogue.effects import Ask, Change, HandOver, Result
 from helixdesk.dialogue.policy import IntentPolicy, Policies
 from helixdesk.dialogue.state import AFTER, Task
 from helixdesk.dialogue.triggers import Triggers
+from helixdesk.lifecycle.suitability import SuitabilityPolicy
 from helixdesk.nlg.personalise import TipPolicy
 from helixdesk.nlg.replies import Say
 from helixdesk.nlg.style import StylePolicy
@@ -48,6 +49,8 @@ class DialogueConfig:
     triggers: Triggers | None = None
     # Actions that need no customer (exchange rates): an anonymous visitor may run them.
     public_actions: frozenset[str] = frozenset()
+    # The suitability gate's limits (the pack's `lifecycle/suitability.yaml`), asked last for every tip.
+    suitability: SuitabilityPolicy = field(default_factory=SuitabilityPolicy)
 
 
 class NeedResult(Exception):

@@ -18,6 +18,7 @@ from helixdesk.bank.importer import import_bank_file
 from helixdesk.bank.seed import build_demo_bank
 from helixdesk.bus.memory import MemoryEventBus
 from helixdesk.conversations.models import Message
+from helixdesk.conversations.turn_context import turn_context
 from helixdesk.core.clock import utcnow
 from helixdesk.core.events import MessageReceived
 from helixdesk.core.turn import Turn
@@ -115,7 +116,15 @@ async def test_bot_replies_are_stored_masked(desk, service, sessions):
     turns = service._turns
     now = utcnow()
     stored = turns._store(conv.id, "which card?", None, now)
-    ctx = turns._context(conv.id, stored, now)
+    assert stored.context is not None
+    ctx = turn_context(
+        stored.context,
+        conversation_id=conv.id,
+        message_id=stored.message.id,
+        bank=turns._bank,
+        identity=turns._identity,
+        now=now,
+    )
     result = BotTurn(
         turn=Turn(text="which card?"),
         decision=Decision(state=DialogueState(), says=(), language="en", style="warm"),

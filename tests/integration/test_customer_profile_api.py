@@ -8,13 +8,16 @@ from datetime import UTC, datetime
 
 import pytest
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from helixdesk.bank.demo import DemoBankConnector
 from helixdesk.bank.importer import import_bank_file
+from helixdesk.bank.models import BankCustomer, BankMonthlyActivity
 from helixdesk.bank.seed import build_demo_bank
 from helixdesk.db.session import make_engine, make_session_factory, transaction
 from helixdesk.edge.app import create_app
 from helixdesk.lifecycle.artefacts import default_root, load_churn_model
+from helixdesk.lifecycle.churn import churn_event
 from helixdesk.lifecycle.config import load_lifecycle_config
 from helixdesk.lifecycle.customer import from_bank
 from helixdesk.lifecycle.profile import age_band
@@ -167,3 +170,30 @@ def test_without_a_trained_model_the_profile_says_so_and_still_answers(
         assert p["stage"]["value"]["stage"] in ("exploration", "formation", "stability", "decline")
     finally:
         client.__exit__(None, None, None)
+
+
+def test_a_customer_who_has_churned_gets_no_churn_risk_but_the_reason(client):
+    container = client.app.state.container
+    with transaction(container.sessions) as s:
+        customer_id = s.scalars(select(BankCustomer.id).where(BankCustomer.ref == "C000002")).one()
+        last_two = s.scalars(
+            select(BankMonthlyActivity)
+            .where(BankMonthlyActivity.customer_id == customer_id)
+            .order_by(BankMonthlyActivity.month.desc())
+            .limit(2)
+        ).all()
+        for month in last_two:  # two silent months: churned (inactive) in the last one
+            month.transactions = 0
+            month.logins = 0
+    conversation = start(client, FRAUD_TEXT, customer_ref="C000002")
+    sign_in(client, "fraud.a", PASSWORD)
+    p = profile_of(client, conversation).json()
+    assert p["stage"]["value"]["rule"] == "churned"
+    assert p["churn_risk"]["value"] is None
+    bank = DemoBankConnector(session_factory=container.sessions)
+    event = churn_event(bank.monthly_activity("C000002"), CONFIG.churn)
+    assert event is not None
+    assert p["churn_risk"]["why"] == (
+        f"already churned in {event.month:%Y-%m} ({event.reason.replace('_', ' ')}) and not come back: "
+        "the churn model scores customers still with the bank"
+    )

@@ -81,6 +81,15 @@ class CustomerProfiles:
             today=today,
         )
         described = describe(history, self._config, self._model, model_version=self._version)
+        churn_risk, unavailable = described["churn_risk"], self._unavailable
+        if described["stage"]["rule"] == "churned" and described["churned"] is not None:
+            # The model scores customers still with the bank: a risk for one who has left misleads.
+            churned = described["churned"]
+            churn_risk = None
+            unavailable = (
+                f"already churned in {churned['month'][:7]} ({churned['reason'].replace('_', ' ')}) and "
+                "not come back: the churn model scores customers still with the bank"
+            )
         return build_profile(
             customer=customer,
             accounts=self._bank.list_accounts(ref),
@@ -88,8 +97,8 @@ class CustomerProfiles:
             transactions=self._bank.list_transactions(ref, limit=RECENT_TRANSACTIONS),
             months=history.months,
             stage=described["stage"],
-            churn_risk=described["churn_risk"],
-            churn_unavailable=self._unavailable,
+            churn_risk=churn_risk,
+            churn_unavailable=unavailable,
             signals=signals,
             rules=self._config.profile,
             today=today,

@@ -79,7 +79,9 @@ def test_the_agent_sees_the_profile_the_stage_and_the_churn_risk_with_its_reason
     expect(stage).to_have_attribute("data-stage", expected["stage"]["stage"])
     expect(stage).to_contain_text(STAGES_ZH[expected["stage"]["stage"]])
     expect(stage).to_contain_text("依据规则")
-    expect(stage).to_contain_text(expected["stage"]["explanation"])
+    # The rule's explanation is English: kept with the stage, not shown on a Chinese page.
+    expect(stage).to_have_attribute("data-explanation", expected["stage"]["explanation"])
+    expect(stage).not_to_contain_text(expected["stage"]["explanation"])
 
     risk = expected["churn_risk"]
     churn = agent.locator("#lifecycle-churn")
@@ -97,7 +99,7 @@ def test_the_agent_sees_the_profile_the_stage_and_the_churn_risk_with_its_reason
     expect(facts).to_contain_text("风险承受能力（银行评估）")
     expect(facts).to_contain_text("来源: 银行客户资料")
     expect(facts.locator("dd[data-source='bank:monthly_activity']").first).to_have_attribute(
-        "title", re.compile(r"cross-border remittances in the last")
+        "data-why", re.compile(r"cross-border remittances in the last")
     )
     expect(facts).to_contain_text("持有产品与使用")
     agent.screenshot(path=str(tmp_path / "profile.png"), full_page=True)

@@ -256,7 +256,7 @@ def test_the_console_of_a_chinese_speaking_agent_shows_no_raw_code(site, browser
     expect(agent.locator("#profile")).to_contain_text(ref)
     expect(agent.locator("#profile .products li")).not_to_have_count(0)
     expect(agent.locator("#profile .txns tr")).not_to_have_count(0)
-    expect(agent.locator("h2", has_text=words["profile"])).to_be_visible()
+    expect(agent.get_by_role("heading", name=words["profile"], exact=True)).to_be_visible()
     expect(agent.locator("#actions")).to_be_visible()
     # A message arriving live is labelled by the script with the same table.
     customer.fill("#text", "卡还在我手上")

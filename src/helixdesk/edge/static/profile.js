@@ -8,6 +8,15 @@
   const { make, label } = window.Helix;
   const w = JSON.parse(document.getElementById("lifecycle-words").textContent);
   const status = document.getElementById("lifecycle-status");
+  // The rule's explanation and every "why" are the lifecycle's words, in English: shown (and on
+  // hover) on an English page; on a Chinese one they are kept in data-why / data-explanation only,
+  // until they are worded in Chinese.
+  const english = (document.documentElement.lang || "en") === "en";
+  function whyLine(text) {
+    if (!english || !text) return null;
+    const p = make("p", "muted", text); p.lang = "en";
+    return p;
+  }
   const body = document.getElementById("lifecycle-body");
 
   // One row of the profile: the name, the value, and its source (small text; the why on hover).
@@ -17,8 +26,8 @@
     if (value instanceof Node) dd.appendChild(value); else dd.appendChild(make("span", "", value));
     if (f) {
       const src = make("small", "pf-source", " · " + w.source + ": " + label("profile_source", f.source));
-      src.title = f.why;
-      dd.title = f.why;
+      if (english) { src.title = f.why; dd.title = f.why; }
+      dd.dataset.why = f.why;
       dd.appendChild(src);
       dd.dataset.source = f.source;
     }
@@ -36,9 +45,9 @@
     head.appendChild(make("strong", "pf-stage__name", w.stages[s.stage] || s.stage));
     head.append(" · " + w.rule + ": " + label("stage_rule", s.rule));
     box.appendChild(head);
-    // The rule's explanation and every "why" are the lifecycle's words, in English.
-    const why = make("p", "muted", s.explanation); why.lang = "en";
-    box.appendChild(why);
+    const why = whyLine(s.explanation);
+    if (why) box.appendChild(why);
+    box.dataset.explanation = s.explanation;
     box.dataset.stage = s.stage;
     return box;
   }
@@ -49,8 +58,9 @@
     const risk = f.value;
     if (!risk) {
       box.appendChild(make("p", "", w.churn_none));
-      const why = make("p", "muted", f.why); why.lang = "en";
-      box.appendChild(why);
+      const why = whyLine(f.why);
+      if (why) box.appendChild(why);
+      box.dataset.why = f.why;
       box.dataset.band = "none";
       return box;
     }
@@ -60,8 +70,9 @@
     head.appendChild(make("strong", "pf-band pf-band--" + risk.band, label("churn_band", risk.band)));
     head.append(" · " + w.probability + " " + (risk.probability * 100).toFixed(1) + "%");
     box.appendChild(head);
-    const why = make("p", "muted", f.why); why.lang = "en";
-    box.appendChild(why);
+    const why = whyLine(f.why);
+    if (why) box.appendChild(why);
+    box.dataset.why = f.why;
     box.appendChild(make("h4", "", w.reasons));
     const reasons = make("ul", "pf-reasons");
     reasons.id = "lifecycle-reasons";

@@ -10,10 +10,9 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from helixdesk.core.errors import ConfigurationError
+from helixdesk.lifecycle.packfiles import read_yaml, validated
 from helixdesk.packs.loader import Pack
 
 RULES_FILE = Path("lifecycle") / "rules.yaml"
@@ -141,17 +140,7 @@ class LifecycleConfig(_Model):
 
 def parse_lifecycle_config(data: Any, *, source: str = "lifecycle config") -> LifecycleConfig:
     """Validate a mapping as the lifecycle configuration; `ConfigurationError` when it is not one."""
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigurationError(f"{source} must hold a mapping", code=CONFIG_ERROR)
-    try:
-        return LifecycleConfig.model_validate(data)
-    except ValidationError as e:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in e.errors()
-        )
-        raise ConfigurationError(f"{source}: {problems}", code=CONFIG_ERROR) from e
+    return validated(LifecycleConfig, {} if data is None else data, source=source, code=CONFIG_ERROR)
 
 
 def load_lifecycle_config(pack: Pack) -> LifecycleConfig:
@@ -159,8 +148,4 @@ def load_lifecycle_config(pack: Pack) -> LifecycleConfig:
     path = pack.path / RULES_FILE
     if not path.is_file():
         return LifecycleConfig()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        raise ConfigurationError(f"{path}: not valid YAML: {e}", code=CONFIG_ERROR) from e
-    return parse_lifecycle_config(data, source=str(path))
+    return parse_lifecycle_config(read_yaml(path, code=CONFIG_ERROR), source=str(path))

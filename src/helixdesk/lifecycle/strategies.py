@@ -17,10 +17,10 @@ from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from helixdesk.core.errors import ConfigurationError
+from helixdesk.lifecycle.packfiles import problems, read_yaml, validated
 from helixdesk.packs.loader import Pack
 
 STRATEGIES_FILE = Path("lifecycle") / "strategies.yaml"
@@ -147,18 +147,9 @@ def check_limits(strategy: Strategy, limits: Limits) -> None:
         )
 
 
-def _problems(e: ValidationError) -> str:
-    return "; ".join(f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in e.errors())
-
-
 def parse_strategies(data: Any, *, source: str = "strategies") -> StrategySet:
     """Validate a mapping as a strategy set; `ConfigurationError` (`invalid_strategies`) if it is not."""
-    if not isinstance(data, dict):
-        raise ConfigurationError(f"{source} must hold a mapping", code=CONFIG_ERROR)
-    try:
-        return StrategySet.model_validate(data)
-    except ValidationError as e:
-        raise ConfigurationError(f"{source}: {_problems(e)}", code=CONFIG_ERROR) from e
+    return validated(StrategySet, data, source=source, code=CONFIG_ERROR)
 
 
 def parse_strategy(data: Any, limits: Limits, *, source: str = "strategy") -> Strategy:
@@ -167,7 +158,7 @@ def parse_strategy(data: Any, limits: Limits, *, source: str = "strategy") -> St
         strategy = Strategy.model_validate(data)
         check_limits(strategy, limits)
     except ValidationError as e:
-        raise ConfigurationError(f"{source}: {_problems(e)}", code=CONFIG_ERROR) from e
+        raise ConfigurationError(f"{source}: {problems(e)}", code=CONFIG_ERROR) from e
     except ValueError as e:
         raise ConfigurationError(f"{source}: {e}", code=CONFIG_ERROR) from e
     return strategy
@@ -178,8 +169,4 @@ def load_strategies(pack: Pack) -> StrategySet:
     path = pack.path / STRATEGIES_FILE
     if not path.is_file():
         return StrategySet(limits=Limits(max_offer_value=Decimal(0)), strategies=())
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        raise ConfigurationError(f"{path}: not valid YAML: {e}", code=CONFIG_ERROR) from e
-    return parse_strategies(data, source=str(path))
+    return parse_strategies(read_yaml(path, code=CONFIG_ERROR), source=str(path))

@@ -19,10 +19,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from helixdesk.core.errors import ConfigurationError
+from helixdesk.lifecycle.packfiles import read_yaml, validated
 from helixdesk.packs.loader import Pack
 
 RISK_LEVELS = ("R1", "R2", "R3", "R4", "R5")
@@ -117,17 +116,7 @@ def gate(subject: Subject, product_risk: str | None, policy: SuitabilityPolicy) 
 
 
 def parse_suitability(data: Any, *, source: str = "suitability") -> SuitabilityPolicy:
-    if data is None:
-        data = {}
-    if not isinstance(data, dict):
-        raise ConfigurationError(f"{source} must hold a mapping", code=CONFIG_ERROR)
-    try:
-        return SuitabilityPolicy.model_validate(data)
-    except ValidationError as e:
-        problems = "; ".join(
-            f"{'.'.join(str(p) for p in err['loc']) or '(top)'}: {err['msg']}" for err in e.errors()
-        )
-        raise ConfigurationError(f"{source}: {problems}", code=CONFIG_ERROR) from e
+    return validated(SuitabilityPolicy, {} if data is None else data, source=source, code=CONFIG_ERROR)
 
 
 def load_suitability(pack: Pack) -> SuitabilityPolicy:
@@ -135,8 +124,4 @@ def load_suitability(pack: Pack) -> SuitabilityPolicy:
     path = pack.path / SUITABILITY_FILE
     if not path.is_file():
         return SuitabilityPolicy()
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as e:
-        raise ConfigurationError(f"{path}: not valid YAML: {e}", code=CONFIG_ERROR) from e
-    return parse_suitability(data, source=str(path))
+    return parse_suitability(read_yaml(path, code=CONFIG_ERROR), source=str(path))

@@ -1,13 +1,15 @@
-"""Tables of the strategy store: the bank's active strategies and every version of each."""
+"""Tables of the strategy store (the bank's active strategies and every version of each) and of the
+touches strategies gave."""
 
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
+from helixdesk.core.ids import new_id
 from helixdesk.db.base import Base, UTCDateTime
 
 
@@ -37,3 +39,29 @@ class StrategyVersionRow(Base):
     actor: Mapped[str] = mapped_column(String(128))
     actor_name: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class TouchRow(Base):
+    """One touch a strategy gave a customer, or held back from a holdout customer (`arm`), once per
+    `key`: the same occasion never gives twice. `status`: `given`, `held_out` (the customer is in
+    the strategy's holdout group), `skipped` (with `outcome`: why nothing was given)."""
+
+    __tablename__ = "lifecycle_touches"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    key: Mapped[str] = mapped_column(String(160), unique=True)
+    strategy_id: Mapped[str] = mapped_column(String(64), index=True)
+    strategy_version: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[str] = mapped_column(String(24))
+    channel: Mapped[str] = mapped_column(String(12))  # bot, console, auto
+    trigger: Mapped[str | None] = mapped_column(String(24))
+    customer_id: Mapped[str] = mapped_column(ForeignKey("customers.id", ondelete="CASCADE"), index=True)
+    conversation_id: Mapped[str | None] = mapped_column(
+        ForeignKey("conversations.id", ondelete="SET NULL"), index=True
+    )
+    arm: Mapped[str] = mapped_column(String(12))  # touched, holdout
+    status: Mapped[str] = mapped_column(String(12))
+    outcome: Mapped[str | None] = mapped_column(String(48))
+    value_minor: Mapped[int | None] = mapped_column(Integer)
+    goodwill_credit_id: Mapped[str | None] = mapped_column(String(36))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -10,6 +10,7 @@ The conversation signals are the caller's to gather (this package does not read 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -20,6 +21,7 @@ from helixdesk.lifecycle.config import LifecycleConfig
 from helixdesk.lifecycle.customer import CustomerHistory
 from helixdesk.lifecycle.model import ChurnModel
 from helixdesk.lifecycle.profile import ConversationSignals, build_profile
+from helixdesk.lifecycle.recommend import Snapshot
 from helixdesk.lifecycle.service import describe
 
 log = logging.getLogger(__name__)
@@ -27,6 +29,17 @@ log = logging.getLogger(__name__)
 RECENT_TRANSACTIONS = 50
 HISTORY_MONTHS = 24
 NO_MODEL = "no churn model is trained: train one with `helixdesk lifecycle train`"
+
+
+@dataclass(frozen=True, slots=True)
+class CustomerView:
+    """A customer's profile (as the console shows it) and their `Snapshot` (as the strategies and the
+    suitability gate see them). The snapshot says no complaint or fraud report is open and that the
+    customer is not vulnerable: the caller, who knows the conversations, sets those
+    (`dataclasses.replace`)."""
+
+    profile: dict[str, Any]
+    snapshot: Snapshot
 
 
 class CustomerProfiles:
@@ -68,6 +81,12 @@ class CustomerProfiles:
 
     def profile(self, ref: str, signals: ConversationSignals, *, today: date) -> dict[str, Any] | None:
         """The profile of the bank's customer `ref`, or None when the bank does not know them."""
+        view = self.read(ref, signals, today=today)
+        return None if view is None else view.profile
+
+    def read(self, ref: str, signals: ConversationSignals, *, today: date) -> CustomerView | None:
+        """The profile and snapshot of the bank's customer `ref`, or None when the bank does not know
+        them."""
         customer = self._bank.get_customer(ref)
         if customer is None:
             return None
@@ -90,7 +109,7 @@ class CustomerProfiles:
                 f"already churned in {churned['month'][:7]} ({churned['reason'].replace('_', ' ')}) and "
                 "not come back: the churn model scores customers still with the bank"
             )
-        return build_profile(
+        profile = build_profile(
             customer=customer,
             accounts=self._bank.list_accounts(ref),
             cards=self._bank.list_cards(ref),
@@ -103,3 +122,13 @@ class CustomerProfiles:
             rules=self._config.profile,
             today=today,
         )
+        band = churn_risk.get("band") if churn_risk else None
+        snapshot = Snapshot(
+            ref=customer.ref,
+            stage=described["stage"]["stage"],
+            churn_band=band if isinstance(band, str) else None,
+            interests=tuple(i["interest"] for i in profile["interests"]["value"]),
+            risk_tolerance=profile["risk_tolerance"]["value"],
+            age=customer.age(today),
+        )
+        return CustomerView(profile=profile, snapshot=snapshot)

@@ -23,6 +23,7 @@ from helixdesk.cli import (
     lifecycle,
     nlu,
     outbox,
+    outreach,
     qa,
     rates,
     retention,
@@ -57,6 +58,7 @@ app.add_typer(qa.app, name="qa")
 app.add_typer(insight.app, name="insight")
 app.add_typer(analytics.app, name="analytics")
 app.add_typer(lifecycle.app, name="lifecycle")
+app.add_typer(outreach.app, name="outreach")
 
 err = Console(stderr=True, soft_wrap=True)
 

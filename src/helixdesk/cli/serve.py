@@ -40,6 +40,7 @@ def serve(
             _start_worker(settings.quality_worker, "quality monitoring", "qa"),
             _start_worker(settings.insight_worker, "insight", "insight"),
             _start_worker(settings.analytics_worker, "analytics", "analytics"),
+            _start_worker(settings.outreach_worker, "outreach", "outreach"),
         )
         if child is not None
     ]

@@ -64,6 +64,10 @@ class Settings(BaseSettings):
         default=True,
         description="`helixdesk serve` also runs analytics (`helixdesk analytics run`: the dashboards' rollups) as a child process.",
     )
+    outreach_worker: bool = Field(
+        default=True,
+        description="`helixdesk serve` also runs outreach (`helixdesk outreach run`: goodwill after a resolved complaint) as a child process.",
+    )
     cost_agent_per_hour: float = Field(
         default=90.0,
         ge=0,

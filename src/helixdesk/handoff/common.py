@@ -10,7 +10,7 @@ from typing import Any, Literal, Protocol
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from helixdesk.audit import AuditLog, Target
+from helixdesk.audit import Actor, AuditLog, Target
 from helixdesk.audit.context import staff_actor
 from helixdesk.auth.service import StaffView
 from helixdesk.bus import outbox
@@ -110,6 +110,20 @@ def record(
     details: dict[str, Any] | None = None,
 ) -> None:
     """An audit entry for what a person did in a conversation (inside the caller's transaction)."""
+    record_as(desk, s, staff_actor(user.id), action, conversation_id, reason=reason, details=details)
+
+
+def record_as(
+    desk: Desk,
+    s: Session,
+    actor: Actor,
+    action: str,
+    conversation_id: str,
+    *,
+    reason: str = "",
+    details: dict[str, Any] | None = None,
+) -> None:
+    """An audit entry for what `actor` (a person, or a job such as a strategy) did in a conversation."""
     if desk.audit is None:
         return
     ref = s.scalar(
@@ -119,7 +133,7 @@ def record(
     )
     desk.audit.record(
         s,
-        actor=staff_actor(user.id),
+        actor=actor,
         action=action,
         target=Target.conversation(conversation_id),
         reason=reason,

@@ -25,6 +25,8 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from helixdesk.audit import Actor
+from helixdesk.audit.context import staff_actor
 from helixdesk.auth.service import StaffView
 from helixdesk.bank.connector import BankConnector
 from helixdesk.bank.money import from_minor, to_minor
@@ -40,7 +42,7 @@ from helixdesk.core.errors import (
 )
 from helixdesk.core.languages import language_or_default
 from helixdesk.db.session import reading, transaction
-from helixdesk.handoff.common import Desk, own, record
+from helixdesk.handoff.common import Desk, own, record, record_as
 from helixdesk.handoff.errors import GoodwillOverLimitError, SupervisorOnlyError
 from helixdesk.handoff.models import GOODWILL_COUNTED, GoodwillCredit, GoodwillStatus
 from helixdesk.handoff.workspace import AgentWorkspace
@@ -87,7 +89,12 @@ def load_goodwill_policy(pack_path: Path) -> GoodwillPolicy | None:
 
 class Goodwill:
     def __init__(
-        self, desk: Desk, *, bank: BankConnector, workspace: AgentWorkspace, policy: GoodwillPolicy | None
+        self,
+        desk: Desk,
+        *,
+        bank: BankConnector,
+        workspace: AgentWorkspace | None = None,
+        policy: GoodwillPolicy | None,
     ) -> None:
         self._desk = desk
         self._bank = bank
@@ -139,6 +146,7 @@ class Goodwill:
     # ---- reading --------------------------------------------------------------------------------
 
     def for_conversation(self, user: StaffView, conversation_id: str) -> list[dict[str, Any]]:
+        assert self._workspace is not None, "reading a conversation's goodwill needs the agent workspace"
         with reading(self._desk.sessions) as s:
             self._workspace.check_open(s, user, conversation_id)
             rows = s.scalars(
@@ -289,11 +297,70 @@ class Goodwill:
 
     async def _settle(self, user: StaffView, credit_id: str, now: datetime) -> dict[str, Any]:
         """An approved credit is posted through the bank's connector and the customer is told."""
-        out = await anyio.to_thread.run_sync(self._pay, user, credit_id, now)
+        out = await anyio.to_thread.run_sync(self._pay, staff_actor(user.id), credit_id, now)
         self._desk.committed()
         return out
 
-    def _pay(self, user: StaffView, credit_id: str, now: datetime) -> dict[str, Any]:
+    # ---- offers a strategy makes (no person asks) -------------------------------------------------
+
+    def offer_in(
+        self, s: Session, conversation_id: str, *, amount: Decimal, reason: str, by: str, now: datetime
+    ) -> str:
+        """Approve a credit a strategy offers (`by`: its name, e.g. `strategy:goodwill_after_complaint`)
+        inside the caller's transaction, within the pack's limits (`goodwill_over_limit` otherwise,
+        before anything is written); returns the credit's id. Pay it with `settle_offer` once the
+        transaction has committed."""
+        policy = self._policy()
+        if reason not in policy.reasons:
+            raise ValidationFailedError(
+                f"reason must be one of {', '.join(policy.reasons)}", code="invalid_goodwill_reason"
+            )
+        minor = _minor(amount, policy.currency)
+        desk = self._desk
+        conv = desk.writer.lock(s, conversation_id, open_only=False)
+        customer = s.scalar(select(Customer).where(Customer.id == conv.customer_id).with_for_update())
+        if customer is None or customer.bank_ref is None:
+            raise ValidationFailedError(
+                "the customer is not known to the bank: there is no account to credit",
+                code="goodwill_needs_customer",
+            )
+        self._check_limits(s, conv, minor, now)
+        credit = GoodwillCredit(
+            conversation_id=conv.id,
+            customer_id=conv.customer_id,
+            amount_minor=minor,
+            currency=policy.currency,
+            reason=reason,
+            note="",
+            status=GoodwillStatus.APPROVED.value,
+            requested_by=None,
+            requested_by_name=by,
+            decided_by=None,
+            decided_by_name=by,
+            created_at=now,
+            decided_at=now,
+        )
+        s.add(credit)
+        s.flush()
+        record_as(desk, s, Actor.system(by), "goodwill.approved", conv.id, details=_details(credit))
+        return credit.id
+
+    def settle_offer(self, credit_id: str, *, by: str, now: datetime) -> dict[str, Any]:
+        """Pay an approved credit a strategy offered (the same bank reference on every retry, so it
+        is paid once); a credit paid or failed already is returned as it stands."""
+        with reading(self._desk.sessions) as s:
+            credit = s.get(GoodwillCredit, credit_id)
+            if credit is None:
+                raise NotFoundError(f"no goodwill request {credit_id}", code="goodwill_not_found")
+            if credit.status != GoodwillStatus.APPROVED.value or credit.account is not None:
+                return credit_data(credit)
+        try:
+            out = self._pay(Actor.system(by), credit_id, now)
+        finally:
+            self._desk.committed()
+        return out
+
+    def _pay(self, actor: Actor, credit_id: str, now: datetime) -> dict[str, Any]:
         desk = self._desk
         with reading(desk.sessions) as s:
             credit = s.get(GoodwillCredit, credit_id)
@@ -339,10 +406,10 @@ class Goodwill:
             row = self._lock(s, credit_id)
             if failure is not None:
                 row.status = GoodwillStatus.FAILED.value
-                record(
+                record_as(
                     desk,
                     s,
-                    user,
+                    actor,
                     "goodwill.failed",
                     row.conversation_id,
                     reason=failure.code,
@@ -353,7 +420,7 @@ class Goodwill:
                 row.transaction_ref = posted
                 if posted is not None:
                     row.status = GoodwillStatus.CREDITED.value
-                    record(desk, s, user, "goodwill.credited", row.conversation_id, details=_details(row))
+                    record_as(desk, s, actor, "goodwill.credited", row.conversation_id, details=_details(row))
                 self._tell_customer(s, row)
             out = credit_data(row)
         if failure is not None:

@@ -64,4 +64,5 @@ class TouchRow(Base):
     outcome: Mapped[str | None] = mapped_column(String(48))
     value_minor: Mapped[int | None] = mapped_column(Integer)
     goodwill_credit_id: Mapped[str | None] = mapped_column(String(36))
+    notice_id: Mapped[str | None] = mapped_column(String(64))  # the customer's notice (gateway id)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -13,6 +13,7 @@ the suitability gate (`helixdesk.lifecycle.suitability`), whose limits no strate
 
 from __future__ import annotations
 
+import hashlib
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
@@ -87,6 +88,8 @@ class Strategy(_Model):
     texts: dict[str, str]
     where: tuple[Literal["bot", "console"], ...] = Field(min_length=1)
     enabled: bool = True
+    # The share of customers kept out of this strategy to measure its effect (`in_holdout`).
+    holdout: float = Field(default=0.0, ge=0.0, le=0.5)
 
     @field_validator("texts")
     @classmethod
@@ -137,6 +140,15 @@ class StrategySet(_Model):
 
     def get(self, strategy_id: str) -> Strategy | None:
         return next((s for s in self.strategies if s.id == strategy_id), None)
+
+
+def in_holdout(strategy: Strategy, customer_ref: str) -> bool:
+    """Whether the customer is in the strategy's holdout group: the same answer every time, from a
+    hash of the strategy and the customer, so the group is a fixed random share of customers."""
+    if strategy.holdout <= 0:
+        return False
+    digest = hashlib.sha256(f"holdout:{strategy.id}:{customer_ref}".encode()).digest()
+    return int.from_bytes(digest[:8], "big") / 2**64 < strategy.holdout
 
 
 def check_limits(strategy: Strategy, limits: Limits) -> None:

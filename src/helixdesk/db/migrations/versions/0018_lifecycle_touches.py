@@ -35,6 +35,7 @@ def upgrade() -> None:
         sa.Column("outcome", sa.String(length=48), nullable=True),
         sa.Column("value_minor", sa.Integer(), nullable=True),
         sa.Column("goodwill_credit_id", sa.String(length=36), nullable=True),
+        sa.Column("notice_id", sa.String(length=64), nullable=True),
         sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.ForeignKeyConstraint(
             ["customer_id"],

@@ -27,7 +27,7 @@ notifier (an SMS to the phone the bank holds), at most once per touch once the n
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from decimal import Decimal
 from typing import Any
@@ -50,7 +50,7 @@ from helixdesk.lifecycle.models import StrategyRow, TouchRow
 from helixdesk.lifecycle.profiles import CustomerProfiles
 from helixdesk.lifecycle.recommend import Snapshot, recommend
 from helixdesk.lifecycle.store import StrategyStore
-from helixdesk.lifecycle.strategies import in_holdout
+from helixdesk.lifecycle.strategies import Strategy, in_holdout
 from helixdesk.lifecycle.suitability import COMPLAINT_INTENTS, FRAUD_INTENTS, SuitabilityPolicy
 from helixdesk.memory.service import open_issues
 from helixdesk.notifications.notifier import Notification, Notifier
@@ -93,35 +93,57 @@ class ComplaintGoodwill:
         self._audit = audit
         self._tz = tz
         self._abandon_days = abandon_issue_after_days
+        self._decided: dict[str, _Decision | None] = {}
 
     # ---- the event ------------------------------------------------------------------------------
 
+    def prepare(self, s: Session, events: list[Event]) -> None:
+        """The reading half, outside the consumer's write transaction (the bank, the profile, the
+        strategies): what each resolved complaint of the batch calls for."""
+        self._decided = {e.event_id: self._decide(s, e) for e in events if _resolved(e)}
+
     def handle(self, s: Session, event: Event) -> None:
-        if not (
-            isinstance(event, HandoffEnded) and event.status == "closed" and event.resolution == "resolved"
-        ):
+        """The writing half, in the consumer's transaction: the touches `prepare` decided."""
+        if not _resolved(event):
             return
+        if event.event_id not in self._decided:
+            # Only events `prepare` read reach here; anything else is retried with its batch.
+            raise RuntimeError(f"event {event.event_id} was not prepared")
+        decision = self._decided.pop(event.event_id)
+        if decision is None:
+            return
+        for strategy, value in decision.given:
+            self._touch(s, decision, strategy, value)
+        for strategy, rule in decision.withheld:
+            self._record(s, decision, strategy, status="skipped", outcome=f"withheld:{rule}")
+
+    def _decide(self, s: Session, event: Event) -> _Decision | None:
+        assert isinstance(event, HandoffEnded)
         conv = s.get(Conversation, event.conversation_id)
         customer = s.get(Customer, conv.customer_id) if conv is not None else None
         if conv is None or customer is None or customer.bank_ref is None:
-            return  # an anonymous customer holds no account and has no lifecycle
+            return None  # an anonymous customer holds no account and has no lifecycle
         if not self._was_complaint(s, conv.id, event.handoff_id):
-            return
+            return None
         now = event.occurred_at or utcnow()
         snap = self._snapshot(s, customer, conv.id, now)
         if snap is None:
-            return  # the bank does not know the customer (any more)
-        found = recommend(snap, self._strategies.active().strategies, self._suitability, trigger=TRIGGER)
-        by_id = {st.id: st for st in self._strategies.active().strategies}
-        for rec in found.shown:
-            if rec.kind == KIND:
-                self._touch(s, conv, customer, by_id[rec.strategy_id], rec.value, now)
-        for held in found.withheld:
-            strategy = by_id[held.strategy_id]
-            if strategy.what.kind == KIND:
-                self._record(
-                    s, conv, customer, strategy, now, status="skipped", outcome=f"withheld:{held.rule}"
-                )
+            return None  # the bank does not know the customer (any more)
+        strategies = self._strategies.active().strategies
+        found = recommend(snap, strategies, self._suitability, trigger=TRIGGER)
+        by_id = {st.id: st for st in strategies}
+        return _Decision(
+            conversation_id=conv.id,
+            customer_id=customer.id,
+            customer_ref=customer.bank_ref,
+            at=now,
+            given=tuple((by_id[r.strategy_id], r.value) for r in found.shown if r.kind == KIND),
+            withheld=tuple(
+                (by_id[w.strategy_id], w.rule)
+                for w in found.withheld
+                if by_id[w.strategy_id].what.kind == KIND
+            ),
+        )
 
     def _was_complaint(self, s: Session, conversation_id: str, handoff_id: str) -> bool:
         handoff = s.get(Handoff, handoff_id)
@@ -160,43 +182,32 @@ class ComplaintGoodwill:
             fraud_report=bool(others & FRAUD_INTENTS),
         )
 
-    def _touch(
-        self,
-        s: Session,
-        conv: Conversation,
-        customer: Customer,
-        strategy: Any,
-        value: Decimal | None,
-        now: datetime,
-    ) -> None:
-        key = touch_key(strategy.id, conv.id)
+    def _touch(self, s: Session, d: _Decision, strategy: Strategy, value: Decimal | None) -> None:
+        key = touch_key(strategy.id, d.conversation_id)
         if s.scalar(select(TouchRow.id).where(TouchRow.key == key)) is not None:
             return  # given (or held out) once already: a replayed event gives nothing more
-        assert customer.bank_ref is not None
-        if in_holdout(strategy, customer.bank_ref):
-            self._record(s, conv, customer, strategy, now, status="held_out", arm="holdout")
+        if in_holdout(strategy, d.customer_ref):
+            self._record(s, d, strategy, status="held_out", arm="holdout")
             return
         policy = self._goodwill.policy
         if policy is None:
-            self._record(s, conv, customer, strategy, now, status="skipped", outcome="goodwill_not_offered")
+            self._record(s, d, strategy, status="skipped", outcome="goodwill_not_offered")
             return
         reason = REASON if REASON in policy.reasons else policy.reasons[0]
         try:  # a refusal comes before anything is written
             credit_id = self._goodwill.offer_in(
-                s, conv.id, amount=value or Decimal(0), reason=reason, by=f"strategy:{strategy.id}", now=now
+                s, d.conversation_id, amount=value or Decimal(0), reason=reason, by=_actor(strategy), now=d.at
             )
         except AppError as e:
-            self._record(s, conv, customer, strategy, now, status="skipped", outcome=e.code)
+            self._record(s, d, strategy, status="skipped", outcome=e.code)
             return
-        self._record(s, conv, customer, strategy, now, status="given", value=value, credit_id=credit_id)
+        self._record(s, d, strategy, status="given", value=value, credit_id=credit_id)
 
     def _record(
         self,
         s: Session,
-        conv: Conversation,
-        customer: Customer,
-        strategy: Any,
-        now: datetime,
+        d: _Decision,
+        strategy: Strategy,
         *,
         status: str,
         arm: str = "touched",
@@ -204,7 +215,7 @@ class ComplaintGoodwill:
         value: Decimal | None = None,
         credit_id: str | None = None,
     ) -> None:
-        key = touch_key(strategy.id, conv.id)
+        key = touch_key(strategy.id, d.conversation_id)
         if s.scalar(select(TouchRow.id).where(TouchRow.key == key)) is not None:
             return
         version = s.scalar(select(StrategyRow.version).where(StrategyRow.id == strategy.id)) or 1
@@ -215,23 +226,23 @@ class ComplaintGoodwill:
             kind=strategy.what.kind,
             channel="auto",
             trigger=TRIGGER,
-            customer_id=customer.id,
-            conversation_id=conv.id,
+            customer_id=d.customer_id,
+            conversation_id=d.conversation_id,
             arm=arm,
             status=status,
             outcome=outcome,
             value_minor=None if value is None else int(value * 100),
             goodwill_credit_id=credit_id,
-            created_at=now,
+            created_at=d.at,
         )
         s.add(touch)
         s.flush()
         if self._audit is not None:
             self._audit.record(
                 s,
-                actor=Actor.system(f"strategy:{strategy.id}"),
+                actor=Actor.system(_actor(strategy)),
                 action="lifecycle.touch",
-                target=Target.conversation(conv.id),
+                target=Target.conversation(d.conversation_id),
                 details={
                     "touch_id": touch.id,
                     "strategy_id": strategy.id,
@@ -243,7 +254,7 @@ class ComplaintGoodwill:
                     "value": None if value is None else str(value),
                     "credit_id": credit_id,
                 },
-                customer_ref=customer.bank_ref,
+                customer_ref=d.customer_ref,
             )
 
     # ---- after the commit: pay and tell -----------------------------------------------------------
@@ -320,6 +331,27 @@ class ComplaintGoodwill:
                 credit = s.get(GoodwillCredit, touch.goodwill_credit_id) if touch.goodwill_credit_id else None
                 if credit is not None and credit.status not in PAID:
                     touch.outcome = f"credit_{credit.status}"
+
+
+@dataclass(frozen=True, slots=True)
+class _Decision:
+    """What `prepare` decided for one resolved complaint: the offers to give (the gate let them
+    through) and those the gate held back, with its rule."""
+
+    conversation_id: str
+    customer_id: str
+    customer_ref: str
+    at: datetime
+    given: tuple[tuple[Strategy, Decimal | None], ...]
+    withheld: tuple[tuple[Strategy, str], ...]
+
+
+def _resolved(event: Event) -> bool:
+    return isinstance(event, HandoffEnded) and event.status == "closed" and event.resolution == "resolved"
+
+
+def _actor(strategy: Strategy) -> str:
+    return f"strategy:{strategy.id}"
 
 
 def _intent(meta: Any) -> str | None:

@@ -86,6 +86,10 @@ def outreach_consumer(
         name=CONSUMER,
         sessions=sessions,
         handler=strand.handle,
+        # The bank, the profile and the strategies are read before the write transaction, at idle
+        # priority; the transaction writes only the touches (SQLite has one writer).
+        prepare=strand.prepare,
+        prepare_at_idle=True,
         poll_interval=poll_seconds,
         lease_seconds=lease_seconds,
         batch=500,

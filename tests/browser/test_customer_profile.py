@@ -1,16 +1,21 @@
 """In Debian's Chromium: an agent opens a handed-over conversation of a demo customer and sees the
 customer's profile, their lifecycle stage with its rule, and the churn risk with its reasons, each
-value with its source; a churn model is trained for the test (never var/models)."""
+value with its source, and what the bank's strategies suggest for the customer (in the page's
+language; nothing while a fraud report is under way); a churn model is trained for the test (never
+var/models)."""
 
 from __future__ import annotations
 
 import re
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
+import yaml
 from playwright.sync_api import expect
 
+import helixdesk.edge
 from helixdesk.auth.service import StaffAccounts
 from helixdesk.bank.demo import DemoBankConnector
 from helixdesk.lifecycle.artefacts import default_root, load_churn_model
@@ -19,6 +24,7 @@ from helixdesk.lifecycle.customer import from_bank
 from helixdesk.lifecycle.service import describe
 from helixdesk.packs.loader import load_pack
 from tests.browser.test_agent_console import PASSWORD, browser, customer_page, say, sign_in
+from tests.browser.test_page_languages import raw_codes
 from tests.churn_models import models_with_churn
 from tests.seeded import seeded_database
 from tests.serverproc import Server
@@ -29,6 +35,9 @@ __all__ = ["browser"]  # the shared Chromium fixture
 STAGES_ZH = {"exploration": "考察期", "formation": "形成期", "stability": "稳定期", "decline": "退化期"}
 BANDS_ZH = {"low": "低风险", "medium": "中风险", "high": "高风险"}
 REF = "C000001"
+CONSOLE_WORDS = yaml.safe_load(
+    (Path(helixdesk.edge.__file__).parent / "i18n" / "console.yaml").read_text(encoding="utf-8")
+)
 
 
 @pytest.fixture(scope="module")
@@ -38,8 +47,17 @@ def desk(tmp_path_factory, model_root):
     models = models_with_churn(model_root, folder / "models")
     url = f"sqlite:///{folder / 'helixdesk.db'}"
     engine, sessions = seeded_database(url)
-    StaffAccounts(sessions=sessions).create_user(
+    staff = StaffAccounts(sessions=sessions)
+    staff.create_user(
         username="fraud.zhao", password=PASSWORD, display_name="赵强", roles=["fraud"], languages=["zh", "en"]
+    )
+    staff.create_user(
+        username="agent.wu", password=PASSWORD, display_name="吴敏", roles=["agent"], languages=["zh", "en"]
+    )
+    bank = DemoBankConnector(session_factory=sessions)
+    # A customer the bank knows to hold funds: the fund news is for them, whatever their stage.
+    holder = next(
+        c.ref for c in (bank.get_customer(f"C{i:06d}") for i in range(2, 61)) if c and "funds" in c.interests
     )
     config = load_lifecycle_config(load_pack("retail_bank"))
     model, _report = load_churn_model(default_root(models, "retail_bank"))
@@ -54,7 +72,7 @@ def desk(tmp_path_factory, model_root):
         "HELIXDESK_LOG_LEVEL": "warning",
     }
     server = Server(env, log=folder / "server.log").start()
-    yield {"server": server, "expected": expected}
+    yield {"server": server, "expected": expected, "holder": holder}
     server.stop()
 
 
@@ -95,6 +113,18 @@ def test_the_agent_sees_the_profile_the_stage_and_the_churn_risk_with_its_reason
     expect(reasons.first).to_contain_text("提高风险" if first["direction"] == "raises" else "降低风险")
     expect(reasons.first).not_to_contain_text(first["feature"])  # worded, not the feature's code
 
+    # A fraud report is under way in this conversation: nothing is suggested, and the panel says why.
+    recs = agent.locator("#lifecycle-recs")
+    expect(recs.get_by_role("heading", name="为该客户推荐")).to_be_visible()
+    expect(recs).to_have_attribute("data-blocked", "true")
+    expect(agent.locator("#lifecycle-recs-note")).to_have_text(
+        CONSOLE_WORDS["pf_recs_blocked_fraud"]["zh-Hans"]
+    )
+    expect(agent.locator("#lifecycle-recs-list")).to_have_count(0)
+    for held in agent.locator("#lifecycle-withheld li").all():
+        expect(held).to_have_attribute("data-rule", "blocked")
+        expect(held).to_contain_text(CONSOLE_WORDS["pf_gate_blocked"]["zh-Hans"])
+
     facts = agent.locator("#lifecycle-facts")
     expect(facts).to_contain_text("风险承受能力（银行评估）")
     expect(facts).to_contain_text("来源: 银行客户资料")
@@ -103,3 +133,51 @@ def test_the_agent_sees_the_profile_the_stage_and_the_churn_risk_with_its_reason
     )
     expect(facts).to_contain_text("持有产品与使用")
     agent.screenshot(path=str(tmp_path / "profile.png"), full_page=True)
+
+
+def test_the_agent_sees_the_suggestions_for_the_customer_in_the_pages_language(desk, browser, tmp_path):
+    base = desk["server"].base
+    holder = desk["holder"]
+    customer = customer_page(browser, base, f"customer={holder}&lang=zh-Hans")
+    customer.click("#person")
+    expect(customer.locator("#banner")).to_contain_text("正在为您转接人工客服", timeout=20000)
+
+    agent = sign_in(browser, base, "agent.wu", "zh-Hans")
+    row = agent.locator("#queue tbody tr.queue__row", has_text=holder)
+    expect(row).to_have_count(1, timeout=10000)
+    row.locator("button.claim").click()
+    expect(agent).to_have_url(re.compile(r"/console/conversations/"))
+    page_url = agent.url.split("?")[0]
+    found = agent.request.get(f"{page_url.replace('/console/', '/console/api/')}/customer-profile").json()
+    shown = found["recommendations"]
+    assert shown and found["suitability"] == {"open_complaint": False, "fraud_report": False}
+
+    for lang, heading in (
+        ("zh-Hans", "为该客户推荐"),
+        ("zh-Hant", "為該客戶推薦"),
+        ("en", "Suggested for this customer"),
+    ):
+        agent.goto(f"{page_url}?lang={lang}")
+        panel = agent.locator("#lifecycle")
+        expect(panel).to_have_attribute("data-state", "ready", timeout=10000)
+        recs = agent.locator("#lifecycle-recs")
+        expect(recs.get_by_role("heading", name=heading, exact=True)).to_be_visible()
+        items = agent.locator("#lifecycle-recs-list > li")
+        expect(items).to_have_count(len(shown))
+        for item, rec in zip(items.all(), shown, strict=True):
+            expect(item).to_have_attribute("data-strategy", rec["strategy_id"])
+            expect(item.locator(".pf-rec__text")).to_have_text(rec["texts"][lang])
+            expect(item.locator(".pf-rec__kind")).to_have_text(CONSOLE_WORDS[f"pf_kind_{rec['kind']}"][lang])
+            if rec["value"] is not None:
+                expect(item).to_contain_text(rec["value"])
+            why = item.locator(".pf-rec__why")
+            if lang == "en":
+                expect(why).to_contain_text(rec["explanation"]["en"])
+            else:
+                expect(why).to_contain_text(CONSOLE_WORDS["pf_recs_why"][lang])
+                expect(why).not_to_contain_text(re.compile(r"[A-Za-z]{3,}"))  # worded, no codes
+        if lang != "en":
+            assert raw_codes(agent) == [], f"raw codes on the {lang} page"
+        agent.screenshot(path=str(tmp_path / f"suggestions-{lang}.png"), full_page=True)
+    agent.context.close()
+    customer.context.close()

@@ -1,5 +1,6 @@
 // The customer profile beside a conversation: profile, lifecycle stage with its rule, churn risk
-// with its reasons. Every value carries where it came from (small text) and how (on hover).
+// with its reasons, and what the bank's strategies suggest for the customer now (after the
+// suitability gate). Every value carries where it came from (small text) and how (on hover).
 (function () {
   "use strict";
   const panel = document.getElementById("lifecycle");
@@ -11,7 +12,8 @@
   // The rule's explanation and every "why" are the lifecycle's words, in English: shown (and on
   // hover) on an English page; on a Chinese one they are kept in data-why / data-explanation only,
   // until they are worded in Chinese.
-  const english = (document.documentElement.lang || "en") === "en";
+  const lang = document.documentElement.lang || "en";
+  const english = lang === "en";
   function whyLine(text) {
     if (!english || !text) return null;
     const p = make("p", "muted", text); p.lang = "en";
@@ -80,10 +82,101 @@
       const li = make("li", "pf-reason pf-reason--" + r.direction);
       li.appendChild(make("span", "pf-reason__dir", r.direction === "raises" ? "▲ " : "▼ "));
       li.append(label("churn_feature", r.feature) + " — " + (r.direction === "raises" ? w.raises : w.lowers));
-      li.title = r.feature + " = " + r.value + " (" + r.contribution + ")";
+      // The feature's code and figures: on hover on an English page, kept in data-* on a Chinese one.
+      li.dataset.feature = r.feature;
+      li.dataset.figures = r.value + " (" + r.contribution + ")";
+      if (english) li.title = r.feature + " = " + r.value + " (" + r.contribution + ")";
       reasons.appendChild(li);
     }
     box.appendChild(reasons);
+    return box;
+  }
+
+  const fill = (text, values) => text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? values[k] : m));
+
+  // Why a strategy suits the customer, from its reasons, in the page's words. The lifecycle's own
+  // explanation is English on an English page; its Chinese ones name interests and risk tolerances
+  // by their codes, so a Chinese page words the same reasons here (the original kept in
+  // data-explanation).
+  function explanation(rec, tolerance) {
+    if (english) return rec.explanation.en;
+    const words = [];
+    for (const reason of rec.reasons) {
+      const at = reason.indexOf(":");
+      const key = at < 0 ? reason : reason.slice(0, at);
+      const value = at < 0 ? "" : reason.slice(at + 1);
+      if (key === "stage") words.push(fill(w.reason.stage, { stage: w.stages[value] || value }));
+      else if (key === "churn_band") words.push(fill(w.reason.churn_band, { band: label("churn_band", value) }));
+      else if (key === "at_risk") words.push(value === "decline" ? w.reason.decline : w.reason.high_churn);
+      else if (key === "not_at_risk") words.push(w.reason.not_at_risk);
+      else if (key === "interest") words.push(fill(w.reason.interest, { interest: label("interest", value) }));
+      else if (key === "trigger") words.push(w.reason[value] || value);
+    }
+    if (rec.item && rec.item.risk) {
+      words.push(fill(w.reason.risk, { risk: rec.item.risk, tolerance: label("risk_tolerance", tolerance) }));
+    }
+    if (!words.length) words.push(w.reason.everyone);
+    return words.join("；");
+  }
+
+  // What is offered, in words: its kind, its value (offers) and its product's risk level.
+  function offerLine(rec) {
+    const line = make("p", "pf-rec__head");
+    line.appendChild(make("strong", "pf-rec__kind", w.kinds[rec.kind] || rec.kind));
+    if (rec.value != null) line.append(" · " + fill(w.recs_value, { value: rec.value }));
+    if (rec.item && rec.item.risk) line.append(" · " + fill(w.recs_risk, { risk: rec.item.risk }));
+    return line;
+  }
+  const textOf = (rec) => (rec.texts && (rec.texts[lang] || rec.texts.en)) || "";
+
+  function suggestionsSection(p) {
+    const box = make("section", "pf-recs");
+    box.id = "lifecycle-recs";
+    box.setAttribute("aria-labelledby", "lifecycle-recs-title");
+    const title = make("h3", "", w.recs); title.id = "lifecycle-recs-title";
+    box.appendChild(title);
+    const gate = p.suitability || {};
+    box.dataset.blocked = String(Boolean(gate.open_complaint || gate.fraud_report));
+    if (gate.open_complaint || gate.fraud_report) {
+      const note = make("p", "pf-recs__note", gate.open_complaint ? w.recs_blocked_complaint : w.recs_blocked_fraud);
+      note.id = "lifecycle-recs-note"; note.setAttribute("role", "note");
+      box.appendChild(note);
+    } else if (!p.recommendations.length) {
+      const note = make("p", "muted pf-recs__note", w.recs_none); note.id = "lifecycle-recs-note";
+      box.appendChild(note);
+    }
+    if (p.recommendations.length) {
+      const list = make("ul", "pf-recs__list");
+      list.id = "lifecycle-recs-list";
+      for (const rec of p.recommendations) {
+        const li = make("li", "pf-rec");
+        li.dataset.strategy = rec.strategy_id;
+        li.dataset.kind = rec.kind;
+        li.dataset.explanation = rec.explanation.en;
+        li.appendChild(offerLine(rec));
+        const text = make("p", "pf-rec__text", textOf(rec)); text.lang = rec.texts[lang] ? lang : "en";
+        li.appendChild(text);
+        li.appendChild(make("p", "muted pf-rec__why", w.recs_why + "：" + explanation(rec, p.risk_tolerance.value)));
+        list.appendChild(li);
+      }
+      box.appendChild(list);
+    }
+    if (p.withheld.length) {
+      const head = make("h4", "", w.recs_withheld); head.id = "lifecycle-withheld-title";
+      box.appendChild(head);
+      const list = make("ul", "pf-withheld");
+      list.id = "lifecycle-withheld";
+      list.setAttribute("aria-labelledby", "lifecycle-withheld-title");
+      for (const held of p.withheld) {
+        const li = make("li", "pf-withheld__item");
+        li.dataset.strategy = held.strategy_id;
+        li.dataset.rule = held.rule;
+        li.appendChild(make("strong", "", (w.kinds[held.kind] || "") + " — " + (w.gate[held.rule] || held.rule)));
+        if (held.texts) li.appendChild(make("p", "muted pf-withheld__text", textOf(held)));
+        list.appendChild(li);
+      }
+      box.appendChild(list);
+    }
     return box;
   }
 
@@ -92,6 +185,7 @@
     const stage = make("section"); stage.appendChild(make("h3", "", w.stage)); stage.appendChild(stageSection(p.stage));
     const churn = make("section"); churn.appendChild(make("h3", "", w.churn)); churn.appendChild(churnSection(p.churn_risk));
     body.appendChild(stage); body.appendChild(churn);
+    body.appendChild(suggestionsSection(p));
     const facts = make("dl", "facts pf-facts");
     facts.id = "lifecycle-facts";
     const d = p.demographics;

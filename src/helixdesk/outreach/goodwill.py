@@ -30,7 +30,6 @@ import logging
 from dataclasses import dataclass, replace
 from datetime import datetime, tzinfo
 from decimal import Decimal
-from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
@@ -38,7 +37,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from helixdesk.audit import Actor, AuditLog, Target
 from helixdesk.bank.connector import BankConnector
 from helixdesk.conversations.models import Conversation, Customer, Message, Sender
-from helixdesk.conversations.signals import conversation_signals
+from helixdesk.conversations.signals import conversation_signals, intent_of
 from helixdesk.core.clock import utcnow
 from helixdesk.core.errors import AppError
 from helixdesk.core.events import Event, HandoffEnded
@@ -154,7 +153,7 @@ class ComplaintGoodwill:
                 Message.conversation_id == conversation_id, Message.sender == Sender.CUSTOMER.value
             )
         )
-        return any(_intent(meta) in COMPLAINT_INTENTS for meta in metas)
+        return any(intent_of(meta) in COMPLAINT_INTENTS for meta in metas)
 
     def _snapshot(
         self, s: Session, customer: Customer, conversation_id: str, now: datetime
@@ -352,9 +351,3 @@ def _resolved(event: Event) -> bool:
 
 def _actor(strategy: Strategy) -> str:
     return f"strategy:{strategy.id}"
-
-
-def _intent(meta: Any) -> str | None:
-    intent = ((meta or {}).get("nlu") or {}).get("intent") if isinstance(meta, dict) else None
-    name = intent.get("name") if isinstance(intent, dict) else None
-    return name if isinstance(name, str) else None

@@ -9,7 +9,8 @@ figures the bot may rightly show:
 - figures worked out from that data: totals and counts of transactions over the periods a reply
   names, instalment arithmetic, days until a due date;
 - what the customer wrote so far (Arabic or Chinese numerals) and exchange rates applied to it;
-- the pack's own numbers (FAQ, templates, policies) and the published rates;
+- the pack's own numbers (FAQ, templates, policies, the lifecycle strategies' texts) and the
+  published rates;
 - dates of the data, of today, of the days just ahead (delivery, effective dates) and of the
   months around now; times of the data and of the conversation itself.
 
@@ -131,12 +132,14 @@ def customer_numbers(text: str) -> set[Decimal]:
 
 
 def pack_numbers(pack_dir: Path) -> set[Decimal]:
-    """Every number written in the pack's FAQ, templates and policies (and seconds as minutes)."""
+    """Every number written in the pack's FAQ, templates, policies and lifecycle strategies (and
+    seconds as minutes)."""
     found: set[Decimal] = set()
     for path in [
         *pack_dir.glob("kb/*.yaml"),
         *pack_dir.glob("nlg/**/*.yaml"),
         *pack_dir.glob("policies/*.yaml"),
+        *pack_dir.glob("lifecycle/strategies.yaml"),  # the strategies' texts the bot may say
     ]:
         for n in numbers_in(path.read_text(encoding="utf-8")):
             found.update({n, n / 60, n / 3600} if n >= 60 and n % 60 == 0 else {n})

@@ -47,7 +47,14 @@ from helixdesk.core.turn import Emotion, Turn
 from helixdesk.db.session import transaction
 from helixdesk.dialogue.bot import Bot, BotTurn
 from helixdesk.dialogue.context import TurnContext
-from helixdesk.dialogue.effects import CodeChecked, IncidentExplained, IssueRaised, OpenIssue, ResolveIssue
+from helixdesk.dialogue.effects import (
+    CodeChecked,
+    IncidentExplained,
+    IssueRaised,
+    LifecycleTouched,
+    OpenIssue,
+    ResolveIssue,
+)
 from helixdesk.dialogue.state import (
     CODE,
     DialogueState,
@@ -58,6 +65,7 @@ from helixdesk.dialogue.state import (
 )
 from helixdesk.identity import VerificationService
 from helixdesk.incidents.register import record_explanations
+from helixdesk.lifecycle.touches import record_touch
 from helixdesk.memory.service import IssueOp, apply_issue_ops
 from helixdesk.nlu.batcher import Parser
 from helixdesk.privacy.masking import Masked
@@ -312,6 +320,7 @@ class Turns:
         )
         issue_ops = _issue_ops(decision.changes)
         explained = [(c.incident_id, c.version) for c in decision.changes if isinstance(c, IncidentExplained)]
+        touched = [c for c in decision.changes if isinstance(c, LifecycleTouched)]
         intent = answered.turn.intent.name if answered.turn.intent else None
         metas = [_reply_meta(r) for r in answered.replies]
         replies = [
@@ -390,6 +399,18 @@ class Turns:
                     conversation_id=conv.id,
                     message_id=message_id,
                     language=decision.language,
+                    at=ctx.now,
+                )
+            for touch in touched:
+                record_touch(
+                    s,
+                    strategy_id=touch.strategy_id,
+                    version=touch.version,
+                    kind=touch.kind,
+                    arm=touch.arm,
+                    value=touch.value,
+                    customer_id=conv.customer_id,
+                    conversation_id=conv.id,
                     at=ctx.now,
                 )
             self._writer.record_understanding(s, stored.message, understanding)

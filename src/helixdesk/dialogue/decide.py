@@ -48,8 +48,10 @@ from helixdesk.dialogue.flows import (
 )
 from helixdesk.dialogue.flows.base import Deciding, DialogueConfig, NeedResult
 from helixdesk.dialogue.flows.interrupt import interrupts
+from helixdesk.dialogue.flows.subject import tip_subject
+from helixdesk.dialogue.flows.touches import add_touch
 from helixdesk.dialogue.state import DialogueState, Task, remember_turn
-from helixdesk.lifecycle.suitability import COMPLAINT_INTENTS, FRAUD_INTENTS, Subject, gate
+from helixdesk.lifecycle.suitability import gate
 from helixdesk.nlg.personalise import pick_tip
 from helixdesk.nlg.replies import Say
 from helixdesk.nlg.style import choose_style
@@ -114,6 +116,7 @@ def _decide(d: Deciding) -> None:
         handover.trigger_after(d)
     state.last_resolved = d.actions_ran > 0 or any(s.kind == "answer" for s in d.says)
     _add_tip(d)
+    add_touch(d)
 
 
 def _handle(d: Deciding) -> None:
@@ -168,21 +171,6 @@ def _continue(d: Deciding, task: Task) -> bool:
     if awaiting.kind == "slot":
         return awaiting.slot is not None and slots.on_slot(d, task, awaiting.slot)
     return _ANSWERS[awaiting.kind](d, task)
-
-
-def tip_subject(ctx: TurnContext, state: DialogueState, intent: str | None) -> Subject:
-    """The customer as the suitability gate sees them in this turn: their profile's tolerance and
-    age, and whether this request, an earlier one of the conversation (its last ten) or an issue
-    left open is a complaint or a fraud report."""
-    profile = ctx.customer.profile
-    open_issues = {i.intent for i in ctx.customer.open_issues if i.status == "open"}
-    intents = open_issues | set(state.intents) | {intent or ""}
-    return Subject(
-        risk_tolerance=profile.risk_tolerance if profile else None,
-        age=profile.age(ctx.now.date()) if profile else None,
-        open_complaint=bool(intents & COMPLAINT_INTENTS),
-        fraud_report=bool(intents & FRAUD_INTENTS),
-    )
 
 
 def _add_tip(d: Deciding) -> None:

@@ -7,8 +7,8 @@
   executor (`helixdesk.dialogue.executor`) runs each one once and calls `decide` again with the
   result.
 - Changes stored with the turn, in the transaction that stores the replies (`Decision.effects`):
-  open, resolve or mark an issue raised, record an incident explained, hand the conversation over,
-  redact the customer's message.
+  open, resolve or mark an issue raised, record an incident explained or a lifecycle touch, hand
+  the conversation over, redact the customer's message.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from helixdesk.core.events import Citation
+from helixdesk.lifecycle.touches import TouchRead
 
 
 def _frozen(params: Mapping[str, Any]) -> str:
@@ -91,7 +92,13 @@ class AskKnowledge:
         return value
 
 
-Ask = RunAction | ListChoices | SendCode | CheckCode | AskKnowledge
+@dataclass(frozen=True, slots=True)
+class ReadLifecycle:
+    """The customer as the lifecycle strategies see them, and the bank's active strategies: read
+    once per conversation, when the bot may add its one lifecycle touch."""
+
+
+Ask = RunAction | ListChoices | SendCode | CheckCode | AskKnowledge | ReadLifecycle
 
 
 # ---- results of asks --------------------------------------------------------------------------------
@@ -143,7 +150,9 @@ class KnowledgeReply:
     score: float = 0.0
 
 
-Result = ActionDone | ActionRefused | Choices | CodeSent | CodeNotSent | CodeChecked | KnowledgeReply
+Result = (
+    ActionDone | ActionRefused | Choices | CodeSent | CodeNotSent | CodeChecked | KnowledgeReply | TouchRead
+)
 
 
 # ---- changes stored with the turn ----------------------------------------------------------------------
@@ -181,6 +190,18 @@ class IncidentExplained:
 
 
 @dataclass(frozen=True, slots=True)
+class LifecycleTouched:
+    """The bot gave a strategy's touch in this conversation (`arm` touched), or held it back from a
+    customer in the strategy's holdout group (`arm` holdout)."""
+
+    strategy_id: str
+    version: int
+    kind: str
+    arm: Literal["touched", "holdout"]
+    value: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
 class HandOver:
     queue: str
     reason: str
@@ -195,4 +216,6 @@ class RedactMessage:
     """The customer's message was a one-time code: store nothing of it."""
 
 
-Change = OpenIssue | ResolveIssue | IssueRaised | IncidentExplained | HandOver | RedactMessage
+Change = (
+    OpenIssue | ResolveIssue | IssueRaised | IncidentExplained | LifecycleTouched | HandOver | RedactMessage
+)

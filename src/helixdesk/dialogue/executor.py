@@ -11,6 +11,8 @@ Effects and where they go:
 - `SendCode`, `CheckCode`: identity verification (`helixdesk.identity`), which keeps its own
   challenge rows and audit entries.
 - `AskKnowledge`: the knowledge base.
+- `ReadLifecycle`: the customer's lifecycle snapshot and the active strategies, for the bot's one
+  lifecycle touch (`helixdesk.lifecycle.touches.TouchReader`).
 
 An action that refuses (no matching transaction, an unknown card, ...) is a result, `ActionRefused`
 with its stable code: the dialogue words it and offers a person.
@@ -41,6 +43,7 @@ from helixdesk.dialogue.effects import (
     CodeSent,
     KnowledgeReply,
     ListChoices,
+    ReadLifecycle,
     Result,
     RunAction,
     SendCode,
@@ -48,6 +51,7 @@ from helixdesk.dialogue.effects import (
 from helixdesk.identity import VerificationService
 from helixdesk.identity.errors import IdentityLockedError
 from helixdesk.knowledge.retrieval import KnowledgeBase
+from helixdesk.lifecycle.touches import TouchRead, TouchReader
 from helixdesk.nlg.names import name_in
 
 _ACTIVE_CARD = ("active", "inactive")
@@ -70,11 +74,13 @@ class Executor:
         bank: BankConnector,
         identity: VerificationService,
         knowledge: KnowledgeBase,
+        touches: TouchReader | None = None,
     ) -> None:
         self.actions = actions
         self._bank = bank
         self.identity = identity
         self._kb = knowledge
+        self._touches = touches
 
     def run(self, effect: Ask, ctx: TurnContext, done: TurnEffects) -> Result:
         """Run `effect` for this turn (unless it already ran) and remember its result."""
@@ -96,10 +102,18 @@ class Executor:
                 attempts_left=outcome.attempts_left,
                 locked_until=outcome.locked_until,
             )
+        elif isinstance(effect, ReadLifecycle):
+            result = self._lifecycle(ctx)
         else:
             result = self._knowledge(effect)
         done.results[effect] = result
         return result
+
+    def _lifecycle(self, ctx: TurnContext) -> TouchRead:
+        ref = ctx.customer.customer_ref
+        if self._touches is None or ref is None:
+            return TouchRead(snapshot=None, strategies=(), versions={})
+        return self._touches.read(ref, now=ctx.now)
 
     # ---- actions ----------------------------------------------------------------------------------
 

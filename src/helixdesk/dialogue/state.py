@@ -125,6 +125,8 @@ class DialogueState:
     tips_given: list[str] = field(default_factory=list)
     # The incidents the customer was told about in this conversation (each one once).
     incidents_told: list[str] = field(default_factory=list)
+    # The bot looked for its one lifecycle touch in this conversation (given or not, once).
+    touch_checked: bool = False
     version: int = 0
 
     def to_dict(self) -> dict[str, Any]:
@@ -140,6 +142,7 @@ class DialogueState:
             "issues_raised": self.issues_raised,
             "tips_given": self.tips_given,
             "incidents_told": self.incidents_told,
+            "touch_checked": self.touch_checked,
         }
 
     @classmethod
@@ -157,6 +160,7 @@ class DialogueState:
             issues_raised=bool(data.get("issues_raised", False)),
             tips_given=[str(t) for t in data.get("tips_given") or []],
             incidents_told=[str(i) for i in data.get("incidents_told") or []],
+            touch_checked=bool(data.get("touch_checked", False)),
             version=version,
         )
 

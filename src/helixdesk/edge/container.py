@@ -86,6 +86,7 @@ from helixdesk.lifecycle.profiles import CustomerProfiles
 from helixdesk.lifecycle.store import StrategyStore
 from helixdesk.lifecycle.strategies import load_strategies
 from helixdesk.lifecycle.suitability import load_suitability
+from helixdesk.lifecycle.touches import TouchReader
 from helixdesk.nlg.personalise import load_tips
 from helixdesk.nlg.replies import ReplyWriter
 from helixdesk.nlg.style import StylePolicy
@@ -282,15 +283,30 @@ class Container:
             "kb_uploads", lambda: UploadJobs(sessions=sessions, knowledge=knowledge, embed=embed, audit=audit)
         )
         part("incidents", lambda: IncidentRegister(sessions=sessions, audit=audit))
-        part(
+        strategies = part(
             "strategies",
             lambda: StrategyStore(sessions=sessions, pack_set=load_strategies(config.pack), audit=audit),
+        )
+        profiles = part(
+            "profiles",
+            lambda: CustomerProfiles.load(
+                bank=bank,
+                config=load_lifecycle_config(config.pack),
+                model_dir=settings.model_dir,
+                pack=config.pack.name,
+            ),
         )
         bot = part(
             "bot",
             lambda: Bot(
                 decider=Decider(config.dialogue),
-                executor=Executor(actions=actions, bank=bank, identity=identity, knowledge=knowledge),
+                executor=Executor(
+                    actions=actions,
+                    bank=bank,
+                    identity=identity,
+                    knowledge=knowledge,
+                    touches=TouchReader(profiles=profiles, strategies=strategies, tz=config.actions.bank.tz),
+                ),
                 writer=ReplyWriter(templates=config.templates, style_policy=config.dialogue.style),
             ),
         )
@@ -436,15 +452,6 @@ class Container:
                 parser=parser,
                 mask=lambda text: writer.privacy.mask(text).text,
                 products=load_products(config.pack.path),
-            ),
-        )
-        part(
-            "profiles",
-            lambda: CustomerProfiles.load(
-                bank=bank,
-                config=load_lifecycle_config(config.pack),
-                model_dir=settings.model_dir,
-                pack=config.pack.name,
             ),
         )
         return cls(**parts)

@@ -81,6 +81,10 @@ class StrategyStore:
 
     def active(self) -> StrategySet:
         """The active strategy set: the stored strategies in order, with the pack's limits."""
+        return self.active_versions()[0]
+
+    def active_versions(self) -> tuple[StrategySet, dict[str, int]]:
+        """The active strategy set and each strategy's version, read together."""
         self.seed()
         with reading(self._sessions) as s:
             rows = s.scalars(select(StrategyRow).order_by(StrategyRow.position, StrategyRow.id)).all()
@@ -88,7 +92,8 @@ class StrategyStore:
                 strategies = tuple(Strategy.model_validate(r.definition) for r in rows)
             except ValueError as e:  # only a hand-edited table gets here
                 raise ConfigurationError(f"stored strategies: {e}", code="invalid_strategies") from e
-        return StrategySet(limits=self._pack.limits, strategies=strategies)
+            versions = {r.id: r.version for r in rows}
+        return StrategySet(limits=self._pack.limits, strategies=strategies), versions
 
     def strategies(self) -> list[dict[str, Any]]:
         self.seed()

@@ -111,7 +111,8 @@ def context(
             profile=(customer or profile()) if signed_in else None,
             open_issues=issues,
         ),
-        state=state or DialogueState(issues_raised=True),
+        # The lifecycle touch was looked for already, unless a test says otherwise (its own tests below).
+        state=state or DialogueState(issues_raised=True, touch_checked=True),
         verified=verified,
         now=NOW,
     )
@@ -166,7 +167,7 @@ def awaiting(kind: str) -> Callable[[Played], None]:
 
 
 def with_task(task: Task) -> Callable[[], TurnContext]:
-    return lambda: context(signed_in=True, verified=True, state=DialogueState(task=task, issues_raised=True))
+    return lambda: context(signed_in=True, verified=True, state=DialogueState(task=task, issues_raised=True, touch_checked=True))
 
 
 ONE_CARD = Choices((CARDS.options[0],))

@@ -80,7 +80,7 @@ class Executor:
         self._bank = bank
         self.identity = identity
         self._kb = knowledge
-        self._touches = touches
+        self.touches = touches
 
     def run(self, effect: Ask, ctx: TurnContext, done: TurnEffects) -> Result:
         """Run `effect` for this turn (unless it already ran) and remember its result."""
@@ -111,9 +111,9 @@ class Executor:
 
     def _lifecycle(self, ctx: TurnContext) -> TouchRead:
         ref = ctx.customer.customer_ref
-        if self._touches is None or ref is None:
+        if self.touches is None or ref is None:
             return TouchRead(snapshot=None, strategies=(), versions={})
-        return self._touches.read(ref, now=ctx.now)
+        return self.touches.read(ref, now=ctx.now)
 
     # ---- actions ----------------------------------------------------------------------------------
 

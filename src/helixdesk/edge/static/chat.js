@@ -11,7 +11,7 @@
                  score_2: "不满意", score_3: "一般", score_4: "满意", score_5: "非常满意",
                  rating_comment: "还有什么想告诉我们的吗？（选填）", rating_send: "提交评价", rating_later: "暂不评价",
                  rating_thanks: "感谢您的评价！我们会认真改进。", rating_pick: "请先选择一个评分。",
-                 already_rated: "您已评价过本次服务，谢谢！" },
+                 already_rated: "您已评价过本次服务，谢谢！", suggestion: "为您推荐" },
     "zh-Hant": { title: "線上客服", connecting: "正在連線…", online: "智能客服在線", offline: "連線中斷，正在重連…",
                  placeholder: "請輸入您的問題", send: "發送", customer: "我", bot: "智能客服", agent: "客服專員",
                  system: "系統", welcome: "您好！我是智能客服，請問有什麼可以幫您？", person: "轉真人",
@@ -21,7 +21,7 @@
                  score_2: "不滿意", score_3: "一般", score_4: "滿意", score_5: "非常滿意",
                  rating_comment: "還有甚麼想告訴我們嗎？（選填）", rating_send: "提交評價", rating_later: "暫不評價",
                  rating_thanks: "感謝您的評價！我們會用心改進。", rating_pick: "請先選擇一個評分。",
-                 already_rated: "您已評價過本次服務，謝謝！" },
+                 already_rated: "您已評價過本次服務，謝謝！", suggestion: "為您推薦" },
     "en": { title: "Online service", connecting: "Connecting…", online: "Assistant online",
             offline: "Connection lost, reconnecting…", placeholder: "Type your question", send: "Send",
             customer: "You", bot: "Assistant", agent: "Agent", system: "System",
@@ -33,7 +33,8 @@
             score_1: "Very poor", score_2: "Poor", score_3: "Fair", score_4: "Good", score_5: "Excellent",
             rating_comment: "Anything else you'd like to tell us? (optional)", rating_send: "Send rating",
             rating_later: "Not now", rating_thanks: "Thank you for your feedback! It helps us do better.",
-            rating_pick: "Please choose a score first.", already_rated: "You have already rated this chat. Thank you!" },
+            rating_pick: "Please choose a score first.", already_rated: "You have already rated this chat. Thank you!",
+            suggestion: "A suggestion for you" },
   };
   const $ = (id) => document.getElementById(id);
   const log = $("log"), form = $("form"), text = $("text"), status = $("status"), errorBox = $("error");
@@ -113,7 +114,9 @@
     seen.set(message.seq, message);
     lastSeq = Math.max(lastSeq, message.seq);
     const li = document.createElement("li");
-    li.className = "msg msg--" + message.sender;
+    // The bot's lifecycle touch (a suggestion after the answer) is shown as such, not as the answer.
+    const touch = message.sender === "bot" && message.kind === "touch";
+    li.className = "msg msg--" + message.sender + (touch ? " msg--touch" : "");
     li.dataset.seq = message.seq;
     const bubble = document.createElement("div");
     bubble.className = "msg__bubble";
@@ -121,6 +124,13 @@
     who.className = "msg__who";
     who.textContent = whoLabel(message);
     bubble.appendChild(who);
+    if (touch) {
+      const tag = document.createElement("span");
+      tag.className = "msg__tag";
+      tag.dataset.i18n = "suggestion";
+      tag.textContent = t("suggestion");
+      bubble.appendChild(tag);
+    }
     const body = document.createElement("span");
     body.className = "msg__text";
     body.textContent = message.text;

@@ -136,7 +136,13 @@ def test_every_incident_error_code_is_documented():
     codes: set[str] = set()
     for path in src.glob("*.py"):
         codes |= set(re.findall(r'code = "([a-z_]+)"', path.read_text(encoding="utf-8")))
-    assert codes == {"invalid_incident", "incident_not_found", "incident_resolved", "incident_changed"}
+    assert codes == {
+        "invalid_incident",
+        "incident_not_found",
+        "incident_resolved",
+        "incident_changed",
+        "hotspot_not_found",
+    }
     for code in sorted(codes):
         assert f"`{code}`" in text, f"error code {code} is missing from docs/incidents.md"
         assert f"`{code}`" in api, f"error code {code} is missing from docs/api.md"

@@ -75,6 +75,7 @@ from helixdesk.insight.feed import load_products
 from helixdesk.insight.feedback import FeedbackInbox
 from helixdesk.insight.proposals import Proposals
 from helixdesk.insight.service import Insight
+from helixdesk.insight.spikes import SpikeSuggestions, hotspot_known
 from helixdesk.knowledge.graph import KnowledgeGraph
 from helixdesk.knowledge.ingest import ingest_entry
 from helixdesk.knowledge.retrieval import KnowledgeBase
@@ -172,6 +173,7 @@ class Container:
     kb_workspace: KnowledgeWorkspace  # the console's knowledge workspace
     kb_uploads: UploadJobs
     incidents: IncidentRegister  # the incident register the bot tells affected customers from
+    spikes: SpikeSuggestions  # hotspot spikes the register's page suggests opening an incident for
     strategies: StrategyStore  # the bank's lifecycle strategies, seeded from the pack
     bot: Bot
     writer: ConversationWriter
@@ -282,7 +284,11 @@ class Container:
         part(
             "kb_uploads", lambda: UploadJobs(sessions=sessions, knowledge=knowledge, embed=embed, audit=audit)
         )
-        part("incidents", lambda: IncidentRegister(sessions=sessions, audit=audit))
+        part(
+            "incidents",
+            lambda: IncidentRegister(sessions=sessions, audit=audit, hotspot_known=hotspot_known),
+        )
+        part("spikes", lambda: SpikeSuggestions(sessions=sessions, audit=audit))
         strategies = part(
             "strategies",
             lambda: StrategyStore(sessions=sessions, pack_set=load_strategies(config.pack), audit=audit),

@@ -42,6 +42,7 @@ from helixdesk.incidents.register import IncidentRegister
 from helixdesk.insight.feedback import FeedbackInbox
 from helixdesk.insight.proposals import Proposals
 from helixdesk.insight.service import Insight
+from helixdesk.insight.spikes import SpikeSuggestions
 from helixdesk.knowledge.uploads import UploadJobs
 from helixdesk.knowledge.workspace import KnowledgeWorkspace
 from helixdesk.lifecycle.profiles import CustomerProfiles
@@ -215,6 +216,12 @@ IncidentsDep = Annotated[IncidentRegister, Depends(_part("incidents"))]
 ProfilesDep = Annotated[CustomerProfiles, Depends(_part("profiles"))]
 SessionsDep = Annotated[sessionmaker[Session], Depends(_part("sessions"))]
 IncidentManagerDep = Annotated[StaffView, Depends(require_roles(*INCIDENT_ROLES))]
+# Spikes the register suggests opening an incident for: operators and supervisors (they quote
+# customers' messages, which admins do not see), who may also open the hotspot's page.
+SPIKE_ROLES = ("operator", "supervisor")
+SpikesDep = Annotated[SpikeSuggestions, Depends(_part("spikes"))]
+SpikeReaderDep = Annotated[StaffView, Depends(require_roles(*SPIKE_ROLES))]
+HotspotReaderDep = Annotated[StaffView, Depends(require_roles(*INSIGHT_ROLES, "operator"))]
 # The lifecycle strategies: supervisors and admins.
 StrategiesDep = Annotated[StrategyStore, Depends(_part("strategies"))]
 StrategyEditorDep = Annotated[StaffView, Depends(require_roles(*STRATEGY_ROLES))]

@@ -25,3 +25,9 @@ class IncidentChangedError(ConflictError):
     """Someone changed the incident since the caller read it (its `version` moved on)."""
 
     code = "incident_changed"
+
+
+class HotspotNotFoundError(NotFoundError):
+    """No insight hotspot has this id (an incident opened from it, a spike judged not an incident)."""
+
+    code = "hotspot_not_found"

@@ -1,4 +1,5 @@
-"""Tables of the incident register: the incidents, every version of each, and each explanation given.
+"""Tables of the incident register: the incidents, every version of each, each explanation given,
+and the hotspot spikes an operator judged not to be incidents.
 
 `incident_explanations` has one row per incident and conversation in which the bot told the
 customer about it, stored with the turn that told it; the console counts them per incident.
@@ -35,6 +36,9 @@ class IncidentRow(Base):
     created_by: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    # The insight hotspot (`insight_topics.id`) the incident was opened from, when it was: the
+    # incident covers that hotspot's spike, so the console stops suggesting an incident for it.
+    hotspot_id: Mapped[str | None] = mapped_column(String(16), index=True)
 
 
 class IncidentVersionRow(Base):
@@ -69,3 +73,15 @@ class IncidentExplanationRow(Base):
     version: Mapped[int] = mapped_column(Integer)
     language: Mapped[str] = mapped_column(String(8))
     explained_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class SpikeDismissalRow(Base):
+    """An operator judged a hotspot's spike not to be an incident ("not an incident"): the console
+    suggests no incident for that hotspot again. One row per hotspot (`insight_topics.id`)."""
+
+    __tablename__ = "incident_spike_dismissals"
+
+    hotspot_id: Mapped[str] = mapped_column(String(16), primary_key=True)
+    dismissed_by: Mapped[str] = mapped_column(String(128))
+    dismissed_by_name: Mapped[str] = mapped_column(String(128))
+    dismissed_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -5,6 +5,7 @@
     register.update(author, made["id"], {"expected_fix_at": later}, version=made["version"])
     register.resolve(author, made["id"], note="fixed by a restart")
     register.incidents(status="active")     # with how many conversations each one explained
+    register.create(author, draft, hotspot_id="t-3f9a1c", note="...")  # opened from a hotspot's spike
 
 Every change writes the incident's whole state as a new version (`incident_versions`) and an audit
 entry (`incident.created`, `incident.updated`, `incident.resolved`) in the same transaction. A
@@ -30,6 +31,7 @@ from helixdesk.core.clock import utcnow
 from helixdesk.db.session import reading, transaction
 from helixdesk.incidents.checks import FIELDS, IncidentDraft, check_incident, check_resolution
 from helixdesk.incidents.errors import (
+    HotspotNotFoundError,
     IncidentChangedError,
     IncidentNotFoundError,
     IncidentResolvedError,
@@ -42,6 +44,10 @@ from helixdesk.incidents.rules import OPEN_STATUSES, STATUSES, Incident, is_acti
 # `list(status=...)`: one status, "active" (open or monitoring), or None for all of them.
 STATUS_FILTERS: tuple[str, ...] = ("active", *STATUSES)
 MAX_LIST = 500
+MAX_NOTE = 400
+# Whether an insight hotspot with this id exists, read in the caller's transaction (insight is a
+# layer above the register: the container passes insight's check in).
+HotspotCheck = Callable[[Session, str], bool]
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,6 +79,7 @@ def _state(row: IncidentRow) -> dict[str, Any]:
         "expected_fix_at": _iso(row.expected_fix_at),
         "status": row.status,
         "resolved_at": _iso(row.resolved_at),
+        "hotspot_id": row.hotspot_id,
     }
 
 
@@ -210,10 +217,12 @@ class IncidentRegister:
         sessions: sessionmaker[Session],
         audit: AuditLog | None = None,
         clock: Callable[[], datetime] = utcnow,
+        hotspot_known: HotspotCheck | None = None,
     ) -> None:
         self._sessions = sessions
         self._audit = audit
         self.clock = clock
+        self._hotspot_known = hotspot_known
 
     # ---- reading ------------------------------------------------------------------------------------
 
@@ -269,15 +278,31 @@ class IncidentRegister:
 
     # ---- changes ------------------------------------------------------------------------------------
 
-    def create(self, by: Author, draft: IncidentDraft) -> dict[str, Any]:
+    def create(
+        self, by: Author, draft: IncidentDraft, *, hotspot_id: str | None = None, note: str = ""
+    ) -> dict[str, Any]:
+        """Open an incident. `hotspot_id`: the insight hotspot whose spike it was opened from (it then
+        covers that spike); `note`: for the record (the first version's summary and the audit)."""
         now = self.clock()
         clean = check_incident(draft, now=now)
+        note = " ".join(note.split())
+        if len(note) > MAX_NOTE:
+            raise InvalidIncidentError(f"note: at most {MAX_NOTE} characters")
         with transaction(self._sessions) as s:
-            row = IncidentRow(created_by=by.id[:128], created_at=now, updated_at=now, version=1)
+            if hotspot_id is not None and (
+                self._hotspot_known is None or not self._hotspot_known(s, hotspot_id)
+            ):
+                raise HotspotNotFoundError(f"no hotspot {hotspot_id[:40]}")
+            row = IncidentRow(
+                created_by=by.id[:128], created_at=now, updated_at=now, version=1, hotspot_id=hotspot_id
+            )
             _apply(row, clean)
             s.add(row)
             s.flush()
-            self._change(s, row, by, action="create", summary=f"opened: {clean.kind}", fields=list(FIELDS))
+            summary = f"opened: {clean.kind}" + (f" from hotspot {hotspot_id}" if hotspot_id else "")
+            summary += f"; {note}" if note else ""
+            fields = [*FIELDS, "hotspot_id"] if hotspot_id else list(FIELDS)
+            self._change(s, row, by, action="create", summary=summary, fields=fields)
             incident_id = row.id
         return self.get(incident_id)
 
@@ -367,7 +392,12 @@ class IncidentRegister:
             action=f"incident.{verb}",
             target=Target("incident", row.id),
             reason=summary[:500],
-            details={"version": row.version, "fields": fields, "status": row.status},
+            details={
+                "version": row.version,
+                "fields": fields,
+                "status": row.status,
+                **({"hotspot_id": row.hotspot_id} if row.hotspot_id else {}),
+            },
         )
 
 

@@ -133,9 +133,16 @@ def is_spike(count: int, baseline: float) -> bool:
 
 
 def hotspots(
-    s: Session, period: Period, filters: Filters = Filters(), *, top: int = 50, only: str | None = None
+    s: Session,
+    period: Period,
+    filters: Filters = Filters(),
+    *,
+    top: int = 50,
+    only: str | None = None,
+    examples: bool = True,
 ) -> Report:
-    """The topics of `period` (after `filters`), largest first, at most `top` (or just `only`)."""
+    """The topics of `period` (after `filters`), largest first, at most `top` (or just `only`);
+    `examples=False` leaves the representatives out (a read that wants the figures only)."""
     topic = func.coalesce(InsightMessage.topic_id, UNASSIGNED)
     current = s.execute(
         filters.where(
@@ -181,7 +188,7 @@ def hotspots(
                 unanswered_share=_share(unanswered, n),
                 rejected_share=_share(rejected, n),
                 languages=languages.get(tid, {}),
-                representatives=representatives(s, tid, period, filters),
+                representatives=representatives(s, tid, period, filters) if examples else [],
             )
         )
     return Report(period.since, period.until, _filters_dict(filters), total, out)

@@ -1,5 +1,7 @@
 """The incident register's JSON API (`/console/api/incidents`), for operators, supervisors and admins:
-list incidents (with how many conversations each one explained), open one, change it, resolve it.
+list incidents (with how many conversations each one explained), open one (optionally from a
+hotspot's spike), change it, resolve it. Operators and supervisors also read the spikes suggested
+as incidents (`suggestions`, `helixdesk.insight.spikes`) and dismiss one as "not an incident".
 
 Routes are thin: `helixdesk.incidents.register` checks and stores (every change a version and an
 audit entry). The fields' values are checked there, so every refusal of a value carries the one
@@ -18,7 +20,13 @@ from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, Field, StringConstraints, field_validator
 
 from helixdesk.core.inputs import Input
-from helixdesk.edge.deps import IncidentManagerDep, IncidentsDep, client_ip
+from helixdesk.edge.deps import (
+    IncidentManagerDep,
+    IncidentsDep,
+    SpikeReaderDep,
+    SpikesDep,
+    client_ip,
+)
 from helixdesk.edge.http import ERROR_RESPONSES
 from helixdesk.incidents.checks import IncidentDraft
 from helixdesk.incidents.register import Author
@@ -26,6 +34,7 @@ from helixdesk.incidents.register import Author
 router = APIRouter(prefix="/console/api/incidents", tags=["incidents"], responses=ERROR_RESPONSES)
 
 IncidentId = Annotated[str, Path(min_length=1, max_length=36)]
+HotspotId = Annotated[str, Path(min_length=1, max_length=200)]  # an unknown one: hotspot_not_found
 Text = Annotated[str, StringConstraints(max_length=2000)]
 Code = Annotated[str, StringConstraints(max_length=40)]
 Region = Annotated[str, StringConstraints(max_length=80)]
@@ -79,6 +88,17 @@ class IncidentIn(Input):
         default=None, description="When it should be fixed: after `started_at`; none: not known yet."
     )
     status: Literal["open", "monitoring"] = "open"
+    hotspot_id: str | None = Field(
+        default=None,
+        max_length=200,
+        description="The insight hotspot whose spike this incident answers: it covers the spike, "
+        "which is no longer suggested.",
+    )
+    note: str = Field(
+        default="",
+        max_length=400,
+        description="For the record (the first version and the audit), not customers.",
+    )
 
     _times = field_validator("started_at", "expected_fix_at", mode="before")(_iso_text)
 
@@ -149,8 +169,26 @@ async def open_incident(
         expected_fix_at=body.expected_fix_at,
         status=body.status,
     )
-    made = await anyio.to_thread.run_sync(lambda: register.create(author(request, user), draft))
+    made = await anyio.to_thread.run_sync(
+        lambda: register.create(author(request, user), draft, hotspot_id=body.hotspot_id, note=body.note)
+    )
     return JSONResponse(made, status_code=201)
+
+
+@router.get("/suggestions")
+async def spike_suggestions(spikes: SpikesDep, _user: SpikeReaderDep) -> dict[str, Any]:
+    """Hotspots spiking in the last day or week of the latest mining run that no incident covers and
+    no one dismissed: each with its keywords, a message per language (`labels`), its size against
+    its usual count per period, its channels and the link to its page."""
+    return await anyio.to_thread.run_sync(spikes.suggestions)
+
+
+@router.post("/suggestions/{hotspot_id}/dismiss")
+async def dismiss_suggestion(
+    request: Request, hotspot_id: HotspotId, spikes: SpikesDep, user: SpikeReaderDep
+) -> dict[str, Any]:
+    """ "Not an incident": stored and audited; the hotspot is not suggested again."""
+    return await anyio.to_thread.run_sync(lambda: spikes.dismiss(author(request, user), hotspot_id))
 
 
 @router.get("/{incident_id}")

@@ -1,7 +1,9 @@
 """The incident register's page (`/console/incidents`) for operators, supervisors and admins: the
 incidents with whom they affect, their times (in the bank's time) and how many conversations each
-one explained; a form to open one, edit it and resolve it. `static/incidents.js` calls the JSON API
-(`edge/console/incidents_api.py`)."""
+one explained; a form to open one, edit it and resolve it. Above the list, for operators and
+supervisors, the hotspot spikes suggested as incidents (`helixdesk.insight.spikes`): "Open an incident"
+fills the form from one and links the new incident to its hotspot. `static/incidents.js` calls the
+JSON API (`edge/console/incidents_api.py`)."""
 
 from __future__ import annotations
 
@@ -14,7 +16,14 @@ from fastapi.responses import HTMLResponse
 
 from helixdesk.core.languages import LANGUAGES
 from helixdesk.edge.console.pages import page
-from helixdesk.edge.deps import BankZoneDep, IncidentManagerDep, IncidentsDep, StaffSessionDep
+from helixdesk.edge.deps import (
+    SPIKE_ROLES,
+    BankZoneDep,
+    IncidentManagerDep,
+    IncidentsDep,
+    SpikesDep,
+    StaffSessionDep,
+)
 from helixdesk.edge.i18n import translate, ui_language
 from helixdesk.incidents.rules import CHANNELS, KINDS, PRODUCTS, text_in
 from helixdesk.nlg.format import zone_name
@@ -28,6 +37,7 @@ SCRIPT_WORDS = (
     "inc_resolved_now",
     "inc_confirm_resolve",
     "inc_resolve",
+    "inc_spike_dismissed",
 )
 SCRIPT_ERRORS = (
     "invalid_incident",
@@ -35,7 +45,9 @@ SCRIPT_ERRORS = (
     "incident_resolved",
     "incident_changed",
     "invalid_request",
+    "hotspot_not_found",
 )
+TITLE_LONGEST = 120
 
 
 def _local(value: str | None, tz: tzinfo) -> str:
@@ -52,6 +64,39 @@ def _row(incident: dict[str, Any], lang: str, tz: tzinfo) -> dict[str, Any]:
     }
 
 
+def _usual(value: float) -> str:
+    return f"{value:.1f}".removesuffix(".0")
+
+
+def _suggestion(found: dict[str, Any], lang: str) -> dict[str, Any]:
+    """A spike as the page shows it: its label in the page's language (else its keywords), its
+    sizes against usual, and what "Open an incident" puts in the form."""
+    label = text_in(found["labels"], lang) or " · ".join(found["keywords"][:4]) or found["hotspot_id"]
+    sizes = [
+        translate("inc_spike_size", lang).format(
+            period=translate(f"inc_spike_{x['period']}", lang), size=x["size"], usual=_usual(x["usual"])
+        )
+        for x in found["spikes"]
+    ]
+    separator = "；" if lang != "en" else "; "
+    note = translate("inc_spike_note", lang).format(
+        id=found["hotspot_id"], counts=separator.join(sizes), link=found["link"]
+    )
+    return {
+        **found,
+        "label": label,
+        "sizes": sizes,
+        "form": {
+            "hotspot_id": found["hotspot_id"],
+            "title": {lang: label[:TITLE_LONGEST]},
+            "channels": [c for c in found["channels"] if c in CHANNELS],
+            "note": note,
+            "link": found["link"],
+            "label": label,
+        },
+    }
+
+
 @router.get("", response_class=HTMLResponse)
 async def incidents_page(
     request: Request,
@@ -59,18 +104,24 @@ async def incidents_page(
     user: IncidentManagerDep,
     session: StaffSessionDep,
     tz: BankZoneDep,
+    spikes: SpikesDep,
     status: Literal["active", "open", "monitoring", "resolved", "all"] = Query(default="all"),
 ) -> HTMLResponse:
     lang = ui_language(request, user.ui_language)
     found = await anyio.to_thread.run_sync(
         lambda: register.incidents(status=None if status == "all" else status)
     )
+    suggested: list[dict[str, Any]] = []
+    if set(SPIKE_ROLES) & set(user.roles):
+        read = await anyio.to_thread.run_sync(spikes.suggestions)
+        suggested = [_suggestion(x, lang) for x in read["suggestions"]]
     return page(
         request,
         "console_incidents.html",
         user=user,
         csrf=session.csrf_token,
         incidents=[_row(i, lang, tz) for i in found],
+        suggestions=suggested,
         shown=status,
         kinds=KINDS,
         products=PRODUCTS,

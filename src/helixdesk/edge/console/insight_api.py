@@ -5,7 +5,8 @@ Pages (`/console/...`, supervisors, QA reviewers and admins):
   bank's time zone), with filters by channel, language, product, queue and source, spikes first,
   and its CSV and JSON exports;
 - `insight/topics/{topic_id}`: one hotspot: its figures, its rows per day and more examples. The
-  link is stable: a hotspot keeps its id from one mining run to the next;
+  link is stable: a hotspot keeps its id from one mining run to the next. Operators may open it too
+  (the incident register links a spike it suggests to it);
 - `insight/proposals`: answers proposed from what agents replied to questions the bot could not
   answer, with their sources; supervisors approve (with edits) or reject them;
 - `insight/effects`: for every approved proposal, how the bot did on its questions before and
@@ -35,10 +36,12 @@ from helixdesk.core.errors import NotFoundError, ValidationFailedError
 from helixdesk.core.inputs import Input
 from helixdesk.edge.console.pages import page
 from helixdesk.edge.deps import (
+    INSIGHT_ROLES,
     AgentDep,
     BankZoneDep,
     FeedbackDep,
     FeedbackImporterDep,
+    HotspotReaderDep,
     InsightDep,
     InsightReaderDep,
     ProposalsDep,
@@ -175,7 +178,7 @@ def _known(value: str, longest: int, what: str) -> str:
 
 @router.get(f"{API}/topics/{{topic_id}}")
 async def topic_json(
-    topic_id: str, _user: InsightReaderDep, insight: InsightDep, query: QueryDep, zone: BankZoneDep
+    topic_id: str, _user: HotspotReaderDep, insight: InsightDep, query: QueryDep, zone: BankZoneDep
 ) -> dict[str, Any]:
     """One hotspot in the period: its figures, its rows per day and examples."""
     period, filters = query.resolve(zone)
@@ -227,7 +230,7 @@ async def insight_page(
 async def topic_page(
     topic_id: str,
     request: Request,
-    _user: InsightReaderDep,
+    user: HotspotReaderDep,
     session: StaffSessionDep,
     insight: InsightDep,
     query: QueryDep,
@@ -248,6 +251,8 @@ async def topic_page(
         period=period,
         zone=zone,
         qs=query.query_string(),
+        # An operator comes from a spike the incident register suggests, and goes back there.
+        back_to_incidents=not set(INSIGHT_ROLES) & set(user.roles),
     )
 
 

@@ -1,11 +1,13 @@
-// The incident register: open an incident, edit it, resolve it. Builds on console.js (window.Helix);
-// calls /console/api/incidents with the session's CSRF token and reloads the list after a change.
+// The incident register: open an incident, edit it, resolve it, and open one from a suggested
+// hotspot spike (or dismiss the spike). Builds on console.js (window.Helix); calls
+// /console/api/incidents with the session's CSRF token and reloads the list after a change.
 (function () {
   "use strict";
   const { $, $$ } = window.Helix;
   const csrf = $('meta[name="csrf-token"]').content;
   const words = JSON.parse($("#inc-words").textContent);
   const incidents = JSON.parse($("#inc-data").textContent);
+  const spikes = JSON.parse($("#inc-spikes-data").textContent);
   const w = (key) => words.words[key] || key;
   const form = $("#inc-form");
   const message = $("#inc-message");
@@ -63,12 +65,17 @@
     const started = utcValue(form.elements.started_at.value);
     if (started || !editing) out.started_at = started;
     if (editing) out.version = Number(form.elements.version.value);
+    if (!editing && form.elements.hotspot_id.value) {
+      out.hotspot_id = form.elements.hotspot_id.value;
+      out.note = form.elements.note.value.trim();
+    }
     return out;
   }
 
   // ---- editing: the form takes the incident's values; cancelling empties it again -----------------
   function edit(incident) {
     form.reset();
+    fromHotspot("");
     form.elements.id.value = incident.id;
     form.elements.version.value = incident.version;
     form.elements.kind.value = incident.kind;
@@ -88,10 +95,17 @@
     tell("");
     form.scrollIntoView({ behavior: "smooth", block: "start" });
   }
+  function fromHotspot(hotspotId) {
+    const box = $("#inc-from-hotspot");
+    form.elements.hotspot_id.value = hotspotId || "";
+    box.hidden = !hotspotId;
+    if (!hotspotId) form.elements.note.value = "";
+  }
   function stopEditing() {
     form.reset();
     form.elements.id.value = "";
     form.elements.version.value = "";
+    fromHotspot("");
     $("#inc-form-title").textContent = w("inc_new");
     $("#inc-cancel").hidden = true;
   }
@@ -115,6 +129,34 @@
       save.disabled = false;
     }
   });
+
+  // ---- a suggested spike: open an incident from it (the form filled in), or dismiss it ---------------
+  $$(".inc-spike-open").forEach((button) => button.addEventListener("click", () => {
+    const spike = spikes.find((x) => x.hotspot_id === button.dataset.hotspot);
+    if (!spike) return;
+    stopEditing();
+    for (const [l, text] of Object.entries(spike.title)) form.elements[`title.${l}`].value = text;
+    $$('input[name="channels"]', form).forEach((box) => { box.checked = spike.channels.includes(box.value); });
+    fromHotspot(spike.hotspot_id);
+    const link = $("#inc-hotspot-link");
+    link.href = spike.link;
+    link.textContent = spike.label;
+    form.elements.note.value = spike.note;
+    $("#inc-cancel").hidden = false;
+    tell("");
+    form.scrollIntoView({ behavior: "smooth", block: "start" });
+  }));
+  $$(".inc-spike-dismiss").forEach((button) => button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await call("POST", "/suggestions/" + encodeURIComponent(button.dataset.hotspot) + "/dismiss", {});
+      button.closest(".inc-spike").remove();
+      if (!$$(".inc-spike").length) $("#inc-spikes").hidden = true;
+      tell(w("inc_spike_dismissed"), "saved");
+    } catch (err) {
+      button.disabled = false;
+    }
+  }));
 
   // ---- resolving: a second click confirms ----------------------------------------------------------
   $$(".inc-resolve").forEach((button) => button.addEventListener("click", async () => {

@@ -218,3 +218,6 @@ IncidentManagerDep = Annotated[StaffView, Depends(require_roles(*INCIDENT_ROLES)
 # The lifecycle strategies: supervisors and admins.
 StrategiesDep = Annotated[StrategyStore, Depends(_part("strategies"))]
 StrategyEditorDep = Annotated[StaffView, Depends(require_roles(*STRATEGY_ROLES))]
+# A strategy's effect against its holdout group: its editors and the analytics' readers.
+STRATEGY_EFFECT_ROLES = tuple(dict.fromkeys((*STRATEGY_ROLES, *ANALYTICS_ROLES)))
+StrategyEffectReaderDep = Annotated[StaffView, Depends(require_roles(*STRATEGY_EFFECT_ROLES))]

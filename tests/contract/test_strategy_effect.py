@@ -66,7 +66,9 @@ def test_the_arms_compared_equal_the_fixture_computed_by_hand(fx_db):
     for o in result["outcomes"]:
         want = expected(counted())[o["key"]]
         clear = want["ci_low"] > 0 or want["ci_high"] < 0
-        assert o["verdict"] == (("better" if want["difference"] > 0 else "worse") if clear else "no_clear_effect")
+        assert o["verdict"] == (
+            ("better" if want["difference"] > 0 else "worse") if clear else "no_clear_effect"
+        )
 
 
 def test_one_version_and_the_whole_history(fx_db):

@@ -58,7 +58,10 @@ def test_the_period_is_days_in_the_banks_time_zone():
     assert after == datetime(2026, 10, 31, 16, 0, tzinfo=UTC)
     assert Window.parse(None, "2026-10-31") == Window(None, date(2026, 10, 31))
     assert Window.parse("", "").bounds(UTC) == (None, None)
-    for since, until, code in (("yesterday", None, "bad_date"), ("2026-11-02", "2026-11-01", "invalid_period")):
+    for since, until, code in (
+        ("yesterday", None, "bad_date"),
+        ("2026-11-02", "2026-11-01", "invalid_period"),
+    ):
         with pytest.raises(ValidationFailedError) as e:
             Window.parse(since, until)
         assert e.value.code == code

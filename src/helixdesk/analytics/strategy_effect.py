@@ -226,9 +226,9 @@ def _ratings(s: Session, touches: Sequence[Touch]) -> dict[tuple[str, str], floa
             out[(t.customer_id, t.arm)] = float(by_conversation[t.conversation_id])
             continue
         end = t.at + timedelta(days=CSAT_WITHIN_DAYS)
-        score = next((sc for at, sc in given.get(t.customer_id, []) if t.at <= at <= end), None)
-        if score is not None:
-            out[(t.customer_id, t.arm)] = float(score)
+        rated = next((sc for at, sc in given.get(t.customer_id, []) if t.at <= at <= end), None)
+        if rated is not None:
+            out[(t.customer_id, t.arm)] = float(rated)
     return out
 
 

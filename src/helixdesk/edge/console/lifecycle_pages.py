@@ -90,8 +90,8 @@ async def lifecycle_page(
                 "skipped": sum(n for key, n in touched.items() if key.endswith(":skipped")),
             }
         )
-    chosen = q.get("strategy", "")
-    chosen = next((s for s in strategies if s["id"] == chosen and _ID.match(chosen)), None)
+    wanted = q.get("strategy", "")
+    chosen = next((s for s in strategies if s["id"] == wanted and _ID.match(wanted)), None)
     words = {key: translate(key, lang) for key in all_keys() if key.startswith(("lc_", "an_aria_"))}
     words.update({key: translate(key, lang) for key in SCRIPT_KEYS})
     return page(

@@ -314,3 +314,22 @@ def test_the_analytics_dashboard_shows_no_raw_code_or_key(site, browser, languag
         )
         assert found == [], f"raw codes on {path} in {language}: {found}"
     boss.context.close()
+
+
+@pytest.mark.parametrize("language", ["zh-Hans", "zh-Hant", "en"])
+def test_the_lifecycle_strategies_page_shows_no_raw_code_or_key(site, browser, language):
+    """The strategies (kind, conditions, channels worded) and a strategy's effect (with nothing to
+    compare yet) in each language: no lc_* key left, no code on the Chinese pages."""
+    base = site["base"]
+    boss = sign_in(browser, base, "wang.jun")
+    boss.goto(f"{base}/console/lifecycle?strategy=retention_fee_waiver&lang={language}")
+    expect(boss.locator("body")).to_have_attribute("data-lifecycle-ready", "true", timeout=20000)
+    assert boss.evaluate("document.documentElement.lang") == language
+    expect(boss.locator("#lc-error")).to_be_hidden()
+    expect(boss.locator("#lc-strategies tbody tr")).not_to_have_count(0)
+    text = visible_text(boss)
+    assert re.findall(r"\b(?:lc|pf|an)_[a-z_]+", text) == []
+    found = raw_codes(boss) if language != "en" else []
+    boss.screenshot(path=str(SHOTS / f"console-lifecycle-{language}.png"), full_page=True)
+    assert found == [], f"raw codes on the lifecycle page in {language}: {found}"
+    boss.context.close()

@@ -157,10 +157,12 @@ def test_api_conforms_to_its_schema(case, api):
         # its times come in order and not over a year ahead, a change is refused on a resolved
         # incident or an old version: the data's rules, checked with `invalid_incident`.
         excluded.append(positive_data_acceptance)
-    if case.path.startswith("/console/api/lifecycle/strategies"):
+    if case.path.startswith("/console/api/lifecycle/"):
         # A strategy's definition is the pack's strategy (kinds, conditions, three languages, an
         # offer within the bank's limit), and an edit names a strategy the bank has at the version
-        # read: the data's rules, checked with `invalid_strategy`.
+        # read: the data's rules, checked with `invalid_strategy`. An effect's or the touches'
+        # period is real days in order (`bad_date`, `invalid_period`) of a strategy and version
+        # the bank has (`strategy_not_found`).
         excluded.append(positive_data_acceptance)
     case.headers = {**(case.headers or {}), **CREDENTIALS["headers"]}
     case.cookies = {**(case.cookies or {}), **CREDENTIALS["cookies"]}

@@ -1,4 +1,5 @@
-"""`helixdesk lifecycle train | show` as an operator uses it (real subprocesses, real SQLite file)."""
+"""`helixdesk lifecycle train | show | effect` as an operator uses it (real subprocesses, real SQLite
+file)."""
 
 from __future__ import annotations
 
@@ -9,9 +10,11 @@ import pytest
 
 from helixdesk.bank.connector import MonthlyActivity
 from helixdesk.bank.seed import build_demo_bank
+from helixdesk.db.session import make_engine, make_session_factory
 from helixdesk.lifecycle.churn import churn_event
 from helixdesk.lifecycle.config import ChurnRules
 from tests.cliproc import helixdesk_cli
+from tests.strategy_effect_data import SINCE, STRATEGY, UNTIL, counted, expected, seed_strategy_effect
 
 # Real processes (the command line): in the full suite, not the fast lane.
 pytestmark = pytest.mark.slow
@@ -101,3 +104,21 @@ def test_train_on_a_generated_population(run, tmp_path):
     assert bad.returncode == 2 and "error[invalid_option]" in bad.stderr
     bad_date = run("lifecycle", "train", "--customers", "400", "--as-of", "23/11/2026")
     assert bad_date.returncode == 2 and "error[bad_date]" in bad_date.stderr
+
+
+def test_a_strategys_effect_against_its_holdout_group(run, tmp_path):
+    engine = make_engine(f"sqlite:///{tmp_path / 'bank.db'}")
+    seed_strategy_effect(make_session_factory(engine))
+    engine.dispose()
+    shown = run("lifecycle", "effect", STRATEGY, "--since", str(SINCE), "--until", str(UNTIL), "--json")
+    assert shown.returncode == 0, shown.stderr
+    got = {o["key"]: o for o in json.loads(shown.stdout)["outcomes"]}
+    for key, figures in expected(counted()).items():
+        for name, value in figures.items():
+            assert got[key][name] == pytest.approx(value, abs=1e-4), (key, name)
+    table = run("lifecycle", "effect", STRATEGY, "--since", str(SINCE))
+    assert table.returncode == 0 and "retention and products observed through 2026-11" in table.stdout
+    missing = run("lifecycle", "effect", "nope")
+    assert missing.returncode == 2 and "error[strategy_not_found]" in missing.stderr
+    bad = run("lifecycle", "effect", STRATEGY, "--since", "2026-10-32")
+    assert bad.returncode == 2 and "error[bad_date]" in bad.stderr

@@ -16,6 +16,7 @@ from helixdesk.analytics.evaluation import Change, choices, evaluate
 from helixdesk.analytics.metrics import CostModel
 from helixdesk.analytics.pdf import ValueLabels, render_pdf
 from helixdesk.analytics.query import Analytics, Days, Filters, parse_days, parse_filters
+from helixdesk.analytics.strategy_effect import Window, strategy_effect, touch_counts
 from helixdesk.core.clock import utcnow
 from helixdesk.db.session import reading
 from helixdesk.lifecycle.config import ChurnRules
@@ -75,6 +76,23 @@ class AnalyticsReader:
                 **choices(s, days, filters, language=language),
                 "options": self._filter_options(s, days),
             }
+
+    def strategy_effect(
+        self, strategy_id: str, *, since: str | None, until: str | None, version: int | None = None
+    ) -> dict[str, Any]:
+        """A lifecycle strategy's touched arm against its holdout arm (`strategy_effect`), over the
+        touches from `since` to `until` (days in the bank's time zone)."""
+        window = Window.parse(since, until)
+        with reading(self._sessions) as s:
+            return strategy_effect(
+                s, strategy_id, window=window, tz=self.tz, churn=self.churn or ChurnRules(), version=version
+            )
+
+    def touch_counts(self, *, since: str | None = None, until: str | None = None) -> dict[str, Any]:
+        """Every strategy's touches from `since` to `until`, by arm and status."""
+        window = Window.parse(since, until)
+        with reading(self._sessions) as s:
+            return touch_counts(s, window=window, tz=self.tz)
 
     def conversations(self, days: Days, filters: Filters, **drill: Any) -> dict[str, Any]:
         with reading(self._sessions) as s:

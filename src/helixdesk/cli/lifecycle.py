@@ -3,6 +3,7 @@
 helixdesk lifecycle train                          # on the bank's monthly activity
 helixdesk lifecycle train --customers 5000 --seed 7  # on a freshly generated demo population
 helixdesk lifecycle show C000001
+helixdesk lifecycle effect retention_fee_waiver --since 2026-11-01 [--json]
 """
 
 from __future__ import annotations
@@ -182,3 +183,71 @@ def show(
         engine.dispose()
     view = describe(history, config, churn_model, model_version=str(report.get("version")))
     typer.echo(json.dumps(view, ensure_ascii=False, indent=2))
+
+
+@app.command("effect")
+def effect(
+    strategy: Annotated[str, typer.Argument(help="The strategy's id, e.g. retention_fee_waiver.")],
+    since: Annotated[str, typer.Option(help="First day of the touches, YYYY-MM-DD (bank's time).")] = "",
+    until: Annotated[str, typer.Option(help="Last day of the touches, YYYY-MM-DD, inclusive.")] = "",
+    version: Annotated[int | None, typer.Option(min=1, help="Only the touches of this version.")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
+) -> None:
+    """The strategy's touched customers against its holdout group: satisfaction, retention and
+    product growth, with 95% intervals and a verdict each."""
+    from helixdesk.analytics.strategy_effect import Window, strategy_effect
+    from helixdesk.cli.context import bank_zone
+    from helixdesk.db.session import make_engine, make_session_factory, reading
+    from helixdesk.lifecycle.config import load_lifecycle_config
+    from helixdesk.lifecycle.store import StrategyStore
+    from helixdesk.lifecycle.strategies import load_strategies
+    from helixdesk.packs.loader import load_pack
+
+    settings = Settings()
+    window = Window.parse(since or None, until or None)
+    pack = load_pack(settings.pack)
+    engine = make_engine(settings.database_url)
+    try:
+        sessions = make_session_factory(engine)
+        StrategyStore(sessions=sessions, pack_set=load_strategies(pack)).seed()
+        with reading(sessions) as s:
+            result = strategy_effect(
+                s,
+                strategy,
+                window=window,
+                tz=bank_zone(settings),
+                churn=load_lifecycle_config(pack).churn,
+                version=version,
+            )
+    finally:
+        engine.dispose()
+    if as_json:
+        typer.echo(json.dumps(result, ensure_ascii=False, indent=2))
+        return
+    period = f"{result['period']['since'] or '…'} .. {result['period']['until'] or '…'}"
+    table = Table(title=f"{result['strategy']} ({result['kind']}), touches {period}")
+    for column in ("outcome", "touched", "holdout", "touched mean", "holdout mean", "difference",
+                   "95% interval", "verdict"):  # fmt: skip
+        table.add_column(column)
+    for o in result["outcomes"]:
+        interval = f"{o['ci_low']} .. {o['ci_high']}" if o["difference"] is not None else "-"
+        table.add_row(
+            o["key"],
+            str(o["touched"]),
+            str(o["holdout"]),
+            str(o["touched_mean"]),
+            str(o["holdout_mean"]),
+            str(o["difference"]),
+            interval,
+            f"{o['verdict'].replace('_', ' ')} ({o['better']} is better)",
+        )
+    out.print(table)
+    t = result["touches"]
+    out.print(
+        f"touches: {t['given']} given, {t['held_out']} held out, {t['skipped']} skipped; customers: "
+        f"{result['customers']['touched']} touched, {result['customers']['holdout']} in the holdout group "
+        f"(holdout share now {result['holdout_share']})",
+        highlight=False,
+    )
+    if result["retention_observed_through"]:
+        out.print(f"retention and products observed through {result['retention_observed_through']}")

@@ -29,6 +29,7 @@ from helixdesk.edge.console import (
     incidents_pages,
     insight_api,
     lifecycle_api,
+    lifecycle_pages,
     profile_api,
     quality_api,
     supervise_api,
@@ -116,6 +117,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(insight_api.router)
     app.include_router(analytics_api.router)
     app.include_router(analytics_pages.router)  # the historical dashboard
+    app.include_router(lifecycle_pages.router)  # the lifecycle strategies and their effect
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.get("/healthz", tags=["ops"])

@@ -225,3 +225,6 @@ HotspotReaderDep = Annotated[StaffView, Depends(require_roles(*INSIGHT_ROLES, "o
 # The lifecycle strategies: supervisors and admins.
 StrategiesDep = Annotated[StrategyStore, Depends(_part("strategies"))]
 StrategyEditorDep = Annotated[StaffView, Depends(require_roles(*STRATEGY_ROLES))]
+# A strategy's effect against its holdout group: its editors and the analytics' readers.
+STRATEGY_EFFECT_ROLES = tuple(dict.fromkeys((*STRATEGY_ROLES, *ANALYTICS_ROLES)))
+StrategyEffectReaderDep = Annotated[StaffView, Depends(require_roles(*STRATEGY_EFFECT_ROLES))]

@@ -1,6 +1,8 @@
 """The lifecycle strategies' JSON API (`/console/api/lifecycle`), for supervisors and admins: list the
 bank's active strategies, open one with its versions, replace one (validated within the bank's
-limits, versioned and audited), and preview what a customer would be offered.
+limits, versioned and audited), and preview what a customer would be offered. A strategy's effect
+against its holdout group and the touches counted by arm and status are also open to managers (the
+analytics' readers): `helixdesk.analytics.strategy_effect` measures them.
 
 Routes are thin: `helixdesk.lifecycle.store` checks and stores; `helixdesk.lifecycle.recommend`
 matches and asks the suitability gate last. Every unsafe call carries the session's CSRF token
@@ -12,12 +14,19 @@ from __future__ import annotations
 from typing import Annotated, Any, Literal
 
 import anyio
-from fastapi import APIRouter, Path, Request
+from fastapi import APIRouter, Path, Query, Request
 from pydantic import BeforeValidator, Field, StrictBool
 from pydantic_core import PydanticCustomError
 
 from helixdesk.core.inputs import Input
-from helixdesk.edge.deps import ContainerDep, StrategiesDep, StrategyEditorDep, client_ip
+from helixdesk.edge.deps import (
+    AnalyticsDep,
+    ContainerDep,
+    StrategiesDep,
+    StrategyEditorDep,
+    StrategyEffectReaderDep,
+    client_ip,
+)
 from helixdesk.edge.http import ERROR_RESPONSES
 from helixdesk.lifecycle.recommend import Snapshot, recommend
 from helixdesk.lifecycle.store import Editor
@@ -34,6 +43,7 @@ def _not_a_bool(value: Any) -> Any:
     return value
 
 
+Day = Annotated[str | None, Query(max_length=10, description="A day, YYYY-MM-DD, in the bank's time zone.")]
 Age = Annotated[int, Field(ge=0, le=130), BeforeValidator(_not_a_bool)]
 Version = Annotated[int, Field(ge=1, le=2**31 - 1), BeforeValidator(_not_a_bool)]
 
@@ -77,6 +87,37 @@ async def get_strategy(
 ) -> dict[str, Any]:
     """One strategy with every version of it (newest first: who, when, the whole definition)."""
     return await anyio.to_thread.run_sync(store.get, strategy_id)
+
+
+@router.get("/strategies/{strategy_id}/effect")
+async def strategy_effect(
+    strategy_id: StrategyId,
+    store: StrategiesDep,
+    analytics: AnalyticsDep,
+    _user: StrategyEffectReaderDep,
+    since: Day = None,
+    until: Day = None,
+    version: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> dict[str, Any]:
+    """The strategy's touched arm against its holdout arm (the touches from `since` to `until`, of
+    one `version` or all): satisfaction, retention and product growth, each with both means, the
+    difference, its 95% interval and a verdict."""
+    await anyio.to_thread.run_sync(store.seed)
+    return await anyio.to_thread.run_sync(
+        lambda: analytics.strategy_effect(strategy_id, since=since, until=until, version=version)
+    )
+
+
+@router.get("/touches")
+async def touches(
+    analytics: AnalyticsDep,
+    _user: StrategyEffectReaderDep,
+    since: Day = None,
+    until: Day = None,
+) -> dict[str, Any]:
+    """Every strategy's touches from `since` to `until`, counted by arm and status."""
+    counted = await anyio.to_thread.run_sync(lambda: analytics.touch_counts(since=since, until=until))
+    return {"since": since, "until": until, "strategies": counted}
 
 
 @router.put("/strategies/{strategy_id}")

@@ -96,6 +96,9 @@ from helixdesk.nlu.pipeline import NLUPipeline
 from helixdesk.nlu.process import ProcessParser
 from helixdesk.notifications import OutboxNotifier
 from helixdesk.notifications.notifier import OutboxReader
+from helixdesk.notifications.optouts import OptOuts
+from helixdesk.outreach.campaign_rules import load_campaign_config
+from helixdesk.outreach.campaigns import Campaigns
 from helixdesk.packs.loader import Pack, load_pack
 from helixdesk.privacy.crypto import Keyring
 from helixdesk.privacy.keys import resolve_keyring
@@ -171,6 +174,8 @@ class Container:
     kb_workspace: KnowledgeWorkspace  # the console's knowledge workspace
     kb_uploads: UploadJobs
     incidents: IncidentRegister  # the incident register the bot tells affected customers from
+    campaigns: Campaigns  # incident campaigns: notices to the affected customers (sent by outreach)
+    opt_outs: OptOuts  # each customer's notification opt-outs
     strategies: StrategyStore  # the bank's lifecycle strategies, seeded from the pack
     bot: Bot
     writer: ConversationWriter
@@ -282,6 +287,16 @@ class Container:
             "kb_uploads", lambda: UploadJobs(sessions=sessions, knowledge=knowledge, embed=embed, audit=audit)
         )
         part("incidents", lambda: IncidentRegister(sessions=sessions, audit=audit))
+        part(
+            "campaigns",
+            lambda: Campaigns(
+                sessions=sessions,
+                config=load_campaign_config(config.pack, settings),
+                tz=config.actions.bank.tz,
+                audit=audit,
+            ),
+        )
+        part("opt_outs", lambda: OptOuts(sessions=sessions, bank=bank, audit=audit))
         part(
             "strategies",
             lambda: StrategyStore(sessions=sessions, pack_set=load_strategies(config.pack), audit=audit),

@@ -39,6 +39,8 @@ from helixdesk.handoff.whisper import Whispers
 from helixdesk.handoff.workspace import AgentWorkspace
 from helixdesk.handoff.wrap_up import WrapUp
 from helixdesk.incidents.register import IncidentRegister
+from helixdesk.notifications.optouts import OptOuts
+from helixdesk.outreach.campaigns import Campaigns
 from helixdesk.insight.feedback import FeedbackInbox
 from helixdesk.insight.proposals import Proposals
 from helixdesk.insight.service import Insight
@@ -211,6 +213,11 @@ AnalyticsDep = Annotated[AnalyticsReader, Depends(_part("analytics"))]
 AnalyticsReaderDep = Annotated[StaffView, Depends(require_roles(*ANALYTICS_ROLES))]
 # The incident register: operators, supervisors and admins.
 IncidentsDep = Annotated[IncidentRegister, Depends(_part("incidents"))]
+CampaignsDep = Annotated[Campaigns, Depends(_part("campaigns"))]
+# A customer's notification opt-outs: staff who speak with customers, on their request.
+OptOutsDep = Annotated[OptOuts, Depends(_part("opt_outs"))]
+OPT_OUT_ROLES = ("agent", "senior", "fraud", "relationship_manager", "supervisor")
+OptOutStaffDep = Annotated[StaffView, Depends(require_roles(*OPT_OUT_ROLES))]
 # The customer profile beside a conversation (the churn model loaded once).
 ProfilesDep = Annotated[CustomerProfiles, Depends(_part("profiles"))]
 SessionsDep = Annotated[sessionmaker[Session], Depends(_part("sessions"))]

@@ -1,7 +1,8 @@
 """The incident register's page (`/console/incidents`) for operators, supervisors and admins: the
 incidents with whom they affect, their times (in the bank's time) and how many conversations each
-one explained; a form to open one, edit it and resolve it. `static/incidents.js` calls the JSON API
-(`edge/console/incidents_api.py`)."""
+one explained; a form to open one, edit it and resolve it; each unresolved incident's campaign
+(start one by SMS or e-mail, follow its counts, cancel it). `static/incidents.js` calls the JSON APIs
+(`edge/console/incidents_api.py`, `edge/console/campaigns_api.py`)."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from fastapi.responses import HTMLResponse
 
 from helixdesk.core.languages import LANGUAGES
 from helixdesk.edge.console.pages import page
-from helixdesk.edge.deps import BankZoneDep, IncidentManagerDep, IncidentsDep, StaffSessionDep
+from helixdesk.edge.deps import BankZoneDep, CampaignsDep, IncidentManagerDep, IncidentsDep, StaffSessionDep
 from helixdesk.edge.i18n import translate, ui_language
 from helixdesk.incidents.rules import CHANNELS, KINDS, PRODUCTS, text_in
 from helixdesk.nlg.format import zone_name
@@ -28,6 +29,21 @@ SCRIPT_WORDS = (
     "inc_resolved_now",
     "inc_confirm_resolve",
     "inc_resolve",
+    "camp_started",
+    "camp_stopped_now",
+    "camp_status_running",
+    "camp_status_done",
+    "camp_status_cancelled",
+    "camp_status_stopped",
+)
+CAMPAIGN_COUNTS = (
+    "targeted",
+    "sent",
+    "skipped_opt_out",
+    "skipped_no_contact",
+    "waiting_quiet_hours",
+    "failed",
+    "pending",
 )
 SCRIPT_ERRORS = (
     "invalid_incident",
@@ -35,6 +51,11 @@ SCRIPT_ERRORS = (
     "incident_resolved",
     "incident_changed",
     "invalid_request",
+    "invalid_campaign",
+    "campaign_running",
+    "campaign_not_found",
+    "campaign_not_running",
+    "incident_not_active",
 )
 
 
@@ -56,6 +77,7 @@ def _row(incident: dict[str, Any], lang: str, tz: tzinfo) -> dict[str, Any]:
 async def incidents_page(
     request: Request,
     register: IncidentsDep,
+    campaigns: CampaignsDep,
     user: IncidentManagerDep,
     session: StaffSessionDep,
     tz: BankZoneDep,
@@ -65,12 +87,17 @@ async def incidents_page(
     found = await anyio.to_thread.run_sync(
         lambda: register.incidents(status=None if status == "all" else status)
     )
+    unresolved = [i for i in found if i["status"] != "resolved"]
+    latest = await anyio.to_thread.run_sync(lambda: campaigns.latest([i["id"] for i in unresolved]))
     return page(
         request,
         "console_incidents.html",
         user=user,
         csrf=session.csrf_token,
         incidents=[_row(i, lang, tz) for i in found],
+        unresolved=[{**_row(i, lang, tz), "campaign": latest.get(i["id"])} for i in unresolved],
+        campaign_counts=CAMPAIGN_COUNTS,
+        page_language=lang,
         shown=status,
         kinds=KINDS,
         products=PRODUCTS,

@@ -69,7 +69,10 @@ def test_an_operator_notifies_the_affected_customers_and_the_sms_reaches_the_out
     ops = operator_page(browser, site["base"], violations)
     ops.select_option("#inc-kind", "outage")
     for language, text in EXPLANATION.items():
-        ops.fill(f"#inc-title-{language}", {"zh-Hans": "网点故障", "zh-Hant": "網點故障", "en": "Branch outage"}[language])
+        ops.fill(
+            f"#inc-title-{language}",
+            {"zh-Hans": "网点故障", "zh-Hant": "網點故障", "en": "Branch outage"}[language],
+        )
         ops.fill(f"#inc-explanation-{language}", text)
     ops.fill("#inc-regions", "上海")
     started = (datetime.now(ZONE) - timedelta(minutes=5)).strftime("%Y-%m-%dT%H:%M")

@@ -149,7 +149,10 @@ def outbox(sessions, keyring) -> list:  # type: ignore[no-untyped-def]
 
 def notices(sessions) -> dict[str, str]:  # type: ignore[no-untyped-def]
     with reading(sessions) as s:
-        return {n.customer_ref: n.status for n in s.scalars(select(NoticeRow).where(NoticeRow.once_key.is_not(None)))}
+        return {
+            n.customer_ref: n.status
+            for n in s.scalars(select(NoticeRow).where(NoticeRow.once_key.is_not(None)))
+        }
 
 
 def drain(sender: CampaignSender, clock: Clock, steps: int = 20) -> None:
@@ -195,7 +198,9 @@ def test_email_goes_to_customers_with_an_address_and_the_others_are_counted(worl
     with_email = {ref for ref, c in rows.items() if c.email}
     assert with_email and len(with_email) < len(rows)
     campaigns = world.campaigns(FAST)
-    campaigns.start(OPS, incident_id, channel="email", message={"en": "We are sorry.", "zh-Hans": "非常抱歉。"})
+    campaigns.start(
+        OPS, incident_id, channel="email", message={"en": "We are sorry.", "zh-Hans": "非常抱歉。"}
+    )
     drain(world.sender(FAST), clock)
     sent = outbox(sessions, keyring)
     assert {m.customer_ref for m in sent} == with_email and all(m.channel == "email" for m in sent)
@@ -300,7 +305,9 @@ def test_a_restart_mid_campaign_sends_nobody_twice(world, sessions, keyring, clo
     assert len(got) == CUSTOMERS and set(got.values()) == {1}
 
 
-def test_a_crash_between_the_gateway_and_the_record_sends_again_only_after_the_lease(world, sessions, keyring, clock):
+def test_a_crash_between_the_gateway_and_the_record_sends_again_only_after_the_lease(
+    world, sessions, keyring, clock
+):
     """The documented at-least-once window: the gateway took the message, the record did not happen."""
     incident_id = incident(world, regions=["北京"])
     expected = {ref for ref, c in customers(sessions).items() if c.city == "北京"}
@@ -322,7 +329,9 @@ def test_a_crash_between_the_gateway_and_the_record_sends_again_only_after_the_l
     assert campaigns.current(incident_id)["status"] == "done"
 
 
-def test_cancelling_stops_the_campaign_and_a_new_one_sends_only_to_those_not_told(world, sessions, keyring, clock):
+def test_cancelling_stops_the_campaign_and_a_new_one_sends_only_to_those_not_told(
+    world, sessions, keyring, clock
+):
     incident_id = incident(world)
     config = CampaignConfig(messages_per_minute=4, quiet_hours=None, page_size=100)
     campaigns = world.campaigns(config)

@@ -10,12 +10,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 from helixdesk.audit import AuditQuery
-from tests.console_login import sign_in
 from helixdesk.bank.importer import import_bank_file
 from helixdesk.bank.seed import build_demo_bank
 from helixdesk.db.migrate import upgrade_engine
 from helixdesk.db.session import make_engine, make_session_factory, transaction
 from helixdesk.edge.app import create_app
+from tests.console_login import sign_in
 from tests.integration.test_incidents_api import PASSWORD, _at, _create, app_incident
 
 
@@ -68,7 +68,9 @@ def test_start_follow_and_cancel_with_stable_codes(client):
     assert started.status_code == 201, started.text
     body = started.json()
     assert body["status"] == "running" and body["channel"] == "sms"
-    assert body["started_by_name"] == "ops.a" and body["message"] == {"zh-Hans": "手机银行暂时无法登录，我们正在处理。"}
+    assert body["started_by_name"] == "ops.a" and body["message"] == {
+        "zh-Hans": "手机银行暂时无法登录，我们正在处理。"
+    }
     assert set(body["counts"]) >= {
         "targeted",
         "sent",
@@ -118,7 +120,10 @@ def test_staff_record_a_customers_opt_out_on_request_audited(client):
     ]
     r = client.put(path + "/service_notice", json={"note": "asked on the phone"})
     assert r.status_code == 200, r.text
-    assert r.json()["purposes"][0]["opted_out"] is True and r.json()["purposes"][0]["note"] == "asked on the phone"
+    assert (
+        r.json()["purposes"][0]["opted_out"] is True
+        and r.json()["purposes"][0]["note"] == "asked on the phone"
+    )
     assert client.put(path + "/service_notice", json={}).json()["purposes"][0]["opted_out"] is True
     assert _code(client.put(path + "/marketing", json={})) == "invalid_opt_out"
     assert _code(client.put("/console/api/customers/C999999/opt-outs/service_notice", json={})) == (

@@ -39,8 +39,6 @@ from helixdesk.handoff.whisper import Whispers
 from helixdesk.handoff.workspace import AgentWorkspace
 from helixdesk.handoff.wrap_up import WrapUp
 from helixdesk.incidents.register import IncidentRegister
-from helixdesk.notifications.optouts import OptOuts
-from helixdesk.outreach.campaigns import Campaigns
 from helixdesk.insight.feedback import FeedbackInbox
 from helixdesk.insight.proposals import Proposals
 from helixdesk.insight.service import Insight
@@ -50,6 +48,8 @@ from helixdesk.lifecycle.profiles import CustomerProfiles
 from helixdesk.lifecycle.store import StrategyStore
 from helixdesk.nlu.batcher import Parser
 from helixdesk.notifications.notifier import OutboxReader
+from helixdesk.notifications.optouts import OptOuts
+from helixdesk.outreach.campaigns import Campaigns
 from helixdesk.quality.coaching import StaffQuality
 from helixdesk.quality.live import AlertBoard, DraftCheck
 from helixdesk.quality.review import QualityReview

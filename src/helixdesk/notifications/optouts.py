@@ -96,7 +96,9 @@ class OptOuts:
         self._known(customer_ref)
         with transaction(self._sessions) as s:
             exists = s.scalar(
-                select(OptOutRow.id).where(OptOutRow.customer_ref == customer_ref, OptOutRow.purpose == purpose)
+                select(OptOutRow.id).where(
+                    OptOutRow.customer_ref == customer_ref, OptOutRow.purpose == purpose
+                )
             )
             if exists is None:
                 s.add(

@@ -145,7 +145,11 @@ class CampaignSender:
                 return 0  # cancelled meanwhile, or another process took this page
             refs = [c.ref for c in chosen]
             keys = [once_key(incident.id, r) for r in refs]
-            taken = set(s.scalars(select(NoticeRow.once_key).where(NoticeRow.once_key.in_(keys)))) if keys else set()
+            taken = (
+                set(s.scalars(select(NoticeRow.once_key).where(NoticeRow.once_key.in_(keys))))
+                if keys
+                else set()
+            )
             said_no = opted_out(s, refs, PURPOSE)
             added = 0
             for customer in chosen:
@@ -192,7 +196,9 @@ class CampaignSender:
         window = now - timedelta(seconds=60)
         with reading(self._sessions) as s:
             recent = s.scalar(
-                select(func.count(NoticeRow.id)).where(NoticeRow.attempted_at > window, NoticeRow.attempted_at <= now)
+                select(func.count(NoticeRow.id)).where(
+                    NoticeRow.attempted_at > window, NoticeRow.attempted_at <= now
+                )
             )
         budget = send_budget(self.config, sent_last_minute=int(recent or 0))
         sent = failed = skipped = 0
@@ -237,7 +243,11 @@ class CampaignSender:
             campaign = s.get(CampaignRow, notice.campaign_id) if notice is not None else None
             if notice is None or campaign is None or campaign.status != "running":
                 return "gone"
-            again = notice.status == "sending" and notice.attempted_at is not None and notice.attempted_at <= stale
+            again = (
+                notice.status == "sending"
+                and notice.attempted_at is not None
+                and notice.attempted_at <= stale
+            )
             if notice.status != "pending" and not again:
                 return "gone"
             if opted_out(s, [notice.customer_ref], PURPOSE):

@@ -76,7 +76,9 @@ def check_message(message: Mapping[str, str] | None) -> dict[str, str]:
     clean: dict[str, str] = {}
     for language, text in (message or {}).items():
         if language not in LANGUAGES:
-            raise InvalidCampaignError(f"message: language must be one of {', '.join(LANGUAGES)}, not {language!r}")
+            raise InvalidCampaignError(
+                f"message: language must be one of {', '.join(LANGUAGES)}, not {language!r}"
+            )
         if not isinstance(text, str):
             raise InvalidCampaignError(f"message.{language}: text expected")
         if text.strip():
@@ -84,7 +86,9 @@ def check_message(message: Mapping[str, str] | None) -> dict[str, str]:
                 raise InvalidCampaignError(f"message.{language}: at most {MAX_MESSAGE} characters")
             clean[language] = text.strip()
     if message and not clean:
-        raise InvalidCampaignError("message: give a text in at least one language, or none for the explanation")
+        raise InvalidCampaignError(
+            "message: give a text in at least one language, or none for the explanation"
+        )
     return clean
 
 
@@ -217,9 +221,7 @@ class Campaigns:
     # ---- helpers --------------------------------------------------------------------------------
 
     def _refuse_running(self, s: Session, incident_id: str) -> None:
-        running = s.scalar(
-            select(CampaignRow.id).where(CampaignRow.running_key == incident_id).limit(1)
-        )
+        running = s.scalar(select(CampaignRow.id).where(CampaignRow.running_key == incident_id).limit(1))
         if running is not None:
             raise CampaignRunningError(
                 f"incident {incident_id} has a campaign running ({running}); cancel it first"
@@ -233,7 +235,9 @@ class Campaigns:
             if by.id.startswith("system:")
             else Actor.staff(by.id, ip=by.ip, channel="console")
         )
-        self._audit.record(s, actor=actor, action=action, target=Target("incident", incident_id), details=details)
+        self._audit.record(
+            s, actor=actor, action=action, target=Target("incident", incident_id), details=details
+        )
 
 
 def end_campaign(s: Session, row: CampaignRow, *, status: str, at: datetime, by: str) -> int:

@@ -84,7 +84,9 @@ def _staff(request: Request, user: Any) -> Actor:
 
 
 @router.get("/console/api/customers/{customer_ref}/opt-outs")
-async def get_opt_outs(customer_ref: CustomerRef, opt_outs: OptOutsDep, _user: OptOutStaffDep) -> dict[str, Any]:
+async def get_opt_outs(
+    customer_ref: CustomerRef, opt_outs: OptOutsDep, _user: OptOutStaffDep
+) -> dict[str, Any]:
     """Each purpose with whether the customer opted out of it."""
     return await anyio.to_thread.run_sync(opt_outs.of, customer_ref)
 
@@ -109,4 +111,6 @@ async def opt_in(
     request: Request, customer_ref: CustomerRef, purpose: Purpose, opt_outs: OptOutsDep, user: OptOutStaffDep
 ) -> dict[str, Any]:
     """The customer wants notifications of this purpose again."""
-    return await anyio.to_thread.run_sync(lambda: opt_outs.opt_in(_staff(request, user), customer_ref, purpose))
+    return await anyio.to_thread.run_sync(
+        lambda: opt_outs.opt_in(_staff(request, user), customer_ref, purpose)
+    )

@@ -28,7 +28,9 @@ def upgrade() -> None:
         sa.Column("created_by", sa.String(length=128), nullable=False),
         sa.Column("created_at", UTCDateTime(timezone=True), nullable=False),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_notification_opt_outs")),
-        sa.UniqueConstraint("customer_ref", "purpose", name=op.f("uq_notification_opt_outs_customer_ref_purpose")),
+        sa.UniqueConstraint(
+            "customer_ref", "purpose", name=op.f("uq_notification_opt_outs_customer_ref_purpose")
+        ),
     )
     op.create_table(
         "incident_campaigns",
@@ -95,9 +97,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    op.drop_index(
-        op.f("ix_incident_campaign_notices_attempted_at"), table_name="incident_campaign_notices"
-    )
+    op.drop_index(op.f("ix_incident_campaign_notices_attempted_at"), table_name="incident_campaign_notices")
     op.drop_index("ix_incident_campaign_notices_campaign_status", table_name="incident_campaign_notices")
     op.drop_table("incident_campaign_notices")
     op.drop_index(op.f("ix_incident_campaigns_incident_id"), table_name="incident_campaigns")

@@ -399,11 +399,14 @@ def test_each_message_has_one_audit_entry_without_personal_data(world, sessions,
         sent = search(s, AuditQuery(action="incident.notice_sent", limit=1000))
         started = search(s, AuditQuery(action="incident.campaign_started", target_id=incident_id))
         deliveries = {m.id: m.customer_ref for m in s.scalars(select(OutboxMessage))}
+        rows_of = {n.id: n for n in s.scalars(select(NoticeRow))}
     assert len(started) == 1 and started[0].actor.id == "u-ops"
     assert sorted(e.customer_ref for e in sent) == sorted(expected)
     for entry in sent:
-        assert entry.target.kind == "customer" and entry.details["campaign"] == campaign["id"]
-        assert deliveries[entry.details["delivery_id"]] == entry.customer_ref
+        notice = rows_of[entry.target.id]
+        assert entry.target.kind == "incident_notice" and notice.campaign_id == campaign["id"]
+        assert notice.customer_ref == entry.customer_ref and notice.status == "sent"
+        assert deliveries[notice.delivery_id] == entry.customer_ref  # the gateway's id, kept whole
         text = repr(entry.details) + entry.reason
         customer = rows[entry.customer_ref]
         assert customer.phone not in text and customer.phone[-8:] not in text

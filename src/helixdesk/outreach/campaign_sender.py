@@ -307,11 +307,12 @@ class CampaignSender:
                 s,
                 actor=ACTOR,
                 action=f"incident.notice_{status}",
-                target=Target("customer", notice.customer_ref),
+                # The notice as the target: its row holds the delivery id whole (the details' safety
+                # net masks long runs of digits, which a gateway's id may have).
+                target=Target("incident_notice", notice.id),
                 details={
                     "incident": campaign.incident_id,
                     "campaign": campaign.id,
-                    "notice": notice.id,
                     "channel": campaign.channel,
                     "language": notice.language,
                     "attempt": notice.attempts,

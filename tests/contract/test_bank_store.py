@@ -31,6 +31,19 @@ def test_demo_connector_is_a_bank_connector(seeded):
     assert isinstance(seeded, BankConnector)
 
 
+def test_customers_are_listed_page_by_page_in_order_of_reference(seeded, sessions):
+    with transaction(sessions) as s:
+        refs = sorted(s.scalars(select(BankCustomer.ref)))
+    pages, after = [], None
+    while page := seeded.list_customers(after=after, limit=7):
+        pages.append([c.ref for c in page])
+        after = page[-1].ref
+    assert [len(p) for p in pages] == [7, 7, len(refs) - 14]
+    assert [ref for p in pages for ref in p] == refs
+    assert seeded.list_customers(after=refs[-1]) == []
+    assert seeded.get_customer(refs[3]) == seeded.list_customers(after=refs[2], limit=1)[0]
+
+
 def test_customer_profile_and_products(seeded):
     customer = seeded.get_customer("C000001")
     assert customer is not None

@@ -49,6 +49,13 @@ class DemoBankConnector:
             row = s.scalar(select(BankCustomer).where(BankCustomer.ref == ref))
             return None if row is None else _customer(row)
 
+    def list_customers(self, *, after: str | None = None, limit: int = 500) -> list[Customer]:
+        query = select(BankCustomer).order_by(BankCustomer.ref).limit(max(limit, 0))
+        if after is not None:
+            query = query.where(BankCustomer.ref > after)
+        with reading(self._sessions) as s:
+            return [_customer(r) for r in s.scalars(query)]
+
     def list_accounts(self, customer_ref: str) -> list[Account]:
         with reading(self._sessions) as s:
             rows = s.scalars(

@@ -1,5 +1,6 @@
 """`helixdesk outreach`: what the bank does for customers without being asked (the outreach
-consumer: goodwill after a resolved complaint of a customer at risk)."""
+consumer: goodwill after a resolved complaint of a customer at risk; the incident campaigns'
+notices to the affected customers)."""
 
 from __future__ import annotations
 
@@ -27,7 +28,8 @@ def run_command(
         help="Seconds a stopped or dead process keeps the consumer before another takes over.",
     ),
 ) -> None:
-    """Give the strategies' goodwill offers as complaints are resolved (runs until stopped)."""
+    """Give the strategies' goodwill offers as complaints are resolved and send the incident
+    campaigns' notices (runs until stopped)."""
     from helixdesk.outreach.worker import run_worker
 
     settings = Settings()

@@ -112,6 +112,17 @@ class Settings(BaseSettings):
         le=600,
         description="How long a bot turn holds its conversation; a worker that dies mid-turn loses it then.",
     )
+    campaign_messages_per_minute: int | None = Field(
+        default=None,
+        ge=1,
+        le=100_000,
+        description="Incident campaigns: at most this many notices per minute over all campaigns; unset: the pack's (retail_bank: 60).",
+    )
+    campaign_quiet_hours: str | None = Field(
+        default=None,
+        pattern=r"^(off|([01][0-9]|2[0-3]):[0-5][0-9]-([01][0-9]|2[0-3]):[0-5][0-9])$",
+        description="Incident campaigns: the bank's local hours when no notice is sent (21:00-08:00), or off; unset: the pack's (retail_bank: 21:00-08:00).",
+    )
     pack: str = Field(
         default="retail_bank", description="Domain pack to load (a folder under helixdesk/packs)."
     )

@@ -25,6 +25,7 @@ from helixdesk.edge.console import (
     alerts_api,
     analytics_api,
     analytics_pages,
+    campaigns_api,
     incidents_api,
     incidents_pages,
     insight_api,
@@ -109,6 +110,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(knowledge_api.router)  # the knowledge workspace
     app.include_router(knowledge_pages.router)
     app.include_router(incidents_api.router)  # the incident register
+    app.include_router(campaigns_api.router)  # its campaigns, and the customers' opt-outs
     app.include_router(incidents_pages.router)
     app.include_router(lifecycle_api.router)  # the bank's lifecycle strategies
     app.include_router(alerts_api.router)

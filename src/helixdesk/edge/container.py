@@ -98,6 +98,9 @@ from helixdesk.nlu.pipeline import NLUPipeline
 from helixdesk.nlu.process import ProcessParser
 from helixdesk.notifications import OutboxNotifier
 from helixdesk.notifications.notifier import OutboxReader
+from helixdesk.notifications.optouts import OptOuts
+from helixdesk.outreach.campaign_rules import load_campaign_config
+from helixdesk.outreach.campaigns import Campaigns
 from helixdesk.packs.loader import Pack, load_pack
 from helixdesk.privacy.crypto import Keyring
 from helixdesk.privacy.keys import resolve_keyring
@@ -174,6 +177,8 @@ class Container:
     kb_uploads: UploadJobs
     incidents: IncidentRegister  # the incident register the bot tells affected customers from
     spikes: SpikeSuggestions  # hotspot spikes the register's page suggests opening an incident for
+    campaigns: Campaigns  # incident campaigns: notices to the affected customers (sent by outreach)
+    opt_outs: OptOuts  # each customer's notification opt-outs
     strategies: StrategyStore  # the bank's lifecycle strategies, seeded from the pack
     bot: Bot
     writer: ConversationWriter
@@ -289,6 +294,16 @@ class Container:
             lambda: IncidentRegister(sessions=sessions, audit=audit, hotspot_known=hotspot_known),
         )
         part("spikes", lambda: SpikeSuggestions(sessions=sessions, audit=audit))
+        part(
+            "campaigns",
+            lambda: Campaigns(
+                sessions=sessions,
+                config=load_campaign_config(config.pack, settings),
+                tz=config.actions.bank.tz,
+                audit=audit,
+            ),
+        )
+        part("opt_outs", lambda: OptOuts(sessions=sessions, bank=bank, audit=audit))
         strategies = part(
             "strategies",
             lambda: StrategyStore(sessions=sessions, pack_set=load_strategies(config.pack), audit=audit),

@@ -49,6 +49,8 @@ from helixdesk.lifecycle.profiles import CustomerProfiles
 from helixdesk.lifecycle.store import StrategyStore
 from helixdesk.nlu.batcher import Parser
 from helixdesk.notifications.notifier import OutboxReader
+from helixdesk.notifications.optouts import OptOuts
+from helixdesk.outreach.campaigns import Campaigns
 from helixdesk.quality.coaching import StaffQuality
 from helixdesk.quality.live import AlertBoard, DraftCheck
 from helixdesk.quality.review import QualityReview
@@ -212,6 +214,11 @@ AnalyticsDep = Annotated[AnalyticsReader, Depends(_part("analytics"))]
 AnalyticsReaderDep = Annotated[StaffView, Depends(require_roles(*ANALYTICS_ROLES))]
 # The incident register: operators, supervisors and admins.
 IncidentsDep = Annotated[IncidentRegister, Depends(_part("incidents"))]
+CampaignsDep = Annotated[Campaigns, Depends(_part("campaigns"))]
+# A customer's notification opt-outs: staff who speak with customers, on their request.
+OptOutsDep = Annotated[OptOuts, Depends(_part("opt_outs"))]
+OPT_OUT_ROLES = ("agent", "senior", "fraud", "relationship_manager", "supervisor")
+OptOutStaffDep = Annotated[StaffView, Depends(require_roles(*OPT_OUT_ROLES))]
 # The customer profile beside a conversation (the churn model loaded once).
 ProfilesDep = Annotated[CustomerProfiles, Depends(_part("profiles"))]
 SessionsDep = Annotated[sessionmaker[Session], Depends(_part("sessions"))]

@@ -21,6 +21,7 @@ from helixdesk.lifecycle import models as lifecycle_models
 from helixdesk.memory import models as memory_models
 from helixdesk.notifications import models as notification_models
 from helixdesk.notifications.notifier import outbox_columns
+from helixdesk.outreach import models as outreach_models
 from helixdesk.privacy import models as privacy_models
 from helixdesk.privacy.rotation import EncryptedColumn, vault_column
 from helixdesk.quality import models as quality_models
@@ -46,6 +47,7 @@ __all__ = [
     "lifecycle_models",
     "memory_models",
     "notification_models",
+    "outreach_models",
     "privacy_models",
     "quality_models",
 ]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Index, String, Text
+from sqlalchemy import Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from helixdesk.db.base import Base, UTCDateTime
@@ -27,3 +27,18 @@ class OutboxMessage(Base):
     body: Mapped[str] = mapped_column(Text)
     purpose: Mapped[str] = mapped_column(String(32))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+
+
+class OptOutRow(Base):
+    """A customer said they want no notifications of this purpose (`service_notice`: incident
+    notices). Staff record it on the customer's request; every change is audited."""
+
+    __tablename__ = "notification_opt_outs"
+    __table_args__ = (UniqueConstraint("customer_ref", "purpose"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_ref: Mapped[str] = mapped_column(String(32))
+    purpose: Mapped[str] = mapped_column(String(32))
+    note: Mapped[str] = mapped_column(String(200), default="")
+    created_by: Mapped[str] = mapped_column(String(128))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())

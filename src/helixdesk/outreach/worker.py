@@ -3,7 +3,9 @@
 `run_worker(settings, tz)` runs until cancelled (`helixdesk outreach run`; `helixdesk serve` starts
 it as a child process). One process at a time consumes (a lease); a second one stands by and takes
 over from the stored offset. After each pass it pays the credits it approved and tells their
-customers (`ComplaintGoodwill.settle`), outside the consumer's transactions.
+customers (`ComplaintGoodwill.settle`), outside the consumer's transactions, and takes one step of
+the incident campaigns (`CampaignSender.step`: target a page of customers, send what the rate and
+the quiet hours allow).
 """
 
 from __future__ import annotations
@@ -34,6 +36,8 @@ from helixdesk.lifecycle.strategies import load_strategies
 from helixdesk.lifecycle.suitability import load_suitability
 from helixdesk.nlg.templates import Templates
 from helixdesk.notifications import OutboxNotifier
+from helixdesk.outreach.campaign_rules import load_campaign_config
+from helixdesk.outreach.campaign_sender import CampaignSender
 from helixdesk.outreach.goodwill import ComplaintGoodwill
 from helixdesk.packs.loader import load_pack
 from helixdesk.privacy.keys import resolve_keyring
@@ -75,6 +79,18 @@ def complaint_goodwill(settings: Settings, sessions: sessionmaker[Session], tz: 
     )
 
 
+def campaign_sender(settings: Settings, sessions: sessionmaker[Session], tz: tzinfo) -> CampaignSender:
+    """The incident campaigns' sender, wired from the settings and the pack."""
+    return CampaignSender(
+        sessions=sessions,
+        bank=DemoBankConnector(session_factory=sessions),
+        notifier=OutboxNotifier(sessions=sessions, keyring=resolve_keyring(settings)),
+        config=load_campaign_config(load_pack(settings.pack), settings),
+        tz=tz,
+        audit=AuditLog(key=resolve_audit_key(settings)),
+    )
+
+
 def outreach_consumer(
     sessions: sessionmaker[Session],
     strand: ComplaintGoodwill,
@@ -102,6 +118,7 @@ async def run_worker(
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     strand = complaint_goodwill(settings, sessions, tz)
+    campaigns = campaign_sender(settings, sessions, tz)
     consumer = outreach_consumer(sessions, strand, poll_seconds=poll_seconds, lease_seconds=lease_seconds)
     await consumer.start()
     log.info("outreach started (consumer %s)", CONSUMER)
@@ -112,6 +129,10 @@ async def run_worker(
                 await anyio.to_thread.run_sync(strand.settle)
             except Exception:
                 log.exception("settling goodwill failed; it runs again in %ss", poll_seconds)
+            try:
+                await anyio.to_thread.run_sync(campaigns.step)
+            except Exception:
+                log.exception("the incident campaigns' step failed; it runs again in %ss", poll_seconds)
     finally:
         with contextlib.suppress(Exception):
             await consumer.stop()

@@ -167,7 +167,9 @@ def awaiting(kind: str) -> Callable[[Played], None]:
 
 
 def with_task(task: Task) -> Callable[[], TurnContext]:
-    return lambda: context(signed_in=True, verified=True, state=DialogueState(task=task, issues_raised=True, touch_checked=True))
+    return lambda: context(
+        signed_in=True, verified=True, state=DialogueState(task=task, issues_raised=True, touch_checked=True)
+    )
 
 
 ONE_CARD = Choices((CARDS.options[0],))

@@ -1,9 +1,10 @@
 """The incident register's page (`/console/incidents`) for operators, supervisors and admins: the
 incidents with whom they affect, their times (in the bank's time) and how many conversations each
-one explained; a form to open one, edit it and resolve it. Above the list, for operators and
+one explained; a form to open one, edit it and resolve it; each unresolved incident's campaign
+(start one by SMS or e-mail, follow its counts, cancel it). Above the list, for operators and
 supervisors, the hotspot spikes suggested as incidents (`helixdesk.insight.spikes`): "Open an incident"
 fills the form from one and links the new incident to its hotspot. `static/incidents.js` calls the
-JSON API (`edge/console/incidents_api.py`)."""
+JSON APIs (`edge/console/incidents_api.py`, `edge/console/campaigns_api.py`)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from helixdesk.edge.console.pages import page
 from helixdesk.edge.deps import (
     SPIKE_ROLES,
     BankZoneDep,
+    CampaignsDep,
     IncidentManagerDep,
     IncidentsDep,
     SpikesDep,
@@ -38,6 +40,21 @@ SCRIPT_WORDS = (
     "inc_confirm_resolve",
     "inc_resolve",
     "inc_spike_dismissed",
+    "camp_started",
+    "camp_stopped_now",
+    "camp_status_running",
+    "camp_status_done",
+    "camp_status_cancelled",
+    "camp_status_stopped",
+)
+CAMPAIGN_COUNTS = (
+    "targeted",
+    "sent",
+    "skipped_opt_out",
+    "skipped_no_contact",
+    "waiting_quiet_hours",
+    "failed",
+    "pending",
 )
 SCRIPT_ERRORS = (
     "invalid_incident",
@@ -46,6 +63,11 @@ SCRIPT_ERRORS = (
     "incident_changed",
     "invalid_request",
     "hotspot_not_found",
+    "invalid_campaign",
+    "campaign_running",
+    "campaign_not_found",
+    "campaign_not_running",
+    "incident_not_active",
 )
 TITLE_LONGEST = 120
 
@@ -101,6 +123,7 @@ def _suggestion(found: dict[str, Any], lang: str) -> dict[str, Any]:
 async def incidents_page(
     request: Request,
     register: IncidentsDep,
+    campaigns: CampaignsDep,
     user: IncidentManagerDep,
     session: StaffSessionDep,
     tz: BankZoneDep,
@@ -115,6 +138,8 @@ async def incidents_page(
     if set(SPIKE_ROLES) & set(user.roles):
         read = await anyio.to_thread.run_sync(spikes.suggestions)
         suggested = [_suggestion(x, lang) for x in read["suggestions"]]
+    unresolved = [i for i in found if i["status"] != "resolved"]
+    latest = await anyio.to_thread.run_sync(lambda: campaigns.latest([i["id"] for i in unresolved]))
     return page(
         request,
         "console_incidents.html",
@@ -122,6 +147,9 @@ async def incidents_page(
         csrf=session.csrf_token,
         incidents=[_row(i, lang, tz) for i in found],
         suggestions=suggested,
+        unresolved=[{**_row(i, lang, tz), "campaign": latest.get(i["id"])} for i in unresolved],
+        campaign_counts=CAMPAIGN_COUNTS,
+        page_language=lang,
         shown=status,
         kinds=KINDS,
         products=PRODUCTS,

@@ -1,6 +1,7 @@
 // The incident register: open an incident, edit it, resolve it, and open one from a suggested
 // hotspot spike (or dismiss the spike). Builds on console.js (window.Helix); calls
 // /console/api/incidents with the session's CSRF token and reloads the list after a change.
+// The campaign panel starts and cancels an incident's campaign and refreshes its counts while it runs.
 (function () {
   "use strict";
   const { $, $$ } = window.Helix;
@@ -13,9 +14,11 @@
   const message = $("#inc-message");
   const languages = ["zh-Hans", "zh-Hant", "en"];
 
-  function tell(text, state) { message.textContent = text || ""; message.dataset.state = state || ""; }
+  let shown = message;
+  function tell(text, state) { shown.textContent = text || ""; shown.dataset.state = state || ""; }
 
-  async function call(method, path, body) {
+  async function call(method, path, body, where) {
+    shown = where || message;
     const r = await fetch("/console/api/incidents" + path, {
       method, credentials: "same-origin",
       headers: { "X-CSRF-Token": csrf, "Content-Type": "application/json" },
@@ -175,6 +178,55 @@
       button.disabled = false;
     }
   }));
+
+  // ---- campaigns: notify the affected customers ------------------------------------------------------
+  const campMessage = $("#camp-message");
+  $$(".camp__form").forEach((campForm) => campForm.addEventListener("submit", async (e) => {
+    e.preventDefault();
+    const button = $(".camp-start", campForm);
+    const text = campForm.elements.message.value.trim();
+    const body = { channel: campForm.elements.channel.value };
+    if (text) body.message = { [campForm.dataset.language]: text };
+    button.disabled = true;
+    try {
+      await call("POST", "/" + encodeURIComponent(campForm.dataset.incident) + "/campaign", body, campMessage);
+      tell(w("camp_started"), "saved");
+      location.reload();
+    } catch (err) {
+      button.disabled = false;
+    }
+  }));
+  $$(".camp-cancel").forEach((button) => button.addEventListener("click", async () => {
+    button.disabled = true;
+    try {
+      await call("POST", "/" + encodeURIComponent(button.dataset.incident) + "/campaign/cancel", {}, campMessage);
+      tell(w("camp_stopped_now"), "saved");
+      location.reload();
+    } catch (err) {
+      button.disabled = false;
+    }
+  }));
+  // A running campaign's counts, every few seconds until it ends.
+  async function refresh(card) {
+    const r = await fetch("/console/api/incidents/" + encodeURIComponent(card.dataset.incident) + "/campaign",
+      { credentials: "same-origin" });
+    if (!r.ok) return;
+    const campaign = await r.json();
+    for (const [key, value] of Object.entries(campaign.counts)) {
+      const cell = $(`[data-count="${key}"]`, card);
+      if (cell) cell.textContent = String(value);
+    }
+    card.dataset.status = campaign.status;
+    $(".camp__status", card).textContent = w("camp_status_" + campaign.status);
+    if (campaign.status !== "running") $$(".camp-cancel", card).forEach((b) => { b.hidden = true; });
+  }
+  const running = $$('.camp[data-status="running"]');
+  if (running.length) {
+    const timer = setInterval(async () => {
+      for (const card of running) await refresh(card).catch(() => {});
+      if (running.every((card) => card.dataset.status !== "running")) clearInterval(timer);
+    }, 2000);
+  }
 
   document.body.dataset.incReady = "true";
 })();

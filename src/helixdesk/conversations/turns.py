@@ -409,6 +409,7 @@ class Turns:
                     kind=touch.kind,
                     arm=touch.arm,
                     value=touch.value,
+                    trigger=touch.trigger,
                     customer_id=conv.customer_id,
                     conversation_id=conv.id,
                     at=ctx.now,

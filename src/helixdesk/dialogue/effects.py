@@ -199,6 +199,7 @@ class LifecycleTouched:
     kind: str
     arm: Literal["touched", "holdout"]
     value: str | None = None
+    trigger: str = "conversation"
 
 
 @dataclass(frozen=True, slots=True)

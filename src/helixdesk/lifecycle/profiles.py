@@ -40,6 +40,7 @@ class CustomerView:
 
     profile: dict[str, Any]
     snapshot: Snapshot
+    customer_since: date
 
 
 class CustomerProfiles:
@@ -131,4 +132,4 @@ class CustomerProfiles:
             risk_tolerance=profile["risk_tolerance"]["value"],
             age=customer.age(today),
         )
-        return CustomerView(profile=profile, snapshot=snapshot)
+        return CustomerView(profile=profile, snapshot=snapshot, customer_since=customer.customer_since)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from datetime import date
 from decimal import Decimal
 from typing import Any
 
@@ -178,6 +179,24 @@ def explain(reasons: Sequence[str], strategy: Strategy, snap: Snapshot) -> dict[
         hant.append("適用於所有客戶")
         en.append("applies to every customer")
     return {"zh-Hans": "；".join(hans), "zh-Hant": "；".join(hant), "en": "; ".join(en)}
+
+
+ANNIVERSARY_DAYS = 7  # the days from the anniversary of joining on which it is "the anniversary"
+
+
+def moment(customer_since: date, today: date, *, days: int = ANNIVERSARY_DAYS) -> str:
+    """The trigger of a contact today: `anniversary` from the anniversary of joining (a whole year
+    or more; 1 March for 29 February) for `days` days, otherwise `conversation`."""
+    for year in (today.year, today.year - 1):
+        if year - customer_since.year < 1:
+            continue
+        try:
+            day = customer_since.replace(year=year)
+        except ValueError:
+            day = date(year, 3, 1)
+        if 0 <= (today - day).days < days:
+            return "anniversary"
+    return "conversation"
 
 
 def recommend(

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from helixdesk.lifecycle.models import TouchRow
 from helixdesk.lifecycle.profile import ConversationSignals
 from helixdesk.lifecycle.profiles import CustomerProfiles
-from helixdesk.lifecycle.recommend import Snapshot
+from helixdesk.lifecycle.recommend import Snapshot, moment
 from helixdesk.lifecycle.store import StrategyStore
 from helixdesk.lifecycle.strategies import Strategy
 
@@ -31,6 +31,7 @@ class TouchRead:
     snapshot: Snapshot | None
     strategies: tuple[Strategy, ...]
     versions: dict[str, int]
+    trigger: str = BOT_TRIGGER  # `anniversary` in the customer's anniversary week (`recommend.moment`)
 
 
 class TouchReader:
@@ -41,17 +42,20 @@ class TouchReader:
 
     def read(self, ref: str, *, now: datetime) -> TouchRead:
         """The customer as they stand on the bank's day of `now`, and the active strategies."""
-        view = self._profiles.read(ref, ConversationSignals(), today=now.astimezone(self._tz).date())
+        today = now.astimezone(self._tz).date()
+        view = self._profiles.read(ref, ConversationSignals(), today=today)
         active, versions = self._strategies.active_versions()
         return TouchRead(
             snapshot=view.snapshot if view is not None else None,
             strategies=active.strategies,
             versions=versions,
+            trigger=moment(view.customer_since, today) if view is not None else BOT_TRIGGER,
         )
 
 
 def bot_touch_key(strategy_id: str, conversation_id: str) -> str:
-    return f"{strategy_id}:{BOT_TRIGGER}:{conversation_id}"
+    """One bot touch per strategy and conversation, whatever the moment."""
+    return f"{strategy_id}:bot:{conversation_id}"
 
 
 def record_touch(
@@ -62,6 +66,7 @@ def record_touch(
     kind: str,
     arm: str,
     value: str | None,
+    trigger: str = BOT_TRIGGER,
     customer_id: str,
     conversation_id: str,
     at: datetime,
@@ -78,7 +83,7 @@ def record_touch(
             strategy_version=version,
             kind=kind,
             channel="bot",
-            trigger=BOT_TRIGGER,
+            trigger=trigger,
             customer_id=customer_id,
             conversation_id=conversation_id,
             arm=arm,

@@ -134,3 +134,17 @@ def test_an_unknown_customer_gets_nothing(decider):
     ctx, turn = balance_turn()
     played = play(decider, ctx, turn, {RunAction: ActionDone({"accounts": []}), ReadLifecycle: read(None)})
     assert [s.key for s in played.decision.says] == ["result.get_balance"] and touches(played) == []
+
+
+def test_in_the_anniversary_week_a_stable_customer_gets_the_anniversary_touch(decider):
+    ctx, turn = balance_turn()
+    snap = snapshot(stage="stability")
+    at = TouchRead(snapshot=snap, strategies=STRATEGIES, versions=VERSIONS, trigger="anniversary")
+    played = play(decider, ctx, turn, {RunAction: ActionDone({"accounts": []}), ReadLifecycle: at})
+    expected = next(s for s in STRATEGIES if "bot" in s.where and "anniversary" in s.when.triggers)
+    (touch,) = touches(played)
+    assert (touch.strategy_id, touch.trigger) == (expected.id, "anniversary")
+    assert played.decision.says[-1].values["text"] == expected.texts["en"]
+    # Any other week: the anniversary strategy does not apply.
+    other = play(decider, ctx, turn, {RunAction: ActionDone({"accounts": []}), ReadLifecycle: read(snap)})
+    assert all(t.strategy_id != expected.id for t in touches(other))

@@ -193,3 +193,18 @@ def test_each_condition_alone() -> None:
     assert matches(calm, snap(), None) == ("not_at_risk",)
     assert matches(calm, snap(stage="decline"), None) is None
     assert matches(anyone, snap(stage=None, churn_band=None), "anniversary") == ()
+
+
+def test_the_moment_is_the_anniversary_for_a_week_from_the_day_of_joining():
+    from datetime import date
+
+    from helixdesk.lifecycle.recommend import moment
+
+    joined = date(2019, 12, 4)
+    assert moment(joined, date(2026, 12, 4)) == "anniversary"
+    assert moment(joined, date(2026, 12, 10)) == "anniversary"
+    assert moment(joined, date(2026, 12, 11)) == "conversation"
+    assert moment(joined, date(2026, 12, 3)) == "conversation"
+    assert moment(date(2025, 12, 30), date(2027, 1, 2)) == "anniversary"  # across the new year
+    assert moment(date(2026, 12, 1), date(2026, 12, 3)) == "conversation"  # not a year yet
+    assert moment(date(2020, 2, 29), date(2026, 3, 1)) == "anniversary"

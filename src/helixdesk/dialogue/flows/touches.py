@@ -3,7 +3,8 @@
 After the bot has answered something or done what was asked (`DialogueState.last_resolved`), with
 nothing else pending (no task, no hand-over, no tip or incident notice in this reply) and the
 customer not upset, the bot looks once per conversation (`DialogueState.touch_checked`) for the
-bank's strategies for the bot (`where: bot`, trigger `conversation`): it asks the executor for the
+bank's strategies for the bot (`where: bot`, trigger `conversation`, or `anniversary` in the
+customer's anniversary week): it asks the executor for the
 customer's lifecycle snapshot and the active strategies (`ReadLifecycle`), marks a complaint or a
 fraud report as `tip_subject` does for tips, and `lifecycle.recommend.bot_touch` gives the first
 recommendation for the bot, the suitability gate having said last. It is added after the answer
@@ -20,7 +21,7 @@ from helixdesk.dialogue.flows.base import Deciding
 from helixdesk.dialogue.flows.subject import tip_subject
 from helixdesk.lifecycle.recommend import bot_touch
 from helixdesk.lifecycle.strategies import in_holdout
-from helixdesk.lifecycle.touches import BOT_TRIGGER, TouchRead
+from helixdesk.lifecycle.touches import TouchRead
 
 # A customer feeling these is not offered anything.
 UPSET = frozenset({"anger", "sadness", "fear", "disgust"})
@@ -53,7 +54,7 @@ def add_touch(d: Deciding) -> None:
     subject = tip_subject(d.ctx, d.state, intent)
     snap = replace(read.snapshot, open_complaint=subject.open_complaint, fraud_report=subject.fraud_report)
     # The conversation has had none (`touch_checked` was false), so nothing is `given` yet.
-    first = bot_touch(snap, read.strategies, d.config.suitability, given=(), trigger=BOT_TRIGGER)
+    first = bot_touch(snap, read.strategies, d.config.suitability, given=(), trigger=read.trigger)
     if first is None:
         return
     strategy = next(s for s in read.strategies if s.id == first.strategy_id)
@@ -65,6 +66,7 @@ def add_touch(d: Deciding) -> None:
             kind=first.kind,
             arm="holdout" if held_out else "touched",
             value=None if first.value is None else str(first.value),
+            trigger=read.trigger,
         )
     )
     if not held_out:

@@ -33,7 +33,7 @@ from helixdesk.edge.deps import (
 )
 from helixdesk.edge.http import ERROR_RESPONSES
 from helixdesk.lifecycle.profiles import CustomerProfiles
-from helixdesk.lifecycle.recommend import Recommendations, recommend
+from helixdesk.lifecycle.recommend import Recommendations, moment, recommend
 from helixdesk.lifecycle.store import StrategyStore
 from helixdesk.lifecycle.strategies import StrategySet
 from helixdesk.lifecycle.suitability import SuitabilityPolicy
@@ -43,8 +43,8 @@ router = APIRouter(prefix="/console/api", tags=["agent console"], responses=ERRO
 ConversationId = Annotated[str, Path(min_length=1, max_length=36)]
 
 
-# The moment and the place the console's recommendations are for (a strategy's `triggers`, `where`).
-TRIGGER = "conversation"
+# The place the console's recommendations are for (a strategy's `where`); the moment (its `triggers`)
+# is the conversation, or the customer's anniversary (`recommend.moment`).
 WHERE = "console"
 
 
@@ -91,7 +91,9 @@ def read_profile(src: Sources, conversation_id: str) -> dict[str, Any]:
         view.snapshot, open_complaint=under_way.open_complaint, fraud_report=under_way.fraud_report
     )
     active = src.strategies.active()
-    found = recommend(snapshot, active.strategies, src.policy, trigger=TRIGGER, where=WHERE)
+    found = recommend(
+        snapshot, active.strategies, src.policy, trigger=moment(view.customer_since, today), where=WHERE
+    )
     gate = {"open_complaint": under_way.open_complaint, "fraud_report": under_way.fraud_report}
     return view.profile | offers(found, active) | {"suitability": gate}
 

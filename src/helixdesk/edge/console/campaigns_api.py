@@ -27,7 +27,8 @@ from helixdesk.edge.http import ERROR_RESPONSES
 router = APIRouter(tags=["incidents"], responses=ERROR_RESPONSES)
 
 CustomerRef = Annotated[str, Path(min_length=1, max_length=32, pattern=r"^[A-Za-z0-9_-]+$")]
-Purpose = Annotated[str, Path(min_length=1, max_length=32)]
+# The purposes a customer may opt out of (`notifications.optouts.PURPOSES`), so the schema lists them.
+Purpose = Annotated[Literal["service_notice"], Path()]
 Code = Annotated[str, StringConstraints(max_length=40)]
 Text = Annotated[str, StringConstraints(max_length=2000)]
 

@@ -14,8 +14,8 @@ from helixdesk.bank.demo import DemoBankConnector
 from helixdesk.lifecycle.config import load_lifecycle_config
 from helixdesk.lifecycle.profile import ConversationSignals
 from helixdesk.lifecycle.profiles import CustomerProfiles
-from helixdesk.lifecycle.recommend import bot_touch
-from helixdesk.lifecycle.strategies import load_strategies
+from helixdesk.lifecycle.recommend import bot_touch, moment
+from helixdesk.lifecycle.strategies import in_holdout, load_strategies
 from helixdesk.lifecycle.suitability import load_suitability
 from helixdesk.packs.loader import load_pack
 from tests.browser.test_agent_console import browser, customer_page, say
@@ -41,14 +41,18 @@ def desk(tmp_path_factory, model_root):
         bank=DemoBankConnector(session_factory=sessions), config=load_lifecycle_config(pack), model=None
     )
     strategies, policy = load_strategies(pack).strategies, load_suitability(pack)
+    by_id = {s.id: s for s in strategies}
     today = datetime.now(ZoneInfo("Asia/Shanghai")).date()
     touches = []
     for i in range(1, 61):
         view = profiles.read(f"C{i:06d}", ConversationSignals(), today=today)
         touch = (
-            bot_touch(view.snapshot, strategies, policy, given=(), trigger="conversation") if view else None
+            bot_touch(view.snapshot, strategies, policy, given=(), trigger=moment(view.customer_since, today))
+            if view
+            else None
         )
-        if touch is not None:
+        # A customer in the strategy's holdout group is told nothing: not one for this test.
+        if touch is not None and not in_holdout(by_id[touch.strategy_id], f"C{i:06d}"):
             touches.append((f"C{i:06d}", touch))
     assert len(touches) >= 2, "the demo bank has too few customers with a bot touch today"
     server = Server(
@@ -68,21 +72,30 @@ def desk(tmp_path_factory, model_root):
 def test_the_answer_comes_first_then_one_suggestion_in_the_customers_language(desk, browser, lang, tmp_path):
     ref, touch = desk["touches"][0 if lang == "zh-Hans" else 1]
     page = customer_page(browser, desk["server"].base, f"customer={ref}&lang={lang}")
-    say(page, QUESTION[lang])
+    answers = page.locator(".msg--bot:not(.msg--touch):not(.msg--welcome)")
     suggestion = page.locator(".msg--touch")
-    expect(suggestion).to_have_count(1, timeout=20000)
+    # The touch comes after the first answer with nothing else added to it: a tip the bot adds to
+    # an answer (some customers get one with the rate) puts it off to the next answer.
+    turns = 0
+    while turns < 3:
+        turns += 1
+        before = answers.count()
+        say(page, QUESTION[lang])
+        expect(answers.nth(before)).to_contain_text("USD", timeout=20000)
+        page.wait_for_timeout(1500)  # anything else the turn says has arrived by now
+        if suggestion.count():
+            break
+    expect(suggestion).to_have_count(1)
     expect(suggestion).to_contain_text(touch.texts[lang])
     expect(suggestion.locator(".msg__tag")).to_have_text(TAG[lang])
-    # The answer came before it, with today's rate.
-    answer = page.locator(".msg--bot:not(.msg--touch):not(.msg--welcome)").last
-    expect(answer).to_contain_text("USD")
+    # It follows the answer of its turn.
     seq = lambda loc: int(loc.get_attribute("data-seq") or 0)  # noqa: E731
-    assert seq(answer) < seq(suggestion)
+    assert seq(answers.last) < seq(suggestion)
     page.screenshot(path=str(tmp_path / f"touch-{lang}.png"), full_page=True)
 
-    answers = page.locator(".msg--bot:not(.msg--touch):not(.msg--welcome)")
-    before = answers.count()
-    say(page, QUESTION[lang])
-    expect(answers.nth(before)).to_contain_text("USD", timeout=20000)
-    page.wait_for_timeout(1500)  # anything else the turn says has arrived by now
-    expect(page.locator(".msg--touch")).to_have_count(1)
+    if turns < 3:  # one more answer brings no second touch
+        before = answers.count()
+        say(page, QUESTION[lang])
+        expect(answers.nth(before)).to_contain_text("USD", timeout=20000)
+        page.wait_for_timeout(1500)
+        expect(suggestion).to_have_count(1)

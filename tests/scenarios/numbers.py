@@ -200,8 +200,10 @@ def customer_sources(data: CustomerData) -> Sources:
     for s in data.statements:
         n.update({s.amount_due, s.minimum_payment, s.paid, s.amount_due - s.paid, s.minimum_payment - s.paid})
         n.add(Decimal((s.due_date - data.today).days))
-        # A statement's own dates, and the day the next cycle starts.
+        # A statement's own dates, the day the next cycle starts, and the next statement's date
+        # (the same day a month on: 31 days ahead when today is a statement day).
         d.update({s.statement_date, s.due_date, s.statement_date + timedelta(days=1)})
+        d.add(_month_on(s.statement_date))
     for p in data.plans:
         remaining, fee = expected_prepayment(p)
         per = (p.principal / p.periods).quantize(CENT, ROUND_DOWN)
@@ -223,6 +225,13 @@ def customer_sources(data: CustomerData) -> Sources:
                 tm.add((local.hour, local.minute))
     src.counts_up_to = len(data.transactions)
     return src
+
+
+def _month_on(day: date) -> date:
+    """The same day of the next month (its last day when the month is shorter)."""
+    year, month = (day.year + 1, 1) if day.month == 12 else (day.year, day.month + 1)
+    last = ((date(year, month, 28) + timedelta(days=4)).replace(day=1) - timedelta(days=1)).day
+    return date(year, month, min(day.day, last))
 
 
 def calendar_dates(today: date) -> set[date]:

@@ -26,7 +26,7 @@ from helixdesk.lifecycle.store import Editor
 from helixdesk.lifecycle.strategies import in_holdout
 from helixdesk.memory.service import IssueOp, apply_issue_ops
 from helixdesk.notifications.notifier import OutboxNotifier, list_outbox
-from helixdesk.outreach.goodwill import ComplaintGoodwill, touch_key
+from helixdesk.outreach.goodwill import MAX_AGE, ComplaintGoodwill, touch_key
 from helixdesk.outreach.worker import CONSUMER, outreach_consumer
 from tests.contract.test_handoff_service import handoff_of, staff
 from tests.contract.test_interventions import audit_of
@@ -46,7 +46,7 @@ async def desk(db_url, settings_for):
         await container.stop()
 
 
-def strand_of(desk: Container) -> ComplaintGoodwill:
+def strand_of(desk: Container, **options) -> ComplaintGoodwill:
     return ComplaintGoodwill(
         sessions=desk.sessions,
         profiles=desk.profiles,
@@ -57,6 +57,7 @@ def strand_of(desk: Container) -> ComplaintGoodwill:
         notifier=OutboxNotifier(sessions=desk.sessions, keyring=desk.keyring),
         audit=desk.audit,
         tz=desk.config.actions.bank.tz,
+        **options,
     )
 
 
@@ -288,3 +289,16 @@ def test_the_holdout_is_a_stable_share_of_customers():
     other = Strategy.model_validate(base | {"id": "z", "holdout": 0.2})
     assert [in_holdout(strategy, r) for r in refs[:200]] != [in_holdout(other, r) for r in refs[:200]]
     assert not any(in_holdout(Strategy.model_validate(base), r) for r in refs[:200])
+
+
+async def test_a_complaint_resolved_long_before_the_event_is_read_brings_nothing(desk):
+    """The consumer first started on a bank's history (or long stopped) makes no offers for old
+    complaints: an event read more than MAX_AGE after the resolution is passed over."""
+    ref = next(
+        r for r in customers(desk, at_risk=True) if not in_holdout(desk.strategies.active().get(STRATEGY), r)
+    )
+    conv_id = await complaint_resolved(desk, ref)
+    later = strand_of(desk, clock=lambda: utcnow() + MAX_AGE + timedelta(minutes=1))
+    await consume(desk, later)
+    assert touches(desk, conv_id) == [] and credits(desk) == []
+    assert list_outbox(desk.sessions, desk.keyring, customer_ref=ref) == []

@@ -27,8 +27,9 @@ notifier (an SMS to the phone the bank holds), at most once per touch once the n
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, tzinfo
+from datetime import datetime, timedelta, tzinfo
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -59,6 +60,9 @@ log = logging.getLogger(__name__)
 TRIGGER = "complaint_resolved"
 KIND = "goodwill_offer"
 REASON = "service_failure"  # the goodwill reason the credit is booked under, when the pack has it
+# A complaint resolved longer ago than this when its event is read brings nothing: the consumer
+# first started on a bank's existing history, or long stopped, makes no offers for old complaints.
+MAX_AGE = timedelta(days=2)
 PAID = (GoodwillStatus.CREDITED.value, GoodwillStatus.APPROVED.value)
 
 
@@ -81,6 +85,7 @@ class ComplaintGoodwill:
         audit: AuditLog | None,
         tz: tzinfo,
         abandon_issue_after_days: int = 30,
+        clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self._sessions = sessions
         self._profiles = profiles
@@ -92,6 +97,7 @@ class ComplaintGoodwill:
         self._audit = audit
         self._tz = tz
         self._abandon_days = abandon_issue_after_days
+        self._clock = clock
         self._decided: dict[str, _Decision | None] = {}
 
     # ---- the event ------------------------------------------------------------------------------
@@ -118,13 +124,15 @@ class ComplaintGoodwill:
 
     def _decide(self, s: Session, event: Event) -> _Decision | None:
         assert isinstance(event, HandoffEnded)
+        if self._clock() - event.occurred_at > MAX_AGE:
+            return None  # resolved long ago: not an occasion now
         conv = s.get(Conversation, event.conversation_id)
         customer = s.get(Customer, conv.customer_id) if conv is not None else None
         if conv is None or customer is None or customer.bank_ref is None:
             return None  # an anonymous customer holds no account and has no lifecycle
         if not self._was_complaint(s, conv.id, event.handoff_id):
             return None
-        now = event.occurred_at or utcnow()
+        now = event.occurred_at
         snap = self._snapshot(s, customer, conv.id, now)
         if snap is None:
             return None  # the bank does not know the customer (any more)

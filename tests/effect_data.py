@@ -195,6 +195,25 @@ def seed_effect(sessions: sessionmaker[Session]) -> dict[str, str]:
     return ids
 
 
+def plain_bank_customer(ref: str, phone: str) -> BankCustomer:
+    """A bank customer whose profile plays no part in the figures: only their history does."""
+    return BankCustomer(
+        ref=ref,
+        name_zh="测试",
+        name_en="Test",
+        gender="f",
+        birth_date=date(1980, 1, 1),
+        segment="mass",
+        value_tier="standard",
+        risk_tolerance="balanced",
+        preferred_language="zh-Hans",
+        phone=phone,
+        email=None,
+        city="上海",
+        customer_since=date(2020, 1, 1),
+    )
+
+
 def seed_bank_history(sessions: sessionmaker[Session]) -> None:
     """The bank's customers of the rows (all but x1's) with twelve months each, December 2025 to
     November 2026: steady, except that those in `LEFT` made no transaction and no login in October
@@ -203,21 +222,7 @@ def seed_bank_history(sessions: sessionmaker[Session]) -> None:
     months = [date(2025, 12, 1)] + [date(2026, m, 1) for m in range(1, 12)]
     with transaction(sessions) as s:
         for i, ref in enumerate(refs):
-            bank = BankCustomer(
-                ref=ref,
-                name_zh="测试",
-                name_en="Test",
-                gender="f",
-                birth_date=date(1980, 1, 1),
-                segment="mass",
-                value_tier="standard",
-                risk_tolerance="balanced",
-                preferred_language="zh-Hans",
-                phone=f"+8613800000{i:03d}",
-                email=None,
-                city="上海",
-                customer_since=date(2020, 1, 1),
-            )
+            bank = plain_bank_customer(ref, f"+8613800000{i:03d}")
             s.add(bank)
             s.flush()
             for month in months:

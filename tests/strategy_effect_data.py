@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
-from helixdesk.bank.models import BankCustomer, BankMonthlyActivity
+from helixdesk.bank.models import BankMonthlyActivity
 from helixdesk.conversations.history import PastConversation, PastMessage, import_past
 from helixdesk.conversations.models import Customer, Sender
 from helixdesk.conversations.writer import ConversationWriter
@@ -37,6 +37,7 @@ from helixdesk.lifecycle.store import Editor, StrategyStore
 from helixdesk.lifecycle.strategies import load_strategies
 from helixdesk.packs.loader import load_pack
 from helixdesk.privacy.transcripts import TranscriptPrivacy
+from tests.effect_data import plain_bank_customer
 
 STRATEGY = "retention_fee_waiver"
 OTHER = "retention_deposit_rate"
@@ -222,21 +223,7 @@ def _seed_bank(sessions: sessionmaker[Session]) -> None:
     rows = {r.ref: r for r in ROWS if r.bank and not r.customer}
     with transaction(sessions) as s:
         for i, (ref, row) in enumerate(sorted(rows.items())):
-            bank = BankCustomer(
-                ref=ref,
-                name_zh="测试",
-                name_en="Test",
-                gender="f",
-                birth_date=date(1980, 1, 1),
-                segment="mass",
-                value_tier="standard",
-                risk_tolerance="balanced",
-                preferred_language="zh-Hans",
-                phone=f"+8613900000{i:03d}",
-                email=None,
-                city="上海",
-                customer_since=date(2020, 1, 1),
-            )
+            bank = plain_bank_customer(ref, f"+8613900000{i:03d}")
             s.add(bank)
             s.flush()
             touch_month = row.day.replace(day=1)

@@ -56,3 +56,27 @@ def test_english_page(server, page: Page):
     page.fill("#text", "hello, is anyone there?")
     page.keyboard.press("Enter")
     expect(page.locator('.msg--bot[data-seq="2"] .msg__bubble')).to_contain_text("How can I help you today?")
+
+
+def test_a_message_typed_while_the_connection_is_down_is_sent_when_it_is_back(server, page: Page):
+    page.goto(f"{server.base}/?lang=en")
+    status = page.locator("#status")
+    expect(status).to_have_attribute("data-state", "online", timeout=15000)
+    page.fill("#text", "hello, is anyone there?")
+    page.keyboard.press("Enter")
+    expect(page.locator('.msg--bot[data-seq="2"]')).to_have_count(1, timeout=30000)
+
+    server.stop()  # the same port comes back below
+    expect(status).to_have_attribute("data-state", "offline", timeout=15000)
+    page.fill("#text", "I lost my card")
+    page.keyboard.press("Enter")
+    expect(page.locator("#text")).to_have_value("")  # taken, not left in the box or dropped
+    expect(page.locator(".msg--customer")).to_have_count(1)
+
+    server.start()
+    expect(status).to_have_attribute("data-state", "online", timeout=40000)
+    expect(page.locator(".msg--customer").last).to_contain_text("I lost my card", timeout=30000)
+    expect(page.locator('.msg--bot[data-seq="4"]')).to_have_count(1, timeout=30000)
+    page.reload()  # stored once, in order
+    expect(page.locator('.msg--bot[data-seq="4"]')).to_have_count(1, timeout=15000)
+    expect(page.locator(".msg--customer")).to_have_count(2)

@@ -261,7 +261,8 @@ def test_the_console_of_a_chinese_speaking_agent_shows_no_raw_code(site, browser
     # A message arriving live is labelled by the script with the same table.
     customer.fill("#text", "卡还在我手上")
     customer.keyboard.press("Enter")
-    expect(agent.locator("#transcript .line--customer").last).to_contain_text("卡还在我手上", timeout=10000)
+    expect(customer.locator(".msg--customer").last).to_contain_text("卡还在我手上", timeout=30000)
+    expect(agent.locator("#transcript .line--customer").last).to_contain_text("卡还在我手上", timeout=20000)
     found = raw_codes(agent)
     agent.screenshot(path=str(SHOTS / f"console-conversation-{language}.png"), full_page=True)
     assert found == [], f"raw codes on the {language} conversation page: {found}"

@@ -61,6 +61,7 @@
   const seen = new Map();
   const synced = new Set();
   let socket = null, retry = 0;
+  const pending = [];  // messages typed while the connection was down, as frames to send
   // The rating (CSAT): whether it may be given now, whether the customer put the offer aside, and
   // what the thank-you note says once it is given.
   let canRate = false, ratingPutAside = false, ratingNote = null;
@@ -258,7 +259,12 @@
     const scheme = location.protocol === "https:" ? "wss" : "ws";
     const query = `after_seq=${lastSeq}&token=${encodeURIComponent(token || "")}`;
     socket = new WebSocket(`${scheme}://${location.host}/api/v1/conversations/${conversationId}/ws?${query}`);
-    socket.onopen = () => { retry = 0; status.dataset.state = "online"; showStatus(); };
+    socket.onopen = () => {
+      retry = 0; status.dataset.state = "online"; showStatus();
+      // Messages typed while the connection was down go now, in order; the server stores each
+      // client_message_id once, so one sent twice across a reconnect is still one message.
+      while (pending.length && socket.readyState === 1) socket.send(pending.shift());
+    };
     socket.onmessage = (event) => {
       const frame = JSON.parse(event.data);
       if (frame.type === "message") render(frame.message);
@@ -292,10 +298,12 @@
   form.addEventListener("submit", (event) => {
     event.preventDefault();
     const value = text.value.trim();
-    if (!value || !socket || socket.readyState !== 1) return;
+    if (!value) return;
     showError("");
     const id = (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random()).slice(0, 64);
-    socket.send(JSON.stringify({ type: "message", text: value, client_message_id: id }));
+    const frame = JSON.stringify({ type: "message", text: value, client_message_id: id });
+    if (socket && socket.readyState === 1) socket.send(frame);
+    else pending.push(frame);  // reconnecting: sent as soon as the connection is back
     text.value = "";
   });
   text.addEventListener("keydown", (event) => {
@@ -311,7 +319,7 @@
   });
   restart.addEventListener("click", () => {
     if (socket) { socket.onclose = null; socket.close(); }
-    forget(); lastSeq = 0; seen.clear(); resetRating();
+    forget(); lastSeq = 0; seen.clear(); resetRating(); pending.length = 0;
     Array.from(log.children).forEach((el) => { if (el.dataset.seq !== "0") el.remove(); });
     showState("bot"); start();
   });

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from helixdesk.insight.clusters import JOIN, aware, proposal_dict, stack_intents, unpack
 from helixdesk.insight.models import InsightMessage, InsightProposal
+from helixdesk.insight.space import style_of
 
 EFFECT_BEFORE = timedelta(days=14)
 
@@ -30,6 +31,7 @@ def effect_of(s: Session, proposal: InsightProposal, now: datetime) -> dict[str,
             InsightMessage.vector,
             InsightMessage.intents,
             InsightMessage.language,
+            InsightMessage.channel,
             InsightMessage.at,
             InsightMessage.answered,
             InsightMessage.handed_off,
@@ -49,7 +51,8 @@ def effect_of(s: Session, proposal: InsightProposal, now: datetime) -> dict[str,
         # After the intent model is retrained with other intents, its probabilities no longer fit
         # this space: the effect is then unknown (too early), never an error.
         if space.fits(intents):
-            feats = space.features(vectors, intents, [r.language for r in rows])
+            styles = [style_of("chat", r.channel) for r in rows]
+            feats = space.features(vectors, intents, [r.language for r in rows], styles)
             feats /= np.maximum(np.linalg.norm(feats, axis=1, keepdims=True), 1e-9)
             sims = feats @ centre
             near = [r for r, sim in zip(rows, sims, strict=True) if sim >= JOIN or r.id in members]

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.db.session import reading, transaction
 from helixdesk.insight.models import InsightMessage, InsightRun
-from helixdesk.insight.space import Space
+from helixdesk.insight.space import Space, style_of
 from helixdesk.insight.topics import embed_messages
 
 log = logging.getLogger(__name__)
@@ -79,7 +79,13 @@ def embed_next(sessions: sessionmaker[Session], vectorise: Vectoriser, *, limit:
     write: run it at idle priority); None when every row has its vector."""
     with reading(sessions) as s:
         pending = s.execute(
-            select(InsightMessage.id, InsightMessage.text, InsightMessage.language)
+            select(
+                InsightMessage.id,
+                InsightMessage.text,
+                InsightMessage.language,
+                InsightMessage.source,
+                InsightMessage.channel,
+            )
             .where(InsightMessage.vector.is_(None), InsightMessage.text != "")
             .order_by(InsightMessage.at)
             .limit(limit)
@@ -89,7 +95,10 @@ def embed_next(sessions: sessionmaker[Session], vectorise: Vectoriser, *, limit:
         return None
     languages = [p.language for p in pending]
     vectors, intents = vectorise([p.text for p in pending])
-    placed = space.place(vectors, intents, languages) if space is not None and space.fits(intents) else []
+    styles = [style_of(p.source, p.channel) for p in pending]
+    placed = (
+        space.place(vectors, intents, languages, styles) if space is not None and space.fits(intents) else []
+    )
     return Embedded([p.id for p in pending], vectors, intents, placed)
 
 

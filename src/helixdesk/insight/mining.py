@@ -30,7 +30,7 @@ from helixdesk.core.clock import utcnow
 from helixdesk.db.session import reading, transaction
 from helixdesk.insight.clusters import stack_intents
 from helixdesk.insight.models import InsightMessage, InsightRun, InsightTopic
-from helixdesk.insight.space import Space
+from helixdesk.insight.space import Space, style_of
 from helixdesk.insight.topics import CANDIDATES, choose_k, cluster, keywords
 
 INHERIT_SHARE = 0.3
@@ -79,6 +79,8 @@ def plan_run(
                 InsightMessage.id,
                 InsightMessage.text,
                 InsightMessage.language,
+                InsightMessage.source,
+                InsightMessage.channel,
                 InsightMessage.vector,
                 InsightMessage.intents,
                 InsightMessage.topic_id,
@@ -91,8 +93,9 @@ def plan_run(
     vectors = np.stack([np.frombuffer(r.vector, dtype=np.float32) for r in rows])
     intents = stack_intents(rows)
     languages = [r.language for r in rows]
-    space = Space.fit(vectors, intents, languages)
-    feats = space.features(vectors, intents, languages)
+    styles = [style_of(r.source, r.channel) for r in rows]
+    space = Space.fit(vectors, intents, languages, styles=styles)
+    feats = space.features(vectors, intents, languages, styles)
     # The same text in the same language is clustered once: many customers write the very same
     # words ("卡被冻结了"), and copies would be each other's nearest neighbours, cutting the
     # neighbour graph into islands of one text each.

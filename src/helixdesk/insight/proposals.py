@@ -48,7 +48,7 @@ from helixdesk.insight.clusters import JOIN, pack, proposal_dict, stack_intents,
 from helixdesk.insight.effects import effect_of
 from helixdesk.insight.embedder import latest_space
 from helixdesk.insight.models import InsightMessage, InsightProposal
-from helixdesk.insight.space import Space
+from helixdesk.insight.space import Space, style_of
 from helixdesk.insight.topics import embed_messages
 
 WINDOW = timedelta(days=30)
@@ -65,6 +65,7 @@ class _Row:
     conversation_id: str | None
     text: str
     language: str
+    channel: str
     at: datetime
     vector: np.ndarray
     intents: np.ndarray | None
@@ -122,7 +123,7 @@ class Proposals:
             return []
         if space.intent_means is None:
             intents = None
-        feats = space.features(vectors, intents, languages)
+        feats = space.features(vectors, intents, languages, [style_of("chat", r.channel) for r in rows])
         norms = np.linalg.norm(feats, axis=1)
         keep = [i for i, n in enumerate(norms) if n > 1e-6]
         rows, feats = [rows[i] for i in keep], feats[keep] / norms[keep][:, None]
@@ -361,6 +362,7 @@ def _unanswered(s: Session, since: datetime, until: datetime) -> list[_Row]:
             InsightMessage.conversation_id,
             InsightMessage.text,
             InsightMessage.language,
+            InsightMessage.channel,
             InsightMessage.at,
             InsightMessage.vector,
             InsightMessage.intents,
@@ -386,6 +388,7 @@ def _unanswered(s: Session, since: datetime, until: datetime) -> list[_Row]:
             conversation_id=r.conversation_id,
             text=r.text,
             language=r.language,
+            channel=r.channel,
             at=r.at,
             vector=np.frombuffer(r.vector, dtype=np.float32),
             intents=np.frombuffer(r.intents, dtype=np.float32) if r.intents is not None else None,
@@ -399,7 +402,13 @@ def _unanswered(s: Session, since: datetime, until: datetime) -> list[_Row]:
 def _window_space(s: Session, since: datetime, until: datetime, sample: int = 5000) -> Space | None:
     """The per-language means of (a sample of) every row of the window that has its vector."""
     found = s.execute(
-        select(InsightMessage.vector, InsightMessage.intents, InsightMessage.language)
+        select(
+            InsightMessage.vector,
+            InsightMessage.intents,
+            InsightMessage.language,
+            InsightMessage.source,
+            InsightMessage.channel,
+        )
         .where(InsightMessage.at >= since, InsightMessage.at < until, InsightMessage.vector.is_not(None))
         .order_by(InsightMessage.at.desc())
         .limit(sample)
@@ -407,7 +416,8 @@ def _window_space(s: Session, since: datetime, until: datetime, sample: int = 50
     if not found:
         return None
     vectors = np.stack([np.frombuffer(r.vector, dtype=np.float32) for r in found])
-    return Space.fit(vectors, stack_intents(found), [r.language for r in found])
+    styles = [style_of(r.source, r.channel) for r in found]
+    return Space.fit(vectors, stack_intents(found), [r.language for r in found], styles=styles)
 
 
 def _covered(s: Session) -> set[str]:

@@ -99,14 +99,16 @@ def features(
     intent_weight: float | None = None,
     *,
     intent_root: bool = True,
+    styles: Sequence[str] | None = None,
 ) -> np.ndarray:
-    """What topics are clustered on: the embeddings centred per language and, when given, the NLU's
+    """What topics are clustered on: the embeddings centred per language (and then, when `styles`
+    are given, per style: see `align`) and, when given, the NLU's
     intent probabilities: their square roots centred per language and scaled by `intent_weight`
     (default `ROOT_INTENT_WEIGHT`); with `intent_root=False`, as before: the probabilities centred
     per language, each row made unit length, then scaled (default `INTENT_WEIGHT`). The intent model was trained on the same
     requests in all three languages, so its probabilities are close across languages where the
     embeddings are not."""
-    aligned = align(vectors, languages)
+    aligned = align(vectors, languages, styles)
     if intents is None:
         return aligned
     if not intent_root:  # the features before the second dev set
@@ -127,9 +129,17 @@ def centre(vectors: np.ndarray, languages: Sequence[str]) -> np.ndarray:
     return out
 
 
-def align(vectors: np.ndarray, languages: Sequence[str]) -> np.ndarray:
-    """Each language centred on its own mean, then every row back to unit length."""
+def align(vectors: np.ndarray, languages: Sequence[str], styles: Sequence[str] | None = None) -> np.ndarray:
+    """Each language centred on its own mean, then, when `styles` are given, each style (where a
+    message was written: a chat, a post on social media, a comment after a chat, ...) on its own
+    mean, then every row back to unit length.
+
+    A style shifts every vector the way a language does: posts at the bank with their @mentions and
+    hashtags, or comments that start by thanking the agent, are near each other whatever they are
+    about, and without this clustering gathers each style's odd ones into a topic of their own."""
     out = centre(vectors, languages)
+    if styles is not None:
+        out = centre(out, styles)
     norms = np.linalg.norm(out, axis=1, keepdims=True)
     out /= np.maximum(norms, 1e-9)
     return out
@@ -290,14 +300,15 @@ def mine(
     method: str = "spectral",
     intent_weight: float | None = None,
     intent_root: bool = True,
+    styles: Sequence[str] | None = None,
 ) -> list[Topic]:
     """The topics of `texts` (their `languages`, their `vectors`, optionally the NLU's intent
-    probabilities), largest first. `method` is "spectral" (the default) or "kmeans" (the method
+    probabilities, optionally their styles: see `align`), largest first. `method` is "spectral" (the default) or "kmeans" (the method
     before spectral clustering, kept for comparison, as are `intent_root=False` and
     `intent_weight=0.5`)."""
     if len(texts) == 0:
         return []
-    aligned = features(vectors, languages, intents, intent_weight, intent_root=intent_root)
+    aligned = features(vectors, languages, intents, intent_weight, intent_root=intent_root, styles=styles)
     k = k or choose_k(aligned, candidates, seed)
     labels, centres = cluster(aligned, k, seed, method=method)
     words = keywords(texts, labels)

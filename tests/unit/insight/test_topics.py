@@ -95,3 +95,22 @@ def test_intent_probabilities_join_as_square_roots_centred_per_language() -> Non
     assert np.allclose(joined[first, vectors.shape[1] :], expected, atol=1e-6)
     before = features(vectors, languages, intents, intent_root=False)  # INTENT_WEIGHT, 0.5
     assert np.allclose(np.linalg.norm(before[:, vectors.shape[1] :], axis=1), 0.5, atol=1e-5)
+
+
+def test_centring_each_style_keeps_a_style_from_becoming_a_topic() -> None:
+    """Posts on social media and comments after a chat read alike whatever they are about: a shift
+    per style, as large as a language's, gathers them into topics of their own unless each style is
+    centred too."""
+    vectors, languages, truth = _corpus(topics=4, per=12)
+    rng = np.random.default_rng(5)
+    shift = {"chat": np.zeros(vectors.shape[1]), "social": rng.normal(0, 0.1, vectors.shape[1])}
+    styles = ["social" if i % 3 == 0 else "chat" for i in range(len(vectors))]
+    styled = np.array([v + shift[s] for v, s in zip(vectors, styles, strict=True)], dtype=np.float32)
+    styled /= np.linalg.norm(styled, axis=1, keepdims=True)
+    by_language, _ = cluster(features(styled, languages), 5, method="spectral")
+    by_style, _ = cluster(features(styled, languages, styles=styles), 5, method="spectral")
+    assert adjusted_rand_score(truth, by_style) > 0.9
+    # Without: the social posts make a topic of their own, and the known topics lose them.
+    assert adjusted_rand_score(truth, by_language) < adjusted_rand_score(truth, by_style) - 0.2
+    centred = features(styled, languages, styles=styles)
+    assert np.allclose(np.linalg.norm(centred, axis=1), 1.0, atol=1e-5)

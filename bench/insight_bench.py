@@ -1,10 +1,11 @@
 """Hotspot mining on the pack's labelled topic set: how well the topics found match the known ones.
 
-The set (`packs/retail_bank/insight/heldout/topics.jsonl`; `--set eval_d` for the third held-out
-set, `heldout/topics_d.jsonl`, written blind; `--set dev`, `--set dev_b` and `--set eval_c` for the
-tuning sets: `insight/dev/` and `heldout/topics_c.jsonl`, held out until it was read once, tuned
-on since) holds customer messages in zh-Hans, zh-Hant and English, each labelled with one of 20
-(eval_c and eval_d: 18, dev_b: 15) known topics, and with the channel it came by (its style). The
+The set (`packs/retail_bank/insight/heldout/topics.jsonl`; `--set eval_d` and `--set eval_e` for
+the third and fourth held-out sets, `heldout/topics_d.jsonl` and `topics_e.jsonl`, written blind;
+`--set dev`, `--set dev_b` and `--set eval_c` for the tuning sets: `insight/dev/` and
+`heldout/topics_c.jsonl`, held out until it was read once, tuned on since) holds customer messages
+in zh-Hans, zh-Hant and English, each labelled with one of 20 (eval_c, eval_d and eval_e: 18,
+dev_b: 15) known topics, and with the channel it came by (its style). The
 messages are embedded (multilingual-e5-small, "query:"), centred per language and then per style
 (`--no-styles`: per language only), joined by the square roots of the NLU's intent probabilities
 (`helixdesk.insight.topics.features`) and clustered by spectral clustering on the
@@ -20,7 +21,7 @@ features), with its dev and demo-month figures: docs/insight.md, "Measured". Pri
 - the time to embed a message, and to choose k and cluster 100,000 messages (vectors drawn from
   the set's, with noise), on this machine.
 
-    .venv/bin/python bench/insight_bench.py [--set eval|eval_c|eval_d|dev|dev_b] [--k 20]
+    .venv/bin/python bench/insight_bench.py [--set eval|eval_c|eval_d|eval_e|dev|dev_b] [--k 20]
         [--method spectral|kmeans] [--baseline] [--no-intents] [--no-styles] [--raw] [--show] [--seeds 1]
 """
 
@@ -54,6 +55,7 @@ SETS = {
     "eval": "heldout/topics.jsonl",
     "eval_c": "heldout/topics_c.jsonl",
     "eval_d": "heldout/topics_d.jsonl",
+    "eval_e": "heldout/topics_e.jsonl",
     "dev": "dev/topics.jsonl",
     "dev_b": "dev/topics_b.jsonl",
 }

@@ -1,0 +1,142 @@
+"""Binding an openid to a bank customer, as a short exchange in the chat.
+
+"绑定" / "bind" (or the menu key `HELIXDESK_BIND`) → the customer number → a one-time code sent to the
+phone on file by the identity service (`helixdesk.identity`) → the code → bound. The answer after
+the customer number is the same whether or not the number is the bank's, so the chat cannot be used
+to find customer numbers. Binding is audited (`wechat.bound`, in the same transaction).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session, sessionmaker
+
+from helixdesk.audit import Actor, AuditLog, Target
+from helixdesk.bank.connector import BankConnector
+from helixdesk.channels.wechat.models import WeChatUser
+from helixdesk.channels.wechat.store import Outgoing, UserView, WeChatStore
+from helixdesk.channels.wechat.texts import BIND_WORDS, CANCEL_WORDS, command, say
+from helixdesk.conversations.models import Sender
+from helixdesk.core.clock import utcnow
+from helixdesk.db.session import transaction
+from helixdesk.identity import (
+    IdentityLockedError,
+    NoContactOnFileError,
+    ResendTooSoonError,
+    VerificationService,
+    VerifyStatus,
+    looks_like_code,
+)
+from helixdesk.notifications import NotifierError
+
+_REF = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+
+
+def wants_binding(user: UserView, text: str) -> bool:
+    return user.bind_step is not None or command(text) in BIND_WORDS
+
+
+class Binder:
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        store: WeChatStore,
+        identity: VerificationService,
+        bank: BankConnector,
+        audit: AuditLog,
+    ) -> None:
+        self._sessions = sessions
+        self._store = store
+        self._identity = identity
+        self._bank = bank
+        self._audit = audit
+
+    def turn(
+        self, user: UserView, conversation_id: str, text: str, key: str, language: str
+    ) -> tuple[list[Outgoing], str | None]:
+        """One message of the binding exchange: what to say, and the customer ref when now bound."""
+        said = self._store.seen(conversation_id, key)
+        if said is not None:
+            return said, None
+        words = command(text)
+        if user.bind_step is not None and user.bind_language:
+            language = user.bind_language  # a customer number or a code says nothing of the language
+        bound: str | None = None
+        expect_code = user.bind_step == "code"
+        if user.bind_step is not None and words in CANCEL_WORDS:
+            self._store.set_bind(user.id, step=None, ref=None)
+            reply = say("bind_cancelled", language)
+        elif user.bind_step is None:
+            if user.customer_ref is not None:
+                reply = say("bind_already", language)
+            else:
+                self._store.set_bind(user.id, step="ref", ref=None, language=language)
+                reply = say("bind_ask_ref", language)
+        elif user.bind_step == "ref":
+            reply = self._ref(user, conversation_id, text.strip(), language)
+        else:
+            reply, bound = self._code(user, conversation_id, text, language)
+        out, _ = self._store.store_with_ack(
+            conversation_id,
+            sender=Sender.CUSTOMER,
+            text=text,
+            meta={"wechat": {"step": "bind"}},
+            client_message_id=key,
+            ack=reply,
+            expect_code=expect_code,
+            always_ack=True,
+        )
+        return out, bound
+
+    def _ref(self, user: UserView, conversation_id: str, ref: str, language: str) -> str:
+        if not _REF.match(ref):
+            return say("bind_bad_ref", language)
+        ref = ref.upper()
+        known = self._bank.get_customer(ref) is not None
+        if known:
+            try:
+                self._identity.start(conversation_id=conversation_id, customer_ref=ref, language=language)
+            except (ResendTooSoonError, IdentityLockedError, NoContactOnFileError, NotifierError):
+                self._store.set_bind(user.id, step=None, ref=None)
+                return say("bind_unavailable", language)
+        self._store.set_bind(user.id, step="code", ref=ref if known else None)
+        return say("bind_code_sent", language)
+
+    def _code(self, user: UserView, conversation_id: str, text: str, language: str) -> tuple[str, str | None]:
+        code = looks_like_code(text, self._identity.policy.code_length)
+        if code is None:
+            return say("bind_ask_code", language), None
+        if user.bind_ref is None:
+            self._store.set_bind(user.id, step=None, ref=None)
+            return say("bind_failed", language), None
+        outcome = self._identity.verify(conversation_id=conversation_id, code=code)
+        if outcome.status == VerifyStatus.WRONG_CODE and outcome.attempts_left > 0:
+            return say("bind_wrong_code", language, left=outcome.attempts_left), None
+        if outcome.status != VerifyStatus.VERIFIED:
+            self._store.set_bind(user.id, step=None, ref=None)
+            return say("bind_failed", language), None
+        ref = user.bind_ref
+        with transaction(self._sessions) as s:
+            s.execute(
+                update(WeChatUser)
+                .where(WeChatUser.id == user.id)
+                .values(customer_ref=ref, bound_at=utcnow(), bind_step=None, bind_ref=None)
+            )
+            self._audit.record(
+                s,
+                actor=Actor.customer(ref, channel="wechat"),
+                action="wechat.bound",
+                target=Target.customer(ref),
+                details={
+                    "account": user.account,
+                    # The openid itself stays in wechat_users; the log keeps a fingerprint.
+                    "openid_sha256": hashlib.sha256(user.openid.encode()).hexdigest()[:16],
+                    "conversation_id": conversation_id,
+                },
+                customer_ref=ref,
+            )
+        return say("bind_done", language), ref

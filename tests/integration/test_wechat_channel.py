@@ -369,3 +369,29 @@ def test_late_answers_go_out_through_the_customer_service_api_once(slow_client, 
             s.scalars(select(WeChatDelivery.via).where(WeChatDelivery.conversation_id == conversation_id))
         )
     assert vias == {"api"}
+
+
+def test_wecom_messages_passive_and_through_message_send(client, slow_client, fake_api):
+    work = WeChatServers(app_id=CORP_ID)
+    userid = "zhangsan" + uuid.uuid4().hex[:6]
+    r = _post(
+        client,
+        work.callback(text_xml(userid, "信用卡年费怎么收？", _msg_id(), to=CORP_ID)),
+        "/channels/wechat/work",
+    )
+    assert r.status_code == 200
+    fields = work.open_reply(r.text)
+    assert fields["ToUserName"] == userid and "年费" in fields["Content"]
+
+    before = len(fake_api.messages)
+    r = _post(
+        slow_client,
+        work.callback(text_xml(userid, "What is the annual fee of the credit card?", _msg_id(), to=CORP_ID)),
+        "/channels/wechat/work",
+    )
+    assert r.text == "success"
+    slow_client.portal.call(slow_client.app.state.container.wechat.settle)
+    sent = fake_api.wait_for(before + 1)[before:]
+    assert sent and all(m["path"] == "/cgi-bin/message/send" and m["agentid"] == 1000002 for m in sent)
+    assert "annual fee" in sent[0]["text"]["content"].lower()
+    assert any(c["path"] == "/cgi-bin/gettoken" and c["corpid"] == CORP_ID for c in fake_api.token_calls)

@@ -1,0 +1,125 @@
+"""The WeChat channel's storage on SQLite and PostgreSQL: one row per openid, messages stored once per
+WeChat id, deliveries taken once, and agents' messages sent out once by the durable consumer (a
+restart resends nothing; a failed send is retried)."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import func, select
+
+from helixdesk.bus.relay import OutboxRelay
+from helixdesk.bus.memory import MemoryEventBus
+from helixdesk.channels.wechat.api import ApiAccount, WeChatApi
+from helixdesk.channels.wechat.channel import WeChatAccount
+from helixdesk.channels.wechat.errors import WeChatApiError
+from helixdesk.channels.wechat.models import WeChatDelivery
+from helixdesk.channels.wechat.outbound import outbound_consumer
+from helixdesk.channels.wechat.store import WeChatStore
+from helixdesk.conversations.models import Conversation, Customer, Message, Sender
+from helixdesk.conversations.writer import ConversationWriter, NewMessage
+from helixdesk.db.session import reading, transaction
+from helixdesk.privacy.transcripts import TranscriptPrivacy
+from tests.wechat_sim import fake_wechat_api
+
+
+def _conversation(sessions, channel: str = "wechat") -> str:
+    with transaction(sessions) as s:
+        customer = Customer()
+        s.add(customer)
+        s.flush()
+        conv = Conversation(customer_id=customer.id, channel=channel, state="with_agent")
+        s.add(conv)
+        s.flush()
+        return conv.id
+
+
+def _agent_says(sessions, writer, conversation_id: str, text: str) -> str:
+    with transaction(sessions) as s:
+        conv = writer.lock(s, conversation_id)
+        done = writer.append(s, conv, NewMessage(sender=Sender.AGENT, text=text))
+        return done.message.id
+
+
+def test_openids_and_messages_are_stored_once(sessions):
+    writer = ConversationWriter(privacy=TranscriptPrivacy())
+    store = WeChatStore(sessions=sessions, writer=writer)
+    user = store.user("mp", "o-one")
+    assert store.user("mp", "o-one").id == user.id and store.user("work", "o-one").id != user.id
+    conversation_id = _conversation(sessions)
+    assert store.set_conversation(user.id, None, conversation_id)
+    assert not store.set_conversation(user.id, None, "another")  # another request was first
+    again = store.user("mp", "o-one")
+    assert again.conversation_id == conversation_id and again.conversation_open
+
+    out, repeat = store.store_with_ack(
+        conversation_id,
+        sender=Sender.CUSTOMER,
+        text="[图片]",
+        meta={"wechat": {"media_id": "M1"}},
+        client_message_id="wx:1",
+        ack="ok",
+        always_ack=True,
+    )
+    assert not repeat and [o.text for o in out] == ["ok"]
+    out2, repeat = store.store_with_ack(
+        conversation_id,
+        sender=Sender.CUSTOMER,
+        text="[图片]",
+        meta={},
+        client_message_id="wx:1",
+        ack="ok",
+        always_ack=True,
+    )
+    assert repeat and out2 == out
+    assert store.seen(conversation_id, "wx:1") == out and store.seen(conversation_id, "wx:2") is None
+    with reading(sessions) as s:
+        assert s.scalar(select(func.count()).select_from(Message)) == 2
+
+    message_id = out[0].message_id
+    assert message_id is not None
+    assert store.take(message_id, conversation_id, "passive") is None
+    assert store.take(message_id, conversation_id, "api") == "passive"
+    store.release(message_id)
+    assert store.take(message_id, conversation_id, "api") is None
+
+
+async def test_agents_messages_go_out_once_across_restarts_and_failures(sessions):
+    writer = ConversationWriter(privacy=TranscriptPrivacy())
+    store = WeChatStore(sessions=sessions, writer=writer)
+    wechat_conv, web_conv = _conversation(sessions), _conversation(sessions, "web")
+    user = store.user("mp", "o-agent")
+    store.set_conversation(user.id, None, wechat_conv)
+    relay = OutboxRelay(sessions=sessions, bus=MemoryEventBus())
+
+    with fake_wechat_api() as fake:
+        api = WeChatApi(ApiAccount("mp", "wxAPP", "secret", fake.url))
+        accounts = {"mp": WeChatAccount(kind="mp", app_id="wxAPP", token="t", crypto=None, api=api)}
+        first = _agent_says(sessions, writer, wechat_conv, "您好，我是客服小李。")
+        _agent_says(sessions, writer, web_conv, "web only")
+        await relay.flush()
+        consumer = outbound_consumer(sessions, accounts)
+        await consumer.catch_up()
+        await consumer.stop()
+        assert [(m["touser"], m["text"]["content"]) for m in fake.messages] == [
+            ("o-agent", "您好，我是客服小李。")
+        ]
+
+        # WeChat refuses the next one: the batch fails, nothing is recorded, and a retry sends it.
+        second = _agent_says(sessions, writer, wechat_conv, "请稍等。")
+        await relay.flush()
+        fake.fail_next = 1
+        failing = outbound_consumer(sessions, accounts)
+        with pytest.raises(WeChatApiError):
+            await failing.catch_up()
+        await failing.stop()
+        with reading(sessions) as s:
+            assert s.get(WeChatDelivery, second) is None
+        restarted = outbound_consumer(sessions, accounts)
+        await restarted.catch_up()
+        await restarted.catch_up()
+        await restarted.stop()
+        assert [m["text"]["content"] for m in fake.messages] == ["您好，我是客服小李。", "请稍等。"]
+        assert len(fake.token_calls) == 1  # the access token is cached
+        with reading(sessions) as s:
+            assert set(s.scalars(select(WeChatDelivery.message_id))) == {first, second}
+    await relay.stop()

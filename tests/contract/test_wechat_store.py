@@ -7,8 +7,8 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import func, select
 
-from helixdesk.bus.relay import OutboxRelay
 from helixdesk.bus.memory import MemoryEventBus
+from helixdesk.bus.relay import OutboxRelay
 from helixdesk.channels.wechat.api import ApiAccount, WeChatApi
 from helixdesk.channels.wechat.channel import WeChatAccount
 from helixdesk.channels.wechat.errors import WeChatApiError

@@ -16,6 +16,7 @@ from helixdesk.channels.wechat.models import WeChatDelivery, WeChatUser
 from helixdesk.conversations.models import Conversation, Customer, Message
 from helixdesk.db.session import reading
 from helixdesk.edge.app import create_app
+from tests.console_login import sign_in
 from tests.seeded import seeded_database
 from tests.wechat_sim import (
     AES_KEY,
@@ -33,6 +34,7 @@ from tests.wechat_sim import (
 pytestmark = pytest.mark.slow
 
 MP = "/channels/wechat/mp"
+PASSWORD = "wechat-console-pass-1"
 
 
 def _settings(url, model_root, api_base, budget):
@@ -319,6 +321,28 @@ def test_binding_with_a_one_time_code_gives_the_conversation_the_customer(client
     assert tuple(row) == ("wechat", ref)
     # Asking again says it is bound already.
     assert "已绑定" in _chat(client, wechat, openid, "绑定")["Content"]
+
+    # The customer opens web chat (the bank's web back end knows who they are): the agent console
+    # lists their WeChat conversation beside it, with its channel.
+    _, key = client.app.state.container.api_keys.create(name="web back end", channel="web")
+    r = client.post(
+        "/api/v1/conversations", json={"channel": "web", "customer_ref": ref}, headers={"X-Api-Key": key}
+    )
+    assert r.status_code == 201, r.text
+    web = r.json()["id"]
+    client.app.state.container.staff.create_user(
+        username="wx-supervisor", password=PASSWORD, display_name="Supervisor", roles=["supervisor"]
+    )
+    console = TestClient(client.app, follow_redirects=False)  # a browser of its own, on the same app
+    sign_in(console, "wx-supervisor", PASSWORD)
+    view = console.get(f"/console/api/conversations/{web}")
+    assert view.status_code == 200, view.text
+    past = {c["id"]: c for c in view.json()["past"]}
+    assert past[bound]["channel"] == "wechat" and past[bound]["messages"] >= 2
+    page = console.get(f"/console/conversations/{web}")
+    assert page.status_code == 200
+    listed = re.search(r'<section class="panel" id="past">(.*?)</section>', page.text, re.S)
+    assert listed and f"/console/conversations/{bound}" in listed.group(1) and "微信" in listed.group(1)
 
 
 def test_an_unknown_customer_number_gets_the_same_answer_and_no_code(client):

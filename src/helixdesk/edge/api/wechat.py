@@ -14,7 +14,11 @@ from fastapi.responses import PlainTextResponse, Response
 from helixdesk.edge.deps import WeChatDep
 from helixdesk.edge.http import ERROR_RESPONSES
 
-router = APIRouter(prefix="/channels/wechat", tags=["wechat"], responses=ERROR_RESPONSES)
+# WeChat's servers call these, not the API's clients: they are left out of the OpenAPI description
+# (docs/channels.md describes them).
+router = APIRouter(
+    prefix="/channels/wechat", tags=["wechat"], responses=ERROR_RESPONSES, include_in_schema=False
+)
 
 Account = Literal["mp", "work"]
 

@@ -97,7 +97,7 @@ async def test_agents_messages_go_out_once_across_restarts_and_failures(sessions
         first = _agent_says(sessions, writer, wechat_conv, "您好，我是客服小李。")
         _agent_says(sessions, writer, web_conv, "web only")
         await relay.flush()
-        consumer = outbound_consumer(sessions, accounts)
+        consumer = outbound_consumer(sessions, accounts, store)
         await consumer.catch_up()
         await consumer.stop()
         assert [(m["touser"], m["text"]["content"]) for m in fake.messages] == [
@@ -108,13 +108,13 @@ async def test_agents_messages_go_out_once_across_restarts_and_failures(sessions
         second = _agent_says(sessions, writer, wechat_conv, "请稍等。")
         await relay.flush()
         fake.fail_next = 1
-        failing = outbound_consumer(sessions, accounts)
+        failing = outbound_consumer(sessions, accounts, store)
         with pytest.raises(WeChatApiError):
             await failing.catch_up()
         await failing.stop()
         with reading(sessions) as s:
             assert s.get(WeChatDelivery, second) is None
-        restarted = outbound_consumer(sessions, accounts)
+        restarted = outbound_consumer(sessions, accounts, store)
         await restarted.catch_up()
         await restarted.catch_up()
         await restarted.stop()

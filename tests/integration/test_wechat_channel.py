@@ -419,3 +419,40 @@ def test_wecom_messages_passive_and_through_message_send(client, slow_client, fa
     assert sent and all(m["path"] == "/cgi-bin/message/send" and m["agentid"] == 1000002 for m in sent)
     assert "annual fee" in sent[0]["text"]["content"].lower()
     assert any(c["path"] == "/cgi-bin/gettoken" and c["corpid"] == CORP_ID for c in fake_api.token_calls)
+
+
+def test_an_agents_reply_reaches_the_wechat_customer_through_the_api(client, fake_api):
+    wechat = WeChatServers()
+    openid = _openid()
+    said = _chat(client, wechat, openid, "我要转人工")["Content"]
+    conversation_id = _conversation_of(client, openid)
+    with reading(client.app.state.container.sessions) as s:
+        state = s.scalar(select(Conversation.state).where(Conversation.id == conversation_id))
+    assert state == "waiting_for_agent", said
+
+    client.app.state.container.staff.create_user(
+        username="wx-agent", password=PASSWORD, display_name="小李", roles=["agent", "supervisor"]
+    )
+    console = TestClient(client.app, follow_redirects=False)
+    sign_in(console, "wx-agent", PASSWORD)
+    assert console.post("/console/api/presence", json={"presence": "online"}).status_code == 200
+    r = console.post("/console/api/claim-next")
+    assert r.status_code == 200, r.text
+    assert r.json()["conversation_id"] == conversation_id
+    before = len(fake_api.messages)
+    r = console.post(
+        f"/console/api/conversations/{conversation_id}/messages",
+        json={"text": "您好，我是客服小李，请问有什么可以帮您？"},
+    )
+    assert r.status_code == 200, r.text
+    message_id = r.json()["message"]["id"]
+    sent = fake_api.wait_for(before + 1)[before:]
+    assert [(m["touser"], m["text"]["content"]) for m in sent] == [
+        (openid, "您好，我是客服小李，请问有什么可以帮您？")
+    ]
+    with reading(client.app.state.container.sessions) as s:
+        assert s.scalar(select(WeChatDelivery.via).where(WeChatDelivery.message_id == message_id)) == "api"
+
+    # The customer writes while the agent has the conversation: stored, the bot stays silent.
+    r = _post(client, wechat.callback(text_xml(openid, "好的，我的卡被锁了", _msg_id())))
+    assert r.status_code == 200 and r.text == "success"

@@ -395,7 +395,9 @@ class Container:
         part(
             "wechat_out",
             lambda: (
-                outbound_consumer(sessions, wechat.accounts, poll_seconds=settings.outbox_poll_seconds)
+                outbound_consumer(
+                    sessions, wechat.accounts, wechat.store, poll_seconds=settings.outbox_poll_seconds
+                )
                 if wechat.configured
                 else None
             ),

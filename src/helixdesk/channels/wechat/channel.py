@@ -87,6 +87,10 @@ class WeChatChannel:
         return tuple(self._accounts)
 
     @property
+    def store(self) -> WeChatStore:
+        return self._store
+
+    @property
     def accounts(self) -> dict[str, WeChatAccount]:
         return dict(self._accounts)
 

@@ -456,3 +456,14 @@ def test_an_agents_reply_reaches_the_wechat_customer_through_the_api(client, fak
     # The customer writes while the agent has the conversation: stored, the bot stays silent.
     r = _post(client, wechat.callback(text_xml(openid, "好的，我的卡被锁了", _msg_id())))
     assert r.status_code == 200 and r.text == "success"
+
+
+def test_the_bind_menu_starts_binding_and_cancel_stops_it(client):
+    wechat = WeChatServers()
+    openid = _openid()
+    r = _post(client, wechat.callback(event_xml(openid, "CLICK", key="HELIXDESK_BIND", at=1700000100)))
+    assert "客户号" in wechat.open_reply(r.text)["Content"]
+    assert "已取消" in _chat(client, wechat, openid, "取消")["Content"]
+    with reading(client.app.state.container.sessions) as s:
+        user = s.scalar(select(WeChatUser).where(WeChatUser.openid == openid))
+        assert user is not None and user.bind_step is None and user.customer_ref is None

@@ -18,11 +18,11 @@ customer-service message API. Each message is taken for delivery once (`wechat_d
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import secrets
 import time
-from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import AsyncIterator, Mapping
 from dataclasses import dataclass
 
 import anyio
@@ -71,7 +71,9 @@ class WeChatChannel:
         self._binder = binder
         self._conversations = conversations
         self._budget = reply_budget_seconds
-        self._locks: dict[str, asyncio.Lock] = defaultdict(asyncio.Lock)
+        # One message of an openid at a time in this process (a retry waits for the first to end);
+        # each lock with how many requests hold or wait for it, dropped when none do.
+        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
         self._background: set[asyncio.Task[None]] = set()
 
     def account(self, kind: str) -> WeChatAccount:
@@ -211,7 +213,7 @@ class WeChatChannel:
     # ---- handling -------------------------------------------------------------------------------
 
     async def _handle(self, account: WeChatAccount, m: wx.Incoming) -> tuple[str, list[Outgoing]]:
-        async with self._locks[f"{account.kind}:{m.from_user}"]:
+        async with self._openid(f"{account.kind}:{m.from_user}"):
             user, conversation_id = await self._conversation(account, m.from_user)
             key = m.dedup_key
             if m.msg_type == "text":
@@ -248,14 +250,26 @@ class WeChatChannel:
                 return conversation_id, await self._event(user, conversation_id, m)
             return conversation_id, []
 
+    @contextlib.asynccontextmanager
+    async def _openid(self, key: str) -> AsyncIterator[None]:
+        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
+        self._locks[key] = (lock, users + 1)
+        try:
+            async with lock:
+                yield
+        finally:
+            lock, users = self._locks[key]
+            if users <= 1:
+                del self._locks[key]
+            else:
+                self._locks[key] = (lock, users - 1)
+
     async def _event(self, user: UserView, conversation_id: str, m: wx.Incoming) -> list[Outgoing]:
         if m.event == "click" and m.event_key == BIND_MENU_KEY:
-            out, bound = await anyio.to_thread.run_sync(
+            out, _ = await anyio.to_thread.run_sync(
                 self._binder.turn, user, conversation_id, "绑定", m.dedup_key, "zh-Hans"
             )
-            if bound is not None:  # pragma: no cover - the menu only starts the exchange
-                await self._new_conversation(user, conversation_id, bound, "zh-Hans")
-            return out
+            return out  # the menu only starts the exchange: nothing is bound by it
         ack = say("welcome", None) if m.event == "subscribe" else None
         out, _ = await anyio.to_thread.run_sync(
             lambda: self._store.store_with_ack(

@@ -85,3 +85,42 @@ async def test_plain_mode_callback_with_a_bad_signature_is_refused_before_anythi
     body = b"<xml><ToUserName>gh</ToUserName><FromUserName>o1</FromUserName><CreateTime>1</CreateTime><MsgType>text</MsgType><Content>hi</Content><MsgId>1</MsgId></xml>"
     with pytest.raises(WeChatSignatureError):
         await channel.receive("mp", {"timestamp": "1", "nonce": "2", "signature": "0" * 40}, body)
+
+
+async def test_the_callbacks_are_not_limited_per_ip_but_the_rest_is():
+    from types import SimpleNamespace
+
+    from helixdesk.abuse.protocol import Decision
+    from helixdesk.edge.ratelimit import RateLimitMiddleware
+
+    class Refuse:
+        async def request(self, *, ip: str | None, api_key: str | None) -> Decision:
+            return Decision(allowed=False, limit=1, remaining=0, retry_after=30)
+
+    reached: list[str] = []
+
+    async def app(scope, receive, send):  # type: ignore[no-untyped-def]
+        reached.append(scope["path"])
+
+    sent: list[dict] = []
+
+    async def send(message):  # type: ignore[no-untyped-def]
+        sent.append(message)
+
+    async def receive():  # type: ignore[no-untyped-def]
+        return {"type": "http.request", "body": b""}
+
+    state = SimpleNamespace(container=SimpleNamespace(limits=Refuse()))
+    middleware = RateLimitMiddleware(app)
+    for path in ("/channels/wechat/mp", "/channels/wechat/work", "/api/v1/conversations"):
+        scope = {
+            "type": "http",
+            "path": path,
+            "app": SimpleNamespace(state=state),
+            "client": ("1.2.3.4", 1),
+            "headers": [],
+            "method": "POST",
+        }
+        await middleware(scope, receive, send)
+    assert reached == ["/channels/wechat/mp", "/channels/wechat/work"]
+    assert sent[0]["status"] == 429

@@ -112,6 +112,7 @@ class FakeWeChatApi:
     messages: list[dict[str, Any]] = field(default_factory=list)
     tokens_seen: list[str] = field(default_factory=list)
     fail_next: int = 0
+    invalid_tokens: set[str] = field(default_factory=set)  # answered with errcode 40001
     url: str = ""
     _cond: threading.Condition = field(default_factory=threading.Condition)
 
@@ -154,6 +155,9 @@ def fake_wechat_api() -> Iterator[FakeWeChatApi]:
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             with fake._cond:
                 fake.tokens_seen.append(query.get("access_token", ""))
+                if query.get("access_token", "") in fake.invalid_tokens:
+                    self._json({"errcode": 40001, "errmsg": "invalid credential"})
+                    return
                 if fake.fail_next:
                     fake.fail_next -= 1
                     self._json({"errcode": 45015, "errmsg": "response out of time limit"})

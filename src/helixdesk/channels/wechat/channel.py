@@ -45,6 +45,21 @@ from helixdesk.conversations.service import ConversationService
 log = logging.getLogger(__name__)
 
 ACCOUNTS = ("mp", "work")
+TEXT_LIMIT = 2048  # bytes of UTF-8 in one WeChat text message (passive reply or API)
+
+
+def split_text(text: str, limit: int = TEXT_LIMIT) -> list[str]:
+    """`text` in parts of at most `limit` UTF-8 bytes, cut at a line break where there is one."""
+    parts: list[str] = []
+    while len(text.encode()) > limit:
+        cut = len(text.encode()[:limit].decode(errors="ignore"))
+        newline = text.rfind("\n", 0, cut)
+        if newline > cut // 2:
+            cut = newline
+        parts.append(text[:cut].rstrip())
+        text = text[cut:].lstrip("\n")
+    parts.append(text)
+    return parts
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,7 +150,9 @@ class WeChatChannel:
             )
         except TimeoutError:
             done = None
-        if done is None:
+        too_long = done is not None and len("\n\n".join(o.text for o in done[1]).encode()) > TEXT_LIMIT
+        if done is None or (too_long and account.api is not None):
+            # Late, or longer than one WeChat message: through the API (split as it must be).
             self._later(account, message, task)
             return "success"
         said = await anyio.to_thread.run_sync(self._take_passive, done)
@@ -145,7 +162,7 @@ class WeChatChannel:
             to_user=message.from_user,
             from_user=message.to_user,
             create_time=int(time.time()),
-            content="\n\n".join(o.text for o in said),
+            content=split_text("\n\n".join(o.text for o in said))[0],  # no API: the first part
         )
         if account.crypto is None:
             return reply
@@ -199,7 +216,8 @@ class WeChatChannel:
             ):
                 continue
             try:
-                account.api.send_text(to_user, o.text)
+                for part in split_text(o.text):
+                    account.api.send_text(to_user, part)
             except WeChatApiError:
                 if o.message_id is not None:
                     self._store.release(o.message_id)

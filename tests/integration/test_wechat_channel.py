@@ -344,6 +344,22 @@ def test_binding_with_a_one_time_code_gives_the_conversation_the_customer(client
     listed = re.search(r'<section class="panel" id="past">(.*?)</section>', page.text, re.S)
     assert listed and f"/console/conversations/{bound}" in listed.group(1) and "微信" in listed.group(1)
 
+    # "解绑" removes the binding (audited); the next message is an anonymous visitor's again.
+    assert "已解除绑定" in _chat(client, wechat, openid, "解绑")["Content"]
+    _chat(client, wechat, openid, "信用卡年费怎么收？")
+    after = _conversation_of(client, openid)
+    with reading(client.app.state.container.sessions) as s:
+        ref_after = s.scalar(
+            select(Customer.bank_ref)
+            .join(Conversation, Conversation.customer_id == Customer.id)
+            .where(Conversation.id == after)
+        )
+        assert s.scalar(select(WeChatUser.customer_ref).where(WeChatUser.openid == openid)) is None
+        unbound = s.scalars(select(AuditLogRow).where(AuditLogRow.action == "wechat.unbound")).all()
+    assert after not in (bound, anonymous) and ref_after is None
+    assert any(a.customer_ref == ref for a in unbound)
+    assert "尚未绑定" in _chat(client, wechat, openid, "解绑")["Content"]
+
 
 def test_an_unknown_customer_number_gets_the_same_answer_and_no_code(client):
     wechat = WeChatServers()

@@ -4,12 +4,16 @@
 phone on file by the identity service (`helixdesk.identity`) → the code → bound. The answer after
 the customer number is the same whether or not the number is the bank's, so the chat cannot be used
 to find customer numbers. Binding is audited (`wechat.bound`, in the same transaction).
+
+"解绑" / "解綁" / "unbind" removes the binding (audited `wechat.unbound`); the openid's next messages
+go to a conversation of an anonymous visitor again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import re
+from dataclasses import dataclass
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
@@ -18,7 +22,7 @@ from helixdesk.audit import Actor, AuditLog, Target
 from helixdesk.bank.connector import BankConnector
 from helixdesk.channels.wechat.models import WeChatUser
 from helixdesk.channels.wechat.store import Outgoing, UserView, WeChatStore
-from helixdesk.channels.wechat.texts import BIND_WORDS, CANCEL_WORDS, command, say
+from helixdesk.channels.wechat.texts import BIND_WORDS, CANCEL_WORDS, UNBIND_WORDS, command, say
 from helixdesk.conversations.models import Sender
 from helixdesk.core.clock import utcnow
 from helixdesk.db.session import transaction
@@ -35,8 +39,16 @@ from helixdesk.notifications import NotifierError
 _REF = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 
 
+@dataclass(frozen=True, slots=True)
+class Rebound:
+    """The openid now belongs to `customer_ref` (None: to nobody, it was unbound)."""
+
+    customer_ref: str | None
+
+
 def wants_binding(user: UserView, text: str) -> bool:
-    return user.bind_step is not None or command(text) in BIND_WORDS
+    words = command(text)
+    return user.bind_step is not None or words in BIND_WORDS or words in UNBIND_WORDS
 
 
 class Binder:
@@ -57,19 +69,26 @@ class Binder:
 
     def turn(
         self, user: UserView, conversation_id: str, text: str, key: str, language: str
-    ) -> tuple[list[Outgoing], str | None]:
-        """One message of the binding exchange: what to say, and the customer ref when now bound."""
+    ) -> tuple[list[Outgoing], Rebound | None]:
+        """One message of the binding exchange: what to say, and whom the openid now belongs to
+        when that changed."""
         said = self._store.seen(conversation_id, key)
         if said is not None:
             return said, None
         words = command(text)
         if user.bind_step is not None and user.bind_language:
             language = user.bind_language  # a customer number or a code says nothing of the language
-        bound: str | None = None
+        bound: Rebound | None = None
         expect_code = user.bind_step == "code"
         if user.bind_step is not None and words in CANCEL_WORDS:
             self._store.set_bind(user.id, step=None, ref=None)
             reply = say("bind_cancelled", language)
+        elif user.bind_step is None and words in UNBIND_WORDS:
+            if user.customer_ref is None:
+                reply = say("unbind_none", language)
+            else:
+                self._unbind(user, conversation_id)
+                reply, bound = say("unbind_done", language), Rebound(None)
         elif user.bind_step is None:
             if user.customer_ref is not None:
                 reply = say("bind_already", language)
@@ -79,7 +98,8 @@ class Binder:
         elif user.bind_step == "ref":
             reply = self._ref(user, conversation_id, text.strip(), language)
         else:
-            reply, bound = self._code(user, conversation_id, text, language)
+            reply, ref = self._code(user, conversation_id, text, language)
+            bound = Rebound(ref) if ref is not None else None
         out, _ = self._store.store_with_ack(
             conversation_id,
             sender=Sender.CUSTOMER,
@@ -140,3 +160,25 @@ class Binder:
                 customer_ref=ref,
             )
         return say("bind_done", language), ref
+
+    def _unbind(self, user: UserView, conversation_id: str) -> None:
+        ref = user.customer_ref
+        assert ref is not None
+        with transaction(self._sessions) as s:
+            s.execute(
+                update(WeChatUser)
+                .where(WeChatUser.id == user.id)
+                .values(customer_ref=None, bound_at=None, bind_step=None, bind_ref=None)
+            )
+            self._audit.record(
+                s,
+                actor=Actor.customer(ref, channel="wechat"),
+                action="wechat.unbound",
+                target=Target.customer(ref),
+                details={
+                    "account": user.account,
+                    "openid_sha256": hashlib.sha256(user.openid.encode()).hexdigest()[:16],
+                    "conversation_id": conversation_id,
+                },
+                customer_ref=ref,
+            )

@@ -241,7 +241,7 @@ class WeChatChannel:
                         self._binder.turn, user, conversation_id, m.content, key, language
                     )
                     if bound is not None:
-                        await self._new_conversation(user, conversation_id, bound, language)
+                        await self._new_conversation(user, conversation_id, bound.customer_ref, language)
                     return conversation_id, out
                 try:
                     result = await self._conversations.post_customer_message(
@@ -312,8 +312,11 @@ class WeChatChannel:
         assert user.conversation_id is not None
         return user, user.conversation_id
 
-    async def _new_conversation(self, user: UserView, old: str, customer_ref: str, language: str) -> None:
-        """Once bound, the openid's next messages go to a conversation of the bank customer."""
+    async def _new_conversation(
+        self, user: UserView, old: str, customer_ref: str | None, language: str
+    ) -> None:
+        """Once bound, the openid's next messages go to a conversation of the bank customer (once
+        unbound, of an anonymous visitor)."""
         conv = await self._conversations.create_conversation(
             channel="wechat", customer_ref=customer_ref, language=language
         )

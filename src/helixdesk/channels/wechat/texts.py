@@ -68,6 +68,16 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh-Hant": "您的微信已綁定銀行客戶身份。",
         "en": "This WeChat is already linked to your bank customer number.",
     },
+    "unbind_done": {
+        "zh-Hans": "已解除绑定。如需再次绑定，请发送“绑定”。",
+        "zh-Hant": "已解除綁定。如需再次綁定，請發送「綁定」。",
+        "en": "This WeChat is no longer linked to your customer number. Send “bind” to link it again.",
+    },
+    "unbind_none": {
+        "zh-Hans": "您的微信尚未绑定银行客户身份。",
+        "zh-Hant": "您的微信尚未綁定銀行客戶身份。",
+        "en": "This WeChat is not linked to a customer number.",
+    },
     "bind_cancelled": {
         "zh-Hans": "已取消绑定。",
         "zh-Hant": "已取消綁定。",
@@ -81,6 +91,7 @@ _TEXTS: dict[str, dict[str, str]] = {
 }
 
 BIND_WORDS = frozenset({"绑定", "綁定", "bind", "link", "绑定账户", "綁定帳戶", "绑定客户", "綁定客戶"})
+UNBIND_WORDS = frozenset({"解绑", "解綁", "unbind", "解除绑定", "解除綁定"})
 CANCEL_WORDS = frozenset({"取消", "cancel", "stop", "退出"})
 BIND_MENU_KEY = "HELIXDESK_BIND"
 

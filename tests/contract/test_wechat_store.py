@@ -4,21 +4,32 @@ restart resends nothing; a failed send is retried)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import func, select
 
+from helixdesk.audit import AuditLog
+from helixdesk.audit.models import AuditLogRow
+from helixdesk.bank.demo import DemoBankConnector
+from helixdesk.bank.importer import import_bank_file
 from helixdesk.bus.memory import MemoryEventBus
 from helixdesk.bus.relay import OutboxRelay
 from helixdesk.channels.wechat.api import ApiAccount, WeChatApi
+from helixdesk.channels.wechat.binding import Binder, Rebound
 from helixdesk.channels.wechat.channel import WeChatAccount
 from helixdesk.channels.wechat.errors import WeChatApiError
-from helixdesk.channels.wechat.models import WeChatDelivery
+from helixdesk.channels.wechat.models import WeChatDelivery, WeChatUser
 from helixdesk.channels.wechat.outbound import outbound_consumer
 from helixdesk.channels.wechat.store import WeChatStore
 from helixdesk.conversations.models import Conversation, Customer, Message, Sender
 from helixdesk.conversations.writer import ConversationWriter, NewMessage
 from helixdesk.db.session import reading, transaction
+from helixdesk.identity import VerificationService, load_identity_policy
+from helixdesk.notifications import OutboxNotifier, list_outbox
+from helixdesk.privacy.crypto import Keyring, generate_key
 from helixdesk.privacy.transcripts import TranscriptPrivacy
+from tests.bankfiles import three_customers
 from tests.wechat_sim import fake_wechat_api
 
 
@@ -123,3 +134,53 @@ async def test_agents_messages_go_out_once_across_restarts_and_failures(sessions
         with reading(sessions) as s:
             assert set(s.scalars(select(WeChatDelivery.message_id))) == {first, second}
     await relay.stop()
+
+
+def test_binding_and_unbinding_an_openid(sessions):
+
+    secret = b"wechat-binding-secret-0123456789abcdef"
+    keyring = Keyring.parse(generate_key("wechat"))
+    with transaction(sessions) as s:
+        import_bank_file(s, three_customers())
+    audit = AuditLog(key=secret)
+    identity = VerificationService(
+        sessions=sessions,
+        notifier=OutboxNotifier(sessions=sessions, keyring=keyring),
+        bank=DemoBankConnector(session_factory=sessions),
+        policy=load_identity_policy(),
+        secret=secret,
+        audit=audit,
+    )
+    store = WeChatStore(sessions=sessions, writer=ConversationWriter(privacy=TranscriptPrivacy()))
+    binder = Binder(
+        sessions=sessions,
+        store=store,
+        identity=identity,
+        bank=DemoBankConnector(session_factory=sessions),
+        audit=audit,
+    )
+    conversation_id = _conversation(sessions)
+    user = store.user("mp", "o-bind")
+    store.set_conversation(user.id, None, conversation_id)
+
+    def turn(text: str, key: str):  # type: ignore[no-untyped-def]
+        return binder.turn(store.user("mp", "o-bind"), conversation_id, text, key, "en")
+
+    out, change = turn("bind", "wx:1")
+    assert change is None and "customer number" in out[0].text
+    out, change = turn("C000001", "wx:2")
+    assert change is None and "code was sent" in out[0].text
+    assert turn("C000001", "wx:2") == (out, None)  # a retry: the same answer, no second code
+    assert len(list_outbox(sessions, keyring, customer_ref="C000001", limit=10)) == 1
+    code = re.search(r"\d{6}", list_outbox(sessions, keyring, customer_ref="C000001", limit=1)[0].body)
+    assert code is not None
+    out, change = turn(f"my code is {code.group()}", "wx:3")
+    assert change == Rebound("C000001") and "linked" in out[0].text
+    out, change = turn("unbind", "wx:4")
+    assert change == Rebound(None)
+    with reading(sessions) as s:
+        assert s.scalar(select(WeChatUser.customer_ref).where(WeChatUser.openid == "o-bind")) is None
+        actions = list(s.scalars(select(AuditLogRow.action).where(AuditLogRow.customer_ref == "C000001")))
+        texts = list(s.scalars(select(Message.text).where(Message.conversation_id == conversation_id)))
+    assert "wechat.bound" in actions and "wechat.unbound" in actions and "identity.verified" in actions
+    assert code.group() not in " ".join(texts)  # the code is masked in the transcript

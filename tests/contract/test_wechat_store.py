@@ -27,6 +27,7 @@ from helixdesk.conversations.writer import ConversationWriter, NewMessage
 from helixdesk.db.session import reading, transaction
 from helixdesk.identity import VerificationService, load_identity_policy
 from helixdesk.notifications import OutboxNotifier, list_outbox
+from helixdesk.notifications.models import OutboxMessage
 from helixdesk.privacy.crypto import Keyring, generate_key
 from helixdesk.privacy.transcripts import TranscriptPrivacy
 from tests.bankfiles import three_customers
@@ -184,3 +185,62 @@ def test_binding_and_unbinding_an_openid(sessions):
         texts = list(s.scalars(select(Message.text).where(Message.conversation_id == conversation_id)))
     assert "wechat.bound" in actions and "wechat.unbound" in actions and "identity.verified" in actions
     assert code.group() not in " ".join(texts)  # the code is masked in the transcript
+
+
+def test_binding_by_the_phone_number_on_file(sessions):
+    secret = b"wechat-binding-secret-0123456789abcdef"
+    keyring = Keyring.parse(generate_key("wechat"))
+    with transaction(sessions) as s:
+        import_bank_file(s, three_customers())
+    audit = AuditLog(key=secret)
+    bank = DemoBankConnector(session_factory=sessions)
+    identity = VerificationService(
+        sessions=sessions,
+        notifier=OutboxNotifier(sessions=sessions, keyring=keyring),
+        bank=bank,
+        policy=load_identity_policy(),
+        secret=secret,
+        audit=audit,
+    )
+    store = WeChatStore(sessions=sessions, writer=ConversationWriter(privacy=TranscriptPrivacy()))
+    binder = Binder(sessions=sessions, store=store, identity=identity, bank=bank, audit=audit)
+    conversation_id = _conversation(sessions)
+    user = store.user("mp", "o-phone")
+    store.set_conversation(user.id, None, conversation_id)
+
+    def turn(text: str, key: str):  # type: ignore[no-untyped-def]
+        return binder.turn(store.user("mp", "o-phone"), conversation_id, text, key, "zh-Hans")
+
+    turn("绑定", "wx:1")
+    assert "不像" in turn("我不知道", "wx:2")[0][0].text
+    out, _ = turn("159 0000 1111", "wx:3")  # C000003's phone, as a customer types it
+    assert "验证码已发送" in out[0].text
+    sent = list_outbox(sessions, keyring, customer_ref="C000003", limit=1)
+    code = re.search(r"\d{6}", sent[0].body)
+    assert code is not None
+    _, change = turn(code.group(), "wx:4")
+    assert change == Rebound("C000003")
+    # A number nobody has gets the same answer, and no code goes anywhere.
+    other = store.user("mp", "o-nobody")
+    store.set_conversation(other.id, None, _conversation(sessions))
+    assert bank.find_by_phone("+8613000000000") is None
+    with reading(sessions) as s:
+        before = s.scalar(select(func.count()).select_from(OutboxMessage))
+    nobody = store.user("mp", "o-nobody")
+    assert nobody.conversation_id is not None
+    binder.turn(nobody, nobody.conversation_id, "绑定", "wx:5", "zh-Hans")
+    nobody = store.user("mp", "o-nobody")
+    out, _ = binder.turn(nobody, nobody.conversation_id or "", "+86 130 0000 0000", "wx:6", "zh-Hans")
+    assert "验证码已发送" in out[0].text
+    with reading(sessions) as s:
+        assert s.scalar(select(func.count()).select_from(OutboxMessage)) == before
+
+
+def test_phone_numbers_as_customers_type_them():
+    from helixdesk.channels.wechat.binding import e164
+
+    assert e164("138 1234 5678") == "+8613812345678"
+    assert e164("+86 138-1234-5678") == "+8613812345678"
+    assert e164("8613812345678") == "+8613812345678"
+    assert e164("＋852 9123 4567") == "+85291234567"
+    assert e164("C000001") is None and e164("12345") is None and e164("123456") is None

@@ -1,9 +1,9 @@
 """Binding an openid to a bank customer, as a short exchange in the chat.
 
-"绑定" / "bind" (or the menu key `HELIXDESK_BIND`) → the customer number → a one-time code sent to the
-phone on file by the identity service (`helixdesk.identity`) → the code → bound. The answer after
-the customer number is the same whether or not the number is the bank's, so the chat cannot be used
-to find customer numbers. Binding is audited (`wechat.bound`, in the same transaction).
+"绑定" / "bind" (or the menu key `HELIXDESK_BIND`) → the phone number on file or the customer number →
+a one-time code sent to the phone on file by the identity service (`helixdesk.identity`) → the code → bound. The answer after
+the number is the same whether or not it is the bank's, so the chat cannot be used to find
+customers. Binding is audited (`wechat.bound`, in the same transaction).
 
 "解绑" / "解綁" / "unbind" removes the binding (audited `wechat.unbound`); the openid's next messages
 go to a conversation of an anonymous visitor again.
@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import unicodedata
 from dataclasses import dataclass
 
 from sqlalchemy import update
@@ -37,6 +38,20 @@ from helixdesk.identity import (
 from helixdesk.notifications import NotifierError
 
 _REF = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_PHONE_SEPARATORS = re.compile(r"[\s\-()（）]")
+
+
+def e164(said: str) -> str | None:
+    """A phone number as the bank stores it (E.164), from what a customer types: a mainland mobile
+    ("138 1234 5678", "+86 13812345678", "8613812345678") or any number with its "+" country code."""
+    text = _PHONE_SEPARATORS.sub("", unicodedata.normalize("NFKC", said))
+    if re.fullmatch(r"1[3-9]\d{9}", text):
+        return f"+86{text}"
+    if re.fullmatch(r"861[3-9]\d{9}", text):
+        return f"+{text}"
+    if re.fullmatch(r"\+[1-9]\d{6,14}", text):
+        return text
+    return None
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,18 +127,23 @@ class Binder:
         )
         return out, bound
 
-    def _ref(self, user: UserView, conversation_id: str, ref: str, language: str) -> str:
-        if not _REF.match(ref):
+    def _ref(self, user: UserView, conversation_id: str, said: str, language: str) -> str:
+        phone = e164(said)
+        if phone is not None:
+            customer = self._bank.find_by_phone(phone)
+            ref = customer.ref if customer is not None else None
+        elif _REF.match(said):
+            ref = said.upper()
+            ref = ref if self._bank.get_customer(ref) is not None else None
+        else:
             return say("bind_bad_ref", language)
-        ref = ref.upper()
-        known = self._bank.get_customer(ref) is not None
-        if known:
+        if ref is not None:
             try:
                 self._identity.start(conversation_id=conversation_id, customer_ref=ref, language=language)
             except (ResendTooSoonError, IdentityLockedError, NoContactOnFileError, NotifierError):
                 self._store.set_bind(user.id, step=None, ref=None)
                 return say("bind_unavailable", language)
-        self._store.set_bind(user.id, step="code", ref=ref if known else None)
+        self._store.set_bind(user.id, step="code", ref=ref)
         return say("bind_code_sent", language)
 
     def _code(self, user: UserView, conversation_id: str, text: str, language: str) -> tuple[str, str | None]:

@@ -24,19 +24,21 @@ _TEXTS: dict[str, dict[str, str]] = {
         "en": "We received your voice message. Please type your question so we can help faster.",
     },
     "bind_ask_ref": {
-        "zh-Hans": "请输入您的银行客户号（例如 C000001）。发送“取消”可退出绑定。",
-        "zh-Hant": "請輸入您的銀行客戶號（例如 C000001）。發送「取消」可退出綁定。",
-        "en": "Please send your bank customer number (e.g. C000001). Send “cancel” to stop.",
+        "zh-Hans": "请输入您在本行预留的手机号码或客户号（例如 C000001）。发送“取消”可退出绑定。",
+        "zh-Hant": "請輸入您在本行預留的手機號碼或客戶號（例如 C000001）。發送「取消」可退出綁定。",
+        "en": "Please send the phone number the bank has for you, or your customer number (e.g. C000001). "
+        "Send “cancel” to stop.",
     },
     "bind_code_sent": {
-        "zh-Hans": "如果该客户号在本行有记录，验证码已发送到预留的手机。请输入验证码。",
-        "zh-Hant": "如果該客戶號在本行有記錄，驗證碼已發送到預留的手機。請輸入驗證碼。",
-        "en": "If that customer number is ours, a code was sent to the phone on file. Please type the code.",
+        "zh-Hans": "如果该号码在本行有记录，验证码已发送到预留的手机。请输入验证码。",
+        "zh-Hant": "如果該號碼在本行有記錄，驗證碼已發送到預留的手機。請輸入驗證碼。",
+        "en": "If that number is ours, a code was sent to the phone on file. Please type the code.",
     },
     "bind_bad_ref": {
-        "zh-Hans": "客户号格式不正确，请重新输入（例如 C000001），或发送“取消”。",
-        "zh-Hant": "客戶號格式不正確，請重新輸入（例如 C000001），或發送「取消」。",
-        "en": "That does not look like a customer number (e.g. C000001). Try again or send “cancel”.",
+        "zh-Hans": "这不像手机号码或客户号（例如 C000001），请重新输入，或发送“取消”。",
+        "zh-Hant": "這不像手機號碼或客戶號（例如 C000001），請重新輸入，或發送「取消」。",
+        "en": "That looks like neither a phone number nor a customer number (e.g. C000001). "
+        "Try again or send “cancel”.",
     },
     "bind_ask_code": {
         "zh-Hans": "请输入短信中的验证码，或发送“取消”。",

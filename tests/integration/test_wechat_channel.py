@@ -483,3 +483,9 @@ def test_the_bind_menu_starts_binding_and_cancel_stops_it(client):
     with reading(client.app.state.container.sessions) as s:
         user = s.scalar(select(WeChatUser).where(WeChatUser.openid == openid))
         assert user is not None and user.bind_step is None and user.customer_ref is None
+
+
+def test_an_anonymous_account_question_on_wechat_is_told_to_bind(client):
+    wechat = WeChatServers()
+    said = _chat(client, wechat, _openid(), "查一下我的账户余额")["Content"]
+    assert "请先发送“绑定”" in said and "后在线联系我" not in said  # not the web chat's "log in"

@@ -9,6 +9,7 @@ from sqlalchemy import select, text
 
 from helixdesk.actions.models import ActionAudit, ActionIdempotency, Dispute
 from helixdesk.audit import Actor, AuditLog, Target
+from helixdesk.channels.wechat.models import WeChatDelivery, WeChatUser
 from helixdesk.conversations.models import ChannelIdentity, Conversation, Customer, Message
 from helixdesk.db.session import transaction
 from helixdesk.dialogue.state import DialogueStateRow
@@ -219,6 +220,17 @@ def seed(sessions, audit: AuditLog, ref: str, *, marker: str, at: datetime) -> d
             )
         )
         s.add(AgentNote(conversation_id=conv_id, author_name="agent", text=f"{marker} note", created_at=at))
+        s.add(
+            WeChatUser(
+                account="mp",
+                openid=f"o-{marker}",
+                conversation_id=conv_id,
+                customer_ref=ref,
+                bound_at=at,
+                created_at=at,
+            )
+        )
+        s.add(WeChatDelivery(message_id=f"m-{marker}", conversation_id=conv_id, via="api", created_at=at))
         audit.record(s, actor=Actor.bot(), action="action.get_balance", target=Target.customer(ref))
     return {"customer_id": customer.id, "conversation_id": conv_id}
 

@@ -62,6 +62,7 @@ def test_erasure_leaves_nothing_of_the_customer_and_spares_the_others(engine, se
     assert report.deleted["conversations"] == 1 and report.deleted["messages"] == 3
     assert report.deleted["customers"] == 1 and report.deleted["notifications"] == 1
     assert report.deleted["incident_explanations"] == 1
+    assert report.deleted["wechat_users"] == 1 and report.deleted["wechat_deliveries"] == 1
     assert report.kept == {"disputes": 1, "audit_entries": 1}
 
     assert (

@@ -146,3 +146,21 @@ def test_every_incident_error_code_is_documented():
     for code in sorted(codes):
         assert f"`{code}`" in text, f"error code {code} is missing from docs/incidents.md"
         assert f"`{code}`" in api, f"error code {code} is missing from docs/api.md"
+
+
+def test_every_wechat_error_code_is_documented():
+    import re
+
+    text = (DOCS / "channels.md").read_text(encoding="utf-8")
+    api = (DOCS / "api.md").read_text(encoding="utf-8")
+    src = Path(__file__).resolve().parents[2] / "src" / "helixdesk" / "channels" / "wechat"
+    codes: set[str] = set()
+    for path in src.glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        codes |= set(re.findall(r'code = "([a-z_]+)"', source))
+        codes |= set(re.findall(r'code="([a-z_]+)"', source))
+    assert {"wechat_bad_signature", "wechat_appid_mismatch", "wechat_bad_aes_key"} <= codes
+    for code in sorted(codes):
+        assert f"`{code}`" in text, f"error code {code} is missing from docs/channels.md"
+    for code in sorted(c for c in codes if c not in ("wechat_bad_aes_key", "wechat_config")):
+        assert f"`{code}`" in api, f"error code {code} is missing from docs/api.md"

@@ -162,6 +162,11 @@ class BankConnector(Protocol):
 
     def get_customer(self, ref: str) -> Customer | None: ...
 
+    def find_by_phone(self, phone: str) -> Customer | None:
+        """The one customer with this phone number on file (E.164, `+8613812345678`); None when no
+        customer or several share it."""
+        ...
+
     def list_customers(self, *, after: str | None = None, limit: int = 500) -> list[Customer]:
         """A page of the bank's customers in order of their reference: those after `after` (from
         the first when None), at most `limit`. An empty page is the end."""

@@ -49,6 +49,11 @@ class DemoBankConnector:
             row = s.scalar(select(BankCustomer).where(BankCustomer.ref == ref))
             return None if row is None else _customer(row)
 
+    def find_by_phone(self, phone: str) -> Customer | None:
+        with reading(self._sessions) as s:
+            rows = s.scalars(select(BankCustomer).where(BankCustomer.phone == phone).limit(2)).all()
+            return _customer(rows[0]) if len(rows) == 1 else None
+
     def list_customers(self, *, after: str | None = None, limit: int = 500) -> list[Customer]:
         query = select(BankCustomer).order_by(BankCustomer.ref).limit(max(limit, 0))
         if after is not None:

@@ -275,6 +275,52 @@ class Settings(BaseSettings):
         default_factory=list,
         description="Origins allowed to call the API from a browser (comma-separated); none by default.",
     )
+    # The WeChat channel (docs/channels.md): one official account and one WeCom app; each is off
+    # until its id, token and EncodingAESKey are set.
+    wechat_app_id: str | None = Field(
+        default=None, description="The WeChat official account's AppID (wx...); unset: the account is off."
+    )
+    wechat_token: SecretStr | None = Field(
+        default=None, description="The official account's callback Token (signs WeChat's requests)."
+    )
+    wechat_encoding_aes_key: SecretStr | None = Field(
+        default=None,
+        description="The official account's EncodingAESKey (43 characters): messages are encrypted (safe mode).",
+    )
+    wechat_app_secret: SecretStr | None = Field(
+        default=None,
+        description="The official account's AppSecret, for the access token of the customer-service message API.",
+    )
+    wechat_api_base: str = Field(
+        default="https://api.weixin.qq.com",
+        description="Base URL of the official account API (access token, customer-service messages).",
+    )
+    wecom_corp_id: str | None = Field(
+        default=None, description="The WeCom (企业微信) corp id (ww...); unset: the WeCom app is off."
+    )
+    wecom_agent_id: int | None = Field(
+        default=None, description="The WeCom app's AgentId (sending messages)."
+    )
+    wecom_token: SecretStr | None = Field(default=None, description="The WeCom app's callback Token.")
+    wecom_encoding_aes_key: SecretStr | None = Field(
+        default=None, description="The WeCom app's callback EncodingAESKey (43 characters)."
+    )
+    wecom_secret: SecretStr | None = Field(
+        default=None, description="The WeCom app's Secret, for the access token of the message API."
+    )
+    wecom_api_base: str = Field(
+        default="https://qyapi.weixin.qq.com",
+        description="Base URL of the WeCom API (gettoken, message/send).",
+    )
+    wechat_reply_budget_seconds: float = Field(
+        default=4.0,
+        ge=0,
+        le=4.5,
+        description=(
+            "How long a WeChat callback waits for the bot's answer to reply in the callback itself; "
+            "later answers go out through the customer-service message API (WeChat waits 5 s)."
+        ),
+    )
     qa_review_sample_percent: float = Field(
         default=5.0,
         ge=0,

@@ -35,11 +35,17 @@ from helixdesk.auth.apikeys import ApiKeys
 from helixdesk.auth.service import StaffAccounts
 from helixdesk.bank.connector import BankConnector
 from helixdesk.bank.demo import DemoBankConnector
+from helixdesk.bus.consumer import DurableConsumer
 from helixdesk.bus.memory import MemoryEventBus
 from helixdesk.bus.nats_jetstream import NatsJetStreamEventBus
 from helixdesk.bus.protocol import EventBus
 from helixdesk.bus.redis_streams import RedisStreamsEventBus
 from helixdesk.bus.relay import OutboxRelay
+from helixdesk.channels.wechat.binding import Binder
+from helixdesk.channels.wechat.channel import WeChatChannel
+from helixdesk.channels.wechat.config import accounts_from_settings
+from helixdesk.channels.wechat.outbound import outbound_consumer
+from helixdesk.channels.wechat.store import WeChatStore
 from helixdesk.conversations.ratings import Ratings
 from helixdesk.conversations.service import ConversationService
 from helixdesk.conversations.turns import Turns
@@ -213,6 +219,8 @@ class Container:
     proposals: Proposals
     feedback: FeedbackInbox
     profiles: CustomerProfiles  # the customer profile beside a conversation
+    wechat: WeChatChannel  # the WeChat official account and WeCom app (docs/channels.md)
+    wechat_out: DurableConsumer | None  # agents' messages out to WeChat (when an account is set)
 
     @property
     def pack(self) -> Pack:
@@ -344,7 +352,7 @@ class Container:
         )
         queue = part("queue", lambda: QueueView(desk))
         queueing = part("queueing", lambda: Queueing(desk))
-        part(
+        conversations = part(
             "conversations",
             lambda: ConversationService(
                 sessions=sessions,
@@ -372,6 +380,28 @@ class Container:
             ),
         )
         part("live", lambda: LiveHub(bus=bus, sessions=sessions))
+        wechat = part(
+            "wechat",
+            lambda: build_wechat(
+                settings,
+                sessions=sessions,
+                writer=writer,
+                identity=identity,
+                bank=bank,
+                audit=audit,
+                conversations=conversations,
+            ),
+        )
+        part(
+            "wechat_out",
+            lambda: (
+                outbound_consumer(
+                    sessions, wechat.accounts, wechat.store, poll_seconds=settings.outbox_poll_seconds
+                )
+                if wechat.configured
+                else None
+            ),
+        )
         part(
             "staff",
             lambda: StaffAccounts(
@@ -485,8 +515,13 @@ class Container:
         await self.live.start()
         await self.bus.start()
         await self.relay.start()
+        if self.wechat_out is not None:
+            await self.wechat_out.start(self.bus)
 
     async def stop(self) -> None:
+        await self.wechat.settle()
+        if self.wechat_out is not None:
+            await self.wechat_out.stop()
         await self.live.stop()
         await self.relay.stop()
         await self.bus.stop()
@@ -501,6 +536,26 @@ class Container:
         drain = getattr(self.bus, "drain", None)
         if drain is not None:
             await drain()
+
+
+def build_wechat(
+    settings: Settings,
+    *,
+    sessions: sessionmaker[Session],
+    writer: ConversationWriter,
+    identity: VerificationService,
+    bank: BankConnector,
+    audit: AuditLog,
+    conversations: ConversationService,
+) -> WeChatChannel:
+    store = WeChatStore(sessions=sessions, writer=writer)
+    return WeChatChannel(
+        accounts=accounts_from_settings(settings),
+        store=store,
+        binder=Binder(sessions=sessions, store=store, identity=identity, bank=bank, audit=audit),
+        conversations=conversations,
+        reply_budget_seconds=settings.wechat_reply_budget_seconds,
+    )
 
 
 def build_bus(settings: Settings) -> EventBus:

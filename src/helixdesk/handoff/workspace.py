@@ -53,6 +53,9 @@ class Suggestion:
     score: float = 0.0
 
 
+PAST_SHOWN = 20  # the customer's earlier conversations listed beside one
+
+
 @dataclass
 class ConversationView:
     conversation: dict[str, Any]
@@ -64,6 +67,8 @@ class ConversationView:
     products: dict[str, list[dict[str, Any]]] = field(default_factory=dict)
     transactions: list[dict[str, Any]] = field(default_factory=list)
     mine: bool = False
+    # The customer's other conversations on every channel (web, app, WeChat, ...), newest first.
+    past: list[dict[str, Any]] = field(default_factory=list)
 
 
 class AgentWorkspace:
@@ -179,6 +184,25 @@ class AgentWorkspace:
                     # The summary in the agent's language, worded from the packet now.
                     "summary_text": summary_in(packet, self._desk.labels, language_or_default(language)),
                 }
+            past = (
+                [
+                    {
+                        "id": c.id,
+                        "channel": c.channel,
+                        "state": c.state,
+                        "created_at": c.created_at.isoformat(),
+                        "messages": c.last_seq,
+                    }
+                    for c in s.scalars(
+                        select(Conversation)
+                        .where(Conversation.customer_id == conv.customer_id, Conversation.id != conv.id)
+                        .order_by(Conversation.created_at.desc())
+                        .limit(PAST_SHOWN)
+                    )
+                ]
+                if ref is not None
+                else []
+            )
             conversation = {
                 "id": conv.id,
                 "state": conv.state,
@@ -202,6 +226,7 @@ class AgentWorkspace:
             messages=messages,
             handoff=handoff,
             history=history,
+            past=past,
             notes=notes,
             customer=None,
             mine=current is not None

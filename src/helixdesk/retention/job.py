@@ -21,6 +21,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 from helixdesk.actions.models import ActionAudit, ActionIdempotency
 from helixdesk.audit import Actor, AuditLog, Target, prune_before
 from helixdesk.bus.outbox import EventRecord
+from helixdesk.channels.wechat.models import WeChatDelivery, WeChatUser
 from helixdesk.conversations.models import Conversation, ConversationState, CsatRating, Customer, Message
 from helixdesk.core.clock import utcnow
 from helixdesk.db.session import reading, transaction
@@ -191,6 +192,10 @@ class RetentionJob:
                 counts["issues"] += _deleted(s, CustomerIssue, CustomerIssue.conversation_id.in_(ids))
                 s.execute(delete(IdentityFailure).where(IdentityFailure.conversation_id.in_(ids)))
                 s.execute(delete(VerificationChallenge).where(VerificationChallenge.conversation_id.in_(ids)))
+                # WeChat: an openid whose latest conversation expired is forgotten, binding and all
+                # (the customer binds again), with the record of what was sent to it.
+                s.execute(delete(WeChatDelivery).where(WeChatDelivery.conversation_id.in_(ids)))
+                s.execute(delete(WeChatUser).where(WeChatUser.conversation_id.in_(ids)))
                 s.execute(
                     update(Conversation)
                     .where(Conversation.id.in_(ids))

@@ -1,7 +1,8 @@
 """Export (`helixdesk customers export REF`) and erasure (`helixdesk customers erase REF`).
 
 A customer is named by their bank customer number (`C000001`) or by Helixdesk's customer id (for
-anonymous visitors). What is erased: their customer record and channel identities,
+anonymous visitors). What is erased: their customer record and channel identities (with their
+WeChat openids and bindings, and the record of messages sent to WeChat),
 conversations with every message and their ratings of them (CSAT), handoffs and agents' notes, dialogue states, the
 incidents they were told about in them, remembered issues, one-time-code challenges,
 failed attempts and lock-outs, outbox notifications, action run records and idempotency results.
@@ -31,6 +32,7 @@ from helixdesk.actions.models import ActionAudit, ActionIdempotency, Dispute
 from helixdesk.audit import Actor, AuditLog, AuditQuery, Target, search
 from helixdesk.audit.models import AuditLogRow
 from helixdesk.bus.outbox import EventRecord
+from helixdesk.channels.wechat.models import WeChatDelivery, WeChatUser
 from helixdesk.conversations.models import ChannelIdentity, Conversation, CsatRating, Customer, Message
 from helixdesk.core.clock import utcnow
 from helixdesk.core.errors import NotFoundError
@@ -155,6 +157,7 @@ def _gather(s: Session, who: _Who) -> dict[str, Any]:
         ),
         "action_results": _rows(s, ActionIdempotency, _by_ref(ActionIdempotency.customer_ref, who)),
         "disputes": _rows(s, Dispute, _by_ref(Dispute.customer_ref, who)),
+        "wechat": _rows(s, WeChatUser, _wechat_users(who), omit=("id",)),
     }
 
 
@@ -264,6 +267,8 @@ def erase_customer(
                     Handoff.customer_id.in_(who.customer_ids),
                 ),
             ),
+            ("wechat_deliveries", WeChatDelivery, WeChatDelivery.conversation_id.in_(who.conversation_ids)),
+            ("wechat_users", WeChatUser, _wechat_users(who)),
             ("conversations", Conversation, convs),
             ("channel_identities", ChannelIdentity, ChannelIdentity.customer_id.in_(who.customer_ids)),
             ("customers", Customer, Customer.id.in_(who.customer_ids)),
@@ -299,3 +304,8 @@ def erase_customer(
             details={"deleted": deleted, "kept": kept},
         )
     return ErasureReport(about, deleted, kept, logged.seq, tuple(who.conversation_ids))
+
+
+def _wechat_users(who: _Who) -> ColumnElement[bool]:
+    """The customer's WeChat openids: bound to them, or pointing at one of their conversations."""
+    return or_(_by_ref(WeChatUser.customer_ref, who), WeChatUser.conversation_id.in_(who.conversation_ids))

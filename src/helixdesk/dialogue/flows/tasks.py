@@ -66,7 +66,7 @@ def advance(d: Deciding, task: Task) -> None:
         if ref is None:
             # Nobody signed in: the general answer, and how to sign in.
             general_answer(d, task)
-            d.say("verify.login_needed", kind="verification")
+            d.say(login_needed(d), kind="verification")
             d.state.last = task
             return
         # The customer asked for their own data or an action: the code, not a how-to first.
@@ -75,7 +75,7 @@ def advance(d: Deciding, task: Task) -> None:
     if ref is None and policy.action not in d.config.public_actions:
         # The customer's own data, and nobody signed in: the general answer, and how to sign in.
         general_answer(d, task)
-        d.say("verify.login_needed", kind="verification")
+        d.say(login_needed(d), kind="verification")
         d.state.last = task
         return
     for name, slot_policy in policy.slots.items():
@@ -411,3 +411,8 @@ def _lookup(task: Task, source: str) -> Any:
             return None
         root = root.get(part)
     return root
+
+
+def login_needed(d: Deciding) -> str:
+    """How an anonymous customer identifies: signing in to the app, or on WeChat binding the openid."""
+    return "verify.bind_needed" if d.ctx.channel == "wechat" else "verify.login_needed"

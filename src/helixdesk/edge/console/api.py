@@ -189,6 +189,7 @@ async def conversation(conversation_id: str, workspace: WorkspaceDep, user: Staf
         "messages": [m.model_dump(mode="json") for m in view.messages],
         "handoff": view.handoff,
         "history": view.history,
+        "past": view.past,
         "notes": view.notes,
         "customer": view.customer,
         "products": view.products,

@@ -1,0 +1,1 @@
+"""Channel adapters: thin translations between a messaging platform and the conversation service."""

@@ -1,0 +1,94 @@
+"""Agents' messages to WeChat customers: a durable consumer of `message.sent` events.
+
+When a person has the conversation, what they write is a `MessageSent` event (sender `agent`). For a
+conversation of a WeChat openid this consumer sends it through the customer-service message API.
+The message is taken for delivery first (a `wechat_deliveries` row, committed before the call), so
+a restart, or the batch run again, never sends it twice; a send that fails gives the message back
+and stops the batch, which is retried. (A crash between taking and sending loses that one message
+rather than risk sending it twice.) Messages older than WeChat's 48-hour customer-service window
+are not sent.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from helixdesk.bus.consumer import DurableConsumer
+from helixdesk.channels.wechat.channel import WeChatAccount
+from helixdesk.channels.wechat.models import WeChatUser
+from helixdesk.channels.wechat.store import WeChatStore
+from helixdesk.core.clock import utcnow
+from helixdesk.core.events import Event, MessageSent
+
+log = logging.getLogger(__name__)
+
+CONSUMER = "wechat_outbound"
+WINDOW = timedelta(hours=48)
+
+
+class AgentMessagesOut:
+    def __init__(self, accounts: Mapping[str, WeChatAccount], store: WeChatStore) -> None:
+        self._accounts = dict(accounts)
+        self._store = store
+        self.sent = 0
+
+    def send(self, s: Session, events: list[Event]) -> None:
+        """Runs before the consumer's write transaction (its `prepare`), in a read-only session: the
+        deliveries are taken in transactions of their own, which SQLite's one write lock allows."""
+        for event in events:
+            self._one(s, event)
+
+    def _one(self, s: Session, event: Event) -> None:
+        if not isinstance(event, MessageSent) or event.message.sender != "agent":
+            return
+        message = event.message
+        if utcnow() - message.created_at > WINDOW:
+            return
+        row = s.execute(
+            select(WeChatUser.account, WeChatUser.openid).where(
+                WeChatUser.conversation_id == event.conversation_id
+            )
+        ).first()
+        if row is None:
+            return
+        account = self._accounts.get(row.account)
+        if account is None or account.api is None:
+            log.warning("an agent's message to a WeChat customer was not sent: the account has no API secret")
+            return
+        if self._store.take(message.id, event.conversation_id, "api") is not None:
+            return  # sent before (a batch run again after a restart)
+        try:
+            account.api.send_text(row.openid, message.text)
+        except Exception:
+            self._store.release(message.id)
+            raise
+        self.sent += 1
+
+
+def outbound_consumer(
+    sessions: sessionmaker[Session],
+    accounts: Mapping[str, WeChatAccount],
+    store: WeChatStore,
+    *,
+    poll_seconds: float = 1.0,
+) -> DurableConsumer:
+    out = AgentMessagesOut(accounts, store)
+    return DurableConsumer(
+        name=CONSUMER,
+        sessions=sessions,
+        handler=_moved_past,
+        prepare=out.send,
+        # The batch is read and sent first, and the offset then moves past exactly those events
+        # (a batch bounded by what was prepared: an event published meanwhile waits for the next).
+        prepare_at_idle=True,
+        poll_interval=poll_seconds,
+    )
+
+
+def _moved_past(_s: Session, _event: Event) -> None:
+    """Nothing to write: the messages were sent (and recorded) before; the offset moves on."""

@@ -38,6 +38,6 @@ def row_data(row: Mapping[str, Any]) -> MessageData:
         **{name: row[name] for name in _FIELDS},
         author=meta.get("author"),
         author_role=meta.get("author_role"),
-        kind=meta.get("kind") if bot else None,
+        kind=meta.get("kind") if bot or meta.get("kind") == "image" else None,
         citations=tuple(Citation.model_validate(c) for c in meta.get("citations", ())) if bot else (),
     )

@@ -40,6 +40,7 @@ from helixdesk.bus.nats_jetstream import NatsJetStreamEventBus
 from helixdesk.bus.protocol import EventBus
 from helixdesk.bus.redis_streams import RedisStreamsEventBus
 from helixdesk.bus.relay import OutboxRelay
+from helixdesk.conversations.images import ImageMessages
 from helixdesk.conversations.ratings import Ratings
 from helixdesk.conversations.service import ConversationService
 from helixdesk.conversations.turns import Turns
@@ -99,6 +100,7 @@ from helixdesk.nlu.process import ProcessParser
 from helixdesk.notifications import OutboxNotifier
 from helixdesk.notifications.notifier import OutboxReader
 from helixdesk.notifications.optouts import OptOuts
+from helixdesk.ocr.reader import OcrReader
 from helixdesk.outreach.campaign_rules import load_campaign_config
 from helixdesk.outreach.campaigns import Campaigns
 from helixdesk.packs.loader import Pack, load_pack
@@ -183,6 +185,7 @@ class Container:
     bot: Bot
     writer: ConversationWriter
     conversations: ConversationService
+    images: ImageMessages  # image messages: OCR, the fields as the turn's entities, the original encrypted
     live: LiveHub
     staff: StaffAccounts
     api_keys: ApiKeys
@@ -344,24 +347,25 @@ class Container:
         )
         queue = part("queue", lambda: QueueView(desk))
         queueing = part("queueing", lambda: Queueing(desk))
-        part(
+        turns = Turns(
+            sessions=sessions,
+            writer=writer,
+            bot=bot,
+            nlu=parser,
+            bank=bank,
+            identity=identity,
+            handovers=queueing,
+            relay=relay,
+            abandon_issue_after_days=config.dialogue.policies.settings.abandon_issue_after_days,
+            lease_seconds=settings.turn_lease_seconds,
+            tz=config.actions.bank.tz,
+        )
+        conversations = part(
             "conversations",
             lambda: ConversationService(
                 sessions=sessions,
                 writer=writer,
-                turns=Turns(
-                    sessions=sessions,
-                    writer=writer,
-                    bot=bot,
-                    nlu=parser,
-                    bank=bank,
-                    identity=identity,
-                    handovers=queueing,
-                    relay=relay,
-                    abandon_issue_after_days=config.dialogue.policies.settings.abandon_issue_after_days,
-                    lease_seconds=settings.turn_lease_seconds,
-                    tz=config.actions.bank.tz,
-                ),
+                turns=turns,
                 bank=bank,
                 identity=identity,
                 handovers=queueing,
@@ -369,6 +373,18 @@ class Container:
                 max_message_chars=settings.max_message_chars,
                 demo_customer_login=settings.demo_pages,
                 relay=relay,
+            ),
+        )
+        part(
+            "images",
+            lambda: ImageMessages(
+                sessions=sessions,
+                conversations=conversations,
+                turns=turns,
+                reader=OcrReader(threads=settings.ocr_threads),
+                keyring=keyring,
+                max_bytes=settings.image_max_bytes,
+                max_pixels=settings.image_max_pixels,
             ),
         )
         part("live", lambda: LiveHub(bus=bus, sessions=sessions))

@@ -23,6 +23,7 @@ from helixdesk.auth.apikeys import ApiKeys, ApiKeyView, ChannelCaller
 from helixdesk.auth.errors import AuthRequiredError, CsrfError, ForbiddenError
 from helixdesk.auth.roles import INCIDENT_ROLES, STRATEGY_ROLES
 from helixdesk.auth.service import SessionView, StaffAccounts, StaffView
+from helixdesk.conversations.images import ImageMessages
 from helixdesk.conversations.ratings import Ratings
 from helixdesk.conversations.service import ConversationService
 from helixdesk.core.settings import Settings
@@ -159,6 +160,7 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[StaffView]]:
 ContainerDep = Annotated[Container, Depends(_container)]
 SettingsDep = Annotated[Settings, Depends(_part("settings"))]
 ConversationsDep = Annotated[ConversationService, Depends(_part("conversations"))]
+ImagesDep = Annotated[ImageMessages, Depends(_part("images"))]
 ParserDep = Annotated[Parser, Depends(_part("parser"))]
 BankZoneDep = Annotated[tzinfo, Depends(_bank_zone)]
 LiveDep = Annotated[LiveHub, Depends(_part("live"))]

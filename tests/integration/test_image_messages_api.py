@@ -41,6 +41,14 @@ def app(db_url, settings_for):
         yield client
 
 
+@pytest.fixture
+def stored(db_url):
+    """Sessions on the test's database, to read what was stored."""
+    engine = make_engine(db_url)
+    yield make_session_factory(engine)
+    engine.dispose()
+
+
 def start(client: TestClient, ref: str | None) -> tuple[str, dict[str, str]]:
     body = {"channel": "web", **({"customer_ref": ref} if ref else {})}
     r = client.post("/api/v1/conversations", json=body)
@@ -69,7 +77,7 @@ def code_from_outbox(client: TestClient, ref: str) -> str:
     return re.findall(r"(?<!\d)(\d{6})(?!\d)", body.group(1))[0]
 
 
-def test_a_screenshot_of_a_charge_finds_that_charge_and_is_stored_masked_and_encrypted(app, db_url):
+def test_a_screenshot_of_a_charge_finds_that_charge_and_is_stored_masked_and_encrypted(app, stored):
     bank = app.app.state.container.bank
     assert isinstance(bank, DemoBankConnector)
     ref, txn = CustomerPicker(bank, customers=12).with_card_debit("zh-Hans")
@@ -89,14 +97,13 @@ def test_a_screenshot_of_a_charge_finds_that_charge_and_is_stored_masked_and_enc
     facts = "\n".join(reply["text"] for reply in r.json()["replies"])
     assert txn.merchant in facts and f"{-txn.amount:,.2f}" in facts
 
-    sessions = make_session_factory(make_engine(db_url))
-    with reading(sessions) as s:
+    with reading(stored) as s:
         msg = s.get(Message, first["message"]["id"])
         assert msg is not None
         image = msg.meta["image"]
-        stored = s.scalar(select(MessageImage).where(MessageImage.message_id == msg.id))
-        assert stored is not None
-        token, image_id = stored.data, stored.id
+        row = s.scalar(select(MessageImage).where(MessageImage.message_id == msg.id))
+        assert row is not None
+        token, image_id = row.data, row.id
     # The text read is kept with the phone number masked; the fields are the turn's entities.
     assert PHONE not in str(msg.meta) and PHONE[-4:] in image["text"]
     # OCR may drop the spaces inside a line; the lookup compares names without them.
@@ -143,12 +150,12 @@ def _png(width: int, height: int) -> bytes:
         (_png(8, 400), 422, "image_dimensions_invalid"),
     ],
 )
-def test_bad_images_are_refused_with_a_stable_code_and_nothing_is_stored(app, db_url, data, status, code):
+def test_bad_images_are_refused_with_a_stable_code_and_nothing_is_stored(app, stored, data, status, code):
     conv, headers = start(app, None)
     r = send_image(app, conv, headers, data)
     assert r.status_code == status, r.text
     assert r.json()["error"]["code"] == code
-    with reading(make_session_factory(make_engine(db_url))) as s:
+    with reading(stored) as s:
         assert s.scalars(select(Message).where(Message.conversation_id == conv)).all() == []
 
 

@@ -170,3 +170,52 @@ def test_an_image_needs_the_conversations_token(app):
     conv, _ = start(app, None)
     r = send_image(app, conv, {"Authorization": "Bearer nope"}, _png(64, 64))
     assert r.status_code == 403
+
+
+def _sign_in(client: TestClient, username: str, password: str) -> str:
+    form = client.get("/console/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', form.text)
+    assert token
+    client.post(
+        "/console/login",
+        data={"username": username, "password": password, "csrf_token": token.group(1), "next": "/console"},
+        follow_redirects=False,
+    )
+    page = client.get("/console")
+    csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
+    assert csrf
+    return csrf.group(1)
+
+
+def test_staff_open_the_original_only_with_a_reason_and_it_is_audited(app):
+    from helixdesk.audit.service import AuditQuery, search
+
+    conv, headers = start(app, "C000001")
+    shot = draw_lines(["登录失败", "错误代码：E1023"])
+    sent = send_image(app, conv, headers, shot).json()["message"]
+    assert (
+        app.post(f"/api/v1/conversations/{conv}/handoff", headers=headers).json()["state"]
+        == "waiting_for_agent"
+    )
+    # The customer's own token does not open the original.
+    url = f"/console/api/conversations/{conv}/images/{sent['id']}"
+    assert app.post(url, json={"reason": "to check the error screen"}, headers=headers).status_code == 401
+    password = "correct horse battery staple"
+    app.app.state.container.staff.create_user(
+        username="agent.img", password=password, display_name="Agent", roles=["agent"]
+    )
+    csrf = {"X-CSRF-Token": _sign_in(app, "agent.img", password)}
+    short = app.post(url, json={"reason": "x"}, headers=csrf)
+    assert short.status_code == 422 and short.json()["error"]["code"] == "reveal_reason_required"
+    opened = app.post(url, json={"reason": "customer says the app shows this error"}, headers=csrf)
+    assert opened.status_code == 200, opened.text
+    assert opened.content == shot and opened.headers["content-type"] == "image/png"
+    assert opened.headers["cache-control"] == "no-store"
+    with app.app.state.container.sessions() as s:
+        entries = search(s, AuditQuery(customer_ref="C000001"))
+    entry = next(e for e in entries if e.action == "image.opened")
+    assert entry.reason == "customer says the app shows this error" and entry.actor.kind == "staff"
+    missing = app.post(
+        f"/console/api/conversations/{conv}/images/nope", json={"reason": "looking at it"}, headers=csrf
+    )
+    assert missing.status_code == 404 and missing.json()["error"]["code"] == "image_not_found"

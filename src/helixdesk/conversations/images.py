@@ -7,8 +7,9 @@ original with the keyring's active key, and hands the message to the bot's turn
 masked text read and the fields under `meta["image"]`), the encrypted original (`message_images`)
 and its event; the fields become the turn's entities.
 
-`open_original` decrypts the original for a member of staff who gives a reason; the access is
-audited by the caller (`helixdesk.edge.console`).
+`open_original` decrypts the original; the agent workspace
+(`helixdesk.handoff.workspace.AgentWorkspace.open_image`) gives it to a member of staff who may open
+the conversation and states a reason, and audits it.
 """
 
 from __future__ import annotations
@@ -147,16 +148,17 @@ class ImageMessages:
             charge=fields.kind == "charge",
         )
 
-    def open_original(self, message_id: str) -> Original:
-        """The original image of a message, decrypted (the caller checks the role and audits)."""
-        with reading(self._sessions) as s:
-            row = s.scalar(select(MessageImage).where(MessageImage.message_id == message_id))
-            if row is None:
-                raise ImageNotFoundError(f"message {message_id} has no image")
-            plain = self._keyring.decrypt(row.data, aad=image_aad(row.id))
-            return Original(
-                message_id=row.message_id,
-                conversation_id=row.conversation_id,
-                content_type=row.content_type,
-                data=base64.b64decode(plain),
-            )
+
+def open_original(sessions: sessionmaker[Session], keyring: Keyring, message_id: str) -> Original:
+    """The original image of a message, decrypted (the caller checks who asks, and audits)."""
+    with reading(sessions) as s:
+        row = s.scalar(select(MessageImage).where(MessageImage.message_id == message_id))
+        if row is None:
+            raise ImageNotFoundError(f"message {message_id} has no image")
+        plain = keyring.decrypt(row.data, aad=image_aad(row.id))
+        return Original(
+            message_id=row.message_id,
+            conversation_id=row.conversation_id,
+            content_type=row.content_type,
+            data=base64.b64decode(plain),
+        )

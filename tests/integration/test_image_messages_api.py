@@ -126,13 +126,21 @@ def test_an_error_screen_without_words_gets_what_was_read_and_a_question(app):
     assert "E1023" in reply and "什么操作" in reply
 
 
-def test_an_image_with_no_known_fields_in_english_says_what_it_read(app):
-    conv, headers = start(app, None)
-    app.post(f"/api/v1/conversations/{conv}/messages", json={"text": "hello"}, headers=headers)
-    r = send_image(app, conv, headers, draw_lines(["Weekly team lunch", "Room 4B"], fmt="WEBP"))
+@pytest.mark.parametrize(
+    ("language", "lines", "said"),
+    [
+        ("en", ["Weekly team lunch", "Room 4B"], ["Weekly team lunch", "What would you like"]),
+        ("zh-Hant", ["錯誤代碼：NET-502"], ["錯誤代碼：NET-502", "甚麼操作"]),
+    ],
+)
+def test_an_image_without_words_gets_what_was_read_in_the_conversations_language(app, language, lines, said):
+    r = app.post("/api/v1/conversations", json={"channel": "web", "language": language})
+    conv, headers = r.json()["id"], {"Authorization": f"Bearer {r.json()['token']}"}
+    r = send_image(app, conv, headers, draw_lines(lines, fmt="WEBP"))
     assert r.status_code == 200, r.text
     reply = r.json()["replies"][0]["text"]
-    assert "Weekly team lunch" in reply and "What would you like" in reply
+    for words in said:
+        assert words in reply
 
 
 def _png(width: int, height: int) -> bytes:

@@ -24,10 +24,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.conversations.errors import ImageNotFoundError
+from helixdesk.conversations.image_turn import ImagePart
 from helixdesk.conversations.models import MessageImage
 from helixdesk.conversations.schemas import MessagePostResult
 from helixdesk.conversations.service import ConversationService
-from helixdesk.conversations.turns import ImagePart, Turns
+from helixdesk.conversations.turns import Turns
 from helixdesk.core.ids import new_id
 from helixdesk.core.turn import Attachment
 from helixdesk.db.session import reading

@@ -34,6 +34,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.bank.connector import BankConnector
 from helixdesk.conversations.errors import ConversationBusyError
+from helixdesk.conversations.image_turn import ImagePart, with_image
 from helixdesk.conversations.models import Conversation, ConversationState, Message, MessageImage, Sender
 from helixdesk.conversations.ports import Handovers, RelayPoke
 from helixdesk.conversations.schemas import MessagePostResult, Reply
@@ -43,7 +44,7 @@ from helixdesk.conversations.writer import ConversationWriter, LockedConversatio
 from helixdesk.core.clock import utcnow
 from helixdesk.core.events import MessageData
 from helixdesk.core.languages import LANGUAGES
-from helixdesk.core.turn import Attachment, Emotion, Entity, Intent, Turn
+from helixdesk.core.turn import Emotion, Turn
 from helixdesk.db.session import transaction
 from helixdesk.dialogue.bot import Bot, BotTurn
 from helixdesk.dialogue.context import TurnContext
@@ -71,19 +72,6 @@ from helixdesk.nlu.batcher import Parser
 from helixdesk.privacy.masking import Masked
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class ImagePart:
-    """An image sent with the message (`helixdesk.conversations.images`): what is stored with the
-    message (`meta`, under `meta["image"]`; the encrypted original `row` of `message_images`), and
-    what the turn gets (`attachment`, `entities`; `charge`: it shows a charge)."""
-
-    meta: dict[str, Any]
-    row: dict[str, Any]
-    attachment: Attachment
-    entities: tuple[Entity, ...]
-    charge: bool
 
 
 @dataclass(frozen=True, slots=True)
@@ -169,7 +157,7 @@ class Turns:
                     text, reference_time=local, previous_emotion=previous_emotion(stored.context.dialogue)
                 )
             if image is not None:
-                turn = self._with_image(turn, image)
+                turn = with_image(turn, image, charge_intent=self._charge_intent, keeps=self._image_keeps)
             replies, meta, handoff = await anyio.to_thread.run_sync(self._answer, stored, turn, at)
         except BaseException:
             with contextlib.suppress(Exception):
@@ -179,19 +167,6 @@ class Turns:
             self._turn_ended(conversation_id)
         self._poke()
         return _result(stored, replies, meta, handoff=handoff)
-
-    def _with_image(self, turn: Turn, image: ImagePart) -> Turn:
-        """The turn with the image's fields as entities (the caption's own entities of a type win),
-        and, for an image of a charge, the doubted-charge intent unless the caption asks otherwise."""
-        said = {e.type for e in turn.entities}
-        entities = (*turn.entities, *(e for e in image.entities if e.type not in said))
-        intent, ranking = turn.intent, turn.intent_ranking
-        if image.charge and (intent is None or intent.name not in self._image_keeps):
-            intent = Intent(self._charge_intent, 1.0)
-            ranking = (intent, *(i for i in ranking if i.name != self._charge_intent))
-        return turn.with_(
-            entities=entities, intent=intent, intent_ranking=ranking, attachment=image.attachment
-        )
 
     # ---- 1. store and claim ---------------------------------------------------------------------
 

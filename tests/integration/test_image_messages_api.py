@@ -88,6 +88,7 @@ def test_a_screenshot_of_a_charge_finds_that_charge_and_is_stored_masked_and_enc
     assert r.status_code == 200, r.text
     first = r.json()
     assert first["message"]["kind"] == "image" and first["message"]["text"] == "这笔是什么"
+    assert first["message"]["image"]["kind"] == "charge" and PHONE not in first["message"]["image"]["text"]
     assert "验证码" in first["replies"][0]["text"]
 
     r = app.post(
@@ -213,6 +214,13 @@ def test_staff_open_the_original_only_with_a_reason_and_it_is_audited(app):
         username="agent.img", password=password, display_name="Agent", roles=["agent"]
     )
     csrf = {"X-CSRF-Token": _sign_in(app, "agent.img", password)}
+    # The agent reads the text of the image (masked) and its fields on the message itself.
+    seen = app.get(f"/console/api/conversations/{conv}").json()["messages"]
+    image_line = next(m for m in seen if m["id"] == sent["id"])
+    assert image_line["image"]["kind"] == "error" and "E1023" in image_line["image"]["text"]
+    assert image_line["image"]["fields"] == {"error_code": "E1023"}
+    page = app.get(f"/console/conversations/{conv}")
+    assert "错误代码：E1023" in page.text
     short = app.post(url, json={"reason": "x"}, headers=csrf)
     assert short.status_code == 422 and short.json()["error"]["code"] == "reveal_reason_required"
     opened = app.post(url, json={"reason": "customer says the app shows this error"}, headers=csrf)

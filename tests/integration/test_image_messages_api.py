@@ -222,7 +222,9 @@ def test_staff_open_the_original_only_with_a_reason_and_it_is_audited(app):
     page = app.get(f"/console/conversations/{conv}")
     assert "错误代码：E1023" in page.text
     short = app.post(url, json={"reason": "x"}, headers=csrf)
-    assert short.status_code == 422 and short.json()["error"]["code"] == "reveal_reason_required"
+    assert short.status_code == 422 and short.json()["error"]["code"] == "invalid_request"
+    blank = app.post(url, json={"reason": "    "}, headers=csrf)
+    assert blank.status_code == 422 and blank.json()["error"]["code"] == "reveal_reason_required"
     opened = app.post(url, json={"reason": "customer says the app shows this error"}, headers=csrf)
     assert opened.status_code == 200, opened.text
     assert opened.content == shot and opened.headers["content-type"] == "image/png"

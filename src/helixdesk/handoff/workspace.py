@@ -337,11 +337,6 @@ class AgentWorkspace:
     def open_image(self, user: StaffView, conversation_id: str, *, message_id: str, reason: str) -> Original:
         """The original of a customer's image, for a person who may open the conversation and says
         why (8+ characters). Audited (`image.opened`: who, which message, why) before it is shown."""
-        reason = " ".join(reason.split())
-        if len(reason) < MIN_REASON_CHARS:
-            raise RevealReasonRequiredError(
-                f"state why the image is needed (a reason of at least {MIN_REASON_CHARS} characters)"
-            )
         if self._keyring is None:
             raise ImageNotFoundError("no images are kept on this server")
         with reading(self._sessions) as s:
@@ -349,6 +344,11 @@ class AgentWorkspace:
             owner = s.scalar(select(Message.conversation_id).where(Message.id == message_id))
         if owner != conversation_id:
             raise ImageNotFoundError("that message is not in this conversation")
+        reason = " ".join(reason.split())
+        if len(reason) < MIN_REASON_CHARS:
+            raise RevealReasonRequiredError(
+                f"state why the image is needed (a reason of at least {MIN_REASON_CHARS} characters)"
+            )
         original = open_original(self._sessions, self._keyring, message_id)
         with transaction(self._sessions) as s:
             record(

@@ -24,7 +24,7 @@ from helixdesk.conversations.schemas import (
     RatingStatus,
 )
 from helixdesk.edge.deps import ChannelCallerDep, ConversationsDep, ImagesDep, LimitsDep, RatingsDep
-from helixdesk.edge.http import ERROR_RESPONSES
+from helixdesk.edge.http import ERROR_RESPONSES, ErrorResponse
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"], responses=ERROR_RESPONSES)
 
@@ -77,7 +77,13 @@ async def post_message(
 IMAGES_PATH = re.compile(r"/api/v1/conversations/[^/]+/images")
 
 
-@router.post("/{conversation_id}/images", response_model=MessagePostResult)
+@router.post(
+    "/{conversation_id}/images",
+    response_model=MessagePostResult,
+    responses={
+        400: {"model": ErrorResponse, "description": "The multipart body cannot be parsed (`bad_request`)"}
+    },
+)
 async def post_image(
     conversation_id: str,
     service: ConversationsDep,

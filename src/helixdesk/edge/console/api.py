@@ -114,7 +114,7 @@ class RevealIn(Input):
 
 class ImageOpenIn(Input):
     reason: str = Field(
-        min_length=1, max_length=500, description="Why the original image is needed (audited)."
+        min_length=4, max_length=500, description="Why the original image is needed (audited; 4+ characters)."
     )
 
 

@@ -237,3 +237,19 @@ def test_staff_open_the_original_only_with_a_reason_and_it_is_audited(app):
         f"/console/api/conversations/{conv}/images/nope", json={"reason": "looking at it"}, headers=csrf
     )
     assert missing.status_code == 404 and missing.json()["error"]["code"] == "image_not_found"
+
+
+def test_key_rotation_re_encrypts_the_originals(app, stored):
+    from helixdesk.conversations.images import image_column, open_original
+    from helixdesk.privacy.rotation import rotate
+
+    conv, headers = start(app, None)
+    shot = draw_lines(["Weekly team lunch"])
+    sent = send_image(app, conv, headers, shot).json()["message"]
+    newer = generate_key("img2")
+    both = Keyring.parse(f"{KEY},{newer}", active="img2")
+    assert rotate(stored, both, columns=[image_column()]) == 1
+    with reading(stored) as s:
+        row = s.scalar(select(MessageImage).where(MessageImage.message_id == sent["id"]))
+        assert row is not None and row.data.startswith("hx1:img2:")
+    assert open_original(stored, Keyring.parse(newer), sent["id"]).data == shot

@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from helixdesk.actions.models import ActionAudit, ActionIdempotency, Dispute
 from helixdesk.audit import Actor, AuditLog, Target
 from helixdesk.channels.wechat.models import WeChatDelivery, WeChatUser
-from helixdesk.conversations.models import ChannelIdentity, Conversation, Customer, Message
+from helixdesk.conversations.models import ChannelIdentity, Conversation, Customer, Message, MessageImage
 from helixdesk.db.session import transaction
 from helixdesk.dialogue.state import DialogueStateRow
 from helixdesk.edge.tables import Base
@@ -45,9 +45,10 @@ def add_conversation(s, customer_id: str, *, marker: str, at: datetime, messages
     )
     s.add(conv)
     s.flush()
+    stored = []
     for seq in range(1, messages + 1):
         customer_turn = seq % 2 == 1
-        s.add(
+        stored.append(
             Message(
                 conversation_id=conv.id,
                 seq=seq,
@@ -58,6 +59,22 @@ def add_conversation(s, customer_id: str, *, marker: str, at: datetime, messages
                 created_at=at,
             )
         )
+    s.add_all(stored)
+    s.flush()
+    # The first message came with an image (its original is kept encrypted; the marker stands in).
+    s.add(
+        MessageImage(
+            message_id=stored[0].id,
+            conversation_id=conv.id,
+            content_type="image/png",
+            size=1,
+            width=16,
+            height=16,
+            sha256="0" * 64,
+            data=f"hx1:k1:{marker}-image",
+            created_at=at,
+        )
+    )
     s.add(
         DialogueStateRow(conversation_id=conv.id, data={"slots": {"note": marker}}, version=1, updated_at=at)
     )

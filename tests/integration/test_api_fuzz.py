@@ -164,6 +164,10 @@ def test_api_conforms_to_its_schema(case, api):
         # period is real days in order (`bad_date`, `invalid_period`) of a strategy and version
         # the bank has (`strategy_not_found`).
         excluded.append(positive_data_acceptance)
+    if case.path == "/api/v1/conversations/{conversation_id}/images":
+        # An image's bytes must be a PNG, JPEG or WebP that decodes (`image_invalid`): the data's
+        # rule, not the schema's.
+        excluded.append(positive_data_acceptance)
     case.headers = {**(case.headers or {}), **CREDENTIALS["headers"]}
     case.cookies = {**(case.cookies or {}), **CREDENTIALS["cookies"]}
     case.call_and_validate(excluded_checks=excluded, app=api)

@@ -75,3 +75,9 @@ class RatingClosedError(ConflictError):
     """The conversation closed longer ago than a rating is taken, or its text was removed."""
 
     code = "rating_closed"
+
+
+class ImageNotFoundError(NotFoundError):
+    """The message has no stored image."""
+
+    code = "image_not_found"

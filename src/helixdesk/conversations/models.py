@@ -113,3 +113,23 @@ class CsatRating(Base):
     nlu: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     language: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class MessageImage(Base):
+    """The original image of a customer's image message, encrypted (AES-256-GCM, the keyring's
+    active key, bound to this row's id); its text and fields are on the message (`meta["image"]`)."""
+
+    __tablename__ = "message_images"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), unique=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    content_type: Mapped[str] = mapped_column(String(32))
+    size: Mapped[int] = mapped_column(Integer)
+    width: Mapped[int] = mapped_column(Integer)
+    height: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[str] = mapped_column(Text)  # hx1:<key id>:<base64url(nonce + ciphertext + tag)>
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

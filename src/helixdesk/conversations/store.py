@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from helixdesk.conversations.models import Message, Sender
-from helixdesk.core.events import Citation, MessageData
+from helixdesk.core.events import Citation, ImageRead, MessageData
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +34,18 @@ def row_data(row: Mapping[str, Any]) -> MessageData:
     """A message row (its column values by name) as clients see it."""
     meta = row["meta"] if isinstance(row["meta"], dict) else {}
     bot = row["sender"] == Sender.BOT.value
+    image = meta.get("image")
     return MessageData(
         **{name: row[name] for name in _FIELDS},
         author=meta.get("author"),
         author_role=meta.get("author_role"),
-        kind=meta.get("kind") if bot else None,
+        kind=meta.get("kind") if bot or meta.get("kind") == "image" else None,
         citations=tuple(Citation.model_validate(c) for c in meta.get("citations", ())) if bot else (),
+        image=(
+            ImageRead(
+                kind=image.get("kind", "unknown"), text=image.get("text", ""), fields=image.get("fields", {})
+            )
+            if isinstance(image, dict) and not bot
+            else None
+        ),
     )

@@ -28,13 +28,14 @@ from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
 import anyio
-from sqlalchemy import select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.bank.connector import BankConnector
 from helixdesk.conversations.errors import ConversationBusyError
-from helixdesk.conversations.models import Conversation, ConversationState, Message, Sender
+from helixdesk.conversations.image_turn import ImagePart, with_image
+from helixdesk.conversations.models import Conversation, ConversationState, Message, MessageImage, Sender
 from helixdesk.conversations.ports import Handovers, RelayPoke
 from helixdesk.conversations.schemas import MessagePostResult, Reply
 from helixdesk.conversations.store import StoredMessage, message_data
@@ -84,6 +85,7 @@ class _Stored:
     replies: tuple[MessageData, ...] = ()
     reply_meta: tuple[dict[str, Any], ...] = ()
     context: Claimed | None = None
+    extra_meta: dict[str, Any] | None = None  # kept on the message with its NLU record (an image)
 
 
 class Turns:
@@ -101,7 +103,12 @@ class Turns:
         abandon_issue_after_days: int = 30,
         lease_seconds: float = 30.0,
         tz: tzinfo | None = None,
+        charge_intent: str = "unrecognized_transaction",
+        image_keeps_intents: frozenset[str] = frozenset({"dispute_charge", "human_agent"}),
     ) -> None:
+        # An image of a charge is this intent unless its caption asks one of `image_keeps_intents`.
+        self._charge_intent = charge_intent
+        self._image_keeps = image_keeps_intents
         self._sessions = sessions
         # The bank's time zone: the customer's "today" and "this month" are read in it.
         self._tz = tz
@@ -119,10 +126,18 @@ class Turns:
         self._waiting: dict[str, int] = defaultdict(int)
 
     async def post(
-        self, conversation_id: str, text: str, *, client_message_id: str | None, now: datetime | None
+        self,
+        conversation_id: str,
+        text: str,
+        *,
+        client_message_id: str | None,
+        now: datetime | None,
+        image: ImagePart | None = None,
     ) -> MessagePostResult:
         at = now or utcnow()
-        stored = await anyio.to_thread.run_sync(self._store, conversation_id, text, client_message_id, at)
+        stored = await anyio.to_thread.run_sync(
+            self._store, conversation_id, text, client_message_id, at, image
+        )
         self._poke()
         while stored.context is None:
             if stored.duplicate and stored.replies:
@@ -134,9 +149,15 @@ class Turns:
             stored = await anyio.to_thread.run_sync(self._claim_again, stored, at)
         try:
             local = at.astimezone(self._tz) if self._tz is not None else at
-            turn = await self._nlu.parse(
-                text, reference_time=local, previous_emotion=previous_emotion(stored.context.dialogue)
-            )
+            if image is not None and not text.strip():
+                # An image without words: nothing for the text models; the image's fields lead.
+                turn = Turn(text=text, normalized=text, reference_time=local)
+            else:
+                turn = await self._nlu.parse(
+                    text, reference_time=local, previous_emotion=previous_emotion(stored.context.dialogue)
+                )
+            if image is not None:
+                turn = with_image(turn, image, charge_intent=self._charge_intent, keeps=self._image_keeps)
             replies, meta, handoff = await anyio.to_thread.run_sync(self._answer, stored, turn, at)
         except BaseException:
             with contextlib.suppress(Exception):
@@ -150,9 +171,15 @@ class Turns:
     # ---- 1. store and claim ---------------------------------------------------------------------
 
     def _store(
-        self, conversation_id: str, text: str, client_message_id: str | None, now: datetime
+        self,
+        conversation_id: str,
+        text: str,
+        client_message_id: str | None,
+        now: datetime,
+        image: ImagePart | None = None,
     ) -> _Stored:
         masked = self._writer.privacy.mask(text)  # before the transaction (see `_store_turn`)
+        extra = {"kind": "image", "image": image.meta} if image is not None else None
         try:
             with transaction(self._sessions) as s:
                 conv = self._writer.lock_row(s, conversation_id)
@@ -168,12 +195,24 @@ class Turns:
                         client_message_id=client_message_id,
                         expect_code=waiting_for_code,
                         masked=None if waiting_for_code else masked,
+                        meta=dict(extra or {}),
                     ),
                 )
+                if image is not None:
+                    s.execute(
+                        insert(MessageImage).values(
+                            **image.row, message_id=appended.message.id, conversation_id=conv.id
+                        )
+                    )
                 claimed = self._claim(s, conv, appended.message.id, dialogue, now)
                 self._writer.save_row(s, conv)
                 return _Stored(
-                    appended.message, conv.state, duplicate=False, masked=appended.masked, context=claimed
+                    appended.message,
+                    conv.state,
+                    duplicate=False,
+                    masked=appended.masked,
+                    context=claimed,
+                    extra_meta=extra,
                 )
         except IntegrityError:
             # The same client_message_id was stored before (a retry), or by a concurrent request.
@@ -205,6 +244,7 @@ class Turns:
         claimed = None
         if not replies:
             claimed = self._claim(s, conv, msg.id, load_state(s, conv.id), now)
+        kept = {k: v for k, v in (msg.meta or {}).items() if k in ("kind", "image")}
         return _Stored(
             message_data(msg),
             conv.state,
@@ -212,6 +252,7 @@ class Turns:
             replies=tuple(message_data(r) for r in replies),
             reply_meta=tuple(dict(r.meta or {}) for r in replies),
             context=claimed,
+            extra_meta=kept or None,
         )
 
     def _claim(
@@ -247,6 +288,7 @@ class Turns:
             replies=found.replies,
             reply_meta=found.reply_meta,
             context=found.context,
+            extra_meta=stored.extra_meta,
         )
 
     async def _wait_for_turn(self, conversation_id: str) -> None:
@@ -318,6 +360,8 @@ class Turns:
             stored.masked or self._writer.privacy.mask(answered.turn.text),
             redact=decision.redact_message,
         )
+        if stored.extra_meta:
+            understanding["meta"].update(stored.extra_meta)
         issue_ops = _issue_ops(decision.changes)
         explained = [(c.incident_id, c.version) for c in decision.changes if isinstance(c, IncidentExplained)]
         touched = [c for c in decision.changes if isinstance(c, LifecycleTouched)]

@@ -34,6 +34,16 @@ class Citation(BaseModel):
     ref: str | None = None
 
 
+class ImageRead(BaseModel):
+    """A customer's image message: what the OCR read (masked) and the fields found in it."""
+
+    model_config = ConfigDict(frozen=True)
+
+    kind: str = Field(description="charge, bill, error or unknown")
+    text: str = Field(description="The text read, with personal data masked.")
+    fields: dict[str, str] = Field(default_factory=dict)
+
+
 class MessageData(BaseModel):
     """A message as clients see it (REST, WebSocket and events share this shape)."""
 
@@ -53,6 +63,8 @@ class MessageData(BaseModel):
     # answers, where the text comes from, so every channel can show the source.
     kind: str | None = None
     citations: tuple[Citation, ...] = ()
+    # Customer image messages (`kind: "image"`): what was read from the image.
+    image: ImageRead | None = None
 
 
 class _Event(BaseModel):

@@ -155,6 +155,24 @@ class Settings(BaseSettings):
         ge=1024,
         description="Largest document uploaded to the knowledge base from the console, in bytes.",
     )
+    image_max_bytes: int = Field(
+        default=5 * 1024 * 1024,
+        ge=1024,
+        le=50 * 1024 * 1024,
+        description="Largest image a customer may send (PNG, JPEG or WebP), in bytes.",
+    )
+    image_max_pixels: int = Field(
+        default=16_000_000,
+        ge=10_000,
+        le=100_000_000,
+        description="Most pixels (width x height) in an image a customer sends; larger ones are refused.",
+    )
+    ocr_threads: int = Field(
+        default=1,
+        ge=1,
+        le=64,
+        description="ONNX Runtime threads of the OCR that reads customers' images (one read at a time).",
+    )
     ws_history_limit: int = Field(
         default=500, ge=1, description="Most messages replayed to a WebSocket that resumes."
     )

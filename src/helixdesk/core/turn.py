@@ -67,6 +67,20 @@ class RiskSignal:
 
 
 @dataclass(frozen=True, slots=True)
+class Attachment:
+    """An image the customer sent with (or instead of) text, as the OCR read it.
+
+    `kind` is what it looks like ("charge", "bill", "error" or "unknown"); `text` is the text read,
+    masked; `read` is the fields found as (name, value) pairs. The fields are also in
+    `Turn.entities` (with empty spans at the end of the caption).
+    """
+
+    kind: str
+    text: str
+    read: tuple[tuple[str, str], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
 class Turn:
     """One customer message and everything the NLU pipeline found in it."""
 
@@ -83,6 +97,9 @@ class Turn:
     # this conversation (label and intensity), which the emotion stage weighs in. Not part of
     # `to_dict`: it is an input, not a finding.
     previous_emotion: Emotion | None = None
+    # An image sent with the message (its caption is `text`, possibly empty). Not part of `to_dict`:
+    # the stored message keeps it under `meta["image"]`.
+    attachment: Attachment | None = None
 
     def with_(self, **changes: Any) -> Turn:
         return dataclasses.replace(self, **changes)

@@ -38,6 +38,7 @@ from helixdesk.dialogue.flows import (
     after,
     confirm,
     handover,
+    images,
     incidents,
     issues,
     pick,
@@ -124,6 +125,8 @@ def _handle(d: Deciding) -> None:
     if not state.issues_raised:
         state.issues_raised = True
         issues.raise_open_issues(d)
+    if images.on_image(d):
+        return
     if state.task is not None:
         if _continue(d, state.task):
             _resume(d)

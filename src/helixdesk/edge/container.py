@@ -46,6 +46,7 @@ from helixdesk.channels.wechat.channel import WeChatChannel
 from helixdesk.channels.wechat.config import accounts_from_settings
 from helixdesk.channels.wechat.outbound import outbound_consumer
 from helixdesk.channels.wechat.store import WeChatStore
+from helixdesk.conversations.images import ImageMessages
 from helixdesk.conversations.ratings import Ratings
 from helixdesk.conversations.service import ConversationService
 from helixdesk.conversations.turns import Turns
@@ -105,6 +106,7 @@ from helixdesk.nlu.process import ProcessParser
 from helixdesk.notifications import OutboxNotifier
 from helixdesk.notifications.notifier import OutboxReader
 from helixdesk.notifications.optouts import OptOuts
+from helixdesk.ocr.reader import OcrReader
 from helixdesk.outreach.campaign_rules import load_campaign_config
 from helixdesk.outreach.campaigns import Campaigns
 from helixdesk.packs.loader import Pack, load_pack
@@ -189,6 +191,7 @@ class Container:
     bot: Bot
     writer: ConversationWriter
     conversations: ConversationService
+    images: ImageMessages  # image messages: OCR, the fields as the turn's entities, the original encrypted
     live: LiveHub
     staff: StaffAccounts
     api_keys: ApiKeys
@@ -352,24 +355,25 @@ class Container:
         )
         queue = part("queue", lambda: QueueView(desk))
         queueing = part("queueing", lambda: Queueing(desk))
+        turns = Turns(
+            sessions=sessions,
+            writer=writer,
+            bot=bot,
+            nlu=parser,
+            bank=bank,
+            identity=identity,
+            handovers=queueing,
+            relay=relay,
+            abandon_issue_after_days=config.dialogue.policies.settings.abandon_issue_after_days,
+            lease_seconds=settings.turn_lease_seconds,
+            tz=config.actions.bank.tz,
+        )
         conversations = part(
             "conversations",
             lambda: ConversationService(
                 sessions=sessions,
                 writer=writer,
-                turns=Turns(
-                    sessions=sessions,
-                    writer=writer,
-                    bot=bot,
-                    nlu=parser,
-                    bank=bank,
-                    identity=identity,
-                    handovers=queueing,
-                    relay=relay,
-                    abandon_issue_after_days=config.dialogue.policies.settings.abandon_issue_after_days,
-                    lease_seconds=settings.turn_lease_seconds,
-                    tz=config.actions.bank.tz,
-                ),
+                turns=turns,
                 bank=bank,
                 identity=identity,
                 handovers=queueing,
@@ -377,6 +381,18 @@ class Container:
                 max_message_chars=settings.max_message_chars,
                 demo_customer_login=settings.demo_pages,
                 relay=relay,
+            ),
+        )
+        part(
+            "images",
+            lambda: ImageMessages(
+                sessions=sessions,
+                conversations=conversations,
+                turns=turns,
+                reader=OcrReader(threads=settings.ocr_threads),
+                keyring=keyring,
+                max_bytes=settings.image_max_bytes,
+                max_pixels=settings.image_max_pixels,
             ),
         )
         part("live", lambda: LiveHub(bus=bus, sessions=sessions))

@@ -24,6 +24,7 @@ from helixdesk.auth.errors import AuthRequiredError, CsrfError, ForbiddenError
 from helixdesk.auth.roles import INCIDENT_ROLES, STRATEGY_ROLES
 from helixdesk.auth.service import SessionView, StaffAccounts, StaffView
 from helixdesk.channels.wechat.channel import WeChatChannel
+from helixdesk.conversations.images import ImageMessages
 from helixdesk.conversations.ratings import Ratings
 from helixdesk.conversations.service import ConversationService
 from helixdesk.core.settings import Settings
@@ -161,6 +162,7 @@ ContainerDep = Annotated[Container, Depends(_container)]
 SettingsDep = Annotated[Settings, Depends(_part("settings"))]
 ConversationsDep = Annotated[ConversationService, Depends(_part("conversations"))]
 WeChatDep = Annotated[WeChatChannel, Depends(_part("wechat"))]
+ImagesDep = Annotated[ImageMessages, Depends(_part("images"))]
 ParserDep = Annotated[Parser, Depends(_part("parser"))]
 BankZoneDep = Annotated[tzinfo, Depends(_bank_zone)]
 LiveDep = Annotated[LiveHub, Depends(_part("live"))]

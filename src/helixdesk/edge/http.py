@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import html
 import logging
-from collections.abc import Mapping
+import re
+from collections.abc import Mapping, Sequence
 from typing import Any
 from urllib.parse import quote
 
@@ -248,11 +249,20 @@ class UnstorableUrl:
 class BodySizeLimit:
     """Reject request bodies larger than `max_bytes` with 413, whether or not Content-Length is sent."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int, larger: Mapping[str, int] | None = None) -> None:
-        """`larger`: a bigger limit for the POSTs to these exact paths (document uploads)."""
+    def __init__(
+        self,
+        app: ASGIApp,
+        *,
+        max_bytes: int,
+        larger: Mapping[str, int] | None = None,
+        larger_matching: Sequence[tuple[re.Pattern[str], int]] = (),
+    ) -> None:
+        """`larger`: a bigger limit for the POSTs to these exact paths (document uploads);
+        `larger_matching`: for the POSTs to paths that match (a conversation's images)."""
         self.app = app
         self.max_bytes = max_bytes
         self.larger = dict(larger or {})
+        self.larger_matching = tuple(larger_matching)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -260,7 +270,11 @@ class BodySizeLimit:
             return
         limit = self.max_bytes
         if scope.get("method") == "POST":
-            limit = self.larger.get(scope.get("path", ""), limit)
+            path = scope.get("path", "")
+            limit = self.larger.get(path, limit)
+            for pattern, bigger in self.larger_matching:
+                if pattern.fullmatch(path):
+                    limit = bigger
         for name, value in scope.get("headers", []):
             if name == b"content-length":
                 try:

@@ -10,6 +10,7 @@ from helixdesk.bus import consumer as consumer_models
 from helixdesk.bus import outbox as event_log_models
 from helixdesk.channels.wechat import models as wechat_models
 from helixdesk.conversations import models as conversation_models
+from helixdesk.conversations.images import image_column
 from helixdesk.db import lease as lease_models
 from helixdesk.db.base import Base
 from helixdesk.dialogue import state as dialogue_models
@@ -55,4 +56,4 @@ __all__ = [
 ]
 
 # Every encrypted column, for key rotation (`helixdesk keys rotate`).
-ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (vault_column(), *outbox_columns())
+ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (vault_column(), *outbox_columns(), image_column())

@@ -160,7 +160,12 @@ def build_packet(inp: PacketInput, labels: Labels) -> Packet:
                         "seq": m.seq,
                     }
                 )
-            scored.append((_informative(m.text, nlu), m.seq, m.text))
+            said = m.text
+            image = m.meta.get("image")
+            if isinstance(image, dict) and image.get("text"):
+                # An image message: what was read from it (masked) counts as what the customer said.
+                said = f"{m.text} 🖼 {image['text']}".strip()
+            scored.append((_informative(said, nlu), m.seq, said))
         elif m.sender == "bot" and m.meta.get("kind") in _BOT_TRIED:
             packet.bot_tried.append({"seq": m.seq, "kind": m.meta.get("kind"), "text": _clip(m.text, 160)})
     if inp.intent and inp.intent not in packet.intents and inp.intent not in NOT_A_REQUEST:

@@ -16,7 +16,12 @@ from sqlalchemy.orm import Session
 from helixdesk.auth.service import StaffView
 from helixdesk.bank.connector import BankConnector
 from helixdesk.bus import outbox
-from helixdesk.conversations.errors import ConversationForbiddenError, ConversationNotFoundError
+from helixdesk.conversations.errors import (
+    ConversationForbiddenError,
+    ConversationNotFoundError,
+    ImageNotFoundError,
+)
+from helixdesk.conversations.images import Original, open_original
 from helixdesk.conversations.models import Conversation, ConversationState, Customer, Message, Sender
 from helixdesk.conversations.store import message_data
 from helixdesk.conversations.writer import NewMessage
@@ -36,7 +41,7 @@ from helixdesk.knowledge.retrieval import KnowledgeBase
 from helixdesk.privacy.crypto import Keyring
 from helixdesk.privacy.masking import mask_email, mask_phone
 from helixdesk.privacy.models import PiiValue
-from helixdesk.privacy.vault import RevealedValue, reveal_value
+from helixdesk.privacy.vault import MIN_REASON_CHARS, RevealedValue, RevealReasonRequiredError, reveal_value
 
 MAX_AGENT_MESSAGE = 4000
 EMPATHY_STYLES = ("warm", "patient", "concise")
@@ -353,6 +358,34 @@ class AgentWorkspace:
                 details={"message_id": message_id, "span_index": span_index, "type": revealed.type},
             )
         return revealed
+
+    def open_image(self, user: StaffView, conversation_id: str, *, message_id: str, reason: str) -> Original:
+        """The original of a customer's image, for a person who may open the conversation and says
+        why (8+ characters). Audited (`image.opened`: who, which message, why) before it is shown."""
+        if self._keyring is None:
+            raise ImageNotFoundError("no images are kept on this server")
+        with reading(self._sessions) as s:
+            self.check_open(s, user, conversation_id)
+            owner = s.scalar(select(Message.conversation_id).where(Message.id == message_id))
+        if owner != conversation_id:
+            raise ImageNotFoundError("that message is not in this conversation")
+        reason = " ".join(reason.split())
+        if len(reason) < MIN_REASON_CHARS:
+            raise RevealReasonRequiredError(
+                f"state why the image is needed (a reason of at least {MIN_REASON_CHARS} characters)"
+            )
+        original = open_original(self._sessions, self._keyring, message_id)
+        with transaction(self._sessions) as s:
+            record(
+                self._desk,
+                s,
+                user,
+                "image.opened",
+                conversation_id,
+                reason=self._privacy.mask(reason).text,
+                details={"message_id": message_id, "content_type": original.content_type},
+            )
+        return original
 
     # ---- suggested replies ----------------------------------------------------------------------
 

@@ -22,7 +22,14 @@ from helixdesk.actions.models import ActionAudit, ActionIdempotency
 from helixdesk.audit import Actor, AuditLog, Target, prune_before
 from helixdesk.bus.outbox import EventRecord
 from helixdesk.channels.wechat.models import WeChatDelivery, WeChatUser
-from helixdesk.conversations.models import Conversation, ConversationState, CsatRating, Customer, Message
+from helixdesk.conversations.models import (
+    Conversation,
+    ConversationState,
+    CsatRating,
+    Customer,
+    Message,
+    MessageImage,
+)
 from helixdesk.core.clock import utcnow
 from helixdesk.db.session import reading, transaction
 from helixdesk.dialogue.state import DialogueStateRow
@@ -166,6 +173,9 @@ class RetentionJob:
                 for m in s.scalars(select(Message).where(Message.conversation_id.in_(ids))):
                     m.text, m.client_message_id, m.meta = "", None, reduce_message_meta(m.meta)
                     counts["messages"] += 1
+                # The originals of the customer's images go with the text (their text read went
+                # with the meta above).
+                s.execute(delete(MessageImage).where(MessageImage.conversation_id.in_(ids)))
                 s.execute(delete(DialogueStateRow).where(DialogueStateRow.conversation_id.in_(ids)))
                 # The customer's rating keeps its score and language for the figures; the comment goes.
                 s.execute(

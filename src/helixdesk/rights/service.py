@@ -33,7 +33,14 @@ from helixdesk.audit import Actor, AuditLog, AuditQuery, Target, search
 from helixdesk.audit.models import AuditLogRow
 from helixdesk.bus.outbox import EventRecord
 from helixdesk.channels.wechat.models import WeChatDelivery, WeChatUser
-from helixdesk.conversations.models import ChannelIdentity, Conversation, CsatRating, Customer, Message
+from helixdesk.conversations.models import (
+    ChannelIdentity,
+    Conversation,
+    CsatRating,
+    Customer,
+    Message,
+    MessageImage,
+)
 from helixdesk.core.clock import utcnow
 from helixdesk.core.errors import NotFoundError
 from helixdesk.db.session import transaction
@@ -206,6 +213,7 @@ def erase_customer(
         who = _who(s, ref)
         convs = Conversation.id.in_(who.conversation_ids)
         steps: list[tuple[str, type[Any], ColumnElement[bool]]] = [
+            ("message_images", MessageImage, MessageImage.conversation_id.in_(who.conversation_ids)),
             ("messages", Message, Message.conversation_id.in_(who.conversation_ids)),
             (
                 "ratings",

@@ -147,3 +147,23 @@ def test_an_anonymous_customer_is_said_to_be_not_signed_in():
         LABELS,
     )
     assert "未登录" in packet.summary["zh-Hans"] and "not signed in" in packet.summary["en"]
+
+
+def test_what_was_read_from_an_image_is_a_key_message_for_the_agent():
+    meta = _nlu("unrecognized_transaction", entities=[("error_code", "E1023")])
+    meta["image"] = {"kind": "error", "text": "登录失败\n错误代码：E1023", "fields": {"error_code": "E1023"}}
+    packet = build_packet(
+        PacketInput(
+            messages=[StoredMessage(1, "customer", "", meta)],
+            trigger="customer_request",
+            evidence="",
+            intent="human_agent",
+            queue="general",
+            next_step="read_and_resolve",
+            verified=False,
+            customer_ref=None,
+            profile=None,
+        ),
+        LABELS,
+    )
+    assert [m["text"] for m in packet.key_messages] == ["🖼 登录失败 错误代码：E1023"]

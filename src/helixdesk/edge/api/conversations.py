@@ -6,10 +6,11 @@ the conversation's token (`Authorization: Bearer <token>`, returned once when it
 
 from __future__ import annotations
 
+import re
 from typing import Annotated
 
 import anyio
-from fastapi import APIRouter, Query, status
+from fastapi import APIRouter, File, Form, Query, UploadFile, status
 
 from helixdesk.conversations.schemas import (
     ConversationCreate,
@@ -22,8 +23,8 @@ from helixdesk.conversations.schemas import (
     RatingOut,
     RatingStatus,
 )
-from helixdesk.edge.deps import ChannelCallerDep, ConversationsDep, LimitsDep, RatingsDep
-from helixdesk.edge.http import ERROR_RESPONSES
+from helixdesk.edge.deps import ChannelCallerDep, ConversationsDep, ImagesDep, LimitsDep, RatingsDep
+from helixdesk.edge.http import ERROR_RESPONSES, ErrorResponse
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"], responses=ERROR_RESPONSES)
 
@@ -69,6 +70,44 @@ async def post_message(
     await limits.check_message(conversation_id)
     return await service.post_customer_message(
         conversation_id, body.text, client_message_id=body.client_message_id
+    )
+
+
+# The image endpoint's paths (the body size limit is larger there).
+IMAGES_PATH = re.compile(r"/api/v1/conversations/[^/]+/images")
+
+
+@router.post(
+    "/{conversation_id}/images",
+    response_model=MessagePostResult,
+    responses={
+        400: {"model": ErrorResponse, "description": "The multipart body cannot be parsed (`bad_request`)"}
+    },
+)
+async def post_image(
+    conversation_id: str,
+    service: ConversationsDep,
+    images: ImagesDep,
+    caller: ChannelCallerDep,
+    limits: LimitsDep,
+    image: Annotated[UploadFile, File(description="A PNG, JPEG or WebP image.")],
+    caption: Annotated[str, Form(max_length=20000, description="Words sent with the image.")] = "",
+    client_message_id: Annotated[str | None, Form(min_length=1, max_length=64)] = None,
+) -> MessagePostResult:
+    """Send an image (a screenshot of a charge, a bill, an app error screen), with optional words.
+
+    `multipart/form-data` with the file in `image`. The server reads it offline (OCR): the message
+    is stored with the caption as its text, the text read (masked) and its fields under
+    `meta.image`, and the original image encrypted; the fields are the turn's entities, so a
+    screenshot of a charge is looked up in the customer's transactions. The reply comes back in the
+    same response, as for a text message. Refused: `image_invalid` (not a PNG, JPEG or WebP that
+    decodes), `image_too_large` (413), `image_dimensions_invalid`; rate limited like messages.
+    """
+    await anyio.to_thread.run_sync(service.check_access, conversation_id, caller)
+    await limits.check_message(conversation_id)
+    data = await image.read(images.max_bytes + 1)
+    return await images.post_image(
+        conversation_id, data, caption=caption, client_message_id=client_message_id
     )
 
 

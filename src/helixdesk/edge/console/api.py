@@ -13,7 +13,7 @@ from typing import Any, Literal
 
 import anyio
 from fastapi import APIRouter, Query, Request
-from fastapi.responses import StreamingResponse
+from fastapi.responses import Response, StreamingResponse
 from pydantic import Field
 
 from helixdesk.auth.service import StaffView
@@ -109,6 +109,12 @@ class RevealIn(Input):
     span_index: int = Field(ge=0, le=10_000)
     reason: str = Field(
         min_length=1, max_length=500, description="Why the value is needed (audited; 8+ characters)."
+    )
+
+
+class ImageOpenIn(Input):
+    reason: str = Field(
+        min_length=4, max_length=500, description="Why the original image is needed (audited; 4+ characters)."
     )
 
 
@@ -212,6 +218,24 @@ async def reveal(
         )
     )
     return {"type": revealed.type, "masked": revealed.masked, "value": revealed.value}
+
+
+@router.post("/conversations/{conversation_id}/images/{message_id}")
+async def open_image(
+    conversation_id: str, message_id: str, body: ImageOpenIn, workspace: WorkspaceDep, user: AgentDep
+) -> Response:
+    """The original of an image the customer sent (decrypted), for a stated reason.
+
+    Every opening is an audit entry (`image.opened`: who, which message, why, from where); the
+    response is not cached. The text read from it and its fields are on the message already."""
+    original = await anyio.to_thread.run_sync(
+        lambda: workspace.open_image(user, conversation_id, message_id=message_id, reason=body.reason)
+    )
+    return Response(
+        original.data,
+        media_type=original.content_type,
+        headers={"Cache-Control": "no-store", "Content-Disposition": "inline"},
+    )
 
 
 @router.get("/conversations/{conversation_id}/messages")

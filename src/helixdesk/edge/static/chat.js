@@ -11,7 +11,10 @@
                  score_2: "不满意", score_3: "一般", score_4: "满意", score_5: "非常满意",
                  rating_comment: "还有什么想告诉我们的吗？（选填）", rating_send: "提交评价", rating_later: "暂不评价",
                  rating_thanks: "感谢您的评价！我们会认真改进。", rating_pick: "请先选择一个评分。",
-                 already_rated: "您已评价过本次服务，谢谢！", suggestion: "为您推荐" },
+                 already_rated: "您已评价过本次服务，谢谢！", suggestion: "为您推荐",
+                 attach: "发送图片", image_tag: "图片", image_reading: "正在识别图片…",
+                 image_invalid: "请发送 PNG、JPEG 或 WebP 格式的图片。", image_too_large: "图片太大了，请发送小一些的图片。",
+                 image_dimensions_invalid: "图片尺寸不合适，请发送清晰的截图。", image_failed: "图片发送失败，请稍后再试。" },
     "zh-Hant": { title: "線上客服", connecting: "正在連線…", online: "智能客服在線", offline: "連線中斷，正在重連…",
                  placeholder: "請輸入您的問題", send: "發送", customer: "我", bot: "智能客服", agent: "客服專員",
                  system: "系統", welcome: "您好！我是智能客服，請問有什麼可以幫您？", person: "轉真人",
@@ -21,7 +24,10 @@
                  score_2: "不滿意", score_3: "一般", score_4: "滿意", score_5: "非常滿意",
                  rating_comment: "還有甚麼想告訴我們嗎？（選填）", rating_send: "提交評價", rating_later: "暫不評價",
                  rating_thanks: "感謝您的評價！我們會用心改進。", rating_pick: "請先選擇一個評分。",
-                 already_rated: "您已評價過本次服務，謝謝！", suggestion: "為您推薦" },
+                 already_rated: "您已評價過本次服務，謝謝！", suggestion: "為您推薦",
+                 attach: "發送圖片", image_tag: "圖片", image_reading: "正在識別圖片…",
+                 image_invalid: "請發送 PNG、JPEG 或 WebP 格式的圖片。", image_too_large: "圖片太大了，請發送小一些的圖片。",
+                 image_dimensions_invalid: "圖片尺寸不合適，請發送清晰的截圖。", image_failed: "圖片發送失敗，請稍後再試。" },
     "en": { title: "Online service", connecting: "Connecting…", online: "Assistant online",
             offline: "Connection lost, reconnecting…", placeholder: "Type your question", send: "Send",
             customer: "You", bot: "Assistant", agent: "Agent", system: "System",
@@ -34,11 +40,16 @@
             rating_comment: "Anything else you'd like to tell us? (optional)", rating_send: "Send rating",
             rating_later: "Not now", rating_thanks: "Thank you for your feedback! It helps us do better.",
             rating_pick: "Please choose a score first.", already_rated: "You have already rated this chat. Thank you!",
-            suggestion: "A suggestion for you" },
+            suggestion: "A suggestion for you", attach: "Send an image", image_tag: "Image",
+            image_reading: "Reading the image…", image_invalid: "Please send a PNG, JPEG or WebP image.",
+            image_too_large: "That image is too large; please send a smaller one.",
+            image_dimensions_invalid: "That image's size can't be read; please send a clear screenshot.",
+            image_failed: "The image could not be sent; please try again." },
   };
   const $ = (id) => document.getElementById(id);
   const log = $("log"), form = $("form"), text = $("text"), status = $("status"), errorBox = $("error");
   const langSelect = $("lang"), personButton = $("person"), banner = $("banner"), restart = $("restart");
+  const attach = $("attach"), imageInput = $("image");
   const rating = $("rating"), ratingForm = $("rating-form"), ratingDone = $("rating-done"), rateLink = $("rate");
   const params = new URLSearchParams(location.search);
   // The page opens in: ?lang=, else the language the customer chose here before, else their
@@ -73,6 +84,8 @@
     document.title = t("title") + " · Helixdesk";
     document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
     document.querySelectorAll("[data-i18n-placeholder]").forEach((el) => { el.placeholder = t(el.dataset.i18nPlaceholder); });
+    document.querySelectorAll("[data-i18n-aria-label]").forEach((el) => { el.setAttribute("aria-label", t(el.dataset.i18nAriaLabel)); });
+    document.querySelectorAll("[data-i18n-title]").forEach((el) => { el.title = t(el.dataset.i18nTitle); });
     showState(state);
     if (ratingNote) ratingDone.textContent = t(ratingNote);
     const welcome = log.querySelector(".msg--welcome");
@@ -106,6 +119,7 @@
     personButton.hidden = state !== "bot";
     restart.hidden = state !== "closed";
     text.disabled = state === "closed";
+    attach.disabled = state === "closed";
     if (state === "closed") checkRating();
   }
   function showError(message) { errorBox.textContent = message; errorBox.hidden = !message; }
@@ -125,6 +139,13 @@
     who.className = "msg__who";
     who.textContent = whoLabel(message);
     bubble.appendChild(who);
+    if (message.kind === "image") {
+      const tag = document.createElement("span");
+      tag.className = "msg__tag msg__tag--image";
+      tag.dataset.i18n = "image_tag";
+      tag.textContent = t("image_tag");
+      bubble.appendChild(tag);
+    }
     if (touch) {
       const tag = document.createElement("span");
       tag.className = "msg__tag";
@@ -308,6 +329,39 @@
   });
   text.addEventListener("keydown", (event) => {
     if (event.key === "Enter" && !event.shiftKey && !event.isComposing) { event.preventDefault(); form.requestSubmit(); }
+  });
+  // An image (a screenshot of a charge, a bill, an error screen) with the words typed so far: the
+  // server reads it; the message and the replies arrive on the WebSocket like any other.
+  attach.addEventListener("click", () => imageInput.click());
+  imageInput.addEventListener("change", async () => {
+    const file = imageInput.files && imageInput.files[0];
+    imageInput.value = "";
+    if (!file || !conversationId) return;
+    showError("");
+    const body = new FormData();
+    body.append("image", file);
+    const caption = text.value.trim();
+    if (caption) body.append("caption", caption);
+    body.append("client_message_id", (crypto.randomUUID ? crypto.randomUUID() : String(Date.now()) + Math.random()).slice(0, 64));
+    attach.disabled = true;
+    status.textContent = t("image_reading");
+    try {
+      const r = await fetch(`/api/v1/conversations/${conversationId}/images`, { method: "POST", headers: authHeaders(), body });
+      const data = await r.json().catch(() => ({}));
+      if (!r.ok) {
+        const code = data.error && data.error.code;
+        showError(I18N[lang][code] || t("image_failed"));
+        return;
+      }
+      text.value = "";
+      (data.replies || []).forEach((reply) => render({ ...reply.message, kind: reply.kind, citations: reply.citations }));
+      if (data.message) render(data.message);
+    } catch (e) {
+      showError(t("image_failed"));
+    } finally {
+      attach.disabled = false;
+      showStatus();
+    }
   });
   personButton.addEventListener("click", async () => {
     if (!conversationId) return;

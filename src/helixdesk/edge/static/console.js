@@ -124,6 +124,7 @@
       const li = make("li", "line line--" + m.sender); li.dataset.seq = m.seq;
       li.appendChild(make("span", "line__who", m.author || label("sender", m.sender)));
       li.appendChild(make("span", "line__text", m.text));
+      if (m.image) li.appendChild(make("span", "line__image", "🖼 " + m.image.text));
       const after = $$("li", transcript).find((el) => Number(el.dataset.seq) > m.seq);
       transcript.insertBefore(li, after || null);
       transcript.scrollTop = transcript.scrollHeight;

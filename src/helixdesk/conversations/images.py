@@ -1,0 +1,165 @@
+"""Image messages: a screenshot, a bill or an error screen the customer sends, with or without words.
+
+`post_image` checks the image (format, bytes, pixels: `helixdesk.ocr.reader.check_image`), reads it
+with the OCR on a worker thread (never on the event loop), masks the text read, encrypts the
+original with the keyring's active key, and hands the message to the bot's turn
+(`helixdesk.conversations.turns`): one transaction stores the message (its caption as its text, the
+masked text read and the fields under `meta["image"]`), the encrypted original (`message_images`)
+and its event; the fields become the turn's entities.
+
+`open_original` decrypts the original; the agent workspace
+(`helixdesk.handoff.workspace.AgentWorkspace.open_image`) gives it to a member of staff who may open
+the conversation and states a reason, and audits it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+from dataclasses import dataclass
+from datetime import datetime
+
+import anyio
+from sqlalchemy import select
+from sqlalchemy.orm import Session, sessionmaker
+
+from helixdesk.conversations.errors import ImageNotFoundError
+from helixdesk.conversations.image_turn import ImagePart
+from helixdesk.conversations.models import MessageImage
+from helixdesk.conversations.schemas import MessagePostResult
+from helixdesk.conversations.service import ConversationService
+from helixdesk.conversations.turns import Turns
+from helixdesk.core.ids import new_id
+from helixdesk.core.turn import Attachment
+from helixdesk.db.session import reading
+from helixdesk.ocr.fields import entities, summary_lines
+from helixdesk.ocr.reader import CheckedImage, OcrReader, Reading, check_image
+from helixdesk.privacy.crypto import Keyring
+from helixdesk.privacy.masking import mask_text
+from helixdesk.privacy.rotation import EncryptedColumn
+
+MAX_TEXT_CHARS = 4000  # of the text read, kept on the message
+
+
+def image_aad(image_id: str) -> str:
+    return f"message_images.data:{image_id}"
+
+
+def image_column() -> EncryptedColumn:
+    """The originals of image messages, for key rotation."""
+    return EncryptedColumn(
+        "message_images.data",
+        MessageImage.__table__,  # type: ignore[arg-type]
+        "id",
+        "data",
+        lambda row: image_aad(row.id),
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Original:
+    message_id: str
+    conversation_id: str
+    content_type: str
+    data: bytes
+
+
+class ImageMessages:
+    def __init__(
+        self,
+        *,
+        sessions: sessionmaker[Session],
+        conversations: ConversationService,
+        turns: Turns,
+        reader: OcrReader,
+        keyring: Keyring,
+        max_bytes: int,
+        max_pixels: int,
+        default_currency: str = "CNY",
+    ) -> None:
+        self._sessions = sessions
+        self._conversations = conversations
+        self._turns = turns
+        self._reader = reader
+        self._keyring = keyring
+        self._max_bytes = max_bytes
+        self._max_pixels = max_pixels
+        self._currency = default_currency
+
+    @property
+    def max_bytes(self) -> int:
+        return self._max_bytes
+
+    def check(self, data: bytes) -> CheckedImage:
+        return check_image(data, max_bytes=self._max_bytes, max_pixels=self._max_pixels)
+
+    async def post_image(
+        self,
+        conversation_id: str,
+        data: bytes,
+        *,
+        caption: str = "",
+        client_message_id: str | None = None,
+        now: datetime | None = None,
+    ) -> MessagePostResult:
+        """Store the customer's image message and answer it (unless a person has the conversation)."""
+        if caption.strip():
+            self._conversations.check_text(caption)
+        else:
+            caption = ""
+        checked = await anyio.to_thread.run_sync(self.check, data)
+        read = await anyio.to_thread.run_sync(self._reader.read, checked)
+        part = await anyio.to_thread.run_sync(self._part, checked, read, len(caption))
+        return await self._turns.post(
+            conversation_id, caption, client_message_id=client_message_id, now=now, image=part
+        )
+
+    def _part(self, image: CheckedImage, read: Reading, caption_chars: int) -> ImagePart:
+        image_id = new_id()
+        masked = mask_text(read.text[:MAX_TEXT_CHARS]).text
+        fields = read.fields
+        found = fields.found()
+        pairs = tuple(summary_lines(fields))
+        meta = {
+            "id": image_id,
+            "content_type": image.content_type,
+            "width": image.width,
+            "height": image.height,
+            "size": len(image.data),
+            "text": masked,
+            "kind": fields.kind,
+            "fields": found,
+            "ocr_seconds": round(read.seconds, 3),
+        }
+        token = self._keyring.encrypt(base64.b64encode(image.data).decode(), aad=image_aad(image_id))
+        row = {
+            "id": image_id,
+            "content_type": image.content_type,
+            "size": len(image.data),
+            "width": image.width,
+            "height": image.height,
+            "sha256": hashlib.sha256(image.data).hexdigest(),
+            "data": token,
+        }
+        return ImagePart(
+            meta=meta,
+            row=row,
+            attachment=Attachment(kind=fields.kind, text=masked, read=pairs),
+            entities=entities(fields, at=caption_chars, default_currency=self._currency),
+            charge=fields.kind == "charge",
+        )
+
+
+def open_original(sessions: sessionmaker[Session], keyring: Keyring, message_id: str) -> Original:
+    """The original image of a message, decrypted (the caller checks who asks, and audits)."""
+    with reading(sessions) as s:
+        row = s.scalar(select(MessageImage).where(MessageImage.message_id == message_id))
+        if row is None:
+            raise ImageNotFoundError(f"message {message_id} has no image")
+        plain = keyring.decrypt(row.data, aad=image_aad(row.id))
+        return Original(
+            message_id=row.message_id,
+            conversation_id=row.conversation_id,
+            content_type=row.content_type,
+            data=base64.b64decode(plain),
+        )

@@ -82,8 +82,9 @@ def test_a_screenshot_of_a_charge_is_explained_after_the_code(server, browser, p
     expect(attach).to_be_visible()
     page.fill("#text", "这笔是什么")
     attach.focus()
+    expect(attach).to_be_focused()  # Enter goes to the button, not to the text box (which sends)
     with page.expect_file_chooser() as chooser:
-        page.keyboard.press("Enter")
+        attach.press("Enter")
     chooser.value.set_files(
         {"name": "charge.png", "mimeType": "image/png", "buffer": draw_lines(charge_lines(txn, "zh-Hans"))}
     )

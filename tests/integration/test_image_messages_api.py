@@ -119,6 +119,23 @@ def test_a_screenshot_of_a_charge_finds_that_charge_and_is_stored_masked_and_enc
     assert base64.b64decode(Keyring.parse(KEY).decrypt(token, aad=image_aad(image_id))) == shot
 
 
+def test_a_phone_number_read_into_a_field_is_masked_wherever_the_field_is_kept(app, stored):
+    """A "merchant" that is a person's name and phone number: the field, the turn's entities, the
+    API's message and the bot's reply all carry it masked, as the text read does."""
+    conv, headers = start(app, None)
+    lines = ["交易成功", f"商户：张三 {PHONE}", "金额：¥88.00", "交易时间：2026-11-30 12:01"]
+    r = send_image(app, conv, headers, draw_lines(lines), caption="这是什么")
+    assert r.status_code == 200, r.text
+    assert PHONE not in r.text
+    message = r.json()["message"]
+    assert PHONE[-4:] in message["image"]["fields"]["merchant"]  # read, and masked
+    with reading(stored) as s:
+        msg = s.get(Message, message["id"])
+        assert msg is not None
+        kept = str(msg.meta)
+    assert PHONE not in kept and "merchant" in kept
+
+
 def test_an_error_screen_without_words_gets_what_was_read_and_a_question(app):
     conv, headers = start(app, None)
     r = send_image(app, conv, headers, draw_lines(["登录失败", "错误代码：E1023", "请稍后重试"], fmt="JPEG"))

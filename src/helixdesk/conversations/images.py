@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 
 import anyio
@@ -117,7 +117,17 @@ class ImageMessages:
     def _part(self, image: CheckedImage, read: Reading, caption_chars: int) -> ImagePart:
         image_id = new_id()
         masked = mask_text(read.text[:MAX_TEXT_CHARS]).text
-        fields = read.fields
+        # The fields are read from the same text: masked the same way before anything keeps or
+        # shows them (a "merchant" may be a person's name and phone number). Ids, amounts, dates
+        # and error codes are left as they are by the masking.
+        fields = replace(
+            read.fields,
+            **{
+                key: mask_text(value).text
+                for key in ("transaction_id", "merchant", "card_tail", "error_code")
+                if isinstance(value := getattr(read.fields, key), str)
+            },
+        )
         found = fields.found()
         pairs = tuple(summary_lines(fields))
         meta = {

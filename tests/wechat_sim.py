@@ -106,12 +106,14 @@ class WeChatServers:
 
 @dataclass
 class FakeWeChatApi:
-    """Records token requests and messages; `fail_next` makes the next send fail with errcode 45015."""
+    """Records token requests and messages; `fail_next` makes the next sends fail with `fail_code`
+    (45015: out of the customer-service window, a refusal for good; -1: busy, worth a retry)."""
 
     token_calls: list[dict[str, str]] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
     tokens_seen: list[str] = field(default_factory=list)
     fail_next: int = 0
+    fail_code: int = 45015
     invalid_tokens: set[str] = field(default_factory=set)  # answered with errcode 40001
     url: str = ""
     _cond: threading.Condition = field(default_factory=threading.Condition)
@@ -160,7 +162,7 @@ def fake_wechat_api() -> Iterator[FakeWeChatApi]:
                     return
                 if fake.fail_next:
                     fake.fail_next -= 1
-                    self._json({"errcode": 45015, "errmsg": "response out of time limit"})
+                    self._json({"errcode": fake.fail_code, "errmsg": "refused"})
                     return
                 fake.messages.append({"path": url.path, **body})
                 fake._cond.notify_all()

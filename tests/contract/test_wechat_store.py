@@ -116,10 +116,10 @@ async def test_agents_messages_go_out_once_across_restarts_and_failures(sessions
             ("o-agent", "您好，我是客服小李。")
         ]
 
-        # WeChat refuses the next one: the batch fails, nothing is recorded, and a retry sends it.
+        # WeChat is busy for the next one: the batch fails, nothing is recorded, a retry sends it.
         second = _agent_says(sessions, writer, wechat_conv, "请稍等。")
         await relay.flush()
-        fake.fail_next = 1
+        fake.fail_next, fake.fail_code = 1, -1
         failing = outbound_consumer(sessions, accounts, store)
         with pytest.raises(WeChatApiError):
             await failing.catch_up()
@@ -134,6 +134,23 @@ async def test_agents_messages_go_out_once_across_restarts_and_failures(sessions
         assert len(fake.token_calls) == 1  # the access token is cached
         with reading(sessions) as s:
             assert set(s.scalars(select(WeChatDelivery.message_id))) == {first, second}
+
+        # WeChat refuses one for good (out of its window): it is not tried again, and it does not
+        # hold up the next one, which is long and goes in parts.
+        refused = _agent_says(sessions, writer, wechat_conv, "这条发不出去。")
+        long = "账单说明。" * 200  # 3,000 bytes of UTF-8: two messages of at most 2,048
+        _agent_says(sessions, writer, wechat_conv, long)
+        await relay.flush()
+        fake.fail_next, fake.fail_code = 1, 45015
+        after = outbound_consumer(sessions, accounts, store)
+        await after.catch_up()
+        await after.catch_up()
+        await after.stop()
+        sent = [m["text"]["content"] for m in fake.messages]
+        assert "这条发不出去。" not in sent
+        assert sent[2:] and "".join(sent[2:]) == long and all(len(p.encode()) <= 2048 for p in sent[2:])
+        with reading(sessions) as s:
+            assert s.get(WeChatDelivery, refused) is not None  # taken once: never sent twice
     await relay.stop()
 
 

@@ -9,7 +9,7 @@ from wechatpy.crypto import WeChatCrypto as OracleCrypto
 from wechatpy.work.crypto import WeChatCrypto as OracleWorkCrypto
 
 from helixdesk.channels.wechat import xml as wx
-from helixdesk.channels.wechat.crypto import MessageCrypto, signature
+from helixdesk.channels.wechat.crypto import MessageCrypto, check_signature, signature
 from helixdesk.channels.wechat.errors import (
     WeChatAppIdMismatchError,
     WeChatBadXmlError,
@@ -119,3 +119,14 @@ def test_xml_rules():
         )
     )
     assert event.dedup_key == "wx:o1:5:subscribe" and event.msg_id is None
+
+
+def test_a_doctype_cannot_hide_in_another_encoding_and_odd_signatures_are_refused():
+    hidden = '<?xml version="1.0" encoding="UTF-16"?><!DOCTYPE x [<!ENTITY a "b">]><xml><A>&a;</A></xml>'
+    with pytest.raises(WeChatBadXmlError):
+        wx.parse(hidden.encode("utf-16"))
+    with pytest.raises(WeChatBadXmlError):
+        wx.parse(b'<?xml version="1.0" encoding="ISO-8859-1"?><xml><A>1</A></xml>')
+    assert wx.parse(b'<?xml version="1.0" encoding="UTF-8"?><xml><A>1</A></xml>') == {"A": "1"}
+    with pytest.raises(WeChatSignatureError):  # characters outside ASCII: refused, not a crash
+        check_signature("签名", TOKEN, "1", "2")

@@ -117,16 +117,20 @@ class ImageMessages:
     def _part(self, image: CheckedImage, read: Reading, caption_chars: int) -> ImagePart:
         image_id = new_id()
         masked = mask_text(read.text[:MAX_TEXT_CHARS]).text
+
         # The fields are read from the same text: masked the same way before anything keeps or
         # shows them (a "merchant" may be a person's name and phone number). Ids, amounts, dates
         # and error codes are left as they are by the masking.
+        def masked_field(value: str | None) -> str | None:
+            return None if value is None else mask_text(value).text
+
+        read_fields = read.fields
         fields = replace(
-            read.fields,
-            **{
-                key: mask_text(value).text
-                for key in ("transaction_id", "merchant", "card_tail", "error_code")
-                if isinstance(value := getattr(read.fields, key), str)
-            },
+            read_fields,
+            transaction_id=masked_field(read_fields.transaction_id),
+            merchant=masked_field(read_fields.merchant),
+            card_tail=masked_field(read_fields.card_tail),
+            error_code=masked_field(read_fields.error_code),
         )
         found = fields.found()
         pairs = tuple(summary_lines(fields))

@@ -21,9 +21,10 @@ import urllib.request
 from dataclasses import dataclass
 from typing import Any
 
-from helixdesk.channels.wechat.errors import WeChatApiError
+from helixdesk.channels.wechat.errors import WeChatApiError, WeChatRefusedError
 
 _TOKEN_INVALID = frozenset({40001, 40014, 42001})
+_BUSY = -1  # "system busy": worth trying again later
 
 
 @dataclass(frozen=True, slots=True)
@@ -85,8 +86,12 @@ class WeChatApi:
             code = int(data.get("errcode") or 0)
             if code == 0:
                 return
+            if code == _BUSY:
+                raise WeChatApiError(f"WeChat was busy: errcode {code} {data.get('errmsg', '')}")
             if code not in _TOKEN_INVALID or attempt == 1:
-                raise WeChatApiError(f"WeChat refused the message: errcode {code} {data.get('errmsg', '')}")
+                raise WeChatRefusedError(
+                    f"WeChat refused the message: errcode {code} {data.get('errmsg', '')}", code
+                )
 
     def _call(self, method: str, path_query: str, body: dict[str, Any] | None) -> dict[str, Any]:
         url = self.account.base.rstrip("/") + path_query

@@ -35,7 +35,8 @@ def signature(*parts: str) -> str:
 
 
 def check_signature(expected: str, *parts: str) -> None:
-    if not hmac.compare_digest(signature(*parts), expected.lower()):
+    # As bytes: a signature with characters outside ASCII is refused, not a TypeError.
+    if not hmac.compare_digest(signature(*parts).encode(), expected.lower().encode()):
         raise WeChatSignatureError("the signature does not match this account's token")
 
 

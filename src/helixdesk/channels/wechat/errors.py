@@ -44,3 +44,12 @@ class WeChatApiError(AppError):
 
     code = "wechat_api_error"
     http_status = 502
+
+
+class WeChatRefusedError(WeChatApiError):
+    """WeChat answered and refused the message for good (out of the 48-hour window, the customer
+    unsubscribed, too long, ...): sending it again would be refused again."""
+
+    def __init__(self, message: str, errcode: int) -> None:
+        super().__init__(message)
+        self.errcode = errcode

@@ -3,10 +3,13 @@
 When a person has the conversation, what they write is a `MessageSent` event (sender `agent`). For a
 conversation of a WeChat openid this consumer sends it through the customer-service message API.
 The message is taken for delivery first (a `wechat_deliveries` row, committed before the call), so
-a restart, or the batch run again, never sends it twice; a send that fails gives the message back
-and stops the batch, which is retried. (A crash between taking and sending loses that one message
-rather than risk sending it twice.) Messages older than WeChat's 48-hour customer-service window
-are not sent.
+a restart, or the batch run again, never sends it twice. When WeChat cannot be reached (or is
+busy), the message is given back and the batch stops, to be retried. When WeChat refuses it for
+good (out of its 48-hour customer-service window, the customer unsubscribed, ...), it is logged and
+the consumer moves on: sending it again would be refused again and hold up every later message.
+(A crash between taking and sending loses that one message rather than risk sending it twice.)
+Messages older than the 48-hour window are not sent; a long message goes in parts of at most
+2,048 bytes, as the bot's answers do.
 """
 
 from __future__ import annotations
@@ -19,7 +22,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.bus.consumer import DurableConsumer
-from helixdesk.channels.wechat.channel import WeChatAccount
+from helixdesk.channels.wechat.channel import WeChatAccount, split_text
+from helixdesk.channels.wechat.errors import WeChatRefusedError
 from helixdesk.channels.wechat.models import WeChatUser
 from helixdesk.channels.wechat.store import WeChatStore
 from helixdesk.core.clock import utcnow
@@ -63,7 +67,11 @@ class AgentMessagesOut:
         if self._store.take(message.id, event.conversation_id, "api") is not None:
             return  # sent before (a batch run again after a restart)
         try:
-            account.api.send_text(row.openid, message.text)
+            for part in split_text(message.text):
+                account.api.send_text(row.openid, part)
+        except WeChatRefusedError as e:
+            log.warning("WeChat refused an agent's message (errcode %s); it is not sent again", e.errcode)
+            return
         except Exception:
             self._store.release(message.id)
             raise

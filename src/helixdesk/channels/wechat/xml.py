@@ -8,16 +8,22 @@ from dataclasses import dataclass
 
 from helixdesk.channels.wechat.errors import WeChatBadXmlError
 
-_FORBIDDEN = re.compile(rb"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
+_FORBIDDEN = re.compile(r"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 
 
 def parse(body: bytes | str) -> dict[str, str]:
-    """The flat fields of `<xml>...</xml>` (tag → text). No DTDs, no entities."""
-    raw = body.encode() if isinstance(body, str) else body
-    if _FORBIDDEN.search(raw):
-        raise WeChatBadXmlError("XML with a DOCTYPE or an entity is not accepted")
+    """The flat fields of `<xml>...</xml>` (tag → text). UTF-8 only (as WeChat sends), no DTDs, no
+    entities: the text is decoded first, so another encoding cannot hide a DOCTYPE."""
     try:
-        root = ET.fromstring(raw)
+        text = body if isinstance(body, str) else body.decode("utf-8")
+    except UnicodeDecodeError as e:
+        raise WeChatBadXmlError("the body is not UTF-8") from e
+    if _FORBIDDEN.search(text) or re.search(r"<\?xml[^>]*encoding=[\"'](?!utf-?8)", text, re.IGNORECASE):
+        raise WeChatBadXmlError(
+            "XML with a DOCTYPE, an entity or an encoding other than UTF-8 is not accepted"
+        )
+    try:
+        root = ET.fromstring(text)
     except ET.ParseError as e:
         raise WeChatBadXmlError(f"the body is not well-formed XML: {e}") from e
     if root.tag != "xml":

@@ -282,8 +282,8 @@
     socket = new WebSocket(`${scheme}://${location.host}/api/v1/conversations/${conversationId}/ws?${query}`);
     socket.onopen = () => {
       retry = 0; status.dataset.state = "online"; showStatus();
-      // Messages typed while the connection was down go now, in order; the server stores each
-      // client_message_id once, so one sent twice across a reconnect is still one message.
+      // Messages typed while the connection was down go now, in order, each once (a page closed
+      // before the connection is back loses them: they were never shown as sent).
       while (pending.length && socket.readyState === 1) socket.send(pending.shift());
     };
     socket.onmessage = (event) => {

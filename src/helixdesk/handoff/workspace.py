@@ -361,7 +361,7 @@ class AgentWorkspace:
 
     def open_image(self, user: StaffView, conversation_id: str, *, message_id: str, reason: str) -> Original:
         """The original of a customer's image, for a person who may open the conversation and says
-        why (8+ characters). Audited (`image.opened`: who, which message, why) before it is shown."""
+        why (at least `MIN_REASON_CHARS` characters). Audited (`image.opened`: who, which message, why) before it is shown."""
         if self._keyring is None:
             raise ImageNotFoundError("no images are kept on this server")
         with reading(self._sessions) as s:

@@ -166,20 +166,24 @@ class Binder:
                 .where(WeChatUser.id == user.id)
                 .values(customer_ref=ref, bound_at=utcnow(), bind_step=None, bind_ref=None)
             )
-            self._audit.record(
-                s,
-                actor=Actor.customer(ref, channel="wechat"),
-                action="wechat.bound",
-                target=Target.customer(ref),
-                details={
-                    "account": user.account,
-                    # The openid itself stays in wechat_users; the log keeps a fingerprint.
-                    "openid_sha256": hashlib.sha256(user.openid.encode()).hexdigest()[:16],
-                    "conversation_id": conversation_id,
-                },
-                customer_ref=ref,
-            )
+            self._record(s, "wechat.bound", user, ref, conversation_id)
         return say("bind_done", language), ref
+
+    def _record(self, s: Session, action: str, user: UserView, ref: str, conversation_id: str) -> None:
+        """Audit a binding change; the openid itself stays in wechat_users, the log keeps a
+        fingerprint."""
+        self._audit.record(
+            s,
+            actor=Actor.customer(ref, channel="wechat"),
+            action=action,
+            target=Target.customer(ref),
+            details={
+                "account": user.account,
+                "openid_sha256": hashlib.sha256(user.openid.encode()).hexdigest()[:16],
+                "conversation_id": conversation_id,
+            },
+            customer_ref=ref,
+        )
 
     def _unbind(self, user: UserView, conversation_id: str) -> None:
         ref = user.customer_ref
@@ -190,15 +194,4 @@ class Binder:
                 .where(WeChatUser.id == user.id)
                 .values(customer_ref=None, bound_at=None, bind_step=None, bind_ref=None)
             )
-            self._audit.record(
-                s,
-                actor=Actor.customer(ref, channel="wechat"),
-                action="wechat.unbound",
-                target=Target.customer(ref),
-                details={
-                    "account": user.account,
-                    "openid_sha256": hashlib.sha256(user.openid.encode()).hexdigest()[:16],
-                    "conversation_id": conversation_id,
-                },
-                customer_ref=ref,
-            )
+            self._record(s, "wechat.unbound", user, ref, conversation_id)

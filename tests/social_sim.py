@@ -58,16 +58,21 @@ def weibo_event(
     return event
 
 
-def weibo_request(events: list[dict[str, Any]], *, now: float | None = None) -> tuple[bytes, dict[str, str]]:
-    """A Weibo-like batch: base64 HMAC-SHA256 of "<timestamp>.<body>", the timestamp in its header."""
-    body = json.dumps({"events": events}, ensure_ascii=False).encode()
+def weibo_headers(body: bytes, *, now: float | None = None) -> dict[str, str]:
+    """Base64 HMAC-SHA256 of "<timestamp>.<body>", the timestamp in its own header."""
     timestamp = str(int(time.time() if now is None else now))
     digest = hmac.new(WEIBO_SECRET.encode(), timestamp.encode() + b"." + body, hashlib.sha256).digest()
-    return body, {
+    return {
         "X-Weibo-Signature": base64.b64encode(digest).decode(),
         "X-Weibo-Timestamp": timestamp,
         "Content-Type": "application/json",
     }
+
+
+def weibo_request(events: list[dict[str, Any]], *, now: float | None = None) -> tuple[bytes, dict[str, str]]:
+    """A Weibo-like batch, signed."""
+    body = json.dumps({"events": events}, ensure_ascii=False).encode()
+    return body, weibo_headers(body, now=now)
 
 
 def messenger_message(mid: str, psid: str, text: str, *, echo: bool = False) -> dict[str, Any]:
@@ -82,8 +87,14 @@ def messenger_message(mid: str, psid: str, text: str, *, echo: bool = False) -> 
     }
 
 
+def messenger_headers(body: bytes) -> dict[str, str]:
+    """Hex HMAC-SHA256 of the body, as "sha256=..."."""
+    digest = hmac.new(MESSENGER_SECRET.encode(), body, hashlib.sha256).hexdigest()
+    return {"X-Hub-Signature-256": f"sha256={digest}", "Content-Type": "application/json"}
+
+
 def messenger_request(messaging: list[list[dict[str, Any]]]) -> tuple[bytes, dict[str, str]]:
-    """A Messenger-like batch: one entry per inner list; hex HMAC-SHA256 of the body, "sha256=..."."""
+    """A Messenger-like batch, one entry per inner list, signed."""
     body = json.dumps(
         {
             "object": "page",
@@ -91,8 +102,7 @@ def messenger_request(messaging: list[list[dict[str, Any]]]) -> tuple[bytes, dic
         },
         ensure_ascii=False,
     ).encode()
-    digest = hmac.new(MESSENGER_SECRET.encode(), body, hashlib.sha256).hexdigest()
-    return body, {"X-Hub-Signature-256": f"sha256={digest}", "Content-Type": "application/json"}
+    return body, messenger_headers(body)
 
 
 @dataclass

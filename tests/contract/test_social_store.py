@@ -78,7 +78,10 @@ async def test_replies_and_agents_messages_go_out_once_across_restarts_and_failu
         _conversation(sessions),
         _conversation(sessions, "web"),
     )
-    for platform, author, conv in (("weibo", "5612345678", weibo_conv), ("messenger", "P-77", messenger_conv)):
+    for platform, author, conv in (
+        ("weibo", "5612345678", weibo_conv),
+        ("messenger", "P-77", messenger_conv),
+    ):
         row = store.author(platform, author, "小明" if platform == "weibo" else None, "PAGE-1")
         store.set_conversation(row.id, None, conv)
 
@@ -171,7 +174,9 @@ async def test_replies_and_agents_messages_go_out_once_across_restarts_and_failu
         assert out.sent == 0 and len(fake.received) == 4 and not fake.bad
         with reading(sessions) as s:
             assert s.get(SocialDelivery, "m-late") is None
-            assert s.scalar(select(SocialDelivery.message_id).where(SocialDelivery.message_id == reply)) == reply
+            assert (
+                s.scalar(select(SocialDelivery.message_id).where(SocialDelivery.message_id == reply)) == reply
+            )
     await relay.stop()
 
 

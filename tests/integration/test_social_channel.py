@@ -136,8 +136,10 @@ def test_a_direct_message_is_answered_on_the_platform_once_and_an_agent_reply_fo
         client,
         "messenger",
         messenger_request(
-            [[messenger_message(f"mid.{_id()}", "PAGE-1", "Welcome!", echo=True)],
-             [messenger_message(f"mid.{_id()}", psid, "What is the annual fee of the credit card?")]]
+            [
+                [messenger_message(f"mid.{_id()}", "PAGE-1", "Welcome!", echo=True)],
+                [messenger_message(f"mid.{_id()}", psid, "What is the annual fee of the credit card?")],
+            ]
         ),
     )
     assert r.status_code == 200 and r.json()["messages"] == 1 and r.json()["skipped"] == 1
@@ -150,7 +152,10 @@ def test_a_direct_message_is_answered_on_the_platform_once_and_an_agent_reply_fo
     r = _post(client, "weibo", weibo_request([weibo_event(_id(), "我要转人工", author=author)]))
     assert r.status_code == 200
     with reading(client.app.state.container.sessions) as s:
-        assert s.scalar(select(Conversation.state).where(Conversation.id == conversation_id)) == "waiting_for_agent"
+        assert (
+            s.scalar(select(Conversation.state).where(Conversation.id == conversation_id))
+            == "waiting_for_agent"
+        )
     client.app.state.container.staff.create_user(
         username="social-agent", password=PASSWORD, display_name="小李", roles=["agent", "supervisor"]
     )
@@ -166,7 +171,10 @@ def test_a_direct_message_is_answered_on_the_platform_once_and_an_agent_reply_fo
     assert r.status_code == 200, r.text
     message_id = r.json()["message"]["id"]
     sent = fake.wait_for(before + 1)[before:]
-    assert [(m["body"]["receiver_id"], m["body"]["data"]["text"]) for m in sent][-1] == (author, "您好，我是客服小李。")
+    assert [(m["body"]["receiver_id"], m["body"]["data"]["text"]) for m in sent][-1] == (
+        author,
+        "您好，我是客服小李。",
+    )
     assert sent[-1]["idempotency_key"] == message_id
     with reading(client.app.state.container.sessions) as s:
         assert s.get(SocialDelivery, message_id) is not None
@@ -178,13 +186,31 @@ def test_a_direct_message_is_answered_on_the_platform_once_and_an_agent_reply_fo
     heading = re.search(r"<h1>.*?</h1>", page.text, re.S)
     assert heading and "社交媒体" in heading.group(0)
 
+    # The agent wraps up: the conversation closes. The first event sent again still counts as a
+    # repeat; the author's next message starts a new conversation.
+    r = console.post(
+        f"/console/api/conversations/{conversation_id}/wrap-up",
+        json={"disposition": "answered", "resolution": "resolved"},
+    )
+    assert r.status_code == 200, r.text
+    r = _post(client, "weibo", weibo_request([weibo_event(event, "信用卡年费怎么收？", author=author)]))
+    assert r.status_code == 200 and r.json()["duplicates"] == 1
+    assert _conversation_of(client, "weibo", author) == conversation_id
+    r = _post(client, "weibo", weibo_request([weibo_event(_id(), "你好", author=author)]))
+    assert r.status_code == 200 and r.json()["messages"] == 1
+    assert _conversation_of(client, "weibo", author) != conversation_id
+
 
 def test_public_comments_become_masked_feedback_not_conversations(client, fake):
     conversations, authors = _count(client, Conversation), _count(client, SocialAuthor)
     ids = [_id(), _id(), _id()]
     batch = [
-        weibo_event(ids[0], "你们APP转账一直失败，我的手机13812345678也收不到验证码", kind="comment", status="S1"),
-        weibo_event(ids[1], "The app keeps crashing when I log in", kind="mention", lang="en_US", name="Amy W"),
+        weibo_event(
+            ids[0], "你们APP转账一直失败，我的手机13812345678也收不到验证码", kind="comment", status="S1"
+        ),
+        weibo_event(
+            ids[1], "The app keeps crashing when I log in", kind="mention", lang="en_US", name="Amy W"
+        ),
         weibo_event(ids[2], "", kind="like"),
     ]
     r = _post(client, "weibo", weibo_request(batch))
@@ -216,7 +242,9 @@ def test_public_comments_become_masked_feedback_not_conversations(client, fake):
 
 
 def test_refused_requests_store_nothing(client):
-    counts = lambda: [_count(client, m) for m in (Message, SocialAuthor, InsightMessage, Conversation)]  # noqa: E731
+    def counts() -> list[int]:
+        return [_count(client, m) for m in (Message, SocialAuthor, InsightMessage, Conversation)]
+
     before = counts()
     good = [weibo_event(_id(), "信用卡年费怎么收？"), weibo_event(_id(), "太慢了", kind="comment")]
 

@@ -30,7 +30,9 @@ def _platform(**changes: object) -> dict:
 
 def _load(tmp_path: Path, data: object, env: dict[str, str] | None = None):
     file = tmp_path / "platforms.yaml"
-    file.write_text(data if isinstance(data, str) else yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    file.write_text(
+        data if isinstance(data, str) else yaml.safe_dump(data, allow_unicode=True), encoding="utf-8"
+    )
     return load_platforms(file, ENV if env is None else env)
 
 
@@ -62,10 +64,18 @@ def test_a_minimal_platform_with_its_own_outbound_secret(tmp_path):
         ({"platforms": {}}, "social_config_invalid", "platforms"),
         ({"platforms": {"Weibo!": _platform()}}, "social_config_invalid", "platforms.Weibo!"),
         ({"platforms": {"x": _platform(colour="red")}}, "social_config_invalid", "platforms.x.colour"),
-        ({"platforms": {"x": _platform(fields={"id": "id", "text": "t"})}}, "social_config_invalid", "author_id"),
+        (
+            {"platforms": {"x": _platform(fields={"id": "id", "text": "t"})}},
+            "social_config_invalid",
+            "author_id",
+        ),
         ({"platforms": {"x": _platform(default_kind=None)}}, "social_config_invalid", "default_kind"),
         (
-            {"platforms": {"x": _platform(fields={"id": "id", "text": "t", "author_id": "a", "kind": "type"})}},
+            {
+                "platforms": {
+                    "x": _platform(fields={"id": "id", "text": "t", "author_id": "a", "kind": "type"})
+                }
+            },
             "social_config_invalid",
             "needs kinds",
         ),
@@ -91,7 +101,11 @@ def test_a_minimal_platform_with_its_own_outbound_secret(tmp_path):
             "social_config_invalid",
             "outbound.url",
         ),
-        ({"platforms": {"x": _platform(events="entry..messaging")}}, "social_mapping_invalid", "platforms.x.events"),
+        (
+            {"platforms": {"x": _platform(events="entry..messaging")}},
+            "social_mapping_invalid",
+            "platforms.x.events",
+        ),
         (
             {"platforms": {"x": _platform(fields={"id": "a.*.b", "text": "t", "author_id": "a"})}},
             "social_mapping_invalid",
@@ -104,12 +118,20 @@ def test_a_minimal_platform_with_its_own_outbound_secret(tmp_path):
             "unknown: txt",
         ),
         (
-            {"platforms": {"x": _platform(outbound={"url": "https://x.test", "body": {"to": "{author_id}"}})}},
+            {
+                "platforms": {
+                    "x": _platform(outbound={"url": "https://x.test", "body": {"to": "{author_id}"}})
+                }
+            },
             "social_mapping_invalid",
             "must use {text}",
         ),
         ({"platforms": {"x": _platform(secret="short")}}, "social_secret_missing", "platforms.x.secret"),
-        ({"platforms": {"x": _platform(secret="${NOT_SET_ANYWHERE}")}}, "social_secret_missing", "NOT_SET_ANYWHERE"),
+        (
+            {"platforms": {"x": _platform(secret="${NOT_SET_ANYWHERE}")}},
+            "social_secret_missing",
+            "NOT_SET_ANYWHERE",
+        ),
         (
             {"platforms": {"x": _platform(outbound={"url": "${NO_URL}", "body": {"t": "{text}"}})}},
             "social_config_invalid",
@@ -136,7 +158,9 @@ def test_the_app_refuses_to_start_with_a_bad_file(tmp_path, sqlite_url):
     from helixdesk.edge.container import Container
 
     file = tmp_path / "bad.yaml"
-    file.write_text(yaml.safe_dump({"platforms": {"x": _platform(secret="${NOT_SET_ANYWHERE}")}}), encoding="utf-8")
+    file.write_text(
+        yaml.safe_dump({"platforms": {"x": _platform(secret="${NOT_SET_ANYWHERE}")}}), encoding="utf-8"
+    )
     with pytest.raises(SocialConfigError) as e:
         Container.build(
             Settings(  # type: ignore[call-arg]

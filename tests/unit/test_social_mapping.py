@@ -133,7 +133,11 @@ def test_a_messenger_batch_across_entries_skips_echoes_and_receipts(platforms):
     body, _ = messenger_request(
         [
             [messenger_message("mid.1", "P1", "How do I freeze my card?"), receipt],
-            [messenger_message("mid.2", "P2", "Hello", echo=True), picture, messenger_message("mid.3", "P2", "hi")],
+            [
+                messenger_message("mid.2", "P2", "Hello", echo=True),
+                picture,
+                messenger_message("mid.3", "P2", "hi"),
+            ],
         ]
     )
     events, skipped = _read(platforms["messenger"], body)
@@ -158,7 +162,9 @@ def test_times_and_languages():
     for bad in (True, None, "soon", 10**30, [1]):
         assert parse_time(bad, "epoch_s") is None
     assert parse_time(1764641700, "iso") is None
-    assert [language_of(v) for v in ("zh_CN", "zh", "ZH-hans", "zh-TW", "zh_HK", "en", "en_GB", "ja", None)] == [
+    assert [
+        language_of(v) for v in ("zh_CN", "zh", "ZH-hans", "zh-TW", "zh_HK", "en", "en_GB", "ja", None)
+    ] == [
         "zh-Hans",
         "zh-Hans",
         "zh-Hans",

@@ -19,7 +19,11 @@ NOW = 1_764_641_700.0
 
 HUB = SignatureScheme(header="X-Hub-Signature-256", encoding="hex", prefix="sha256=")
 TIMED = SignatureScheme(
-    header="X-Sig", encoding="base64", timestamp_header="X-Ts", tolerance_seconds=300, signed="{timestamp}.{body}"
+    header="X-Sig",
+    encoding="base64",
+    timestamp_header="X-Ts",
+    tolerance_seconds=300,
+    signed="{timestamp}.{body}",
 )
 
 

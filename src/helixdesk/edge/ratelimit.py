@@ -23,7 +23,11 @@ class RateLimitMiddleware:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
-        if scope["type"] not in ("http", "websocket") or path in EXEMPT_PATHS or path.startswith(EXEMPT_PREFIXES):
+        if (
+            scope["type"] not in ("http", "websocket")
+            or path in EXEMPT_PATHS
+            or path.startswith(EXEMPT_PREFIXES)
+        ):
             await self.app(scope, receive, send)
             return
         container = getattr(scope["app"].state, "container", None)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.core.errors import NotFoundError
 from helixdesk.db.session import reading
+from helixdesk.insight.feedback import SOURCES as FEEDBACK_SOURCES
 from helixdesk.insight.hotspots import (
     UNASSIGNED,
     Filters,
@@ -21,7 +22,6 @@ from helixdesk.insight.hotspots import (
     representatives,
     topic_days,
 )
-from helixdesk.insight.feedback import SOURCES as FEEDBACK_SOURCES
 from helixdesk.insight.models import InsightMessage, InsightRun, InsightTopic
 
 

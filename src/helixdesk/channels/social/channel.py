@@ -102,28 +102,30 @@ class SocialChannel:
         platform.scheme.verify(platform.secret, headers, body, self._clock())
         try:
             document = json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, ValueError) as e:
-            raise SocialBadPayloadError("the body must be UTF-8 JSON") from e
+        except (UnicodeDecodeError, ValueError, RecursionError) as error:
+            raise SocialBadPayloadError("the body must be UTF-8 JSON") from error
         events, skipped = platform.mapping.read(document)
-        direct = [e for e in events if e.kind == DIRECT_MESSAGE]
-        for e in direct:
-            self._check_text(e)
-        counts = {"events": len(events) + skipped, "messages": 0, "comments": 0, "duplicates": 0}
-        counts["skipped"] = skipped
-        comments = _once([e for e in events if e.kind == COMMENT])
-        counts["duplicates"] += sum(1 for e in events if e.kind == COMMENT) - len(comments)
-        if comments:
+        direct = [event for event in events if event.kind == DIRECT_MESSAGE]
+        for event in direct:
+            self._check_text(event)
+        comments = [event for event in events if event.kind == COMMENT]
+        once = _once(comments)
+        counts = {
+            "events": len(events) + skipped,
+            "messages": 0,
+            "comments": 0,
+            "duplicates": len(comments) - len(once),
+            "skipped": skipped,
+        }
+        if once:
             now = utcnow()
             stored = await self._comments(
-                [
-                    Comment(name, e.event_id, e.text, min(e.created_at or now, now), e.language)
-                    for e in comments
-                ]
+                [Comment(name, c.event_id, c.text, min(c.created_at or now, now), c.language) for c in once]
             )
             counts["comments"] += stored["added"]
             counts["duplicates"] += stored["already"]
-        for e in direct:
-            repeat = await self._direct(platform.name, e)
+        for event in direct:
+            repeat = await self._direct(platform.name, event)
             counts["duplicates" if repeat else "messages"] += 1
         return counts
 
@@ -161,7 +163,9 @@ class SocialChannel:
             if await anyio.to_thread.run_sync(self._store.has_message, author.conversation_id, key):
                 return None
         conv = await self._conversations.create_conversation(channel=CHANNEL, language=e.language)
-        await anyio.to_thread.run_sync(self._store.set_conversation, author.id, author.conversation_id, conv.id)
+        await anyio.to_thread.run_sync(
+            self._store.set_conversation, author.id, author.conversation_id, conv.id
+        )
         # Another request may have started one first: the author's conversation is whichever won.
         author = await anyio.to_thread.run_sync(self._store.author, platform, e.author_id, None, None)
         return author.conversation_id

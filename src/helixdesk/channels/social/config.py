@@ -115,7 +115,9 @@ class PlatformIn(_Strict):
             raise ValueError("fields.kind needs kinds: the platform's values and what each is")
         fmt = self.created_at_format
         if fmt not in TIME_FORMATS and "%z" not in fmt:
-            raise ValueError(f"created_at_format is one of {', '.join(TIME_FORMATS)}, or a strptime format with %z")
+            raise ValueError(
+                f"created_at_format is one of {', '.join(TIME_FORMATS)}, or a strptime format with %z"
+            )
         return self
 
 

@@ -126,7 +126,8 @@ class Mapping:
         when = parse_time(value, self.time_format)
         if when is None:
             raise _mismatch(
-                number, f"has a time at {self.created_at.text!r} that is not {self.time_format} with its offset"
+                number,
+                f"has a time at {self.created_at.text!r} that is not {self.time_format} with its offset",
             )
         return when
 

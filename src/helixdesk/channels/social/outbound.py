@@ -135,10 +135,14 @@ class MessagesOut:
         message = event.message
         outbound = self._outbound.get(to.platform)
         if outbound is None:
-            log.warning("a message to a %s author was not sent: the platform has no outbound URL", to.platform)
+            log.warning(
+                "a message to a %s author was not sent: the platform has no outbound URL", to.platform
+            )
             return
         if utcnow() - message.created_at > outbound.max_age:
-            log.warning("a message to a %s author was not sent: it is older than the reply window", to.platform)
+            log.warning(
+                "a message to a %s author was not sent: it is older than the reply window", to.platform
+            )
             return
         if not self._store.take(message.id, event.conversation_id):
             return  # sent before (a batch run again after a restart)
@@ -179,4 +183,3 @@ def outbound_consumer(
 
 def _moved_past(_s: Session, _event: Event) -> None:
     """Nothing to write: the messages were sent (and recorded) before; the offset moves on."""
-

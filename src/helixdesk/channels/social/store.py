@@ -46,7 +46,9 @@ class SocialStore:
             try:
                 with transaction(self._sessions) as s:
                     s.add(
-                        SocialAuthor(platform=platform, author_id=author_id, author_name=name, reply_to=reply_to)
+                        SocialAuthor(
+                            platform=platform, author_id=author_id, author_name=name, reply_to=reply_to
+                        )
                     )
             except IntegrityError:
                 pass  # created by a concurrent request
@@ -115,7 +117,9 @@ class SocialStore:
                 SocialAuthor.reply_to,
             ).where(SocialAuthor.conversation_id.in_(ids))
         ).all()
-        return {r.conversation_id: Recipient(r.platform, r.author_id, r.author_name, r.reply_to) for r in rows}
+        return {
+            r.conversation_id: Recipient(r.platform, r.author_id, r.author_name, r.reply_to) for r in rows
+        }
 
     # ---- deliveries -----------------------------------------------------------------------------
 

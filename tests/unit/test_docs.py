@@ -179,7 +179,12 @@ def test_every_social_error_code_is_documented():
         codes |= set(re.findall(r'code = "([a-z_]+)"', source))
         codes |= set(re.findall(r'code="([a-z_]+)"', source))
         codes |= set(re.findall(r'"(social_[a-z_]+)" if', source))
-    startup = {"social_config_invalid", "social_config_missing", "social_mapping_invalid", "social_secret_missing"}
+    startup = {
+        "social_config_invalid",
+        "social_config_missing",
+        "social_mapping_invalid",
+        "social_secret_missing",
+    }
     assert startup | {"social_bad_signature", "social_stale_timestamp", "social_payload_mismatch"} <= codes
     for code in sorted(codes):
         assert f"`{code}`" in text, f"error code {code} is missing from docs/channels.md"

@@ -175,3 +175,15 @@ def test_times_and_languages():
         None,
         None,
     ]
+
+
+def test_an_event_id_becomes_a_client_message_id_that_fits():
+    from helixdesk.channels.social.channel import client_message_id
+
+    assert client_message_id("weibo", "4937164816012345") == "weibo:4937164816012345"
+    long_a, long_b = (
+        client_message_id("messenger", "m_" + "a" * 120),
+        client_message_id("messenger", "m_" + "b" * 120),
+    )
+    assert len(long_a) <= 64 and len(long_b) <= 64 and long_a != long_b
+    assert long_a == client_message_id("messenger", "m_" + "a" * 120)  # the same id, the same key

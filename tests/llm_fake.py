@@ -4,6 +4,7 @@
         settings = ...(llm_base_url=fake.url)
         fake.script("您好！余额为 1,000 元。")    # the next answer (else: the default answers below)
         fake.script("...", hold=True)           # the next request waits until fake.release()
+        fake.script("...", use="summary")       # the next answer to a summary request
         fake.requests                           # every request body, as JSON, in order
 
 It answers `POST /v1/chat/completions` plainly, or as server-sent events when the body says
@@ -38,6 +39,20 @@ class Scripted:
     hold: bool = False  # wait for release() before answering (a server that does not answer in time)
     status: int = 200
     raw: bytes | None = None  # sent as the body as it is (a server that answers something else)
+    use: str | None = None  # only for a request of this use (reword, compose, summary, qa_second_opinion)
+
+
+_USES = {
+    "You reword": "reword",
+    "You answer": "compose",
+    "You summarise": "summary",
+    "You review": "qa_second_opinion",
+}
+
+
+def use_of(body: dict[str, Any]) -> str | None:
+    system = str(body["messages"][0]["content"])
+    return next((use for start, use in _USES.items() if system.startswith(start)), None)
 
 
 def default_answer(body: dict[str, Any]) -> str:
@@ -76,7 +91,7 @@ class FakeLlm:
                 with fake._lock:
                     fake.raw.append(raw)
                     fake.requests.append(body)
-                    step = fake._script.popleft() if fake._script else Scripted(default_answer)
+                    step = fake._next(use_of(body))
                 if self.path != "/v1/chat/completions":
                     self.send_error(404)
                     return
@@ -164,9 +179,23 @@ class FakeLlm:
         hold: bool = False,
         status: int = 200,
         raw: bytes | None = None,
+        use: str | None = None,
     ) -> None:
         with self._lock:
-            self._script.append(Scripted(text, usage=usage, hold=hold, status=status, raw=raw))
+            self._script.append(Scripted(text, usage=usage, hold=hold, status=status, raw=raw, use=use))
+
+    def _next(self, use: str | None) -> Scripted:
+        """The first scripted answer for a request of `use` (taken off the script), or the default."""
+        for i, step in enumerate(self._script):
+            if step.use is None or step.use == use:
+                del self._script[i]
+                return step
+        return Scripted(default_answer)
+
+    def clear(self) -> None:
+        """Forget the scripted answers not given yet."""
+        with self._lock:
+            self._script.clear()
 
     def release(self) -> None:
         self._released.set()

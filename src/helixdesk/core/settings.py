@@ -11,7 +11,6 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from helixdesk.core.timezones import zone
 
-
 LlmUse = Literal["reword", "compose", "summary", "qa_second_opinion"]
 LLM_USES: tuple[LlmUse, ...] = ("reword", "compose", "summary", "qa_second_opinion")
 

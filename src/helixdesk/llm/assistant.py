@@ -25,6 +25,7 @@ from helixdesk.llm.client import ChatClient
 from helixdesk.llm.guard import CITATION, Ask, BadFormatError, Compliance, Guard
 from helixdesk.llm.meter import DbMeter, Prices
 
+
 @dataclass(frozen=True, slots=True)
 class Composed:
     text: str  # citation marks renumbered [1]..[k] in the order of `cited`

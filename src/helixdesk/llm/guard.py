@@ -26,6 +26,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import re
 import time
@@ -87,6 +88,7 @@ class Answer:
     text: str | None  # the checked answer, placeholders restored; None: keep the template
     reason: str  # "ok" or why the answer is not used
     cited: tuple[int, ...] = ()  # the sources cited, in the order first cited
+    call: CallRecord | None = None  # what the call cost, as metered
 
     @property
     def used(self) -> bool:
@@ -128,8 +130,8 @@ class Guard:
             answer = Answer(None, "unavailable" if e.code == "llm_unavailable" else "error")
         else:
             answer = self.check(done.text, ask, redaction)
-        self._meter(ask, messages, done, answer, time.monotonic() - started)
-        return answer
+        call = self._meter(ask, messages, done, answer, time.monotonic() - started)
+        return dataclasses.replace(answer, call=call)
 
     def check(self, raw: str, ask: Ask, redaction: Redaction) -> Answer:
         """The checks of step 3, on one answer."""
@@ -190,21 +192,21 @@ class Guard:
             " (estimated)" if estimated else "",
             cost,
         )
-        self.meter.record(
-            CallRecord(
-                use=ask.use,
-                model=model,
-                used=answer.used,
-                reason=answer.reason,
-                streamed=self.client.stream,
-                prompt_tokens=prompt,
-                completion_tokens=completion,
-                tokens_estimated=estimated,
-                seconds=seconds,
-                cost=cost,
-                conversation_id=ask.conversation_id,
-            )
+        call = CallRecord(
+            use=ask.use,
+            model=model,
+            used=answer.used,
+            reason=answer.reason,
+            streamed=self.client.stream,
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            tokens_estimated=estimated,
+            seconds=seconds,
+            cost=cost,
+            conversation_id=ask.conversation_id,
         )
+        self.meter.record(call)
+        return call
 
 
 _FENCE = re.compile(r"^```[a-zA-Z]*\n(.*)\n```$", re.S)

@@ -169,7 +169,7 @@ class Guard:
         done: Completion | None,
         answer: Answer,
         seconds: float,
-    ) -> None:
+    ) -> CallRecord:
         if done is not None:
             prompt, completion, estimated = (
                 done.usage.prompt_tokens,

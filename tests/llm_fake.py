@@ -226,3 +226,17 @@ class _Server(ThreadingHTTPServer):
 
 def _wants_usage(body: dict[str, Any]) -> bool:
     return bool((body.get("stream_options") or {}).get("include_usage"))
+
+
+def main() -> None:
+    """`python -m tests.llm_fake`: serve the default answers on a free port (printed) until stdin closes;
+    the bench runs it in a process of its own, so the server does not share the measured interpreter."""
+    import sys
+
+    with FakeLlm() as fake:
+        print(fake.url, flush=True)
+        sys.stdin.read()
+
+
+if __name__ == "__main__":
+    main()

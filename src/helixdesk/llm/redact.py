@@ -57,7 +57,15 @@ class Redaction:
     def __post_init__(self) -> None:
         known = sorted({n.strip() for n in self.names if len(n.strip()) >= _MIN_NAME}, key=len, reverse=True)
         if known:
-            self._name_pattern = re.compile("|".join(re.escape(n) for n in known), re.IGNORECASE)
+            # A Latin name is a whole word ("Na" is not the "na" of "finance"); a Chinese one is not
+            # cut into words.
+            self._name_pattern = re.compile(
+                "|".join(
+                    rf"(?<![A-Za-z]){re.escape(n)}(?![A-Za-z])" if n.isascii() else re.escape(n)
+                    for n in known
+                ),
+                re.IGNORECASE,
+            )
         self._shown[NAME] = self.name
 
     @property

@@ -41,3 +41,11 @@ def test_secrets_go_back_as_the_fixed_mask() -> None:
     r = Redaction()
     assert r.mask("验证码是 483920") == "验证码是 <SECRET_1>"
     assert r.restore("您提供的 <SECRET_1> 请勿告诉他人") == "您提供的 •••••• 请勿告诉他人"
+
+
+def test_a_latin_name_is_masked_as_a_whole_word_only() -> None:
+    r = Redaction(names=("Li Na", "Li", "Na"), name="Li")
+    assert r.mask("Hi, Li Na here: my online finance app says Na, li.") == (
+        "Hi, <NAME_1> here: my online finance app says <NAME_2>, <NAME_3>."
+    )
+    assert r.restore("Dear <NAME>, <NAME_2>") == "Dear Li, Li"

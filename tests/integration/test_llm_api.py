@@ -241,6 +241,19 @@ def test_a_handoff_gets_the_models_summary_beside_the_extractive_one(on: dict[st
         packet = s.scalar(select(Handoff.packet).where(Handoff.conversation_id == chat.id))
     assert packet["llm_summary"] == {"language": "zh-Hans", "text": "客户需要人工协助处理。"}
     assert packet["summary"]["zh-Hans"]  # the extractive summary stays
+    client = on["client"]
+    container.staff.create_user(
+        username="sup.llm", password=PASSWORD, display_name="Sup", roles=["supervisor"]
+    )
+    sign_in(client, "sup.llm", PASSWORD)
+    try:
+        page = client.get(f"/console/conversations/{chat.id}").text
+    finally:
+        client.cookies.clear()
+        client.headers.pop("X-CSRF-Token", None)
+    assert '<p class="summary">' in page  # the extractive summary, then the model's beside it
+    assert '<p class="summary summary--llm" id="llm-summary" lang="zh-Hans">' in page
+    assert "模型摘要" in page and "客户需要人工协助处理。" in page
     # A summary that invents a figure is not kept: the extractive one stands alone.
     other = Chat(on["client"], "C000002")
     fake.script("客户要求转人工，涉及金额5000元。", use="summary")

@@ -124,12 +124,15 @@ class Guard:
         done: Completion | None = None
         try:
             done = self.client.complete(messages)
+            answer = self.check(done.text, ask, redaction)
         except LlmTimeoutError:
             answer = Answer(None, "timeout")
         except LlmError as e:
             answer = Answer(None, "unavailable" if e.code == "llm_unavailable" else "error")
-        else:
-            answer = self.check(done.text, ask, redaction)
+        except Exception:
+            # The LLM is never worth a failed reply: whatever went wrong, the template is used.
+            log.exception("llm %s: the call or its checks failed; the template is used", ask.use)
+            answer = Answer(None, "error")
         call = self._meter(ask, messages, done, answer, time.monotonic() - started)
         return dataclasses.replace(answer, call=call)
 

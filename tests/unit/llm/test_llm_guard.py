@@ -140,3 +140,16 @@ def test_a_streamed_answer_goes_through_the_same_checks(fake: FakeLlm, book: Rul
     fake.script("好的，您尾号0128的卡已冻结，10个工作日内可到网点解冻。", usage=False)
     assert g.ask(reword()).reason == "invented_number"
     assert [(c.streamed, c.tokens_estimated) for c in meter.calls] == [(True, False), (True, True)]
+
+
+def test_a_failing_check_is_an_error_and_the_template_stays(fake: FakeLlm, book: RuleBook) -> None:
+    meter = Recorded()
+
+    def broken(text: str) -> list[str]:
+        raise RuntimeError("the rule book could not be read")
+
+    g = Guard(client=ChatClient(base_url=fake.url, model="local", timeout=5), meter=meter, compliance=broken)
+    fake.script("好的，您尾号0128的卡已冻结，3个工作日内可到网点解冻。")
+    result = g.ask(reword())
+    assert (result.text, result.reason) == (None, "error")
+    assert [(c.used, c.reason) for c in meter.calls] == [(False, "error")]

@@ -21,6 +21,7 @@ from helixdesk.cli import (
     kb,
     keys,
     lifecycle,
+    llm,
     nlu,
     outbox,
     outreach,
@@ -59,6 +60,7 @@ app.add_typer(insight.app, name="insight")
 app.add_typer(analytics.app, name="analytics")
 app.add_typer(lifecycle.app, name="lifecycle")
 app.add_typer(outreach.app, name="outreach")
+app.add_typer(llm.app, name="llm")
 
 err = Console(stderr=True, soft_wrap=True)
 

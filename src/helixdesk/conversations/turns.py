@@ -499,6 +499,8 @@ def _reply_meta(reply: Any) -> dict[str, Any]:
     meta: dict[str, Any] = {"kind": reply.kind}
     if reply.citations:
         meta["citations"] = [{"title": c.title, "source": c.source, "ref": c.ref} for c in reply.citations]
+    if getattr(reply, "llm", None):
+        meta["llm"] = reply.llm  # written by the optional LLM (docs/llm.md), checked by its guardrails
     return meta
 
 

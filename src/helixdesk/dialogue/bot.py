@@ -59,6 +59,7 @@ class Bot:
             language=decision.language,
             style=decision.style,
             profile=ctx.customer.profile,
+            conversation_id=ctx.conversation_id,
         )
         return BotTurn(turn=turn, decision=decision, replies=tuple(replies), effects=done)
 

@@ -148,6 +148,9 @@ class KnowledgeReply:
     # Causes and solutions from the knowledge graph, for "why/how" questions.
     explanations: tuple[tuple[str, str], ...] = ()
     score: float = 0.0
+    # Every passage found at or above the grounding threshold, with its citation, best first: what
+    # the optional LLM composes an answer from (docs/llm.md). The template shows `text` only.
+    passages: tuple[tuple[str, Citation], ...] = ()
 
 
 Result = (

@@ -51,6 +51,7 @@ from helixdesk.dialogue.effects import (
 from helixdesk.identity import VerificationService
 from helixdesk.identity.errors import IdentityLockedError
 from helixdesk.knowledge.retrieval import KnowledgeBase
+from helixdesk.knowledge.types import Citation as KnowledgeCitation
 from helixdesk.lifecycle.touches import TouchRead, TouchReader
 from helixdesk.nlg.names import name_in
 
@@ -210,14 +211,23 @@ class Executor:
         best = found.best
         if not found.grounded or best is None:
             return KnowledgeReply(grounded=False, score=found.confidence)
-        c = best.citation
+        passages = tuple(
+            (hit.answer, _citation(hit.citation))
+            for hit in found.hits
+            if hit.scores.confidence >= found.threshold
+        )
         return KnowledgeReply(
             grounded=True,
             text=best.answer,
-            citations=(Citation(title=c.document_title, source=c.source, ref=c.faq_id or c.section),),
+            citations=(_citation(best.citation),),
             explanations=tuple((e.cause, e.solution) for e in found.explanations),
             score=found.confidence,
+            passages=passages,
         )
+
+
+def _citation(c: KnowledgeCitation) -> Citation:
+    return Citation(title=c.document_title, source=c.source, ref=c.faq_id or c.section)
 
 
 def to_params(slots: Mapping[str, Any], fields: set[str]) -> dict[str, Any]:

@@ -97,6 +97,7 @@ from helixdesk.lifecycle.store import StrategyStore
 from helixdesk.lifecycle.strategies import load_strategies
 from helixdesk.lifecycle.suitability import load_suitability
 from helixdesk.lifecycle.touches import TouchReader
+from helixdesk.llm.assistant import Assistant, build_assistant
 from helixdesk.nlg.personalise import load_tips
 from helixdesk.nlg.replies import ReplyWriter
 from helixdesk.nlg.style import StylePolicy
@@ -228,6 +229,7 @@ class Container:
     wechat_out: DurableConsumer | None  # agents' messages out to WeChat (when an account is set)
     social: SocialChannel  # social platforms' webhooks (docs/channels.md)
     social_out: DurableConsumer | None  # replies and agents' messages out to the platforms
+    llm: Assistant | None  # the optional LLM backend (docs/llm.md); None while llm_enabled is off
 
     @property
     def pack(self) -> Pack:
@@ -332,6 +334,21 @@ class Container:
                 pack=config.pack.name,
             ),
         )
+        quality_rules = part(
+            "quality_rules",
+            lambda: RuleBook.load(config.pack).with_model(
+                load_if_trained(settings.model_dir / config.pack.name)
+            ),
+        )
+        llm = part(
+            "llm",
+            lambda: build_assistant(
+                settings,
+                sessions=sessions,
+                # The product's compliance check of what the bot says runs on every answer.
+                compliance=lambda text: [h.rule for h in quality_rules.check_message(text, "bot")],
+            ),
+        )
         bot = part(
             "bot",
             lambda: Bot(
@@ -343,7 +360,9 @@ class Container:
                     knowledge=knowledge,
                     touches=TouchReader(profiles=profiles, strategies=strategies, tz=config.actions.bank.tz),
                 ),
-                writer=ReplyWriter(templates=config.templates, style_policy=config.dialogue.style),
+                writer=ReplyWriter(
+                    templates=config.templates, style_policy=config.dialogue.style, assistant=llm
+                ),
             ),
         )
         writer = part("writer", lambda: ConversationWriter(privacy=TranscriptPrivacy(keyring=keyring)))
@@ -356,6 +375,7 @@ class Container:
             audit=audit,
             relay=relay,
             abandon_issue_after_days=config.dialogue.policies.settings.abandon_issue_after_days,
+            assistant=llm,
         )
         queue = part("queue", lambda: QueueView(desk))
         queueing = part("queueing", lambda: Queueing(desk))
@@ -463,12 +483,6 @@ class Container:
         )
         part("outbox", lambda: OutboxReader(sessions=sessions, keyring=keyring))
         part("audit_search", lambda: AuditSearch(sessions=sessions))
-        quality_rules = part(
-            "quality_rules",
-            lambda: RuleBook.load(config.pack).with_model(
-                load_if_trained(settings.model_dir / config.pack.name)
-            ),
-        )
         part("draft_check", lambda: DraftCheck(sessions=sessions, book=quality_rules))
         part("alert_board", lambda: AlertBoard(sessions=sessions, book=quality_rules))
         part("whispers", lambda: Whispers(desk))
@@ -492,6 +506,7 @@ class Container:
                 audit=audit,
                 sample_percent=settings.qa_review_sample_percent,
                 tz=config.actions.bank.tz,
+                assistant=llm,
             ),
         )
         part(

@@ -21,6 +21,7 @@ from helixdesk.incidents import models as incident_models
 from helixdesk.insight import models as insight_models
 from helixdesk.knowledge import models as knowledge_models
 from helixdesk.lifecycle import models as lifecycle_models
+from helixdesk.llm import models as llm_models
 from helixdesk.memory import models as memory_models
 from helixdesk.notifications import models as notification_models
 from helixdesk.notifications.notifier import outbox_columns
@@ -48,6 +49,7 @@ __all__ = [
     "knowledge_models",
     "lease_models",
     "lifecycle_models",
+    "llm_models",
     "memory_models",
     "notification_models",
     "outreach_models",

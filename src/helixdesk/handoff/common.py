@@ -21,6 +21,7 @@ from helixdesk.handoff.errors import NotYourConversationError
 from helixdesk.handoff.models import OPEN_STATUSES, Handoff, HandoffStatus
 from helixdesk.handoff.packet import Labels
 from helixdesk.handoff.policy import HandoffPolicy
+from helixdesk.llm.assistant import Assistant
 from helixdesk.nlg.templates import Templates
 
 
@@ -40,6 +41,8 @@ class Desk:
     audit: AuditLog | None = None
     relay: RelayPoke | None = None
     abandon_issue_after_days: int = 30
+    # The optional LLM (docs/llm.md): a summary beside the extractive one when a bot hands over.
+    assistant: Assistant | None = None
 
     def committed(self) -> None:
         """Something was written: let the outbox relay publish its events now."""

@@ -12,6 +12,7 @@ conversation writer, the event), so the database's single writer is held only to
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -34,12 +35,16 @@ from helixdesk.handoff.availability import agent_states
 from helixdesk.handoff.common import Desk, active_handoff
 from helixdesk.handoff.models import Handoff, HandoffStatus
 from helixdesk.handoff.packet import PacketInput, StoredMessage, build_packet, negativity_of
+from helixdesk.llm.redact import customer_names
 from helixdesk.memory.service import open_issues
 from helixdesk.routing.assign import Offer, pick_agent
 from helixdesk.routing.priority import RoutingDecision, RoutingInput, decide
 from helixdesk.routing.queues import QUEUES
 
 log = logging.getLogger(__name__)
+
+# The latest messages the optional LLM's handoff summary is written from.
+LLM_SUMMARY_LINES = 30
 
 
 @dataclass(frozen=True, slots=True)
@@ -130,7 +135,37 @@ class Queueing:
         """Work the handover out from what is stored, plus `pending`: messages of this turn that
         are not stored yet (they replace stored ones with the same sequence number)."""
         with reading(self._desk.sessions) as s:
-            return self._prepare(s, conversation_id, handover, customer, language, verified, now, pending)
+            messages = _messages(s, conversation_id, pending)
+            prepared = self._prepare(
+                s, conversation_id, handover, customer, language, verified, now, messages
+            )
+        return self._with_llm_summary(prepared, conversation_id, customer, messages)
+
+    def _with_llm_summary(
+        self,
+        prepared: PreparedHandover,
+        conversation_id: str,
+        customer: CustomerContext,
+        messages: Sequence[StoredMessage],
+    ) -> PreparedHandover:
+        """The optional LLM's summary beside the extractive one (outside any transaction; none
+        when the LLM is off or its answer fails a guardrail). A handover the customer asks for
+        (`queue`, inside the caller's transaction) has the extractive summary only."""
+        assistant = self._desk.assistant
+        if assistant is None or not assistant.can("summary"):
+            return prepared
+        lang = prepared.language
+        text = assistant.summarise(
+            facts=str(prepared.packet.get("summary", {}).get(lang, "")),
+            lines=[(m.seq, m.sender, m.text) for m in messages if m.sender != "system"][-LLM_SUMMARY_LINES:],
+            language=lang,
+            names=customer_names(customer.profile),
+            conversation_id=conversation_id,
+        )
+        if text is None:
+            return prepared
+        packet = {**prepared.packet, "llm_summary": {"language": lang, "text": text}}
+        return dataclasses.replace(prepared, packet=packet)
 
     def queue(
         self,
@@ -145,7 +180,10 @@ class Queueing:
         """Queue `conv` for a person, all in the caller's transaction."""
         if active_handoff(s, conv.id) is not None:
             return
-        self.store(s, conv, self._prepare(s, conv.id, handover, customer, conv.language, verified, now, ()))
+        messages = _messages(s, conv.id, ())
+        self.store(
+            s, conv, self._prepare(s, conv.id, handover, customer, conv.language, verified, now, messages)
+        )
 
     def _prepare(
         self,
@@ -156,19 +194,10 @@ class Queueing:
         language: str | None,
         verified: bool,
         now: datetime,
-        pending: Sequence[StoredMessage],
+        messages: Sequence[StoredMessage],
     ) -> PreparedHandover:
         desk = self._desk
         profile = customer.profile
-        replaced = {m.seq for m in pending}
-        messages = [
-            StoredMessage(seq=m.seq, sender=m.sender, text=m.text, meta=dict(m.meta or {}))
-            for m in s.scalars(
-                select(Message).where(Message.conversation_id == conversation_id).order_by(Message.seq)
-            )
-            if m.seq not in replaced
-        ]
-        messages = sorted([*messages, *pending], key=lambda m: m.seq)
         issues = [
             {"topic": i.topic, "intent": i.intent, "opened_at": i.opened_at.isoformat()}
             for i in open_issues(
@@ -265,3 +294,17 @@ class Queueing:
             ],
         )
         log.info("conversation %s queued: %s (%s)", conv.id, decision.explanation, offer.note)
+
+
+def _messages(s: Session, conversation_id: str, pending: Sequence[StoredMessage]) -> list[StoredMessage]:
+    """The conversation's stored messages, with `pending` (not stored yet) in place of any of the
+    same sequence number."""
+    replaced = {m.seq for m in pending}
+    stored = [
+        StoredMessage(seq=m.seq, sender=m.sender, text=m.text, meta=dict(m.meta or {}))
+        for m in s.scalars(
+            select(Message).where(Message.conversation_id == conversation_id).order_by(Message.seq)
+        )
+        if m.seq not in replaced
+    ]
+    return sorted([*stored, *pending], key=lambda m: m.seq)

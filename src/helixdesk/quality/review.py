@@ -36,11 +36,13 @@ from helixdesk.conversations.models import Conversation, Customer
 from helixdesk.core.clock import utcnow
 from helixdesk.core.errors import ConflictError, NotFoundError, ValidationFailedError
 from helixdesk.db.session import reading, transaction
+from helixdesk.llm.assistant import Assistant
 from helixdesk.quality.models import Finding, Scorecard, Verdict
 from helixdesk.quality.review_agreement import AgreementReport, agreement_report
 from helixdesk.quality.review_common import check_days, check_note, record, staff_names
 from helixdesk.quality.review_queue import MAX_QUEUE, QueueItem, mark_sampled, queue_items
 from helixdesk.quality.review_view import ReviewView, finding_dict, read_review, scorecard_dict
+from helixdesk.quality.second_opinion import ask_second_opinion, check_on
 
 JUDGED = (Verdict.CONFIRMED.value, Verdict.REJECTED.value)
 
@@ -64,6 +66,7 @@ class QualityReview:
         sample_window_days: int = 30,
         tz: tzinfo = UTC,
         clock: Callable[[], datetime] = utcnow,
+        assistant: Assistant | None = None,
     ) -> None:
         if not 0 <= sample_percent <= 100 or math.isnan(sample_percent):
             raise ValueError("sample_percent is 0 to 100")
@@ -73,6 +76,7 @@ class QualityReview:
         self._window = timedelta(days=sample_window_days)
         self._tz = tz
         self._clock = clock
+        self._assistant = assistant  # the optional LLM's second opinion (docs/llm.md)
 
     # ---- who may do what ------------------------------------------------------------------------
 
@@ -114,6 +118,24 @@ class QualityReview:
         with transaction(self._sessions) as s:
             self._record(s, viewer, "conversation.viewed", conversation_id, details={"purpose": "qa_review"})
         return view
+
+    @property
+    def second_opinion_on(self) -> bool:
+        return self._assistant is not None and self._assistant.can("qa_second_opinion")
+
+    def second_opinion(self, reviewer: StaffView, conversation_id: str, *, language: str) -> dict[str, Any]:
+        """The optional LLM's opinion of the conversation beside the rule-based result
+        (`helixdesk.quality.second_opinion`). Sending the masked transcript to the model is audited
+        as a viewing for that purpose."""
+        self.check_reviewer(reviewer)
+        check_on(self._assistant)
+        with reading(self._sessions) as s:
+            view = read_review(s, conversation_id, viewer_id=reviewer.id, can_review=True, tz=self._tz)
+        with transaction(self._sessions) as s:
+            self._record(
+                s, reviewer, "conversation.viewed", conversation_id, details={"purpose": "qa_second_opinion"}
+            )
+        return ask_second_opinion(self._assistant, view, language=language)
 
     # ---- verdicts and reviews -------------------------------------------------------------------
 

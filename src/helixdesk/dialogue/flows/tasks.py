@@ -286,6 +286,7 @@ def say_knowledge(d: Deciding, reply: KnowledgeReply) -> None:
         citations=reply.citations,
         text=reply.text,
         explanations=list(reply.explanations),
+        passages=reply.passages,
     )
 
 

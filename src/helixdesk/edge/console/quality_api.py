@@ -121,6 +121,17 @@ async def review_conversation(
     )
 
 
+@router.post(f"{API}/conversations/{{conversation_id}}/second-opinion")
+async def second_opinion(
+    request: Request, conversation_id: str, review: QualityReviewDep, user: QaReviewerDep
+) -> dict[str, Any]:
+    """The optional LLM's score and concerns beside the rule-based result (never replacing it);
+    `second_opinion` is null when the model gave no answer that passed the guardrails. `llm_off`
+    (409) while the LLM or this use is off (docs/llm.md)."""
+    lang = ui_language(request, user.ui_language)
+    return await anyio.to_thread.run_sync(lambda: review.second_opinion(user, conversation_id, language=lang))
+
+
 @router.get(f"{API}/agreement")
 async def agreement(
     review: QualityReviewDep,
@@ -262,7 +273,9 @@ async def review_conversation_page(
 ) -> HTMLResponse:
     """One conversation to review (or, for its agent, to read)."""
     view = await anyio.to_thread.run_sync(review.open, session.user, conversation_id)
-    return _review_page(request, session, quality, "conversation", view=view)
+    return _review_page(
+        request, session, quality, "conversation", view=view, second_opinion=review.second_opinion_on
+    )
 
 
 @router.get("/quality", response_class=HTMLResponse, include_in_schema=False)

@@ -62,4 +62,30 @@
     const card = out.scorecard;
     $("#review-status").textContent = `${words.saved} · ${card.reviewer || ""} · ${(card.reviewed_at || "").slice(0, 16).replace("T", " ")}`;
   });
+
+  const ask = $("#ask-second-opinion");
+  if (ask) ask.addEventListener("click", async () => {
+    const out = $("#second-opinion-result");
+    ask.disabled = true;
+    try {
+      const data = await post(`/conversations/${conversation}/second-opinion`, {});
+      out.textContent = "";
+      const opinion = data.second_opinion;
+      const line = (text, cls) => { const p = document.createElement("p"); if (cls) p.className = cls; p.textContent = text; out.appendChild(p); return p; };
+      if (!opinion) { line(words.second_opinion.none, "muted"); return; }
+      line(`${words.second_opinion.score}: ${Math.round(opinion.score)}`);
+      const list = document.createElement("ul");
+      list.className = "findings";
+      opinion.concerns.forEach((c) => {
+        const item = document.createElement("li");
+        item.className = "finding";
+        item.dataset.seq = c.message;
+        item.textContent = `${words.second_opinion.message.replace("{n}", c.message)}: ${c.note}`;
+        list.appendChild(item);
+      });
+      out.appendChild(list);
+    } finally {
+      ask.disabled = false;
+    }
+  });
 })();

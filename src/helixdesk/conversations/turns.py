@@ -23,6 +23,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
+from dataclasses import replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
@@ -43,7 +44,7 @@ from helixdesk.conversations.writer import ConversationWriter, LockedConversatio
 from helixdesk.core.clock import utcnow
 from helixdesk.core.events import MessageData
 from helixdesk.core.turn import Emotion, Turn
-from helixdesk.db.session import transaction
+from helixdesk.db.session import reading, transaction
 from helixdesk.dialogue.bot import Bot
 from helixdesk.dialogue.state import CODE, DialogueState, load_state
 from helixdesk.identity import VerificationService
@@ -205,20 +206,29 @@ class Turns:
 
     def _as_stored(self, s: Session, conv: LockedConversation, msg: Message, now: datetime) -> Stored:
         """A message stored earlier: its replies if it has some, else a claim to answer it now."""
-        replies = s.scalars(select(Message).where(Message.in_reply_to == msg.id).order_by(Message.seq)).all()
-        claimed = None
-        if not replies:
-            claimed = self._claim(s, conv, msg.id, load_state(s, conv.id), now)
-        kept = {k: v for k, v in (msg.meta or {}).items() if k in ("kind", "image")}
-        return Stored(
-            message_data(msg),
-            conv.state,
-            duplicate=True,
-            replies=tuple(message_data(r) for r in replies),
-            reply_meta=tuple(dict(r.meta or {}) for r in replies),
-            context=claimed,
-            extra_meta=kept or None,
-        )
+        found = _stored_before(s, msg, conv.state)
+        if found.replies:
+            return found
+        claimed = self._claim(s, conv, msg.id, load_state(s, conv.id), now)
+        return replace(found, context=claimed)
+
+    def repeated(self, conversation_id: str, client_message_id: str) -> MessagePostResult | None:
+        """The result of a message stored before under `client_message_id` when nothing is left to
+        do for it (answered, or a person has the conversation); None when it is new or still to be
+        answered. Read without a lock: for work worth skipping on a retry (reading an image)."""
+        with reading(self._sessions) as s:
+            msg = s.scalar(
+                select(Message).where(
+                    Message.conversation_id == conversation_id, Message.client_message_id == client_message_id
+                )
+            )
+            state = s.scalar(select(Conversation.state).where(Conversation.id == conversation_id))
+            if msg is None or state is None:
+                return None
+            found = _stored_before(s, msg, state)
+        if not found.replies and state == ConversationState.BOT.value:
+            return None
+        return _result(found, found.replies, found.reply_meta)
 
     def _claim(
         self, s: Session, conv: LockedConversation, message_id: str, dialogue: DialogueState, now: datetime
@@ -312,6 +322,20 @@ class Turns:
     def _poke(self) -> None:
         if self._relay is not None:
             self._relay.poke()
+
+
+def _stored_before(s: Session, msg: Message, state: str) -> Stored:
+    """A message stored earlier, with the replies it has."""
+    replies = s.scalars(select(Message).where(Message.in_reply_to == msg.id).order_by(Message.seq)).all()
+    kept = {k: v for k, v in (msg.meta or {}).items() if k in ("kind", "image")}
+    return Stored(
+        message_data(msg),
+        state,
+        duplicate=True,
+        replies=tuple(message_data(r) for r in replies),
+        reply_meta=tuple(dict(r.meta or {}) for r in replies),
+        extra_meta=kept or None,
+    )
 
 
 def _result(

@@ -91,6 +91,13 @@ class WeChatServers:
         }
         return Sent(params, body)
 
+    def plain_callback(self, plain_xml: str, *, timestamp: int | None = None, nonce: str = "") -> Sent:
+        """A plain-mode callback (no EncodingAESKey): the body as it is, the query signed."""
+        ts = str(int(time.time()) if timestamp is None else timestamp)
+        nonce = nonce or secrets.token_hex(5)
+        params = {"signature": signature(self.token, ts, nonce), "timestamp": ts, "nonce": nonce}
+        return Sent({**params, "openid": "o-any"}, plain_xml)
+
     def open_reply(self, reply_body: str) -> dict[str, str]:
         """The reply's fields, decrypted by wechatpy (which checks its signature) and by our code."""
         envelope = wx.parse(reply_body)

@@ -339,6 +339,16 @@ class Settings(BaseSettings):
             "later answers go out through the customer-service message API (WeChat waits 5 s)."
         ),
     )
+    wechat_timestamp_tolerance_seconds: int = Field(
+        default=300,
+        ge=30,
+        le=86400,
+        description=(
+            "Plain mode only (no EncodingAESKey): a callback whose timestamp is further than this "
+            "from the server's clock is refused, and each nonce is remembered twice as long (a "
+            "nonce used again with another body is refused)."
+        ),
+    )
     qa_review_sample_percent: float = Field(
         default=5.0,
         ge=0,

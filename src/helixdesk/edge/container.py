@@ -43,7 +43,7 @@ from helixdesk.bus.redis_streams import RedisStreamsEventBus
 from helixdesk.bus.relay import OutboxRelay
 from helixdesk.channels.wechat.binding import Binder
 from helixdesk.channels.wechat.channel import WeChatChannel
-from helixdesk.channels.wechat.config import accounts_from_settings
+from helixdesk.channels.wechat.config import accounts_from_settings, replay_guard_from_settings
 from helixdesk.channels.wechat.outbound import outbound_consumer
 from helixdesk.channels.wechat.store import WeChatStore
 from helixdesk.conversations.images import ImageMessages
@@ -535,7 +535,7 @@ class Container:
             await self.wechat_out.start(self.bus)
 
     async def stop(self) -> None:
-        await self.wechat.settle()
+        await self.wechat.close()
         if self.wechat_out is not None:
             await self.wechat_out.stop()
         await self.live.stop()
@@ -571,6 +571,7 @@ def build_wechat(
         binder=Binder(sessions=sessions, store=store, identity=identity, bank=bank, audit=audit),
         conversations=conversations,
         reply_budget_seconds=settings.wechat_reply_budget_seconds,
+        replay=replay_guard_from_settings(settings),
     )
 
 

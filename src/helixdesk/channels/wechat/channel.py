@@ -36,6 +36,7 @@ from helixdesk.channels.wechat.errors import (
     WeChatBadXmlError,
     WeChatNotConfiguredError,
 )
+from helixdesk.channels.wechat.replay import ReplayGuard
 from helixdesk.channels.wechat.store import Outgoing, UserView, WeChatStore
 from helixdesk.channels.wechat.texts import BIND_MENU_KEY, language_of, say
 from helixdesk.conversations.errors import EmptyMessageError, MessageTooLongError
@@ -80,8 +81,10 @@ class WeChatChannel:
         binder: Binder,
         conversations: ConversationService,
         reply_budget_seconds: float,
+        replay: ReplayGuard | None = None,
     ) -> None:
         self._accounts = dict(accounts)
+        self._replay = replay  # plain mode: the timestamp window and the nonces seen
         self._store = store
         self._binder = binder
         self._conversations = conversations
@@ -140,6 +143,8 @@ class WeChatChannel:
             fields = wx.parse(account.crypto.decrypt(fields["Encrypt"]))
         else:
             check_signature(query.get("signature", ""), account.token, timestamp, nonce)
+            if self._replay is not None:
+                await self._replay.check(kind, timestamp, nonce, body)
         message = wx.incoming(fields)
         task = asyncio.create_task(self._handle(account, message))
         try:
@@ -227,6 +232,12 @@ class WeChatChannel:
         """Wait for answers still being sent (tests, shutdown)."""
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
+
+    async def close(self) -> None:
+        """At shutdown: the answers still being sent go out, then the nonce memory is closed."""
+        await self.settle()
+        if self._replay is not None:
+            await self._replay.close()
 
     # ---- handling -------------------------------------------------------------------------------
 

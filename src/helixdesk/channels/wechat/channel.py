@@ -29,7 +29,7 @@ import anyio
 
 from helixdesk.channels.wechat import xml as wx
 from helixdesk.channels.wechat.api import WeChatApi
-from helixdesk.channels.wechat.binding import Binder, wants_binding
+from helixdesk.channels.wechat.binding import Binder, CodeRequest, wants_binding
 from helixdesk.channels.wechat.crypto import MessageCrypto, check_signature
 from helixdesk.channels.wechat.errors import (
     WeChatApiError,
@@ -228,6 +228,22 @@ class WeChatChannel:
                     self._store.release(o.message_id)
                 log.warning("a WeChat answer could not be sent through the customer-service API")
 
+    def _send_code_after(self, request: CodeRequest | None) -> None:
+        """A binding's one-time code goes out beside the answer, not before it: the answer's
+        timing does not tell whether the number is the bank's."""
+        if request is None:
+            return
+
+        async def send() -> None:
+            try:
+                await anyio.to_thread.run_sync(self._binder.send_code, request)
+            except Exception:
+                log.exception("a WeChat binding code could not be sent")
+
+        task = asyncio.create_task(send())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     async def settle(self) -> None:
         """Wait for answers still being sent (tests, shutdown)."""
         while self._background:
@@ -248,12 +264,15 @@ class WeChatChannel:
             if m.msg_type == "text":
                 language = language_of(m.content)
                 if wants_binding(user, m.content):
-                    out, bound = await anyio.to_thread.run_sync(
+                    turned = await anyio.to_thread.run_sync(
                         self._binder.turn, user, conversation_id, m.content, key, language
                     )
-                    if bound is not None:
-                        await self._new_conversation(user, conversation_id, bound.customer_ref, language)
-                    return conversation_id, out
+                    if turned.bound is not None:
+                        await self._new_conversation(
+                            user, conversation_id, turned.bound.customer_ref, language
+                        )
+                    self._send_code_after(turned.send_code)
+                    return conversation_id, turned.out
                 try:
                     result = await self._conversations.post_customer_message(
                         conversation_id, m.content, client_message_id=key
@@ -295,10 +314,10 @@ class WeChatChannel:
 
     async def _event(self, user: UserView, conversation_id: str, m: wx.Incoming) -> list[Outgoing]:
         if m.event == "click" and m.event_key == BIND_MENU_KEY:
-            out, _ = await anyio.to_thread.run_sync(
+            turned = await anyio.to_thread.run_sync(
                 self._binder.turn, user, conversation_id, "绑定", m.dedup_key, "zh-Hans"
             )
-            return out  # the menu only starts the exchange: nothing is bound by it
+            return turned.out  # the menu only starts the exchange: nothing is bound, no code sent
         ack = say("welcome", None) if m.event == "subscribe" else None
         out, _ = await anyio.to_thread.run_sync(
             lambda: self._store.store_with_ack(

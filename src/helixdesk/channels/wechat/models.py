@@ -15,7 +15,8 @@ class WeChatUser(Base):
     """One openid (WeCom: userid) of one account, its conversation, and its binding to a bank customer.
 
     `bind_step` is the binding in progress: "ref" (waiting for the phone number or customer number),
-    "code" (a one-time code was sent for `bind_ref`); `customer_ref` is set once it is bound.
+    "code" (waiting for the code for `bind_ref`, which is None for a number nobody has; "code1",
+    "code2", ...: after that many wrong codes); `customer_ref` is set once it is bound.
     """
 
     __tablename__ = "wechat_users"

@@ -9,7 +9,7 @@ from sqlalchemy import select, text
 
 from helixdesk.actions.models import ActionAudit, ActionIdempotency, Dispute
 from helixdesk.audit import Actor, AuditLog, Target
-from helixdesk.channels.wechat.models import WeChatDelivery, WeChatUser
+from helixdesk.channels.wechat.models import WeChatConversation, WeChatDelivery, WeChatUser
 from helixdesk.conversations.models import ChannelIdentity, Conversation, Customer, Message, MessageImage
 from helixdesk.db.session import transaction
 from helixdesk.dialogue.state import DialogueStateRow
@@ -248,6 +248,7 @@ def seed(sessions, audit: AuditLog, ref: str, *, marker: str, at: datetime) -> d
             )
         )
         s.add(WeChatDelivery(message_id=f"m-{marker}", conversation_id=conv_id, via="api", created_at=at))
+        s.add(WeChatConversation(conversation_id=conv_id, account="mp", openid=f"o-{marker}", created_at=at))
         audit.record(s, actor=Actor.bot(), action="action.get_balance", target=Target.customer(ref))
     return {"customer_id": customer.id, "conversation_id": conv_id}
 

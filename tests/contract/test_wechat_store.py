@@ -314,3 +314,35 @@ def test_known_and_unknown_numbers_get_the_same_answers_even_on_a_second_try(ses
         assert (
             s.scalars(select(WeChatUser.customer_ref).where(WeChatUser.customer_ref.is_not(None))).all() == []
         )
+
+
+async def test_an_agents_message_goes_to_the_conversations_own_openid_after_it_moved_on(sessions):
+    """The openid bound (or unbound) meanwhile and now points at a new conversation: the agent's
+    message in the earlier one still reaches that openid (it used to be dropped)."""
+    writer = ConversationWriter(privacy=TranscriptPrivacy())
+    store = WeChatStore(sessions=sessions, writer=writer)
+    earlier, later = _conversation(sessions), _conversation(sessions)
+    user = store.user("mp", "o-moved")
+    assert store.set_conversation(user.id, None, earlier)
+    assert store.set_conversation(user.id, earlier, later)  # bound: the next messages go to `later`
+    assert store.user("mp", "o-moved").conversation_id == later
+    relay = OutboxRelay(sessions=sessions, bus=MemoryEventBus())
+    with fake_wechat_api() as fake:
+        api = WeChatApi(ApiAccount("mp", "wxAPP", "secret", fake.url))
+        accounts = {"mp": WeChatAccount(kind="mp", app_id="wxAPP", token="t", crypto=None, api=api)}
+        message_id = _agent_says(sessions, writer, earlier, "您刚才问的问题已经处理好了。")
+        _agent_says(sessions, writer, later, "欢迎回来。")
+        await relay.flush()
+        consumer = outbound_consumer(sessions, accounts, store)
+        await consumer.catch_up()
+        await consumer.stop()
+        assert [(m["touser"], m["text"]["content"]) for m in fake.messages] == [
+            ("o-moved", "您刚才问的问题已经处理好了。"),
+            ("o-moved", "欢迎回来。"),
+        ]
+    with reading(sessions) as s:
+        assert (
+            s.scalar(select(WeChatDelivery.conversation_id).where(WeChatDelivery.message_id == message_id))
+            == earlier
+        )
+    await relay.stop()

@@ -2,7 +2,8 @@
 
 A customer is named by their bank customer number (`C000001`) or by Helixdesk's customer id (for
 anonymous visitors). What is erased: their customer record and channel identities (with their
-WeChat openids and bindings, and the record of messages sent to WeChat),
+WeChat openids and bindings, which openid each WeChat conversation was with, and the record of
+messages sent to WeChat),
 conversations with every message and their ratings of them (CSAT), handoffs and agents' notes, dialogue states, the
 incidents they were told about in them, remembered issues, one-time-code challenges,
 failed attempts and lock-outs, outbox notifications, action run records and idempotency results.
@@ -32,7 +33,7 @@ from helixdesk.actions.models import ActionAudit, ActionIdempotency, Dispute
 from helixdesk.audit import Actor, AuditLog, AuditQuery, Target, search
 from helixdesk.audit.models import AuditLogRow
 from helixdesk.bus.outbox import EventRecord
-from helixdesk.channels.wechat.models import WeChatDelivery, WeChatUser
+from helixdesk.channels.wechat.models import WeChatConversation, WeChatDelivery, WeChatUser
 from helixdesk.conversations.models import (
     ChannelIdentity,
     Conversation,
@@ -165,6 +166,9 @@ def _gather(s: Session, who: _Who) -> dict[str, Any]:
         "action_results": _rows(s, ActionIdempotency, _by_ref(ActionIdempotency.customer_ref, who)),
         "disputes": _rows(s, Dispute, _by_ref(Dispute.customer_ref, who)),
         "wechat": _rows(s, WeChatUser, _wechat_users(who), omit=("id",)),
+        "wechat_conversations": _rows(
+            s, WeChatConversation, WeChatConversation.conversation_id.in_(who.conversation_ids)
+        ),
     }
 
 
@@ -277,6 +281,11 @@ def erase_customer(
             ),
             ("wechat_deliveries", WeChatDelivery, WeChatDelivery.conversation_id.in_(who.conversation_ids)),
             ("wechat_users", WeChatUser, _wechat_users(who)),
+            (
+                "wechat_conversations",
+                WeChatConversation,
+                WeChatConversation.conversation_id.in_(who.conversation_ids),
+            ),
             ("conversations", Conversation, convs),
             ("channel_identities", ChannelIdentity, ChannelIdentity.customer_id.in_(who.customer_ids)),
             ("customers", Customer, Customer.id.in_(who.customer_ids)),

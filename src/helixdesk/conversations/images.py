@@ -22,6 +22,7 @@ import base64
 import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 import anyio
 from sqlalchemy import select
@@ -112,22 +113,29 @@ class ImageMessages:
         caption: str = "",
         client_message_id: str | None = None,
         now: datetime | None = None,
+        source: dict[str, Any] | None = None,
     ) -> MessagePostResult:
-        """Store the customer's image message and answer it (unless a person has the conversation)."""
+        """Store the customer's image message and answer it (unless a person has the conversation).
+        `source`: where the image came from, kept with it (a channel's media id)."""
         if caption.strip():
             self._conversations.check_text(caption)
         else:
             caption = ""
         if client_message_id is not None:
-            repeated = await anyio.to_thread.run_sync(
-                self._turns.repeated, conversation_id, client_message_id
-            )
+            repeated = await self.repeated(conversation_id, client_message_id)
             if repeated is not None:
                 return repeated
         part = await anyio.to_thread.run_sync(self._read, data, len(caption), limiter=self._limiter)
+        if source:
+            part = replace(part, meta={**part.meta, "source": source})
         return await self._turns.post(
             conversation_id, caption, client_message_id=client_message_id, now=now, image=part
         )
+
+    async def repeated(self, conversation_id: str, client_message_id: str) -> MessagePostResult | None:
+        """The result of a message stored before under this id, when nothing is left to do for it
+        (`Turns.repeated`): a retry needs no fetching or reading of its image."""
+        return await anyio.to_thread.run_sync(self._turns.repeated, conversation_id, client_message_id)
 
     def _read(self, data: bytes, caption_chars: int) -> ImagePart:
         checked = self.check(data)

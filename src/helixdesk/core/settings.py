@@ -339,6 +339,13 @@ class Settings(BaseSettings):
             "later answers go out through the customer-service message API (WeChat waits 5 s)."
         ),
     )
+    wechat_picture_hosts: str = Field(
+        default="mmbiz.qpic.cn",
+        description=(
+            "Hosts (comma-separated) a WeChat picture's PicUrl may be fetched from when it cannot be "
+            "had by its MediaId through the API; a PicUrl on any other host is not fetched."
+        ),
+    )
     wechat_timestamp_tolerance_seconds: int = Field(
         default=300,
         ge=30,

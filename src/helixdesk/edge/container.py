@@ -44,6 +44,7 @@ from helixdesk.bus.relay import OutboxRelay
 from helixdesk.channels.wechat.binding import Binder
 from helixdesk.channels.wechat.channel import WeChatChannel
 from helixdesk.channels.wechat.config import accounts_from_settings, replay_guard_from_settings
+from helixdesk.channels.wechat.media import PictureFetcher
 from helixdesk.channels.wechat.outbound import outbound_consumer
 from helixdesk.channels.wechat.store import WeChatStore
 from helixdesk.conversations.images import ImageMessages
@@ -383,7 +384,7 @@ class Container:
                 relay=relay,
             ),
         )
-        part(
+        images = part(
             "images",
             lambda: ImageMessages(
                 sessions=sessions,
@@ -406,6 +407,7 @@ class Container:
                 bank=bank,
                 audit=audit,
                 conversations=conversations,
+                images=images,
             ),
         )
         part(
@@ -563,6 +565,7 @@ def build_wechat(
     bank: BankConnector,
     audit: AuditLog,
     conversations: ConversationService,
+    images: ImageMessages,
 ) -> WeChatChannel:
     store = WeChatStore(sessions=sessions, writer=writer)
     return WeChatChannel(
@@ -572,6 +575,10 @@ def build_wechat(
         conversations=conversations,
         reply_budget_seconds=settings.wechat_reply_budget_seconds,
         replay=replay_guard_from_settings(settings),
+        images=images,
+        pictures=PictureFetcher(
+            max_bytes=settings.image_max_bytes, picture_hosts=settings.wechat_picture_hosts.split(",")
+        ),
     )
 
 

@@ -1,5 +1,9 @@
 """Export (`helixdesk customers export REF`) and erasure (`helixdesk customers erase REF`).
 
+The export is one JSON document. It holds the images the customer sent as files: each
+conversation's `images` lists their originals, decrypted, base64 in `data_base64`; the text read
+from each and its fields (masked, as stored) are on its message, under `meta.image`.
+
 A customer is named by their bank customer number (`C000001`) or by Helixdesk's customer id (for
 anonymous visitors). What is erased: their customer record and channel identities (with their
 WeChat openids and bindings, which openid each WeChat conversation was with, and the record of
@@ -34,6 +38,7 @@ from helixdesk.audit import Actor, AuditLog, AuditQuery, Target, search
 from helixdesk.audit.models import AuditLogRow
 from helixdesk.bus.outbox import EventRecord
 from helixdesk.channels.wechat.models import WeChatConversation, WeChatDelivery, WeChatUser
+from helixdesk.conversations.images import image_aad
 from helixdesk.conversations.models import (
     ChannelIdentity,
     Conversation,
@@ -51,6 +56,7 @@ from helixdesk.identity.models import IdentityFailure, IdentityLockout, Verifica
 from helixdesk.incidents.models import IncidentExplanationRow
 from helixdesk.memory.models import CustomerIssue
 from helixdesk.notifications.models import OutboxMessage
+from helixdesk.privacy.crypto import CiphertextInvalidError, DecryptionError, Keyring, UnknownKeyError
 
 EXPORT_FORMAT = "helixdesk.customer_export.v1"
 NOT_HELD = (
@@ -116,11 +122,31 @@ def _rows(
     ]
 
 
-def _gather(s: Session, who: _Who) -> dict[str, Any]:
+def _images(s: Session, conversation_id: str, keyring: Keyring | None) -> list[dict[str, Any]]:
+    """The originals of the conversation's images, decrypted (without the keys: listed, no data)."""
+    out = []
+    for row in _rows(
+        s, MessageImage, MessageImage.conversation_id == conversation_id, omit=("conversation_id",)
+    ):
+        token = row.pop("data")
+        row["data_base64"] = None
+        if keyring is None:
+            row["not_included"] = "the export was made without the encryption keys"
+        else:
+            try:
+                row["data_base64"] = keyring.decrypt(token, aad=image_aad(row["id"]))
+            except (UnknownKeyError, DecryptionError, CiphertextInvalidError):
+                row["not_included"] = "it is encrypted with a key this server does not have"
+        out.append(row)
+    return out
+
+
+def _gather(s: Session, who: _Who, keyring: Keyring | None) -> dict[str, Any]:
     conversations = []
     for conv in _rows(s, Conversation, Conversation.id.in_(who.conversation_ids)):
         conv["messages"] = _rows(s, Message, Message.conversation_id == conv["id"], omit=("conversation_id",))
         conv["messages"].sort(key=lambda m: m["seq"])
+        conv["images"] = _images(s, conv["id"], keyring)
         state = s.get(DialogueStateRow, conv["id"])
         conv["dialogue_state"] = None if state is None else state.data
         conv["handoffs"] = _rows(s, Handoff, Handoff.conversation_id == conv["id"], omit=("conversation_id",))
@@ -179,12 +205,19 @@ def _found(data: dict[str, Any]) -> bool:
 
 
 def export_customer(
-    sessions: sessionmaker[Session], audit: AuditLog, ref: str, *, actor: Actor, reason: str = ""
+    sessions: sessionmaker[Session],
+    audit: AuditLog,
+    ref: str,
+    *,
+    actor: Actor,
+    reason: str = "",
+    keyring: Keyring | None = None,
 ) -> dict[str, Any]:
-    """Everything Helixdesk holds about the customer `ref`, as JSON-ready data (audited)."""
+    """Everything Helixdesk holds about the customer `ref`, as JSON-ready data (audited). With the
+    `keyring`, the originals of the images they sent are in it, decrypted."""
     with transaction(sessions) as s:
         who = _who(s, ref)
-        data = _gather(s, who)
+        data = _gather(s, who, keyring)
         if not _found(data):
             raise RightsCustomerNotFoundError(f"Helixdesk holds no data about customer {ref!r}")
         about = who.ref or ref
@@ -195,7 +228,10 @@ def export_customer(
             action="customer.exported",
             target=Target.customer(about),
             reason=reason or "customer's request for a copy of their personal information",
-            details={"conversations": len(data["conversations"])},
+            details={
+                "conversations": len(data["conversations"]),
+                "images": sum(1 for c in data["conversations"] for i in c["images"] if i["data_base64"]),
+            },
         )
     return {
         "format": EXPORT_FORMAT,

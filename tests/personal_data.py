@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from helixdesk.actions.models import ActionAudit, ActionIdempotency, Dispute
 from helixdesk.audit import Actor, AuditLog, Target
 from helixdesk.channels.social.models import SocialAuthor, SocialDelivery
-from helixdesk.channels.wechat.models import WeChatDelivery, WeChatUser
+from helixdesk.channels.wechat.models import WeChatConversation, WeChatDelivery, WeChatUser
 from helixdesk.conversations.models import ChannelIdentity, Conversation, Customer, Message, MessageImage
 from helixdesk.db.session import transaction
 from helixdesk.dialogue.state import DialogueStateRow
@@ -260,6 +260,7 @@ def seed(sessions, audit: AuditLog, ref: str, *, marker: str, at: datetime) -> d
             )
         )
         s.add(SocialDelivery(message_id=f"s-{marker}", conversation_id=conv_id, created_at=at))
+        s.add(WeChatConversation(conversation_id=conv_id, account="mp", openid=f"o-{marker}", created_at=at))
         audit.record(s, actor=Actor.bot(), action="action.get_balance", target=Target.customer(ref))
     return {"customer_id": customer.id, "conversation_id": conv_id}
 
@@ -287,3 +288,50 @@ def table_counts(engine) -> dict[str, int]:
             t.name: conn.execute(text(f'SELECT count(*) FROM "{t.name}"')).scalar_one()
             for t in Base.metadata.sorted_tables
         }
+
+
+def add_image(sessions, keyring, conversation_id: str, data: bytes, *, marker: str, at: datetime) -> str:
+    """A customer's image message in the conversation, as an upload leaves it: the text read
+    (masked) and its fields on the message, the original encrypted in `message_images`."""
+    import base64
+    import hashlib
+
+    from helixdesk.conversations.images import image_aad
+
+    image_id = str(uuid.uuid4())
+    with transaction(sessions) as s:
+        conv = s.get_one(Conversation, conversation_id)
+        conv.last_seq += 1
+        message = Message(
+            conversation_id=conversation_id,
+            seq=conv.last_seq,
+            sender="customer",
+            text="",
+            meta={
+                "kind": "image",
+                "image": {
+                    "id": image_id,
+                    "kind": "error",
+                    "text": f"{marker} 错误代码：E1023",
+                    "fields": {"error_code": "E1023"},
+                },
+            },
+            created_at=at,
+        )
+        s.add(message)
+        s.flush()
+        s.add(
+            MessageImage(
+                id=image_id,
+                message_id=message.id,
+                conversation_id=conversation_id,
+                content_type="image/png",
+                size=len(data),
+                width=320,
+                height=200,
+                sha256=hashlib.sha256(data).hexdigest(),
+                data=keyring.encrypt(base64.b64encode(data).decode(), aad=image_aad(image_id)),
+                created_at=at,
+            )
+        )
+        return message.id

@@ -1,6 +1,7 @@
 """WeChat's side of the channel, for tests: callbacks signed and encrypted as WeChat's servers do
 (with the product's crypto and, as an independent oracle, wechatpy's), and a local fake of WeChat's
-server API (access token, customer-service messages) on a free port."""
+server API (access token, customer-service messages, temporary media, and a picture host standing
+in for the PicUrl CDN) on a free port."""
 
 from __future__ import annotations
 
@@ -35,11 +36,11 @@ def text_xml(
     ).replace("</Content></xml>", f"</Content><MsgId>{msg_id}</MsgId></xml>")
 
 
-def media_xml(openid: str, kind: str, media_id: str, msg_id: str) -> str:
+def media_xml(
+    openid: str, kind: str, media_id: str, msg_id: str, *, pic_url: str = "http://mmbiz.example/p.jpg"
+) -> str:
     extra = (
-        "<PicUrl><![CDATA[http://mmbiz.example/p.jpg]]></PicUrl>"
-        if kind == "image"
-        else "<Format><![CDATA[amr]]></Format>"
+        f"<PicUrl><![CDATA[{pic_url}]]></PicUrl>" if kind == "image" else "<Format><![CDATA[amr]]></Format>"
     )
     return (
         f"<xml><ToUserName><![CDATA[gh_helixdesk]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
@@ -91,6 +92,13 @@ class WeChatServers:
         }
         return Sent(params, body)
 
+    def plain_callback(self, plain_xml: str, *, timestamp: int | None = None, nonce: str = "") -> Sent:
+        """A plain-mode callback (no EncodingAESKey): the body as it is, the query signed."""
+        ts = str(int(time.time()) if timestamp is None else timestamp)
+        nonce = nonce or secrets.token_hex(5)
+        params = {"signature": signature(self.token, ts, nonce), "timestamp": ts, "nonce": nonce}
+        return Sent({**params, "openid": "o-any"}, plain_xml)
+
     def open_reply(self, reply_body: str) -> dict[str, str]:
         """The reply's fields, decrypted by wechatpy (which checks its signature) and by our code."""
         envelope = wx.parse(reply_body)
@@ -115,6 +123,9 @@ class FakeWeChatApi:
     fail_next: int = 0
     fail_code: int = 45015
     invalid_tokens: set[str] = field(default_factory=set)  # answered with errcode 40001
+    media: dict[str, bytes] = field(default_factory=dict)  # MediaId → the file (cgi-bin/media/get)
+    media_calls: list[dict[str, str]] = field(default_factory=list)
+    pictures: dict[str, bytes] = field(default_factory=dict)  # /pic/NAME, as PicUrl's CDN
     url: str = ""
     _cond: threading.Condition = field(default_factory=threading.Condition)
 
@@ -140,10 +151,29 @@ def fake_wechat_api() -> Iterator[FakeWeChatApi]:
             self.end_headers()
             self.wfile.write(raw)
 
+        def _file(self, data: bytes) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "image/png")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
         def do_GET(self) -> None:
             url = urllib.parse.urlsplit(self.path)
             query = dict(urllib.parse.parse_qsl(url.query))
-            if url.path in ("/cgi-bin/token", "/cgi-bin/gettoken"):
+            if url.path == "/cgi-bin/media/get":
+                with fake._cond:
+                    fake.media_calls.append(query)
+                    data = fake.media.get(query.get("media_id", ""))
+                if query.get("access_token", "") in fake.invalid_tokens:
+                    self._json({"errcode": 40001, "errmsg": "invalid credential"})
+                elif data is None:
+                    self._json({"errcode": 40007, "errmsg": "invalid media_id"})
+                else:
+                    self._file(data)
+            elif url.path.startswith("/pic/") and url.path[5:] in fake.pictures:
+                self._file(fake.pictures[url.path[5:]])
+            elif url.path in ("/cgi-bin/token", "/cgi-bin/gettoken"):
                 with fake._cond:
                     fake.token_calls.append({"path": url.path, **query})
                     n = len(fake.token_calls)

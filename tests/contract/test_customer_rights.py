@@ -14,7 +14,7 @@ from helixdesk.bank.models import BankCustomer
 from helixdesk.db.session import transaction
 from helixdesk.rights import RightsCustomerNotFoundError, erase_customer, export_customer
 from tests.bankfiles import three_customers
-from tests.personal_data import cells_mentioning, seed
+from tests.personal_data import add_image, cells_mentioning, seed
 
 KEY = b"rights-audit-key-0123456789abcdef0123"
 AT = datetime(2026, 11, 20, 8, 0, tzinfo=UTC)
@@ -104,3 +104,45 @@ def test_an_anonymous_visitor_is_named_by_their_helixdesk_id(engine, sessions, t
     assert data["customer_ref"] == "C000001" and len(data["conversations"]) == 1
     erase_customer(sessions, audit, one["customer_id"], actor=OPERATOR)
     assert cells_mentioning(engine, ["alpha-private", one["customer_id"]]) == []
+
+
+def test_the_export_holds_the_images_they_sent_with_their_originals(sessions, two_customers):
+    """The text read and its fields are on the message (as stored, masked); the original is in
+    the conversation's `images`, decrypted and base64, when the export has the keys."""
+    import base64
+
+    from helixdesk.privacy.crypto import Keyring, generate_key
+    from tests.ocr_images import draw_lines
+
+    audit, one, two = two_customers
+    keyring = Keyring.parse(generate_key("exp1"))
+    mine = draw_lines(["alpha-private", "错误代码：E1023"])
+    message_id = add_image(sessions, keyring, one["conversation_id"], mine, marker="alpha-private", at=AT)
+    add_image(
+        sessions, keyring, two["conversation_id"], draw_lines(["beta-private"]), marker="beta-private", at=AT
+    )
+
+    data = export_customer(sessions, audit, "C000001", actor=OPERATOR, keyring=keyring)
+    (conv,) = data["conversations"]
+    image = next(i for i in conv["images"] if i["message_id"] == message_id)
+    assert image["content_type"] == "image/png"
+    assert base64.b64decode(image["data_base64"]) == mine and "data" not in image
+    shown = next(m for m in conv["messages"] if m["id"] == message_id)
+    assert shown["meta"]["image"]["fields"] == {"error_code": "E1023"}
+    assert "alpha-private 错误代码：E1023" in shown["meta"]["image"]["text"]
+    assert "beta-private" not in str(data)
+    with sessions() as s:
+        logged = search(s, AuditQuery(action="customer.exported"))[0]
+    assert logged.details == {"conversations": 1, "images": 1}
+    # The seeded footprint's other image was encrypted with a key this export does not have.
+    (other,) = [i for i in conv["images"] if i["message_id"] != message_id]
+    assert other["data_base64"] is None and "key" in other["not_included"]
+
+    # Without the keys (or with a key that did not encrypt it) the image is listed without its data.
+    for without in (None, Keyring.parse(generate_key("other"))):
+        again = export_customer(sessions, audit, "C000001", actor=OPERATOR, keyring=without)
+        listed = next(i for i in again["conversations"][0]["images"] if i["message_id"] == message_id)
+        assert listed["data_base64"] is None and listed["not_included"]
+
+    report = erase_customer(sessions, audit, "C000001", actor=OPERATOR)
+    assert report.deleted["message_images"] == 2

@@ -131,7 +131,7 @@ async def test_bot_replies_are_stored_masked(desk, service, sessions):
         replies=(Reply(text=f"Your card {CARD} is blocked."),),
         effects=TurnEffects(),
     )
-    replies, _meta, _handoff = turns._store_turn(stored, ctx, result)
+    replies, _meta, _handoff = turns._recorder.store(stored, ctx, result)
     assert [r.text for r in replies] == ["Your card **** **** **** 1111 is blocked."]
     with sessions() as s:
         kept = s.scalars(select(PiiValue.type).where(PiiValue.message_id == replies[0].id)).all()

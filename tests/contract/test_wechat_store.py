@@ -182,7 +182,10 @@ def test_binding_and_unbinding_an_openid(sessions):
     store.set_conversation(user.id, None, conversation_id)
 
     def turn(text: str, key: str):  # type: ignore[no-untyped-def]
-        return binder.turn(store.user("mp", "o-bind"), conversation_id, text, key, "en")
+        turned = binder.turn(store.user("mp", "o-bind"), conversation_id, text, key, "en")
+        if turned.send_code is not None:
+            binder.send_code(turned.send_code)  # the channel sends it beside the answer
+        return turned.out, turned.bound
 
     out, change = turn("bind", "wx:1")
     assert change is None and "customer number" in out[0].text
@@ -225,8 +228,13 @@ def test_binding_by_the_phone_number_on_file(sessions):
     user = store.user("mp", "o-phone")
     store.set_conversation(user.id, None, conversation_id)
 
-    def turn(text: str, key: str):  # type: ignore[no-untyped-def]
-        return binder.turn(store.user("mp", "o-phone"), conversation_id, text, key, "zh-Hans")
+    def turn(text: str, key: str, openid: str = "o-phone"):  # type: ignore[no-untyped-def]
+        user = store.user("mp", openid)
+        assert user.conversation_id is not None
+        turned = binder.turn(user, user.conversation_id, text, key, "zh-Hans")
+        if turned.send_code is not None:
+            binder.send_code(turned.send_code)
+        return turned.out, turned.bound
 
     turn("绑定", "wx:1")
     assert "不像" in turn("我不知道", "wx:2")[0][0].text
@@ -243,11 +251,8 @@ def test_binding_by_the_phone_number_on_file(sessions):
     assert bank.find_by_phone("+8613000000000") is None
     with reading(sessions) as s:
         before = s.scalar(select(func.count()).select_from(OutboxMessage))
-    nobody = store.user("mp", "o-nobody")
-    assert nobody.conversation_id is not None
-    binder.turn(nobody, nobody.conversation_id, "绑定", "wx:5", "zh-Hans")
-    nobody = store.user("mp", "o-nobody")
-    out, _ = binder.turn(nobody, nobody.conversation_id or "", "+86 130 0000 0000", "wx:6", "zh-Hans")
+    turn("绑定", "wx:5", "o-nobody")
+    out, _ = turn("+86 130 0000 0000", "wx:6", "o-nobody")
     assert "验证码已发送" in out[0].text
     with reading(sessions) as s:
         assert s.scalar(select(func.count()).select_from(OutboxMessage)) == before
@@ -261,3 +266,83 @@ def test_phone_numbers_as_customers_type_them():
     assert e164("8613812345678") == "+8613812345678"
     assert e164("＋852 9123 4567") == "+85291234567"
     assert e164("C000001") is None and e164("12345") is None and e164("123456") is None
+
+
+def test_known_and_unknown_numbers_get_the_same_answers_even_on_a_second_try(sessions):
+    """Two openids try a number within the identity policy's resend interval, then wrong codes:
+    a known number and a number nobody has get the same answer at every step, and the known
+    customer gets one code (the second openid's is not sent: too soon)."""
+    secret = b"wechat-binding-secret-0123456789abcdef"
+    keyring = Keyring.parse(generate_key("wechat"))
+    with transaction(sessions) as s:
+        import_bank_file(s, three_customers())
+    audit = AuditLog(key=secret)
+    bank = DemoBankConnector(session_factory=sessions)
+    identity = VerificationService(
+        sessions=sessions,
+        notifier=OutboxNotifier(sessions=sessions, keyring=keyring),
+        bank=bank,
+        policy=load_identity_policy(),
+        secret=secret,
+        audit=audit,
+    )
+    assert identity.policy.resend_interval_seconds > 0 and identity.policy.max_attempts_per_code == 3
+    store = WeChatStore(sessions=sessions, writer=ConversationWriter(privacy=TranscriptPrivacy()))
+    binder = Binder(sessions=sessions, store=store, identity=identity, bank=bank, audit=audit)
+
+    def exchange(openid: str, number: str) -> list[str]:
+        user = store.user("mp", openid)
+        store.set_conversation(user.id, None, _conversation(sessions))
+        said = []
+        for i, text in enumerate(["绑定", number, "000000", "111111", "222222"]):
+            user = store.user("mp", openid)
+            assert user.conversation_id is not None
+            turned = binder.turn(user, user.conversation_id, text, f"wx:{openid}:{i}", "zh-Hans")
+            if turned.send_code is not None:
+                binder.send_code(turned.send_code)
+            said.append(" / ".join(o.text for o in turned.out))
+        return said
+
+    assert bank.find_by_phone("+8615900001111") is not None  # C000003's phone
+    assert bank.find_by_phone("+8613000000000") is None
+    known = [exchange(f"o-known-{i}", "159 0000 1111") for i in (1, 2)]
+    unknown = [exchange(f"o-unknown-{i}", "130 0000 0000") for i in (1, 2)]
+    assert known[0] == known[1] == unknown[0] == unknown[1]
+    assert "验证码已发送" in known[0][1] and "还可以再试 2 次" in known[0][2] and "绑定未完成" in known[0][4]
+    assert len(list_outbox(sessions, keyring, customer_ref="C000003", limit=10)) == 1
+    with reading(sessions) as s:
+        assert (
+            s.scalars(select(WeChatUser.customer_ref).where(WeChatUser.customer_ref.is_not(None))).all() == []
+        )
+
+
+async def test_an_agents_message_goes_to_the_conversations_own_openid_after_it_moved_on(sessions):
+    """The openid bound (or unbound) meanwhile and now points at a new conversation: the agent's
+    message in the earlier one still reaches that openid (it used to be dropped)."""
+    writer = ConversationWriter(privacy=TranscriptPrivacy())
+    store = WeChatStore(sessions=sessions, writer=writer)
+    earlier, later = _conversation(sessions), _conversation(sessions)
+    user = store.user("mp", "o-moved")
+    assert store.set_conversation(user.id, None, earlier)
+    assert store.set_conversation(user.id, earlier, later)  # bound: the next messages go to `later`
+    assert store.user("mp", "o-moved").conversation_id == later
+    relay = OutboxRelay(sessions=sessions, bus=MemoryEventBus())
+    with fake_wechat_api() as fake:
+        api = WeChatApi(ApiAccount("mp", "wxAPP", "secret", fake.url))
+        accounts = {"mp": WeChatAccount(kind="mp", app_id="wxAPP", token="t", crypto=None, api=api)}
+        message_id = _agent_says(sessions, writer, earlier, "您刚才问的问题已经处理好了。")
+        _agent_says(sessions, writer, later, "欢迎回来。")
+        await relay.flush()
+        consumer = outbound_consumer(sessions, accounts, store)
+        await consumer.catch_up()
+        await consumer.stop()
+        assert [(m["touser"], m["text"]["content"]) for m in fake.messages] == [
+            ("o-moved", "您刚才问的问题已经处理好了。"),
+            ("o-moved", "欢迎回来。"),
+        ]
+    with reading(sessions) as s:
+        assert (
+            s.scalar(select(WeChatDelivery.conversation_id).where(WeChatDelivery.message_id == message_id))
+            == earlier
+        )
+    await relay.stop()

@@ -270,3 +270,43 @@ def test_key_rotation_re_encrypts_the_originals(app, stored):
         row = s.scalar(select(MessageImage).where(MessageImage.message_id == sent["id"]))
         assert row is not None and row.data.startswith("hx1:img2:")
     assert open_original(stored, Keyring.parse(newer), sent["id"]).data == shot
+
+
+def test_a_retried_image_is_answered_from_what_was_stored_without_reading_it_again(app, stored):
+    conv, headers = start(app, None)
+    shot = draw_lines(["登录失败", "错误代码：E1023", "请稍后重试"])
+    reader = app.app.state.container.images.reader
+
+    def send(client_message_id: str):  # type: ignore[no-untyped-def]
+        return app.post(
+            f"/api/v1/conversations/{conv}/images",
+            files={"image": ("shot.png", shot, "image/png")},
+            data={"client_message_id": client_message_id},
+            headers=headers,
+        )
+
+    first = send("img-retry-1")
+    assert first.status_code == 200, first.text
+    reads = reader.reads
+    again = send("img-retry-1")
+    assert again.status_code == 200, again.text
+    assert again.json()["duplicate"] is True
+    assert again.json()["message"]["id"] == first.json()["message"]["id"]
+    assert [r["text"] for r in again.json()["replies"]] == [r["text"] for r in first.json()["replies"]]
+    assert reader.reads == reads  # answered from what was stored: the image was not read again
+    with reading(stored) as s:
+        kept = s.scalars(select(MessageImage.message_id).where(MessageImage.conversation_id == conv)).all()
+    assert kept == [first.json()["message"]["id"]]
+    # A new message id is read.
+    assert send("img-retry-2").status_code == 200 and reader.reads == reads + 1
+
+
+def test_the_ocr_reads_the_pixels_decoded_by_the_check(app):
+    """The image is decoded once, by the check: the OCR works from those pixels, not the file."""
+    from dataclasses import replace
+
+    from helixdesk.ocr.reader import check_image
+
+    checked = check_image(draw_lines(["错误代码：E1023"]), max_bytes=10**6, max_pixels=10**7)
+    read = app.app.state.container.images.reader.read(replace(checked, data=b""))
+    assert read.fields.error_code == "E1023"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import json
 from datetime import UTC, datetime, timedelta
 
@@ -11,26 +12,42 @@ from helixdesk.audit import AuditLog
 from helixdesk.audit.keys import resolve_audit_key
 from helixdesk.core.settings import Settings
 from helixdesk.db.session import make_engine, make_session_factory
+from helixdesk.privacy.crypto import Keyring, generate_key
 from tests.cliproc import helixdesk_cli
-from tests.personal_data import seed
+from tests.ocr_images import draw_lines
+from tests.personal_data import add_image, seed
+
+SCREENSHOT = draw_lines(["交易失败", "错误代码：E1023"])
 
 # Real processes (the command line, the server): in the full suite, not the fast lane.
 pytestmark = pytest.mark.slow
 
 
 SECRET = "privacy-cli-secret-0123456789abcdef"
+KEYS = generate_key("cli1")
 
 
 @pytest.fixture
 def cli(tmp_path):
     url = f"sqlite:///{tmp_path / 'privacy.db'}"
-    helixdesk = helixdesk_cli(tmp_path, env={"HELIXDESK_DATABASE_URL": url, "HELIXDESK_SECRET_KEY": SECRET})
+    env = {"HELIXDESK_DATABASE_URL": url, "HELIXDESK_SECRET_KEY": SECRET, "HELIXDESK_ENCRYPTION_KEYS": KEYS}
+    helixdesk = helixdesk_cli(tmp_path, env=env)
     assert helixdesk("db", "upgrade").returncode == 0
     engine = make_engine(url)
     audit = AuditLog(key=resolve_audit_key(Settings(_env_file=None, database_url=url, secret_key=SECRET)))  # type: ignore[call-arg]
     now = datetime.now(UTC)
     seed(make_session_factory(engine), audit, "C000001", marker="gamma-note", at=now - timedelta(days=800))
-    seed(make_session_factory(engine), audit, "C000002", marker="delta-note", at=now - timedelta(hours=2))
+    delta = seed(
+        make_session_factory(engine), audit, "C000002", marker="delta-note", at=now - timedelta(hours=2)
+    )
+    add_image(
+        make_session_factory(engine),
+        Keyring.parse(KEYS),
+        delta["conversation_id"],
+        SCREENSHOT,
+        marker="delta-note",
+        at=now - timedelta(hours=1),
+    )
     engine.dispose()
     return helixdesk, tmp_path
 
@@ -57,13 +74,16 @@ def test_export_then_erase(cli):
     assert done.returncode == 0, done.stderr
     data = json.loads(out.read_text(encoding="utf-8"))
     assert data["conversations"][0]["messages"][0]["text"] == "delta-note message 1"
+    # The screenshot they sent, as they sent it (the seeded footprint's other image is listed too).
+    sent = [i["data_base64"] for i in data["conversations"][0]["images"] if i["data_base64"]]
+    assert [base64.b64decode(d) for d in sent] == [SCREENSHOT]
     assert oct(out.stat().st_mode & 0o777) == "0o600"
 
     refused = helixdesk("customers", "erase", "C000002", stdin="n\n")
     assert refused.returncode != 0 and "delta-note" in helixdesk("customers", "export", "C000002").stdout
     erased = helixdesk("customers", "erase", "C000002", "--yes", "--json", "--reason", "R-2")
     assert erased.returncode == 0, erased.stderr
-    assert json.loads(erased.stdout)["deleted"]["messages"] == 3
+    assert json.loads(erased.stdout)["deleted"]["messages"] == 4  # three seeded, the screenshot
     left = json.loads(helixdesk("customers", "export", "C000002").stdout)
     assert left["conversations"] == [] and left["customers"] == [] and left["notifications"] == []
     assert [d["ref"] for d in left["disputes"]] == ["D-delta-note"]  # the bank's case record is kept

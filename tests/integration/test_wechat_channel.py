@@ -12,12 +12,17 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 
 from helixdesk.audit.models import AuditLogRow
+from helixdesk.bank.demo import DemoBankConnector
 from helixdesk.channels.wechat.models import WeChatDelivery, WeChatUser
-from helixdesk.conversations.models import Conversation, Customer, Message
-from helixdesk.db.session import reading
+from helixdesk.conversations.images import image_aad
+from helixdesk.conversations.models import Conversation, Customer, Message, MessageImage
+from helixdesk.core.clock import utcnow
+from helixdesk.db.session import reading, transaction
 from helixdesk.edge.app import create_app
+from helixdesk.privacy.crypto import Keyring, generate_key
 from tests.console_login import sign_in
-from tests.seeded import seeded_database
+from tests.ocr_images import charge_lines, draw_lines
+from tests.seeded import CustomerPicker, seeded_database
 from tests.wechat_sim import (
     AES_KEY,
     APP_ID,
@@ -35,6 +40,7 @@ pytestmark = pytest.mark.slow
 
 MP = "/channels/wechat/mp"
 PASSWORD = "wechat-console-pass-1"
+KEY = generate_key("wx1")
 
 
 def _settings(url, model_root, api_base, budget):
@@ -57,6 +63,8 @@ def _settings(url, model_root, api_base, budget):
         wecom_secret=APP_SECRET,
         wecom_api_base=api_base,
         wechat_reply_budget_seconds=budget,
+        wechat_picture_hosts="127.0.0.1",  # the fake API's picture host stands in for WeChat's CDN
+        encryption_keys=KEY,
     )
 
 
@@ -279,6 +287,7 @@ def test_pictures_voice_and_subscribe(client):
 
 
 def _latest_code(client, ref: str) -> str:
+    client.portal.call(client.app.state.container.wechat.settle)  # the code goes out beside the answer
     entries = client.app.state.container.outbox.latest(customer_ref=ref, limit=1)
     assert entries, "no code was sent"
     found = re.findall(r"(?<!\d)(\d{6})(?!\d)", entries[0].body)
@@ -361,15 +370,34 @@ def test_binding_with_a_one_time_code_gives_the_conversation_the_customer(client
     assert "尚未绑定" in _chat(client, wechat, openid, "解绑")["Content"]
 
 
-def test_an_unknown_customer_number_gets_the_same_answer_and_no_code(client):
+def test_known_and_unknown_numbers_are_answered_alike_in_the_callback(client):
+    """A known customer number and one nobody has, each tried from two openids within the resend
+    interval (the second gets no code: too soon), then a wrong code: the same answers, each in the
+    callback itself (a passive reply: `_chat` checks it), one code sent, nobody bound."""
     wechat = WeChatServers()
-    openid = _openid()
-    _chat(client, wechat, openid, "bind")
-    said = _chat(client, wechat, openid, "C999999")["Content"]
-    assert "code was sent" in said or "验证码" in said
-    assert "did not complete" in _chat(client, wechat, openid, "123456")["Content"]
-    with reading(client.app.state.container.sessions) as s:
-        assert s.scalar(select(WeChatUser.customer_ref).where(WeChatUser.openid == openid)) is None
+    known = "C000011"
+    container = client.app.state.container
+    assert container.bank.get_customer(known) is not None and container.bank.get_customer("C999999") is None
+    first = _openid()
+    asked = _chat(client, wechat, first, "bind")["Content"]
+    said_first = _chat(client, wechat, first, known)["Content"]
+    code = _latest_code(client, known)
+    wrong = "000000" if code != "000000" else "111111"
+    answers = {(known, 0): [asked, said_first, _chat(client, wechat, first, wrong)["Content"]]}
+    for number, attempt in ((known, 1), ("C999999", 0), ("C999999", 1)):
+        openid = _openid()
+        answers[(number, attempt)] = [
+            _chat(client, wechat, openid, t)["Content"] for t in ("bind", number, wrong)
+        ]
+    assert len({tuple(a) for a in answers.values()}) == 1, answers
+    assert "code was sent" in said_first and "tries left" in answers[(known, 0)][2]
+    client.portal.call(container.wechat.settle)
+    assert len(container.outbox.latest(customer_ref=known, limit=5)) == 1
+    with reading(container.sessions) as s:
+        assert (
+            s.scalar(select(func.count()).select_from(WeChatUser).where(WeChatUser.customer_ref == known))
+            == 0
+        )
 
 
 # ---- the slow path: the customer-service API ------------------------------------------------------
@@ -489,3 +517,117 @@ def test_an_anonymous_account_question_on_wechat_is_told_to_bind(client):
     wechat = WeChatServers()
     said = _chat(client, wechat, _openid(), "查一下我的账户余额")["Content"]
     assert "请先发送“绑定”" in said and "后在线联系我" not in said  # not the web chat's "log in"
+
+
+# ---- pictures: read like the chat page's images ---------------------------------------------------
+
+
+def _answer(client, fake_api, wechat, openid: str, r) -> str:  # type: ignore[no-untyped-def]
+    """The answer to one callback: in the callback's reply when it was ready within the budget,
+    else what went out through the customer-service API (both are how WeChat gets an answer)."""
+    assert r.status_code == 200, r.text
+    if r.text != "success":
+        return wechat.open_reply(r.text)["Content"]
+    client.portal.call(client.app.state.container.wechat.settle)
+    return "\n\n".join(m["text"]["content"] for m in fake_api.messages if m["touser"] == openid)
+
+
+def _bound_openid(client, ref: str) -> str:
+    """An openid bound to `ref` before (binding itself is tested above; a second one-time code to
+    the same customer within a minute would not be sent)."""
+    openid = _openid()
+    with transaction(client.app.state.container.sessions) as s:
+        s.add(WeChatUser(account="mp", openid=openid, customer_ref=ref, bound_at=utcnow()))
+    return openid
+
+
+def test_a_picture_of_a_charge_is_read_and_that_charge_shown_after_the_code(client, fake_api):
+    container = client.app.state.container
+    assert isinstance(container.bank, DemoBankConnector)
+    picker = CustomerPicker(container.bank)
+    picker.used |= {"C000007", "C000011"}  # the binding tests' customers
+    ref, txn = picker.with_card_debit("zh-Hans")
+    wechat = WeChatServers()
+    openid = _bound_openid(client, ref)
+    shot = draw_lines(charge_lines(txn, "zh-Hans"))
+    fake_api.media["MEDIA_CHARGE_1"] = shot
+    msg_id = _msg_id()
+    reads = container.images.reader.reads
+    r = _post(client, wechat.callback(media_xml(openid, "image", "MEDIA_CHARGE_1", msg_id)))
+    asked = _answer(client, fake_api, wechat, openid, r)
+    assert "验证码" in asked
+    assert [c["media_id"] for c in fake_api.media_calls].count("MEDIA_CHARGE_1") == 1
+    assert fake_api.media_calls[-1]["access_token"].startswith("TOKEN-")
+    assert container.images.reader.reads == reads + 1
+
+    # The one-time code: the bot shows that very payment.
+    facts = _chat(client, wechat, openid, _latest_code(client, ref))["Content"]
+    assert txn.merchant in facts and f"{-txn.amount:,.2f}" in facts
+
+    conversation_id = _conversation_of(client, openid)
+    with reading(container.sessions) as s:
+        msg = s.scalar(
+            select(Message).where(
+                Message.conversation_id == conversation_id, Message.client_message_id == f"wx:{msg_id}"
+            )
+        )
+        assert msg is not None
+        row = s.scalar(select(MessageImage).where(MessageImage.message_id == msg.id))
+        assert row is not None
+        token, image_id = row.data, row.id
+    image = msg.meta["image"]
+    assert image["kind"] == "charge" and image["source"] == {
+        "channel": "wechat",
+        "media_id": "MEDIA_CHARGE_1",
+    }
+    assert "".join(image["fields"]["merchant"].split()) == "".join(txn.merchant.split())
+    types = {e["type"]: e["value"] for e in msg.meta["nlu"]["entities"]}
+    assert (
+        types["card_tail"] == txn.card_last4
+        and msg.meta["nlu"]["intent"]["name"] == "unrecognized_transaction"
+    )
+    assert Keyring.parse(KEY).decrypt(token, aad=image_aad(image_id))  # kept only encrypted
+    assert token.startswith("hx1:wx1:")
+
+    # WeChat retries the callback: the same answer, the picture neither fetched nor read again.
+    r = _post(client, wechat.callback(media_xml(openid, "image", "MEDIA_CHARGE_1", msg_id)))
+    if r.text != "success":
+        assert wechat.open_reply(r.text)["Content"] == asked
+    assert [c["media_id"] for c in fake_api.media_calls].count("MEDIA_CHARGE_1") == 1
+    assert container.images.reader.reads == reads + 1
+
+
+def test_a_picture_whose_media_id_fails_is_fetched_from_its_pic_url_on_an_allowed_host(client, fake_api):
+    wechat = WeChatServers()
+    openid = _openid()
+    fake_api.pictures["error-screen.png"] = draw_lines(["登录失败", "错误代码：E1023", "请稍后重试"])
+    r = _post(
+        client,
+        wechat.callback(
+            media_xml(
+                openid, "image", "MEDIA_EXPIRED", _msg_id(), pic_url=f"{fake_api.url}/pic/error-screen.png"
+            )
+        ),
+    )
+    said = _answer(client, fake_api, wechat, openid, r)
+    assert "E1023" in said and "什么操作" in said
+    assert "MEDIA_EXPIRED" in [c["media_id"] for c in fake_api.media_calls]  # tried first
+    with reading(client.app.state.container.sessions) as s:
+        texts = list(
+            s.scalars(select(Message.meta).where(Message.conversation_id == _conversation_of(client, openid)))
+        )
+    assert any((m.get("image") or {}).get("fields") == {"error_code": "E1023"} for m in texts)
+
+
+def test_a_slow_picture_is_answered_through_the_api(slow_client, fake_api):
+    """The budget is 0 here: the read picture's answer goes out through the customer-service API
+    (an anonymous visitor's charge: bind first)."""
+    wechat = WeChatServers()
+    openid = _openid()
+    fake_api.media["MEDIA_SLOW_1"] = draw_lines(
+        ["交易详情", "商户：星巴克咖啡", "金额：-¥36.00", "交易时间：2026-11-03 08:15"]
+    )
+    r = _post(slow_client, wechat.callback(media_xml(openid, "image", "MEDIA_SLOW_1", _msg_id())))
+    assert r.status_code == 200 and r.text == "success"
+    said = _answer(slow_client, fake_api, wechat, openid, r)
+    assert "绑定" in said

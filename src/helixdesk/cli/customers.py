@@ -25,11 +25,20 @@ def export_command(
     reason: str = typer.Option("", help="Why (e.g. the request's reference), for the audit log."),
     by: str = typer.Option("", "--by", help="Who runs it, for the audit log (default: your user name)."),
 ) -> None:
-    """Everything Helixdesk holds about the customer, as JSON (audited)."""
+    """Everything Helixdesk holds about the customer, as JSON (audited), the images they sent
+    included (decrypted, base64)."""
+    from helixdesk.privacy.keys import resolve_keyring
     from helixdesk.rights import export_customer  # heavy: only this command needs it
 
     with open_store() as store:
-        data = export_customer(store.sessions, store.audit, ref, actor=operator(by), reason=reason)
+        data = export_customer(
+            store.sessions,
+            store.audit,
+            ref,
+            actor=operator(by),
+            reason=reason,
+            keyring=resolve_keyring(store.settings),
+        )
     text = json.dumps(data, ensure_ascii=False, indent=2)
     if output is None:
         typer.echo(text)

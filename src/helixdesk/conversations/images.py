@@ -1,8 +1,12 @@
 """Image messages: a screenshot, a bill or an error screen the customer sends, with or without words.
 
-`post_image` checks the image (format, bytes, pixels: `helixdesk.ocr.reader.check_image`), reads it
-with the OCR on a worker thread (never on the event loop), masks the text read, encrypts the
-original with the keyring's active key, and hands the message to the bot's turn
+`post_image` first looks for a message already stored under the same `client_message_id` (a retry
+is answered from what was stored, without reading the image again). Then, on a worker thread of
+its own (never on the event loop, one image at a time per process, so a burst of uploads does not
+hold many decoded images in memory at once), it checks the image (format, bytes, pixels:
+`helixdesk.ocr.reader.check_image`, which decodes it once), reads it with the OCR, masks the text
+read and encrypts the original with the keyring's active key; then it hands the message to the
+bot's turn
 (`helixdesk.conversations.turns`): one transaction stores the message (its caption as its text, the
 masked text read and the fields under `meta["image"]`), the encrypted original (`message_images`)
 and its event; the fields become the turn's entities.
@@ -18,6 +22,7 @@ import base64
 import hashlib
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 import anyio
 from sqlalchemy import select
@@ -85,10 +90,17 @@ class ImageMessages:
         self._max_bytes = max_bytes
         self._max_pixels = max_pixels
         self._currency = default_currency
+        # Decoding and reading an image take memory and a core: one image at a time per process
+        # (the OCR engine reads one at a time anyway).
+        self._limiter = anyio.CapacityLimiter(1)
 
     @property
     def max_bytes(self) -> int:
         return self._max_bytes
+
+    @property
+    def reader(self) -> OcrReader:
+        return self._reader
 
     def check(self, data: bytes) -> CheckedImage:
         return check_image(data, max_bytes=self._max_bytes, max_pixels=self._max_pixels)
@@ -101,18 +113,33 @@ class ImageMessages:
         caption: str = "",
         client_message_id: str | None = None,
         now: datetime | None = None,
+        source: dict[str, Any] | None = None,
     ) -> MessagePostResult:
-        """Store the customer's image message and answer it (unless a person has the conversation)."""
+        """Store the customer's image message and answer it (unless a person has the conversation).
+        `source`: where the image came from, kept with it (a channel's media id)."""
         if caption.strip():
             self._conversations.check_text(caption)
         else:
             caption = ""
-        checked = await anyio.to_thread.run_sync(self.check, data)
-        read = await anyio.to_thread.run_sync(self._reader.read, checked)
-        part = await anyio.to_thread.run_sync(self._part, checked, read, len(caption))
+        if client_message_id is not None:
+            repeated = await self.repeated(conversation_id, client_message_id)
+            if repeated is not None:
+                return repeated
+        part = await anyio.to_thread.run_sync(self._read, data, len(caption), limiter=self._limiter)
+        if source:
+            part = replace(part, meta={**part.meta, "source": source})
         return await self._turns.post(
             conversation_id, caption, client_message_id=client_message_id, now=now, image=part
         )
+
+    async def repeated(self, conversation_id: str, client_message_id: str) -> MessagePostResult | None:
+        """The result of a message stored before under this id, when nothing is left to do for it
+        (`Turns.repeated`): a retry needs no fetching or reading of its image."""
+        return await anyio.to_thread.run_sync(self._turns.repeated, conversation_id, client_message_id)
+
+    def _read(self, data: bytes, caption_chars: int) -> ImagePart:
+        checked = self.check(data)
+        return self._part(checked, self._reader.read(checked), caption_chars)
 
     def _part(self, image: CheckedImage, read: Reading, caption_chars: int) -> ImagePart:
         image_id = new_id()

@@ -9,9 +9,9 @@
 2. Understand: the NLU parses the message on its own thread, batched with other requests.
 3. Decide and act: the bot decides, the executor runs each effect it asks for exactly once, the
    NLG words the replies (`helixdesk.dialogue.bot`).
-4. Store the turn (one transaction): the new dialogue state, the NLU record, the replies, the
-   issue changes, the incidents explained, the audit of each action, a handover to a person, their events, and the claim
-   released. Nothing is retried: a second message of the same conversation waits for the claim.
+4. Store the turn (one transaction, `helixdesk.conversations.turn_record`): the new dialogue
+   state, the NLU record, the replies, the issue changes, the incidents explained, the audit of
+   each action, a handover to a person, their events, and the claim released. Nothing is retried: a second message of the same conversation waits for the claim.
 
 If the turn fails after the claim, the claim is released and the customer's message stays stored
 without an answer; sending it again (the same `client_message_id`) answers it.
@@ -23,7 +23,7 @@ import asyncio
 import contextlib
 import logging
 from collections import defaultdict
-from dataclasses import dataclass
+from dataclasses import replace
 from datetime import datetime, timedelta, tzinfo
 from typing import Any
 
@@ -33,59 +33,24 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.bank.connector import BankConnector
-from helixdesk.conversations.errors import ConversationBusyError
 from helixdesk.conversations.image_turn import ImagePart, with_image
 from helixdesk.conversations.models import Conversation, ConversationState, Message, MessageImage, Sender
 from helixdesk.conversations.ports import Handovers, RelayPoke
 from helixdesk.conversations.schemas import MessagePostResult, Reply
-from helixdesk.conversations.store import StoredMessage, message_data
+from helixdesk.conversations.store import message_data
 from helixdesk.conversations.turn_context import Claimed, read_claimed, turn_context
+from helixdesk.conversations.turn_record import Stored, TurnRecorder
 from helixdesk.conversations.writer import ConversationWriter, LockedConversation, NewMessage
 from helixdesk.core.clock import utcnow
 from helixdesk.core.events import MessageData
-from helixdesk.core.languages import LANGUAGES
 from helixdesk.core.turn import Emotion, Turn
-from helixdesk.db.session import transaction
-from helixdesk.dialogue.bot import Bot, BotTurn
-from helixdesk.dialogue.context import TurnContext
-from helixdesk.dialogue.effects import (
-    CodeChecked,
-    IncidentExplained,
-    IssueRaised,
-    LifecycleTouched,
-    OpenIssue,
-    ResolveIssue,
-)
-from helixdesk.dialogue.state import (
-    CODE,
-    DialogueState,
-    StateConflictError,
-    load_state,
-    save_state,
-    stored_form,
-)
+from helixdesk.db.session import reading, transaction
+from helixdesk.dialogue.bot import Bot
+from helixdesk.dialogue.state import CODE, DialogueState, load_state
 from helixdesk.identity import VerificationService
-from helixdesk.incidents.register import record_explanations
-from helixdesk.lifecycle.touches import record_touch
-from helixdesk.memory.service import IssueOp, apply_issue_ops
 from helixdesk.nlu.batcher import Parser
-from helixdesk.privacy.masking import Masked
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class _Stored:
-    """The customer's message as stored, and the turn's claim and context when this request has it."""
-
-    message: MessageData
-    state: str
-    duplicate: bool
-    masked: Masked | None = None  # how the stored text was masked (not for duplicates)
-    replies: tuple[MessageData, ...] = ()
-    reply_meta: tuple[dict[str, Any], ...] = ()
-    context: Claimed | None = None
-    extra_meta: dict[str, Any] | None = None  # kept on the message with its NLU record (an image)
 
 
 class Turns:
@@ -118,6 +83,7 @@ class Turns:
         self._bank = bank
         self._identity = identity
         self._handovers = handovers
+        self._recorder = TurnRecorder(sessions=sessions, writer=writer, bot=bot, handovers=handovers)
         self._relay = relay
         self._abandon_after = abandon_issue_after_days
         self._lease = timedelta(seconds=lease_seconds)
@@ -177,8 +143,8 @@ class Turns:
         client_message_id: str | None,
         now: datetime,
         image: ImagePart | None = None,
-    ) -> _Stored:
-        masked = self._writer.privacy.mask(text)  # before the transaction (see `_store_turn`)
+    ) -> Stored:
+        masked = self._writer.privacy.mask(text)  # before the transaction (see `TurnRecorder.store`)
         extra = {"kind": "image", "image": image.meta} if image is not None else None
         try:
             with transaction(self._sessions) as s:
@@ -206,7 +172,7 @@ class Turns:
                     )
                 claimed = self._claim(s, conv, appended.message.id, dialogue, now)
                 self._writer.save_row(s, conv)
-                return _Stored(
+                return Stored(
                     appended.message,
                     conv.state,
                     duplicate=False,
@@ -228,7 +194,7 @@ class Turns:
 
     def _existing(
         self, s: Session, conv: LockedConversation, client_message_id: str, now: datetime
-    ) -> _Stored | None:
+    ) -> Stored | None:
         msg = s.scalar(
             select(Message).where(
                 Message.conversation_id == conv.id, Message.client_message_id == client_message_id
@@ -238,22 +204,31 @@ class Turns:
             return None
         return self._as_stored(s, conv, msg, now)
 
-    def _as_stored(self, s: Session, conv: LockedConversation, msg: Message, now: datetime) -> _Stored:
+    def _as_stored(self, s: Session, conv: LockedConversation, msg: Message, now: datetime) -> Stored:
         """A message stored earlier: its replies if it has some, else a claim to answer it now."""
-        replies = s.scalars(select(Message).where(Message.in_reply_to == msg.id).order_by(Message.seq)).all()
-        claimed = None
-        if not replies:
-            claimed = self._claim(s, conv, msg.id, load_state(s, conv.id), now)
-        kept = {k: v for k, v in (msg.meta or {}).items() if k in ("kind", "image")}
-        return _Stored(
-            message_data(msg),
-            conv.state,
-            duplicate=True,
-            replies=tuple(message_data(r) for r in replies),
-            reply_meta=tuple(dict(r.meta or {}) for r in replies),
-            context=claimed,
-            extra_meta=kept or None,
-        )
+        found = _stored_before(s, msg, conv.state)
+        if found.replies:
+            return found
+        claimed = self._claim(s, conv, msg.id, load_state(s, conv.id), now)
+        return replace(found, context=claimed)
+
+    def repeated(self, conversation_id: str, client_message_id: str) -> MessagePostResult | None:
+        """The result of a message stored before under `client_message_id` when nothing is left to
+        do for it (answered, or a person has the conversation); None when it is new or still to be
+        answered. Read without a lock: for work worth skipping on a retry (reading an image)."""
+        with reading(self._sessions) as s:
+            msg = s.scalar(
+                select(Message).where(
+                    Message.conversation_id == conversation_id, Message.client_message_id == client_message_id
+                )
+            )
+            state = s.scalar(select(Conversation.state).where(Conversation.id == conversation_id))
+            if msg is None or state is None:
+                return None
+            found = _stored_before(s, msg, state)
+        if not found.replies and state == ConversationState.BOT.value:
+            return None
+        return _result(found, found.replies, found.reply_meta)
 
     def _claim(
         self, s: Session, conv: LockedConversation, message_id: str, dialogue: DialogueState, now: datetime
@@ -273,14 +248,14 @@ class Turns:
         conv.turn_expires_at = clock + self._lease
         return read_claimed(s, conv, dialogue, now=now, abandon_after_days=self._abandon_after)
 
-    def _claim_again(self, stored: _Stored, now: datetime) -> _Stored:
+    def _claim_again(self, stored: Stored, now: datetime) -> Stored:
         with transaction(self._sessions) as s:
             conv = self._writer.lock_row(s, stored.message.conversation_id)
             msg = s.get(Message, stored.message.id)
             assert msg is not None
             found = self._as_stored(s, conv, msg, now)
             self._writer.save_row(s, conv)
-        return _Stored(
+        return Stored(
             stored.message,
             found.state,
             duplicate=stored.duplicate,
@@ -321,7 +296,7 @@ class Turns:
             )
 
     def _answer(
-        self, stored: _Stored, turn: Turn, now: datetime
+        self, stored: Stored, turn: Turn, now: datetime
     ) -> tuple[tuple[MessageData, ...], tuple[dict[str, Any], ...], dict[str, Any] | None]:
         """Steps 2-4 after understanding, on one worker thread: context, the bot's turn, storing it."""
         assert stored.context is not None
@@ -335,7 +310,7 @@ class Turns:
         )
         answered = self._bot.respond(ctx, turn)
         try:
-            return self._store_turn(stored, ctx, answered)
+            return self._recorder.store(stored, ctx, answered)
         except Exception:
             # The turn is not stored (its claim ran out, the database failed), but the actions it
             # ran did happen: their audit is kept on its own.
@@ -344,168 +319,27 @@ class Turns:
                     self._bot.store_audit(s, answered)
             raise
 
-    # ---- 4. store the turn ----------------------------------------------------------------------
-
-    def _store_turn(
-        self, stored: _Stored, ctx: TurnContext, answered: BotTurn
-    ) -> tuple[tuple[MessageData, ...], tuple[dict[str, Any], ...], dict[str, Any] | None]:
-        decision = answered.decision
-        message_id = stored.message.id
-        # Everything that needs no database is done before the transaction: on SQLite one writer
-        # at a time holds it, so every millisecond inside it is a millisecond for every turn.
-        state_data = stored_form(decision.state)
-        understanding = self._writer.understanding(
-            stored.message,
-            answered.turn,
-            stored.masked or self._writer.privacy.mask(answered.turn.text),
-            redact=decision.redact_message,
-        )
-        if stored.extra_meta:
-            understanding["meta"].update(stored.extra_meta)
-        issue_ops = _issue_ops(decision.changes)
-        explained = [(c.incident_id, c.version) for c in decision.changes if isinstance(c, IncidentExplained)]
-        touched = [c for c in decision.changes if isinstance(c, LifecycleTouched)]
-        intent = answered.turn.intent.name if answered.turn.intent else None
-        metas = [_reply_meta(r) for r in answered.replies]
-        replies = [
-            NewMessage(
-                sender=Sender.BOT,
-                text=r.text,
-                meta=m,
-                in_reply_to=message_id,
-                intent=intent,
-                masked=self._writer.privacy.mask(r.text),
-            )
-            for r, m in zip(answered.replies, metas, strict=True)
-        ]
-        handover = decision.handover
-        prepared: Any = None
-        if handover is not None:
-            verified = ctx.verified or any(
-                isinstance(r, CodeChecked) and r.status == "verified"
-                for r in answered.effects.results.values()
-            )
-            # This turn's message with its NLU record, and its replies, are not stored yet.
-            first = stored.message.seq
-            pending = [
-                StoredMessage(
-                    seq=first,
-                    sender=Sender.CUSTOMER.value,
-                    text=understanding.get("text", stored.message.text),
-                    meta=understanding["meta"],
-                ),
-                *(
-                    StoredMessage(
-                        seq=first + 1 + i,
-                        sender=Sender.BOT.value,
-                        text=n.masked.text if n.masked else n.text,
-                        meta=n.meta,
-                    )
-                    for i, n in enumerate(replies)
-                ),
-            ]
-            prepared = self._handovers.prepare(
-                ctx.conversation_id,
-                handover,
-                customer=ctx.customer,
-                language=ctx.language or decision.language,
-                verified=verified,
-                now=ctx.now,
-                pending=pending,
-            )
-        with transaction(self._sessions) as s:
-            conv = self._writer.lock_row(s, ctx.conversation_id)
-            if conv.turn_message_id != message_id:
-                # The claim ran out while this worker stalled, and another turn took over.
-                raise ConversationBusyError(
-                    f"conversation {ctx.conversation_id} is busy; please send the message again"
-                )
-            conv.turn_message_id = None
-            conv.turn_expires_at = None
-            if conv.state != ConversationState.BOT.value:
-                # The customer asked for a person meanwhile: the bot stays silent.
-                self._writer.save_row(s, conv)
-                return (), (), None
-            try:
-                save_state(s, conv.id, decision.state, data=state_data)
-            except StateConflictError as e:
-                raise ConversationBusyError(
-                    f"conversation {ctx.conversation_id} is busy; please send the message again"
-                ) from e
-            if issue_ops:
-                apply_issue_ops(
-                    s, issue_ops, customer_id=conv.customer_id, conversation_id=conv.id, now=ctx.now
-                )
-            if explained:
-                record_explanations(
-                    s,
-                    explained,
-                    conversation_id=conv.id,
-                    message_id=message_id,
-                    language=decision.language,
-                    at=ctx.now,
-                )
-            for touch in touched:
-                record_touch(
-                    s,
-                    strategy_id=touch.strategy_id,
-                    version=touch.version,
-                    kind=touch.kind,
-                    arm=touch.arm,
-                    value=touch.value,
-                    trigger=touch.trigger,
-                    customer_id=conv.customer_id,
-                    conversation_id=conv.id,
-                    at=ctx.now,
-                )
-            self._writer.record_understanding(s, stored.message, understanding)
-            if conv.language is None or answered.turn.language in LANGUAGES:
-                # The language the customer writes in now (a code or "ok" keeps the last one).
-                conv.language = decision.language
-            appended = self._writer.append_all(s, conv, replies)
-            self._bot.store_audit(s, answered)
-            handoff: dict[str, Any] | None = None
-            if handover is not None:
-                self._handovers.store(s, conv, prepared)
-                handoff = {
-                    "queue": handover.queue,
-                    "reason": handover.reason,
-                    "intent": handover.intent,
-                    "trigger": handover.trigger,
-                }
-            self._writer.save_row(s, conv)
-        return tuple(a.message for a in appended), tuple(metas), handoff
-
     def _poke(self) -> None:
         if self._relay is not None:
             self._relay.poke()
 
 
-def _issue_ops(changes: Any) -> list[IssueOp]:
-    ops: list[IssueOp] = []
-    for c in changes:
-        if isinstance(c, OpenIssue):
-            ops.append(
-                IssueOp("open", topic=c.topic, intent=c.intent, action=c.action, ref=c.ref, facts=c.facts)
-            )
-        elif isinstance(c, ResolveIssue):
-            ops.append(IssueOp("resolve", topic=c.topic, ref=c.ref, issue_id=c.issue_id))
-        elif isinstance(c, IssueRaised):
-            ops.append(IssueOp("raised", issue_id=c.issue_id))
-    return ops
-
-
-def _reply_meta(reply: Any) -> dict[str, Any]:
-    meta: dict[str, Any] = {"kind": reply.kind}
-    if reply.citations:
-        meta["citations"] = [{"title": c.title, "source": c.source, "ref": c.ref} for c in reply.citations]
-    if getattr(reply, "llm", None):
-        meta["llm"] = reply.llm  # written by the optional LLM (docs/llm.md), checked by its guardrails
-    return meta
+def _stored_before(s: Session, msg: Message, state: str) -> Stored:
+    """A message stored earlier, with the replies it has."""
+    replies = s.scalars(select(Message).where(Message.in_reply_to == msg.id).order_by(Message.seq)).all()
+    kept = {k: v for k, v in (msg.meta or {}).items() if k in ("kind", "image")}
+    return Stored(
+        message_data(msg),
+        state,
+        duplicate=True,
+        replies=tuple(message_data(r) for r in replies),
+        reply_meta=tuple(dict(r.meta or {}) for r in replies),
+        extra_meta=kept or None,
+    )
 
 
 def _result(
-    stored: _Stored,
+    stored: Stored,
     replies: tuple[MessageData, ...],
     meta: tuple[dict[str, Any], ...],
     *,

@@ -350,6 +350,23 @@ class Settings(BaseSettings):
             "payload mapping, outbound URL); unset: the social channel is off."
         ),
     )
+    wechat_picture_hosts: str = Field(
+        default="mmbiz.qpic.cn",
+        description=(
+            "Hosts (comma-separated) a WeChat picture's PicUrl may be fetched from when it cannot be "
+            "had by its MediaId through the API; a PicUrl on any other host is not fetched."
+        ),
+    )
+    wechat_timestamp_tolerance_seconds: int = Field(
+        default=300,
+        ge=30,
+        le=86400,
+        description=(
+            "Plain mode only (no EncodingAESKey): a callback whose timestamp is further than this "
+            "from the server's clock is refused, and each nonce is remembered twice as long (a "
+            "nonce used again with another body is refused)."
+        ),
+    )
     qa_review_sample_percent: float = Field(
         default=5.0,
         ge=0,

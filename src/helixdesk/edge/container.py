@@ -44,7 +44,8 @@ from helixdesk.bus.relay import OutboxRelay
 from helixdesk.channels.social.channel import SocialChannel
 from helixdesk.channels.wechat.binding import Binder
 from helixdesk.channels.wechat.channel import WeChatChannel
-from helixdesk.channels.wechat.config import accounts_from_settings
+from helixdesk.channels.wechat.config import accounts_from_settings, replay_guard_from_settings
+from helixdesk.channels.wechat.media import PictureFetcher
 from helixdesk.channels.wechat.outbound import outbound_consumer
 from helixdesk.channels.wechat.store import WeChatStore
 from helixdesk.conversations.images import ImageMessages
@@ -407,7 +408,7 @@ class Container:
                 relay=relay,
             ),
         )
-        part(
+        images = part(
             "images",
             lambda: ImageMessages(
                 sessions=sessions,
@@ -430,6 +431,7 @@ class Container:
                 bank=bank,
                 audit=audit,
                 conversations=conversations,
+                images=images,
             ),
         )
         part(
@@ -561,7 +563,7 @@ class Container:
             await self.social_out.start(self.bus)
 
     async def stop(self) -> None:
-        await self.wechat.settle()
+        await self.wechat.close()
         if self.wechat_out is not None:
             await self.wechat_out.stop()
         if self.social_out is not None:
@@ -591,6 +593,7 @@ def build_wechat(
     bank: BankConnector,
     audit: AuditLog,
     conversations: ConversationService,
+    images: ImageMessages,
 ) -> WeChatChannel:
     store = WeChatStore(sessions=sessions, writer=writer)
     return WeChatChannel(
@@ -599,6 +602,11 @@ def build_wechat(
         binder=Binder(sessions=sessions, store=store, identity=identity, bank=bank, audit=audit),
         conversations=conversations,
         reply_budget_seconds=settings.wechat_reply_budget_seconds,
+        replay=replay_guard_from_settings(settings),
+        images=images,
+        pictures=PictureFetcher(
+            max_bytes=settings.image_max_bytes, picture_hosts=settings.wechat_picture_hosts.split(",")
+        ),
     )
 
 

@@ -2,7 +2,8 @@
 
 `check_image` refuses what is not a PNG, JPEG or WebP image that decodes (`image_invalid`), a file
 over the byte limit (`image_too_large`) or over the pixel limit (`image_dimensions_invalid`) before
-anything is decoded in full. `OcrReader` loads the engine once per process, on first use, with one
+anything is decoded in full, then decodes it once: the pixels the OCR reads (EXIF rotation applied,
+RGB, the longest side at most `MAX_SIDE`) travel with the checked image. `OcrReader` loads the engine once per process, on first use, with one
 ONNX thread (the server shares its cores with the bot's turns); `read` is blocking: call it on a
 worker thread. Its boxes are joined into rows (`rows`): a label and a value on the same line of the
 screen read as one line, left to right.
@@ -34,12 +35,13 @@ MIN_SIDE = 16
 MAX_SIDE = 2000
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(frozen=True, slots=True, eq=False)
 class CheckedImage:
-    data: bytes
+    data: bytes  # the file as sent (what is stored, encrypted)
     content_type: str
-    width: int
+    width: int  # of the file as sent
     height: int
+    pixels: Image.Image  # decoded once: EXIF rotation applied, RGB, the longest side <= MAX_SIDE
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,12 +78,14 @@ def check_image(data: bytes, *, max_bytes: int, max_pixels: int) -> CheckedImage
                     )
                 if min(width, height) < MIN_SIDE:
                     raise ImageTooManyPixelsError(f"the image is {width}x{height} pixels; too small to read")
-                img.load()
+                pixels = ImageOps.exif_transpose(img).convert("RGB")
     except (UnidentifiedImageError, OSError, ValueError, SyntaxError, Image.DecompressionBombError) as e:
         raise ImageInvalidError("the file is not a PNG, JPEG or WebP image that can be read") from e
     except Image.DecompressionBombWarning as e:
         raise ImageTooManyPixelsError("the image has too many pixels") from e
-    return CheckedImage(data=data, content_type=FORMATS[fmt], width=width, height=height)
+    if max(pixels.size) > MAX_SIDE:
+        pixels.thumbnail((MAX_SIDE, MAX_SIDE))
+    return CheckedImage(data=data, content_type=FORMATS[fmt], width=width, height=height, pixels=pixels)
 
 
 def rows(boxes: Sequence[Any], texts: Sequence[str]) -> list[str]:
@@ -109,6 +113,7 @@ class OcrReader:
         self._threads = threads
         self._engine: Any = None
         self._lock = threading.Lock()
+        self.reads = 0  # images read by this process
 
     def warm_up(self) -> None:
         with self._lock:
@@ -131,16 +136,14 @@ class OcrReader:
         return self._engine
 
     def read(self, image: CheckedImage) -> Reading:
+        """The image's text and fields, from the pixels `check_image` decoded (not decoded again)."""
         started = time.perf_counter()
-        with Image.open(io.BytesIO(image.data)) as img:
-            rgb = ImageOps.exif_transpose(img).convert("RGB")
-        if max(rgb.size) > MAX_SIDE:
-            rgb.thumbnail((MAX_SIDE, MAX_SIDE))
         import numpy as np
 
-        array = np.asarray(rgb)[:, :, ::-1]  # BGR, as OpenCV reads
+        array = np.asarray(image.pixels)[:, :, ::-1]  # BGR, as OpenCV reads
         with self._lock:
             result = self._load()(array)
+            self.reads += 1
         texts = tuple(str(t) for t in (result.txts or ()))
         boxes = result.boxes if result.boxes is not None else []
         lines = tuple(rows(list(boxes), texts)) if texts else ()

@@ -22,7 +22,7 @@ from helixdesk.actions.models import ActionAudit, ActionIdempotency
 from helixdesk.audit import Actor, AuditLog, Target, prune_before
 from helixdesk.bus.outbox import EventRecord
 from helixdesk.channels.social.models import SocialAuthor, SocialDelivery
-from helixdesk.channels.wechat.models import WeChatDelivery, WeChatUser
+from helixdesk.channels.wechat.models import WeChatConversation, WeChatDelivery, WeChatUser
 from helixdesk.conversations.models import (
     Conversation,
     ConversationState,
@@ -210,6 +210,7 @@ class RetentionJob:
                 # Social: likewise, an author whose latest conversation expired is forgotten.
                 s.execute(delete(SocialDelivery).where(SocialDelivery.conversation_id.in_(ids)))
                 s.execute(delete(SocialAuthor).where(SocialAuthor.conversation_id.in_(ids)))
+                s.execute(delete(WeChatConversation).where(WeChatConversation.conversation_id.in_(ids)))
                 s.execute(
                     update(Conversation)
                     .where(Conversation.id.in_(ids))

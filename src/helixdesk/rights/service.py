@@ -1,9 +1,14 @@
 """Export (`helixdesk customers export REF`) and erasure (`helixdesk customers erase REF`).
 
+The export is one JSON document. It holds the images the customer sent as files: each
+conversation's `images` lists their originals, decrypted, base64 in `data_base64`; the text read
+from each and its fields (masked, as stored) are on its message, under `meta.image`.
+
 A customer is named by their bank customer number (`C000001`) or by Helixdesk's customer id (for
 anonymous visitors). What is erased: their customer record and channel identities (with their
-WeChat openids and bindings, and the record of messages sent to WeChat; their social-media author
-ids and names, and the record of messages sent to the platform),
+WeChat openids and bindings, which openid each WeChat conversation was with, and the record of
+messages sent to WeChat; their social-media author ids and names, and the record of messages sent to
+the platform),
 conversations with every message and their ratings of them (CSAT), handoffs and agents' notes, dialogue states, the
 incidents they were told about in them, remembered issues, one-time-code challenges,
 failed attempts and lock-outs, outbox notifications, action run records and idempotency results.
@@ -34,7 +39,8 @@ from helixdesk.audit import Actor, AuditLog, AuditQuery, Target, search
 from helixdesk.audit.models import AuditLogRow
 from helixdesk.bus.outbox import EventRecord
 from helixdesk.channels.social.models import SocialAuthor, SocialDelivery
-from helixdesk.channels.wechat.models import WeChatDelivery, WeChatUser
+from helixdesk.channels.wechat.models import WeChatConversation, WeChatDelivery, WeChatUser
+from helixdesk.conversations.images import image_aad
 from helixdesk.conversations.models import (
     ChannelIdentity,
     Conversation,
@@ -52,6 +58,7 @@ from helixdesk.identity.models import IdentityFailure, IdentityLockout, Verifica
 from helixdesk.incidents.models import IncidentExplanationRow
 from helixdesk.memory.models import CustomerIssue
 from helixdesk.notifications.models import OutboxMessage
+from helixdesk.privacy.crypto import CiphertextInvalidError, DecryptionError, Keyring, UnknownKeyError
 
 EXPORT_FORMAT = "helixdesk.customer_export.v1"
 NOT_HELD = (
@@ -117,11 +124,31 @@ def _rows(
     ]
 
 
-def _gather(s: Session, who: _Who) -> dict[str, Any]:
+def _images(s: Session, conversation_id: str, keyring: Keyring | None) -> list[dict[str, Any]]:
+    """The originals of the conversation's images, decrypted (without the keys: listed, no data)."""
+    out = []
+    for row in _rows(
+        s, MessageImage, MessageImage.conversation_id == conversation_id, omit=("conversation_id",)
+    ):
+        token = row.pop("data")
+        row["data_base64"] = None
+        if keyring is None:
+            row["not_included"] = "the export was made without the encryption keys"
+        else:
+            try:
+                row["data_base64"] = keyring.decrypt(token, aad=image_aad(row["id"]))
+            except (UnknownKeyError, DecryptionError, CiphertextInvalidError):
+                row["not_included"] = "it is encrypted with a key this server does not have"
+        out.append(row)
+    return out
+
+
+def _gather(s: Session, who: _Who, keyring: Keyring | None) -> dict[str, Any]:
     conversations = []
     for conv in _rows(s, Conversation, Conversation.id.in_(who.conversation_ids)):
         conv["messages"] = _rows(s, Message, Message.conversation_id == conv["id"], omit=("conversation_id",))
         conv["messages"].sort(key=lambda m: m["seq"])
+        conv["images"] = _images(s, conv["id"], keyring)
         state = s.get(DialogueStateRow, conv["id"])
         conv["dialogue_state"] = None if state is None else state.data
         conv["handoffs"] = _rows(s, Handoff, Handoff.conversation_id == conv["id"], omit=("conversation_id",))
@@ -170,6 +197,9 @@ def _gather(s: Session, who: _Who) -> dict[str, Any]:
         "social": _rows(
             s, SocialAuthor, SocialAuthor.conversation_id.in_(who.conversation_ids), omit=("id",)
         ),
+        "wechat_conversations": _rows(
+            s, WeChatConversation, WeChatConversation.conversation_id.in_(who.conversation_ids)
+        ),
     }
 
 
@@ -180,12 +210,19 @@ def _found(data: dict[str, Any]) -> bool:
 
 
 def export_customer(
-    sessions: sessionmaker[Session], audit: AuditLog, ref: str, *, actor: Actor, reason: str = ""
+    sessions: sessionmaker[Session],
+    audit: AuditLog,
+    ref: str,
+    *,
+    actor: Actor,
+    reason: str = "",
+    keyring: Keyring | None = None,
 ) -> dict[str, Any]:
-    """Everything Helixdesk holds about the customer `ref`, as JSON-ready data (audited)."""
+    """Everything Helixdesk holds about the customer `ref`, as JSON-ready data (audited). With the
+    `keyring`, the originals of the images they sent are in it, decrypted."""
     with transaction(sessions) as s:
         who = _who(s, ref)
-        data = _gather(s, who)
+        data = _gather(s, who, keyring)
         if not _found(data):
             raise RightsCustomerNotFoundError(f"Helixdesk holds no data about customer {ref!r}")
         about = who.ref or ref
@@ -196,7 +233,10 @@ def export_customer(
             action="customer.exported",
             target=Target.customer(about),
             reason=reason or "customer's request for a copy of their personal information",
-            details={"conversations": len(data["conversations"])},
+            details={
+                "conversations": len(data["conversations"]),
+                "images": sum(1 for c in data["conversations"] for i in c["images"] if i["data_base64"]),
+            },
         )
     return {
         "format": EXPORT_FORMAT,
@@ -284,6 +324,11 @@ def erase_customer(
             ("wechat_users", WeChatUser, _wechat_users(who)),
             ("social_deliveries", SocialDelivery, SocialDelivery.conversation_id.in_(who.conversation_ids)),
             ("social_authors", SocialAuthor, SocialAuthor.conversation_id.in_(who.conversation_ids)),
+            (
+                "wechat_conversations",
+                WeChatConversation,
+                WeChatConversation.conversation_id.in_(who.conversation_ids),
+            ),
             ("conversations", Conversation, convs),
             ("channel_identities", ChannelIdentity, ChannelIdentity.customer_id.in_(who.customer_ids)),
             ("customers", Customer, Customer.id.in_(who.customer_ids)),

@@ -1,10 +1,14 @@
-"""WeChat's server API: the access token (fetched and cached) and customer-service messages.
+"""WeChat's server API: the access token (fetched and cached), customer-service messages, and the
+pictures customers send (temporary media).
 
 - Official account: `GET {base}/cgi-bin/token?grant_type=client_credential&appid=&secret=`, then
   `POST {base}/cgi-bin/message/custom/send?access_token=` with
   `{"touser": openid, "msgtype": "text", "text": {"content": ...}}`.
 - WeCom: `GET {base}/cgi-bin/gettoken?corpid=&corpsecret=`, then
   `POST {base}/cgi-bin/message/send?access_token=` with `touser`, `agentid`, `msgtype`, `text`.
+
+- Temporary media (both): `GET {base}/cgi-bin/media/get?access_token=&media_id=`: the file itself,
+  or a JSON error.
 
 The token is kept until five minutes before it expires, and fetched again once when WeChat says it
 is invalid or expired (40001, 40014, 42001). Calls are blocking: run them on a worker thread.
@@ -22,6 +26,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from helixdesk.channels.wechat.errors import WeChatApiError, WeChatRefusedError
+from helixdesk.ocr.errors import ImageTooLargeError
 
 _TOKEN_INVALID = frozenset({40001, 40014, 42001})
 _BUSY = -1  # "system busy": worth trying again later
@@ -93,6 +98,29 @@ class WeChatApi:
                     f"WeChat refused the message: errcode {code} {data.get('errmsg', '')}", code
                 )
 
+    def get_media(self, media_id: str, *, max_bytes: int) -> bytes:
+        """A picture (or other temporary media) a customer sent, by its MediaId (kept 3 days by
+        WeChat). At most `max_bytes`; a longer file raises `ImageTooLargeError`."""
+        for attempt in (0, 1):
+            token = self.access_token(fresh=attempt == 1)
+            query = urllib.parse.urlencode({"access_token": token, "media_id": media_id})
+            content_type, data = download(
+                f"{self.account.base.rstrip('/')}/cgi-bin/media/get?{query}",
+                max_bytes=max_bytes,
+                timeout=self._timeout,
+            )
+            if not content_type.startswith(("application/json", "text/plain")):
+                return data
+            try:
+                answer = json.loads(data.decode())
+            except (UnicodeDecodeError, ValueError):
+                return data  # a file WeChat labelled as text
+            code = int(answer.get("errcode") or 0) if isinstance(answer, dict) else 0
+            if code in _TOKEN_INVALID and attempt == 0:
+                continue
+            raise WeChatApiError(f"WeChat gave no media for that MediaId: errcode {code}")
+        raise WeChatApiError("WeChat gave no media for that MediaId")  # pragma: no cover
+
     def _call(self, method: str, path_query: str, body: dict[str, Any] | None) -> dict[str, Any]:
         url = self.account.base.rstrip("/") + path_query
         payload = None if body is None else json.dumps(body, ensure_ascii=False).encode()
@@ -107,3 +135,17 @@ class WeChatApi:
         if not isinstance(data, dict):
             raise WeChatApiError("WeChat's API answered something other than a JSON object")
         return data
+
+
+def download(url: str, *, max_bytes: int, timeout: float) -> tuple[str, bytes]:
+    """GET `url`: its content type and at most `max_bytes` of its body (more: `ImageTooLargeError`,
+    nothing more is read)."""
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url), timeout=timeout) as response:
+            content_type = response.headers.get("Content-Type", "")
+            data = response.read(max_bytes + 1)
+    except (urllib.error.URLError, OSError, ValueError) as e:
+        raise WeChatApiError(f"WeChat's media could not be fetched: {type(e).__name__}") from e
+    if len(data) > max_bytes:
+        raise ImageTooLargeError(f"the picture has more than {max_bytes} bytes")
+    return content_type.lower(), data

@@ -1,9 +1,19 @@
 """Binding an openid to a bank customer, as a short exchange in the chat.
 
 "绑定" / "bind" (or the menu key `HELIXDESK_BIND`) → the phone number on file or the customer number →
-a one-time code sent to the phone on file by the identity service (`helixdesk.identity`) → the code → bound. The answer after
-the number is the same whether or not it is the bank's, so the chat cannot be used to find
-customers. Binding is audited (`wechat.bound`, in the same transaction).
+a one-time code sent to the phone on file by the identity service (`helixdesk.identity`) → the code → bound.
+
+The chat cannot be used to find out which numbers are the bank's: every answer is the same whether
+or not the number is known, or a code could be sent to it.
+- After the number: "if that number is ours, a code was sent". The code is sent after that answer
+  is given (`BindTurn.send_code`, `Binder.send_code`), so the answer does not wait for the identity
+  service either; a code that cannot be sent (one was sent to that customer a moment ago from
+  another conversation, the customer is locked out, has no phone, the SMS gateway is down) is
+  logged, and the answer stays the same.
+- After a code: a wrong code gets "N tries left" counted here (the step `code`, `code1`, ...), from
+  the identity policy's attempts per code, until the last try ends the binding: a number nobody has
+  gets the same answers, and so does a known one whose code was not sent.
+Binding is audited (`wechat.bound`, in the same transaction).
 
 "解绑" / "解綁" / "unbind" removes the binding (audited `wechat.unbound`); the openid's next messages
 go to a conversation of an anonymous visitor again.
@@ -12,6 +22,7 @@ go to a conversation of an anonymous visitor again.
 from __future__ import annotations
 
 import hashlib
+import logging
 import re
 import unicodedata
 from dataclasses import dataclass
@@ -37,7 +48,10 @@ from helixdesk.identity import (
 )
 from helixdesk.notifications import NotifierError
 
+log = logging.getLogger(__name__)
+
 _REF = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+_CODE_STEP = re.compile(r"^code(\d?)$")  # waiting for the code; the digit: wrong codes so far
 _PHONE_SEPARATORS = re.compile(r"[\s\-()（）]")
 
 
@@ -61,6 +75,31 @@ class Rebound:
     customer_ref: str | None
 
 
+@dataclass(frozen=True, slots=True)
+class CodeRequest:
+    """A one-time code to send once the answer has been given."""
+
+    conversation_id: str
+    customer_ref: str
+    language: str
+
+
+@dataclass(frozen=True, slots=True)
+class BindTurn:
+    """One message of the exchange: what to say, whom the openid now belongs to when that changed,
+    and a code to send after the answer (`Binder.send_code`)."""
+
+    out: list[Outgoing]
+    bound: Rebound | None = None
+    send_code: CodeRequest | None = None
+
+
+def _wrong_codes(step: str | None) -> int | None:
+    """How many wrong codes were typed in the code step; None: not waiting for a code."""
+    m = _CODE_STEP.match(step or "")
+    return None if m is None else int(m.group(1) or 0)
+
+
 def wants_binding(user: UserView, text: str) -> bool:
     words = command(text)
     return user.bind_step is not None or words in BIND_WORDS or words in UNBIND_WORDS
@@ -82,19 +121,17 @@ class Binder:
         self._bank = bank
         self._audit = audit
 
-    def turn(
-        self, user: UserView, conversation_id: str, text: str, key: str, language: str
-    ) -> tuple[list[Outgoing], Rebound | None]:
-        """One message of the binding exchange: what to say, and whom the openid now belongs to
-        when that changed."""
+    def turn(self, user: UserView, conversation_id: str, text: str, key: str, language: str) -> BindTurn:
+        """One message of the binding exchange."""
         said = self._store.seen(conversation_id, key)
         if said is not None:
-            return said, None
+            return BindTurn(said)  # a retry: the same answer, no second code
         words = command(text)
         if user.bind_step is not None and user.bind_language:
             language = user.bind_language  # a customer number or a code says nothing of the language
         bound: Rebound | None = None
-        expect_code = user.bind_step == "code"
+        send: CodeRequest | None = None
+        expect_code = _wrong_codes(user.bind_step) is not None
         if user.bind_step is not None and words in CANCEL_WORDS:
             self._store.set_bind(user.id, step=None, ref=None)
             reply = say("bind_cancelled", language)
@@ -111,7 +148,7 @@ class Binder:
                 self._store.set_bind(user.id, step="ref", ref=None, language=language)
                 reply = say("bind_ask_ref", language)
         elif user.bind_step == "ref":
-            reply = self._ref(user, conversation_id, text.strip(), language)
+            reply, send = self._ref(user, conversation_id, text.strip(), language)
         else:
             reply, ref = self._code(user, conversation_id, text, language)
             bound = Rebound(ref) if ref is not None else None
@@ -125,9 +162,11 @@ class Binder:
             expect_code=expect_code,
             always_ack=True,
         )
-        return out, bound
+        return BindTurn(out, bound, send)
 
-    def _ref(self, user: UserView, conversation_id: str, said: str, language: str) -> str:
+    def _ref(
+        self, user: UserView, conversation_id: str, said: str, language: str
+    ) -> tuple[str, CodeRequest | None]:
         phone = e164(said)
         if phone is not None:
             customer = self._bank.find_by_phone(phone)
@@ -136,30 +175,44 @@ class Binder:
             ref = said.upper()
             ref = ref if self._bank.get_customer(ref) is not None else None
         else:
-            return say("bind_bad_ref", language)
-        if ref is not None:
-            try:
-                self._identity.start(conversation_id=conversation_id, customer_ref=ref, language=language)
-            except (ResendTooSoonError, IdentityLockedError, NoContactOnFileError, NotifierError):
-                self._store.set_bind(user.id, step=None, ref=None)
-                return say("bind_unavailable", language)
+            return say("bind_bad_ref", language), None
         self._store.set_bind(user.id, step="code", ref=ref)
-        return say("bind_code_sent", language)
+        send = None if ref is None else CodeRequest(conversation_id, ref, language)
+        return say("bind_code_sent", language), send
+
+    def send_code(self, request: CodeRequest) -> None:
+        """Send the binding's one-time code (after the answer was given). A code that cannot be sent
+        is logged; the customer's answer was the same either way."""
+        try:
+            self._identity.start(
+                conversation_id=request.conversation_id,
+                customer_ref=request.customer_ref,
+                language=request.language,
+            )
+        except (ResendTooSoonError, IdentityLockedError, NoContactOnFileError, NotifierError) as e:
+            log.info("no WeChat binding code was sent: %s", type(e).__name__)
 
     def _code(self, user: UserView, conversation_id: str, text: str, language: str) -> tuple[str, str | None]:
         code = looks_like_code(text, self._identity.policy.code_length)
         if code is None:
             return say("bind_ask_code", language), None
-        if user.bind_ref is None:
-            self._store.set_bind(user.id, step=None, ref=None)
-            return say("bind_failed", language), None
-        outcome = self._identity.verify(conversation_id=conversation_id, code=code)
-        if outcome.status == VerifyStatus.WRONG_CODE and outcome.attempts_left > 0:
-            return say("bind_wrong_code", language, left=outcome.attempts_left), None
-        if outcome.status != VerifyStatus.VERIFIED:
+        verified = (
+            user.bind_ref is not None
+            and self._identity.verify(conversation_id=conversation_id, code=code).status
+            == VerifyStatus.VERIFIED
+        )
+        if not verified:
+            # Counted here, not by the identity service, so that a number nobody has (no code
+            # to check) and a known one get the same answers.
+            wrong = (_wrong_codes(user.bind_step) or 0) + 1
+            left = self._identity.policy.max_attempts_per_code - wrong
+            if left > 0:
+                self._store.set_bind(user.id, step=f"code{wrong}", ref=user.bind_ref)
+                return say("bind_wrong_code", language, left=left), None
             self._store.set_bind(user.id, step=None, ref=None)
             return say("bind_failed", language), None
         ref = user.bind_ref
+        assert ref is not None
         with transaction(self._sessions) as s:
             s.execute(
                 update(WeChatUser)

@@ -6,7 +6,11 @@ then the message goes to the conversation service like any other channel's:
 - text → the customer's message in the openid's open conversation (channel `wechat`), answered by
   the bot; a message's `MsgId` is its `client_message_id`, so WeChat's retries are stored and
   answered once (events have no MsgId: FromUserName + CreateTime + event);
-- image, voice → stored with their media id and a placeholder text, acknowledged;
+- image → the picture is fetched (`helixdesk.channels.wechat.media`) and goes through the same
+  image turn as the chat page's (`helixdesk.conversations.images`: OCR, the fields as the turn's
+  entities, the original encrypted); a picture that cannot be fetched or read is stored with its
+  media id and a placeholder text, and acknowledged;
+- voice → stored with its media id and a placeholder text, acknowledged;
 - subscribe → the welcome message; the binding menu key and "绑定" / "bind" → the binding exchange
   (`helixdesk.channels.wechat.binding`).
 
@@ -29,18 +33,27 @@ import anyio
 from helixdesk.channels.locks import KeyedLocks
 from helixdesk.channels.wechat import xml as wx
 from helixdesk.channels.wechat.api import WeChatApi
-from helixdesk.channels.wechat.binding import Binder, wants_binding
+from helixdesk.channels.wechat.binding import Binder, CodeRequest, wants_binding
 from helixdesk.channels.wechat.crypto import MessageCrypto, check_signature
 from helixdesk.channels.wechat.errors import (
     WeChatApiError,
     WeChatBadXmlError,
     WeChatNotConfiguredError,
 )
+from helixdesk.channels.wechat.media import PictureFetcher
+from helixdesk.channels.wechat.replay import ReplayGuard
 from helixdesk.channels.wechat.store import Outgoing, UserView, WeChatStore
 from helixdesk.channels.wechat.texts import BIND_MENU_KEY, language_of, say
 from helixdesk.conversations.errors import EmptyMessageError, MessageTooLongError
+from helixdesk.conversations.images import ImageMessages
 from helixdesk.conversations.models import Sender
 from helixdesk.conversations.service import ConversationService
+from helixdesk.ocr.errors import (
+    ImageInvalidError,
+    ImageTooLargeError,
+    ImageTooManyPixelsError,
+    OcrUnavailableError,
+)
 
 log = logging.getLogger(__name__)
 
@@ -80,8 +93,15 @@ class WeChatChannel:
         binder: Binder,
         conversations: ConversationService,
         reply_budget_seconds: float,
+        replay: ReplayGuard | None = None,
+        images: ImageMessages | None = None,
+        pictures: PictureFetcher | None = None,
     ) -> None:
         self._accounts = dict(accounts)
+        self._replay = replay  # plain mode: the timestamp window and the nonces seen
+        # Pictures are read with both (else they are kept unread).
+        self._images = images
+        self._pictures = pictures
         self._store = store
         self._binder = binder
         self._conversations = conversations
@@ -139,6 +159,8 @@ class WeChatChannel:
             fields = wx.parse(account.crypto.decrypt(fields["Encrypt"]))
         else:
             check_signature(query.get("signature", ""), account.token, timestamp, nonce)
+            if self._replay is not None:
+                await self._replay.check(kind, timestamp, nonce, body)
         message = wx.incoming(fields)
         task = asyncio.create_task(self._handle(account, message))
         try:
@@ -222,10 +244,32 @@ class WeChatChannel:
                     self._store.release(o.message_id)
                 log.warning("a WeChat answer could not be sent through the customer-service API")
 
+    def _send_code_after(self, request: CodeRequest | None) -> None:
+        """A binding's one-time code goes out beside the answer, not before it: the answer's
+        timing does not tell whether the number is the bank's."""
+        if request is None:
+            return
+
+        async def send() -> None:
+            try:
+                await anyio.to_thread.run_sync(self._binder.send_code, request)
+            except Exception:
+                log.exception("a WeChat binding code could not be sent")
+
+        task = asyncio.create_task(send())
+        self._background.add(task)
+        task.add_done_callback(self._background.discard)
+
     async def settle(self) -> None:
         """Wait for answers still being sent (tests, shutdown)."""
         while self._background:
             await asyncio.gather(*list(self._background), return_exceptions=True)
+
+    async def close(self) -> None:
+        """At shutdown: the answers still being sent go out, then the nonce memory is closed."""
+        await self.settle()
+        if self._replay is not None:
+            await self._replay.close()
 
     # ---- handling -------------------------------------------------------------------------------
 
@@ -236,12 +280,15 @@ class WeChatChannel:
             if m.msg_type == "text":
                 language = language_of(m.content)
                 if wants_binding(user, m.content):
-                    out, bound = await anyio.to_thread.run_sync(
+                    turned = await anyio.to_thread.run_sync(
                         self._binder.turn, user, conversation_id, m.content, key, language
                     )
-                    if bound is not None:
-                        await self._new_conversation(user, conversation_id, bound.customer_ref, language)
-                    return conversation_id, out
+                    if turned.bound is not None:
+                        await self._new_conversation(
+                            user, conversation_id, turned.bound.customer_ref, language
+                        )
+                    self._send_code_after(turned.send_code)
+                    return conversation_id, turned.out
                 try:
                     result = await self._conversations.post_customer_message(
                         conversation_id, m.content, client_message_id=key
@@ -249,30 +296,62 @@ class WeChatChannel:
                 except (MessageTooLongError, EmptyMessageError):
                     return conversation_id, [Outgoing(None, say("too_long", language))]
                 return conversation_id, [Outgoing(r.message.id, r.text) for r in result.replies]
+            if m.msg_type == "image" and self._images is not None and self._pictures is not None:
+                return conversation_id, await self._image(account, conversation_id, m)
             if m.msg_type in ("image", "voice"):
-                placeholder = "[图片]" if m.msg_type == "image" else "[语音]"
-                media = {"type": m.msg_type, "media_id": m.media_id, "pic_url": m.pic_url, "format": m.format}
-                out, _ = await anyio.to_thread.run_sync(
-                    lambda: self._store.store_with_ack(
-                        conversation_id,
-                        sender=Sender.CUSTOMER,
-                        text=placeholder,
-                        meta={"wechat": media},
-                        client_message_id=key,
-                        ack=say(m.msg_type, None),
-                    )
-                )
-                return conversation_id, out
+                return conversation_id, await self._placeholder(conversation_id, m)
             if m.msg_type == "event":
                 return conversation_id, await self._event(user, conversation_id, m)
             return conversation_id, []
 
+    async def _image(self, account: WeChatAccount, conversation_id: str, m: wx.Incoming) -> list[Outgoing]:
+        """A picture: fetched and read like an image sent on the chat page, within the same reply
+        budget (a slow read is answered through the API). A retry is answered from what was stored,
+        without fetching the picture again."""
+        images, pictures = self._images, self._pictures
+        assert images is not None and pictures is not None
+        repeated = await images.repeated(conversation_id, m.dedup_key)
+        if repeated is None:
+            try:
+                data = await anyio.to_thread.run_sync(
+                    lambda: pictures.fetch(account.api, media_id=m.media_id, pic_url=m.pic_url)
+                )
+                repeated = await images.post_image(
+                    conversation_id,
+                    data,
+                    client_message_id=m.dedup_key,
+                    source={"channel": "wechat", "media_id": m.media_id},
+                )
+            except (WeChatApiError, ImageInvalidError, ImageTooLargeError, ImageTooManyPixelsError) as e:
+                log.warning("a WeChat picture was kept unread: %s", e.code)
+                return await self._placeholder(conversation_id, m)
+            except OcrUnavailableError:
+                log.warning("a WeChat picture was kept unread: this server has no OCR")
+                return await self._placeholder(conversation_id, m)
+        return [Outgoing(r.message.id, r.text) for r in repeated.replies]
+
+    async def _placeholder(self, conversation_id: str, m: wx.Incoming) -> list[Outgoing]:
+        """A picture or voice message kept unread: its media id and a placeholder, acknowledged."""
+        placeholder = "[图片]" if m.msg_type == "image" else "[语音]"
+        media = {"type": m.msg_type, "media_id": m.media_id, "pic_url": m.pic_url, "format": m.format}
+        out, _ = await anyio.to_thread.run_sync(
+            lambda: self._store.store_with_ack(
+                conversation_id,
+                sender=Sender.CUSTOMER,
+                text=placeholder,
+                meta={"wechat": media},
+                client_message_id=m.dedup_key,
+                ack=say(m.msg_type, None),
+            )
+        )
+        return out
+
     async def _event(self, user: UserView, conversation_id: str, m: wx.Incoming) -> list[Outgoing]:
         if m.event == "click" and m.event_key == BIND_MENU_KEY:
-            out, _ = await anyio.to_thread.run_sync(
+            turned = await anyio.to_thread.run_sync(
                 self._binder.turn, user, conversation_id, "绑定", m.dedup_key, "zh-Hans"
             )
-            return out  # the menu only starts the exchange: nothing is bound by it
+            return turned.out  # the menu only starts the exchange: nothing is bound, no code sent
         ack = say("welcome", None) if m.event == "subscribe" else None
         out, _ = await anyio.to_thread.run_sync(
             lambda: self._store.store_with_ack(

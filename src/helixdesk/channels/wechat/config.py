@@ -2,13 +2,18 @@
 
 from __future__ import annotations
 
+import logging
+
 from pydantic import SecretStr
 
 from helixdesk.channels.wechat.api import ApiAccount, WeChatApi
 from helixdesk.channels.wechat.channel import WeChatAccount
 from helixdesk.channels.wechat.crypto import MessageCrypto
+from helixdesk.channels.wechat.replay import MemoryNonces, NonceMemory, RedisNonces, ReplayGuard
 from helixdesk.core.errors import ConfigurationError
 from helixdesk.core.settings import Settings
+
+log = logging.getLogger(__name__)
 
 
 def _s(value: SecretStr | None) -> str | None:
@@ -28,6 +33,13 @@ def accounts_from_settings(settings: Settings) -> dict[str, WeChatAccount]:
         if not token:
             raise ConfigurationError(
                 "HELIXDESK_WECHAT_APP_ID is set without HELIXDESK_WECHAT_TOKEN", code="wechat_config"
+            )
+        if not aes:
+            log.warning(
+                "the WeChat official account is in plain mode (no HELIXDESK_WECHAT_ENCODING_AES_KEY): "
+                "messages arrive unencrypted and their signature does not cover the body; callbacks "
+                "are checked against replays only by their timestamp and nonce. Use safe mode "
+                "(安全模式) with an EncodingAESKey (docs/channels.md)"
             )
         accounts["mp"] = WeChatAccount(
             kind="mp",
@@ -65,3 +77,16 @@ def accounts_from_settings(settings: Settings) -> dict[str, WeChatAccount]:
             else None,
         )
     return accounts
+
+
+def replay_guard_from_settings(settings: Settings) -> ReplayGuard | None:
+    """The replay check of plain-mode callbacks: only for an official account without an
+    EncodingAESKey (WeCom is always encrypted). Nonces in Redis when the event bus is Redis."""
+    if not settings.wechat_app_id or settings.wechat_encoding_aes_key is not None:
+        return None
+    nonces: NonceMemory = (
+        RedisNonces(url=settings.redis_url, prefix=f"{settings.redis_stream}:wechat-nonce:")
+        if settings.event_bus == "redis"
+        else MemoryNonces()
+    )
+    return ReplayGuard(tolerance_seconds=settings.wechat_timestamp_tolerance_seconds, nonces=nonces)

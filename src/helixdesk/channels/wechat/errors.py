@@ -53,3 +53,11 @@ class WeChatRefusedError(WeChatApiError):
     def __init__(self, message: str, errcode: int) -> None:
         super().__init__(message)
         self.errcode = errcode
+
+
+class WeChatReplayError(AppError):
+    """Plain mode: the callback's timestamp is outside `wechat_timestamp_tolerance_seconds`, or its
+    nonce was used before with another body (a signed query string reused)."""
+
+    code = "wechat_replayed"
+    http_status = 403

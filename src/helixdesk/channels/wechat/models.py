@@ -1,10 +1,11 @@
-"""Tables of the WeChat channel: who each openid is (and their binding), and what was sent out."""
+"""Tables of the WeChat channel: who each openid is (and their binding), whose each conversation is,
+and what was sent out."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import String, UniqueConstraint
+from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from helixdesk.core.clock import utcnow
@@ -15,7 +16,8 @@ class WeChatUser(Base):
     """One openid (WeCom: userid) of one account, its conversation, and its binding to a bank customer.
 
     `bind_step` is the binding in progress: "ref" (waiting for the phone number or customer number),
-    "code" (a one-time code was sent for `bind_ref`); `customer_ref` is set once it is bound.
+    "code" (waiting for the code for `bind_ref`, which is None for a number nobody has; "code1",
+    "code2", ...: after that many wrong codes); `customer_ref` is set once it is bound.
     """
 
     __tablename__ = "wechat_users"
@@ -41,4 +43,19 @@ class WeChatDelivery(Base):
     message_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     conversation_id: Mapped[str] = mapped_column(String(36), index=True)
     via: Mapped[str] = mapped_column(String(8))  # "passive" (in the callback's reply) or "api"
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class WeChatConversation(Base):
+    """Whose conversation each WeChat conversation is (its account and openid), for good: the
+    openid's current conversation (`WeChatUser.conversation_id`) moves on when the customer binds
+    or unbinds, and a message for an earlier conversation still goes to its own openid."""
+
+    __tablename__ = "wechat_conversations"
+
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), primary_key=True
+    )
+    account: Mapped[str] = mapped_column(String(8))
+    openid: Mapped[str] = mapped_column(String(128))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -1,7 +1,9 @@
 """Agents' messages to WeChat customers: a durable consumer of `message.sent` events.
 
 When a person has the conversation, what they write is a `MessageSent` event (sender `agent`). For a
-conversation of a WeChat openid this consumer sends it through the customer-service message API.
+conversation of a WeChat openid this consumer sends it through the customer-service message API, to
+that conversation's own openid (`wechat_conversations`), also when the openid has moved on to a
+new conversation since (the customer bound or unbound in between).
 The message is taken for delivery first (a `wechat_deliveries` row, committed before the call), so
 a restart, or the batch run again, never sends it twice. When WeChat cannot be reached (or is
 busy), the message is given back and the batch stops, to be retried. When WeChat refuses it for
@@ -18,13 +20,11 @@ import logging
 from collections.abc import Mapping
 from datetime import timedelta
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.bus.consumer import DurableConsumer
 from helixdesk.channels.wechat.channel import WeChatAccount, split_text
 from helixdesk.channels.wechat.errors import WeChatRefusedError
-from helixdesk.channels.wechat.models import WeChatUser
 from helixdesk.channels.wechat.store import WeChatStore
 from helixdesk.core.clock import utcnow
 from helixdesk.core.events import Event, MessageSent
@@ -53,14 +53,13 @@ class AgentMessagesOut:
         message = event.message
         if utcnow() - message.created_at > WINDOW:
             return
-        row = s.execute(
-            select(WeChatUser.account, WeChatUser.openid).where(
-                WeChatUser.conversation_id == event.conversation_id
-            )
-        ).first()
-        if row is None:
-            return
-        account = self._accounts.get(row.account)
+        # The conversation's own openid, even when the openid's current conversation has moved
+        # on since (the customer bound or unbound): the agent writes to that person.
+        found = self._store.openid_of(s, event.conversation_id)
+        if found is None:
+            return  # not a WeChat conversation
+        kind, openid = found
+        account = self._accounts.get(kind)
         if account is None or account.api is None:
             log.warning("an agent's message to a WeChat customer was not sent: the account has no API secret")
             return
@@ -68,7 +67,7 @@ class AgentMessagesOut:
             return  # sent before (a batch run again after a restart)
         try:
             for part in split_text(message.text):
-                account.api.send_text(row.openid, part)
+                account.api.send_text(openid, part)
         except WeChatRefusedError as e:
             log.warning("WeChat refused an agent's message (errcode %s); it is not sent again", e.errcode)
             return

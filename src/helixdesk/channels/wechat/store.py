@@ -10,7 +10,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
 
-from helixdesk.channels.wechat.models import WeChatDelivery, WeChatUser
+from helixdesk.channels.wechat.models import WeChatConversation, WeChatDelivery, WeChatUser
 from helixdesk.conversations.models import Conversation, ConversationState, Message, Sender
 from helixdesk.conversations.writer import ConversationWriter, NewMessage
 from helixdesk.db.session import reading, transaction
@@ -82,7 +82,8 @@ class WeChatStore:
         )
 
     def set_conversation(self, user_id: int, old: str | None, new: str) -> bool:
-        """Point the openid at a new conversation unless another request did first."""
+        """Point the openid at a new conversation unless another request did first; the new
+        conversation is the openid's for good (`wechat_conversations`)."""
         with transaction(self._sessions) as s:
             done = s.execute(
                 update(WeChatUser)
@@ -94,7 +95,20 @@ class WeChatStore:
                 )
                 .values(conversation_id=new)
             )
-            return bool(getattr(done, "rowcount", 0))
+            if not getattr(done, "rowcount", 0):
+                return False
+            user = s.get_one(WeChatUser, user_id)
+            s.add(WeChatConversation(conversation_id=new, account=user.account, openid=user.openid))
+            return True
+
+    def openid_of(self, s: Session, conversation_id: str) -> tuple[str, str] | None:
+        """The account and openid a WeChat conversation belongs to (None: not a WeChat one)."""
+        row = s.execute(
+            select(WeChatConversation.account, WeChatConversation.openid).where(
+                WeChatConversation.conversation_id == conversation_id
+            )
+        ).first()
+        return None if row is None else (row.account, row.openid)
 
     def set_bind(
         self, user_id: int, *, step: str | None, ref: str | None, language: str | None = None

@@ -55,11 +55,6 @@ _TEXTS: dict[str, dict[str, str]] = {
         "zh-Hant": "綁定未完成（驗證碼已失效或嘗試次數過多）。如需綁定，請稍後再發送「綁定」。",
         "en": "Binding did not complete (the code expired or too many tries). Send “bind” later to try again.",
     },
-    "bind_unavailable": {
-        "zh-Hans": "暂时无法发送验证码，请稍后再试。",
-        "zh-Hant": "暫時無法發送驗證碼，請稍後再試。",
-        "en": "We cannot send a code right now; please try again later.",
-    },
     "bind_done": {
         "zh-Hans": "绑定成功！现在可以直接查询您的账户和卡片。",
         "zh-Hant": "綁定成功！現在可以直接查詢您的帳戶和卡片。",

@@ -10,6 +10,21 @@ from helixdesk.channels.wechat.errors import WeChatBadXmlError
 
 _FORBIDDEN = re.compile(r"<!(DOCTYPE|ENTITY)", re.IGNORECASE)
 
+# The longest value of each field that is kept or looked up (its column, or what WeChat sends):
+# an openid is 28 characters (a WeCom userid at most 64), a MsgId a 64-bit number, a MediaId 64.
+LIMITS = {
+    "FromUserName": 128,
+    "ToUserName": 128,
+    "MsgId": 32,
+    "MediaId": 256,
+    "PicUrl": 1024,
+    "Format": 16,
+    "Event": 64,
+    "EventKey": 256,
+    "AgentID": 16,
+}
+_ID = re.compile(r"[\x21-\x7e]+")  # printable ASCII, no spaces
+
 
 def parse(body: bytes | str) -> dict[str, str]:
     """The flat fields of `<xml>...</xml>` (tag → text). UTF-8 only (as WeChat sends), no DTDs, no
@@ -68,10 +83,15 @@ class Incoming:
 
 def incoming(fields: dict[str, str]) -> Incoming:
     require(fields, "ToUserName", "FromUserName", "CreateTime", "MsgType")
-    try:
-        create_time = int(fields["CreateTime"])
-    except ValueError as e:
-        raise WeChatBadXmlError("CreateTime must be a whole number") from e
+    for name, limit in LIMITS.items():
+        if len(fields.get(name, "")) > limit:
+            raise WeChatBadXmlError(f"{name} is longer than {limit} characters")
+    for name in ("FromUserName", "MsgId"):
+        if fields.get(name) and not _ID.fullmatch(fields[name]):
+            raise WeChatBadXmlError(f"{name} must be printable ASCII without spaces")
+    if not re.fullmatch(r"\d{1,11}", fields["CreateTime"]):
+        raise WeChatBadXmlError("CreateTime must be a whole number of seconds")
+    create_time = int(fields["CreateTime"])
     return Incoming(
         to_user=fields["ToUserName"],
         from_user=fields["FromUserName"],

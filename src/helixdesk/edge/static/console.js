@@ -12,18 +12,24 @@
 
   function say(message) { flash.textContent = message || ""; flash.hidden = !message; }
 
-  async function api(method, path, body) {
+  // A call to the console's API: the response, once a refusal has been said (and thrown).
+  async function call(method, path, body) {
     const init = { method, headers: { "X-CSRF-Token": csrf }, credentials: "same-origin" };
     if (body !== undefined) { init.headers["Content-Type"] = "application/json"; init.body = JSON.stringify(body); }
     const r = await fetch("/console/api" + path, init);
-    const data = (r.headers.get("content-type") || "").includes("json") ? await r.json() : {};
     if (r.status === 401) { location.href = "/console/login?next=" + encodeURIComponent(location.pathname); throw new Error("sign in"); }
     if (!r.ok) {
+      const data = (r.headers.get("content-type") || "").includes("json") ? await r.json() : {};
       const m = data.error ? words.errors[data.error.code] || data.error.message : r.statusText;
       say(m); throw new Error(m);
     }
     if (method !== "GET") say("");  // a refresh after a refusal keeps the refusal on screen
-    return data;
+    return r;
+  }
+
+  async function api(method, path, body) {
+    const r = await call(method, path, body);
+    return (r.headers.get("content-type") || "").includes("json") ? await r.json() : {};
   }
 
   function text(el, value) { el.textContent = value == null ? "" : String(value); return el; }
@@ -58,7 +64,7 @@
     return source;
   }
   // What the other console scripts (supervisor.js, intervene.js) build on.
-  window.Helix = { $, $$, api, say, text, make, label, words, listen };
+  window.Helix = { $, $$, api, call, say, text, make, label, words, listen };
 
   // ---- the queue -------------------------------------------------------------------------------
   const queueTable = $("#queue");
@@ -124,7 +130,15 @@
       const li = make("li", "line line--" + m.sender); li.dataset.seq = m.seq;
       li.appendChild(make("span", "line__who", m.author || label("sender", m.sender)));
       li.appendChild(make("span", "line__text", m.text));
-      if (m.image) li.appendChild(make("span", "line__image", "🖼 " + m.image.text));
+      const who = li.firstChild;
+      who.append(" ");
+      const channel = make("span", "line__channel", "· " + label("channel", conv.dataset.channel));
+      channel.dataset.channel = conv.dataset.channel;
+      who.appendChild(channel);
+      if (m.image) {
+        li.appendChild(make("span", "line__image", "🖼 " + m.image.text));
+        li.appendChild(originalButton(`/conversations/${id}/images/${m.id}`, "image"));
+      }
       const after = $$("li", transcript).find((el) => Number(el.dataset.seq) > m.seq);
       transcript.insertBefore(li, after || null);
       transcript.scrollTop = transcript.scrollHeight;
@@ -160,6 +174,50 @@
         { message_id: button.dataset.message, span_index: Number(button.dataset.span), reason: reason.trim() });
       const value = make("span", "revealed", shown.value);
       button.replaceWith(value);
+    });
+    // The original of an image (or other media) the customer sent opens only for a stated reason:
+    // each opening is audited, and the original is shown here, in the page, not kept.
+    const originalWords = $("#original-labels").dataset;
+    function originalButton(url, media) {
+      const b = make("button", "open-original", originalWords.open); b.type = "button";
+      b.dataset.url = url; b.dataset.media = media; b.setAttribute("aria-expanded", "false");
+      return b;
+    }
+    transcript.addEventListener("click", (e) => {
+      const button = e.target.closest("button.open-original");
+      if (!button) return;
+      const open = button.nextElementSibling && button.nextElementSibling.matches("form.original-reason");
+      if (open) { button.nextElementSibling.remove(); button.setAttribute("aria-expanded", "false"); return; }
+      const form = make("form", "original-reason");
+      const field = make("label", "", originalWords.reason + " ");
+      const reason = make("input"); reason.name = "reason"; reason.required = true;
+      reason.minLength = 4; reason.maxLength = 500; reason.autocomplete = "off";
+      field.appendChild(reason);
+      const submit = make("button", "", originalWords.submit); submit.type = "submit";
+      form.append(field, submit);
+      button.after(form); button.setAttribute("aria-expanded", "true"); reason.focus();
+    });
+    transcript.addEventListener("submit", async (e) => {
+      const form = e.target.closest("form.original-reason");
+      if (!form) return;
+      e.preventDefault();
+      const button = form.previousElementSibling;
+      const reason = form.elements.reason.value;  // as typed: the server says when it is no reason
+      let r;
+      try { r = await call("POST", button.dataset.url, { reason }); } catch (err) { form.elements.reason.focus(); return; }
+      // As a data: URL (the page's content security policy allows no blob: images).
+      const src = await new Promise((resolve, reject) => {
+        const reader = new FileReader();
+        reader.onload = () => resolve(reader.result); reader.onerror = () => reject(reader.error);
+        r.blob().then((blob) => reader.readAsDataURL(blob), reject);
+      });
+      const figure = make("figure", "line__original");
+      const shown = button.dataset.media === "audio" ? make("audio") : make("img");
+      if (button.dataset.media === "audio") shown.controls = true; else shown.alt = originalWords.alt;
+      shown.src = src;
+      figure.append(shown, make("figcaption", "", originalWords.opened));
+      form.replaceWith(figure);
+      button.remove();
     });
     const claimButton = $("#claim");
     if (claimButton) claimButton.addEventListener("click", async () => {

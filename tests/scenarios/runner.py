@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,11 +23,11 @@ from sqlalchemy import select
 from helixdesk.actions.rates import RateService
 from helixdesk.bank.connector import BankConnector
 from helixdesk.handoff.models import Handoff
-from tests.scenarios.bankdata import PICKERS, CustomerData
+from helixdesk.simulation.bankdata import PICKERS, CustomerData
+from helixdesk.simulation.numbers import NumberCheck, invented, numbers_in
 from tests.scenarios.checks import BANK, FIGURES, Context
 from tests.scenarios.language import language_problems
 from tests.scenarios.model import Conversation, Expect
-from tests.scenarios.numbers import Sources, customer_sources, invented, numbers_in, pack_numbers
 
 PACK = Path(__file__).resolve().parents[2] / "src" / "helixdesk" / "packs" / "retail_bank"
 CUSTOMERS = 120  # the seeded bank the suite runs on (tests.seeded.seeded_database)
@@ -77,14 +77,10 @@ class SuiteRun:
         policy = yaml.safe_load((PACK / "policies" / "bank.yaml").read_text(encoding="utf-8"))
         self.tz = ZoneInfo(policy["timezone"])
         self.started = datetime.now(UTC)
-        self.rates = {
-            r.currency: (r.buy, r.sell) for r in RateService(sessions=self.container.sessions).all()
-        }
-        self.pack_numbers = pack_numbers(PACK)
-        self.rate_times = {
-            (r.as_of.astimezone(self.tz).hour, r.as_of.astimezone(self.tz).minute)
-            for r in RateService(sessions=self.container.sessions).all()
-        }
+        self.numbers = NumberCheck.build(
+            PACK, RateService(sessions=self.container.sessions).all(), self.tz, self.started
+        )
+        self.rates = self.numbers.rates
         self.refs = [f"C{i:06d}" for i in range(1, customers + 1)]
         self._data = {ref: CustomerData.read(self.bank, ref, self.tz, self.started) for ref in self.refs}
 
@@ -191,19 +187,7 @@ class SuiteRun:
         said: list[str],
         data: CustomerData | None,
     ) -> None:
-        src = customer_sources(data) if data else Sources(counts_up_to=5)
-        src.counts_up_to = max(src.counts_up_to, 5)
-        src.numbers |= self.pack_numbers
-        src.numbers.update(v for pair in self.rates.values() for v in pair)
-        src.times |= self.rate_times
-        window = (
-            self.started.astimezone(self.tz) - timedelta(minutes=1),
-            datetime.now(self.tz) + timedelta(minutes=31),
-        )
-        src.allow_times(*window)
-        for text in said:
-            src.add_customer_text(text, self.rates)
-        today = datetime.now(self.tz).date()
+        src, today = self.numbers.sources(said, data), self.numbers.today()
         quoted = _quotable(said, data)
         for reply in replies:
             for number in dict.fromkeys(invented(reply, src, data, today)):

@@ -25,13 +25,13 @@ from helixdesk.bank.connector import BankConnector
 from helixdesk.handoff.models import Handoff
 from helixdesk.simulation.bankdata import PICKERS, CustomerData
 from helixdesk.simulation.numbers import NumberCheck, invented, numbers_in
+from helixdesk.simulation.scenarios import fill
 from tests.scenarios.checks import BANK, FIGURES, Context
 from tests.scenarios.language import language_problems
 from tests.scenarios.model import Conversation, Expect
 
 PACK = Path(__file__).resolve().parents[2] / "src" / "helixdesk" / "packs" / "retail_bank"
 CUSTOMERS = 120  # the seeded bank the suite runs on (tests.seeded.seeded_database)
-_PLACEHOLDER = re.compile(r"\{(\w+)(?:\.(\w+))?\}")
 _CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
 _ROW = re.compile(r'<td class="body">(.*?)</td>', re.S)
 
@@ -304,19 +304,6 @@ class _Chat:
         data = CustomerData.read(run.bank, self.ref, run.tz, run.started) if self.ref else None
         run._judge_replies(result, n, log.replies, self.said, data)
         return [out]
-
-
-def fill(text: str, values: dict[str, Any]) -> str:
-    """`{txn.amount}` and `{tier}` from the picker's values; an unknown name is a suite error."""
-
-    def one(m: re.Match[str]) -> str:
-        name, part = m.group(1), m.group(2)
-        if name not in values:
-            raise KeyError(f"no value {name!r} for {text!r}")
-        value = values[name]
-        return str(value[part] if part else value)
-
-    return _PLACEHOLDER.sub(one, text)
 
 
 def _quotable(said: list[str], data: CustomerData | None) -> list[str]:

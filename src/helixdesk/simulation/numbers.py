@@ -382,7 +382,9 @@ class NumberCheck:
             src.add_customer_text(text, self.rates)
         return src
 
-    def invented_in(self, replies: Iterable[str], said: Iterable[str], data: CustomerData | None) -> list[str]:
+    def invented_in(
+        self, replies: Iterable[str], said: Iterable[str], data: CustomerData | None
+    ) -> list[str]:
         """The invented numbers of these replies, each once, in order."""
         src, today = self.sources(said, data), self.today()
         return list(dict.fromkeys(n for reply in replies for n in invented(reply, src, data, today)))

@@ -16,7 +16,7 @@ import secrets
 import sys
 import tempfile
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
@@ -56,6 +56,17 @@ err = Console(stderr=True)
 class SimulationTargetError(AppError):
     code = "simulation_target_invalid"
     http_status = 422
+
+
+@dataclass(frozen=True)
+class RunOptions:
+    seed: int = 7
+    concurrency: int = 8
+    url: str = ""  # a running server; empty: the app in this process
+    api_key: str | None = None
+    channel: str = "web"
+    database: str = ""  # in-process: this database (kept); empty: a temporary one
+    customers: int = 200  # demo customers loaded into an empty database
 
 
 @dataclass
@@ -100,36 +111,46 @@ def simulate(
     settings = Settings()
     sim = load_simulation(load_pack(settings.pack), scenarios=scenarios)
     planned = plan(sim, conversations, seed, personas=persona or [], scenarios=scenario or [])
-    result = asyncio.run(
-        _run(
-            settings,
-            sim,
-            planned,
-            seed=seed,
-            concurrency=concurrency,
-            url=url.rstrip("/"),
-            api_key=api_key or None,
-            channel=channel,
-            database=database,
-            customers=customers,
-        )
+    options = RunOptions(
+        seed=seed,
+        concurrency=concurrency,
+        url=url.rstrip("/"),
+        api_key=api_key or None,
+        channel=channel,
+        database=database,
+        customers=customers,
     )
-    data = build_report(result["outcomes"], sim.gate, result["run"])
+    columns = (TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    with Progress(*columns, console=err, transient=True) as bar:
+        task = bar.add_task("conversations", total=len(planned))
+        outcomes, run = asyncio.run(
+            run_simulation(settings, sim, planned, options, done=lambda _: bar.advance(task))
+        )
+    data = build_report(outcomes, sim.gate, run)
     path = report or Path("var") / "simulation" / f"{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(data, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
-    _print(data, result["outcomes"], quiet=quiet)
+    _print(data, outcomes, quiet=quiet)
     out.print(f"report: {path}")
     if gate and not data["gate"]["passed"]:
         raise typer.Exit(1)
 
 
-async def _run(settings: Settings, sim: Simulation, planned: list[Planned], **kw: Any) -> dict[str, Any]:
-    async with _target(settings, **kw) as target:
+async def run_simulation(
+    settings: Settings,
+    sim: Simulation,
+    planned: list[Planned],
+    options: RunOptions,
+    *,
+    done: Callable[[Outcome], None] | None = None,
+) -> tuple[list[Outcome], dict[str, Any]]:
+    """Hold the planned conversations against the target; their outcomes and the run's figures."""
+    begun = time.perf_counter()
+    async with _target(settings, options) as target:
         now = datetime.now(UTC)
-        skip = await asyncio.to_thread(target.record.busy_customers) if kw["url"] else set()
+        skip = await asyncio.to_thread(target.record.busy_customers) if options.url else set()
         refs = await asyncio.to_thread(target.record.customer_refs)
-        casting = Casting(target.bank, refs, target.tz, now, seed=kw["seed"], skip=skip)
+        casting = Casting(target.bank, refs, target.tz, now, seed=options.seed, skip=skip)
         cast: list[Cast] = await asyncio.to_thread(casting.cast, planned)
         simulator = Simulator(
             target.client,
@@ -138,45 +159,43 @@ async def _run(settings: Settings, sim: Simulation, planned: list[Planned], **kw
             bank=target.bank,
             tz=target.tz,
             started=now,
-            channel=kw["channel"],
-            api_key=kw["api_key"],
-            concurrency=kw["concurrency"],
+            channel=options.channel,
+            api_key=options.api_key,
+            concurrency=options.concurrency,
         )
-        columns = (TextColumn("simulating"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
-        with Progress(*columns, console=err, transient=True) as bar:
-            task = bar.add_task("conversations", total=len(planned))
-            started = time.perf_counter()
-            outcomes = await simulator.run(list(zip(planned, cast, strict=True)), lambda _: bar.advance(task))
-            elapsed = time.perf_counter() - started
+        started = time.perf_counter()
+        outcomes = await simulator.run(list(zip(planned, cast, strict=True)), done)
+        elapsed = time.perf_counter() - started
     run = {
         "target": target.description,
         "scenarios_file": sim.source,
-        "seed": kw["seed"],
+        "seed": options.seed,
         "conversations": len(outcomes),
         "customer_messages": sum(len(o.turns) for o in outcomes),
-        "concurrency": kw["concurrency"],
+        "concurrency": options.concurrency,
         "cores": os.cpu_count(),
+        "setup_seconds": round(started - begun, 1),
         "elapsed_seconds": round(elapsed, 1),
         "conversations_per_minute": round(len(outcomes) / elapsed * 60, 1) if elapsed else None,
         "started_at": now.isoformat(),
     }
-    return {"outcomes": outcomes, "run": run}
+    return outcomes, run
 
 
 @asynccontextmanager
-async def _target(settings: Settings, **kw: Any) -> AsyncIterator[Target]:
-    headers = {"X-Api-Key": kw["api_key"]} if kw["api_key"] else {}
-    if kw["url"]:
-        async with _remote(settings, kw["url"], headers) as target:
+async def _target(settings: Settings, options: RunOptions) -> AsyncIterator[Target]:
+    headers = {"X-Api-Key": options.api_key} if options.api_key else {}
+    if options.url:
+        async with _remote(settings, options.url, headers) as target:
             yield target
         return
     with tempfile.TemporaryDirectory(prefix="helixdesk-simulate-") as folder:
-        url = kw["database"] or f"sqlite:///{Path(folder) / 'helixdesk.db'}"
+        url = options.database or f"sqlite:///{Path(folder) / 'helixdesk.db'}"
         tz = bank_zone(settings)
         with err.status("preparing the database (demo bank, FAQ, rates)…"):
             engine, _ = await asyncio.to_thread(
                 lambda: demo_database(
-                    url, customers=kw["customers"], seed=kw["seed"], pack=settings.pack, tz=tz
+                    url, customers=options.customers, seed=options.seed, pack=settings.pack, tz=tz
                 )
             )
             engine.dispose()
@@ -184,7 +203,7 @@ async def _target(settings: Settings, **kw: Any) -> AsyncIterator[Target]:
 
         # Every simulated customer writes from this one address: the per-address limit is off.
         update: dict[str, Any] = {"database_url": url, "rate_limit_ip_per_minute": 0, "demo_pages": True}
-        if not kw["database"]:  # a database thrown away after the run: keys of the run alone
+        if not options.database:  # a database thrown away after the run: keys of the run alone
             update.setdefault("secret_key", settings.secret_key or SecretStr(secrets.token_urlsafe(32)))
             update["encryption_keys"] = settings.encryption_keys or SecretStr(generate_key("simulate"))
         app_settings = settings.model_copy(update=update)
@@ -201,7 +220,7 @@ async def _target(settings: Settings, **kw: Any) -> AsyncIterator[Target]:
                     container.bank,
                     tz,
                     NumberCheck.build(container.pack.path, container.rates.all(), tz, datetime.now(UTC)),
-                    "in-process" + (f" ({kw['database']})" if kw["database"] else " (temporary database)"),
+                    "in-process, " + ("the database given" if options.database else "a temporary database"),
                 )
 
 
@@ -310,7 +329,8 @@ def _print(data: dict[str, Any], outcomes: list[Outcome], *, quiet: bool) -> Non
     run = data["run"]
     out.print(
         f"{run['conversations']} conversations ({run['customer_messages']} customer messages) in "
-        f"{run['elapsed_seconds']:.1f} s on {run['cores']} cores, concurrency {run['concurrency']}: "
+        f"{run['elapsed_seconds']:.1f} s on {run['cores']} cores, concurrency {run['concurrency']} "
+        f"(after {run['setup_seconds']:.0f} s setting up): "
         f"{run['conversations_per_minute']} conversations a minute ({run['target']})"
     )
     status = "[bold green]PASSED[/]" if data["gate"]["passed"] else "[bold red]FAILED[/]"

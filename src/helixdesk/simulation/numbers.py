@@ -231,9 +231,9 @@ def customer_sources(data: CustomerData) -> Sources:
         tail = "".join(ch for ch in tr.payee_account if ch.isdigit())[-4:]
         if tail:
             n.add(Decimal(tail))
-        for when in (tr.created_at, tr.expected_arrival, tr.completed_at):
-            if when is not None:
-                local = data.local(when)
+        for moment in (tr.created_at, tr.expected_arrival, tr.completed_at):
+            if moment is not None:
+                local = data.local(moment)
                 d.add(local.date())
                 tm.add((local.hour, local.minute))
     src.counts_up_to = len(data.transactions)

@@ -74,9 +74,9 @@ class Simulation:
 
 def load_simulation(pack: Pack, scenarios: Path | None = None) -> Simulation:
     folder = pack.path / "simulation"
-    personas = parse_personas(_read(folder / "personas.yaml"), "personas.yaml")
+    personas = parse_personas(read_yaml(folder / "personas.yaml"), "personas.yaml")
     path = scenarios or folder / "scenarios.yaml"
-    raw = _read(path)
+    raw = read_yaml(path)
     if not isinstance(raw, dict) or not isinstance(raw.get("scenarios"), list) or not raw["scenarios"]:
         raise SimulationConfigError(f"{path.name}: a mapping with a list of `scenarios`")
     unknown = set(raw) - {"gate", "scenarios"}
@@ -103,7 +103,7 @@ def fill(text: str, values: dict[str, Any]) -> str:
     return _PLACEHOLDER.sub(one, text)
 
 
-def _read(path: Path) -> Any:
+def read_yaml(path: Path) -> Any:
     try:
         return yaml.safe_load(path.read_text(encoding="utf-8"))
     except FileNotFoundError as e:
@@ -149,6 +149,7 @@ def _lines(raw: Any, where: str) -> dict[str, tuple[str, ...]]:
 def _customer(raw: Any, where: str) -> tuple[str, dict[str, Any]] | None:
     if raw in (None, VISITOR):
         return None
+    params: dict[str, Any]
     if isinstance(raw, str):
         name, params = raw, {}
     elif isinstance(raw, dict) and len(raw) == 1 and isinstance(next(iter(raw.values())), dict):

@@ -20,13 +20,14 @@ from typing import Annotated, Any, Literal
 
 import anyio
 from anyio.from_thread import run as from_thread
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from pydantic import Field
 
 from helixdesk.core.errors import AppError
 from helixdesk.core.inputs import Input
 from helixdesk.edge.deps import AgentDep, ParserDep, TrainingDep
 from helixdesk.edge.http import ERROR_RESPONSES
+from helixdesk.edge.i18n import ui_language
 from helixdesk.nlu.batcher import Parser
 from helixdesk.simulation.practice import MAX_TEXT, EmotionOf, TrainingRoom
 
@@ -70,18 +71,20 @@ def worded(room: TrainingRoom, view: dict[str, Any], language: str) -> dict[str,
 
 
 @router.get("/customers")
-async def customers(room: TrainingDep, user: AgentDep) -> dict[str, Any]:
-    return {"training": True, "customers": room.customers(user.ui_language)}
+async def customers(request: Request, room: TrainingDep, user: AgentDep) -> dict[str, Any]:
+    return {"training": True, "customers": room.customers(ui_language(request, user.ui_language))}
 
 
 @router.post("/sessions", status_code=201)
-async def start(body: StartIn, room: TrainingDep, parser: ParserDep, user: AgentDep) -> dict[str, Any]:
+async def start(
+    request: Request, body: StartIn, room: TrainingDep, parser: ParserDep, user: AgentDep
+) -> dict[str, Any]:
     """Start a practice conversation; the simulated customer writes first."""
     read = emotion_reader(parser)
     view = await anyio.to_thread.run_sync(
         lambda: room.start(user.id, body.customer, body.language, emotion=read, seed=body.seed)
     )
-    return worded(room, view, user.ui_language)
+    return worded(room, view, ui_language(request, user.ui_language))
 
 
 @router.get("/sessions")
@@ -94,23 +97,23 @@ async def history(
 
 
 @router.get("/sessions/{session_id}")
-async def get_session(session_id: str, room: TrainingDep, user: AgentDep) -> dict[str, Any]:
+async def get_session(request: Request, session_id: str, room: TrainingDep, user: AgentDep) -> dict[str, Any]:
     view = await anyio.to_thread.run_sync(lambda: room.get(user.id, session_id))
-    return worded(room, view, user.ui_language)
+    return worded(room, view, ui_language(request, user.ui_language))
 
 
 @router.post("/sessions/{session_id}/messages")
 async def send(
-    session_id: str, body: MessageIn, room: TrainingDep, parser: ParserDep, user: AgentDep
+    request: Request, session_id: str, body: MessageIn, room: TrainingDep, parser: ParserDep, user: AgentDep
 ) -> dict[str, Any]:
     """The agent's message and the customer's answer (scored when the customer ends it)."""
     read = emotion_reader(parser)
     view = await anyio.to_thread.run_sync(lambda: room.send(user.id, session_id, body.text, emotion=read))
-    return worded(room, view, user.ui_language)
+    return worded(room, view, ui_language(request, user.ui_language))
 
 
 @router.post("/sessions/{session_id}/end")
-async def end(session_id: str, room: TrainingDep, user: AgentDep) -> dict[str, Any]:
+async def end(request: Request, session_id: str, room: TrainingDep, user: AgentDep) -> dict[str, Any]:
     """Stop the practice and get its QA score."""
     view = await anyio.to_thread.run_sync(lambda: room.end(user.id, session_id))
-    return worded(room, view, user.ui_language)
+    return worded(room, view, ui_language(request, user.ui_language))

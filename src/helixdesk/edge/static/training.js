@@ -26,6 +26,7 @@
     view.transcript.forEach((line) => {
       const li = make("li", "line line--" + (line.sender === "agent" ? "agent" : "customer"));
       li.dataset.sender = line.sender;
+      if (line.outcome) li.dataset.outcome = line.outcome;  // how the customer took the agent's message
       li.append(make("span", "line__who", line.sender === "agent" ? w("you") : w("simulated_customer")));
       li.append(make("span", "line__text", line.text));
       transcript.append(li);

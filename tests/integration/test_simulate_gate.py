@@ -107,3 +107,39 @@ def test_the_command_exits_1_when_the_gate_fails(model_root, tmp_path):
     result = helixdesk(*args, "--report", "ok.json", "--gate")
     assert result.returncode == 0, result.stdout + result.stderr
     assert "gate PASSED" in result.stdout
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(900)
+def test_simulating_against_a_running_server(model_root, tmp_path):
+    """`--url`: the customers talk to a real `helixdesk serve`; the command reads that server's
+    database to cast and judge, and a second run leaves out the customers the first one used."""
+    from helixdesk.simulation.demo import demo_database
+    from tests.serverproc import Server
+
+    url = f"sqlite:///{tmp_path / 'served.db'}"
+    engine, _ = demo_database(url, customers=40, seed=5)
+    engine.dispose()
+    env = {
+        "HELIXDESK_DATABASE_URL": url,
+        "HELIXDESK_MODEL_DIR": str(model_root),
+        "HELIXDESK_LOG_LEVEL": "warning",
+    }
+    server = Server({**env, "HELIXDESK_QUALITY_WORKER": "false"}, log=tmp_path / "server.log").start()
+    try:
+        helixdesk = helixdesk_cli(tmp_path, env=env, timeout=600)
+        args = ("simulate", "--url", server.base, "--conversations", "4", "--seed", "2")
+        only = ("--scenario", "check-balance", "--scenario", "scam-report")
+        first = helixdesk(*args, *only, "--report", "first.json", "--gate")
+        assert first.returncode == 0, first.stdout + first.stderr
+        assert server.base in first.stdout and "gate PASSED" in first.stdout
+        second = helixdesk(*args, *only, "--report", "second.json")
+        assert second.returncode == 0, second.stdout + second.stderr
+    finally:
+        server.stop()
+    reports = [json.loads((tmp_path / f"{n}.json").read_text(encoding="utf-8")) for n in ("first", "second")]
+    refs = [{c["customer_ref"] for c in r["conversations"]} for r in reports]
+    assert all(len(r) == 4 for r in refs) and not refs[0] & refs[1]
+    assert reports[0]["run"]["target"] == server.base
+    unreachable = helixdesk("simulate", "--url", "http://127.0.0.1:1", "--conversations", "1")
+    assert unreachable.returncode == 2 and "error[simulation_target_invalid]" in unreachable.stderr

@@ -25,6 +25,7 @@ from helixdesk.bank.connector import BankConnector
 from helixdesk.handoff.models import Handoff
 from helixdesk.simulation.bankdata import PICKERS, CustomerData
 from helixdesk.simulation.numbers import NumberCheck, invented, numbers_in
+from helixdesk.simulation.runner import outbox_codes
 from helixdesk.simulation.scenarios import fill
 from tests.scenarios.checks import BANK, FIGURES, Context
 from tests.scenarios.language import language_problems
@@ -32,8 +33,6 @@ from tests.scenarios.model import Conversation, Expect
 
 PACK = Path(__file__).resolve().parents[2] / "src" / "helixdesk" / "packs" / "retail_bank"
 CUSTOMERS = 120  # the seeded bank the suite runs on (tests.seeded.seeded_database)
-_CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
-_ROW = re.compile(r'<td class="body">(.*?)</td>', re.S)
 
 
 @dataclass
@@ -172,10 +171,11 @@ class SuiteRun:
         return result
 
     def _outbox(self, ref: str | None) -> list[str]:
+        """The one-time codes sent to the customer, newest first."""
         if ref is None:
             return []
         page = self.client.get("/demo/outbox", params={"customer": ref, "limit": 50})
-        return _ROW.findall(page.text) if page.status_code == 200 else []
+        return outbox_codes(page.text) if page.status_code == 200 else []
 
     # ---- judging ---------------------------------------------------------------------------------
 
@@ -271,16 +271,15 @@ class _Chat:
         self, run: SuiteRun, result: Result, cid: str, headers: dict[str, str], ref: str | None
     ) -> None:
         self.run, self.result, self.cid, self.headers, self.ref = run, result, cid, headers, ref
-        self.typed = len(run._outbox(ref))  # notifications already used (or there before)
+        self.typed = set(run._outbox(ref))  # codes already used (or there before)
         self.said: list[str] = []
 
     def pending_code(self) -> str | None:
         """The newest one-time code sent since the customer last typed one, if any."""
-        rows = self.run._outbox(self.ref)
-        fresh = rows[: max(0, len(rows) - self.typed)]
-        code = next((m.group(1) for row in fresh if (m := _CODE.search(row))), None)
+        codes = self.run._outbox(self.ref)
+        code = next((c for c in codes if c not in self.typed), None)
         if code is not None:
-            self.typed = len(rows)
+            self.typed.update(codes)
         return code
 
     def send(self, n: int, text: str, *, auto: bool = False) -> list[dict[str, Any]] | None:

@@ -21,7 +21,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime, tzinfo
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 import httpx
 import typer
@@ -35,6 +35,7 @@ from helixdesk.actions.rates import RateService
 from helixdesk.bank.connector import BankConnector
 from helixdesk.bank.demo import DemoBankConnector
 from helixdesk.cli.context import bank_zone
+from helixdesk.conversations.schemas import ChannelName
 from helixdesk.core.errors import AppError, ValidationFailedError
 from helixdesk.core.settings import Settings
 from helixdesk.db.session import make_engine, make_session_factory
@@ -343,7 +344,6 @@ def _print(data: dict[str, Any], outcomes: list[Outcome], *, quiet: bool) -> Non
 
 
 def check_channel(channel: str) -> None:
-    from helixdesk.conversations.schemas import ChannelName
-
-    if channel not in ChannelName.__args__:  # type: ignore[attr-defined]
-        raise ValidationFailedError(f"--channel must be one of {ChannelName.__args__}", code="invalid_option")  # type: ignore[attr-defined]
+    channels = get_args(ChannelName)
+    if channel not in channels:
+        raise ValidationFailedError(f"--channel must be one of {', '.join(channels)}", code="invalid_option")

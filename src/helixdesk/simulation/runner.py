@@ -208,10 +208,11 @@ class _Chat:
         return outbox_codes(page.text) if page.status_code == 200 else []
 
     async def fresh_code(self) -> str | None:
-        """The newest code sent to the customer that they have not typed yet."""
-        code = next((c for c in await self.read_codes() if c not in self.codes), None)
+        """The newest code sent to the customer since they last typed one (older ones are stale)."""
+        codes = await self.read_codes()
+        code = next((c for c in codes if c not in self.codes), None)
         if code is not None:
-            self.codes.add(code)
+            self.codes.update(codes)
         return code
 
     async def send(self, text: str) -> dict[str, Any] | None:

@@ -110,3 +110,32 @@ def test_asking_a_scam_victim_for_the_code_is_a_finding_with_a_compliant_alterna
     expect(finding.locator(".training__alt")).to_contain_text("never share a one-time code")
     assert int(page.locator("#tr-score").inner_text()) <= 75
     page.screenshot(path=str(tmp_path / "training-scam.png"), full_page=True)
+
+
+@pytest.mark.parametrize(
+    ("language", "shirking"),
+    [
+        ("zh-Hans", "这不归我们管，你自己去找商户吧"),
+        ("zh-Hant", "呢個唔關我哋事，你自己打去問商戶"),
+        ("en", "That's not my department, call the merchant yourself."),
+    ],
+)
+def test_the_practice_page_shows_no_raw_code_or_key(desk, browser, language, shirking):
+    """A practice ended with findings, shown in each language: no tr_* key, no code on the Chinese pages."""
+    from tests.browser.test_page_languages import raw_codes, visible_text
+
+    page = sign_in(browser, desk.base, "agent.zhou", language)
+    page.goto(f"{desk.base}/console/training?lang={language}")
+    expect(page.locator("body")).to_have_attribute("data-training-ready", "true")
+    page.check('input[name="customer"][value="angry"]')
+    page.select_option("#tr-language", language)
+    page.click("#tr-go")
+    expect(page.locator("#tr-transcript li")).to_have_count(1)
+    _reply(page, shirking)
+    page.click("#tr-end")
+    expect(page.locator("#tr-findings li").first).to_be_visible()
+    text = visible_text(page)
+    assert re.findall(r"\btr_[a-z_]+", text) == []
+    if language != "en":
+        assert raw_codes(page) == []
+    page.context.close()

@@ -3,33 +3,18 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import UTC, datetime
-from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from helixdesk.actions.rates import RateService
 from helixdesk.bank.connector import BankConnector, InstallmentPlan, Transaction
-from helixdesk.bank.importer import import_bank_file
-from helixdesk.bank.seed import build_demo_bank
-from helixdesk.db.migrate import upgrade_engine
-from helixdesk.db.session import make_engine, make_session_factory, transaction
-from helixdesk.knowledge.ingest import ingest
-from helixdesk.nlu.embeddings import embed
+from helixdesk.simulation.demo import demo_database
 
 
 def seeded_database(url: str, *, customers: int = 60, seed: int = 11) -> tuple[Engine, sessionmaker[Session]]:
     """Migrate `url` and load the demo bank, the FAQ and today's demo rates; the caller disposes."""
-    engine = make_engine(url)
-    upgrade_engine(engine)
-    sessions = make_session_factory(engine)
-    with transaction(sessions) as s:
-        import_bank_file(s, build_demo_bank(customers, seed=seed))
-    ingest(sessions, [], embed=embed, pack="retail_bank")
-    RateService(sessions=sessions).seed_demo(as_of=datetime.now(UTC))
-    return engine, sessions
+    return demo_database(url, customers=customers, seed=seed)
 
 
 class CustomerPicker:
@@ -76,14 +61,3 @@ class CustomerPicker:
 
         ref = self(lambda r, c: c.preferred_language == language and len(active(r)) == 1)
         return ref, active(ref)[0]
-
-
-def expected_prepayment(plan: InstallmentPlan) -> tuple[Decimal, Decimal]:
-    """The quote worked out by hand under the pack's example policy: the remaining principal, and
-    the fee of every remaining period."""
-    per_period = (plan.principal / plan.periods).quantize(Decimal("0.01"), rounding=ROUND_DOWN)
-    remaining = plan.principal - per_period * plan.periods_paid
-    fee = (plan.principal * plan.fee_rate_per_period * (plan.periods - plan.periods_paid)).quantize(
-        Decimal("0.01"), rounding=ROUND_HALF_UP
-    )
-    return remaining, fee

@@ -24,7 +24,8 @@ from helixdesk.bank.connector import BankConnector
 from helixdesk.bank.demo import DemoBankConnector
 from helixdesk.db.session import make_engine, make_session_factory
 from helixdesk.nlg.names import name_in
-from tests.seeded import CustomerPicker, expected_prepayment, seeded_database
+from helixdesk.simulation.numbers import expected_prepayment
+from tests.seeded import CustomerPicker, seeded_database
 from tests.serverproc import Server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]

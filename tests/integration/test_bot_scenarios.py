@@ -17,7 +17,8 @@ from fastapi.testclient import TestClient
 from helixdesk.bank.connector import BankConnector
 from helixdesk.edge.app import create_app
 from helixdesk.nlg.names import name_in
-from tests.seeded import CustomerPicker, expected_prepayment, seeded_database
+from helixdesk.simulation.numbers import expected_prepayment
+from tests.seeded import CustomerPicker, seeded_database
 
 pytestmark = pytest.mark.slow
 

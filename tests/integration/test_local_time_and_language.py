@@ -22,8 +22,9 @@ from helixdesk.bank.connector import BankConnector
 from helixdesk.edge.app import create_app
 from helixdesk.nlg.names import has_cjk, name_in
 from helixdesk.packs.loader import load_pack
+from helixdesk.simulation.numbers import expected_prepayment
 from tests.replyscan import problems
-from tests.seeded import CustomerPicker, expected_prepayment, seeded_database
+from tests.seeded import CustomerPicker, seeded_database
 
 pytestmark = pytest.mark.slow
 

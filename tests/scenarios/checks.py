@@ -10,8 +10,8 @@ from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from typing import Any
 
 from helixdesk.bank.connector import BankConnector, Card, Transaction
-from tests.scenarios.bankdata import CustomerData
-from tests.seeded import expected_prepayment
+from helixdesk.simulation.bankdata import CustomerData
+from helixdesk.simulation.numbers import expected_prepayment
 
 CENT = Decimal("0.01")
 

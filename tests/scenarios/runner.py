@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -23,17 +23,16 @@ from sqlalchemy import select
 from helixdesk.actions.rates import RateService
 from helixdesk.bank.connector import BankConnector
 from helixdesk.handoff.models import Handoff
-from tests.scenarios.bankdata import PICKERS, CustomerData
+from helixdesk.simulation.bankdata import PICKERS, CustomerData
+from helixdesk.simulation.numbers import NumberCheck, invented, numbers_in
+from helixdesk.simulation.runner import outbox_codes
+from helixdesk.simulation.scenarios import fill
 from tests.scenarios.checks import BANK, FIGURES, Context
 from tests.scenarios.language import language_problems
 from tests.scenarios.model import Conversation, Expect
-from tests.scenarios.numbers import Sources, customer_sources, invented, numbers_in, pack_numbers
 
 PACK = Path(__file__).resolve().parents[2] / "src" / "helixdesk" / "packs" / "retail_bank"
 CUSTOMERS = 120  # the seeded bank the suite runs on (tests.seeded.seeded_database)
-_PLACEHOLDER = re.compile(r"\{(\w+)(?:\.(\w+))?\}")
-_CODE = re.compile(r"(?<!\d)(\d{6})(?!\d)")
-_ROW = re.compile(r'<td class="body">(.*?)</td>', re.S)
 
 
 @dataclass
@@ -77,14 +76,10 @@ class SuiteRun:
         policy = yaml.safe_load((PACK / "policies" / "bank.yaml").read_text(encoding="utf-8"))
         self.tz = ZoneInfo(policy["timezone"])
         self.started = datetime.now(UTC)
-        self.rates = {
-            r.currency: (r.buy, r.sell) for r in RateService(sessions=self.container.sessions).all()
-        }
-        self.pack_numbers = pack_numbers(PACK)
-        self.rate_times = {
-            (r.as_of.astimezone(self.tz).hour, r.as_of.astimezone(self.tz).minute)
-            for r in RateService(sessions=self.container.sessions).all()
-        }
+        self.numbers = NumberCheck.build(
+            PACK, RateService(sessions=self.container.sessions).all(), self.tz, self.started
+        )
+        self.rates = self.numbers.rates
         self.refs = [f"C{i:06d}" for i in range(1, customers + 1)]
         self._data = {ref: CustomerData.read(self.bank, ref, self.tz, self.started) for ref in self.refs}
 
@@ -176,10 +171,11 @@ class SuiteRun:
         return result
 
     def _outbox(self, ref: str | None) -> list[str]:
+        """The one-time codes sent to the customer, newest first."""
         if ref is None:
             return []
         page = self.client.get("/demo/outbox", params={"customer": ref, "limit": 50})
-        return _ROW.findall(page.text) if page.status_code == 200 else []
+        return outbox_codes(page.text) if page.status_code == 200 else []
 
     # ---- judging ---------------------------------------------------------------------------------
 
@@ -191,19 +187,7 @@ class SuiteRun:
         said: list[str],
         data: CustomerData | None,
     ) -> None:
-        src = customer_sources(data) if data else Sources(counts_up_to=5)
-        src.counts_up_to = max(src.counts_up_to, 5)
-        src.numbers |= self.pack_numbers
-        src.numbers.update(v for pair in self.rates.values() for v in pair)
-        src.times |= self.rate_times
-        window = (
-            self.started.astimezone(self.tz) - timedelta(minutes=1),
-            datetime.now(self.tz) + timedelta(minutes=31),
-        )
-        src.allow_times(*window)
-        for text in said:
-            src.add_customer_text(text, self.rates)
-        today = datetime.now(self.tz).date()
+        src, today = self.numbers.sources(said, data), self.numbers.today()
         quoted = _quotable(said, data)
         for reply in replies:
             for number in dict.fromkeys(invented(reply, src, data, today)):
@@ -287,16 +271,15 @@ class _Chat:
         self, run: SuiteRun, result: Result, cid: str, headers: dict[str, str], ref: str | None
     ) -> None:
         self.run, self.result, self.cid, self.headers, self.ref = run, result, cid, headers, ref
-        self.typed = len(run._outbox(ref))  # notifications already used (or there before)
+        self.typed = set(run._outbox(ref))  # codes already used (or there before)
         self.said: list[str] = []
 
     def pending_code(self) -> str | None:
         """The newest one-time code sent since the customer last typed one, if any."""
-        rows = self.run._outbox(self.ref)
-        fresh = rows[: max(0, len(rows) - self.typed)]
-        code = next((m.group(1) for row in fresh if (m := _CODE.search(row))), None)
+        codes = self.run._outbox(self.ref)
+        code = next((c for c in codes if c not in self.typed), None)
         if code is not None:
-            self.typed = len(rows)
+            self.typed.update(codes)
         return code
 
     def send(self, n: int, text: str, *, auto: bool = False) -> list[dict[str, Any]] | None:
@@ -320,19 +303,6 @@ class _Chat:
         data = CustomerData.read(run.bank, self.ref, run.tz, run.started) if self.ref else None
         run._judge_replies(result, n, log.replies, self.said, data)
         return [out]
-
-
-def fill(text: str, values: dict[str, Any]) -> str:
-    """`{txn.amount}` and `{tier}` from the picker's values; an unknown name is a suite error."""
-
-    def one(m: re.Match[str]) -> str:
-        name, part = m.group(1), m.group(2)
-        if name not in values:
-            raise KeyError(f"no value {name!r} for {text!r}")
-        value = values[name]
-        return str(value[part] if part else value)
-
-    return _PLACEHOLDER.sub(one, text)
 
 
 def _quotable(said: list[str], data: CustomerData | None) -> list[str]:

@@ -10,10 +10,10 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from helixdesk.bank.connector import Customer, Transaction
-from tests.scenarios.bankdata import PICKERS, CustomerData
+from helixdesk.simulation.bankdata import PICKERS, CustomerData
+from helixdesk.simulation.numbers import Sources, customer_numbers, invented, zh_amount
 from tests.scenarios.language import language_problems
 from tests.scenarios.model import BLIND, SuiteError, load_suite, parse_conversation
-from tests.scenarios.numbers import Sources, customer_numbers, invented, zh_amount
 
 TODAY = date(2026, 12, 4)
 

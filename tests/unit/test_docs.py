@@ -189,3 +189,21 @@ def test_every_social_error_code_is_documented():
     for code in sorted(codes):
         assert f"`{code}`" in text, f"error code {code} is missing from docs/channels.md"
         assert f"`{code}`" in (config if code in startup else api), f"error code {code} is missing"
+
+
+def test_every_simulation_error_code_is_documented():
+    import re
+
+    text = (DOCS / "simulation.md").read_text(encoding="utf-8")
+    api = (DOCS / "api.md").read_text(encoding="utf-8")
+    src = Path(__file__).resolve().parents[2] / "src" / "helixdesk"
+    codes: set[str] = set()
+    for path in [*(src / "simulation").glob("*.py"), src / "cli" / "simulate.py"]:
+        source = path.read_text(encoding="utf-8")
+        codes |= set(re.findall(r'code = "([a-z_]+)"', source))
+        codes |= set(re.findall(r'code="([a-z_]+)"', source))
+    assert {"simulation_config_invalid", "simulation_target_invalid", "training_session_ended"} <= codes
+    for code in sorted(codes):
+        assert f"`{code}`" in text, f"error code {code} is missing from docs/simulation.md"
+        if "training" in code or code in ("empty_message", "message_too_long"):
+            assert f"`{code}`" in api, f"error code {code} is missing from docs/api.md"

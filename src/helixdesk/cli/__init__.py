@@ -29,6 +29,7 @@ from helixdesk.cli import (
     rates,
     retention,
     serve,
+    simulate,
     users,
 )
 from helixdesk.core.errors import AppError
@@ -43,6 +44,7 @@ app = typer.Typer(
 )
 app.command("serve")(serve.serve)
 app.command("chat")(chat.chat)
+app.command("simulate")(simulate.simulate)
 app.add_typer(db.app, name="db")
 app.add_typer(bank.app, name="bank")
 app.add_typer(nlu.app, name="nlu")

@@ -21,6 +21,7 @@ _ORDINALS = {
     "第三": 2, "第3": 2, "third": 2, "3rd": 2, "第四": 3, "第4": 3, "fourth": 3, "4th": 3,
 }  # fmt: skip
 _DIGITS4 = re.compile(r"(?<!\d)(\d{4})(?!\d)")
+_POSITION = re.compile(r"(?:\bnumber|\bno\.|\boption|#|选)\s*(\d{1,2})(?!\d)")
 
 
 def _matches(word: str, text: str) -> bool:
@@ -112,6 +113,12 @@ def pick_choice(turn: Turn, choices: Sequence[dict[str, Any]]) -> dict[str, Any]
     stripped = text.strip(" .。!！")
     if stripped.isdigit() and 1 <= int(stripped) <= len(choices):
         return choices[int(stripped) - 1]
+    # "number 2, please", "option 2", "no. 2", "选2"
+    position = _POSITION.search(text)
+    if position is not None:
+        n = int(position.group(1))
+        if 1 <= n <= len(choices):
+            return choices[n - 1]
     hits = [c for c in choices if any(to_simplified(k.lower()) in text for k in c.get("keywords", ()))]
     if len(hits) == 1:
         return hits[0]

@@ -36,6 +36,8 @@ from helixdesk.edge.console import (
     profile_api,
     quality_api,
     supervise_api,
+    training_api,
+    training_pages,
 )
 from helixdesk.edge.console import api as console_api
 from helixdesk.edge.console import kb_api as knowledge_api
@@ -126,6 +128,8 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(analytics_api.router)
     app.include_router(analytics_pages.router)  # the historical dashboard
     app.include_router(lifecycle_pages.router)  # the lifecycle strategies and their effect
+    app.include_router(training_api.router)  # agents practising on a simulated customer
+    app.include_router(training_pages.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.get("/healthz", tags=["ops"])

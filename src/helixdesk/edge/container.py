@@ -123,6 +123,8 @@ from helixdesk.quality.live import AlertBoard, DraftCheck
 from helixdesk.quality.model import load_if_trained
 from helixdesk.quality.review import QualityReview
 from helixdesk.quality.rules import RuleBook
+from helixdesk.simulation.practice import TrainingRoom
+from helixdesk.simulation.training import load_practice_customers
 
 log = logging.getLogger(__name__)
 
@@ -215,6 +217,7 @@ class Container:
     quality_rules: RuleBook
     draft_check: DraftCheck
     alert_board: AlertBoard
+    training: TrainingRoom  # agents' practice conversations with a simulated customer
     whispers: Whispers
     goodwill: Goodwill
     follow_ups: FollowUps
@@ -487,6 +490,12 @@ class Container:
         part("audit_search", lambda: AuditSearch(sessions=sessions))
         part("draft_check", lambda: DraftCheck(sessions=sessions, book=quality_rules))
         part("alert_board", lambda: AlertBoard(sessions=sessions, book=quality_rules))
+        part(
+            "training",
+            lambda: TrainingRoom(
+                sessions=sessions, customers=load_practice_customers(config.pack), book=quality_rules
+            ),
+        )
         part("whispers", lambda: Whispers(desk))
         part(
             "goodwill",

@@ -57,6 +57,7 @@ from helixdesk.outreach.campaigns import Campaigns
 from helixdesk.quality.coaching import StaffQuality
 from helixdesk.quality.live import AlertBoard, DraftCheck
 from helixdesk.quality.review import QualityReview
+from helixdesk.simulation.practice import TrainingRoom
 
 SESSION_COOKIE = "hd_session"
 CSRF_HEADER = "x-csrf-token"
@@ -198,6 +199,7 @@ AgentDep = Annotated[
 LimitsDep = Annotated[AbuseLimits, Depends(_part("limits"))]
 DraftCheckDep = Annotated[DraftCheck, Depends(_part("draft_check"))]
 AlertBoardDep = Annotated[AlertBoard, Depends(_part("alert_board"))]
+TrainingDep = Annotated[TrainingRoom, Depends(_part("training"))]
 WhispersDep = Annotated[Whispers, Depends(_part("whispers"))]
 GoodwillDep = Annotated[Goodwill, Depends(_part("goodwill"))]
 FollowUpsDep = Annotated[FollowUps, Depends(_part("follow_ups"))]

@@ -29,6 +29,7 @@ from helixdesk.outreach import models as outreach_models
 from helixdesk.privacy import models as privacy_models
 from helixdesk.privacy.rotation import EncryptedColumn, vault_column
 from helixdesk.quality import models as quality_models
+from helixdesk.simulation import models as training_models
 
 __all__ = [
     "ENCRYPTED_COLUMNS",
@@ -56,6 +57,7 @@ __all__ = [
     "privacy_models",
     "quality_models",
     "social_models",
+    "training_models",
     "wechat_models",
 ]
 

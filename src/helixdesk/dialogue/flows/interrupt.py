@@ -6,7 +6,9 @@ away, I can't keep up with the repayments" is not a "no" because it contains "no
   complaint) wins over any pending question (a yes/no, a card to pick, a one-time code), unless
   the question itself takes it as an answer ("dispute, or an agent?" takes "agent");
 - any other clear new request (`settings.interrupt_threshold`) wins over a pending yes/no, unless
-  the message is a short answer ("好的", "no thanks", "yes please go ahead").
+  the message is a short answer ("好的", "no thanks", "yes please go ahead");
+- the same request put again in full, when the bot offered a person after failing to settle it, is
+  the request asked afresh, not a "yes" to the offer.
 The open task is kept: `decide` puts it aside and offers it back once the new request is handled.
 """
 
@@ -35,10 +37,14 @@ def interrupts(d: Deciding, task: Task) -> bool:
     if intent is None or awaiting is None:
         return False
     name = intent.name
-    if name in (UNCLEAR, task.intent) or name not in d.policies.intents:
+    if name == UNCLEAR or name not in d.policies.intents:
         return False
     if intent.confidence < settings.interrupt_threshold:
         return False
+    if name == task.intent:
+        # Asked "shall I connect you with a person?", the customer puts the same request again
+        # ("I lost my card, please freeze it" holds "please"): the request, asked afresh, not a yes.
+        return task.step == [AGENT_OFFER] and not _short_answer(d)
     if name in _asked_about(d, task):
         return False  # "新卡先不用补" answers "would you like a replacement card?"
     if name in settings.interrupt_intents:

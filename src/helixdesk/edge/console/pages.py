@@ -102,6 +102,12 @@ SCRIPT_ERROR_CODES = (
     "invalid_owner",
     "follow_up_needs_customer",
     "follow_up_not_found",
+    # training mode (helixdesk.simulation.practice)
+    "training_session_ended",
+    "training_session_not_found",
+    "training_session_changed",
+    "invalid_training_customer",
+    "empty_message",
 )
 
 

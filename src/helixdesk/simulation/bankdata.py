@@ -1,5 +1,6 @@
 """What the demo bank holds about one customer, read once through the `BankConnector`, and the
-pickers that choose a customer for a conversation by what they hold (never by a fixed reference).
+pickers that choose a customer for a conversation by what they hold (never by a fixed reference):
+the scenario suite's and the simulator's.
 
 A picker returns the values a conversation's placeholders use (`{txn.amount}`, `{card2.last4}`):
 plain text, written the way a customer would type it.
@@ -193,6 +194,11 @@ def _credit_card(data: CustomerData, p: dict[str, Any]) -> Picked | None:
     return {"card": card_vars(cards[0])} if cards and data.age < 65 else None
 
 
+def _active_card(data: CustomerData, p: dict[str, Any]) -> Picked | None:
+    cards = data.active_cards()
+    return {"card": card_vars(cards[0])} if cards else None
+
+
 def _frozen_card(data: CustomerData, p: dict[str, Any]) -> Picked | None:
     cards = [c for c in data.cards if c.status == "frozen"]
     return {"card": card_vars(cards[0])} if cards else None
@@ -348,6 +354,7 @@ PICKERS: dict[str, Picker] = {
     "any": _any,
     "two_cards": _two_cards,
     "credit_card": _credit_card,
+    "active_card": _active_card,
     "frozen_card": _frozen_card,
     "card_debit": _card_debit,
     "recent_debit": _recent_debit,

@@ -21,13 +21,15 @@ customer's records next to a count word are not figures the bot could invent.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, tzinfo
 from decimal import ROUND_DOWN, ROUND_HALF_UP, Decimal
 from pathlib import Path
 
-from tests.scenarios.bankdata import CustomerData
-from tests.seeded import expected_prepayment
+from helixdesk.actions.rates import Rate
+from helixdesk.bank.connector import InstallmentPlan
+from helixdesk.simulation.bankdata import CustomerData
 
 CENT = Decimal("0.01")
 _MONTHS = "Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep|Oct|Nov|Dec"
@@ -51,6 +53,17 @@ REFERENCE = re.compile(r"\b[A-Za-z]+[-_]?\d[\w-]*|\b\d+[A-Za-z][\w-]*")
 LIST_MARKER = re.compile(r"(?m)^\s*\d{1,2}[.、)]\s")
 # A count of the customer's own records (or of tries left) next to its count word.
 COUNT_AFTER = re.compile(r"^\s*(?:笔|筆|次|similar|transactions?|match(?:es)?|tries|try)(?![A-Za-z])")
+
+
+def expected_prepayment(plan: InstallmentPlan) -> tuple[Decimal, Decimal]:
+    """An early repayment's quote worked out by hand under the pack's example policy (apart from the
+    action's own arithmetic): the remaining principal, and the fee of every remaining period."""
+    per_period = (plan.principal / plan.periods).quantize(CENT, rounding=ROUND_DOWN)
+    remaining = plan.principal - per_period * plan.periods_paid
+    fee = (plan.principal * plan.fee_rate_per_period * (plan.periods - plan.periods_paid)).quantize(
+        CENT, rounding=ROUND_HALF_UP
+    )
+    return remaining, fee
 
 
 def to_decimal(text: str) -> Decimal:
@@ -218,9 +231,9 @@ def customer_sources(data: CustomerData) -> Sources:
         tail = "".join(ch for ch in tr.payee_account if ch.isdigit())[-4:]
         if tail:
             n.add(Decimal(tail))
-        for when in (tr.created_at, tr.expected_arrival, tr.completed_at):
-            if when is not None:
-                local = data.local(when)
+        for moment in (tr.created_at, tr.expected_arrival, tr.completed_at):
+            if moment is not None:
+                local = data.local(moment)
                 d.add(local.date())
                 tm.add((local.hour, local.minute))
     src.counts_up_to = len(data.transactions)
@@ -322,3 +335,56 @@ def invented(text: str, src: Sources, data: CustomerData | None, today: date) ->
             continue
         bad.append(m.group(0))
     return bad
+
+
+# ---- one run's sources ---------------------------------------------------------------------------
+
+
+@dataclass
+class NumberCheck:
+    """What every reply of a run may rightly show besides the customer's own data: the pack's
+    numbers, the published exchange rates and the times they were set, and the minutes of the run
+    itself (times shown "as of now")."""
+
+    pack: set[Decimal]
+    rates: dict[str, tuple[Decimal, Decimal]]
+    rate_times: set[tuple[int, int]]
+    tz: tzinfo
+    started: datetime
+
+    @classmethod
+    def build(cls, pack_dir: Path, rates: Iterable[Rate], tz: tzinfo, started: datetime) -> NumberCheck:
+        published = list(rates)
+        return cls(
+            pack=pack_numbers(pack_dir),
+            rates={r.currency: (r.buy, r.sell) for r in published},
+            rate_times={(r.as_of.astimezone(tz).hour, r.as_of.astimezone(tz).minute) for r in published},
+            tz=tz,
+            started=started,
+        )
+
+    def today(self) -> date:
+        return datetime.now(self.tz).date()
+
+    def sources(self, said: Iterable[str], data: CustomerData | None) -> Sources:
+        """The sources of a reply after the customer wrote `said`, for a customer holding `data`
+        (None: a visitor)."""
+        src = customer_sources(data) if data else Sources(counts_up_to=5)
+        src.counts_up_to = max(src.counts_up_to, 5)
+        src.numbers |= self.pack
+        src.numbers.update(v for pair in self.rates.values() for v in pair)
+        src.times |= self.rate_times
+        src.allow_times(
+            self.started.astimezone(self.tz) - timedelta(minutes=1),
+            datetime.now(self.tz) + timedelta(minutes=31),
+        )
+        for text in said:
+            src.add_customer_text(text, self.rates)
+        return src
+
+    def invented_in(
+        self, replies: Iterable[str], said: Iterable[str], data: CustomerData | None
+    ) -> list[str]:
+        """The invented numbers of these replies, each once, in order."""
+        src, today = self.sources(said, data), self.today()
+        return list(dict.fromkeys(n for reply in replies for n in invented(reply, src, data, today)))

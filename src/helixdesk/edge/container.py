@@ -59,6 +59,7 @@ from helixdesk.dialogue.decide import Decider
 from helixdesk.dialogue.executor import Executor
 from helixdesk.dialogue.flows.base import DialogueConfig
 from helixdesk.dialogue.policy import load_policies
+from helixdesk.drift.board import DriftBoard
 from helixdesk.edge.i18n import value_labels
 from helixdesk.edge.live import LiveHub
 from helixdesk.handoff.claiming import Claims
@@ -219,6 +220,7 @@ class Container:
     staff_quality: StaffQuality
     insight: Insight
     analytics: AnalyticsReader
+    drift_board: DriftBoard  # drift alarms and the daily measures of the bot's understanding
     proposals: Proposals
     feedback: FeedbackInbox
     profiles: CustomerProfiles  # the customer profile beside a conversation
@@ -511,6 +513,7 @@ class Container:
                 churn=load_lifecycle_config(config.pack).churn,
             ),
         )
+        part("drift_board", lambda: DriftBoard(sessions=sessions))
         part("proposals", lambda: Proposals(sessions=sessions, drafts=drafts, audit=audit))
         part(
             "feedback",

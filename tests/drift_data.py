@@ -24,10 +24,12 @@ from helixdesk.conversations.history import PastConversation, PastMessage, impor
 from helixdesk.conversations.models import Sender
 from helixdesk.conversations.writer import ConversationWriter
 from helixdesk.db.session import transaction
+from helixdesk.drift.worker import drift_consumer
 from helixdesk.nlu.intent.data import load_examples
 from helixdesk.packs.loader import load_pack
 from helixdesk.privacy.crypto import Keyring
 from helixdesk.privacy.transcripts import TranscriptPrivacy
+from tests.events import publish_stored
 
 NEW_TOPIC: dict[str, tuple[str, ...]] = {
     "zh-Hans": (
@@ -176,3 +178,14 @@ def write_days(
                 import_past(s, writer, past)
                 written += 1
     return written
+
+
+async def consume(sessions: sessionmaker[Session], tz: tzinfo, *, batch: int = 1000) -> int:
+    """Publish the stored events and let the `drift` consumer (as `helixdesk drift run` builds
+    it) catch up with them; returns how many events it handled."""
+    await publish_stored(sessions)
+    consumer = drift_consumer(sessions, tz, batch=batch)
+    try:
+        return await consumer.catch_up()
+    finally:
+        await consumer.stop()

@@ -43,7 +43,12 @@ TOKEN_MARGIN_DAYS = 7  # token counts kept beyond the reference window
 
 
 def drift_consumer(
-    sessions: sessionmaker[Session], tz: tzinfo, *, poll_seconds: float = 1.0, lease_seconds: float = 30.0
+    sessions: sessionmaker[Session],
+    tz: tzinfo,
+    *,
+    poll_seconds: float = 1.0,
+    lease_seconds: float = 30.0,
+    batch: int = BATCH,
 ) -> DurableConsumer:
     feed = DriftFeed(tz=tz)
     return DurableConsumer(
@@ -54,7 +59,7 @@ def drift_consumer(
         prepare_at_idle=True,
         poll_interval=poll_seconds,
         lease_seconds=lease_seconds,
-        batch=BATCH,
+        batch=batch,
     )
 
 

@@ -23,7 +23,9 @@ from sqlalchemy.orm import Session, sessionmaker
 from helixdesk.conversations.history import PastConversation, PastMessage, import_past
 from helixdesk.conversations.models import Sender
 from helixdesk.conversations.writer import ConversationWriter
+from helixdesk.core.clock import utcnow
 from helixdesk.db.session import transaction
+from helixdesk.drift.models import DriftDay, DriftToken
 from helixdesk.drift.worker import drift_consumer
 from helixdesk.nlu.intent.data import load_examples
 from helixdesk.packs.loader import load_pack
@@ -189,3 +191,24 @@ async def consume(sessions: sessionmaker[Session], tz: tzinfo, *, batch: int = 1
         return await consumer.catch_up()
     finally:
         await consumer.stop()
+
+
+def stored_day(s: Session, day: date, n: int, words: dict[str, int], *, oos: int = 0) -> None:
+    """A day's figures as the consumer stores them, without the conversations behind them:
+    `n` Simplified-Chinese messages (`oos` of them out of scope), confidence 0.95, these words."""
+    s.add(
+        DriftDay(
+            day=day,
+            language="zh-Hans",
+            messages=n,
+            oos=oos,
+            scored=n,
+            confidence_sum=0.95 * n,
+            confidence_squares=0.91 * n,
+            tokens=sum(words.values()),
+            intents={"balance_inquiry": n - oos, "out_of_scope": oos} if oos else {"balance_inquiry": n},
+            updated_at=utcnow(),
+        )
+    )
+    for token, count in words.items():
+        s.add(DriftToken(day=day, language="zh-Hans", token=token, count=count))

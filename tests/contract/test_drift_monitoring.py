@@ -29,7 +29,7 @@ from helixdesk.drift.reference import ModelHeldOut
 from helixdesk.drift.vocabulary import tokens
 from helixdesk.packs.loader import load_pack
 from helixdesk.privacy.transcripts import TranscriptPrivacy
-from tests.drift_data import consume, ordinary_day, shifted_day, write_days
+from tests.drift_data import consume, ordinary_day, shifted_day, stored_day, write_days
 
 TZ = zone("Asia/Shanghai")
 PACK = load_pack("retail_bank").path
@@ -199,34 +199,15 @@ async def test_live_turns_are_counted_on_the_day_they_happen(sessions, make_conv
         assert sum(row.intents.values()) == 3 and row.tokens > 0
 
 
-def _day(s, day: date, n: int, words: dict[str, int], *, oos: int = 0) -> None:
-    s.add(
-        DriftDay(
-            day=day,
-            language="zh-Hans",
-            messages=n,
-            oos=oos,
-            scored=n,
-            confidence_sum=0.95 * n,
-            confidence_squares=0.91 * n,
-            tokens=sum(words.values()),
-            intents={"balance_inquiry": n - oos, "out_of_scope": oos} if oos else {"balance_inquiry": n},
-            updated_at=utcnow(),
-        )
-    )
-    for token, count in words.items():
-        s.add(DriftToken(day=day, language="zh-Hans", token=token, count=count))
-
-
 def test_a_day_with_an_open_alarm_stays_out_of_later_references_until_it_is_resolved(sessions):
     """The new words of a day under an open alarm stay new for the days after it; once a person
     resolved it, they are part of the reference vocabulary."""
     with transaction(sessions) as s:
         for i in range(8):
-            _day(s, FIRST + timedelta(days=i), 100, {"余额": 400, "查询": 400})
+            stored_day(s, FIRST + timedelta(days=i), 100, {"余额": 400, "查询": 400})
         flood, after = FIRST + timedelta(days=8), FIRST + timedelta(days=9)
-        _day(s, flood, 100, {"余额": 200, "数币": 200, "硬钱包": 100})
-        _day(s, after, 100, {"余额": 300, "数币": 150, "硬钱包": 50})
+        stored_day(s, flood, 100, {"余额": 200, "数币": 200, "硬钱包": 100})
+        stored_day(s, after, 100, {"余额": 300, "数币": 150, "硬钱包": 50})
     judge = DriftJudge(sessions=sessions, tz=TZ, pack_path=PACK)
     judge.run([flood, after])
     raised = alarms(sessions, flood)
@@ -258,7 +239,7 @@ def test_a_pinned_period_is_the_reference_of_every_day(sessions):
     pinned = (FIRST, FIRST + timedelta(days=6))
     with transaction(sessions) as s:
         for i in range(20):
-            _day(s, FIRST + timedelta(days=i), 100, {"余额": 400}, oos=5 if i < 7 else 20)
+            stored_day(s, FIRST + timedelta(days=i), 100, {"余额": 400}, oos=5 if i < 7 else 20)
     judge = DriftJudge(sessions=sessions, tz=TZ, pack_path=PACK, pinned=pinned)
     late = FIRST + timedelta(days=19)
     judge.run([late])
@@ -278,7 +259,7 @@ def test_a_pinned_period_is_the_reference_of_every_day(sessions):
 
 def test_without_history_the_model_reading_its_held_out_examples_is_the_reference(sessions, model_root):
     with transaction(sessions) as s:
-        _day(s, FIRST, 100, {"余额": 300, "查询": 100}, oos=40)
+        stored_day(s, FIRST, 100, {"余额": 300, "查询": 100}, oos=40)
     judge = DriftJudge(sessions=sessions, tz=TZ, pack_path=PACK, held_out=held_out(model_root))
     judge.run([FIRST])
     with reading(sessions) as s:

@@ -105,6 +105,12 @@ class Settings(BaseSettings):
         default=True,
         description="`helixdesk serve` also runs drift monitoring (`helixdesk drift run`: the daily NLU figures, their alarms and the weekly retraining job) as a child process.",
     )
+    drift_judge_seconds: float = Field(
+        default=60,
+        ge=1,
+        le=3600,
+        description="Drift monitoring: how often the drift process judges the days whose figures changed, in seconds.",
+    )
     drift_reference_days: int = Field(
         default=28,
         ge=7,

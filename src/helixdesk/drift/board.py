@@ -36,7 +36,7 @@ class DriftBoard:
         last: date | None = None,
         limit: int = 100,
     ) -> list[dict[str, Any]]:
-        """Alarms, the latest day first (open ones by default)."""
+        """Alarms (open ones by default), the latest day first."""
         if status not in STATUSES:
             raise ValidationFailedError("status is open, resolved or all", code="invalid_status")
         query = select(DriftAlarm, StaffUser.display_name).outerjoin(
@@ -50,7 +50,16 @@ class DriftBoard:
             query = query.where(DriftAlarm.day <= last)
         query = query.order_by(DriftAlarm.day.desc(), DriftAlarm.raised_at.desc(), DriftAlarm.id).limit(limit)
         with reading(self._sessions) as s:
-            return [alarm_view(a, name) for a, name in s.execute(query)]
+            found = [alarm_view(a, name) for a, name in s.execute(query)]
+        # A day's alarms together: all languages first, then each language; the measures in order.
+        return sorted(
+            found,
+            key=lambda a: (
+                -date.fromisoformat(a["day"]).toordinal(),
+                SCOPES.index(a["scope"]) if a["scope"] in SCOPES else len(SCOPES),
+                MEASURES.index(a["measure"]) if a["measure"] in MEASURES else len(MEASURES),
+            ),
+        )
 
     def open_count(self) -> int:
         with reading(self._sessions) as s:

@@ -4,18 +4,20 @@ Four measures, each judged only when the day holds at least `min_messages` under
 
 - `intent_shift`: the Jensen-Shannon divergence (base 2, 0 = the same mix, 1 = nothing in common)
   between the day's mix of in-scope intents and the reference's. Beyond when it is at least
-  `intent_jsd` *and* above what chance alone gives at these volumes: the 99.9th percentile of the
-  divergence between two samples of the day's and the reference's sizes drawn from the
-  reference's mix (a few hundred messages over forty intents differ from any mix by chance). Not judged against the training reference, whose
-  mix of intents is balanced by design and says nothing about traffic.
+  `intent_jsd` *and* above what chance alone gives at these volumes: the 99.95th percentile of
+  the divergence between two samples of the day's and the reference's sizes drawn from the
+  reference's mix (a few hundred messages over forty intents differ from any mix by chance). Not
+  judged against the training reference, whose mix of intents is balanced by design and says
+  nothing about traffic.
 - `confidence`: the mean confidence of the intent model's best reading. Beyond when it fell by at
-  least `confidence_drop` and by more than three standard errors of the reference's spread.
+  least `confidence_drop` and by `Z_LIMIT` (3.5) standard errors of the difference (the day and
+  the reference are both samples).
 - `oos_rate`: the share of messages out of scope. Beyond when it rose by at least `oos_rise` and
-  by three standard errors.
+  by 3.5 standard errors.
 - `new_vocabulary`: the share of the day's tokens that neither the pack's training examples nor
   any day of the reference hold. Its reference value is the same share for the reference's own
   days (each against the others), since every day brings a few words of its own. Beyond when it
-  rose by at least `vocabulary_rise` and by three standard errors (counted over messages, as
+  rose by at least `vocabulary_rise` and by 3.5 standard errors (counted over messages, as
   words come in messages).
 
 Only the harmful direction raises an alarm: a rise of confidence or a fall of the out-of-scope
@@ -37,9 +39,11 @@ from helixdesk.core.settings import Settings
 from helixdesk.nlu.intent.data import OOS_LABEL
 
 MEASURES: tuple[str, ...] = ("intent_shift", "confidence", "oos_rate", "new_vocabulary")
-Z_LIMIT = 3.0  # standard errors a change must exceed besides its threshold
-CHANCE_DRAWS = 1000
-CHANCE_QUANTILE = 0.999
+# A change must exceed its threshold *and* this many standard errors of the difference between the
+# day and its reference (both are samples): one-sided, about 2 in 10,000 by chance.
+Z_LIMIT = 3.5
+CHANCE_DRAWS = 2000
+CHANCE_QUANTILE = 0.9995
 
 
 @dataclass(frozen=True, slots=True)
@@ -277,7 +281,7 @@ def _confidence(day: Figures, ref: Figures | None, th: Thresholds, why: str) -> 
     if why or value is None or expected is None or ref is None:
         return Measure("confidence", value, expected, th.confidence_drop, False, False, why or "no_reference")
     drop = expected - value
-    error = math.sqrt(max(ref.confidence_variance, 1e-4) / day.scored)
+    error = math.sqrt(max(ref.confidence_variance, 1e-4) * (1 / day.scored + 1 / ref.scored))
     beyond = drop >= th.confidence_drop and drop / error >= Z_LIMIT
     return Measure("confidence", value, expected, th.confidence_drop, True, beyond)
 
@@ -288,9 +292,16 @@ def _oos(day: Figures, ref: Figures | None, th: Thresholds, why: str) -> Measure
     if why or value is None or expected is None:
         return Measure("oos_rate", value, expected, th.oos_rise, False, False, why or "no_reference")
     rise = value - expected
-    spread = max(expected * (1 - expected), 0.01 * 0.99)
-    beyond = rise >= th.oos_rise and rise / math.sqrt(spread / day.messages) >= Z_LIMIT
+    error = _two_sample_error((day.oos + ref.oos) / (day.messages + ref.messages), day.messages, ref.messages)
+    beyond = rise >= th.oos_rise and rise / error >= Z_LIMIT
     return Measure("oos_rate", value, expected, th.oos_rise, True, beyond)
+
+
+def _two_sample_error(pooled: float, n: int, n_reference: int) -> float:
+    """The standard error of the difference between a share of `n` and one of `n_reference`,
+    `pooled` over both; floored at a 1% share, so that a reference of none is not certainty."""
+    spread = max(pooled * (1 - pooled), 0.01 * 0.99)
+    return math.sqrt(spread * (1 / max(1, n) + 1 / max(1, n_reference)))
 
 
 def _vocabulary(
@@ -312,6 +323,8 @@ def _vocabulary(
         )
     # Words come in messages, not one by one: the standard error counts messages, not tokens.
     rise = value - expected
-    spread = max(expected * (1 - expected), 0.01 * 0.99)
-    beyond = rise >= th.vocabulary_rise and rise / math.sqrt(spread / day.messages) >= Z_LIMIT
+    assert reference is not None
+    pooled = (sum(new.values()) + reference.new_tokens) / max(1, day.tokens + reference.figures.tokens)
+    error = _two_sample_error(pooled, day.messages, reference.figures.messages)
+    beyond = rise >= th.vocabulary_rise and rise / error >= Z_LIMIT
     return Measure("new_vocabulary", value, expected, th.vocabulary_rise, True, beyond, detail=detail)

@@ -3,7 +3,7 @@
 `run_worker(settings, tz, propose=...)` runs until cancelled (`helixdesk drift run`; `helixdesk
 serve` starts it as a child process). The consumer's reading and token cutting run at idle CPU
 priority, and so do judging and training: on a busy machine drift monitoring falls behind rather
-than take CPU from a customer's turn. Every `judge_seconds`, once the consumer is within one batch
+than take CPU from a customer's turn. Every `drift_judge_seconds`, once the consumer is within one batch
 of the head of the event log, the days whose figures changed are judged (`drift.judge`); every
 `retrain_check_seconds` the weekly retraining job runs if this week's has not (`drift.retrain`);
 once a day the token counts older than the reference needs are deleted.
@@ -93,9 +93,10 @@ async def run_worker(
     *,
     propose: Propose | None,
     poll_seconds: float = 1.0,
-    judge_seconds: float = 60.0,
+    judge_seconds: float | None = None,
     retrain_check_seconds: float = 600.0,
 ) -> None:
+    judge_seconds = judge_seconds or settings.drift_judge_seconds
     engine = make_engine(settings.database_url)
     sessions = make_session_factory(engine)
     pack = load_pack(settings.pack)

@@ -239,7 +239,7 @@
       [make("td", "", a.day), make("td", "drift__measure", dw.measure[a.measure] || a.measure),
        make("td", "", a.scope === "all" ? dw.all : label("language", a.scope)), make("td", "drift__change", change),
        make("td", "drift__detail", driftDetail(a)),
-       make("td", "", (dw.reference[a.reference_kind] || a.reference_kind) + " · " + a.messages), acts]
+       make("td", "", (dw.reference[a.reference_kind] || a.reference_kind) + " · " + dw.messages + " " + a.messages), acts]
         .forEach((c) => tr.appendChild(c));
       body.appendChild(tr);
     }

@@ -289,7 +289,7 @@ def _confidence(day: Figures, ref: Figures | None, th: Thresholds, why: str) -> 
 def _oos(day: Figures, ref: Figures | None, th: Thresholds, why: str) -> Measure:
     value = day.oos_rate
     expected = ref.oos_rate if ref is not None else None
-    if why or value is None or expected is None:
+    if why or value is None or expected is None or ref is None:
         return Measure("oos_rate", value, expected, th.oos_rise, False, False, why or "no_reference")
     rise = value - expected
     error = _two_sample_error((day.oos + ref.oos) / (day.messages + ref.messages), day.messages, ref.messages)
@@ -310,7 +310,7 @@ def _vocabulary(
     value = sum(new.values()) / day.tokens if day.tokens else None
     expected = reference.new_rate if reference is not None else None
     detail = [{"token": t, "count": c} for t, c in sorted(new.items(), key=lambda kv: (-kv[1], kv[0]))[:8]]
-    if why or value is None or expected is None:
+    if why or value is None or expected is None or reference is None:
         return Measure(
             "new_vocabulary",
             value,
@@ -323,7 +323,6 @@ def _vocabulary(
         )
     # Words come in messages, not one by one: the standard error counts messages, not tokens.
     rise = value - expected
-    assert reference is not None
     pooled = (sum(new.values()) + reference.new_tokens) / max(1, day.tokens + reference.figures.tokens)
     error = _two_sample_error(pooled, day.messages, reference.figures.messages)
     beyond = rise >= th.vocabulary_rise and rise / error >= Z_LIMIT

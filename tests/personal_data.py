@@ -9,6 +9,7 @@ from sqlalchemy import select, text
 
 from helixdesk.actions.models import ActionAudit, ActionIdempotency, Dispute
 from helixdesk.audit import Actor, AuditLog, Target
+from helixdesk.channels.social.models import SocialAuthor, SocialDelivery
 from helixdesk.channels.wechat.models import WeChatDelivery, WeChatUser
 from helixdesk.conversations.models import ChannelIdentity, Conversation, Customer, Message, MessageImage
 from helixdesk.db.session import transaction
@@ -248,6 +249,17 @@ def seed(sessions, audit: AuditLog, ref: str, *, marker: str, at: datetime) -> d
             )
         )
         s.add(WeChatDelivery(message_id=f"m-{marker}", conversation_id=conv_id, via="api", created_at=at))
+        s.add(
+            SocialAuthor(
+                platform="weibo",
+                author_id=f"a-{marker}",
+                author_name=f"{marker} name",
+                reply_to=f"post-{marker}",
+                conversation_id=conv_id,
+                created_at=at,
+            )
+        )
+        s.add(SocialDelivery(message_id=f"s-{marker}", conversation_id=conv_id, created_at=at))
         audit.record(s, actor=Actor.bot(), action="action.get_balance", target=Target.customer(ref))
     return {"customer_id": customer.id, "conversation_id": conv_id}
 

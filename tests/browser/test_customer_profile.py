@@ -97,8 +97,9 @@ def test_the_agent_sees_the_profile_the_stage_and_the_churn_risk_with_its_reason
     expect(stage).to_have_attribute("data-stage", expected["stage"]["stage"])
     expect(stage).to_contain_text(STAGES_ZH[expected["stage"]["stage"]])
     expect(stage).to_contain_text("依据规则")
-    # The rule's explanation is English: kept with the stage, not shown on a Chinese page.
+    # The rule's explanation is shown in the page's language; the English one is kept with it.
     expect(stage).to_have_attribute("data-explanation", expected["stage"]["explanation"])
+    expect(stage.locator(".pf-why")).to_have_text(expected["stage"]["explanation_i18n"]["zh-Hans"])
     expect(stage).not_to_contain_text(expected["stage"]["explanation"])
 
     risk = expected["churn_risk"]
@@ -128,9 +129,10 @@ def test_the_agent_sees_the_profile_the_stage_and_the_churn_risk_with_its_reason
     facts = agent.locator("#lifecycle-facts")
     expect(facts).to_contain_text("风险承受能力（银行评估）")
     expect(facts).to_contain_text("来源: 银行客户资料")
-    expect(facts.locator("dd[data-source='bank:monthly_activity']").first).to_have_attribute(
-        "data-why", re.compile(r"cross-border remittances in the last")
-    )
+    remittance = facts.locator("dd[data-source='bank:monthly_activity']").first
+    expect(remittance).to_have_attribute("data-why", re.compile(r"cross-border remittances in the last"))
+    # How it was worked out, in Chinese on hover.
+    expect(remittance).to_have_attribute("title", re.compile(r"^最近 \d+ 个月跨境汇款 \d+ 笔"))
     expect(facts).to_contain_text("持有产品与使用")
     agent.screenshot(path=str(tmp_path / "profile.png"), full_page=True)
 

@@ -47,6 +47,7 @@ def test_export_holds_everything_about_the_customer_and_nothing_else(sessions, t
     assert data["notifications"][0]["body"].startswith("alpha-private")
     assert data["action_runs"][0]["summary"] == "alpha-private"
     assert data["disputes"][0]["ref"] == "D-alpha-private"
+    assert [(a["platform"], a["author_id"]) for a in data["social"]] == [("weibo", "a-alpha-private")]
     assert [e["action"] for e in data["access_log"]] == ["action.get_balance"]
     assert "core banking system" in data["not_held_here"]
     assert "beta-private" not in str(data) and "C000002" not in str(data)
@@ -63,6 +64,7 @@ def test_erasure_leaves_nothing_of_the_customer_and_spares_the_others(engine, se
     assert report.deleted["customers"] == 1 and report.deleted["notifications"] == 1
     assert report.deleted["incident_explanations"] == 1
     assert report.deleted["wechat_users"] == 1 and report.deleted["wechat_deliveries"] == 1
+    assert report.deleted["social_authors"] == 1 and report.deleted["social_deliveries"] == 1
     assert report.kept == {"disputes": 1, "audit_entries": 1}
 
     assert (

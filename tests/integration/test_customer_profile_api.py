@@ -90,6 +90,11 @@ def test_the_fraud_team_reads_the_profile_and_it_matches_the_bank(client):
         "value": customer.city,
         "source": "bank:customer",
         "why": "the city the bank holds for them",
+        "why_i18n": {
+            "en": "the city the bank holds for them",
+            "zh-Hans": "银行记录的所在城市",
+            "zh-Hant": "銀行記錄的所在城市",
+        },
     }
     assert p["demographics"]["age_band"]["value"] == age_band(customer.age(today), CONFIG.profile.age_bands)
     assert p["value_tier"]["value"] == customer.value_tier
@@ -166,6 +171,11 @@ def test_without_a_trained_model_the_profile_says_so_and_still_answers(
             "value": None,
             "source": "lifecycle:churn_model",
             "why": "no churn model is trained: train one with `helixdesk lifecycle train`",
+            "why_i18n": {
+                "en": "no churn model is trained: train one with `helixdesk lifecycle train`",
+                "zh-Hans": "尚未训练流失模型：请用 `helixdesk lifecycle train` 训练",
+                "zh-Hant": "尚未訓練流失模型：請用 `helixdesk lifecycle train` 訓練",
+            },
         }
         assert p["stage"]["value"]["stage"] in ("exploration", "formation", "stability", "decline")
     finally:
@@ -193,7 +203,11 @@ def test_a_customer_who_has_churned_gets_no_churn_risk_but_the_reason(client):
     bank = DemoBankConnector(session_factory=container.sessions)
     event = churn_event(bank.monthly_activity("C000002"), CONFIG.churn)
     assert event is not None
+    assert event.reason == "inactive"
     assert p["churn_risk"]["why"] == (
-        f"already churned in {event.month:%Y-%m} ({event.reason.replace('_', ' ')}) and not come back: "
+        f"already churned in {event.month:%Y-%m} (no transaction or login) and not come back: "
         "the churn model scores customers still with the bank"
+    )
+    assert p["churn_risk"]["why_i18n"]["zh-Hans"] == (
+        f"已于 {event.month:%Y-%m} 流失（连续无交易也无登录）且没有回来：流失模型只为仍在本行的客户评分"
     )

@@ -164,3 +164,28 @@ def test_every_wechat_error_code_is_documented():
         assert f"`{code}`" in text, f"error code {code} is missing from docs/channels.md"
     for code in sorted(c for c in codes if c not in ("wechat_bad_aes_key", "wechat_config")):
         assert f"`{code}`" in api, f"error code {code} is missing from docs/api.md"
+
+
+def test_every_social_error_code_is_documented():
+    import re
+
+    text = (DOCS / "channels.md").read_text(encoding="utf-8")
+    api = (DOCS / "api.md").read_text(encoding="utf-8")
+    config = (DOCS / "configuration.md").read_text(encoding="utf-8")
+    src = Path(__file__).resolve().parents[2] / "src" / "helixdesk" / "channels" / "social"
+    codes: set[str] = set()
+    for path in src.glob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        codes |= set(re.findall(r'code = "([a-z_]+)"', source))
+        codes |= set(re.findall(r'code="([a-z_]+)"', source))
+        codes |= set(re.findall(r'"(social_[a-z_]+)" if', source))
+    startup = {
+        "social_config_invalid",
+        "social_config_missing",
+        "social_mapping_invalid",
+        "social_secret_missing",
+    }
+    assert startup | {"social_bad_signature", "social_stale_timestamp", "social_payload_mismatch"} <= codes
+    for code in sorted(codes):
+        assert f"`{code}`" in text, f"error code {code} is missing from docs/channels.md"
+        assert f"`{code}`" in (config if code in startup else api), f"error code {code} is missing"

@@ -398,6 +398,14 @@ class Settings(BaseSettings):
             "later answers go out through the customer-service message API (WeChat waits 5 s)."
         ),
     )
+    # The social channel (docs/channels.md): off until a platforms file is given.
+    social_platforms_file: Path | None = Field(
+        default=None,
+        description=(
+            "YAML file of the social platforms whose webhooks are accepted (secret, signature, "
+            "payload mapping, outbound URL); unset: the social channel is off."
+        ),
+    )
     qa_review_sample_percent: float = Field(
         default=5.0,
         ge=0,

@@ -20,6 +20,7 @@ from helixdesk.edge import demo, pages
 from helixdesk.edge.api import conversations as conversation_routes
 from helixdesk.edge.api import nlu as nlu_routes
 from helixdesk.edge.api import rates as rate_routes
+from helixdesk.edge.api import social as social_routes
 from helixdesk.edge.api import wechat as wechat_routes
 from helixdesk.edge.api import ws as conversation_ws
 from helixdesk.edge.console import (
@@ -107,6 +108,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(nlu_routes.router)
     app.include_router(rate_routes.router)
     app.include_router(wechat_routes.router)  # WeChat and WeCom callbacks
+    app.include_router(social_routes.router)  # social platforms' webhooks
     app.include_router(pages.router)
     app.include_router(demo.router)
     app.include_router(console.router)

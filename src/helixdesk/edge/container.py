@@ -41,6 +41,7 @@ from helixdesk.bus.nats_jetstream import NatsJetStreamEventBus
 from helixdesk.bus.protocol import EventBus
 from helixdesk.bus.redis_streams import RedisStreamsEventBus
 from helixdesk.bus.relay import OutboxRelay
+from helixdesk.channels.social.channel import SocialChannel
 from helixdesk.channels.wechat.binding import Binder
 from helixdesk.channels.wechat.channel import WeChatChannel
 from helixdesk.channels.wechat.config import accounts_from_settings
@@ -62,6 +63,7 @@ from helixdesk.dialogue.policy import load_policies
 from helixdesk.drift.board import DriftBoard
 from helixdesk.edge.i18n import value_labels
 from helixdesk.edge.live import LiveHub
+from helixdesk.edge.social_wiring import build_social, social_consumer
 from helixdesk.handoff.claiming import Claims
 from helixdesk.handoff.common import Desk
 from helixdesk.handoff.drafts import DraftIngest, KnowledgeDrafts
@@ -226,6 +228,8 @@ class Container:
     profiles: CustomerProfiles  # the customer profile beside a conversation
     wechat: WeChatChannel  # the WeChat official account and WeCom app (docs/channels.md)
     wechat_out: DurableConsumer | None  # agents' messages out to WeChat (when an account is set)
+    social: SocialChannel  # social platforms' webhooks (docs/channels.md)
+    social_out: DurableConsumer | None  # replies and agents' messages out to the platforms
 
     @property
     def pack(self) -> Pack:
@@ -515,7 +519,7 @@ class Container:
         )
         part("drift_board", lambda: DriftBoard(sessions=sessions))
         part("proposals", lambda: Proposals(sessions=sessions, drafts=drafts, audit=audit))
-        part(
+        feedback = part(
             "feedback",
             lambda: FeedbackInbox(
                 sessions=sessions,
@@ -524,6 +528,11 @@ class Container:
                 products=load_products(config.pack.path),
             ),
         )
+        social = part(
+            "social",
+            lambda: build_social(settings, sessions=sessions, conversations=conversations, feedback=feedback),
+        )
+        part("social_out", lambda: social_consumer(settings, sessions, social))
         return cls(**parts)
 
     async def start(self) -> None:
@@ -536,11 +545,15 @@ class Container:
         await self.relay.start()
         if self.wechat_out is not None:
             await self.wechat_out.start(self.bus)
+        if self.social_out is not None:
+            await self.social_out.start(self.bus)
 
     async def stop(self) -> None:
         await self.wechat.settle()
         if self.wechat_out is not None:
             await self.wechat_out.stop()
+        if self.social_out is not None:
+            await self.social_out.stop()
         await self.live.stop()
         await self.relay.stop()
         await self.bus.stop()

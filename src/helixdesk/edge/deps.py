@@ -23,6 +23,7 @@ from helixdesk.auth.apikeys import ApiKeys, ApiKeyView, ChannelCaller
 from helixdesk.auth.errors import AuthRequiredError, CsrfError, ForbiddenError
 from helixdesk.auth.roles import INCIDENT_ROLES, STRATEGY_ROLES
 from helixdesk.auth.service import SessionView, StaffAccounts, StaffView
+from helixdesk.channels.social.channel import SocialChannel
 from helixdesk.channels.wechat.channel import WeChatChannel
 from helixdesk.conversations.images import ImageMessages
 from helixdesk.conversations.ratings import Ratings
@@ -163,6 +164,7 @@ ContainerDep = Annotated[Container, Depends(_container)]
 SettingsDep = Annotated[Settings, Depends(_part("settings"))]
 ConversationsDep = Annotated[ConversationService, Depends(_part("conversations"))]
 WeChatDep = Annotated[WeChatChannel, Depends(_part("wechat"))]
+SocialDep = Annotated[SocialChannel, Depends(_part("social"))]
 ImagesDep = Annotated[ImageMessages, Depends(_part("images"))]
 ParserDep = Annotated[Parser, Depends(_part("parser"))]
 BankZoneDep = Annotated[tzinfo, Depends(_bank_zone)]

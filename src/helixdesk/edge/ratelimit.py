@@ -13,6 +13,8 @@ CLOSE_RATE_LIMITED = 4429
 # WeChat's callbacks all come from a few of Tencent's addresses, signed with the account's token
 # (checked first, cheaply): a per-IP limit would refuse a busy official account's customers.
 EXEMPT_PATHS = frozenset({"/healthz", "/channels/wechat/mp", "/channels/wechat/work"})
+# The same holds for social platforms' webhooks, each signed with the platform's shared secret.
+EXEMPT_PREFIXES = ("/channels/social/",)
 
 
 class RateLimitMiddleware:
@@ -20,7 +22,12 @@ class RateLimitMiddleware:
         self.app = app
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] not in ("http", "websocket") or scope["path"] in EXEMPT_PATHS:
+        path = scope.get("path", "")
+        if (
+            scope["type"] not in ("http", "websocket")
+            or path in EXEMPT_PATHS
+            or path.startswith(EXEMPT_PREFIXES)
+        ):
             await self.app(scope, receive, send)
             return
         container = getattr(scope["app"].state, "container", None)

@@ -8,6 +8,7 @@ from helixdesk.auth import models as auth_models
 from helixdesk.bank import models as bank_models
 from helixdesk.bus import consumer as consumer_models
 from helixdesk.bus import outbox as event_log_models
+from helixdesk.channels.social import models as social_models
 from helixdesk.channels.wechat import models as wechat_models
 from helixdesk.conversations import models as conversation_models
 from helixdesk.conversations.images import image_column
@@ -54,6 +55,7 @@ __all__ = [
     "outreach_models",
     "privacy_models",
     "quality_models",
+    "social_models",
     "wechat_models",
 ]
 

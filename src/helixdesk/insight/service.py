@@ -1,5 +1,5 @@
-"""What the console and the API ask of insight: the hotspot report of a period and one hotspot in
-detail, read in one read-only session each."""
+"""What the console and the API ask of insight: the hotspot report of a period, one hotspot in
+detail, and the latest feedback items, read in one read-only session each."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.core.errors import NotFoundError
 from helixdesk.db.session import reading
+from helixdesk.insight.feedback import SOURCES as FEEDBACK_SOURCES
 from helixdesk.insight.hotspots import (
     UNASSIGNED,
     Filters,
@@ -21,7 +22,7 @@ from helixdesk.insight.hotspots import (
     representatives,
     topic_days,
 )
-from helixdesk.insight.models import InsightRun, InsightTopic
+from helixdesk.insight.models import InsightMessage, InsightRun, InsightTopic
 
 
 class Insight:
@@ -48,6 +49,33 @@ class Insight:
                 "days": topic_days(s, topic_id, period, filters, tz),
                 "examples": representatives(s, topic_id, period, filters, n=12),
             }
+
+    def feedback(self, *, source: str | None, channel: str | None, limit: int) -> list[dict[str, Any]]:
+        """The latest feedback items (callback notes, social-media comments), newest first, with
+        their masked text and what the NLU read in them."""
+        sources = (source,) if source else FEEDBACK_SOURCES
+        query = select(InsightMessage).where(
+            InsightMessage.source.in_(sources), InsightMessage.conversation_id.is_(None)
+        )
+        if channel:
+            query = query.where(InsightMessage.channel == channel)
+        with reading(self._sessions) as s:
+            rows = s.scalars(query.order_by(InsightMessage.at.desc(), InsightMessage.id).limit(limit))
+            return [
+                {
+                    "id": r.id,
+                    "source": r.source,
+                    "channel": r.channel,
+                    "language": r.language,
+                    "text": r.text,
+                    "at": r.at,
+                    "intent": r.intent,
+                    "product": r.product,
+                    "negative": r.negative,
+                    "topic_id": r.topic_id,
+                }
+                for r in rows
+            ]
 
     def last_run(self) -> dict[str, Any] | None:
         with reading(self._sessions) as s:

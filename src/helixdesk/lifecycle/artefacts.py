@@ -48,7 +48,10 @@ def save_churn_model(model: ChurnModel, root: Path, *, report: dict[str, Any]) -
     """Write a new version under `root`; returns its folder and the report as written."""
     created = datetime.now(UTC)
     folder = Path(root) / f"{created:%Y%m%dT%H%M%S%fZ}"
-    folder.mkdir(parents=True, exist_ok=False)
+    # Written in a hidden folder and renamed when whole, so a server looking for a newer model
+    # (`CustomerProfiles.refresh`) never sees half a version.
+    partial = Path(root) / f".{folder.name}.partial"
+    partial.mkdir(parents=True, exist_ok=False)
     state = {
         "kind": KIND,
         "format": FORMAT,
@@ -58,7 +61,7 @@ def save_churn_model(model: ChurnModel, root: Path, *, report: dict[str, Any]) -
         "calibrator": model.calibrator,
         "settings": model.settings.model_dump(mode="json"),
     }
-    joblib.dump(state, folder / MODEL_FILE)
+    joblib.dump(state, partial / MODEL_FILE)
     data_sha = str(report.get("data_sha256", ""))
     written = {
         "kind": KIND,
@@ -68,10 +71,11 @@ def save_churn_model(model: ChurnModel, root: Path, *, report: dict[str, Any]) -
         **report,
         "features": list(model.features),
         "model_file": MODEL_FILE,
-        "model_sha256": shared.file_sha256(folder / MODEL_FILE),
+        "model_sha256": shared.file_sha256(partial / MODEL_FILE),
         "packages": shared.package_versions(_PACKAGES),
     }
-    (folder / REPORT_FILE).write_text(json.dumps(written, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    (partial / REPORT_FILE).write_text(json.dumps(written, ensure_ascii=False, indent=2) + "\n", "utf-8")
+    partial.rename(folder)
     return folder, written
 
 

@@ -1,7 +1,8 @@
 """Customer profiles for the agent console: the bank read once per profile, the churn model loaded
-once (when the server starts).
+when the server starts and again when a newer one is trained.
 
-`CustomerProfiles.load` takes the newest churn model under `$HELIXDESK_MODEL_DIR/<pack>/churn`;
+`CustomerProfiles.load` takes the newest churn model under `$HELIXDESK_MODEL_DIR/<pack>/churn`, and
+each profile read looks whether that folder changed since (one `stat`) and loads the newest then;
 without one (or with one that cannot be loaded) every profile says so in its churn risk (`null`
 with the reason) and the rest of the profile is shown: a missing model never fails a page.
 The conversation signals are the caller's to gather (this package does not read conversations).
@@ -10,6 +11,7 @@ The conversation signals are the caller's to gather (this package does not read 
 from __future__ import annotations
 
 import logging
+import threading
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -23,12 +25,20 @@ from helixdesk.lifecycle.model import ChurnModel
 from helixdesk.lifecycle.profile import ConversationSignals, build_profile
 from helixdesk.lifecycle.recommend import Snapshot
 from helixdesk.lifecycle.service import describe
+from helixdesk.lifecycle.words import churn_reason, said
 
 log = logging.getLogger(__name__)
 
 RECENT_TRANSACTIONS = 50
 HISTORY_MONTHS = 24
-NO_MODEL = "no churn model is trained: train one with `helixdesk lifecycle train`"
+NO_MODEL = said(
+    "no churn model is trained: train one with `helixdesk lifecycle train`",
+    "尚未训练流失模型：请用 `helixdesk lifecycle train` 训练",
+)
+
+
+def cannot_use(error: ChurnModelError) -> dict[str, str]:
+    return said(f"the churn model cannot be used: {error}", f"流失模型无法使用：{error}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,30 +61,64 @@ class CustomerProfiles:
         config: LifecycleConfig,
         model: ChurnModel | None,
         model_version: str | None = None,
-        unavailable: str | None = None,
+        unavailable: dict[str, str] | None = None,
+        root: Path | None = None,
     ) -> None:
         self._bank = bank
         self._config = config
         self._model = model
         self._version = model_version
         self._unavailable = unavailable or (None if model is not None else NO_MODEL)
+        # Where newer models appear (`load`): looked at again when the folder changes.
+        self._root = root
+        self._seen: int | None = self._stamp()
+        self._lock = threading.Lock()
 
     @classmethod
     def load(
         cls, *, bank: BankConnector, config: LifecycleConfig, model_dir: Path, pack: str
     ) -> CustomerProfiles:
-        """With the newest churn model of the pack, or none (and why) when there is none to load."""
+        """With the newest churn model of the pack, or none (and why) when there is none to load; a
+        model trained later is picked up by the next profile read (`refresh`)."""
         root = default_root(model_dir, pack)
         if not root.exists():
-            return cls(bank=bank, config=config, model=None)
+            return cls(bank=bank, config=config, model=None, root=root)
         try:
             model, report = load_churn_model(root)
         except ChurnModelError as e:
             log.warning("customer profiles without a churn risk: %s", e)
-            return cls(
-                bank=bank, config=config, model=None, unavailable=f"the churn model cannot be used: {e}"
-            )
-        return cls(bank=bank, config=config, model=model, model_version=str(report.get("version")))
+            return cls(bank=bank, config=config, model=None, unavailable=cannot_use(e), root=root)
+        return cls(bank=bank, config=config, model=model, model_version=str(report.get("version")), root=root)
+
+    def _stamp(self) -> int | None:
+        """When the models' folder last changed (a new version is a new sub-folder), or None."""
+        try:
+            return None if self._root is None else self._root.stat().st_mtime_ns
+        except OSError:
+            return None
+
+    def refresh(self) -> None:
+        """Load the newest churn model when a version was added since the last look: `helixdesk
+        lifecycle train` needs no restart. A version that cannot be loaded leaves the current model in
+        place (and is said when there is none)."""
+        root, stamp = self._root, self._stamp()
+        if root is None or stamp is None or stamp == self._seen:
+            return
+        with self._lock:
+            if stamp == self._seen:
+                return
+            self._seen = stamp
+            try:
+                model, report = load_churn_model(root)
+            except ChurnModelError as e:
+                log.warning("the newest churn model cannot be used, keeping %s: %s", self._version, e)
+                if self._model is None:
+                    self._unavailable = cannot_use(e)
+                return
+            version = str(report.get("version"))
+            if version != self._version:
+                log.info("churn model %s loaded (was %s)", version, self._version)
+            self._model, self._version, self._unavailable = model, version, None
 
     @property
     def model_version(self) -> str | None:
@@ -88,6 +132,7 @@ class CustomerProfiles:
     def read(self, ref: str, signals: ConversationSignals, *, today: date) -> CustomerView | None:
         """The profile and snapshot of the bank's customer `ref`, or None when the bank does not know
         them."""
+        self.refresh()
         customer = self._bank.get_customer(ref)
         if customer is None:
             return None
@@ -106,9 +151,11 @@ class CustomerProfiles:
             # The model scores customers still with the bank: a risk for one who has left misleads.
             churned = described["churned"]
             churn_risk = None
-            unavailable = (
-                f"already churned in {churned['month'][:7]} ({churned['reason'].replace('_', ' ')}) and "
-                "not come back: the churn model scores customers still with the bank"
+            reason_en, reason_zh = churn_reason(churned["reason"])
+            unavailable = said(
+                f"already churned in {churned['month'][:7]} ({reason_en}) and "
+                "not come back: the churn model scores customers still with the bank",
+                f"已于 {churned['month'][:7]} 流失（{reason_zh}）且没有回来：流失模型只为仍在本行的客户评分",
             )
         profile = build_profile(
             customer=customer,

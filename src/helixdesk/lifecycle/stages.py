@@ -34,6 +34,7 @@ from helixdesk.bank.connector import MonthlyActivity
 from helixdesk.lifecycle.churn import ChurnEvent, churn_event
 from helixdesk.lifecycle.config import LifecycleConfig
 from helixdesk.lifecycle.customer import CustomerHistory, mean, trend
+from helixdesk.lifecycle.words import churn_reason, said
 
 
 class Stage(StrEnum):
@@ -56,6 +57,7 @@ class StageResult:
     stage: Stage
     rule: str  # which rule decided: churned, activity_drop, balance_drop, short_tenure, ...
     explanation: str
+    explanation_zh: str  # the same in Simplified Chinese
     figures: dict[str, Any] = field(default_factory=dict)
 
     def to_dict(self) -> dict[str, Any]:
@@ -64,6 +66,7 @@ class StageResult:
             "name": STAGE_NAMES[self.stage],
             "rule": self.rule,
             "explanation": self.explanation,
+            "explanation_i18n": said(self.explanation, self.explanation_zh),
             "figures": self.figures,
         }
 
@@ -104,7 +107,8 @@ def lifecycle_stage(history: CustomerHistory, config: LifecycleConfig) -> StageR
         return StageResult(
             Stage.DECLINE,
             "churned",
-            f"churned in {event.month:%Y-%m} ({event.reason.replace('_', ' ')}) and has not come back",
+            f"churned in {event.month:%Y-%m} ({churn_reason(event.reason)[0]}) and has not come back",
+            f"已于 {event.month:%Y-%m} 流失（{churn_reason(event.reason)[1]}），此后没有回来",
             figures,
         )
     if activity is not None and activity < -rules.decline_activity_drop:
@@ -113,6 +117,8 @@ def lifecycle_stage(history: CustomerHistory, config: LifecycleConfig) -> StageR
             "activity_drop",
             f"activity of the last {rules.trend_months} months is {-activity:.0%} below the "
             f"{rules.trend_months} before (more than {rules.decline_activity_drop:.0%})",
+            f"最近 {rules.trend_months} 个月的活跃度比之前 {rules.trend_months} 个月低 {-activity:.0%}"
+            f"（超过 {rules.decline_activity_drop:.0%}）",
             figures,
         )
     if balance is not None and balance < -rules.decline_balance_drop:
@@ -121,6 +127,8 @@ def lifecycle_stage(history: CustomerHistory, config: LifecycleConfig) -> StageR
             "balance_drop",
             f"the balance of the last {rules.trend_months} months is {-balance:.0%} below the "
             f"{rules.trend_months} before (more than {rules.decline_balance_drop:.0%})",
+            f"最近 {rules.trend_months} 个月的余额比之前 {rules.trend_months} 个月低 {-balance:.0%}"
+            f"（超过 {rules.decline_balance_drop:.0%}）",
             figures,
         )
     if tenure < rules.exploration_months:
@@ -128,6 +136,7 @@ def lifecycle_stage(history: CustomerHistory, config: LifecycleConfig) -> StageR
             Stage.EXPLORATION,
             "short_tenure",
             f"a customer for {tenure} months (fewer than {rules.exploration_months})",
+            f"成为客户 {tenure} 个月（不足 {rules.exploration_months} 个月）",
             figures,
         )
     if tenure < rules.formation_months:
@@ -135,6 +144,7 @@ def lifecycle_stage(history: CustomerHistory, config: LifecycleConfig) -> StageR
             Stage.FORMATION,
             "building_tenure",
             f"a customer for {tenure} months (fewer than {rules.formation_months})",
+            f"成为客户 {tenure} 个月（不足 {rules.formation_months} 个月）",
             figures,
         )
     if products is not None and products_before is not None and products > products_before:
@@ -142,11 +152,13 @@ def lifecycle_stage(history: CustomerHistory, config: LifecycleConfig) -> StageR
             Stage.FORMATION,
             "depth_growing",
             f"{products} products held, {products - products_before} more than {back} months ago",
+            f"持有 {products} 个产品，比 {back} 个月前多 {products - products_before} 个",
             figures,
         )
     return StageResult(
         Stage.STABILITY,
         "established",
         f"a customer for {tenure} months, activity, balance and product depth holding",
+        f"成为客户 {tenure} 个月，活跃度、余额和持有产品数保持稳定",
         figures,
     )

@@ -59,7 +59,7 @@ def resolve_model_dir(
 ) -> Path:
     """`path` itself when it holds `manifest_file`; else `path/subfolder` (resolved the same way) when
     that folder exists; else the newest sub-directory holding `manifest_file` (by its `created_at`,
-    then by name). Raises `error(missing(path))` when there is none."""
+    then by name; hidden ones are skipped). Raises `error(missing(path))` when there is none."""
     root = Path(path)
     if (root / manifest_file).is_file():
         return root
@@ -67,7 +67,12 @@ def resolve_model_dir(
         return resolve_model_dir(
             root / subfolder, manifest_file=manifest_file, subfolder=subfolder, error=error, missing=missing
         )
-    candidates = [d for d in root.iterdir() if (d / manifest_file).is_file()] if root.is_dir() else []
+    # Hidden folders are versions still being written.
+    candidates = (
+        [d for d in root.iterdir() if not d.name.startswith(".") and (d / manifest_file).is_file()]
+        if root.is_dir()
+        else []
+    )
     if not candidates:
         raise error(missing(root))
 

@@ -21,6 +21,7 @@ from sqlalchemy.orm import InstrumentedAttribute, Session, sessionmaker
 from helixdesk.actions.models import ActionAudit, ActionIdempotency
 from helixdesk.audit import Actor, AuditLog, Target, prune_before
 from helixdesk.bus.outbox import EventRecord
+from helixdesk.channels.social.models import SocialAuthor, SocialDelivery
 from helixdesk.channels.wechat.models import WeChatDelivery, WeChatUser
 from helixdesk.conversations.models import (
     Conversation,
@@ -206,6 +207,9 @@ class RetentionJob:
                 # (the customer binds again), with the record of what was sent to it.
                 s.execute(delete(WeChatDelivery).where(WeChatDelivery.conversation_id.in_(ids)))
                 s.execute(delete(WeChatUser).where(WeChatUser.conversation_id.in_(ids)))
+                # Social: likewise, an author whose latest conversation expired is forgotten.
+                s.execute(delete(SocialDelivery).where(SocialDelivery.conversation_id.in_(ids)))
+                s.execute(delete(SocialAuthor).where(SocialAuthor.conversation_id.in_(ids)))
                 s.execute(
                     update(Conversation)
                     .where(Conversation.id.in_(ids))

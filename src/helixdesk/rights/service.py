@@ -2,7 +2,8 @@
 
 A customer is named by their bank customer number (`C000001`) or by Helixdesk's customer id (for
 anonymous visitors). What is erased: their customer record and channel identities (with their
-WeChat openids and bindings, and the record of messages sent to WeChat),
+WeChat openids and bindings, and the record of messages sent to WeChat; their social-media author
+ids and names, and the record of messages sent to the platform),
 conversations with every message and their ratings of them (CSAT), handoffs and agents' notes, dialogue states, the
 incidents they were told about in them, remembered issues, one-time-code challenges,
 failed attempts and lock-outs, outbox notifications, action run records and idempotency results.
@@ -32,6 +33,7 @@ from helixdesk.actions.models import ActionAudit, ActionIdempotency, Dispute
 from helixdesk.audit import Actor, AuditLog, AuditQuery, Target, search
 from helixdesk.audit.models import AuditLogRow
 from helixdesk.bus.outbox import EventRecord
+from helixdesk.channels.social.models import SocialAuthor, SocialDelivery
 from helixdesk.channels.wechat.models import WeChatDelivery, WeChatUser
 from helixdesk.conversations.models import (
     ChannelIdentity,
@@ -165,6 +167,9 @@ def _gather(s: Session, who: _Who) -> dict[str, Any]:
         "action_results": _rows(s, ActionIdempotency, _by_ref(ActionIdempotency.customer_ref, who)),
         "disputes": _rows(s, Dispute, _by_ref(Dispute.customer_ref, who)),
         "wechat": _rows(s, WeChatUser, _wechat_users(who), omit=("id",)),
+        "social": _rows(
+            s, SocialAuthor, SocialAuthor.conversation_id.in_(who.conversation_ids), omit=("id",)
+        ),
     }
 
 
@@ -277,6 +282,8 @@ def erase_customer(
             ),
             ("wechat_deliveries", WeChatDelivery, WeChatDelivery.conversation_id.in_(who.conversation_ids)),
             ("wechat_users", WeChatUser, _wechat_users(who)),
+            ("social_deliveries", SocialDelivery, SocialDelivery.conversation_id.in_(who.conversation_ids)),
+            ("social_authors", SocialAuthor, SocialAuthor.conversation_id.in_(who.conversation_ids)),
             ("conversations", Conversation, convs),
             ("channel_identities", ChannelIdentity, ChannelIdentity.customer_id.in_(who.customer_ids)),
             ("customers", Customer, Customer.id.in_(who.customer_ids)),

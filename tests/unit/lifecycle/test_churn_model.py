@@ -13,10 +13,11 @@ import pytest
 
 from helixdesk.bank.history import demo_population
 from helixdesk.core.errors import ValidationFailedError
-from helixdesk.lifecycle.artefacts import ChurnModelError, load_churn_model, save_churn_model
+from helixdesk.lifecycle.artefacts import ChurnModelError, default_root, load_churn_model, save_churn_model
 from helixdesk.lifecycle.config import LifecycleConfig
 from helixdesk.lifecycle.data import data_sha256, simulated_histories
 from helixdesk.lifecycle.features import feature_vector
+from helixdesk.lifecycle.profiles import CustomerProfiles
 from helixdesk.lifecycle.training import (
     build_examples,
     calibration_table,
@@ -133,3 +134,34 @@ def test_a_damaged_or_foreign_model_is_refused(trained, tmp_path):
         load_churn_model(other)
     with pytest.raises(ChurnModelError, match="helixdesk lifecycle train"):
         load_churn_model(tmp_path / "nothing-here")
+
+
+def test_profiles_take_a_model_trained_after_they_started_and_keep_theirs_over_a_damaged_one(
+    trained, tmp_path
+):
+    # No model at start: the profiles say so, and the bank is never read by a refresh.
+    profiles = CustomerProfiles.load(bank=None, config=CONFIG, model_dir=tmp_path, pack="p")  # type: ignore[arg-type]
+    assert profiles.model_version is None
+    root = default_root(tmp_path, "p")
+    _, first = save_churn_model(trained.model, root, report={"data_sha256": "a" * 64})
+    assert [d.name for d in root.iterdir() if d.name.startswith(".")] == []  # no partial folder left
+    profiles.refresh()
+    assert profiles.model_version == first["version"]
+    # A newer version that cannot be loaded: the one in use stays.
+    damaged, _ = save_churn_model(trained.model, root, report={"data_sha256": "b" * 64})
+    (damaged / "model.joblib").write_bytes(b"not a model")
+    profiles.refresh()
+    assert profiles.model_version == first["version"]
+    # A good version after it is taken.
+    _, third = save_churn_model(trained.model, root, report={"data_sha256": "c" * 64})
+    profiles.refresh()
+    assert profiles.model_version == third["version"] != first["version"]
+
+
+def test_a_version_still_being_written_is_not_taken_as_the_newest(trained, tmp_path):
+    root = tmp_path / "churn"
+    _, report = save_churn_model(trained.model, root, report={"data_sha256": "d" * 64})
+    partial = root / ".20991231T000000000000Z.partial"
+    partial.mkdir()
+    (partial / "report.json").write_text(json.dumps({**report, "created_at": "2099-12-31T00:00:00+00:00"}))
+    assert load_churn_model(root)[1]["version"] == report["version"]

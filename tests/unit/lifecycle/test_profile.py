@@ -3,6 +3,7 @@ field says where it came from."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -13,6 +14,7 @@ import pytest
 from helixdesk.bank.connector import Account, Card, Customer, Transaction
 from helixdesk.lifecycle.config import LifecycleConfig, load_lifecycle_config, parse_lifecycle_config
 from helixdesk.lifecycle.profile import ConversationSignals, age_band, build_profile
+from helixdesk.lifecycle.profiles import NO_MODEL
 from helixdesk.lifecycle.stages import lifecycle_stage
 from helixdesk.packs.loader import load_pack
 from tests.unit.lifecycle.builders import customer, edit, steady
@@ -109,7 +111,7 @@ def build(
     months: Any = None,
     signals: ConversationSignals = NO_SIGNALS,
     churn: dict[str, Any] | None = None,
-    unavailable: str | None = "no churn model is trained",
+    unavailable: dict[str, str] | None = NO_MODEL,
     config: LifecycleConfig = CONFIG,
 ) -> dict[str, Any]:
     months = steady(24) if months is None else months
@@ -159,8 +161,19 @@ def test_every_derived_field_says_where_it_came_from_and_why():
         "churn_risk",
     }
     for name, f in fields:
-        assert set(f) == {"value", "source", "why"}, name
+        assert set(f) == {"value", "source", "why", "why_i18n"}, name
         assert f["source"] and f["why"], name
+        # Said in the console's three languages: the English is `why`, the Chinese are worded.
+        assert set(f["why_i18n"]) == {"en", "zh-Hans", "zh-Hant"}, name
+        assert f["why_i18n"]["en"] == f["why"], name
+        for script in ("zh-Hans", "zh-Hant"):
+            assert re.search(r"[\u4e00-\u9fff]", f["why_i18n"][script]), (name, script)
+            assert not re.search(
+                r"[A-Za-z]{4,}", f["why_i18n"][script].replace("helixdesk lifecycle train", "")
+            ), (
+                name,
+                script,
+            )
 
 
 @pytest.mark.parametrize(
@@ -186,6 +199,11 @@ def test_demographics_come_from_the_banks_record():
         "value": "30_44",
         "source": "bank:customer",
         "why": "born 1984: 42 years old",
+        "why_i18n": {
+            "en": "born 1984: 42 years old",
+            "zh-Hans": "1984 年出生：42 岁",
+            "zh-Hant": "1984 年出生：42 歲",
+        },
     }
     assert p["demographics"]["city"]["value"] == "杭州"
     assert p["value_tier"]["value"] == "gold"
@@ -218,6 +236,11 @@ def test_frequent_cross_border_remittance_counts_the_last_six_months():
         "value": True,
         "source": "bank:monthly_activity",
         "why": "3 cross-border remittances in the last 6 months (frequent from 3 in 6)",
+        "why_i18n": {
+            "en": "3 cross-border remittances in the last 6 months (frequent from 3 in 6)",
+            "zh-Hans": "最近 6 个月跨境汇款 3 笔（6 个月内达 3 笔即为频繁）",
+            "zh-Hant": "最近 6 個月跨境匯款 3 筆（6 個月內達 3 筆即爲頻繁）",
+        },
     }
     assert build(months=long_ago)["transactions"]["cross_border_remittance"]["value"] is False
 
@@ -234,6 +257,11 @@ def test_the_risk_tolerance_is_the_banks_and_never_raised():
         "value": "moderate",
         "source": "bank:customer",
         "why": "the bank's risk assessment, as recorded; never raised from behaviour",
+        "why_i18n": {
+            "en": "the bank's risk assessment, as recorded; never raised from behaviour",
+            "zh-Hans": "银行记录的风险评估结果；不会根据客户行为调高",
+            "zh-Hant": "銀行記錄的風險評估結果；不會根據客戶行爲調高",
+        },
     }
     # A customer who spends on travel and asks about wealth products is still as the bank assessed.
     busy = build(
@@ -286,7 +314,9 @@ def test_an_older_customer_needs_patience_however_they_write_and_no_messages_say
     assert style["value"] == "needs_patience"
     assert style["source"] == "bank:customer"
     nothing = build()["style"]
-    assert nothing == {"value": None, "source": "conversations", "why": "no messages of theirs to read yet"}
+    assert nothing["value"] is None and nothing["source"] == "conversations"
+    assert nothing["why"] == "no messages of theirs to read yet"
+    assert nothing["why_i18n"]["zh-Hans"] == "还没有客户本人的消息可供判断"
 
 
 def test_the_stage_keeps_its_rule_and_explanation():
@@ -299,12 +329,14 @@ def test_the_stage_keeps_its_rule_and_explanation():
 
 
 def test_without_a_model_the_churn_risk_is_null_with_the_reason():
-    risk = build(unavailable="no churn model is trained: train one")["churn_risk"]
+    risk = build(unavailable=NO_MODEL)["churn_risk"]
     assert risk == {
         "value": None,
         "source": "lifecycle:churn_model",
-        "why": "no churn model is trained: train one",
+        "why": NO_MODEL["en"],
+        "why_i18n": NO_MODEL,
     }
+    assert NO_MODEL["zh-Hant"] == "尚未訓練流失模型：請用 `helixdesk lifecycle train` 訓練"
 
 
 def test_with_a_score_the_churn_risk_names_the_model_and_the_horizon():
@@ -312,6 +344,7 @@ def test_with_a_score_the_churn_risk_names_the_model_and_the_horizon():
     risk = build(churn=score, unavailable=None)["churn_risk"]
     assert risk["value"] is score
     assert risk["why"] == "the churn model v9: the chance they churn within 3 months"
+    assert risk["why_i18n"]["zh-Hans"] == "流失模型 v9：客户在 3 个月内流失的概率"
 
 
 def test_the_pack_can_change_the_thresholds_and_bad_ones_are_refused():

@@ -18,15 +18,15 @@ customer-service message API. Each message is taken for delivery once (`wechat_d
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
 import time
-from collections.abc import AsyncIterator, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import anyio
 
+from helixdesk.channels.locks import KeyedLocks
 from helixdesk.channels.wechat import xml as wx
 from helixdesk.channels.wechat.api import WeChatApi
 from helixdesk.channels.wechat.binding import Binder, wants_binding
@@ -86,9 +86,8 @@ class WeChatChannel:
         self._binder = binder
         self._conversations = conversations
         self._budget = reply_budget_seconds
-        # One message of an openid at a time in this process (a retry waits for the first to end);
-        # each lock with how many requests hold or wait for it, dropped when none do.
-        self._locks: dict[str, tuple[asyncio.Lock, int]] = {}
+        # One message of an openid at a time in this process (a retry waits for the first to end).
+        self._locks = KeyedLocks()
         self._background: set[asyncio.Task[None]] = set()
 
     def account(self, kind: str) -> WeChatAccount:
@@ -231,7 +230,7 @@ class WeChatChannel:
     # ---- handling -------------------------------------------------------------------------------
 
     async def _handle(self, account: WeChatAccount, m: wx.Incoming) -> tuple[str, list[Outgoing]]:
-        async with self._openid(f"{account.kind}:{m.from_user}"):
+        async with self._locks.hold(f"{account.kind}:{m.from_user}"):
             user, conversation_id = await self._conversation(account, m.from_user)
             key = m.dedup_key
             if m.msg_type == "text":
@@ -267,20 +266,6 @@ class WeChatChannel:
             if m.msg_type == "event":
                 return conversation_id, await self._event(user, conversation_id, m)
             return conversation_id, []
-
-    @contextlib.asynccontextmanager
-    async def _openid(self, key: str) -> AsyncIterator[None]:
-        lock, users = self._locks.get(key, (asyncio.Lock(), 0))
-        self._locks[key] = (lock, users + 1)
-        try:
-            async with lock:
-                yield
-        finally:
-            lock, users = self._locks[key]
-            if users <= 1:
-                del self._locks[key]
-            else:
-                self._locks[key] = (lock, users - 1)
 
     async def _event(self, user: UserView, conversation_id: str, m: wx.Incoming) -> list[Outgoing]:
         if m.event == "click" and m.event_key == BIND_MENU_KEY:

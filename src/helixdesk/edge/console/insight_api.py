@@ -14,8 +14,8 @@ Pages (`/console/...`, supervisors, QA reviewers and admins):
 
 JSON API (`/console/api/insight/...`): `hotspots` (JSON), `hotspots.csv` and `hotspots.json`
 (downloads), `topics/{topic_id}`, `proposals` (+ `refresh`, `{id}/approve`, `{id}/reject`),
-`effects`, and `feedback` (JSON) and `feedback.csv` (a file) to add callback notes and
-social-media comments. Routes are thin: `helixdesk.insight` does the work.
+`effects`, and `feedback` (JSON; GET lists the latest items) and `feedback.csv` (a file) to add
+callback notes and social-media comments. Routes are thin: `helixdesk.insight` does the work.
 """
 
 from __future__ import annotations
@@ -363,6 +363,22 @@ class FeedbackItemIn(Input):
 
 class FeedbackIn(Input):
     items: list[FeedbackItemIn] = Field(min_length=1, max_length=500)
+
+
+@router.get(f"{API}/feedback")
+async def feedback_list(
+    _user: InsightReaderDep,
+    insight: InsightDep,
+    source: Annotated[Literal["", "callback", "social"] | None, Query()] = None,
+    channel: Annotated[str | None, Query(pattern=NAME)] = None,
+    limit: Annotated[int, Query(ge=1, le=500)] = 50,
+) -> dict[str, Any]:
+    """The latest feedback items, newest first (masked text, language, intent, product, whether
+    negative, hotspot once placed), optionally of one source and channel."""
+    items = await anyio.to_thread.run_sync(
+        lambda: insight.feedback(source=source or None, channel=channel or None, limit=limit)
+    )
+    return {"items": items}
 
 
 @router.post(f"{API}/feedback")

@@ -9,14 +9,14 @@
   const { make, label } = window.Helix;
   const w = JSON.parse(document.getElementById("lifecycle-words").textContent);
   const status = document.getElementById("lifecycle-status");
-  // The rule's explanation and every "why" are the lifecycle's words, in English: shown (and on
-  // hover) on an English page; on a Chinese one they are kept in data-why / data-explanation only,
-  // until they are worded in Chinese.
+  // The rule's explanation and every "why" come in the page's language (`why_i18n`,
+  // `explanation_i18n`); the English text is kept in data-why / data-explanation.
   const lang = document.documentElement.lang || "en";
   const english = lang === "en";
+  const inLang = (words, fallback) => (words && words[lang]) || fallback;
   function whyLine(text) {
-    if (!english || !text) return null;
-    const p = make("p", "muted", text); p.lang = "en";
+    if (!text) return null;
+    const p = make("p", "muted pf-why", text); p.lang = lang;
     return p;
   }
   const body = document.getElementById("lifecycle-body");
@@ -28,7 +28,8 @@
     if (value instanceof Node) dd.appendChild(value); else dd.appendChild(make("span", "", value));
     if (f) {
       const src = make("small", "pf-source", " · " + w.source + ": " + label("profile_source", f.source));
-      if (english) { src.title = f.why; dd.title = f.why; }
+      const why = inLang(f.why_i18n, f.why);
+      src.title = why; dd.title = why;
       dd.dataset.why = f.why;
       dd.appendChild(src);
       dd.dataset.source = f.source;
@@ -47,7 +48,7 @@
     head.appendChild(make("strong", "pf-stage__name", w.stages[s.stage] || s.stage));
     head.append(" · " + w.rule + ": " + label("stage_rule", s.rule));
     box.appendChild(head);
-    const why = whyLine(s.explanation);
+    const why = whyLine(inLang(s.explanation_i18n, s.explanation));
     if (why) box.appendChild(why);
     box.dataset.explanation = s.explanation;
     box.dataset.stage = s.stage;
@@ -60,7 +61,7 @@
     const risk = f.value;
     if (!risk) {
       box.appendChild(make("p", "", w.churn_none));
-      const why = whyLine(f.why);
+      const why = whyLine(inLang(f.why_i18n, f.why));
       if (why) box.appendChild(why);
       box.dataset.why = f.why;
       box.dataset.band = "none";
@@ -72,7 +73,7 @@
     head.appendChild(make("strong", "pf-band pf-band--" + risk.band, label("churn_band", risk.band)));
     head.append(" · " + w.probability + " " + (risk.probability * 100).toFixed(1) + "%");
     box.appendChild(head);
-    const why = whyLine(f.why);
+    const why = whyLine(inLang(f.why_i18n, f.why));
     if (why) box.appendChild(why);
     box.dataset.why = f.why;
     box.appendChild(make("h4", "", w.reasons));

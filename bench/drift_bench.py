@@ -144,7 +144,6 @@ def turns(args: argparse.Namespace) -> None:
                     "HELIXDESK_RATE_LIMIT_CONVERSATION_MESSAGES_PER_MINUTE": "0",
                     "HELIXDESK_QUALITY_WORKER": "false",
                     "HELIXDESK_DRIFT_WORKER": "true" if with_drift else "false",
-                    "HELIXDESK_DRIFT_JUDGE_SECONDS": "5",
                 },
                 log=tmp / "server.log",
             ).start(timeout=180)

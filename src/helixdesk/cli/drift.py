@@ -55,8 +55,13 @@ def proposer(settings: Settings, sessions: sessionmaker[Session]) -> Propose | N
 @app.command("run")
 def run_command(
     poll: Annotated[
-        float, typer.Option(min=0.05, max=60, help="Seconds between reads of the event log when idle.")
-    ] = 1.0,
+        float,
+        typer.Option(
+            min=0.05,
+            max=60,
+            help="Seconds between reads of the event log: a day's figures need no fresher, and fewer, larger writes leave SQLite's write lock to the turns.",
+        ),
+    ] = 5.0,
     judge_every: Annotated[
         float,
         typer.Option("--judge-seconds", min=1, max=3600, help="Seconds between judgements of the days."),

@@ -3,10 +3,12 @@
 `run_worker(settings, tz, propose=...)` runs until cancelled (`helixdesk drift run`; `helixdesk
 serve` starts it as a child process). The consumer's reading and token cutting run at idle CPU
 priority, and so do judging and training: on a busy machine drift monitoring falls behind rather
-than take CPU from a customer's turn. Every `drift_judge_seconds`, once the consumer is within one batch
-of the head of the event log, the days whose figures changed are judged (`drift.judge`); every
-`retrain_check_seconds` the weekly retraining job runs if this week's has not (`drift.retrain`);
-once a day the token counts older than the reference needs are deleted.
+than take CPU from a customer's turn. It reads the event log every 5 seconds (`--poll`): a day's
+figures need nothing fresher, and fewer, larger writes leave SQLite's one write lock to the turns.
+Every `drift_judge_seconds`, once the consumer is within one batch of the head of the event log,
+the days whose figures changed are judged (`drift.judge`); every `retrain_check_seconds` the
+weekly retraining job runs if this week's has not (`drift.retrain`); once a day the token counts
+older than the reference needs are deleted.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def drift_consumer(
     sessions: sessionmaker[Session],
     tz: tzinfo,
     *,
-    poll_seconds: float = 1.0,
+    poll_seconds: float = 5.0,
     lease_seconds: float = 30.0,
     batch: int = BATCH,
 ) -> DurableConsumer:
@@ -92,7 +94,7 @@ async def run_worker(
     tz: tzinfo,
     *,
     propose: Propose | None,
-    poll_seconds: float = 1.0,
+    poll_seconds: float = 5.0,
     judge_seconds: float | None = None,
     retrain_check_seconds: float = 600.0,
 ) -> None:

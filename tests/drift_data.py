@@ -24,6 +24,7 @@ from helixdesk.conversations.history import PastConversation, PastMessage, impor
 from helixdesk.conversations.models import Sender
 from helixdesk.conversations.writer import ConversationWriter
 from helixdesk.core.clock import utcnow
+from helixdesk.core.timezones import zone
 from helixdesk.db.session import transaction
 from helixdesk.drift.models import DriftDay, DriftToken
 from helixdesk.drift.worker import drift_consumer
@@ -102,6 +103,12 @@ CHATTER: dict[str, tuple[str, ...]] = {
     ),
 }
 LANGUAGE_MIX = (("zh-Hans", 0.55), ("zh-Hant", 0.2), ("en", 0.25))
+TZ = zone("Asia/Shanghai")
+
+
+def days_ago(n: int) -> date:
+    """The day `n` days before today in the bank's time zone (alarms are raised for the last week's days)."""
+    return utcnow().astimezone(TZ).date() - timedelta(days=n)
 
 
 def held_out() -> dict[str, list[str]]:

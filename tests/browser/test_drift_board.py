@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import random
 import re
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
@@ -18,13 +18,13 @@ from helixdesk.core.timezones import zone
 from helixdesk.db.migrate import upgrade_engine
 from helixdesk.db.session import make_engine, make_session_factory
 from tests.browser.test_agent_console import PASSWORD, browser
-from tests.drift_data import ordinary_day, shifted_day, write_days
+from tests.drift_data import days_ago, ordinary_day, shifted_day, write_days
 from tests.serverproc import Server
 
 pytestmark = pytest.mark.browser
 __all__ = ["browser"]
 
-FIRST = date(2026, 10, 1)
+FIRST = days_ago(10)  # the flooded day two days ago
 FLOOD = FIRST + timedelta(days=8)
 
 

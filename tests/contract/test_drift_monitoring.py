@@ -29,11 +29,11 @@ from helixdesk.drift.reference import ModelHeldOut
 from helixdesk.drift.vocabulary import tokens
 from helixdesk.packs.loader import load_pack
 from helixdesk.privacy.transcripts import TranscriptPrivacy
-from tests.drift_data import consume, ordinary_day, shifted_day, stored_day, write_days
+from tests.drift_data import consume, days_ago, ordinary_day, shifted_day, stored_day, write_days
 
 TZ = zone("Asia/Shanghai")
 PACK = load_pack("retail_bank").path
-FIRST = date(2026, 10, 1)
+FIRST = days_ago(10)  # the flooded day two days ago
 
 
 def held_out(model_root) -> ModelHeldOut:
@@ -236,12 +236,13 @@ def test_a_day_with_an_open_alarm_stays_out_of_later_references_until_it_is_reso
 
 
 def test_a_pinned_period_is_the_reference_of_every_day(sessions):
-    pinned = (FIRST, FIRST + timedelta(days=6))
+    start = days_ago(19)
+    pinned = (start, start + timedelta(days=6))
     with transaction(sessions) as s:
         for i in range(20):
-            stored_day(s, FIRST + timedelta(days=i), 100, {"余额": 400}, oos=5 if i < 7 else 20)
+            stored_day(s, start + timedelta(days=i), 100, {"余额": 400}, oos=5 if i < 7 else 20)
     judge = DriftJudge(sessions=sessions, tz=TZ, pack_path=PACK, pinned=pinned)
-    late = FIRST + timedelta(days=19)
+    late = start + timedelta(days=19)
     judge.run([late])
     with reading(sessions) as s:
         check = s.get(DriftCheck, (late, "all"))
@@ -255,6 +256,22 @@ def test_a_pinned_period_is_the_reference_of_every_day(sessions):
         check = s.get(DriftCheck, (late, "all"))
         assert check is not None and check.reference_kind == "window"
         assert not next(m for m in check.measures if m["name"] == "oos_rate")["beyond"]
+
+
+def test_a_day_older_than_a_week_is_judged_without_raising_an_alarm(sessions):
+    """History read when drift monitoring first starts: its days are judged and shown, and a past
+    flood is not news on the board."""
+    start = days_ago(30)
+    with transaction(sessions) as s:
+        for i in range(8):
+            stored_day(s, start + timedelta(days=i), 100, {"余额": 400}, oos=5)
+        stored_day(s, start + timedelta(days=8), 100, {"余额": 400}, oos=40)
+    DriftJudge(sessions=sessions, tz=TZ, pack_path=PACK).run()
+    with reading(sessions) as s:
+        check = s.get(DriftCheck, (start + timedelta(days=8), "all"))
+        assert check is not None
+        assert next(m for m in check.measures if m["name"] == "oos_rate")["beyond"]
+        assert s.scalar(select(func.count()).select_from(DriftAlarm)) == 0
 
 
 def test_without_history_the_model_reading_its_held_out_examples_is_the_reference(sessions, model_root):

@@ -4,7 +4,7 @@ board and the analytics page carry the drift panel in the person's language."""
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from fastapi.testclient import TestClient
@@ -17,10 +17,10 @@ from helixdesk.drift.judge import DriftJudge
 from helixdesk.edge.app import create_app
 from helixdesk.packs.loader import load_pack
 from tests.console_login import sign_in
-from tests.drift_data import stored_day
+from tests.drift_data import days_ago, stored_day
 
 PASSWORD = "drift-console-2026"
-FIRST = date(2026, 10, 1)
+FIRST = days_ago(10)  # the flooded day two days ago
 FLOOD = FIRST + timedelta(days=8)
 
 

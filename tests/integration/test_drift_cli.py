@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
-from datetime import date, timedelta
+from datetime import timedelta
 
 import pytest
 from typer.testing import CliRunner
@@ -16,10 +16,10 @@ from helixdesk.core.timezones import zone
 from helixdesk.db.session import make_engine, make_session_factory, transaction
 from helixdesk.drift.judge import DriftJudge
 from helixdesk.packs.loader import load_pack
-from tests.drift_data import stored_day
+from tests.drift_data import days_ago, stored_day
 
 runner = CliRunner()
-FIRST = date(2026, 10, 1)
+FIRST = days_ago(10)  # the flooded day two days ago
 FLOOD = FIRST + timedelta(days=8)
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.auth.models import StaffUser
@@ -60,15 +60,6 @@ class DriftBoard:
                 MEASURES.index(a["measure"]) if a["measure"] in MEASURES else len(MEASURES),
             ),
         )
-
-    def open_count(self) -> int:
-        with reading(self._sessions) as s:
-            found = s.scalar(
-                select(func.count())
-                .select_from(DriftAlarm)
-                .where(DriftAlarm.status == AlarmStatus.OPEN.value)
-            )
-            return int(found or 0)
 
     def resolve(self, alarm_id: str, user_id: str | None, *, note: str = "") -> dict[str, Any]:
         """A person has looked into the alarm (`drift_alarm_not_found`, `drift_alarm_resolved`)."""

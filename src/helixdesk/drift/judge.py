@@ -1,6 +1,7 @@
 """Judging days: each day whose figures changed since it was last judged is measured against its
 reference per scope (`all` and each language), the judgement is stored (`drift_checks`), and a
-measure beyond its threshold raises an alarm, once per day, scope and measure (`drift_alarms`).
+measure beyond its threshold raises an alarm, once per day, scope and measure (`drift_alarms`), for
+the days of the last week (`ALARM_DAYS`).
 
 Reading and computing happen in a read-only session; the write is one short transaction. The
 drift process runs `DriftJudge.run` every minute once its consumer is near the head of the event
@@ -14,7 +15,7 @@ import logging
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import date, datetime, tzinfo
+from datetime import date, datetime, timedelta, tzinfo
 from pathlib import Path
 
 from sqlalchemy import func, select
@@ -40,6 +41,9 @@ from helixdesk.drift.reference import (
 from helixdesk.drift.vocabulary import pack_vocabulary
 
 log = logging.getLogger(__name__)
+# Alarms are news: a day older than this (history read when drift monitoring first starts, or
+# after a long stop) has its judgement stored and shown, without raising an alarm.
+ALARM_DAYS = 7
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,7 +202,9 @@ class DriftJudge:
         return sorted(day for day, at in updated.items() if day not in judged or judged[day] < at)
 
     def run(self, days: Sequence[date] | None = None) -> Judged:
-        """Judge the due days (or `days`), store the judgements and raise alarms."""
+        """Judge the due days (or `days`), store the judgements and raise alarms for the days of
+        the last `ALARM_DAYS`."""
+        recent = utcnow().astimezone(self.tz).date() - timedelta(days=ALARM_DAYS)
         with reading(self.sessions) as s:
             todo = list(days) if days is not None else self.due(s)
         raised: list[str] = []
@@ -206,12 +212,13 @@ class DriftJudge:
             with reading(self.sessions) as s:
                 checks = self.checks(s, day)
             with transaction(self.sessions) as s:
-                raised += store_checks(s, checks)
+                raised += store_checks(s, checks, alarms=day >= recent)
         return Judged(days=todo, raised=raised)
 
 
-def store_checks(s: Session, checks: Sequence[ScopeCheck]) -> list[str]:
-    """Store a day's judgements and raise or update its alarms; returns the alarms raised now."""
+def store_checks(s: Session, checks: Sequence[ScopeCheck], *, alarms: bool = True) -> list[str]:
+    """Store a day's judgements and (with `alarms`) raise or update its alarms; returns the alarms
+    raised now."""
     now = utcnow()
     raised: list[str] = []
     for check in checks:
@@ -227,7 +234,7 @@ def store_checks(s: Session, checks: Sequence[ScopeCheck]) -> list[str]:
         row.reference_messages = ref.baseline.figures.messages if ref is not None else 0
         row.measures = [m.to_dict() for m in check.measures]
         row.judged_at = now
-        for m in check.beyond:
+        for m in check.beyond if alarms else ():
             alarm = s.scalar(
                 select(DriftAlarm).where(
                     DriftAlarm.day == check.day, DriftAlarm.scope == check.scope, DriftAlarm.measure == m.name

@@ -176,11 +176,6 @@ class Measure:
         return out
 
 
-def shares(counts: Mapping[str, int]) -> dict[str, float]:
-    total = sum(counts.values())
-    return {k: v / total for k, v in counts.items() if v > 0} if total else {}
-
-
 def jensen_shannon(p: Mapping[str, float], q: Mapping[str, float]) -> float:
     """The Jensen-Shannon divergence of two distributions (normalised here), base 2: in [0, 1]."""
     p, q = shares_of(p), shares_of(q)
@@ -257,7 +252,7 @@ def _intent_shift(day: Figures, reference: Baseline | None, th: Thresholds, why:
     if not mine or not theirs:
         return Measure("intent_shift", None, 0.0, th.intent_jsd, False, False, why or "no_reference")
     value = jensen_shannon(mine, theirs)
-    day_shares, ref_shares = shares(mine), shares(theirs)
+    day_shares, ref_shares = shares_of(mine), shares_of(theirs)
     grew = sorted(mine, key=lambda k: ref_shares.get(k, 0.0) - day_shares[k])[:3]
     detail = [
         {"intent": k, "share": round(day_shares[k], 4), "reference": round(ref_shares.get(k, 0.0), 4)}

@@ -17,6 +17,7 @@ from helixdesk.cli import (
     chat,
     customers,
     db,
+    drift,
     insight,
     kb,
     keys,
@@ -63,6 +64,7 @@ app.add_typer(analytics.app, name="analytics")
 app.add_typer(lifecycle.app, name="lifecycle")
 app.add_typer(outreach.app, name="outreach")
 app.add_typer(llm.app, name="llm")
+app.add_typer(drift.app, name="drift")
 
 err = Console(stderr=True, soft_wrap=True)
 

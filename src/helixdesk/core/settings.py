@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -102,6 +103,64 @@ class Settings(BaseSettings):
     analytics_reports_language: Literal["zh-Hans", "zh-Hant", "en"] = Field(
         default="zh-Hans",
         description="The language of the scheduled PDF reports.",
+    )
+    drift_worker: bool = Field(
+        default=True,
+        description="`helixdesk serve` also runs drift monitoring (`helixdesk drift run`: the daily NLU figures, their alarms and the weekly retraining job) as a child process.",
+    )
+    drift_judge_seconds: float = Field(
+        default=60,
+        ge=1,
+        le=3600,
+        description="Drift monitoring: how often the drift process judges the days whose figures changed, in seconds.",
+    )
+    drift_reference_days: int = Field(
+        default=28,
+        ge=7,
+        le=365,
+        description="Drift monitoring: a day is compared with this many days before it (unless a reference period is pinned).",
+    )
+    drift_reference_start: date | None = Field(
+        default=None,
+        description="Drift monitoring: the first day (YYYY-MM-DD) of a pinned reference period, with `drift_reference_end`; unset: the moving window.",
+    )
+    drift_reference_end: date | None = Field(
+        default=None,
+        description="Drift monitoring: the last day (YYYY-MM-DD, inclusive) of a pinned reference period.",
+    )
+    drift_min_messages: int = Field(
+        default=30,
+        ge=10,
+        le=1_000_000,
+        description="Drift monitoring: the fewest understood messages a day (and each language of it) needs before it is judged.",
+    )
+    drift_intent_jsd: float = Field(
+        default=0.1,
+        gt=0,
+        le=1,
+        description="Drift monitoring: the Jensen-Shannon divergence (base 2) of the day's intent mix from the reference's that raises an alarm.",
+    )
+    drift_confidence_drop: float = Field(
+        default=0.05,
+        gt=0,
+        le=1,
+        description="Drift monitoring: the fall of the mean intent confidence that raises an alarm.",
+    )
+    drift_oos_rise: float = Field(
+        default=0.06,
+        gt=0,
+        le=1,
+        description="Drift monitoring: the rise of the out-of-scope share that raises an alarm.",
+    )
+    drift_vocabulary_rise: float = Field(
+        default=0.04,
+        gt=0,
+        le=1,
+        description="Drift monitoring: the rise of the share of tokens outside the reference vocabulary that raises an alarm.",
+    )
+    drift_retrain_weekly: bool = Field(
+        default=True,
+        description="Drift monitoring: once a week, propose (never promote) a candidate model when there are new labels since the last one.",
     )
     outbox_poll_seconds: float = Field(
         default=0.1,
@@ -480,6 +539,15 @@ class Settings(BaseSettings):
                     "retention_audit_days must be 0 (keep for ever) or at least every other retention "
                     f"period, so the audit log outlives the data it describes; longer: {', '.join(longer)}"
                 )
+        return self
+
+    @model_validator(mode="after")
+    def _drift_reference_period(self) -> Settings:
+        start, end = self.drift_reference_start, self.drift_reference_end
+        if (start is None) != (end is None):
+            raise ValueError("set both drift_reference_start and drift_reference_end, or neither")
+        if start is not None and end is not None and end < start:
+            raise ValueError("drift_reference_end is before drift_reference_start")
         return self
 
     @model_validator(mode="after")

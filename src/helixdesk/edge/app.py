@@ -28,6 +28,7 @@ from helixdesk.edge.console import (
     analytics_api,
     analytics_pages,
     campaigns_api,
+    drift_api,
     incidents_api,
     incidents_pages,
     insight_api,
@@ -127,6 +128,7 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(insight_api.router)
     app.include_router(analytics_api.router)
     app.include_router(analytics_pages.router)  # the historical dashboard
+    app.include_router(drift_api.router)  # drift of the bot's understanding
     app.include_router(lifecycle_pages.router)  # the lifecycle strategies and their effect
     app.include_router(training_api.router)  # agents practising on a simulated customer
     app.include_router(training_pages.router)

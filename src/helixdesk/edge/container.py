@@ -61,6 +61,7 @@ from helixdesk.dialogue.decide import Decider
 from helixdesk.dialogue.executor import Executor
 from helixdesk.dialogue.flows.base import DialogueConfig
 from helixdesk.dialogue.policy import load_policies
+from helixdesk.drift.board import DriftBoard
 from helixdesk.edge.i18n import value_labels
 from helixdesk.edge.live import LiveHub
 from helixdesk.edge.social_wiring import build_social, social_consumer
@@ -226,6 +227,7 @@ class Container:
     staff_quality: StaffQuality
     insight: Insight
     analytics: AnalyticsReader
+    drift_board: DriftBoard  # drift alarms and the daily measures of the bot's understanding
     proposals: Proposals
     feedback: FeedbackInbox
     profiles: CustomerProfiles  # the customer profile beside a conversation
@@ -541,6 +543,7 @@ class Container:
                 churn=load_lifecycle_config(config.pack).churn,
             ),
         )
+        part("drift_board", lambda: DriftBoard(sessions=sessions))
         part("proposals", lambda: Proposals(sessions=sessions, drafts=drafts, audit=audit))
         feedback = part(
             "feedback",

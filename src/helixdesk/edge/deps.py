@@ -29,6 +29,7 @@ from helixdesk.conversations.images import ImageMessages
 from helixdesk.conversations.ratings import Ratings
 from helixdesk.conversations.service import ConversationService
 from helixdesk.core.settings import Settings
+from helixdesk.drift.board import DriftBoard
 from helixdesk.edge.container import Container
 from helixdesk.edge.live import LiveHub
 from helixdesk.handoff.claiming import Claims
@@ -220,6 +221,8 @@ FeedbackImporterDep = Annotated[StaffView, Depends(require_roles("supervisor"))]
 ANALYTICS_ROLES = ("supervisor", "manager")
 AnalyticsDep = Annotated[AnalyticsReader, Depends(_part("analytics"))]
 AnalyticsReaderDep = Annotated[StaffView, Depends(require_roles(*ANALYTICS_ROLES))]
+# Drift of the bot's understanding: read with the analytics, alarms resolved by supervisors.
+DriftBoardDep = Annotated[DriftBoard, Depends(_part("drift_board"))]
 # The incident register: operators, supervisors and admins.
 IncidentsDep = Annotated[IncidentRegister, Depends(_part("incidents"))]
 CampaignsDep = Annotated[Campaigns, Depends(_part("campaigns"))]

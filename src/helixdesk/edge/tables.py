@@ -15,6 +15,7 @@ from helixdesk.conversations.images import image_column
 from helixdesk.db import lease as lease_models
 from helixdesk.db.base import Base
 from helixdesk.dialogue import state as dialogue_models
+from helixdesk.drift import models as drift_models
 from helixdesk.handoff import models as handoff_models
 from helixdesk.identity import models as identity_models
 from helixdesk.incidents import models as incident_models
@@ -42,6 +43,7 @@ __all__ = [
     "consumer_models",
     "conversation_models",
     "dialogue_models",
+    "drift_models",
     "event_log_models",
     "handoff_models",
     "identity_models",

@@ -309,6 +309,8 @@ async def supervisor_page(
         loads=sorted(loads, key=lambda a: -a.load.load),
         items=items,
         queues=QUEUES,
+        # The intents a drift alarm names, in the page's language.
+        drift_intents=request.app.state.container.config.labels.table(("intent",), lang)["intent"],
     )
 
 

@@ -4,7 +4,8 @@
 // with its data table) and the agents' table. Every figure and every chart point links to the
 // drill-down of the conversations behind it; the drill-down lists them, 50 at a time, each linking
 // to the conversation. Other views (static/analytics_effect.js, loaded first) register themselves in
-// window.HelixAnalyticsViews and get this script's helpers.
+// window.HelixAnalyticsViews and get this script's helpers; scripts loaded after it (the drift
+// section, static/analytics_drift.js) find them in window.HelixAnalytics.
 (function () {
   "use strict";
   const root = document.getElementById("analytics");
@@ -395,6 +396,7 @@
     API: API, PAGE: PAGE, words: words, labels: labels, w: w, fmt: fmt, label: label, qs: qs, get: get,
     say: say, el: el, link: link, fillOptions: fillOptions, showPeriod: showPeriod, drawChart: drawChart,
   };
+  window.HelixAnalytics = helpers;  // for the dashboard's other sections (analytics_drift.js)
   const view = views[root.dataset.view] || (more[root.dataset.view] && (() => more[root.dataset.view](helpers)));
   (view ? view() : Promise.resolve())
     .catch(() => {})

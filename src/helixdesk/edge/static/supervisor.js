@@ -1,5 +1,6 @@
 // The supervisor's live board: first-response SLA breaches now, quality alerts (open the
-// conversation, acknowledge, reassign), the agents and the queues, goodwill waiting for approval.
+// conversation, acknowledge, reassign), model drift alarms (resolve), the agents and the queues,
+// goodwill waiting for approval.
 // Live over the console's event stream: `quality.alert` reloads the alerts, `handoff.*` the SLA
 // watch, the queues and the agents; the SLA panel also ticks by itself every second.
 (function () {
@@ -201,8 +202,61 @@
     if (!$("li.goodwill", waiting)) loadGoodwill();
   });
 
+  // ---- model drift --------------------------------------------------------------------------------
+  // Open drift alarms of the bot's understanding (helixdesk.drift): a measure of a day beyond its
+  // threshold against the reference. Judged once a minute by the drift process, so they are
+  // reloaded with the rest of the board; "resolve" records that someone has looked into it.
+  const drift = $("#drift-alarms");
+  const dw = words.drift;
+  const share = (v) => (v * 100).toFixed(1) + "%";
+  const figure = (measure, v) => (measure === "intent_shift" ? Number(v).toFixed(3) : share(v));
+  function driftDetail(a) {
+    const items = a.detail || [];
+    if (!items.length) return "";
+    if (a.measure === "new_vocabulary") return dw.words + ": " + items.map((d) => d.token).join("、");
+    if (a.measure === "intent_shift") {
+      return dw.intents + ": " + items.map((d) => (dw.intent_labels[d.intent] || d.intent) + " " + share(d.share)).join("、");
+    }
+    return "";
+  }
+  async function loadDrift() {
+    const data = await api("GET", "/drift/alarms?status=open");
+    const body = $("tbody", drift);
+    const count = $("#drift-count");
+    count.textContent = data.alarms.length;
+    count.classList.toggle("count--on", data.alarms.length > 0);
+    if (!data.alarms.length) { empty(body, 7, drift.dataset.empty); return; }
+    body.replaceChildren();
+    for (const a of data.alarms) {
+      const tr = make("tr", "drift-alarm"); tr.dataset.alarm = a.id; tr.dataset.measure = a.measure;
+      const change = a.measure === "intent_shift"
+        ? "JSD " + figure(a.measure, a.value)
+        : figure(a.measure, a.reference) + " → " + figure(a.measure, a.value);
+      const acts = make("td", "drift__actions");
+      const note = make("input", "drift__note"); note.maxLength = 1000; note.size = 14; note.placeholder = dw.note;
+      note.setAttribute("aria-label", dw.note);
+      acts.append(note, " ", button(dw.resolve, "resolve"));
+      [make("td", "", a.day), make("td", "drift__measure", dw.measure[a.measure] || a.measure),
+       make("td", "", a.scope === "all" ? dw.all : label("language", a.scope)), make("td", "drift__change", change),
+       make("td", "drift__detail", driftDetail(a)),
+       make("td", "", (dw.reference[a.reference_kind] || a.reference_kind) + " · " + dw.messages + " " + a.messages), acts]
+        .forEach((c) => tr.appendChild(c));
+      body.appendChild(tr);
+    }
+  }
+  drift.addEventListener("click", async (e) => {
+    const b = e.target.closest("button.resolve"); const row = e.target.closest("tr.drift-alarm");
+    if (!b || !row) return;
+    b.disabled = true;
+    try {
+      await api("POST", `/drift/alarms/${row.dataset.alarm}/resolve`, { note: $(".drift__note", row).value || "" });
+      row.remove();
+      loadDrift();
+    } catch (err) { b.disabled = false; }
+  });
+
   // ---- live ---------------------------------------------------------------------------------------
-  function loadAll() { loadSla(); loadAlerts(); loadAgents(); loadQueue(); loadGoodwill(); }
+  function loadAll() { loadSla(); loadAlerts(); loadAgents(); loadQueue(); loadGoodwill(); loadDrift(); }
   H.listen("", (type) => {
     if (type === "quality.alert") loadAlerts();
     if (type.startsWith("handoff.")) { loadSla(); loadQueue(); loadAgents(); }

@@ -89,6 +89,11 @@ from helixdesk.knowledge.retrieval import KnowledgeBase
 from helixdesk.knowledge.uploads import UploadJobs
 from helixdesk.knowledge.versions import Editor
 from helixdesk.knowledge.workspace import KnowledgeWorkspace
+from helixdesk.learning.datasets import Datasets
+from helixdesk.learning.labels import Vocabulary
+from helixdesk.learning.queue import Labelling
+from helixdesk.learning.registry import ModelRegistry
+from helixdesk.learning.watch import LiveModelWatch
 from helixdesk.lifecycle.config import load_lifecycle_config
 from helixdesk.lifecycle.profiles import CustomerProfiles
 from helixdesk.lifecycle.store import StrategyStore
@@ -224,6 +229,10 @@ class Container:
     profiles: CustomerProfiles  # the customer profile beside a conversation
     wechat: WeChatChannel  # the WeChat official account and WeCom app (docs/channels.md)
     wechat_out: DurableConsumer | None  # agents' messages out to WeChat (when an account is set)
+    labelling: Labelling  # the labelling queue (docs/learning.md)
+    datasets: Datasets  # versions of the labels
+    registry: ModelRegistry  # the intent models: reports, shadow runs, promotion, rollback
+    model_watch: LiveModelWatch  # loads a newly promoted model without a restart
 
     @property
     def pack(self) -> Pack:
@@ -521,9 +530,22 @@ class Container:
                 products=load_products(config.pack.path),
             ),
         )
+        part(
+            "labelling",
+            lambda: Labelling(
+                sessions=sessions, vocabulary=Vocabulary.for_pack(config.pack.path), audit=audit
+            ),
+        )
+        part("datasets", lambda: Datasets(sessions=sessions, audit=audit))
+        registry = part("registry", lambda: ModelRegistry.from_settings(settings, sessions, audit))
+        part(
+            "model_watch",
+            lambda: LiveModelWatch(registry=registry, parser=parser, every=settings.learning_reload_seconds),
+        )
         return cls(**parts)
 
     async def start(self) -> None:
+        await asyncio.to_thread(self.model_watch.prepare)  # LIVE agrees with the registry first
         self.parser.start()
         if not isinstance(self.parser, ProcessParser):
             self.nlu.warm_up()
@@ -533,8 +555,10 @@ class Container:
         await self.relay.start()
         if self.wechat_out is not None:
             await self.wechat_out.start(self.bus)
+        await self.model_watch.start()
 
     async def stop(self) -> None:
+        await self.model_watch.stop()
         await self.wechat.settle()
         if self.wechat_out is not None:
             await self.wechat_out.stop()

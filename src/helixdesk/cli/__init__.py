@@ -20,7 +20,9 @@ from helixdesk.cli import (
     insight,
     kb,
     keys,
+    learning,
     lifecycle,
+    model,
     nlu,
     outbox,
     outreach,
@@ -59,6 +61,8 @@ app.add_typer(insight.app, name="insight")
 app.add_typer(analytics.app, name="analytics")
 app.add_typer(lifecycle.app, name="lifecycle")
 app.add_typer(outreach.app, name="outreach")
+app.add_typer(learning.app, name="learning")
+app.add_typer(model.app, name="model")
 
 err = Console(stderr=True, soft_wrap=True)
 

@@ -41,6 +41,7 @@ def serve(
             _start_worker(settings.insight_worker, "insight", "insight"),
             _start_worker(settings.analytics_worker, "analytics", "analytics"),
             _start_worker(settings.outreach_worker, "outreach", "outreach"),
+            _start_worker(settings.learning_worker, "learning (labelling queue, shadow runs)", "learning"),
         )
         if child is not None
     ]

@@ -141,7 +141,8 @@ class Labelling:
                 (LabelItem.status == "second").desc(),
                 (LabelItem.reason == "flagged").desc(),
                 LabelItem.created_at,
-                LabelItem.id,
+                LabelItem.conversation_id,
+                LabelItem.seq,
             )
             .limit(limit)
         )

@@ -2,7 +2,7 @@
 conversations happen (`helixdesk learning run`; `helixdesk serve` starts it as a child process).
 
 For each conversation a batch of events touches (a customer message, the bot's reply, a handover),
-`prepare` (read-only, at idle priority) reads its messages and handovers and works out which
+`prepare` (read-only, at idle priority) reads its messages and works out which
 messages are sampled and why (`learning.sampling`); `handle` (the short write) adds the new items
 and the new reasons of old ones. The items point at the stored messages, which are masked: the
 queue never holds more of the customer's words than the transcript does. Replaying a batch after a
@@ -19,7 +19,6 @@ from sqlalchemy.orm import Session
 from helixdesk.conversations.models import Conversation, Message
 from helixdesk.core.clock import utcnow
 from helixdesk.core.events import Event
-from helixdesk.handoff.models import Handoff
 from helixdesk.learning.models import LabelItem
 from helixdesk.learning.sampling import (
     Corrections,
@@ -83,14 +82,18 @@ class LabellingFeed:
             ).where(Message.conversation_id == conversation_id)
         ).all()
         messages = [
-            Msg(r.id, r.seq, r.sender, r.text, r.created_at, (r.meta or {}).get("nlu") or None) for r in rows
+            Msg(
+                r.id,
+                r.seq,
+                r.sender,
+                r.text,
+                r.created_at,
+                (r.meta or {}).get("nlu"),
+                (r.meta or {}).get("kind"),
+            )
+            for r in rows
         ]
-        handoffs = list(
-            s.scalars(select(Handoff.created_at).where(Handoff.conversation_id == conversation_id))
-        )
-        found = candidate_reasons(
-            messages, handoffs, self.corrections, confidence_below=self.rates.confidence_below
-        )
+        found = candidate_reasons(messages, self.corrections, confidence_below=self.rates.confidence_below)
         by_id = {m.id: m for m in messages}
         planned: list[Planned] = []
         for mid, reasons in found.items():

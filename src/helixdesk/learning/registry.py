@@ -118,7 +118,7 @@ class ModelRegistry:
         sessions: sessionmaker[Session],
         model_dir: Path,
         pack: str = "retail_bank",
-        tolerance: float = 0.02,
+        tolerance: float = 0.05,
         audit: AuditLog | None = None,
     ) -> None:
         self.sessions = sessions

@@ -6,7 +6,9 @@ A customer message the bot understood is a candidate for labelling when
 - `low_confidence`: its intent's confidence was below a threshold;
 - `corrected`: the customer's next message says the bot got it wrong ("不是这个，我是说…",
   "no, I meant …"; the pack's `learning/corrections.yaml`);
-- `handed_over`: it was the customer's last message before the conversation was handed to a person.
+- `handed_over`: it was the customer's last understood message before the bot handed the
+  conversation to a person (a bot message of kind `handoff`: the bot's decision, or the customer
+  asking for a person).
 
 Each reason has its own sampling rate (a percent, `learning_sample_*` settings): a message is sampled
 when it falls in the stable sample of at least one of its reasons (`core.sampling`), so the same
@@ -91,6 +93,7 @@ class Msg:
     text: str
     at: datetime
     nlu: Mapping[str, Any] | None = None
+    kind: str | None = None  # bot messages: answer, prompt, handoff, ...
 
     @property
     def intent(self) -> tuple[str | None, float | None]:
@@ -105,7 +108,6 @@ class Msg:
 
 def candidate_reasons(
     messages: Sequence[Msg],
-    handoffs: Sequence[datetime],
     corrections: Corrections,
     *,
     confidence_below: float,
@@ -126,8 +128,8 @@ def candidate_reasons(
     for earlier, later in itertools.pairwise(customer):
         if earlier.intent[0] is not None and corrections.says_misunderstood(later.text):
             found.setdefault(earlier.id, set()).add("corrected")
-    for at in handoffs:
-        before = [m for m in customer if m.at <= at and m.intent[0] is not None]
+    for handover in (m for m in ordered if m.sender == "bot" and m.kind == "handoff"):
+        before = [m for m in customer if m.seq < handover.seq and m.intent[0] is not None]
         if before:
             found.setdefault(before[-1].id, set()).add("handed_over")
     return {mid: [r for r in SAMPLED_REASONS if r in reasons] for mid, reasons in found.items()}

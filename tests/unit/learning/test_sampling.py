@@ -25,12 +25,12 @@ def customer(seq: int, text: str, intent: str | None = "balance_inquiry", confid
     return Msg(f"m{seq}", seq, "customer", text, T0 + timedelta(minutes=seq), nlu)
 
 
-def bot(seq: int, text: str = "好的") -> Msg:
-    return Msg(f"m{seq}", seq, "bot", text, T0 + timedelta(minutes=seq))
+def bot(seq: int, text: str = "好的", kind: str = "answer") -> Msg:
+    return Msg(f"m{seq}", seq, "bot", text, T0 + timedelta(minutes=seq), kind=kind)
 
 
-def reasons(messages: list[Msg], handoffs: list[datetime] | None = None) -> dict[str, list[str]]:
-    return candidate_reasons(messages, handoffs or [], CORRECTIONS, confidence_below=0.5)
+def reasons(messages: list[Msg]) -> dict[str, list[str]]:
+    return candidate_reasons(messages, CORRECTIONS, confidence_below=0.5)
 
 
 def test_out_of_scope_and_low_confidence_messages_are_candidates_and_confident_ones_are_not():
@@ -74,15 +74,16 @@ def test_a_fraud_report_that_starts_with_no_is_not_a_correction():
     assert found == {}
 
 
-def test_the_last_understood_message_before_a_handover_is_a_candidate():
+def test_the_last_understood_message_before_the_bot_hands_over_is_a_candidate():
     messages = [
         customer(1, "查余额"),
         bot(2),
         customer(3, "我要投诉", "complaint", 0.95),
-        bot(4, "正在为您转接"),
+        bot(4, "非常抱歉"),
+        bot(5, "正在为您转接", kind="handoff"),
+        customer(6, "好的", intent=None),  # with a person now: the bot does not read it
     ]
-    found = reasons(messages, [T0 + timedelta(minutes=3, seconds=30)])
-    assert found == {"m3": ["handed_over"]}
+    assert reasons(messages) == {"m3": ["handed_over"]}
 
 
 def test_messages_the_bot_did_not_understand_are_not_candidates():
@@ -91,9 +92,12 @@ def test_messages_the_bot_did_not_understand_are_not_candidates():
 
 
 def test_a_message_can_have_several_reasons_in_a_fixed_order():
-    messages = [customer(1, "那个", "out_of_scope", 0.6), bot(2), customer(3, "我的意思是查账单")]
-    found = reasons(messages, [T0 + timedelta(minutes=2)])
-    assert found == {"m1": ["out_of_scope", "corrected", "handed_over"]}
+    messages = [
+        customer(1, "那个", "out_of_scope", 0.6),
+        bot(2, "转人工", kind="handoff"),
+        customer(3, "我的意思是查账单"),
+    ]
+    assert reasons(messages) == {"m1": ["out_of_scope", "corrected", "handed_over"]}
 
 
 def test_sampling_follows_each_reasons_rate_and_is_stable():

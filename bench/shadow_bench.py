@@ -120,11 +120,11 @@ def measure(
 ) -> dict[str, list[dict[str, float]]]:
     points = [str(c) for c in args.clients] + [f"{r:g}/s" for r in args.rate]
     results: dict[str, list[dict[str, float]]] = {p: [] for p in points}
-    models = model_folder(Path(args.model_dir), tmp)
+    models = model_folder(Path(args.model_dir), tmp / label)  # a folder per run: the registry writes in it
     with contextlib.ExitStack() as stack:
         url = stack.enter_context(database(args.db, tmp, args.pg_admin, prefix="shadow"))
         if shadow:
-            start_shadow(url, models, tmp / "candidate")
+            start_shadow(url, models, tmp / label / "candidate")
         env = {
             "HELIXDESK_LEARNING_WORKER": "true" if shadow else "false",
             "HELIXDESK_DATABASE_URL": url,

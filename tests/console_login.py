@@ -18,7 +18,7 @@ def sign_in(client: httpx.Client, username: str, password: str) -> None:
         data={"username": username, "password": password, "csrf_token": token.group(1), "next": "/console"},
     )
     assert r.status_code == 303, r.text
-    page = client.get("/console")
+    page = client.get("/console", follow_redirects=True)  # an annotator lands on the labelling queue
     csrf = re.search(r'name="csrf-token" content="([^"]+)"', page.text)
     assert csrf is not None, "no CSRF token on the console page"
     client.headers["X-CSRF-Token"] = csrf.group(1)

@@ -24,13 +24,14 @@ class Server:
     def __init__(self, env: dict[str, str], *, workers: int = 1, log: Path | None = None) -> None:
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        # Insight (embedding every message), analytics, outreach and drift run only where a test asks for them.
+        # Insight (embedding every message), analytics, outreach, drift and learning run only where a test asks for them.
         self.env = {
             **os.environ,
             "HELIXDESK_INSIGHT_WORKER": "false",
             "HELIXDESK_ANALYTICS_WORKER": "false",
             "HELIXDESK_OUTREACH_WORKER": "false",
             "HELIXDESK_DRIFT_WORKER": "false",
+            "HELIXDESK_LEARNING_WORKER": "false",
             **env,
         }
         self.workers = workers

@@ -207,3 +207,19 @@ def test_every_simulation_error_code_is_documented():
         assert f"`{code}`" in text, f"error code {code} is missing from docs/simulation.md"
         if "training" in code or code in ("empty_message", "message_too_long"):
             assert f"`{code}`" in api, f"error code {code} is missing from docs/api.md"
+
+
+def test_every_learning_error_code_is_documented():
+    import re
+
+    text = (DOCS / "learning.md").read_text(encoding="utf-8")
+    api = (DOCS / "api.md").read_text(encoding="utf-8")
+    source = (Path(__file__).resolve().parents[2] / "src" / "helixdesk" / "learning" / "errors.py").read_text(
+        "utf-8"
+    )
+    codes = set(re.findall(r'code = "([a-z_]+)"', source))
+    assert {"invalid_label", "model_gate_failed", "override_reason_required", "no_previous_model"} <= codes
+    for code in sorted(codes):
+        assert f"`{code}`" in text, f"error code {code} is missing from docs/learning.md"
+    for code in sorted(codes - {"dataset_not_found", "model_exists"}):  # the command line's only
+        assert f"`{code}`" in api, f"error code {code} is missing from docs/api.md"

@@ -37,6 +37,8 @@ DEMO_STAFF: tuple[DemoStaff, ...] = (
     DemoStaff("kb.lin", "林静", ("knowledge_editor",)),
     DemoStaff("mgr.gao", "高峰", ("manager",)),
     DemoStaff("ops.zhou", "周航", ("operator",)),
+    DemoStaff("ann.he", "何琳", ("annotator",)),
+    DemoStaff("ann.ma", "马丽", ("annotator",)),
     DemoStaff("admin", "系统管理员", ("admin",)),
 )
 

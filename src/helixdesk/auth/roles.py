@@ -11,12 +11,17 @@
 | knowledge_editor     | none                          | the knowledge workspace    | no                      |
 | manager              | none                          | the analytics dashboards   | no                      |
 | operator             | none                          | the incident register      | no                      |
+| annotator            | none                          | the labelling queue        | no                      |
 | admin                | none                          | no                         | yes                     |
 
 The knowledge workspace (upload, edit, retire, date and roll back the knowledge base) is open to
 knowledge editors, supervisors and admins (`can_edit_knowledge`). The incident register (open,
 edit and resolve outages, app errors and delayed batches that the bot tells affected customers
-about) is open to operators, supervisors and admins (`can_manage_incidents`).
+about) is open to operators, supervisors and admins (`can_manage_incidents`). The labelling queue
+(confirm or correct what the models made of sampled customer messages, masked) is open to
+annotators and supervisors (`can_label`); supervisors settle the labels annotators disagree on.
+The model registry (reports, shadow runs, promotion and rollback) is open to supervisors and admins
+(`can_release_models`); only supervisors read the customer messages a candidate disagreed on.
 
 The queues themselves and which role works which are routing's (`helixdesk.routing.queues`).
 """
@@ -37,6 +42,7 @@ class Role(enum.StrEnum):
     KNOWLEDGE_EDITOR = "knowledge_editor"
     MANAGER = "manager"
     OPERATOR = "operator"
+    ANNOTATOR = "annotator"
     ADMIN = "admin"
 
 
@@ -86,3 +92,17 @@ STRATEGY_ROLES: tuple[str, ...] = (Role.SUPERVISOR, Role.ADMIN)
 def can_manage_incidents(roles: Iterable[str]) -> bool:
     """Operators, supervisors and admins open, edit and resolve incidents."""
     return bool(set(INCIDENT_ROLES) & set(roles))
+
+
+LABELLING_ROLES: tuple[str, ...] = (Role.ANNOTATOR, Role.SUPERVISOR)
+MODEL_ROLES: tuple[str, ...] = (Role.SUPERVISOR, Role.ADMIN)
+
+
+def can_label(roles: Iterable[str]) -> bool:
+    """Annotators and supervisors work in the labelling queue."""
+    return bool(set(LABELLING_ROLES) & set(roles))
+
+
+def can_release_models(roles: Iterable[str]) -> bool:
+    """Supervisors and admins read the model registry, run shadows, promote and roll back."""
+    return bool(set(MODEL_ROLES) & set(roles))

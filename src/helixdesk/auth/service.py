@@ -28,7 +28,9 @@ from helixdesk.auth.models import PresenceChange, StaffSession, StaffUser
 from helixdesk.auth.passwords import check_password, hash_password, needs_rehash, verify_password
 from helixdesk.auth.roles import (
     can_edit_knowledge,
+    can_label,
     can_manage_incidents,
+    can_release_models,
     check_roles,
     is_admin,
     is_supervisor,
@@ -87,6 +89,14 @@ class StaffView:
         return can_manage_incidents(self.roles)
 
     @property
+    def can_label(self) -> bool:
+        return can_label(self.roles)
+
+    @property
+    def can_release_models(self) -> bool:
+        return can_release_models(self.roles)
+
+    @property
     def role_label(self) -> str:
         """The role shown to customers and colleagues: the most specific working role."""
         for role in ("fraud", "relationship_manager", "senior", "supervisor", "agent", "admin"):
@@ -110,6 +120,15 @@ def staff_view(u: StaffUser) -> StaffView:
         disabled=u.disabled,
         locked_until=u.locked_until,
     )
+
+
+def staff_names(s: Session, ids: Iterable[str | None]) -> dict[str, str]:
+    """The display names of the staff members named by `ids` (empty and unknown ones left out)."""
+    wanted = {i for i in ids if i}
+    if not wanted:
+        return {}
+    rows = s.execute(select(StaffUser.id, StaffUser.display_name).where(StaffUser.id.in_(wanted)))
+    return {i: n for i, n in rows}
 
 
 @dataclass(frozen=True, slots=True)

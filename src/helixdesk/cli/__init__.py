@@ -21,8 +21,10 @@ from helixdesk.cli import (
     insight,
     kb,
     keys,
+    learning,
     lifecycle,
     llm,
+    model,
     nlu,
     outbox,
     outreach,
@@ -65,6 +67,8 @@ app.add_typer(lifecycle.app, name="lifecycle")
 app.add_typer(outreach.app, name="outreach")
 app.add_typer(llm.app, name="llm")
 app.add_typer(drift.app, name="drift")
+app.add_typer(learning.app, name="learning")
+app.add_typer(model.app, name="model")
 
 err = Console(stderr=True, soft_wrap=True)
 

@@ -31,6 +31,7 @@ from helixdesk.drift.board import DriftBoard
 from helixdesk.drift.judge import DriftJudge
 from helixdesk.drift.reference import ModelHeldOut
 from helixdesk.drift.retrain import Propose, run_weekly
+from helixdesk.learning.training import propose_candidate
 from helixdesk.packs.loader import load_pack
 
 app = typer.Typer(help="Drift monitoring: the bot's understanding, day by day.", no_args_is_help=True)
@@ -44,12 +45,9 @@ def _fail(e: AppError) -> NoReturn:
 
 
 def proposer(settings: Settings, sessions: sessionmaker[Session]) -> Propose | None:
-    """The model registry's weekly proposal (`helixdesk.learning`), when it is installed."""
-    try:
-        from helixdesk.learning.training import propose_candidate  # type: ignore[import-not-found,import-untyped,unused-ignore]
-    except ImportError:
-        return None
-    return lambda since: propose_candidate(sessions, settings, since)  # type: ignore[no-any-return,unused-ignore]
+    """The model registry's weekly proposal (`helixdesk.learning`): trains a candidate from the labels
+    resolved since, never promotes it."""
+    return lambda since: propose_candidate(sessions, settings, since)
 
 
 @app.command("run")

@@ -129,7 +129,7 @@ def _train_intent(
     if c is not None:
         config = replace(config, fast=replace(config.fast, c=c))
     started = time.perf_counter()
-    with _progress(quiet) as report:
+    with TrainingProgress(quiet) as report:
         model = IntentClassifier.train(examples, config, validation=validation, progress=report)
     seconds = time.perf_counter() - started
     manifest = save_model(
@@ -145,6 +145,16 @@ def _train_intent(
         f"held-out accuracy {held.get('accuracy', float('nan')):.3f}, macro-F1 {held.get('macro_f1', float('nan')):.3f})",
         highlight=False,
     )
+    from helixdesk.nlu.artefacts import live_version
+
+    served = live_version(target.parent)
+    if served is not None and served != target.name:
+        out.print(
+            f"[yellow]note:[/] {target.parent}/LIVE names {served}, which stays the model served: the model "
+            f"registry governs this folder. Register this one with `helixdesk model register {target}`, "
+            "then shadow and promote it (docs/learning.md).",
+            highlight=False,
+        )
 
 
 def _train_emotion(pack: str, root: Path, *, if_stale: bool, quiet: bool) -> None:
@@ -166,7 +176,7 @@ def _train_emotion(pack: str, root: Path, *, if_stale: bool, quiet: bool) -> Non
         out.print(f"emotion model in {root} is up to date with the data and settings; not retrained")
         return
     started = time.perf_counter()
-    with _progress(quiet) as report:
+    with TrainingProgress(quiet) as report:
         result = train_emotion_model(default_version_dir(root), pack=pack, progress=report)
     seconds = time.perf_counter() - started
     metrics = result.manifest.get("metrics", {}).get("heldout") or {}
@@ -220,7 +230,7 @@ def _pack_name(data: str) -> str:
     return data if "/" not in data and not Path(data).exists() else "custom"
 
 
-class _progress:
+class TrainingProgress:
     """Rich progress bars fed by the trainer's `progress(step, done, total)` callback."""
 
     def __init__(self, quiet: bool) -> None:
@@ -396,4 +406,4 @@ def _line_error(message: str) -> dict[str, Any]:
     return {"error": {"code": "bad_input", "message": message}}
 
 
-__all__ = ["app", "build_pipeline", "parse_lines"]
+__all__ = ["TrainingProgress", "app", "build_pipeline", "parse_lines"]

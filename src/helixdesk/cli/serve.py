@@ -42,6 +42,7 @@ def serve(
             _start_worker(settings.analytics_worker, "analytics", "analytics"),
             _start_worker(settings.outreach_worker, "outreach", "outreach"),
             _start_worker(settings.drift_worker, "drift monitoring", "drift"),
+            _start_worker(settings.learning_worker, "learning (labelling queue, shadow runs)", "learning"),
         )
         if child is not None
     ]

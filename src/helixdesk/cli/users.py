@@ -66,7 +66,7 @@ def create(
         list[str],
         typer.Option(
             "--role",
-            help="agent, senior, fraud, relationship_manager, supervisor, qa_reviewer, knowledge_editor, manager, admin.",
+            help="agent, senior, fraud, relationship_manager, supervisor, qa_reviewer, knowledge_editor, manager, operator, annotator, admin.",
         ),
     ],
     name: str = typer.Option("", help="Name shown to colleagues and customers."),

@@ -72,6 +72,10 @@ class Settings(BaseSettings):
         default=True,
         description="`helixdesk serve` also runs outreach (`helixdesk outreach run`: goodwill after a resolved complaint) as a child process.",
     )
+    learning_worker: bool = Field(
+        default=True,
+        description="`helixdesk serve` also runs learning (`helixdesk learning run`: the labelling queue, shadow runs) as a child process.",
+    )
     cost_agent_per_hour: float = Field(
         default=90.0,
         ge=0,
@@ -431,6 +435,54 @@ class Settings(BaseSettings):
         ge=0,
         le=100,
         description="Percent of closed conversations sampled for human QA review (stable per conversation).",
+    )
+    learning_sample_low_confidence: float = Field(
+        default=20.0,
+        ge=0,
+        le=100,
+        description="Percent of low-confidence customer messages sampled for labelling.",
+    )
+    learning_sample_out_of_scope: float = Field(
+        default=20.0,
+        ge=0,
+        le=100,
+        description="Percent of out-of-scope customer messages sampled for labelling.",
+    )
+    learning_sample_corrected: float = Field(
+        default=100.0,
+        ge=0,
+        le=100,
+        description='Percent of customer messages the customer then corrected ("不是这个，我是说…") sampled for labelling.',
+    )
+    learning_sample_handed_over: float = Field(
+        default=20.0,
+        ge=0,
+        le=100,
+        description="Percent of customers' last messages before a handover sampled for labelling.",
+    )
+    learning_low_confidence: float = Field(
+        default=0.5,
+        gt=0,
+        le=1,
+        description="Below this intent confidence a message counts as low-confidence.",
+    )
+    learning_double_label_percent: float = Field(
+        default=10.0,
+        ge=0,
+        le=100,
+        description="Percent of labelling items two annotators label independently.",
+    )
+    learning_gate_tolerance: float = Field(
+        default=0.05,
+        ge=0,
+        le=1,
+        description="Release gate: the most a candidate's F1 on any label of the regression set may fall below the live model's (one message of a label with ~20 moves its F1 by 0.025-0.05).",
+    )
+    learning_reload_seconds: float = Field(
+        default=5.0,
+        ge=0.5,
+        le=600,
+        description="How often each server process checks for a newly promoted model.",
     )
 
     # The optional LLM backend (docs/llm.md): off unless llm_enabled; the product is complete without it.

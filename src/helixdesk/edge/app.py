@@ -32,8 +32,11 @@ from helixdesk.edge.console import (
     incidents_api,
     incidents_pages,
     insight_api,
+    learning_api,
+    learning_pages,
     lifecycle_api,
     lifecycle_pages,
+    models_api,
     profile_api,
     quality_api,
     supervise_api,
@@ -132,6 +135,9 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
     app.include_router(lifecycle_pages.router)  # the lifecycle strategies and their effect
     app.include_router(training_api.router)  # agents practising on a simulated customer
     app.include_router(training_pages.router)
+    app.include_router(learning_api.router)  # the labelling queue, agents' flags, dataset versions
+    app.include_router(models_api.router)  # the model registry: reports, shadow, promotion, rollback
+    app.include_router(learning_pages.router)
     app.mount("/static", StaticFiles(directory=WEB_DIR / "static"), name="static")
 
     @app.get("/healthz", tags=["ops"])

@@ -93,6 +93,11 @@ from helixdesk.knowledge.retrieval import KnowledgeBase
 from helixdesk.knowledge.uploads import UploadJobs
 from helixdesk.knowledge.versions import Editor
 from helixdesk.knowledge.workspace import KnowledgeWorkspace
+from helixdesk.learning.datasets import Datasets
+from helixdesk.learning.labels import Vocabulary
+from helixdesk.learning.queue import Labelling
+from helixdesk.learning.registry import ModelRegistry
+from helixdesk.learning.watch import LiveModelWatch
 from helixdesk.lifecycle.config import load_lifecycle_config
 from helixdesk.lifecycle.profiles import CustomerProfiles
 from helixdesk.lifecycle.store import StrategyStore
@@ -236,6 +241,10 @@ class Container:
     social: SocialChannel  # social platforms' webhooks (docs/channels.md)
     social_out: DurableConsumer | None  # replies and agents' messages out to the platforms
     llm: Assistant | None  # the optional LLM backend (docs/llm.md); None while llm_enabled is off
+    labelling: Labelling  # the labelling queue (docs/learning.md)
+    datasets: Datasets  # versions of the labels
+    registry: ModelRegistry  # the intent models: reports, shadow runs, promotion, rollback
+    model_watch: LiveModelWatch  # loads a newly promoted model without a restart
 
     @property
     def pack(self) -> Pack:
@@ -559,9 +568,22 @@ class Container:
             lambda: build_social(settings, sessions=sessions, conversations=conversations, feedback=feedback),
         )
         part("social_out", lambda: social_consumer(settings, sessions, social))
+        part(
+            "labelling",
+            lambda: Labelling(
+                sessions=sessions, vocabulary=Vocabulary.for_pack(config.pack.path), audit=audit
+            ),
+        )
+        part("datasets", lambda: Datasets(sessions=sessions, audit=audit))
+        registry = part("registry", lambda: ModelRegistry.from_settings(settings, sessions, audit))
+        part(
+            "model_watch",
+            lambda: LiveModelWatch(registry=registry, parser=parser, every=settings.learning_reload_seconds),
+        )
         return cls(**parts)
 
     async def start(self) -> None:
+        await asyncio.to_thread(self.model_watch.prepare)  # LIVE agrees with the registry first
         self.parser.start()
         if not isinstance(self.parser, ProcessParser):
             self.nlu.warm_up()
@@ -571,10 +593,12 @@ class Container:
         await self.relay.start()
         if self.wechat_out is not None:
             await self.wechat_out.start(self.bus)
+        await self.model_watch.start()
         if self.social_out is not None:
             await self.social_out.start(self.bus)
 
     async def stop(self) -> None:
+        await self.model_watch.stop()
         await self.wechat.close()
         if self.wechat_out is not None:
             await self.wechat_out.stop()

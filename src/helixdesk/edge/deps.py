@@ -21,7 +21,7 @@ from helixdesk.analytics.service import AnalyticsReader
 from helixdesk.audit.service import AuditSearch
 from helixdesk.auth.apikeys import ApiKeys, ApiKeyView, ChannelCaller
 from helixdesk.auth.errors import AuthRequiredError, CsrfError, ForbiddenError
-from helixdesk.auth.roles import INCIDENT_ROLES, STRATEGY_ROLES
+from helixdesk.auth.roles import INCIDENT_ROLES, LABELLING_ROLES, MODEL_ROLES, STRATEGY_ROLES
 from helixdesk.auth.service import SessionView, StaffAccounts, StaffView
 from helixdesk.channels.social.channel import SocialChannel
 from helixdesk.channels.wechat.channel import WeChatChannel
@@ -49,6 +49,10 @@ from helixdesk.insight.service import Insight
 from helixdesk.insight.spikes import SpikeSuggestions
 from helixdesk.knowledge.uploads import UploadJobs
 from helixdesk.knowledge.workspace import KnowledgeWorkspace
+from helixdesk.learning.datasets import Datasets
+from helixdesk.learning.queue import Labelling
+from helixdesk.learning.registry import ModelRegistry
+from helixdesk.learning.watch import LiveModelWatch
 from helixdesk.lifecycle.profiles import CustomerProfiles
 from helixdesk.lifecycle.store import StrategyStore
 from helixdesk.nlu.batcher import Parser
@@ -246,3 +250,10 @@ StrategyEditorDep = Annotated[StaffView, Depends(require_roles(*STRATEGY_ROLES))
 # A strategy's effect against its holdout group: its editors and the analytics' readers.
 STRATEGY_EFFECT_ROLES = tuple(dict.fromkeys((*STRATEGY_ROLES, *ANALYTICS_ROLES)))
 StrategyEffectReaderDep = Annotated[StaffView, Depends(require_roles(*STRATEGY_EFFECT_ROLES))]
+# Learning: the labelling queue (annotators, supervisors) and the model registry (supervisors, admins).
+LabellingDep = Annotated[Labelling, Depends(_part("labelling"))]
+DatasetsDep = Annotated[Datasets, Depends(_part("datasets"))]
+RegistryDep = Annotated[ModelRegistry, Depends(_part("registry"))]
+ModelWatchDep = Annotated[LiveModelWatch, Depends(_part("model_watch"))]
+AnnotatorDep = Annotated[StaffView, Depends(require_roles(*LABELLING_ROLES))]
+ModelManagerDep = Annotated[StaffView, Depends(require_roles(*MODEL_ROLES))]

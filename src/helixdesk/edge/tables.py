@@ -21,6 +21,7 @@ from helixdesk.identity import models as identity_models
 from helixdesk.incidents import models as incident_models
 from helixdesk.insight import models as insight_models
 from helixdesk.knowledge import models as knowledge_models
+from helixdesk.learning import models as learning_models
 from helixdesk.lifecycle import models as lifecycle_models
 from helixdesk.llm import models as llm_models
 from helixdesk.memory import models as memory_models
@@ -50,6 +51,7 @@ __all__ = [
     "incident_models",
     "insight_models",
     "knowledge_models",
+    "learning_models",
     "lease_models",
     "lifecycle_models",
     "llm_models",

@@ -20,7 +20,7 @@ import queue
 import threading
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
 from helixdesk.core.turn import Emotion, Turn
 from helixdesk.nlu.pipeline import NLUPipeline
@@ -39,6 +39,14 @@ class Request:
     previous_emotion: Emotion | None = None  # the emotion of the customer's previous message
 
 
+@dataclass(slots=True)
+class Reload:
+    """A request to load the models again, between two batches, and where the versions go."""
+
+    future: asyncio.Future[dict[str, str | None]]
+    loop: asyncio.AbstractEventLoop
+
+
 class BatchingParser:
     """Parses messages on a thread of its own, taking all that wait as one batch.
 
@@ -52,7 +60,7 @@ class BatchingParser:
 
     def __init__(self, *, max_batch: int = 64) -> None:
         self._max_batch = max_batch
-        self._queue: queue.SimpleQueue[Request | None] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Request | Reload | None] = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
         self.batches = 0
@@ -82,6 +90,21 @@ class BatchingParser:
         self._queue.put(Request(text, reference_time, future, loop, previous_emotion))
         return await future
 
+    async def reload(self) -> dict[str, str | None]:
+        """Load the models again (e.g. the version just promoted) between two batches, so no message
+        is parsed by half of one model; returns each model-backed stage's version now in use. A
+        model that fails to load raises here and the old one keeps serving."""
+        if self._thread is None:
+            self.start()
+        loop = asyncio.get_running_loop()
+        future: asyncio.Future[dict[str, str | None]] = loop.create_future()
+        self._queue.put(Reload(future, loop))
+        return await future
+
+    def _reload(self) -> dict[str, str | None]:
+        """Reload the models (on the parser's thread, between batches)."""
+        raise NotImplementedError
+
     def _starting(self) -> None:
         """Called once before the thread starts."""
 
@@ -96,7 +119,11 @@ class BatchingParser:
             first = self._queue.get()
             if first is None:
                 return
+            if isinstance(first, Reload):
+                self._run_reload(first)
+                continue
             batch = [first]
+            reload: Reload | None = None
             while len(batch) < self._max_batch:
                 try:
                     more = self._queue.get_nowait()
@@ -105,8 +132,22 @@ class BatchingParser:
                 if more is None:
                     self._queue.put(None)  # stop after this batch
                     break
+                if isinstance(more, Reload):
+                    reload = more  # after this batch; later messages wait for the new models
+                    break
                 batch.append(more)
             self._run(batch)
+            if reload is not None:
+                self._run_reload(reload)
+
+    def _run_reload(self, r: Reload) -> None:
+        try:
+            versions = self._reload()
+        except Exception as e:  # noqa: BLE001 - the error goes back to the caller of reload()
+            log.warning("reloading the NLU models failed; the old ones keep serving: %s", e)
+            _settle(r.future, r.loop, None, e)
+            return
+        _settle(r.future, r.loop, versions, None)
 
     def _run(self, batch: list[Request]) -> None:
         try:
@@ -133,6 +174,9 @@ class ParseBatcher(BatchingParser):
         super().__init__(max_batch=max_batch)
         self.pipeline = pipeline
 
+    def _reload(self) -> dict[str, str | None]:
+        return self.pipeline.reload()
+
     def _parse_batch(self, batch: list[Request]) -> list[Turn]:
         return self.pipeline.parse_batch(
             [r.text for r in batch],
@@ -143,18 +187,22 @@ class ParseBatcher(BatchingParser):
 
 def settle(r: Request, turn: Turn | None, error: BaseException | None) -> None:
     """Hand a result (or an error) to the waiting request, on its own event loop."""
+    _settle(r.future, r.loop, turn, error)
 
+
+def _settle(
+    future: asyncio.Future[Any], loop: asyncio.AbstractEventLoop, value: Any, error: BaseException | None
+) -> None:
     def set_result() -> None:
-        if r.future.done():
+        if future.done():
             return
         if error is not None:
-            r.future.set_exception(error)
+            future.set_exception(error)
         else:
-            assert turn is not None
-            r.future.set_result(turn)
+            future.set_result(value)
 
     with contextlib.suppress(RuntimeError):  # the loop is closed: nobody waits any more
-        r.loop.call_soon_threadsafe(set_result)
+        loop.call_soon_threadsafe(set_result)
 
 
 class Parser(Protocol):
@@ -168,3 +216,5 @@ class Parser(Protocol):
     async def parse(
         self, text: str, *, reference_time: datetime | None = None, previous_emotion: Emotion | None = None
     ) -> Turn: ...
+
+    async def reload(self) -> dict[str, str | None]: ...

@@ -53,6 +53,31 @@ class NLUPipeline:
                 raise StageError(stage.name, f"warm_up: {e}") from e
         self._warm = True
 
+    def reload(self) -> dict[str, str | None]:
+        """Reload every stage backed by a model (see `ModelBackedStage.reload`); returns each such
+        stage's model version now in use."""
+        versions: dict[str, str | None] = {}
+        for stage in self.stages:
+            reload = getattr(stage, "reload", None)
+            if reload is None:
+                continue
+            try:
+                reload()
+            except AppError:
+                raise
+            except Exception as e:
+                raise StageError(stage.name, f"reload: {e}") from e
+            versions[stage.name] = stage.version()  # type: ignore[attr-defined]
+        return versions
+
+    def model_versions(self) -> dict[str, str | None]:
+        """Each model-backed stage's model version in use (None before it is loaded)."""
+        return {
+            s.name: s.version()  # type: ignore[attr-defined]
+            for s in self.stages
+            if callable(getattr(s, "version", None))
+        }
+
     def parse(
         self,
         text: str,

@@ -49,6 +49,12 @@ def _serve(conn: Connection, config: Sequence[dict[str, Any] | str], defaults: d
             return
         if batch is None:
             return
+        if batch == "reload":
+            try:
+                conn.send(("ok", pipeline.reload()))
+            except Exception as e:  # noqa: BLE001 - the error goes back to the caller of reload()
+                conn.send(("error", e if isinstance(e, AppError) else AppError(f"{type(e).__name__}: {e}")))
+            continue
         texts, times, previous = batch
         try:
             conn.send(("ok", pipeline.parse_batch(texts, reference_times=times, previous_emotions=previous)))
@@ -111,6 +117,21 @@ class ProcessParser(BatchingParser):
             process.join(timeout=5)
             if process.is_alive():
                 process.kill()
+
+    def _reload(self) -> dict[str, str | None]:
+        """The NLU process loads its models again; a new process would load the same."""
+        try:
+            if self._conn is None:
+                self._spawn()
+            assert self._conn is not None
+            self._conn.send("reload")
+            kind, value = self._conn.recv()
+        except (OSError, EOFError, BrokenPipeError, NluUnavailableError) as e:
+            self._shutdown()
+            raise NluUnavailableError("the NLU process is gone; a new one loads the models") from e
+        if kind == "error":
+            raise value
+        return dict(value)
 
     def _parse_batch(self, batch: list[Request]) -> list[Turn]:
         try:

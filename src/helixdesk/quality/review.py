@@ -31,7 +31,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from helixdesk.audit import AuditLog, Target
 from helixdesk.auth.errors import ForbiddenError
 from helixdesk.auth.roles import is_qa_reviewer
-from helixdesk.auth.service import StaffView
+from helixdesk.auth.service import StaffView, staff_names
 from helixdesk.conversations.models import Conversation, Customer
 from helixdesk.core.clock import utcnow
 from helixdesk.core.errors import ConflictError, NotFoundError, ValidationFailedError
@@ -39,7 +39,7 @@ from helixdesk.db.session import reading, transaction
 from helixdesk.llm.assistant import Assistant
 from helixdesk.quality.models import Finding, Scorecard, Verdict
 from helixdesk.quality.review_agreement import AgreementReport, agreement_report
-from helixdesk.quality.review_common import check_days, check_note, record, staff_names
+from helixdesk.quality.review_common import check_days, check_note, record
 from helixdesk.quality.review_queue import MAX_QUEUE, QueueItem, mark_sampled, queue_items
 from helixdesk.quality.review_view import ReviewView, finding_dict, read_review, scorecard_dict
 from helixdesk.quality.second_opinion import ask_second_opinion, check_on

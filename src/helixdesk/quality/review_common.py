@@ -3,16 +3,13 @@ person did, a time as people read it, and the names of staff members."""
 
 from __future__ import annotations
 
-from collections.abc import Iterable
 from datetime import UTC, datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helixdesk.audit import AuditLog, Target
 from helixdesk.audit.context import staff_actor
-from helixdesk.auth.models import StaffUser
 from helixdesk.auth.service import StaffView
 from helixdesk.core.errors import ValidationFailedError
 from helixdesk.privacy.masking import mask_text
@@ -65,12 +62,3 @@ def record(
 def iso_time(at: datetime | None, tz: tzinfo = UTC) -> str | None:
     """A time as ISO 8601 in `tz` (the bank's time zone where people read it)."""
     return at.astimezone(tz).isoformat() if at is not None else None
-
-
-def staff_names(s: Session, ids: Iterable[str | None]) -> dict[str, str]:
-    """The display names of the staff members named by `ids` (empty and unknown ones left out)."""
-    wanted = {i for i in ids if i}
-    if not wanted:
-        return {}
-    rows = s.execute(select(StaffUser.id, StaffUser.display_name).where(StaffUser.id.in_(wanted)))
-    return {i: n for i, n in rows}

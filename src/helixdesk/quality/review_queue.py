@@ -4,7 +4,6 @@ already reviewed."""
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -12,11 +11,12 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
+from helixdesk.auth.service import staff_names
 from helixdesk.conversations.models import Conversation
+from helixdesk.core.sampling import in_stable_sample
 from helixdesk.quality.models import Finding, Scorecard, Verdict
-from helixdesk.quality.review_common import iso_time, staff_names
+from helixdesk.quality.review_common import iso_time
 
-SAMPLE_BUCKETS = 10_000
 MAX_QUEUE = 200
 # Highest first; a severity the engine adds later sorts after these.
 SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
@@ -24,11 +24,7 @@ SEVERITY_RANK = {"critical": 0, "high": 1, "medium": 2, "low": 3}
 
 def in_sample(conversation_id: str, percent: float) -> bool:
     """Whether a conversation is in the random review sample: the same answer every time."""
-    if percent <= 0:
-        return False
-    digest = hashlib.sha256(f"qa-sample:{conversation_id}".encode()).digest()
-    bucket = int.from_bytes(digest[:4], "big") % SAMPLE_BUCKETS
-    return bucket < round(min(percent, 100.0) * SAMPLE_BUCKETS / 100)
+    return in_stable_sample(f"qa-sample:{conversation_id}", percent)
 
 
 @dataclass(frozen=True, slots=True)

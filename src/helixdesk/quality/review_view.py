@@ -13,10 +13,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from helixdesk.auth.errors import ForbiddenError
+from helixdesk.auth.service import staff_names
 from helixdesk.conversations.models import Conversation, Message
 from helixdesk.core.errors import NotFoundError
 from helixdesk.quality.models import Finding, Scorecard
-from helixdesk.quality.review_common import iso_time, staff_names
+from helixdesk.quality.review_common import iso_time
 
 
 @dataclass(frozen=True, slots=True)

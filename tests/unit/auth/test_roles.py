@@ -6,7 +6,14 @@ from __future__ import annotations
 import pytest
 
 from helixdesk.auth.demo import DEMO_STAFF
-from helixdesk.auth.roles import ROLES, can_edit_knowledge, can_manage_incidents, check_roles
+from helixdesk.auth.roles import (
+    ROLES,
+    can_edit_knowledge,
+    can_label,
+    can_manage_incidents,
+    can_release_models,
+    check_roles,
+)
 from helixdesk.routing.queues import queues_for
 
 
@@ -56,3 +63,25 @@ def test_the_operator_is_a_role_without_queues_with_a_demo_account():
 )
 def test_who_may_manage_incidents(roles, may):
     assert can_manage_incidents(roles) is may
+
+
+def test_the_annotator_is_a_role_without_queues_with_two_demo_accounts():
+    assert "annotator" in ROLES
+    assert check_roles(["Annotator "]) == ["annotator"]
+    assert queues_for(["annotator"]) == ()
+    assert [d.username for d in DEMO_STAFF if d.roles == ("annotator",)] == ["ann.he", "ann.ma"]
+
+
+@pytest.mark.parametrize(
+    ("roles", "label", "release"),
+    [
+        (["annotator"], True, False),
+        (["supervisor"], True, True),
+        (["admin"], False, True),
+        (["agent"], False, False),
+        (["qa_reviewer", "knowledge_editor", "manager", "operator"], False, False),
+    ],
+)
+def test_who_labels_and_who_releases_models(roles, label, release):
+    assert can_label(roles) is label
+    assert can_release_models(roles) is release

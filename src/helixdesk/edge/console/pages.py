@@ -26,6 +26,7 @@ from helixdesk.edge.deps import (
     AuditSearchDep,
     DraftsDep,
     GoodwillDep,
+    LabellingDep,
     QueueDep,
     SettingsDep,
     StaffAccountsDep,
@@ -108,6 +109,21 @@ SCRIPT_ERROR_CODES = (
     "training_session_changed",
     "invalid_training_customer",
     "empty_message",
+    # the learning loop (helixdesk.learning: labels, flags, datasets, the model registry)
+    "invalid_label",
+    "label_item_not_found",
+    "already_labelled",
+    "item_resolved",
+    "needs_supervisor",
+    "not_a_customer_message",
+    "message_not_found",
+    "no_labels",
+    "model_not_found",
+    "model_gate_failed",
+    "override_reason_required",
+    "model_already_live",
+    "no_previous_model",
+    "no_shadow",
 )
 
 
@@ -248,11 +264,13 @@ async def logout(
 # ---- pages --------------------------------------------------------------------------------------
 
 
-@router.get("", response_class=HTMLResponse)
+@router.get("", response_class=HTMLResponse, response_model=None)
 async def queue_page(
     request: Request, queue: QueueDep, agents: AgentsDep, session: StaffSessionDep
-) -> HTMLResponse:
+) -> Response:
     user = session.user
+    if user.can_label and not set(user.roles) & CLAIMING_ROLES:
+        return RedirectResponse("/console/labelling", status_code=303)  # an annotator's desk
     lang = ui_language(request, user.ui_language)
     items = await anyio.to_thread.run_sync(lambda: queue.queue_for(user, language=lang))
     load = await anyio.to_thread.run_sync(lambda: agents.load_of(user.id))
@@ -274,6 +292,7 @@ async def conversation_page(
     queue: QueueDep,
     workspace: WorkspaceDep,
     goodwill: GoodwillDep,
+    labelling: LabellingDep,
     session: StaffSessionDep,
 ) -> HTMLResponse:
     user = session.user
@@ -291,6 +310,8 @@ async def conversation_page(
         queues=QUEUES,
         dispositions=list(labels.group("disposition")),
         goodwill=goodwill.policy,
+        # "misunderstood?" on a customer message: what the customer meant (flag.js)
+        flag_intents=sorted(labelling.vocabulary.intents, key=lambda i: labels.get("intent", i, lang)),
     )
 
 

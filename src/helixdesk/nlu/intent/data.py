@@ -56,6 +56,19 @@ def pack_dir(name: str = DEFAULT_PACK) -> Path:
     return PACKS_ROOT / name
 
 
+def pack_intents(root: Path) -> list[str]:
+    """The intents a pack's training data names (`intent:` of each `nlu/intents/*.yaml`, read from
+    the file's first lines without parsing its examples), sorted."""
+    names: set[str] = set()
+    for path in sorted((root / "nlu" / "intents").glob("*.y*ml")):
+        with path.open(encoding="utf-8") as f:
+            for line in f:
+                if line.startswith("intent:"):
+                    names.add(canonical_label(line.split(":", 1)[1].strip().strip("'\"")))
+                    break
+    return sorted(names)
+
+
 def load_examples(source: str | Path) -> list[Example]:
     """Load labelled examples from `source` (see the module docstring)."""
     text = str(source)

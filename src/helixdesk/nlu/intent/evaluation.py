@@ -87,3 +87,92 @@ def evaluate(y_true: Sequence[str], y_pred: Sequence[str], *, top_confused: int 
         per_label=per_label,
         confused=[(t, p, c) for (t, p), c in confusions.most_common(top_confused)],
     )
+
+
+@dataclass(frozen=True, slots=True)
+class ReliabilityBin:
+    """Predictions whose confidence fell in [low, high): how many, their mean confidence, and how
+    many of them were right (accuracy)."""
+
+    low: float
+    high: float
+    count: int
+    confidence: float | None
+    accuracy: float | None
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    """How far confidences are from being probabilities: the expected calibration error (the
+    count-weighted mean of |accuracy - confidence| over the bins), the largest gap in a bin
+    (MCE), and the reliability bins themselves."""
+
+    ece: float
+    mce: float
+    bins: list[ReliabilityBin] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        def r(v: float | None) -> float | None:
+            return None if v is None else round(v, 4)
+
+        return {
+            "ece": round(self.ece, 4),
+            "mce": round(self.mce, 4),
+            "bins": [
+                {
+                    "low": r(b.low),
+                    "high": r(b.high),
+                    "count": b.count,
+                    "confidence": r(b.confidence),
+                    "accuracy": r(b.accuracy),
+                }
+                for b in self.bins
+            ],
+        }
+
+
+def calibration(confidence: Sequence[float], correct: Sequence[bool], *, bins: int = 10) -> Calibration:
+    """Reliability of `confidence` (the probability the model gave its answer) against whether the
+    answer was `correct`, over `bins` equal-width bins of [0, 1] (a confidence of 1 falls in the last)."""
+    if len(confidence) != len(correct):
+        raise ValueError("confidence and correct differ in length")
+    if bins < 1:
+        raise ValueError("bins must be at least 1")
+    conf = np.clip(np.asarray(confidence, dtype=np.float64), 0.0, 1.0)
+    right = np.asarray(correct, dtype=bool)
+    index = np.minimum((conf * bins).astype(np.int64), bins - 1)
+    out: list[ReliabilityBin] = []
+    ece = mce = 0.0
+    n = len(conf)
+    for b in range(bins):
+        mask = index == b
+        count = int(mask.sum())
+        low, high = b / bins, (b + 1) / bins
+        if not count:
+            out.append(ReliabilityBin(low, high, 0, None, None))
+            continue
+        mean_conf = float(conf[mask].mean())
+        accuracy = float(right[mask].mean())
+        gap = abs(accuracy - mean_conf)
+        ece += gap * count / n
+        mce = max(mce, gap)
+        out.append(ReliabilityBin(low, high, count, mean_conf, accuracy))
+    return Calibration(ece=ece, mce=mce, bins=out)
+
+
+def confusion_matrix(
+    y_true: Sequence[str], y_pred: Sequence[str], labels: Sequence[str] | None = None
+) -> tuple[list[str], list[list[int]]]:
+    """The labels (rows: true, columns: predicted) and the counts. `labels` defaults to every label
+    seen in either, sorted; out-of-scope spellings count as `out_of_scope`."""
+    if len(y_true) != len(y_pred):
+        raise ValueError("y_true and y_pred differ in length")
+    true = [OOS_LABEL if is_oos(t) else t for t in y_true]
+    pred = [OOS_LABEL if is_oos(p) else p for p in y_pred]
+    names = list(labels) if labels is not None else sorted(set(true) | set(pred))
+    index = {label: i for i, label in enumerate(names)}
+    matrix = [[0] * len(names) for _ in names]
+    for t, p in zip(true, pred, strict=True):
+        if t in index and p in index:
+            matrix[index[t]][index[p]] += 1
+    return names, matrix

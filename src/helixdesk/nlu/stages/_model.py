@@ -80,6 +80,28 @@ class ModelBackedStage(Generic[M]):
         if self.model is not None:
             self.model.predict(["预热 warm up"])
 
+    def reload(self) -> None:
+        """Load the model at `location` again (the version its folder's `LIVE` file names now, or the
+        newest), warm it up, then put it in place of the old one in one step: a batch being parsed
+        keeps the model it started with. A model that fails to load leaves the old one serving and
+        raises. A stage given its model object (no location) keeps it."""
+        if self.model_dir is None and self.model_root is None:
+            return
+        location = self.location
+        try:
+            model = self._load(location)
+        except self.load_error:
+            if self.if_missing == "error" or self._model_present(location):
+                raise
+            return
+        model.predict(["预热 warm up"])
+        self.model = model
+        self._missing = False
+
+    def version(self) -> str | None:
+        """The version of the model in use, when its manifest says."""
+        return None
+
     def _loaded_model(self) -> M | None:
         """The model, loaded on first use; None when the stage is disabled (if_missing=skip)."""
         if self.model is None:

@@ -60,6 +60,10 @@ class IntentStage(ModelBackedStage[IntentClassifier]):
     def _model_present(self, location: Path) -> bool:
         return (location / MANIFEST_FILE).exists()
 
+    def version(self) -> str | None:
+        value = self.manifest.get("version")
+        return str(value) if value is not None else None
+
     def run(self, turn: Turn) -> Turn:
         model = self._loaded_model()
         if model is None:

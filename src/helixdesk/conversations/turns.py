@@ -35,7 +35,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from helixdesk.bank.connector import BankConnector
 from helixdesk.conversations.errors import ConversationBusyError
 from helixdesk.conversations.image_turn import ImagePart, with_image
-from helixdesk.conversations.models import Conversation, ConversationState, Message, MessageImage, Sender
+from helixdesk.conversations.models import Conversation, ConversationState, Message, Sender
+from helixdesk.conversations.originals import Enclosure
 from helixdesk.conversations.ports import Handovers, RelayPoke
 from helixdesk.conversations.schemas import MessagePostResult, Reply
 from helixdesk.conversations.store import StoredMessage, message_data
@@ -85,7 +86,7 @@ class _Stored:
     replies: tuple[MessageData, ...] = ()
     reply_meta: tuple[dict[str, Any], ...] = ()
     context: Claimed | None = None
-    extra_meta: dict[str, Any] | None = None  # kept on the message with its NLU record (an image)
+    extra_meta: dict[str, Any] | None = None  # kept on the message with its NLU record (an image, a voice)
 
 
 class Turns:
@@ -133,10 +134,14 @@ class Turns:
         client_message_id: str | None,
         now: datetime | None,
         image: ImagePart | None = None,
+        voice: Enclosure | None = None,
     ) -> MessagePostResult:
+        """The customer's message and the bot's answer. `image`: an image sent with it (its caption is
+        `text`); `voice`: the recording it was said in (`text` is its transcript)."""
         at = now or utcnow()
+        enclosure = image.enclosure if image is not None else voice
         stored = await anyio.to_thread.run_sync(
-            self._store, conversation_id, text, client_message_id, at, image
+            self._store, conversation_id, text, client_message_id, at, enclosure
         )
         self._poke()
         while stored.context is None:
@@ -176,10 +181,10 @@ class Turns:
         text: str,
         client_message_id: str | None,
         now: datetime,
-        image: ImagePart | None = None,
+        enclosure: Enclosure | None = None,
     ) -> _Stored:
         masked = self._writer.privacy.mask(text)  # before the transaction (see `_store_turn`)
-        extra = {"kind": "image", "image": image.meta} if image is not None else None
+        extra = {"kind": enclosure.kind, enclosure.kind: enclosure.meta} if enclosure is not None else None
         try:
             with transaction(self._sessions) as s:
                 conv = self._writer.lock_row(s, conversation_id)
@@ -198,10 +203,10 @@ class Turns:
                         meta=dict(extra or {}),
                     ),
                 )
-                if image is not None:
+                if enclosure is not None:
                     s.execute(
-                        insert(MessageImage).values(
-                            **image.row, message_id=appended.message.id, conversation_id=conv.id
+                        insert(enclosure.table).values(
+                            **enclosure.row, message_id=appended.message.id, conversation_id=conv.id
                         )
                     )
                 claimed = self._claim(s, conv, appended.message.id, dialogue, now)
@@ -244,7 +249,7 @@ class Turns:
         claimed = None
         if not replies:
             claimed = self._claim(s, conv, msg.id, load_state(s, conv.id), now)
-        kept = {k: v for k, v in (msg.meta or {}).items() if k in ("kind", "image")}
+        kept = {k: v for k, v in (msg.meta or {}).items() if k in ("kind", "image", "voice")}
         return _Stored(
             message_data(msg),
             conv.state,

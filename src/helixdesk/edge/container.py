@@ -50,6 +50,7 @@ from helixdesk.conversations.images import ImageMessages
 from helixdesk.conversations.ratings import Ratings
 from helixdesk.conversations.service import ConversationService
 from helixdesk.conversations.turns import Turns
+from helixdesk.conversations.voice import VoiceMessages
 from helixdesk.conversations.writer import ConversationWriter
 from helixdesk.core.secrets import resolve_secret_key
 from helixdesk.core.settings import Settings
@@ -119,6 +120,7 @@ from helixdesk.quality.live import AlertBoard, DraftCheck
 from helixdesk.quality.model import load_if_trained
 from helixdesk.quality.review import QualityReview
 from helixdesk.quality.rules import RuleBook
+from helixdesk.speech.asr import SpeechRecognizer
 
 log = logging.getLogger(__name__)
 
@@ -192,6 +194,8 @@ class Container:
     writer: ConversationWriter
     conversations: ConversationService
     images: ImageMessages  # image messages: OCR, the fields as the turn's entities, the original encrypted
+    speech: SpeechRecognizer  # speech to text (voice messages, WeChat voice), loaded on first use
+    voice: VoiceMessages  # voice messages: the transcript answered as typed, the recording encrypted
     live: LiveHub
     staff: StaffAccounts
     api_keys: ApiKeys
@@ -393,6 +397,19 @@ class Container:
                 keyring=keyring,
                 max_bytes=settings.image_max_bytes,
                 max_pixels=settings.image_max_pixels,
+            ),
+        )
+        speech = part("speech", lambda: SpeechRecognizer(threads=settings.speech_threads))
+        part(
+            "voice",
+            lambda: VoiceMessages(
+                sessions=sessions,
+                conversations=conversations,
+                turns=turns,
+                recognizer=speech,
+                keyring=keyring,
+                max_bytes=settings.audio_max_bytes,
+                max_seconds=settings.audio_max_seconds,
             ),
         )
         part("live", lambda: LiveHub(bus=bus, sessions=sessions))

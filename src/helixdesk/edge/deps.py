@@ -27,6 +27,7 @@ from helixdesk.channels.wechat.channel import WeChatChannel
 from helixdesk.conversations.images import ImageMessages
 from helixdesk.conversations.ratings import Ratings
 from helixdesk.conversations.service import ConversationService
+from helixdesk.conversations.voice import VoiceMessages
 from helixdesk.core.settings import Settings
 from helixdesk.edge.container import Container
 from helixdesk.edge.live import LiveHub
@@ -163,6 +164,7 @@ SettingsDep = Annotated[Settings, Depends(_part("settings"))]
 ConversationsDep = Annotated[ConversationService, Depends(_part("conversations"))]
 WeChatDep = Annotated[WeChatChannel, Depends(_part("wechat"))]
 ImagesDep = Annotated[ImageMessages, Depends(_part("images"))]
+VoiceDep = Annotated[VoiceMessages, Depends(_part("voice"))]
 ParserDep = Annotated[Parser, Depends(_part("parser"))]
 BankZoneDep = Annotated[tzinfo, Depends(_bank_zone)]
 LiveDep = Annotated[LiveHub, Depends(_part("live"))]

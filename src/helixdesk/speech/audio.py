@@ -11,6 +11,7 @@ from __future__ import annotations
 import io
 import wave
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 import av
 import av.error
@@ -23,17 +24,48 @@ DEFAULT_MAX_SECONDS = 120.0
 _BYTES_PER_SAMPLE = 2
 
 
+# FFmpeg's container names -> the media type the original is kept and served with.
+CONTENT_TYPES: dict[str, str] = {
+    "wav": "audio/wav",
+    "mp3": "audio/mpeg",
+    "ogg": "audio/ogg",
+    "amr": "audio/amr",
+    "mov,mp4,m4a,3gp,3g2,mj2": "audio/mp4",
+    "matroska,webm": "audio/webm",
+    "aac": "audio/aac",
+    "flac": "audio/flac",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class DecodedAudio:
+    pcm16: bytes  # 16 kHz mono, little-endian
+    rate: int
+    content_type: str  # of the file it came from
+
+    @property
+    def duration_s(self) -> float:
+        return duration(self.pcm16, self.rate)
+
+
 def decode_audio(data: bytes, *, max_seconds: float = DEFAULT_MAX_SECONDS) -> tuple[bytes, int]:
     """An audio file as 16 kHz mono PCM16 (little-endian) and its rate (16000).
 
     Raises `AudioUnreadableError` for bytes that are not decodable audio or hold no samples, and
     `AudioTooLongError` past `max_seconds`."""
+    decoded = decode(data, max_seconds=max_seconds)
+    return decoded.pcm16, decoded.rate
+
+
+def decode(data: bytes, *, max_seconds: float = DEFAULT_MAX_SECONDS) -> DecodedAudio:
+    """`decode_audio`, with the media type of the file."""
     if not data:
         raise AudioUnreadableError("the audio file is empty")
     limit = int(max_seconds * RATE) * _BYTES_PER_SAMPLE
     out = bytearray()
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
+            content_type = CONTENT_TYPES.get(container.format.name, "application/octet-stream")
             streams = container.streams.audio
             if not streams:
                 raise AudioUnreadableError("the file holds no audio")
@@ -52,7 +84,7 @@ def decode_audio(data: bytes, *, max_seconds: float = DEFAULT_MAX_SECONDS) -> tu
         raise AudioTooLongError(f"the audio lasts over {max_seconds:g} seconds, the limit")
     if not out:
         raise AudioUnreadableError("the audio holds no sound")
-    return bytes(out), RATE
+    return DecodedAudio(pcm16=bytes(out), rate=RATE, content_type=content_type)
 
 
 def _resampled(resampler: av.AudioResampler, frame: av.AudioFrame | None) -> Iterable[bytes]:

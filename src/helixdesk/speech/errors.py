@@ -28,3 +28,9 @@ class SpeechUnavailableError(AppError):
 
     code = "speech_unavailable"
     http_status = 503
+
+
+class NoSpeechError(ValidationFailedError):
+    """The recording decodes, but no words could be made out in it."""
+
+    code = "audio_no_speech"

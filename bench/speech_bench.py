@@ -141,7 +141,7 @@ def main() -> None:
                 for prompt_name, recognizer in recognizers.items():
                     heard: list[str] = []
                     factors: list[float] = []
-                    for u, pcm in zip(chosen, audio, strict=True):
+                    for pcm in audio:
                         began = time.perf_counter()
                         transcript = recognizer.transcribe(pcm, rate, language)
                         factors.append((time.perf_counter() - began) / max(transcript.duration_s, 1e-6))

@@ -40,6 +40,11 @@ _SIDE_FILES = ("config.json", "vocabulary.json", "tokenizer.json")
 # The customer's language -> Whisper's.
 WHISPER_LANGUAGES: dict[str, str] = {"zh-Hans": "zh", "zh-Hant": "zh", "en": "en"}
 DEFAULT_PACK = "retail_bank"
+# What one 30-second window may produce: about 12 tokens a second of audio, and at most what leaves
+# room for the prompt in Whisper's 448. A hallucination loop ("可可可…") stops there instead of
+# running on, which would cost seconds of the server's time.
+TOKENS_PER_SECOND = 12
+MAX_WINDOW_TOKENS = 220
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +151,7 @@ class SpeechRecognizer:
                 beam_size=self._beam_size,
                 initial_prompt=self._prompts.get(spoken) or None,
                 without_timestamps=True,
+                max_new_tokens=min(MAX_WINDOW_TOKENS, int(min(seconds, 30.0) * TOKENS_PER_SECOND) + 10),
             )
             parts = list(segments)
         text = "".join(p.text for p in parts).strip()

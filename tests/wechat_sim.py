@@ -1,6 +1,6 @@
 """WeChat's side of the channel, for tests: callbacks signed and encrypted as WeChat's servers do
 (with the product's crypto and, as an independent oracle, wechatpy's), and a local fake of WeChat's
-server API (access token, customer-service messages) on a free port."""
+server API (access token, customer-service messages, media files) on a free port."""
 
 from __future__ import annotations
 
@@ -35,12 +35,14 @@ def text_xml(
     ).replace("</Content></xml>", f"</Content><MsgId>{msg_id}</MsgId></xml>")
 
 
-def media_xml(openid: str, kind: str, media_id: str, msg_id: str) -> str:
+def media_xml(openid: str, kind: str, media_id: str, msg_id: str, *, recognition: str | None = None) -> str:
     extra = (
         "<PicUrl><![CDATA[http://mmbiz.example/p.jpg]]></PicUrl>"
         if kind == "image"
         else "<Format><![CDATA[amr]]></Format>"
     )
+    if recognition is not None:  # WeChat's own transcript (an account with recognition on)
+        extra += f"<Recognition><![CDATA[{recognition}]]></Recognition>"
     return (
         f"<xml><ToUserName><![CDATA[gh_helixdesk]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
         f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[{kind}]]></MsgType>"
@@ -107,7 +109,9 @@ class WeChatServers:
 @dataclass
 class FakeWeChatApi:
     """Records token requests and messages; `fail_next` makes the next sends fail with `fail_code`
-    (45015: out of the customer-service window, a refusal for good; -1: busy, worth a retry)."""
+    (45015: out of the customer-service window, a refusal for good; -1: busy, worth a retry).
+    `media` holds the files customers sent (media id -> bytes) for `media/get`; an unknown id is
+    answered as WeChat does (errcode 40007); `media_calls` records the ids asked for."""
 
     token_calls: list[dict[str, str]] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)
@@ -115,6 +119,8 @@ class FakeWeChatApi:
     fail_next: int = 0
     fail_code: int = 45015
     invalid_tokens: set[str] = field(default_factory=set)  # answered with errcode 40001
+    media: dict[str, bytes] = field(default_factory=dict)
+    media_calls: list[str] = field(default_factory=list)
     url: str = ""
     _cond: threading.Condition = field(default_factory=threading.Condition)
 
@@ -148,6 +154,20 @@ def fake_wechat_api() -> Iterator[FakeWeChatApi]:
                     fake.token_calls.append({"path": url.path, **query})
                     n = len(fake.token_calls)
                 self._json({"access_token": f"TOKEN-{n}", "expires_in": 7200})
+            elif url.path == "/cgi-bin/media/get":
+                media_id = query.get("media_id", "")
+                with fake._cond:
+                    fake.media_calls.append(media_id)
+                    data = fake.media.get(media_id)
+                if data is None:
+                    self._json({"errcode": 40007, "errmsg": "invalid media_id"})
+                    return
+                self.send_response(200)
+                self.send_header("Content-Type", "audio/amr")
+                self.send_header("Content-Disposition", f'attachment; filename="{media_id}.amr"')
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
             else:
                 self._json({"errcode": 404, "errmsg": "unknown"})
 

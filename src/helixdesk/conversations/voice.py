@@ -40,7 +40,7 @@ from helixdesk.speech.errors import AudioTooLargeError, NoSpeechError
 
 @dataclass(frozen=True, slots=True)
 class Heard:
-    """A recording decoded and transcribed, ready to be posted."""
+    """A recording decoded and transcribed."""
 
     data: bytes
     audio: DecodedAudio
@@ -72,20 +72,6 @@ class VoiceMessages:
     def max_bytes(self) -> int:
         return self._max_bytes
 
-    async def hear(self, data: bytes, *, language: str | None) -> Heard:
-        """Decode and transcribe a recording (on worker threads) in `language`, or the language
-        heard when None; refused with the codes in the module docstring."""
-        if len(data) > self._max_bytes:
-            raise AudioTooLargeError(f"the recording has {len(data)} bytes; the limit is {self._max_bytes}")
-        audio = await anyio.to_thread.run_sync(lambda: decode(data, max_seconds=self._max_seconds))
-        started = anyio.current_time()
-        transcript = await anyio.to_thread.run_sync(
-            self._recognizer.transcribe, audio.pcm16, audio.rate, language
-        )
-        if not transcript.text.strip():
-            raise NoSpeechError("no words could be made out in the recording; please say it again or type it")
-        return Heard(data=data, audio=audio, transcript=transcript, seconds=anyio.current_time() - started)
-
     async def post_voice(
         self,
         conversation_id: str,
@@ -93,24 +79,22 @@ class VoiceMessages:
         *,
         client_message_id: str | None = None,
         now: datetime | None = None,
-    ) -> MessagePostResult:
-        """Store the customer's voice message (its transcript as the text) and answer it (unless a
-        person has the conversation)."""
-        language = await anyio.to_thread.run_sync(self._language, conversation_id)
-        heard = await self.hear(data, language=language)
-        return await self.post_heard(conversation_id, heard, client_message_id=client_message_id, now=now)
-
-    async def post_heard(
-        self,
-        conversation_id: str,
-        heard: Heard,
-        *,
-        client_message_id: str | None = None,
-        now: datetime | None = None,
         channel_meta: dict[str, str] | None = None,
     ) -> MessagePostResult:
-        """Post a recording already transcribed (`hear`) as the customer's message."""
-        text = self._conversations.check_text(heard.transcript.text)
+        """Store the customer's voice message (its transcript as the text; `channel_meta` kept with
+        the rest under `meta["voice"]`) and answer it (unless a person has the conversation)."""
+        if len(data) > self._max_bytes:
+            raise AudioTooLargeError(f"the recording has {len(data)} bytes; the limit is {self._max_bytes}")
+        language = await anyio.to_thread.run_sync(self._language, conversation_id)
+        audio = await anyio.to_thread.run_sync(lambda: decode(data, max_seconds=self._max_seconds))
+        started = anyio.current_time()
+        transcript = await anyio.to_thread.run_sync(
+            self._recognizer.transcribe, audio.pcm16, audio.rate, language
+        )
+        if not transcript.text.strip():
+            raise NoSpeechError("no words could be made out in the recording; please say it again or type it")
+        heard = Heard(data=data, audio=audio, transcript=transcript, seconds=anyio.current_time() - started)
+        text = self._conversations.check_text(transcript.text)
         enclosure = await anyio.to_thread.run_sync(self._enclosure, heard, channel_meta or {})
         return await self._turns.post(
             conversation_id, text, client_message_id=client_message_id, now=now, voice=enclosure

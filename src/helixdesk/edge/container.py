@@ -46,6 +46,7 @@ from helixdesk.channels.wechat.channel import WeChatChannel
 from helixdesk.channels.wechat.config import accounts_from_settings
 from helixdesk.channels.wechat.outbound import outbound_consumer
 from helixdesk.channels.wechat.store import WeChatStore
+from helixdesk.channels.wechat.voice import WeChatVoice
 from helixdesk.conversations.images import ImageMessages
 from helixdesk.conversations.ratings import Ratings
 from helixdesk.conversations.service import ConversationService
@@ -400,7 +401,7 @@ class Container:
             ),
         )
         speech = part("speech", lambda: SpeechRecognizer(threads=settings.speech_threads))
-        part(
+        voice = part(
             "voice",
             lambda: VoiceMessages(
                 sessions=sessions,
@@ -423,6 +424,7 @@ class Container:
                 bank=bank,
                 audit=audit,
                 conversations=conversations,
+                voice=voice,
             ),
         )
         part(
@@ -580,6 +582,7 @@ def build_wechat(
     bank: BankConnector,
     audit: AuditLog,
     conversations: ConversationService,
+    voice: VoiceMessages | None = None,
 ) -> WeChatChannel:
     store = WeChatStore(sessions=sessions, writer=writer)
     return WeChatChannel(
@@ -588,6 +591,7 @@ def build_wechat(
         binder=Binder(sessions=sessions, store=store, identity=identity, bank=bank, audit=audit),
         conversations=conversations,
         reply_budget_seconds=settings.wechat_reply_budget_seconds,
+        voice=(None if voice is None else WeChatVoice(voice=voice, conversations=conversations, store=store)),
     )
 
 

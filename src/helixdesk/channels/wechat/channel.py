@@ -6,7 +6,10 @@ then the message goes to the conversation service like any other channel's:
 - text → the customer's message in the openid's open conversation (channel `wechat`), answered by
   the bot; a message's `MsgId` is its `client_message_id`, so WeChat's retries are stored and
   answered once (events have no MsgId: FromUserName + CreateTime + event);
-- image, voice → stored with their media id and a placeholder text, acknowledged;
+- voice → the recording downloaded, transcribed and answered as a typed message, or WeChat's own
+  transcript when that fails (`helixdesk.channels.wechat.voice`);
+- image, and voice that could not be heard → stored with their media id and a placeholder text,
+  acknowledged;
 - subscribe → the welcome message; the binding menu key and "绑定" / "bind" → the binding exchange
   (`helixdesk.channels.wechat.binding`).
 
@@ -38,6 +41,7 @@ from helixdesk.channels.wechat.errors import (
 )
 from helixdesk.channels.wechat.store import Outgoing, UserView, WeChatStore
 from helixdesk.channels.wechat.texts import BIND_MENU_KEY, language_of, say
+from helixdesk.channels.wechat.voice import WeChatVoice
 from helixdesk.conversations.errors import EmptyMessageError, MessageTooLongError
 from helixdesk.conversations.models import Sender
 from helixdesk.conversations.service import ConversationService
@@ -80,8 +84,10 @@ class WeChatChannel:
         binder: Binder,
         conversations: ConversationService,
         reply_budget_seconds: float,
+        voice: WeChatVoice | None = None,
     ) -> None:
         self._accounts = dict(accounts)
+        self._voice = voice
         self._store = store
         self._binder = binder
         self._conversations = conversations
@@ -250,6 +256,13 @@ class WeChatChannel:
                 except (MessageTooLongError, EmptyMessageError):
                     return conversation_id, [Outgoing(None, say("too_long", language))]
                 return conversation_id, [Outgoing(r.message.id, r.text) for r in result.replies]
+            if m.msg_type == "voice" and self._voice is not None:
+                try:
+                    heard = await self._voice.answer(account.api, m, conversation_id)
+                except (MessageTooLongError, EmptyMessageError):
+                    return conversation_id, [Outgoing(None, say("too_long", None))]
+                if heard is not None:
+                    return conversation_id, heard
             if m.msg_type in ("image", "voice"):
                 placeholder = "[图片]" if m.msg_type == "image" else "[语音]"
                 media = {"type": m.msg_type, "media_id": m.media_id, "pic_url": m.pic_url, "format": m.format}

@@ -125,6 +125,8 @@
       li.appendChild(make("span", "line__who", m.author || label("sender", m.sender)));
       li.appendChild(make("span", "line__text", m.text));
       if (m.image) li.appendChild(make("span", "line__image", "🖼 " + m.image.text));
+      // A voice message: its text is the transcript; this says it was spoken, and how long.
+      if (m.voice) li.appendChild(make("span", "line__voice", `🎤 ${transcript.dataset.voice} · ${Math.round(m.voice.duration_s)} s`));
       const after = $$("li", transcript).find((el) => Number(el.dataset.seq) > m.seq);
       transcript.insertBefore(li, after || null);
       transcript.scrollTop = transcript.scrollHeight;

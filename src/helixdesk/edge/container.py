@@ -122,6 +122,7 @@ from helixdesk.quality.model import load_if_trained
 from helixdesk.quality.review import QualityReview
 from helixdesk.quality.rules import RuleBook
 from helixdesk.speech.asr import SpeechRecognizer
+from helixdesk.speech.tts import CachedSynthesizer, synthesizer
 
 log = logging.getLogger(__name__)
 
@@ -196,6 +197,7 @@ class Container:
     conversations: ConversationService
     images: ImageMessages  # image messages: OCR, the fields as the turn's entities, the original encrypted
     speech: SpeechRecognizer  # speech to text (voice messages, WeChat voice), loaded on first use
+    synthesizer: CachedSynthesizer  # text to speech (`tts_backend`), fixed prompts rendered once
     voice: VoiceMessages  # voice messages: the transcript answered as typed, the recording encrypted
     live: LiveHub
     staff: StaffAccounts
@@ -401,6 +403,10 @@ class Container:
             ),
         )
         speech = part("speech", lambda: SpeechRecognizer(threads=settings.speech_threads))
+        part(
+            "synthesizer",
+            lambda: CachedSynthesizer(synthesizer(settings.tts_backend), cache_dir=settings.tts_cache_dir),
+        )
         voice = part(
             "voice",
             lambda: VoiceMessages(

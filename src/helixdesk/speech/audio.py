@@ -1,7 +1,8 @@
 """Audio in and out of PCM16: decoding an uploaded file, resampling, WAV wrapping.
 
-`decode_audio` turns what a customer or WeChat sends (WAV, MP3, Ogg/Opus, AMR, M4A; whatever the
-FFmpeg inside PyAV reads) into 16 kHz mono 16-bit little-endian PCM, refusing what does not decode
+`decode_audio` turns what a customer or WeChat sends (WAV, MP3, Ogg/Opus or Speex, AMR, M4A/AAC,
+WebM, FLAC: the containers of `CONTENT_TYPES`, read by the FFmpeg inside PyAV) into 16 kHz mono
+16-bit little-endian PCM, refusing any other container and what does not decode
 (`audio_unreadable`) and what lasts longer than `max_seconds` (`audio_too_long`) as soon as the
 decoder gets past the limit, so a long file is never decoded in full.
 """
@@ -65,7 +66,11 @@ def decode(data: bytes, *, max_seconds: float = DEFAULT_MAX_SECONDS) -> DecodedA
     out = bytearray()
     try:
         with av.open(io.BytesIO(data), mode="r") as container:
-            content_type = CONTENT_TYPES.get(container.format.name, "application/octet-stream")
+            # Only the containers customers' recordings come in: FFmpeg's other demuxers (images,
+            # playlists, raw streams) are no recordings, and each is more parser to attack.
+            content_type = CONTENT_TYPES.get(container.format.name)
+            if content_type is None:
+                raise AudioUnreadableError(f"{container.format.name} files are not accepted recordings")
             streams = container.streams.audio
             if not streams:
                 raise AudioUnreadableError("the file holds no audio")

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import io
 
+import av
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -84,3 +86,19 @@ def test_a_recording_over_the_limit_is_refused_before_it_is_decoded_in_full():
     with pytest.raises(AudioTooLongError) as caught:
         decode_audio(data, max_seconds=1)
     assert caught.value.code == "audio_too_long"
+
+
+def test_only_the_containers_recordings_come_in_are_decoded():
+    """FFmpeg reads many more formats than customers send (a Sun .au file here); each is parser code
+    that random uploads would reach, so only the listed containers are decoded."""
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format="au") as out:
+        stream = out.add_stream("pcm_s16be", rate=16000, layout="mono")  # type: ignore[call-overload]
+        frame = av.AudioFrame.from_ndarray(
+            np.frombuffer(tone(1.0), dtype="<i2").reshape(1, -1), format="s16", layout="mono"
+        )
+        frame.sample_rate = 16000
+        out.mux(stream.encode(frame))
+        out.mux(stream.encode(None))
+    with pytest.raises(AudioUnreadableError, match="au files are not accepted"):
+        decode_audio(buffer.getvalue())

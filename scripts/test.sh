@@ -5,8 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib.sh
 
-apt_install chromium fonts-wqy-microhei nats-server
-ensure_venv test
+apt_install chromium fonts-wqy-microhei nats-server espeak-ng
+# The tests cover the optional English voice too (Piper, GPL-3.0: only in the test environment).
+ensure_venv test,voice-piper
 ensure_postgres
 ensure_redis
 

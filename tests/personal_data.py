@@ -11,7 +11,14 @@ from helixdesk.actions.models import ActionAudit, ActionIdempotency, Dispute
 from helixdesk.audit import Actor, AuditLog, Target
 from helixdesk.channels.social.models import SocialAuthor, SocialDelivery
 from helixdesk.channels.wechat.models import WeChatConversation, WeChatDelivery, WeChatUser
-from helixdesk.conversations.models import ChannelIdentity, Conversation, Customer, Message, MessageImage
+from helixdesk.conversations.models import (
+    ChannelIdentity,
+    Conversation,
+    Customer,
+    Message,
+    MessageAudio,
+    MessageImage,
+)
 from helixdesk.db.session import transaction
 from helixdesk.dialogue.state import DialogueStateRow
 from helixdesk.edge.tables import Base
@@ -76,6 +83,20 @@ def add_conversation(s, customer_id: str, *, marker: str, at: datetime, messages
             created_at=at,
         )
     )
+    # The second customer message was a voice message (its recording kept encrypted likewise).
+    if len(stored) >= 3:
+        s.add(
+            MessageAudio(
+                message_id=stored[2].id,
+                conversation_id=conv.id,
+                content_type="audio/amr",
+                size=1,
+                duration_ms=1000,
+                sha256="0" * 64,
+                data=f"hx1:k1:{marker}-audio",
+                created_at=at,
+            )
+        )
     s.add(
         DialogueStateRow(conversation_id=conv.id, data={"slots": {"note": marker}}, version=1, updated_at=at)
     )

@@ -1,6 +1,6 @@
 """WeChat's side of the channel, for tests: callbacks signed and encrypted as WeChat's servers do
 (with the product's crypto and, as an independent oracle, wechatpy's), and a local fake of WeChat's
-server API (access token, customer-service messages, temporary media, and a picture host standing
+server API (access token, customer-service messages, temporary media (pictures and voice recordings), and a picture host standing
 in for the PicUrl CDN) on a free port."""
 
 from __future__ import annotations
@@ -37,11 +37,19 @@ def text_xml(
 
 
 def media_xml(
-    openid: str, kind: str, media_id: str, msg_id: str, *, pic_url: str = "http://mmbiz.example/p.jpg"
+    openid: str,
+    kind: str,
+    media_id: str,
+    msg_id: str,
+    *,
+    pic_url: str = "http://mmbiz.example/p.jpg",
+    recognition: str | None = None,
 ) -> str:
     extra = (
         f"<PicUrl><![CDATA[{pic_url}]]></PicUrl>" if kind == "image" else "<Format><![CDATA[amr]]></Format>"
     )
+    if recognition is not None:  # WeChat's own transcript (an account with recognition on)
+        extra += f"<Recognition><![CDATA[{recognition}]]></Recognition>"
     return (
         f"<xml><ToUserName><![CDATA[gh_helixdesk]]></ToUserName><FromUserName><![CDATA[{openid}]]></FromUserName>"
         f"<CreateTime>{int(time.time())}</CreateTime><MsgType><![CDATA[{kind}]]></MsgType>"
@@ -115,7 +123,9 @@ class WeChatServers:
 @dataclass
 class FakeWeChatApi:
     """Records token requests and messages; `fail_next` makes the next sends fail with `fail_code`
-    (45015: out of the customer-service window, a refusal for good; -1: busy, worth a retry)."""
+    (45015: out of the customer-service window, a refusal for good; -1: busy, worth a retry).
+    `media` holds the files customers sent (media id -> bytes) for `media/get`; an unknown id is
+    answered as WeChat does (errcode 40007); `media_calls` records the queries (media id and token) asked with."""
 
     token_calls: list[dict[str, str]] = field(default_factory=list)
     messages: list[dict[str, Any]] = field(default_factory=list)

@@ -81,3 +81,9 @@ class ImageNotFoundError(NotFoundError):
     """The message has no stored image."""
 
     code = "image_not_found"
+
+
+class AudioNotFoundError(NotFoundError):
+    """The message has no stored recording."""
+
+    code = "audio_not_found"

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from helixdesk.conversations.models import MessageImage
+from helixdesk.conversations.originals import Enclosure
 from helixdesk.core.turn import Attachment, Entity, Intent, Turn
 
 
@@ -19,6 +21,10 @@ class ImagePart:
     attachment: Attachment
     entities: tuple[Entity, ...]
     charge: bool
+
+    @property
+    def enclosure(self) -> Enclosure:
+        return Enclosure(kind="image", meta=self.meta, table=MessageImage, row=self.row)
 
 
 def with_image(turn: Turn, image: ImagePart, *, charge_intent: str, keeps: frozenset[str]) -> Turn:

@@ -18,25 +18,24 @@ the conversation and states a reason, and audits it.
 
 from __future__ import annotations
 
-import base64
 import hashlib
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
 import anyio
-from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.conversations.errors import ImageNotFoundError
 from helixdesk.conversations.image_turn import ImagePart
 from helixdesk.conversations.models import MessageImage
+from helixdesk.conversations.originals import Original, aad, original_column, sealed
+from helixdesk.conversations.originals import open_original as _open_original
 from helixdesk.conversations.schemas import MessagePostResult
 from helixdesk.conversations.service import ConversationService
 from helixdesk.conversations.turns import Turns
 from helixdesk.core.ids import new_id
 from helixdesk.core.turn import Attachment
-from helixdesk.db.session import reading
 from helixdesk.ocr.fields import entities, summary_lines
 from helixdesk.ocr.reader import CheckedImage, OcrReader, Reading, check_image
 from helixdesk.privacy.crypto import Keyring
@@ -47,26 +46,12 @@ MAX_TEXT_CHARS = 4000  # of the text read, kept on the message
 
 
 def image_aad(image_id: str) -> str:
-    return f"message_images.data:{image_id}"
+    return aad(MessageImage, image_id)
 
 
 def image_column() -> EncryptedColumn:
     """The originals of image messages, for key rotation."""
-    return EncryptedColumn(
-        "message_images.data",
-        MessageImage.__table__,  # type: ignore[arg-type]
-        "id",
-        "data",
-        lambda row: image_aad(row.id),
-    )
-
-
-@dataclass(frozen=True, slots=True)
-class Original:
-    message_id: str
-    conversation_id: str
-    content_type: str
-    data: bytes
+    return original_column(MessageImage)
 
 
 class ImageMessages:
@@ -172,7 +157,7 @@ class ImageMessages:
             "fields": found,
             "ocr_seconds": round(read.seconds, 3),
         }
-        token = self._keyring.encrypt(base64.b64encode(image.data).decode(), aad=image_aad(image_id))
+        token = sealed(self._keyring, MessageImage, image_id, image.data)
         row = {
             "id": image_id,
             "content_type": image.content_type,
@@ -193,14 +178,6 @@ class ImageMessages:
 
 def open_original(sessions: sessionmaker[Session], keyring: Keyring, message_id: str) -> Original:
     """The original image of a message, decrypted (the caller checks who asks, and audits)."""
-    with reading(sessions) as s:
-        row = s.scalar(select(MessageImage).where(MessageImage.message_id == message_id))
-        if row is None:
-            raise ImageNotFoundError(f"message {message_id} has no image")
-        plain = keyring.decrypt(row.data, aad=image_aad(row.id))
-        return Original(
-            message_id=row.message_id,
-            conversation_id=row.conversation_id,
-            content_type=row.content_type,
-            data=base64.b64decode(plain),
-        )
+    return _open_original(
+        sessions, keyring, MessageImage, message_id, missing=ImageNotFoundError, what="image"
+    )

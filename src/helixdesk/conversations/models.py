@@ -133,3 +133,22 @@ class MessageImage(Base):
     sha256: Mapped[str] = mapped_column(String(64))
     data: Mapped[str] = mapped_column(Text)  # hx1:<key id>:<base64url(nonce + ciphertext + tag)>
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class MessageAudio(Base):
+    """The original recording of a customer's voice message, encrypted like `MessageImage` (bound to
+    this row's id); its transcript is the message's text, the rest is on the message (`meta["voice"]`)."""
+
+    __tablename__ = "message_audio"
+
+    id: Mapped[str] = mapped_column(String(36), primary_key=True, default=new_id)
+    message_id: Mapped[str] = mapped_column(ForeignKey("messages.id", ondelete="CASCADE"), unique=True)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conversations.id", ondelete="CASCADE"), index=True
+    )
+    content_type: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(Integer)
+    duration_ms: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    data: Mapped[str] = mapped_column(Text)  # hx1:<key id>:<base64url(nonce + ciphertext + tag)>
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

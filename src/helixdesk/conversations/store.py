@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from helixdesk.conversations.models import Message, Sender
-from helixdesk.core.events import Citation, ImageRead, MessageData
+from helixdesk.core.events import Citation, ImageRead, MessageData, VoiceHeard
 
 
 @dataclass(frozen=True, slots=True)
@@ -35,17 +35,27 @@ def row_data(row: Mapping[str, Any]) -> MessageData:
     meta = row["meta"] if isinstance(row["meta"], dict) else {}
     bot = row["sender"] == Sender.BOT.value
     image = meta.get("image")
+    voice = meta.get("voice")
     return MessageData(
         **{name: row[name] for name in _FIELDS},
         author=meta.get("author"),
         author_role=meta.get("author_role"),
-        kind=meta.get("kind") if bot or meta.get("kind") == "image" else None,
+        kind=meta.get("kind") if bot or meta.get("kind") in ("image", "voice") else None,
         citations=tuple(Citation.model_validate(c) for c in meta.get("citations", ())) if bot else (),
         image=(
             ImageRead(
                 kind=image.get("kind", "unknown"), text=image.get("text", ""), fields=image.get("fields", {})
             )
             if isinstance(image, dict) and not bot
+            else None
+        ),
+        voice=(
+            VoiceHeard(
+                duration_s=voice.get("duration_s", 0.0),
+                confidence=voice.get("confidence", 0.0),
+                language=voice.get("language", ""),
+            )
+            if isinstance(voice, dict) and not bot
             else None
         ),
     )

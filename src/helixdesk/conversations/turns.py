@@ -34,7 +34,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.bank.connector import BankConnector
 from helixdesk.conversations.image_turn import ImagePart, with_image
-from helixdesk.conversations.models import Conversation, ConversationState, Message, MessageImage, Sender
+from helixdesk.conversations.models import Conversation, ConversationState, Message, Sender
+from helixdesk.conversations.originals import Enclosure
 from helixdesk.conversations.ports import Handovers, RelayPoke
 from helixdesk.conversations.schemas import MessagePostResult, Reply
 from helixdesk.conversations.store import message_data
@@ -99,10 +100,14 @@ class Turns:
         client_message_id: str | None,
         now: datetime | None,
         image: ImagePart | None = None,
+        voice: Enclosure | None = None,
     ) -> MessagePostResult:
+        """The customer's message and the bot's answer. `image`: an image sent with it (its caption is
+        `text`); `voice`: the recording it was said in (`text` is its transcript)."""
         at = now or utcnow()
+        enclosure = image.enclosure if image is not None else voice
         stored = await anyio.to_thread.run_sync(
-            self._store, conversation_id, text, client_message_id, at, image
+            self._store, conversation_id, text, client_message_id, at, enclosure
         )
         self._poke()
         while stored.context is None:
@@ -142,10 +147,10 @@ class Turns:
         text: str,
         client_message_id: str | None,
         now: datetime,
-        image: ImagePart | None = None,
+        enclosure: Enclosure | None = None,
     ) -> Stored:
         masked = self._writer.privacy.mask(text)  # before the transaction (see `TurnRecorder.store`)
-        extra = {"kind": "image", "image": image.meta} if image is not None else None
+        extra = {"kind": enclosure.kind, enclosure.kind: enclosure.meta} if enclosure is not None else None
         try:
             with transaction(self._sessions) as s:
                 conv = self._writer.lock_row(s, conversation_id)
@@ -164,10 +169,10 @@ class Turns:
                         meta=dict(extra or {}),
                     ),
                 )
-                if image is not None:
+                if enclosure is not None:
                     s.execute(
-                        insert(MessageImage).values(
-                            **image.row, message_id=appended.message.id, conversation_id=conv.id
+                        insert(enclosure.table).values(
+                            **enclosure.row, message_id=appended.message.id, conversation_id=conv.id
                         )
                     )
                 claimed = self._claim(s, conv, appended.message.id, dialogue, now)
@@ -327,7 +332,7 @@ class Turns:
 def _stored_before(s: Session, msg: Message, state: str) -> Stored:
     """A message stored earlier, with the replies it has."""
     replies = s.scalars(select(Message).where(Message.in_reply_to == msg.id).order_by(Message.seq)).all()
-    kept = {k: v for k, v in (msg.meta or {}).items() if k in ("kind", "image")}
+    kept = {k: v for k, v in (msg.meta or {}).items() if k in ("kind", "image", "voice")}
     return Stored(
         message_data(msg),
         state,

@@ -44,6 +44,16 @@ class ImageRead(BaseModel):
     fields: dict[str, str] = Field(default_factory=dict)
 
 
+class VoiceHeard(BaseModel):
+    """A customer's voice message: the message's text is what the speech recogniser heard."""
+
+    model_config = ConfigDict(frozen=True)
+
+    duration_s: float = Field(description="Length of the recording, in seconds.")
+    confidence: float = Field(description="How sure the recogniser is of the transcript, 0 to 1.")
+    language: str = Field(description="The language it was heard in: zh-Hans, zh-Hant or en.")
+
+
 class MessageData(BaseModel):
     """A message as clients see it (REST, WebSocket and events share this shape)."""
 
@@ -65,6 +75,8 @@ class MessageData(BaseModel):
     citations: tuple[Citation, ...] = ()
     # Customer image messages (`kind: "image"`): what was read from the image.
     image: ImageRead | None = None
+    # Customer voice messages (`kind: "voice"`): `text` is the transcript.
+    voice: VoiceHeard | None = None
 
 
 class _Event(BaseModel):

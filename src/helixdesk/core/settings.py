@@ -239,6 +239,35 @@ class Settings(BaseSettings):
         le=64,
         description="ONNX Runtime threads of the OCR that reads customers' images (one read at a time).",
     )
+    audio_max_bytes: int = Field(
+        default=5 * 1024 * 1024,
+        ge=1024,
+        le=50 * 1024 * 1024,
+        description="Largest voice message a customer may send (WAV, MP3, Ogg/Opus, AMR, M4A), in bytes.",
+    )
+    audio_max_seconds: float = Field(
+        default=60.0,
+        ge=1.0,
+        le=600.0,
+        description="Longest voice message a customer may send, in seconds; longer ones are refused.",
+    )
+    speech_threads: int = Field(
+        default=2,
+        ge=1,
+        le=64,
+        description="CPU threads of the speech recogniser (one transcription at a time).",
+    )
+    tts_backend: Literal["espeak", "piper"] = Field(
+        default="espeak",
+        description=(
+            "Text-to-speech backend: espeak (espeak-ng, every language) or piper (English with Piper, "
+            "the optional extra voice-piper, GPL-3.0; other languages by espeak-ng)."
+        ),
+    )
+    tts_cache_dir: Path | None = Field(
+        default=None,
+        description="Where rendered speech (the voice menu's fixed prompts) is kept; unset: in memory only.",
+    )
     ws_history_limit: int = Field(
         default=500, ge=1, description="Most messages replayed to a WebSocket that resumes."
     )

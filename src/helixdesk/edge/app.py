@@ -98,8 +98,11 @@ def create_app(settings: Settings | None = None, *, container: Container | None 
             knowledge_api.UPLOAD_PATH: settings.kb_upload_max_bytes,
             insight_api.FEEDBACK_CSV_PATH: settings.kb_upload_max_bytes,
         },
-        # An image message: the image and its multipart envelope.
-        larger_matching=[(conversation_routes.IMAGES_PATH, settings.image_max_bytes + 64 * 1024)],
+        # An image or voice message: the file and its multipart envelope.
+        larger_matching=[
+            (conversation_routes.IMAGES_PATH, settings.image_max_bytes + 64 * 1024),
+            (conversation_routes.AUDIO_PATH, settings.audio_max_bytes + 64 * 1024),
+        ],
     )
     app.add_middleware(UnstorableUrl)
     app.add_middleware(RateLimitMiddleware)

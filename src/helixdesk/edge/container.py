@@ -48,10 +48,12 @@ from helixdesk.channels.wechat.config import accounts_from_settings, replay_guar
 from helixdesk.channels.wechat.media import PictureFetcher
 from helixdesk.channels.wechat.outbound import outbound_consumer
 from helixdesk.channels.wechat.store import WeChatStore
+from helixdesk.channels.wechat.voice import WeChatVoice
 from helixdesk.conversations.images import ImageMessages
 from helixdesk.conversations.ratings import Ratings
 from helixdesk.conversations.service import ConversationService
 from helixdesk.conversations.turns import Turns
+from helixdesk.conversations.voice import VoiceMessages
 from helixdesk.conversations.writer import ConversationWriter
 from helixdesk.core.secrets import resolve_secret_key
 from helixdesk.core.settings import Settings
@@ -131,6 +133,8 @@ from helixdesk.quality.review import QualityReview
 from helixdesk.quality.rules import RuleBook
 from helixdesk.simulation.practice import TrainingRoom
 from helixdesk.simulation.training import load_practice_customers
+from helixdesk.speech.asr import SpeechRecognizer
+from helixdesk.speech.tts import CachedSynthesizer, synthesizer
 
 log = logging.getLogger(__name__)
 
@@ -204,6 +208,9 @@ class Container:
     writer: ConversationWriter
     conversations: ConversationService
     images: ImageMessages  # image messages: OCR, the fields as the turn's entities, the original encrypted
+    speech: SpeechRecognizer  # speech to text (voice messages, WeChat voice), loaded on first use
+    synthesizer: CachedSynthesizer  # text to speech (`tts_backend`), fixed prompts rendered once
+    voice: VoiceMessages  # voice messages: the transcript answered as typed, the recording encrypted
     live: LiveHub
     staff: StaffAccounts
     api_keys: ApiKeys
@@ -434,6 +441,23 @@ class Container:
                 max_pixels=settings.image_max_pixels,
             ),
         )
+        speech = part("speech", lambda: SpeechRecognizer(threads=settings.speech_threads))
+        part(
+            "synthesizer",
+            lambda: CachedSynthesizer(synthesizer(settings.tts_backend), cache_dir=settings.tts_cache_dir),
+        )
+        voice = part(
+            "voice",
+            lambda: VoiceMessages(
+                sessions=sessions,
+                conversations=conversations,
+                turns=turns,
+                recognizer=speech,
+                keyring=keyring,
+                max_bytes=settings.audio_max_bytes,
+                max_seconds=settings.audio_max_seconds,
+            ),
+        )
         part("live", lambda: LiveHub(bus=bus, sessions=sessions))
         wechat = part(
             "wechat",
@@ -446,6 +470,7 @@ class Container:
                 audit=audit,
                 conversations=conversations,
                 images=images,
+                voice=voice,
             ),
         )
         part(
@@ -630,6 +655,7 @@ def build_wechat(
     audit: AuditLog,
     conversations: ConversationService,
     images: ImageMessages,
+    voice: VoiceMessages | None = None,
 ) -> WeChatChannel:
     store = WeChatStore(sessions=sessions, writer=writer)
     return WeChatChannel(
@@ -643,6 +669,7 @@ def build_wechat(
         pictures=PictureFetcher(
             max_bytes=settings.image_max_bytes, picture_hosts=settings.wechat_picture_hosts.split(",")
         ),
+        voice=(None if voice is None else WeChatVoice(voice=voice, conversations=conversations, store=store)),
     )
 
 

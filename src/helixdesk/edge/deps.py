@@ -28,6 +28,7 @@ from helixdesk.channels.wechat.channel import WeChatChannel
 from helixdesk.conversations.images import ImageMessages
 from helixdesk.conversations.ratings import Ratings
 from helixdesk.conversations.service import ConversationService
+from helixdesk.conversations.voice import VoiceMessages
 from helixdesk.core.settings import Settings
 from helixdesk.drift.board import DriftBoard
 from helixdesk.edge.container import Container
@@ -171,6 +172,7 @@ ConversationsDep = Annotated[ConversationService, Depends(_part("conversations")
 WeChatDep = Annotated[WeChatChannel, Depends(_part("wechat"))]
 SocialDep = Annotated[SocialChannel, Depends(_part("social"))]
 ImagesDep = Annotated[ImageMessages, Depends(_part("images"))]
+VoiceDep = Annotated[VoiceMessages, Depends(_part("voice"))]
 ParserDep = Annotated[Parser, Depends(_part("parser"))]
 BankZoneDep = Annotated[tzinfo, Depends(_bank_zone)]
 LiveDep = Annotated[LiveHub, Depends(_part("live"))]

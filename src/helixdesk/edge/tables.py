@@ -12,6 +12,8 @@ from helixdesk.channels.social import models as social_models
 from helixdesk.channels.wechat import models as wechat_models
 from helixdesk.conversations import models as conversation_models
 from helixdesk.conversations.images import image_column
+from helixdesk.conversations.models import MessageAudio
+from helixdesk.conversations.originals import original_column
 from helixdesk.db import lease as lease_models
 from helixdesk.db.base import Base
 from helixdesk.dialogue import state as dialogue_models
@@ -66,4 +68,9 @@ __all__ = [
 ]
 
 # Every encrypted column, for key rotation (`helixdesk keys rotate`).
-ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (vault_column(), *outbox_columns(), image_column())
+ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (
+    vault_column(),
+    *outbox_columns(),
+    image_column(),
+    original_column(MessageAudio),
+)

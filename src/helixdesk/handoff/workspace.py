@@ -5,6 +5,7 @@ internal notes, and turn an insight into a knowledge-base draft that a superviso
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, tzinfo
 from typing import Any
@@ -17,13 +18,16 @@ from helixdesk.auth.service import StaffView
 from helixdesk.bank.connector import BankConnector
 from helixdesk.bus import outbox
 from helixdesk.conversations.errors import (
+    AudioNotFoundError,
     ConversationForbiddenError,
     ConversationNotFoundError,
     ImageNotFoundError,
 )
-from helixdesk.conversations.images import Original, open_original
+from helixdesk.conversations.images import open_original
 from helixdesk.conversations.models import Conversation, ConversationState, Customer, Message, Sender
+from helixdesk.conversations.originals import Original
 from helixdesk.conversations.store import message_data
+from helixdesk.conversations.voice import open_recording
 from helixdesk.conversations.writer import NewMessage
 from helixdesk.core.clock import utcnow
 from helixdesk.core.errors import NotFoundError, ValidationFailedError
@@ -362,25 +366,69 @@ class AgentWorkspace:
     def open_image(self, user: StaffView, conversation_id: str, *, message_id: str, reason: str) -> Original:
         """The original of a customer's image, for a person who may open the conversation and says
         why (at least `MIN_REASON_CHARS` characters). Audited (`image.opened`: who, which message, why) before it is shown."""
+        return self._open(
+            user,
+            conversation_id,
+            message_id,
+            reason,
+            what="image",
+            missing=ImageNotFoundError,
+            opener=lambda: open_original(
+                self._sessions, self._require_keyring(ImageNotFoundError), message_id
+            ),
+        )
+
+    def open_audio(self, user: StaffView, conversation_id: str, *, message_id: str, reason: str) -> Original:
+        """The recording of a customer's voice message, on the terms of `open_image` (audited as
+        `audio.opened`)."""
+        return self._open(
+            user,
+            conversation_id,
+            message_id,
+            reason,
+            what="audio",
+            missing=AudioNotFoundError,
+            opener=lambda: open_recording(
+                self._sessions, self._require_keyring(AudioNotFoundError), message_id
+            ),
+        )
+
+    def _require_keyring(self, missing: type[NotFoundError]) -> Keyring:
         if self._keyring is None:
-            raise ImageNotFoundError("no images are kept on this server")
+            raise missing("no originals are kept on this server")
+        return self._keyring
+
+    def _open(
+        self,
+        user: StaffView,
+        conversation_id: str,
+        message_id: str,
+        reason: str,
+        *,
+        what: str,
+        missing: type[NotFoundError],
+        opener: Callable[[], Original],
+    ) -> Original:
+        """An original (`what`: image, audio) of a message of the conversation, for a stated reason,
+        audited as `<what>.opened` before it is shown."""
+        self._require_keyring(missing)
         with reading(self._sessions) as s:
             self.check_open(s, user, conversation_id)
             owner = s.scalar(select(Message.conversation_id).where(Message.id == message_id))
         if owner != conversation_id:
-            raise ImageNotFoundError("that message is not in this conversation")
+            raise missing("that message is not in this conversation")
         reason = " ".join(reason.split())
         if len(reason) < MIN_REASON_CHARS:
             raise RevealReasonRequiredError(
-                f"state why the image is needed (a reason of at least {MIN_REASON_CHARS} characters)"
+                f"state why the {what} is needed (a reason of at least {MIN_REASON_CHARS} characters)"
             )
-        original = open_original(self._sessions, self._keyring, message_id)
+        original = opener()
         with transaction(self._sessions) as s:
             record(
                 self._desk,
                 s,
                 user,
-                "image.opened",
+                f"{what}.opened",
                 conversation_id,
                 reason=self._privacy.mask(reason).text,
                 details={"message_id": message_id, "content_type": original.content_type},

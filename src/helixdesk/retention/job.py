@@ -29,6 +29,7 @@ from helixdesk.conversations.models import (
     CsatRating,
     Customer,
     Message,
+    MessageAudio,
     MessageImage,
 )
 from helixdesk.core.clock import utcnow
@@ -174,9 +175,10 @@ class RetentionJob:
                 for m in s.scalars(select(Message).where(Message.conversation_id.in_(ids))):
                     m.text, m.client_message_id, m.meta = "", None, reduce_message_meta(m.meta)
                     counts["messages"] += 1
-                # The originals of the customer's images go with the text (their text read went
-                # with the meta above).
+                # The originals of the customer's images and recordings go with the text (their
+                # text read went with the meta above, their transcripts with the text).
                 s.execute(delete(MessageImage).where(MessageImage.conversation_id.in_(ids)))
+                s.execute(delete(MessageAudio).where(MessageAudio.conversation_id.in_(ids)))
                 s.execute(delete(DialogueStateRow).where(DialogueStateRow.conversation_id.in_(ids)))
                 # The customer's rating keeps its score and language for the figures; the comment goes.
                 s.execute(

@@ -47,6 +47,7 @@ from helixdesk.conversations.models import (
     CsatRating,
     Customer,
     Message,
+    MessageAudio,
     MessageImage,
 )
 from helixdesk.core.clock import utcnow
@@ -259,6 +260,7 @@ def erase_customer(
         convs = Conversation.id.in_(who.conversation_ids)
         steps: list[tuple[str, type[Any], ColumnElement[bool]]] = [
             ("message_images", MessageImage, MessageImage.conversation_id.in_(who.conversation_ids)),
+            ("message_audio", MessageAudio, MessageAudio.conversation_id.in_(who.conversation_ids)),
             ("messages", Message, Message.conversation_id.in_(who.conversation_ids)),
             (
                 "ratings",

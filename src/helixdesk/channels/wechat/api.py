@@ -6,6 +6,8 @@ pictures customers send (temporary media).
   `{"touser": openid, "msgtype": "text", "text": {"content": ...}}`.
 - WeCom: `GET {base}/cgi-bin/gettoken?corpid=&corpsecret=`, then
   `POST {base}/cgi-bin/message/send?access_token=` with `touser`, `agentid`, `msgtype`, `text`.
+- Both: `GET {base}/cgi-bin/media/get?access_token=&media_id=` gives a file the customer sent (a
+  voice message's AMR or Speex recording); an error comes back as JSON instead.
 
 - Temporary media (both): `GET {base}/cgi-bin/media/get?access_token=&media_id=`: the file itself,
   or a JSON error.
@@ -120,6 +122,36 @@ class WeChatApi:
                 continue
             raise WeChatApiError(f"WeChat gave no media for that MediaId: errcode {code}")
         raise WeChatApiError("WeChat gave no media for that MediaId")  # pragma: no cover
+
+    def media(self, media_id: str, *, max_bytes: int) -> bytes:
+        """The file of a media id (a customer's voice message), at most `max_bytes` + 1 bytes of it
+        (so that the caller can tell it is over its limit)."""
+        for attempt in (0, 1):
+            token = self.access_token(fresh=attempt == 1)
+            query = urllib.parse.urlencode({"access_token": token, "media_id": media_id})
+            raw = self._get(f"/cgi-bin/media/get?{query}", max_bytes + 1)
+            if not raw.lstrip().startswith(b"{"):
+                return raw  # a recording never starts like a JSON object; an error always does
+            try:
+                data = json.loads(raw.decode())
+                code = int(data.get("errcode") or 0)
+            except (ValueError, AttributeError, TypeError) as e:
+                raise WeChatApiError("WeChat's media answer could not be read") from e
+            if code == _BUSY:
+                raise WeChatApiError(f"WeChat was busy: errcode {code} {data.get('errmsg', '')}")
+            if code not in _TOKEN_INVALID or attempt == 1:
+                raise WeChatRefusedError(
+                    f"WeChat refused the media {media_id!r}: errcode {code} {data.get('errmsg', '')}", code
+                )
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _get(self, path_query: str, limit: int) -> bytes:
+        url = self.account.base.rstrip("/") + path_query
+        try:
+            with urllib.request.urlopen(url, timeout=self._timeout) as response:
+                return bytes(response.read(limit))
+        except (urllib.error.URLError, OSError, ValueError) as e:
+            raise WeChatApiError(f"WeChat's API could not be reached: {type(e).__name__}") from e
 
     def _call(self, method: str, path_query: str, body: dict[str, Any] | None) -> dict[str, Any]:
         url = self.account.base.rstrip("/") + path_query

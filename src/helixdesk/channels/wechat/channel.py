@@ -10,7 +10,9 @@ then the message goes to the conversation service like any other channel's:
   image turn as the chat page's (`helixdesk.conversations.images`: OCR, the fields as the turn's
   entities, the original encrypted); a picture that cannot be fetched or read is stored with its
   media id and a placeholder text, and acknowledged;
-- voice → stored with its media id and a placeholder text, acknowledged;
+- voice → the recording downloaded, transcribed and answered as a typed message, or WeChat's own
+  transcript when that fails (`helixdesk.channels.wechat.voice`); voice that could not be heard
+  is stored with its media id and a placeholder text, and acknowledged;
 - subscribe → the welcome message; the binding menu key and "绑定" / "bind" → the binding exchange
   (`helixdesk.channels.wechat.binding`).
 
@@ -44,6 +46,7 @@ from helixdesk.channels.wechat.media import PictureFetcher
 from helixdesk.channels.wechat.replay import ReplayGuard
 from helixdesk.channels.wechat.store import Outgoing, UserView, WeChatStore
 from helixdesk.channels.wechat.texts import BIND_MENU_KEY, language_of, say
+from helixdesk.channels.wechat.voice import WeChatVoice
 from helixdesk.conversations.errors import EmptyMessageError, MessageTooLongError
 from helixdesk.conversations.images import ImageMessages
 from helixdesk.conversations.models import Sender
@@ -96,12 +99,14 @@ class WeChatChannel:
         replay: ReplayGuard | None = None,
         images: ImageMessages | None = None,
         pictures: PictureFetcher | None = None,
+        voice: WeChatVoice | None = None,
     ) -> None:
         self._accounts = dict(accounts)
         self._replay = replay  # plain mode: the timestamp window and the nonces seen
         # Pictures are read with both (else they are kept unread).
         self._images = images
         self._pictures = pictures
+        self._voice = voice
         self._store = store
         self._binder = binder
         self._conversations = conversations
@@ -298,6 +303,13 @@ class WeChatChannel:
                 return conversation_id, [Outgoing(r.message.id, r.text) for r in result.replies]
             if m.msg_type == "image" and self._images is not None and self._pictures is not None:
                 return conversation_id, await self._image(account, conversation_id, m)
+            if m.msg_type == "voice" and self._voice is not None:
+                try:
+                    heard = await self._voice.answer(account.api, m, conversation_id)
+                except (MessageTooLongError, EmptyMessageError):
+                    return conversation_id, [Outgoing(None, say("too_long", None))]
+                if heard is not None:
+                    return conversation_id, heard
             if m.msg_type in ("image", "voice"):
                 return conversation_id, await self._placeholder(conversation_id, m)
             if m.msg_type == "event":

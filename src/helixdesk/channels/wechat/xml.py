@@ -69,6 +69,7 @@ class Incoming:
     media_id: str = ""
     pic_url: str = ""
     format: str = ""
+    recognition: str = ""  # WeChat's own transcript of a voice message, when the account has it on
     event: str = ""
     event_key: str = ""
     agent_id: str = ""
@@ -102,6 +103,7 @@ def incoming(fields: dict[str, str]) -> Incoming:
         media_id=fields.get("MediaId", ""),
         pic_url=fields.get("PicUrl", ""),
         format=fields.get("Format", ""),
+        recognition=fields.get("Recognition", ""),
         event=fields.get("Event", "").lower(),
         event_key=fields.get("EventKey", ""),
         agent_id=fields.get("AgentID", ""),

@@ -23,7 +23,14 @@ from helixdesk.conversations.schemas import (
     RatingOut,
     RatingStatus,
 )
-from helixdesk.edge.deps import ChannelCallerDep, ConversationsDep, ImagesDep, LimitsDep, RatingsDep
+from helixdesk.edge.deps import (
+    ChannelCallerDep,
+    ConversationsDep,
+    ImagesDep,
+    LimitsDep,
+    RatingsDep,
+    VoiceDep,
+)
 from helixdesk.edge.http import ERROR_RESPONSES, ErrorResponse
 
 router = APIRouter(prefix="/api/v1/conversations", tags=["conversations"], responses=ERROR_RESPONSES)
@@ -109,6 +116,44 @@ async def post_image(
     return await images.post_image(
         conversation_id, data, caption=caption, client_message_id=client_message_id
     )
+
+
+# The voice endpoint's paths (the body size limit is larger there).
+AUDIO_PATH = re.compile(r"/api/v1/conversations/[^/]+/audio")
+
+
+@router.post(
+    "/{conversation_id}/audio",
+    response_model=MessagePostResult,
+    responses={
+        400: {"model": ErrorResponse, "description": "The multipart body cannot be parsed (`bad_request`)"}
+    },
+)
+async def post_audio(
+    conversation_id: str,
+    service: ConversationsDep,
+    voice: VoiceDep,
+    caller: ChannelCallerDep,
+    limits: LimitsDep,
+    audio: Annotated[
+        UploadFile, File(description="A recording: WAV, MP3, Ogg/Opus, AMR, M4A (AAC) or WebM.")
+    ],
+    client_message_id: Annotated[str | None, Form(min_length=1, max_length=64)] = None,
+) -> MessagePostResult:
+    """Send a voice message; it is transcribed offline and answered as if typed.
+
+    `multipart/form-data` with the file in `audio`. The server recognises the speech in the
+    conversation's language (Mandarin or English when it has none yet): the message is stored with
+    the transcript as its text, `kind: "voice"` and `voice` (length, confidence, language heard),
+    and the recording encrypted. The transcript goes through the same understanding and dialogue
+    as a typed message, and the reply comes back in the same response. Refused: `audio_unreadable`
+    (not audio that decodes), `audio_too_large` (413), `audio_too_long`, `audio_no_speech` (no words
+    made out); rate limited like messages.
+    """
+    await anyio.to_thread.run_sync(service.check_access, conversation_id, caller)
+    await limits.check_message(conversation_id)
+    data = await audio.read(voice.max_bytes + 1)
+    return await voice.post_voice(conversation_id, data, client_message_id=client_message_id)
 
 
 @router.get("/{conversation_id}/messages", response_model=MessagePage)

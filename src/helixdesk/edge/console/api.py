@@ -118,6 +118,14 @@ class ImageOpenIn(Input):
     )
 
 
+class AudioOpenIn(Input):
+    reason: str = Field(
+        min_length=4,
+        max_length=500,
+        description="Why the original recording is needed (audited; 4+ characters).",
+    )
+
+
 class LanguageIn(Input):
     language: Literal["zh-Hans", "zh-Hant", "en"]
 
@@ -230,6 +238,24 @@ async def open_image(
     response is not cached. The text read from it and its fields are on the message already."""
     original = await anyio.to_thread.run_sync(
         lambda: workspace.open_image(user, conversation_id, message_id=message_id, reason=body.reason)
+    )
+    return Response(
+        original.data,
+        media_type=original.content_type,
+        headers={"Cache-Control": "no-store", "Content-Disposition": "inline"},
+    )
+
+
+@router.post("/conversations/{conversation_id}/audio/{message_id}")
+async def open_audio(
+    conversation_id: str, message_id: str, body: AudioOpenIn, workspace: WorkspaceDep, user: AgentDep
+) -> Response:
+    """The original recording of a voice message the customer sent (decrypted), for a stated reason.
+
+    Every opening is an audit entry (`audio.opened`: who, which message, why, from where); the
+    response is not cached. Its transcript is the message's text."""
+    original = await anyio.to_thread.run_sync(
+        lambda: workspace.open_audio(user, conversation_id, message_id=message_id, reason=body.reason)
     )
     return Response(
         original.data,

@@ -12,7 +12,7 @@
                  rating_comment: "还有什么想告诉我们的吗？（选填）", rating_send: "提交评价", rating_later: "暂不评价",
                  rating_thanks: "感谢您的评价！我们会认真改进。", rating_pick: "请先选择一个评分。",
                  already_rated: "您已评价过本次服务，谢谢！", suggestion: "为您推荐",
-                 attach: "发送图片", image_tag: "图片", image_reading: "正在识别图片…",
+                 attach: "发送图片", image_tag: "图片", voice_tag: "语音", image_reading: "正在识别图片…",
                  image_invalid: "请发送 PNG、JPEG 或 WebP 格式的图片。", image_too_large: "图片太大了，请发送小一些的图片。",
                  image_dimensions_invalid: "图片尺寸不合适，请发送清晰的截图。", image_failed: "图片发送失败，请稍后再试。" },
     "zh-Hant": { title: "線上客服", connecting: "正在連線…", online: "智能客服在線", offline: "連線中斷，正在重連…",
@@ -25,7 +25,7 @@
                  rating_comment: "還有甚麼想告訴我們嗎？（選填）", rating_send: "提交評價", rating_later: "暫不評價",
                  rating_thanks: "感謝您的評價！我們會用心改進。", rating_pick: "請先選擇一個評分。",
                  already_rated: "您已評價過本次服務，謝謝！", suggestion: "為您推薦",
-                 attach: "發送圖片", image_tag: "圖片", image_reading: "正在識別圖片…",
+                 attach: "發送圖片", image_tag: "圖片", voice_tag: "語音", image_reading: "正在識別圖片…",
                  image_invalid: "請發送 PNG、JPEG 或 WebP 格式的圖片。", image_too_large: "圖片太大了，請發送小一些的圖片。",
                  image_dimensions_invalid: "圖片尺寸不合適，請發送清晰的截圖。", image_failed: "圖片發送失敗，請稍後再試。" },
     "en": { title: "Online service", connecting: "Connecting…", online: "Assistant online",
@@ -40,7 +40,7 @@
             rating_comment: "Anything else you'd like to tell us? (optional)", rating_send: "Send rating",
             rating_later: "Not now", rating_thanks: "Thank you for your feedback! It helps us do better.",
             rating_pick: "Please choose a score first.", already_rated: "You have already rated this chat. Thank you!",
-            suggestion: "A suggestion for you", attach: "Send an image", image_tag: "Image",
+            suggestion: "A suggestion for you", attach: "Send an image", image_tag: "Image", voice_tag: "Voice",
             image_reading: "Reading the image…", image_invalid: "Please send a PNG, JPEG or WebP image.",
             image_too_large: "That image is too large; please send a smaller one.",
             image_dimensions_invalid: "That image's size can't be read; please send a clear screenshot.",
@@ -139,11 +139,12 @@
     who.className = "msg__who";
     who.textContent = whoLabel(message);
     bubble.appendChild(who);
-    if (message.kind === "image") {
+    if (message.kind === "image" || message.kind === "voice") {
+      // An image, or a voice message (sent from the app or WeChat; its text is what was heard).
       const tag = document.createElement("span");
       tag.className = "msg__tag msg__tag--image";
-      tag.dataset.i18n = "image_tag";
-      tag.textContent = t("image_tag");
+      tag.dataset.i18n = message.kind + "_tag";
+      tag.textContent = t(message.kind + "_tag");
       bubble.appendChild(tag);
     }
     if (touch) {

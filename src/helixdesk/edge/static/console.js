@@ -139,6 +139,12 @@
         li.appendChild(make("span", "line__image", "🖼 " + m.image.text));
         li.appendChild(originalButton(`/conversations/${id}/images/${m.id}`, "image"));
       }
+      // A voice message: its text is the transcript; this says it was spoken, and how long.
+      if (m.voice) {
+        const sure = `${transcript.dataset.voiceConfidence} ${Math.round(m.voice.confidence * 100)}%`;
+        li.appendChild(make("span", "line__voice", `🎤 ${transcript.dataset.voice} · ${Math.round(m.voice.duration_s)} s · ${sure}`));
+        li.appendChild(originalButton(`/conversations/${id}/audio/${m.id}`, "audio"));
+      }
       const after = $$("li", transcript).find((el) => Number(el.dataset.seq) > m.seq);
       transcript.insertBefore(li, after || null);
       transcript.scrollTop = transcript.scrollHeight;

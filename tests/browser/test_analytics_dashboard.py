@@ -175,6 +175,7 @@ def test_a_drill_down_from_containment_reaches_the_right_conversations(site, bro
     point = page.evaluate(
         """() => {
           const box = document.querySelector('[data-chart=containment] .chart__canvas');
+          box.scrollIntoView({block: 'center'});
           const chart = echarts.getInstanceByDom(box);
           const [x, y] = chart.convertToPixel({seriesIndex: 0}, [0, 25]);
           const r = box.getBoundingClientRect();

@@ -1,0 +1,167 @@
+"""The voice menu of the phone channel, from the pack (`packs/<pack>/phone/menu.yaml`).
+
+`VoiceMenu.by_key` finds the item of a key; `by_speech` the item a transcript names: a lone digit
+("一", "one", "1", "number one") only when it is all that was said, any other word of an item
+(余额, balance, 人工, agent) wherever it is heard, and only when one item alone is named, so that
+"my card is lost" is not taken for the cards item when it also names another. Both languages'
+words are tried: the caller may answer the bilingual greeting in either.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from helixdesk.channels.phone.errors import MenuConfigError
+from helixdesk.core.languages import language_or_default
+from helixdesk.packs.loader import load_pack
+
+PROMPTS = ("greeting", "menu", "repeat", "no_input", "offer_person", "hold", "more", "goodbye")
+_DIGIT_WORDS = frozenset(
+    [
+        "0",
+        "1",
+        "2",
+        "3",
+        "4",
+        "5",
+        "6",
+        "7",
+        "8",
+        "9",
+        "零",
+        "一",
+        "幺",
+        "二",
+        "两",
+        "三",
+        "四",
+        "五",
+        "六",
+        "七",
+        "八",
+        "九",
+        "zero",
+        "one",
+        "two",
+        "three",
+        "four",
+        "five",
+        "six",
+        "seven",
+        "eight",
+        "nine",
+    ]
+)
+_FILLERS = ("number", "press", "option", "按", "选", "号", "键")
+_NOT_WORD = re.compile(r"[^\w]+")
+
+
+@dataclass(frozen=True, slots=True)
+class MenuItem:
+    key: str
+    name: str
+    words: dict[str, tuple[str, ...]]  # recogniser language ("zh", "en") -> words
+    ask: dict[str, str]  # the caller's language -> what the choice asks the bot
+    person: bool = False
+
+    def ask_in(self, language: str) -> str:
+        return self.ask.get(language) or self.ask.get("zh-Hans" if language == "zh-Hant" else "en") or ""
+
+
+@dataclass(frozen=True, slots=True)
+class VoiceMenu:
+    items: tuple[MenuItem, ...]
+    prompts: dict[str, dict[str, str]]  # name -> language -> text
+    english_key: str = "9"
+    menu_key: str = "*"
+
+    @classmethod
+    def load(cls, path: Path) -> VoiceMenu:
+        try:
+            with path.open(encoding="utf-8") as f:
+                data: Any = yaml.safe_load(f)
+            return cls._parse(data)
+        except (OSError, yaml.YAMLError, KeyError, TypeError, AttributeError, ValueError) as e:
+            raise MenuConfigError(f"the voice menu {path} is not valid: {e}") from e
+
+    @classmethod
+    def for_pack(cls, pack: str) -> VoiceMenu:
+        return cls.load(load_pack(pack).path / "phone" / "menu.yaml")
+
+    @classmethod
+    def _parse(cls, data: Any) -> VoiceMenu:
+        items = tuple(
+            MenuItem(
+                key=str(i["key"]),
+                name=str(i["name"]),
+                words={str(lang): tuple(str(w) for w in ws) for lang, ws in i["words"].items()},
+                ask={str(k): str(v) for k, v in (i.get("ask") or {}).items()},
+                person=bool(i.get("person", False)),
+            )
+            for i in data["items"]
+        )
+        keys = [i.key for i in items]
+        if len(set(keys)) != len(keys):
+            raise ValueError("two items have the same key")
+        for item in items:
+            if not item.person and not {"zh-Hans", "en"} <= item.ask.keys():
+                raise ValueError(f"item {item.name} needs `ask` in zh-Hans and en")
+        prompts = {str(k): {str(lang): str(t) for lang, t in v.items()} for k, v in data["prompts"].items()}
+        for name in PROMPTS:
+            if not {"zh-Hans", "en"} <= prompts.get(name, {}).keys():
+                raise ValueError(f"prompt {name} needs zh-Hans and en")
+        english = str(data.get("english_key", "9"))
+        menu_key = str(data.get("menu_key", "*"))
+        if english in keys or menu_key in keys:
+            raise ValueError("the english_key and menu_key must not be an item's key")
+        return cls(items=items, prompts=prompts, english_key=english, menu_key=menu_key)
+
+    def prompt(self, name: str, language: str) -> str:
+        texts = self.prompts[name]
+        language = language_or_default(language)
+        return texts.get(language) or texts.get("zh-Hans" if language == "zh-Hant" else "en") or ""
+
+    def all_prompts(self) -> list[tuple[str, str]]:
+        """Every fixed prompt as (text, language), to render ahead of the first call."""
+        return [(text, lang) for texts in self.prompts.values() for lang, text in texts.items()]
+
+    def by_key(self, key: str) -> MenuItem | None:
+        return next((i for i in self.items if i.key == key), None)
+
+    def by_speech(self, text: str) -> MenuItem | None:
+        said = normalised(text)
+        if not said:
+            return None
+        bare = said
+        for filler in _FILLERS:
+            bare = bare.replace(filler, " ")
+        bare = " ".join(bare.split())
+        found: list[MenuItem] = []
+        for item in self.items:
+            for words in item.words.values():
+                if any(_names(said, bare, normalised(w)) for w in words):
+                    found.append(item)
+                    break
+        return found[0] if len(found) == 1 else None
+
+
+def normalised(text: str) -> str:
+    """Lower case, full-width folded, punctuation as spaces."""
+    text = unicodedata.normalize("NFKC", text).casefold()
+    return " ".join(_NOT_WORD.sub(" ", text).split())
+
+
+def _names(said: str, bare: str, word: str) -> bool:
+    if not word:
+        return False
+    if word in _DIGIT_WORDS:
+        return bare == word or bare.replace(" ", "") == word
+    if word.isascii():
+        return re.search(rf"(?<![a-z]){re.escape(word)}(?![a-z])", said) is not None
+    return word in said.replace(" ", "")

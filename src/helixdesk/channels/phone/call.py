@@ -116,6 +116,12 @@ class Call:
         self._phase = "menu"  # menu -> free (after a choice or a question) -> held (for a person)
         self._misses = 0
         self._sent = 0
+        self._in_next = False
+
+    @property
+    def waiting(self) -> bool:
+        """The call waits for the caller: nothing to say, nothing heard or being heard."""
+        return self._in_next and self._inputs.empty() and not self._vad.speaking
 
     async def run(self) -> CallRecord:
         listening: asyncio.Task[None] | None = None
@@ -170,11 +176,14 @@ class Call:
     async def _next(self) -> Input | None:
         """The caller's next input; None when they said and pressed nothing for `no_input_seconds`."""
         while True:
+            self._in_next = True
             try:
                 return await asyncio.wait_for(self._inputs.get(), self._cfg.no_input_seconds)
             except TimeoutError:
                 if not self._vad.speaking:
                     return None
+            finally:
+                self._in_next = False
 
     # ---- the dialogue ---------------------------------------------------------------------------
 

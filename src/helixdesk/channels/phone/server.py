@@ -26,6 +26,7 @@ class PhoneServer:
         self._server: asyncio.Server | None = None
         self._calls: set[asyncio.Task[Any]] = set()
         self.finished: list[CallRecord] = []  # the calls ended since start (the most recent 100)
+        self.active: list[Call] = []  # the calls under way
 
     @property
     def port(self) -> int:
@@ -68,7 +69,12 @@ class PhoneServer:
         assert task is not None
         self._calls.add(task)
         try:
-            record = await Call(self._desk, reader, writer).run()
+            call = Call(self._desk, reader, writer)
+            self.active.append(call)
+            try:
+                record = await call.run()
+            finally:
+                self.active.remove(call)
             self.finished = [*self.finished[-99:], record]
             log.info(
                 "call %s ended: conversation %s, choices %s, %d utterances, %d interruptions",

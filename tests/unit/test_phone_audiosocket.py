@@ -110,6 +110,7 @@ def test_the_menu_takes_a_lone_digit_or_a_keyword_in_either_language():
             "转人工客服。",
             "I want to talk to an agent.",
             "I lost my card",  # lost (item 4) and card (item 2): a question, not a choice
+            "Lost card.",
             "我想转账一千元",  # 一 inside a sentence is no choice
         )
     }
@@ -122,6 +123,7 @@ def test_the_menu_takes_a_lone_digit_or_a_keyword_in_either_language():
         "转人工客服。": "person",
         "I want to talk to an agent.": "person",
         "I lost my card": None,
+        "Lost card.": "lost_card",
         "我想转账一千元": None,
     }
     assert menu.by_key("0") is not None and menu.by_key("0").person  # type: ignore[union-attr]

@@ -2,8 +2,9 @@
 
 `VoiceMenu.by_key` finds the item of a key; `by_speech` the item a transcript names: a lone digit
 ("一", "one", "1", "number one") only when it is all that was said, any other word of an item
-(余额, balance, 人工, agent) wherever it is heard, and only when one item alone is named, so that
-"my card is lost" is not taken for the cards item when it also names another. Both languages'
+(余额, balance, 人工, agent) wherever it is heard, and only when one item is named by a longer word than
+any other ("lost card" is the lost-card item, not the cards item; "my card is lost" names both
+equally and is a question for the bot). Both languages'
 words are tried: the caller may answer the bilingual greeting in either.
 """
 
@@ -142,13 +143,18 @@ class VoiceMenu:
         for filler in _FILLERS:
             bare = bare.replace(filler, " ")
         bare = " ".join(bare.split())
-        found: list[MenuItem] = []
+        # Each item named, by the length of its longest word heard: "lost card" beats "card".
+        found: list[tuple[int, MenuItem]] = []
         for item in self.items:
-            for words in item.words.values():
-                if any(_names(said, bare, normalised(w)) for w in words):
-                    found.append(item)
-                    break
-        return found[0] if len(found) == 1 else None
+            heard = [
+                len(n) for ws in item.words.values() for w in ws if _names(said, bare, n := normalised(w))
+            ]
+            if heard:
+                found.append((max(heard), item))
+        found.sort(key=lambda f: -f[0])
+        if not found or (len(found) > 1 and found[1][0] == found[0][0]):
+            return None
+        return found[0][1]
 
 
 def normalised(text: str) -> str:

@@ -30,7 +30,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 from speech_bench import error_rate, load  # noqa: E402
 
 from helixdesk.channels.phone import audiosocket as aso  # noqa: E402
-from helixdesk.channels.phone.menu import VoiceMenu  # noqa: E402
+from helixdesk.channels.phone.call import CallConfig  # noqa: E402
+from helixdesk.channels.phone.menu import VoiceMenu, listen_for_choice  # noqa: E402
 from helixdesk.channels.phone.vad import Utterance, VoiceActivity  # noqa: E402
 from helixdesk.core.settings import Settings  # noqa: E402
 from helixdesk.edge.container import build_nlu  # noqa: E402
@@ -83,7 +84,7 @@ def main() -> None:
     rtf: list[float] = []
     for language in ("zh-Hans", "en"):
         for which, index in (("lone digit", 0), ("keyword", 1)):
-            ok = 0
+            first_ok = ok = wrong = 0
             misses = []
             for name, said in SAID.items():
                 text = said[language][index]
@@ -92,11 +93,28 @@ def main() -> None:
                 heard = recognizer.transcribe(pcm, aso.RATE, None)
                 rtf.append((time.perf_counter() - started) / max(heard.duration_s, 0.1))
                 got = menu.by_speech(heard.text)
+                first_ok += got is not None and got.name == name
+                again: list[str] = []
+                if got is None and heard.duration_s <= CallConfig().menu_answer_seconds:
+                    # As a call does: heard again expecting the menu's words, in either language.
+                    got, transcripts = listen_for_choice(
+                        recognizer,
+                        menu,
+                        pcm,
+                        aso.RATE,
+                        None,
+                        min_confidence=CallConfig().menu_choice_confidence,
+                    )
+                    again = [t.text for t in transcripts]
                 if got is not None and got.name == name:
                     ok += 1
                 else:
-                    misses.append(f"{text}->{heard.text!r}")
-            print(f"menu by voice, {language}, {which}: {ok}/{len(SAID)}  misses: {'; '.join(misses) or '-'}")
+                    wrong += got is not None
+                    misses.append(f"{text}->{[heard.text, *again]!r}")
+            print(
+                f"menu by voice, {language}, {which}: {ok}/{len(SAID)} right, {wrong} wrong "
+                f"(first listen alone {first_ok} right)  misses: {'; '.join(misses) or '-'}"
+            )
 
     settings = Settings(_env_file=None, model_dir=args.model_dir)  # type: ignore[call-arg]
     nlu = build_nlu(settings, load_pack(settings.pack))

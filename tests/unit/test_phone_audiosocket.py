@@ -10,7 +10,7 @@ import pytest
 
 from helixdesk.channels.phone import audiosocket as aso
 from helixdesk.channels.phone.errors import BadFrameError, TruncatedFrameError, UnknownFrameError
-from helixdesk.channels.phone.menu import VoiceMenu
+from helixdesk.channels.phone.menu import VoiceMenu, looping
 from helixdesk.channels.phone.vad import Onset, Utterance, VadConfig, VoiceActivity
 
 CALL = str(uuid.uuid4())
@@ -128,3 +128,12 @@ def test_the_menu_takes_a_lone_digit_or_a_keyword_in_either_language():
     }
     assert menu.by_key("0") is not None and menu.by_key("0").person  # type: ignore[union-attr]
     assert menu.by_key("7") is None
+
+
+def test_a_second_listen_expects_the_menus_words_and_distrusts_a_loop():
+    menu = VoiceMenu.for_pack("retail_bank")
+    zh, en = menu.expected("zh"), menu.expected("en")
+    assert "余额" in zh and "人工" in zh and "balance" not in zh
+    assert "lost card" in en and "agent" in en and "余额" not in en
+    assert [looping(t) for t in ("贷款２贷款２贷款２贷", "card, card, card, card", "a, a, a,")] == [True] * 3
+    assert not any(looping(t) for t in ("balance please", "信用卡信用卡", "one, two,", "人工客服"))

@@ -28,6 +28,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import dataclasses
+import functools
 import logging
 import re
 from dataclasses import dataclass, field
@@ -36,7 +37,7 @@ import anyio
 
 from helixdesk.channels.phone.audiosocket import RATE, Frame, Kind, hangup, read_frame
 from helixdesk.channels.phone.errors import AudioSocketError, NoCallIdError, PeerError
-from helixdesk.channels.phone.menu import MenuItem, VoiceMenu
+from helixdesk.channels.phone.menu import MenuItem, VoiceMenu, listen_for_choice
 from helixdesk.channels.phone.playback import Player
 from helixdesk.channels.phone.vad import Onset, Utterance, VadConfig, VoiceActivity
 from helixdesk.conversations.schemas import MessagePostResult
@@ -58,6 +59,12 @@ _MARKUP = re.compile(r"[*_`#>|]+")
 class CallConfig:
     vad: VadConfig = field(default_factory=VadConfig)
     min_confidence: float = 0.15
+    # An utterance in the menu this short that names no item is heard again expecting the menu's
+    # words (`Call._listen_for_choice`); a longer one is a question for the bot.
+    menu_answer_seconds: float = 2.5
+    # How sure that second listen must be: expecting the menu's words, the recogniser hears them in
+    # noise too (bench/voice_bench.py: below this, most of its choices were wrong).
+    menu_choice_confidence: float = 0.35
     no_input_seconds: float = 6.0
     max_reply_chars: int = 400
 
@@ -229,8 +236,12 @@ class Call:
         if self._phase == "held":
             await self._post_heard(utterance, transcript, seconds)
             return
+        item = None
+        if self._phase == "menu":
+            item = self._menu.by_speech(transcript.text)
+            if item is None and utterance.seconds <= self._cfg.menu_answer_seconds:
+                item, transcript = await self._listen_for_choice(utterance, transcript)
         self._language = self._language or transcript.language
-        item = self._menu.by_speech(transcript.text) if self._phase == "menu" else None
         if item is not None:
             await self._choose(item, "speech", (utterance, transcript, seconds))
             return
@@ -238,6 +249,24 @@ class Call:
         self._phase = "free"
         result = await self._post_heard(utterance, transcript, seconds)
         await self._answer(result)
+
+    async def _listen_for_choice(
+        self, utterance: Utterance, heard: Transcript
+    ) -> tuple[MenuItem | None, Transcript]:
+        item, again = await anyio.to_thread.run_sync(
+            functools.partial(
+                listen_for_choice,
+                self._desk.recognizer,
+                self._menu,
+                utterance.pcm16,
+                RATE,
+                self._language,
+                min_confidence=self._cfg.menu_choice_confidence,
+            )
+        )
+        self.record.heard.extend(again)
+        chosen = next((t for t in again if item is not None and self._menu.by_speech(t.text) is item), None)
+        return item, chosen or heard
 
     async def _recognise(self, utterance: Utterance) -> tuple[Transcript, float] | None:
         """The transcript and the seconds it took; None (and the caller asked to repeat) when unsure."""

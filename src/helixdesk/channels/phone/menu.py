@@ -21,6 +21,7 @@ import yaml
 from helixdesk.channels.phone.errors import MenuConfigError
 from helixdesk.core.languages import language_or_default
 from helixdesk.packs.loader import load_pack
+from helixdesk.speech.asr import SpeechRecognizer, Transcript
 
 PROMPTS = ("greeting", "menu", "repeat", "no_input", "offer_person", "hold", "more", "goodbye")
 _DIGIT_WORDS = frozenset(
@@ -132,6 +133,12 @@ class VoiceMenu:
         """Every fixed prompt as (text, language), to render ahead of the first call."""
         return [(text, lang) for texts in self.prompts.values() for lang, text in texts.items()]
 
+    def expected(self, language: str) -> str:
+        """The words that choose an item in a recogniser language ("zh", "en"), as a recogniser's
+        prompt: a short answer to the menu is heard as one of them more often than without."""
+        words = [w for item in self.items for w in item.words.get(language, ()) if not w.isdigit()]
+        return ("，" if language == "zh" else ", ").join(dict.fromkeys(words))
+
     def by_key(self, key: str) -> MenuItem | None:
         return next((i for i in self.items if i.key == key), None)
 
@@ -155,6 +162,49 @@ class VoiceMenu:
         if not found or (len(found) > 1 and found[1][0] == found[0][0]):
             return None
         return found[0][1]
+
+
+def listen_for_choice(
+    recognizer: SpeechRecognizer,
+    menu: VoiceMenu,
+    pcm16: bytes,
+    rate: int,
+    language: str | None,
+    *,
+    min_confidence: float,
+) -> tuple[MenuItem | None, list[Transcript]]:
+    """A short answer to the menu that named no item, heard again expecting the menu's words: in
+    the caller's language, or in each language when it is not known yet. Expecting words makes the
+    recogniser hear them in anything, so a transcript counts only when it is sure (`min_confidence`,
+    higher than for free speech) and not a loop, and two languages naming different items choose
+    nothing. Returns the item chosen (or None) and every transcript."""
+    heard: list[Transcript] = []
+    named: list[tuple[float, MenuItem]] = []
+    for lang in [language] if language else ["zh-Hans", "en"]:
+        again = recognizer.transcribe(pcm16, rate, lang, prompt=menu.expected("en" if lang == "en" else "zh"))
+        heard.append(again)
+        item = menu.by_speech(again.text)
+        if item is not None and again.confidence >= min_confidence and not looping(again.text):
+            named.append((again.confidence, item))
+    if len({item.name for _c, item in named}) != 1:
+        return None, heard
+    return max(named, key=lambda n: n[0])[1], heard
+
+
+def looping(text: str) -> bool:
+    """The recogniser repeating itself ("贷款2贷款2贷款2", "card, card, card"): a prompt's words
+    heard in noise or silence, not a caller's answer. A word, or two to four Chinese characters,
+    three times or more."""
+    said = normalised(text)
+    words = said.split()
+    if any(words.count(w) >= 3 for w in words):
+        return True
+    chinese = "".join(c for c in said if not c.isascii())
+    return any(
+        chinese.count(chinese[i : i + size]) >= 3
+        for size in (2, 3, 4)
+        for i in range(len(chinese) - size + 1)
+    )
 
 
 def normalised(text: str) -> str:

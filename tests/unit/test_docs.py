@@ -223,3 +223,17 @@ def test_every_learning_error_code_is_documented():
         assert f"`{code}`" in text, f"error code {code} is missing from docs/learning.md"
     for code in sorted(codes - {"dataset_not_found", "model_exists"}):  # the command line's only
         assert f"`{code}`" in api, f"error code {code} is missing from docs/api.md"
+
+
+def test_every_phone_error_code_is_documented():
+    import re
+
+    text = (DOCS / "telephony.md").read_text(encoding="utf-8")
+    src = Path(__file__).resolve().parents[2] / "src" / "helixdesk"
+    codes: set[str] = set()
+    for path in (src / "channels" / "phone").glob("*.py"):
+        codes |= set(re.findall(r'code = "([a-z_]+)"', path.read_text(encoding="utf-8")))
+    codes |= set(re.findall(r'code="([a-z_]+)"', (src / "cli" / "voice.py").read_text(encoding="utf-8")))
+    assert {"audiosocket_unknown_kind", "audiosocket_truncated", "voice_port_unset"} <= codes
+    for code in sorted(codes):
+        assert f"`{code}`" in text, f"error code {code} is missing from docs/telephony.md"

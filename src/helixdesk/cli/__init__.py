@@ -34,6 +34,7 @@ from helixdesk.cli import (
     serve,
     simulate,
     users,
+    voice,
 )
 from helixdesk.core.errors import AppError
 from helixdesk.privacy.logs import install_log_masking
@@ -69,6 +70,7 @@ app.add_typer(llm.app, name="llm")
 app.add_typer(drift.app, name="drift")
 app.add_typer(learning.app, name="learning")
 app.add_typer(model.app, name="model")
+app.add_typer(voice.app, name="voice")
 
 err = Console(stderr=True, soft_wrap=True)
 

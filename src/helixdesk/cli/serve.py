@@ -43,6 +43,7 @@ def serve(
             _start_worker(settings.outreach_worker, "outreach", "outreach"),
             _start_worker(settings.drift_worker, "drift monitoring", "drift"),
             _start_worker(settings.learning_worker, "learning (labelling queue, shadow runs)", "learning"),
+            _start_phone(settings),
         )
         if child is not None
     ]
@@ -65,6 +66,16 @@ def _start_worker(enabled: bool, what: str, command: str) -> subprocess.Popen[by
         return None
     out.print(f"  {what}: helixdesk {command} run (child process)")
     return subprocess.Popen([sys.executable, "-m", "helixdesk", command, "run"])
+
+
+def _start_phone(settings: Settings) -> subprocess.Popen[bytes] | None:
+    """The phone channel's AudioSocket server (`helixdesk voice serve`), when its port is set: one
+    process, however many web workers run."""
+    if not settings.voice_audiosocket_port:
+        return None
+    where = f"{settings.voice_audiosocket_host}:{settings.voice_audiosocket_port}"
+    out.print(f"  phone channel   AudioSocket on {where}: helixdesk voice serve (child process)")
+    return subprocess.Popen([sys.executable, "-m", "helixdesk", "voice", "serve"])
 
 
 def _run(settings: Settings, host: str, port: int, workers: int) -> None:

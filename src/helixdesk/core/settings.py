@@ -268,6 +268,55 @@ class Settings(BaseSettings):
         default=None,
         description="Where rendered speech (the voice menu's fixed prompts) is kept; unset: in memory only.",
     )
+    voice_audiosocket_host: str = Field(
+        default="127.0.0.1",
+        description="Interface the phone channel's AudioSocket server listens on (Asterisk connects to it).",
+    )
+    voice_audiosocket_port: int | None = Field(
+        default=None,
+        ge=0,
+        le=65535,
+        description="TCP port of the phone channel's AudioSocket server; unset: no phone channel.",
+    )
+    voice_max_calls: int = Field(
+        default=20, ge=1, le=1000, description="Most phone calls at once; one more is hung up."
+    )
+    voice_vad_threshold_db: float = Field(
+        default=-40.0,
+        ge=-90.0,
+        le=-5.0,
+        description="Level (dB below full scale) from which a 20 ms frame of a caller's audio counts as speech.",
+    )
+    voice_vad_hangover_ms: int = Field(
+        default=700,
+        ge=200,
+        le=3000,
+        description="Silence after which a caller's utterance has ended, in milliseconds.",
+    )
+    voice_vad_min_speech_ms: int = Field(
+        default=200,
+        ge=40,
+        le=2000,
+        description="Shortest speech taken as an utterance (shorter sounds are noise), in milliseconds.",
+    )
+    voice_max_utterance_seconds: float = Field(
+        default=15.0,
+        ge=2.0,
+        le=60.0,
+        description="Longest utterance: a caller speaking on is cut there and recognised.",
+    )
+    voice_min_confidence: float = Field(
+        default=0.15,
+        ge=0.0,
+        le=1.0,
+        description="Recognition confidence below which the caller is asked to repeat instead of the bot guessing.",
+    )
+    voice_no_input_seconds: float = Field(
+        default=6.0,
+        ge=1.0,
+        le=60.0,
+        description="Silence after a prompt before the caller is prompted again, in seconds.",
+    )
     ws_history_limit: int = Field(
         default=500, ge=1, description="Most messages replayed to a WebSocket that resumes."
     )

@@ -41,6 +41,9 @@ from helixdesk.bus.nats_jetstream import NatsJetStreamEventBus
 from helixdesk.bus.protocol import EventBus
 from helixdesk.bus.redis_streams import RedisStreamsEventBus
 from helixdesk.bus.relay import OutboxRelay
+from helixdesk.channels.phone.call import PhoneDesk
+from helixdesk.channels.phone.config import call_config
+from helixdesk.channels.phone.menu import VoiceMenu
 from helixdesk.channels.social.channel import SocialChannel
 from helixdesk.channels.wechat.binding import Binder
 from helixdesk.channels.wechat.channel import WeChatChannel
@@ -252,6 +255,7 @@ class Container:
     datasets: Datasets  # versions of the labels
     registry: ModelRegistry  # the intent models: reports, shadow runs, promotion, rollback
     model_watch: LiveModelWatch  # loads a newly promoted model without a restart
+    phone: PhoneDesk  # the phone channel's calls: voice menu, speech both ways (docs/telephony.md)
 
     @property
     def pack(self) -> Pack:
@@ -604,6 +608,17 @@ class Container:
         part(
             "model_watch",
             lambda: LiveModelWatch(registry=registry, parser=parser, every=settings.learning_reload_seconds),
+        )
+        part(
+            "phone",
+            lambda: PhoneDesk(
+                conversations=conversations,
+                voice=voice,
+                recognizer=speech,
+                synthesizer=parts["synthesizer"],
+                menu=VoiceMenu.for_pack(config.pack.name),
+                config=call_config(settings),
+            ),
         )
         return cls(**parts)
 

@@ -137,9 +137,12 @@ class SpeechRecognizer:
     def warm_up(self) -> None:
         _model(self._threads)
 
-    def transcribe(self, pcm16: bytes, sample_rate: int, language: str | None = None) -> Transcript:
+    def transcribe(
+        self, pcm16: bytes, sample_rate: int, language: str | None = None, *, prompt: str | None = None
+    ) -> Transcript:
         """Mono PCM16 (little-endian) at `sample_rate` as text. `language`: the customer's ("zh-Hans",
-        "zh-Hant", "en"), or None to detect Chinese or English."""
+        "zh-Hant", "en"), or None to detect Chinese or English. `prompt`: the words to expect, in
+        place of the pack's vocabulary (a voice menu's choices)."""
         seconds = duration(pcm16, sample_rate)
         audio = to_float(resample(pcm16, sample_rate, RATE))
         if audio.size == 0:
@@ -151,7 +154,7 @@ class SpeechRecognizer:
                 audio,
                 language=spoken,
                 beam_size=self._beam_size,
-                initial_prompt=self._prompts.get(spoken) or None,
+                initial_prompt=(prompt if prompt is not None else self._prompts.get(spoken)) or None,
                 without_timestamps=True,
                 max_new_tokens=min(MAX_WINDOW_TOKENS, int(min(seconds, 30.0) * TOKENS_PER_SECOND) + 10),
             )

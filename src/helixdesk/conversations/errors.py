@@ -87,3 +87,9 @@ class AudioNotFoundError(NotFoundError):
     """The message has no stored recording."""
 
     code = "audio_not_found"
+
+
+class InvalidCursorError(ValidationFailedError):
+    """A page cursor (`before`) that this server did not give out, or that was cut or changed."""
+
+    code = "invalid_cursor"

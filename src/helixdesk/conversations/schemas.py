@@ -115,3 +115,26 @@ class RatingStatus(BaseModel):
         description="The chat should offer the rating now: it can be rated, and the conversation has "
         "closed or the customer's last message said they are done (thanks, goodbye)."
     )
+
+
+class EarlierConversation(BaseModel):
+    id: str
+    channel: str = Field(description="Where it took place: web, app, api, wechat, social, voice or cli.")
+    state: Literal["bot", "waiting_for_agent", "with_agent", "closed"]
+    language: str | None
+    started_at: datetime
+    ended_at: datetime | None = Field(description="When it closed; null while it is still open.")
+    last_activity_at: datetime = Field(description="When its last message was written.")
+    messages: list[MessageData] = Field(
+        description="Its messages as stored (masked), in order: the latest 200 when it has more."
+    )
+    messages_left_out: int = Field(description="How many of its first messages are not listed (0 mostly).")
+
+
+class EarlierPage(BaseModel):
+    conversations: list[EarlierConversation] = Field(
+        description="The same customer's conversations started before this one, newest first."
+    )
+    next_cursor: str | None = Field(
+        description="Pass as `before` for the next (older) page; null on the last page."
+    )

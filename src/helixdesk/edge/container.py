@@ -52,6 +52,7 @@ from helixdesk.channels.wechat.media import PictureFetcher
 from helixdesk.channels.wechat.outbound import outbound_consumer
 from helixdesk.channels.wechat.store import WeChatStore
 from helixdesk.channels.wechat.voice import WeChatVoice
+from helixdesk.conversations.earlier import EarlierConversations
 from helixdesk.conversations.images import ImageMessages
 from helixdesk.conversations.ratings import Ratings
 from helixdesk.conversations.service import ConversationService
@@ -210,6 +211,7 @@ class Container:
     bot: Bot
     writer: ConversationWriter
     conversations: ConversationService
+    earlier: EarlierConversations  # the customer's earlier conversations on every channel
     images: ImageMessages  # image messages: OCR, the fields as the turn's entities, the original encrypted
     speech: SpeechRecognizer  # speech to text (voice messages, WeChat voice), loaded on first use
     synthesizer: CachedSynthesizer  # text to speech (`tts_backend`), fixed prompts rendered once
@@ -431,6 +433,12 @@ class Container:
                 max_message_chars=settings.max_message_chars,
                 demo_customer_login=settings.demo_pages,
                 relay=relay,
+            ),
+        )
+        part(
+            "earlier",
+            lambda: EarlierConversations(
+                sessions=sessions, retention_days=settings.retention_conversations_days
             ),
         )
         images = part(

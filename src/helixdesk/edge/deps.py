@@ -25,6 +25,7 @@ from helixdesk.auth.roles import INCIDENT_ROLES, LABELLING_ROLES, MODEL_ROLES, S
 from helixdesk.auth.service import SessionView, StaffAccounts, StaffView
 from helixdesk.channels.social.channel import SocialChannel
 from helixdesk.channels.wechat.channel import WeChatChannel
+from helixdesk.conversations.earlier import EarlierConversations
 from helixdesk.conversations.images import ImageMessages
 from helixdesk.conversations.ratings import Ratings
 from helixdesk.conversations.service import ConversationService
@@ -169,6 +170,7 @@ def require_roles(*roles: str) -> Callable[..., Awaitable[StaffView]]:
 ContainerDep = Annotated[Container, Depends(_container)]
 SettingsDep = Annotated[Settings, Depends(_part("settings"))]
 ConversationsDep = Annotated[ConversationService, Depends(_part("conversations"))]
+EarlierDep = Annotated[EarlierConversations, Depends(_part("earlier"))]
 WeChatDep = Annotated[WeChatChannel, Depends(_part("wechat"))]
 SocialDep = Annotated[SocialChannel, Depends(_part("social"))]
 ImagesDep = Annotated[ImageMessages, Depends(_part("images"))]

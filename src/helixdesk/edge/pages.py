@@ -31,8 +31,16 @@ async def chat_page(request: Request) -> HTMLResponse:
         if asked in LANGUAGES
         else preferred or browser_language(request.headers.get("accept-language")) or DEFAULT_LANGUAGE
     )
+    # The channels' names in the three languages, as the agent console words them (the customer's
+    # earlier conversations are labelled with them).
+    channels = {
+        code: dict(words)
+        for code, words in request.app.state.container.config.labels.group("channel").items()
+    }
     return templates.TemplateResponse(
-        request, "chat.html", {"title": "Helixdesk", "lang": lang, "customer_lang": preferred or ""}
+        request,
+        "chat.html",
+        {"title": "Helixdesk", "lang": lang, "customer_lang": preferred or "", "channels": channels},
     )
 
 

@@ -12,9 +12,11 @@ from typing import Annotated
 import anyio
 from fastapi import APIRouter, File, Form, Query, UploadFile, status
 
+from helixdesk.conversations.earlier import PAGE_DEFAULT, PAGE_MAX
 from helixdesk.conversations.schemas import (
     ConversationCreate,
     ConversationOut,
+    EarlierPage,
     HandoffRequested,
     MessageCreate,
     MessagePage,
@@ -26,6 +28,7 @@ from helixdesk.conversations.schemas import (
 from helixdesk.edge.deps import (
     ChannelCallerDep,
     ConversationsDep,
+    EarlierDep,
     ImagesDep,
     LimitsDep,
     RatingsDep,
@@ -170,6 +173,35 @@ async def list_messages(
     messages = await service.list_messages(conversation_id, after_seq=after_seq, limit=limit)
     last = messages[-1].seq if messages else after_seq
     return MessagePage(messages=messages, last_seq=last)
+
+
+@router.get(
+    "/{conversation_id}/earlier",
+    response_model=EarlierPage,
+    responses={422: {"model": ErrorResponse, "description": "A bad `before` (`invalid_cursor`) or `limit`"}},
+)
+async def list_earlier(
+    conversation_id: str,
+    service: ConversationsDep,
+    earlier: EarlierDep,
+    caller: ChannelCallerDep,
+    before: Annotated[
+        str | None,
+        Query(min_length=1, max_length=200, description="`next_cursor` of the previous page."),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=PAGE_MAX, description="Conversations per page.")] = PAGE_DEFAULT,
+) -> EarlierPage:
+    """The same customer's earlier conversations on every channel, newest first: one history.
+
+    Whoever may read this conversation's messages may read these. Each comes with its channel, when
+    it started and ended, its state and its messages as stored (masked; images with the text read
+    from them, voice messages with their transcript). A visitor's conversation (no `customer_ref`)
+    has none. Only conversations still held are listed (not removed by retention or erasure).
+    Pages: `next_cursor` → `before`. A bad cursor is 422 `invalid_cursor`, a bad `limit` 422
+    `invalid_request`.
+    """
+    await anyio.to_thread.run_sync(service.check_access, conversation_id, caller)
+    return await earlier.page(conversation_id, before=before, limit=limit)
 
 
 @router.post("/{conversation_id}/handoff", response_model=HandoffRequested)

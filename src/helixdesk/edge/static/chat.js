@@ -14,7 +14,9 @@
                  already_rated: "您已评价过本次服务，谢谢！", suggestion: "为您推荐",
                  attach: "发送图片", image_tag: "图片", voice_tag: "语音", image_reading: "正在识别图片…",
                  image_invalid: "请发送 PNG、JPEG 或 WebP 格式的图片。", image_too_large: "图片太大了，请发送小一些的图片。",
-                 image_dimensions_invalid: "图片尺寸不合适，请发送清晰的截图。", image_failed: "图片发送失败，请稍后再试。" },
+                 image_dimensions_invalid: "图片尺寸不合适，请发送清晰的截图。", image_failed: "图片发送失败，请稍后再试。",
+                 earlier: "以往对话", earlier_more: "显示更早的对话", earlier_now: "本次对话",
+                 earlier_failed: "以往对话暂时无法显示。" },
     "zh-Hant": { title: "線上客服", connecting: "正在連線…", online: "智能客服在線", offline: "連線中斷，正在重連…",
                  placeholder: "請輸入您的問題", send: "發送", customer: "我", bot: "智能客服", agent: "客服專員",
                  system: "系統", welcome: "您好！我是智能客服，請問有什麼可以幫您？", person: "轉真人",
@@ -27,7 +29,9 @@
                  already_rated: "您已評價過本次服務，謝謝！", suggestion: "為您推薦",
                  attach: "發送圖片", image_tag: "圖片", voice_tag: "語音", image_reading: "正在識別圖片…",
                  image_invalid: "請發送 PNG、JPEG 或 WebP 格式的圖片。", image_too_large: "圖片太大了，請發送小一些的圖片。",
-                 image_dimensions_invalid: "圖片尺寸不合適，請發送清晰的截圖。", image_failed: "圖片發送失敗，請稍後再試。" },
+                 image_dimensions_invalid: "圖片尺寸不合適，請發送清晰的截圖。", image_failed: "圖片發送失敗，請稍後再試。",
+                 earlier: "以往對話", earlier_more: "顯示更早的對話", earlier_now: "本次對話",
+                 earlier_failed: "以往對話暫時無法顯示。" },
     "en": { title: "Online service", connecting: "Connecting…", online: "Assistant online",
             offline: "Connection lost, reconnecting…", placeholder: "Type your question", send: "Send",
             customer: "You", bot: "Assistant", agent: "Agent", system: "System",
@@ -44,10 +48,12 @@
             image_reading: "Reading the image…", image_invalid: "Please send a PNG, JPEG or WebP image.",
             image_too_large: "That image is too large; please send a smaller one.",
             image_dimensions_invalid: "That image's size can't be read; please send a clear screenshot.",
-            image_failed: "The image could not be sent; please try again." },
+            image_failed: "The image could not be sent; please try again.",
+            earlier: "Earlier conversations", earlier_more: "Show earlier conversations",
+            earlier_now: "This conversation", earlier_failed: "Earlier conversations cannot be shown just now." },
   };
   const $ = (id) => document.getElementById(id);
-  const log = $("log"), form = $("form"), text = $("text"), status = $("status"), errorBox = $("error");
+  const log = $("log"), scroller = $("scroll"), form = $("form"), text = $("text"), status = $("status"), errorBox = $("error");
   const langSelect = $("lang"), personButton = $("person"), banner = $("banner"), restart = $("restart");
   const attach = $("attach"), imageInput = $("image");
   const rating = $("rating"), ratingForm = $("rating-form"), ratingDone = $("rating-done"), rateLink = $("rate");
@@ -79,6 +85,13 @@
   const ratingAsked = new Set();
 
   function t(key) { return I18N[lang][key]; }
+  // What the page's other scripts (chat-earlier.js: the customer's earlier conversations) share:
+  // the words in the page's language, and events when the conversation or the language changes.
+  window.hdChat = { t: (key) => t(key), who: (message) => whoLabel(message), lang: () => lang };
+  function announce(name, detail) {
+    window.hdChat[name] = detail;  // for a script that starts listening later
+    document.dispatchEvent(new CustomEvent("hd:" + name, { detail }));
+  }
   function applyLanguage() {
     document.documentElement.lang = lang;
     document.title = t("title") + " · Helixdesk";
@@ -168,7 +181,7 @@
     // Keep the thread in sequence order even when frames arrive out of order.
     const after = Array.from(log.children).find((el) => Number(el.dataset.seq) > message.seq);
     log.insertBefore(li, after || null);
-    log.scrollTop = log.scrollHeight;
+    scroller.scrollTop = scroller.scrollHeight;
     if (message.in_reply_to) {
       syncCustomerMessage(message.in_reply_to);
       if (!ratingAsked.has(message.in_reply_to)) { ratingAsked.add(message.in_reply_to); checkRating(); }
@@ -214,7 +227,7 @@
   }
   function showRating(focus) {
     rating.hidden = false; ratingForm.hidden = false; ratingDone.hidden = true; rateLink.hidden = true;
-    log.scrollTop = log.scrollHeight;
+    scroller.scrollTop = scroller.scrollHeight;
     if (focus) (ratingForm.querySelector("input[name=score]:checked") || ratingForm.querySelector("input[name=score]")).focus();
   }
   function hideRating() {
@@ -310,6 +323,7 @@
   async function start() {
     try {
       await ensureConversation();
+      announce("conversation", { id: conversationId, token });
       connect();
     } catch (e) {
       showError(String(e.message || e));
@@ -379,7 +393,7 @@
     showState("bot"); start();
   });
   langSelect.addEventListener("change", () => {
-    lang = langSelect.value; sessionStorage.setItem("hd.lang", lang); applyLanguage();
+    lang = langSelect.value; sessionStorage.setItem("hd.lang", lang); applyLanguage(); announce("language", { lang });
   });
 
   applyLanguage();

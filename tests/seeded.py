@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -15,6 +16,14 @@ from helixdesk.simulation.demo import demo_database
 def seeded_database(url: str, *, customers: int = 60, seed: int = 11) -> tuple[Engine, sessionmaker[Session]]:
     """Migrate `url` and load the demo bank, the FAQ and today's demo rates; the caller disposes."""
     return demo_database(url, customers=customers, seed=seed)
+
+
+def seeded_file(tmp_path_factory: pytest.TempPathFactory, name: str, *, customers: int = 60) -> str:
+    """The URL of a fresh SQLite file in a temporary folder `name`, seeded as `seeded_database` does."""
+    url = f"sqlite:///{tmp_path_factory.mktemp(name) / 'helixdesk.db'}"
+    engine, _ = seeded_database(url, customers=customers)
+    engine.dispose()
+    return url
 
 
 class CustomerPicker:

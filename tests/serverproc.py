@@ -14,6 +14,19 @@ from typing import Any
 import httpx
 
 
+def model_server(name: str, database: str, model_root: Path, logs: Path, **env: str) -> Server:
+    """A started `helixdesk serve` on `database` with the test run's models, quiet, its log in
+    `logs`, its own secret key (from `name`) and `env` as further HELIXDESK_ settings."""
+    settings = {
+        "HELIXDESK_DATABASE_URL": database,
+        "HELIXDESK_MODEL_DIR": str(model_root),
+        "HELIXDESK_LOG_LEVEL": "warning",
+        "HELIXDESK_SECRET_KEY": f"{name}-" + "k" * 32,
+        **env,
+    }
+    return Server(settings, log=logs / "server.log").start()
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

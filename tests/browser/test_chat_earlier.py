@@ -20,8 +20,8 @@ from playwright.sync_api import Browser, expect, sync_playwright
 from helixdesk.channels.wechat.models import WeChatUser
 from helixdesk.core.clock import utcnow
 from helixdesk.db.session import make_engine, make_session_factory, transaction
-from tests.seeded import seeded_database
-from tests.serverproc import Server
+from tests.seeded import seeded_file
+from tests.serverproc import Server, model_server
 from tests.wechat_sim import AES_KEY, APP_ID, TOKEN, WeChatServers, text_xml
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
@@ -34,25 +34,21 @@ REF = "C000002"
 
 @pytest.fixture(scope="module")
 def database(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser-earlier') / 'helixdesk.db'}"
-    engine, _ = seeded_database(url, customers=12)
-    engine.dispose()
-    return url
+    return seeded_file(tmp_path_factory, "browser-earlier", customers=12)
 
 
 @pytest.fixture(scope="module")
 def server(database: str, model_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    env = {
-        "HELIXDESK_DATABASE_URL": database,
-        "HELIXDESK_MODEL_DIR": str(model_root),
-        "HELIXDESK_LOG_LEVEL": "warning",
-        "HELIXDESK_SECRET_KEY": "browser-earlier-" + "k" * 32,
-        "HELIXDESK_WECHAT_APP_ID": APP_ID,
-        "HELIXDESK_WECHAT_TOKEN": TOKEN,
-        "HELIXDESK_WECHAT_ENCODING_AES_KEY": AES_KEY,
-        "HELIXDESK_WECHAT_REPLY_BUDGET_SECONDS": "4.0",
-    }
-    srv = Server(env, log=tmp_path_factory.mktemp("server") / "server.log").start()
+    srv = model_server(
+        "browser-earlier",
+        database,
+        model_root,
+        tmp_path_factory.mktemp("server"),
+        HELIXDESK_WECHAT_APP_ID=APP_ID,
+        HELIXDESK_WECHAT_TOKEN=TOKEN,
+        HELIXDESK_WECHAT_ENCODING_AES_KEY=AES_KEY,
+        HELIXDESK_WECHAT_REPLY_BUDGET_SECONDS="4.0",
+    )
     yield srv
     srv.stop()
 

@@ -19,8 +19,8 @@ from playwright.sync_api import Browser, expect, sync_playwright
 from helixdesk.bank.demo import DemoBankConnector
 from helixdesk.db.session import make_engine, make_session_factory
 from tests.ocr_images import charge_lines, draw_lines
-from tests.seeded import CustomerPicker, seeded_database
-from tests.serverproc import Server
+from tests.seeded import CustomerPicker, seeded_file
+from tests.serverproc import Server, model_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -31,21 +31,17 @@ WAIT = 30_000  # ms; the OCR takes a second or two, the margin is for a loaded m
 
 @pytest.fixture(scope="module")
 def database(tmp_path_factory: pytest.TempPathFactory) -> str:
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser-images') / 'helixdesk.db'}"
-    engine, _ = seeded_database(url)
-    engine.dispose()
-    return url
+    return seeded_file(tmp_path_factory, "browser-images")
 
 
 @pytest.fixture(scope="module")
 def server(database: str, model_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    env = {
-        "HELIXDESK_DATABASE_URL": database,
-        "HELIXDESK_MODEL_DIR": str(model_root),
-        "HELIXDESK_LOG_LEVEL": "warning",
-        "HELIXDESK_SECRET_KEY": "browser-images-" + "k" * 32,
-    }
-    srv = Server(env, log=tmp_path_factory.mktemp("server") / "server.log").start()
+    srv = model_server(
+        "browser-images",
+        database,
+        model_root,
+        tmp_path_factory.mktemp("server"),
+    )
     yield srv
     srv.stop()
 

@@ -25,8 +25,8 @@ from helixdesk.bank.demo import DemoBankConnector
 from helixdesk.db.session import make_engine, make_session_factory
 from helixdesk.nlg.names import name_in
 from helixdesk.simulation.numbers import expected_prepayment
-from tests.seeded import CustomerPicker, seeded_database
-from tests.serverproc import Server
+from tests.seeded import CustomerPicker, seeded_file
+from tests.serverproc import Server, model_server
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow]
 
@@ -39,21 +39,17 @@ WAIT = 20_000  # ms; a turn takes tens of milliseconds, the margin is for a load
 @pytest.fixture(scope="module")
 def database(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The demo bank (60 customers), the pack's FAQ and demo exchange rates in a fresh SQLite file."""
-    url = f"sqlite:///{tmp_path_factory.mktemp('browser-scenarios') / 'helixdesk.db'}"
-    engine, _ = seeded_database(url)
-    engine.dispose()
-    return url
+    return seeded_file(tmp_path_factory, "browser-scenarios")
 
 
 @pytest.fixture(scope="module")
 def server(database: str, model_root: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
-    env = {
-        "HELIXDESK_DATABASE_URL": database,
-        "HELIXDESK_MODEL_DIR": str(model_root),
-        "HELIXDESK_LOG_LEVEL": "warning",
-        "HELIXDESK_SECRET_KEY": "browser-scenarios-" + "k" * 32,
-    }
-    srv = Server(env, log=tmp_path_factory.mktemp("server") / "server.log").start()
+    srv = model_server(
+        "browser-scenarios",
+        database,
+        model_root,
+        tmp_path_factory.mktemp("server"),
+    )
     yield srv
     srv.stop()
 

@@ -37,7 +37,7 @@ def test_customer_sends_a_message_and_sees_the_reply(server, page: Page, tmp_pat
     expect(page.locator("#status")).to_have_attribute("data-state", "online", timeout=15000)
     page.fill("#text", "你好，我想问一下信用卡的事")
     page.click("#send")
-    customer = page.locator(".msg--customer .msg__bubble")
+    customer = page.locator("#log .msg--customer .msg__bubble")
     expect(customer).to_contain_text("我想问一下信用卡的事")
     bot = page.locator('.msg--bot[data-seq="2"] .msg__bubble')
     expect(bot).to_contain_text("抱歉")
@@ -46,7 +46,7 @@ def test_customer_sends_a_message_and_sees_the_reply(server, page: Page, tmp_pat
     # Reload: the same conversation comes back from the server, in order, nothing lost or doubled.
     page.reload()
     expect(page.locator('.msg--bot[data-seq="2"]')).to_have_count(1, timeout=15000)
-    expect(page.locator(".msg--customer")).to_have_count(1)
+    expect(page.locator("#log .msg--customer")).to_have_count(1)
 
 
 def test_english_page(server, page: Page):
@@ -71,12 +71,12 @@ def test_a_message_typed_while_the_connection_is_down_is_sent_when_it_is_back(se
     page.fill("#text", "I lost my card")
     page.keyboard.press("Enter")
     expect(page.locator("#text")).to_have_value("")  # taken, not left in the box or dropped
-    expect(page.locator(".msg--customer")).to_have_count(1)
+    expect(page.locator("#log .msg--customer")).to_have_count(1)
 
     server.start()
     expect(status).to_have_attribute("data-state", "online", timeout=40000)
-    expect(page.locator(".msg--customer").last).to_contain_text("I lost my card", timeout=30000)
+    expect(page.locator("#log .msg--customer").last).to_contain_text("I lost my card", timeout=30000)
     expect(page.locator('.msg--bot[data-seq="4"]')).to_have_count(1, timeout=30000)
     page.reload()  # stored once, in order
     expect(page.locator('.msg--bot[data-seq="4"]')).to_have_count(1, timeout=15000)
-    expect(page.locator(".msg--customer")).to_have_count(2)
+    expect(page.locator("#log .msg--customer")).to_have_count(2)

@@ -101,10 +101,10 @@ class Customer:
 
     def say(self, text: str) -> Locator:
         """Type `text` and send it with Enter; returns the bot's replies to it (they may still arrive)."""
-        before = self.page.locator(".msg--customer").count()
+        before = self.page.locator("#log .msg--customer").count()
         self.page.fill("#text", text)
         self.page.keyboard.press("Enter")
-        mine = self.page.locator(".msg--customer")
+        mine = self.page.locator("#log .msg--customer")
         expect(mine).to_have_count(before + 1, timeout=WAIT)
         self.last_seq = int(mine.nth(before).get_attribute("data-seq") or 0)
         replies = self.replies()
@@ -179,7 +179,7 @@ def test_doubted_charge_shows_the_facts_then_offers_a_dispute_or_an_agent(custom
     expect(facts.last).to_contain_text("认得这笔交易")
     me.screenshot("doubted-charge-facts-zh")
     # The code the customer typed is not shown back in the thread.
-    expect(me.page.locator(".msg--customer").last).not_to_contain_text(code)
+    expect(me.page.locator("#log .msg--customer").last).not_to_contain_text(code)
     offer = me.say("还是不认识")
     expect(offer.last).to_contain_text("争议", timeout=WAIT)
     expect(offer.last).to_contain_text("人工")
@@ -192,7 +192,7 @@ def test_doubted_charge_shows_the_facts_then_offers_a_dispute_or_an_agent(custom
     # Coming back to the page: the same thread, still waiting for a person, and still no code.
     me.page.reload()
     expect(me.page.locator("#status")).to_have_text("正在为您转接人工客服…", timeout=WAIT)
-    expect(me.page.locator(".msg--customer")).to_have_count(4, timeout=WAIT)
+    expect(me.page.locator("#log .msg--customer")).to_have_count(4, timeout=WAIT)
     expect(me.page.locator("#log")).not_to_contain_text(code)
 
 

@@ -72,7 +72,7 @@ def operator_page(browser: Browser, base: str, violations: list[str]) -> Page:  
 
 
 def bot_bubbles_with(page: Page, text: str):
-    return page.locator(".msg--bot .msg__bubble", has_text=text)
+    return page.locator("#log .msg--bot .msg__bubble", has_text=text)
 
 
 def test_an_operator_opens_an_incident_and_only_affected_customers_hear_it_first(site, browser, tmp_path):  # noqa: F811

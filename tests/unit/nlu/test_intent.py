@@ -68,6 +68,13 @@ def test_bad_data_gives_a_clear_error(tmp_path):
         load_examples(tmp_path / "bad.jsonl")
     with pytest.raises(DataError, match="not found"):
         load_examples(tmp_path / "missing.csv")
+    # An unquoted sentence with ": " in it is a mapping to YAML, not an example.
+    (tmp_path / "colon.yaml").write_text(
+        "intent: balance_inquiry\nexamples:\n  en:\n  - my balance please\n  - short on time: my balance?\n",
+        "utf-8",
+    )
+    with pytest.raises(DataError, match=r"colon.yaml: examples.en holds .*quote a sentence"):
+        load_examples(tmp_path / "colon.yaml")
 
 
 def test_data_fingerprint_ignores_order(examples):

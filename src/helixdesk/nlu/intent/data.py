@@ -130,6 +130,12 @@ def _load_yaml(path: Path) -> list[Example]:
     for language, texts in doc["examples"].items():
         if not isinstance(texts, list):
             raise DataError(f"{path}: examples.{language} must be a list of strings")
+        for t in texts:
+            if isinstance(t, dict | list):
+                raise DataError(
+                    f"{path}: examples.{language} holds {t!r}, not a sentence (quote a sentence with "
+                    '": " in it, or YAML reads it as a mapping)'
+                )
         out.extend(Example(str(t), label, str(language)) for t in texts if str(t).strip())
     return out
 

@@ -97,7 +97,7 @@ def main() -> None:
                 again: list[str] = []
                 if got is None and heard.duration_s <= CallConfig().menu_answer_seconds:
                     # As a call does: heard again expecting the menu's words, in either language.
-                    got, transcripts = listen_for_choice(
+                    got, _chosen, transcripts = listen_for_choice(
                         recognizer,
                         menu,
                         pcm,

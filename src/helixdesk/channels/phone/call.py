@@ -253,7 +253,7 @@ class Call:
     async def _listen_for_choice(
         self, utterance: Utterance, heard: Transcript
     ) -> tuple[MenuItem | None, Transcript]:
-        item, again = await anyio.to_thread.run_sync(
+        item, chosen, again = await anyio.to_thread.run_sync(
             functools.partial(
                 listen_for_choice,
                 self._desk.recognizer,
@@ -265,7 +265,6 @@ class Call:
             )
         )
         self.record.heard.extend(again)
-        chosen = next((t for t in again if item is not None and self._menu.by_speech(t.text) is item), None)
         return item, chosen or heard
 
     async def _recognise(self, utterance: Utterance) -> tuple[Transcript, float] | None:

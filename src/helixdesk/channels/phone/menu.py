@@ -172,23 +172,25 @@ def listen_for_choice(
     language: str | None,
     *,
     min_confidence: float,
-) -> tuple[MenuItem | None, list[Transcript]]:
+) -> tuple[MenuItem | None, Transcript | None, list[Transcript]]:
     """A short answer to the menu that named no item, heard again expecting the menu's words: in
     the caller's language, or in each language when it is not known yet. Expecting words makes the
     recogniser hear them in anything, so a transcript counts only when it is sure (`min_confidence`,
     higher than for free speech) and not a loop, and two languages naming different items choose
-    nothing. Returns the item chosen (or None) and every transcript."""
+    nothing. Returns the item chosen and the transcript that chose it (or None, None), and every
+    transcript."""
     heard: list[Transcript] = []
-    named: list[tuple[float, MenuItem]] = []
+    named: list[tuple[float, MenuItem, Transcript]] = []
     for lang in [language] if language else ["zh-Hans", "en"]:
         again = recognizer.transcribe(pcm16, rate, lang, prompt=menu.expected("en" if lang == "en" else "zh"))
         heard.append(again)
         item = menu.by_speech(again.text)
         if item is not None and again.confidence >= min_confidence and not looping(again.text):
-            named.append((again.confidence, item))
-    if len({item.name for _c, item in named}) != 1:
-        return None, heard
-    return max(named, key=lambda n: n[0])[1], heard
+            named.append((again.confidence, item, again))
+    if len({item.name for _c, item, _t in named}) != 1:
+        return None, None, heard
+    _c, item, chosen = max(named, key=lambda n: n[0])
+    return item, chosen, heard
 
 
 def looping(text: str) -> bool:

@@ -39,6 +39,12 @@ def desk(tmp_path_factory, model_root):
         # An elderly customer asking about investments goes to a senior agent first (suitability).
         and c.age(datetime.now(UTC).date()) < 60
     )
+    # A customer who asks for a person reaches the general queue (not a relationship manager's).
+    plain = next(
+        c.ref
+        for c in (bank.get_customer(f"C{i:06d}") for i in range(2, 61))
+        if c and c.value_tier == "standard" and c.age(datetime.now(UTC).date()) < 60
+    )
     staff = StaffAccounts(sessions=sessions)
     for username, name, roles, code in (
         ("fraud.zhao", "赵强", ["fraud"], None),
@@ -61,7 +67,7 @@ def desk(tmp_path_factory, model_root):
         "HELIXDESK_LOG_LEVEL": "warning",
     }
     server = Server(env, log=folder / "server.log").start()
-    yield {"server": server, "vip": vip}
+    yield {"server": server, "vip": vip, "plain": plain}
     server.stop()
 
 
@@ -212,3 +218,37 @@ def test_the_customer_can_ask_for_a_person_with_the_button(desk, browser):
     expect(customer.locator("#person")).to_be_hidden()
     expect(agent.locator("#queue tbody tr.queue__row")).to_have_count(1, timeout=10000)
     expect(agent.locator("#queue tbody tr.queue__row").first).to_contain_text("客户要求转人工")
+
+
+def test_a_message_sent_while_the_conversation_page_loads_still_reaches_the_agent(desk, browser):
+    base = desk["server"].base
+    agent = sign_in(browser, base, "agent.li", "en")
+    customer = customer_page(browser, base, f"customer={desk['plain']}&lang=en")
+    customer.click("#person")
+    row = agent.locator("#queue tbody tr.queue__row", has_text=desk["plain"])
+    expect(row).to_have_count(1, timeout=10000)
+    # The conversation page's live stream is held back while the customer writes: the message is
+    # stored after the page read the transcript and before its stream was open.
+    held: list = []
+    holding = [True]
+    agent.route(
+        "**/console/api/events?conversation=*",
+        lambda route: held.append(route) if holding[0] else route.continue_(),
+    )
+    row.locator("button.claim").click()
+    expect(agent).to_have_url(re.compile(r"/console/conversations/"))
+    expect(customer.locator("#banner")).to_contain_text("with you", timeout=10000)
+    say(customer, "My card was swallowed by the cash machine")
+    expect(customer.locator("#log .msg--customer").last).to_contain_text("swallowed", timeout=10000)
+    expect(agent.locator("#transcript .line--customer")).to_have_count(0)
+    for _ in range(100):
+        if held:
+            break
+        agent.wait_for_timeout(100)
+    assert held, "the conversation page never opened its live stream"
+    holding[0] = False
+    for route in held:
+        route.continue_()
+    expect(agent.locator("#transcript .line--customer").last).to_contain_text("swallowed", timeout=10000)
+    agent.context.close()
+    customer.context.close()

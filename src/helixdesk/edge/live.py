@@ -55,7 +55,7 @@ class LiveHub:
         self.draining = asyncio.Event()
 
     async def start(self) -> None:
-        self._last = await anyio.to_thread.run_sync(self._newest)
+        self._last = await anyio.to_thread.run_sync(self.newest)
         await self._bus.subscribe(self.group, self._dispatch, ephemeral=True)
         self._task = asyncio.create_task(self._watch(), name="live:watch")
 
@@ -115,7 +115,9 @@ class LiveHub:
         with reading(self._sessions) as s:
             return read_log(s, after_seq=after, limit=self._batch)
 
-    def _newest(self) -> int:
+    def newest(self) -> int:
+        """The place of the newest logged event. A page reads it before its data, and its live
+        stream starts after it (`?after=`), so nothing that happens while the page loads is missed."""
         with reading(self._sessions) as s:
             return last_log_seq(s)
 

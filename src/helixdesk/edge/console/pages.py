@@ -27,6 +27,7 @@ from helixdesk.edge.deps import (
     DraftsDep,
     GoodwillDep,
     LabellingDep,
+    LiveDep,
     QueueDep,
     SettingsDep,
     StaffAccountsDep,
@@ -266,12 +267,13 @@ async def logout(
 
 @router.get("", response_class=HTMLResponse, response_model=None)
 async def queue_page(
-    request: Request, queue: QueueDep, agents: AgentsDep, session: StaffSessionDep
+    request: Request, queue: QueueDep, agents: AgentsDep, hub: LiveDep, session: StaffSessionDep
 ) -> Response:
     user = session.user
     if user.can_label and not set(user.roles) & CLAIMING_ROLES:
         return RedirectResponse("/console/labelling", status_code=303)  # an annotator's desk
     lang = ui_language(request, user.ui_language)
+    events_after = await anyio.to_thread.run_sync(hub.newest)  # read before the data it shows
     items = await anyio.to_thread.run_sync(lambda: queue.queue_for(user, language=lang))
     load = await anyio.to_thread.run_sync(lambda: agents.load_of(user.id))
     return page(
@@ -282,6 +284,7 @@ async def queue_page(
         items=items,
         load=load,
         queues=user.queues,
+        events_after=events_after,
     )
 
 
@@ -293,10 +296,12 @@ async def conversation_page(
     workspace: WorkspaceDep,
     goodwill: GoodwillDep,
     labelling: LabellingDep,
+    hub: LiveDep,
     session: StaffSessionDep,
 ) -> HTMLResponse:
     user = session.user
     lang = ui_language(request, user.ui_language)
+    events_after = await anyio.to_thread.run_sync(hub.newest)  # read before the data it shows
     view = await anyio.to_thread.run_sync(lambda: workspace.view(user, conversation_id, language=lang))
     revealable = await anyio.to_thread.run_sync(workspace.revealable, user, conversation_id)
     labels = queue.labels
@@ -306,6 +311,7 @@ async def conversation_page(
         user=user,
         csrf=session.csrf_token,
         view=view,
+        events_after=events_after,
         revealable=revealable,
         queues=QUEUES,
         dispositions=list(labels.group("disposition")),
@@ -317,8 +323,14 @@ async def conversation_page(
 
 @router.get("/supervisor", response_class=HTMLResponse)
 async def supervisor_page(
-    request: Request, queue: QueueDep, agents: AgentsDep, user: SupervisorDep, session: StaffSessionDep
+    request: Request,
+    queue: QueueDep,
+    agents: AgentsDep,
+    hub: LiveDep,
+    user: SupervisorDep,
+    session: StaffSessionDep,
 ) -> HTMLResponse:
+    events_after = await anyio.to_thread.run_sync(hub.newest)  # read before the data it shows
     loads = await anyio.to_thread.run_sync(agents.loads)
     lang = ui_language(request, user.ui_language)
     items = await anyio.to_thread.run_sync(lambda: queue.queue_for(user, language=lang))
@@ -330,6 +342,7 @@ async def supervisor_page(
         loads=sorted(loads, key=lambda a: -a.load.load),
         items=items,
         queues=QUEUES,
+        events_after=events_after,
         # The intents a drift alarm names, in the page's language.
         drift_intents=request.app.state.container.config.labels.table(("intent",), lang)["intent"],
     )

@@ -48,8 +48,12 @@
   // stream with "reconnect" as it shuts down) and sends the id of the last event it saw, so the
   // server replays what was missed. "resync": too much was missed to replay, so the view is
   // loaded again from the server.
+  // The page says which event its data is as of (`data-events-after`): the stream starts there, so
+  // an event that happened while the page loaded still arrives.
   function listen(query, onEvent, onResync) {
-    const source = new EventSource("/console/api/events" + (query ? "?" + query : ""));
+    const after = document.body.dataset.eventsAfter;
+    const params = [query, after ? "after=" + encodeURIComponent(after) : ""].filter(Boolean).join("&");
+    const source = new EventSource("/console/api/events" + (params ? "?" + params : ""));
     ["handoff.queued", "handoff.claimed", "handoff.answered", "handoff.ended", "message.received", "reply.sent", "message.sent",
      "conversation.state_changed", "note.whispered", "quality.alert"].forEach((type) => {
       source.addEventListener(type, (e) => {

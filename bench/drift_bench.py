@@ -47,7 +47,7 @@ from helixdesk.drift.feed import CONSUMER  # noqa: E402
 from helixdesk.drift.judge import DriftJudge  # noqa: E402
 from helixdesk.drift.models import DriftAlarm, DriftCheck, DriftDay, DriftToken  # noqa: E402
 from helixdesk.drift.reference import ModelHeldOut  # noqa: E402
-from helixdesk.edge.container import build_nlu  # noqa: E402
+from helixdesk.edge.wiring import build_nlu  # noqa: E402
 from helixdesk.packs.loader import load_pack  # noqa: E402
 from helixdesk.privacy.crypto import Keyring, generate_key  # noqa: E402
 from tests.drift_data import consume, ordinary_day, shifted_day, write_days  # noqa: E402

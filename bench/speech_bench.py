@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "src"))
 
 from helixdesk.core.settings import Settings  # noqa: E402
-from helixdesk.edge.container import build_nlu  # noqa: E402
+from helixdesk.edge.wiring import build_nlu  # noqa: E402
 from helixdesk.packs.loader import load_pack  # noqa: E402
 from helixdesk.speech.asr import SpeechRecognizer, pack_prompts  # noqa: E402
 from helixdesk.speech.tts import EspeakSynthesizer, PiperSynthesizer, SpeechSynthesizer  # noqa: E402

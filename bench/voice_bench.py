@@ -34,7 +34,7 @@ from helixdesk.channels.phone.call import CallConfig  # noqa: E402
 from helixdesk.channels.phone.menu import VoiceMenu, listen_for_choice  # noqa: E402
 from helixdesk.channels.phone.vad import Utterance, VoiceActivity  # noqa: E402
 from helixdesk.core.settings import Settings  # noqa: E402
-from helixdesk.edge.container import build_nlu  # noqa: E402
+from helixdesk.edge.wiring import build_nlu  # noqa: E402
 from helixdesk.packs.loader import load_pack  # noqa: E402
 from helixdesk.speech.asr import SpeechRecognizer  # noqa: E402
 from helixdesk.speech.tts import EspeakSynthesizer  # noqa: E402

@@ -141,7 +141,7 @@ def settings_for(model_root: Path):  # type: ignore[no-untyped-def]
 @pytest.fixture(scope="session")
 def nlu_pipeline(model_root: Path):  # type: ignore[no-untyped-def]
     """The default pack's NLU with the trained models, loaded once per test run."""
-    from helixdesk.edge.container import build_nlu
+    from helixdesk.edge.wiring import build_nlu
     from helixdesk.packs.loader import load_pack
 
     settings = Settings(_env_file=None, model_dir=model_root)  # type: ignore[call-arg]

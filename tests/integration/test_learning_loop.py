@@ -26,7 +26,8 @@ from helixdesk.auth.service import StaffAccounts
 from helixdesk.bus.memory import MemoryEventBus
 from helixdesk.conversations.models import Message
 from helixdesk.edge.app import create_app
-from helixdesk.edge.container import Container, build_nlu
+from helixdesk.edge.container import Container
+from helixdesk.edge.wiring import build_nlu
 from helixdesk.learning.worker import consumers
 from helixdesk.nlu.batcher import ParseBatcher
 from helixdesk.nlu.intent.artefacts import save_model

@@ -13,7 +13,7 @@ from helixdesk.actions.policies import BankPolicy, load_action_policies
 from helixdesk.core.errors import ConfigurationError
 from helixdesk.core.settings import Settings
 from helixdesk.core.timezones import UnknownTimeZoneError, fixed_offset, zone
-from helixdesk.edge.container import PackConfig
+from helixdesk.edge.wiring import PackConfig
 from helixdesk.nlu.entities.dates import find_dates
 from helixdesk.packs.loader import Pack, load_pack
 

@@ -104,7 +104,7 @@ def _forget_on_bus(settings: Settings, conversation_ids: tuple[str, ...]) -> int
     import asyncio
 
     from helixdesk.bus.protocol import KeepingBus
-    from helixdesk.edge.container import build_bus
+    from helixdesk.edge.wiring import build_bus
 
     bus = build_bus(settings)
     if not isinstance(bus, KeepingBus) or not conversation_ids:

@@ -160,7 +160,7 @@ def import_command(
 ) -> None:
     """Import feedback (callback notes, social-media comments) into the hotspots: read by the NLU,
     masked, tagged with its channel. All or nothing; an item with an external id is imported once."""
-    from helixdesk.edge.container import build_nlu
+    from helixdesk.edge.wiring import build_nlu
     from helixdesk.insight.feed import load_products
     from helixdesk.insight.feedback import check, parse_csv, store
     from helixdesk.packs.loader import load_pack

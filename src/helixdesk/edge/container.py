@@ -14,19 +14,15 @@ import asyncio
 import logging
 from dataclasses import dataclass, fields
 from datetime import timedelta
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from helixdesk.abuse import AbuseLimits
-from helixdesk.actions.policies import ActionPolicies, load_action_policies
 from helixdesk.actions.rates import RateService
-from helixdesk.actions.registry import registered_actions
 from helixdesk.actions.runner import ActionRunner
 from helixdesk.agents.service import AgentDirectory
-from helixdesk.analytics.metrics import CostModel
 from helixdesk.analytics.service import AnalyticsReader
 from helixdesk.audit import Actor, AuditLog
 from helixdesk.audit.keys import resolve_audit_key
@@ -36,22 +32,14 @@ from helixdesk.auth.service import StaffAccounts
 from helixdesk.bank.connector import BankConnector
 from helixdesk.bank.demo import DemoBankConnector
 from helixdesk.bus.consumer import DurableConsumer
-from helixdesk.bus.memory import MemoryEventBus
-from helixdesk.bus.nats_jetstream import NatsJetStreamEventBus
 from helixdesk.bus.protocol import EventBus
-from helixdesk.bus.redis_streams import RedisStreamsEventBus
 from helixdesk.bus.relay import OutboxRelay
 from helixdesk.channels.phone.call import PhoneDesk
 from helixdesk.channels.phone.config import call_config
 from helixdesk.channels.phone.menu import VoiceMenu
 from helixdesk.channels.social.channel import SocialChannel
-from helixdesk.channels.wechat.binding import Binder
 from helixdesk.channels.wechat.channel import WeChatChannel
-from helixdesk.channels.wechat.config import accounts_from_settings, replay_guard_from_settings
-from helixdesk.channels.wechat.media import PictureFetcher
 from helixdesk.channels.wechat.outbound import outbound_consumer
-from helixdesk.channels.wechat.store import WeChatStore
-from helixdesk.channels.wechat.voice import WeChatVoice
 from helixdesk.conversations.earlier import EarlierConversations
 from helixdesk.conversations.images import ImageMessages
 from helixdesk.conversations.ratings import Ratings
@@ -65,21 +53,17 @@ from helixdesk.db.session import make_engine, make_session_factory
 from helixdesk.dialogue.bot import Bot
 from helixdesk.dialogue.decide import Decider
 from helixdesk.dialogue.executor import Executor
-from helixdesk.dialogue.flows.base import DialogueConfig
-from helixdesk.dialogue.policy import load_policies
 from helixdesk.drift.board import DriftBoard
-from helixdesk.edge.i18n import value_labels
 from helixdesk.edge.live import LiveHub
 from helixdesk.edge.social_wiring import build_social, social_consumer
+from helixdesk.edge.watching import build_watchers
+from helixdesk.edge.wiring import PackConfig, build_bus, build_nlu, build_wechat, draft_ingester
 from helixdesk.handoff.claiming import Claims
 from helixdesk.handoff.common import Desk
-from helixdesk.handoff.drafts import DraftIngest, KnowledgeDrafts
+from helixdesk.handoff.drafts import KnowledgeDrafts
 from helixdesk.handoff.follow_up import FollowUps
 from helixdesk.handoff.goodwill import Goodwill, load_goodwill_policy
 from helixdesk.handoff.hand_back import HandBack
-from helixdesk.handoff.models import KnowledgeDraft
-from helixdesk.handoff.packet import Labels
-from helixdesk.handoff.policy import HandoffPolicy, load_handoff_policy
 from helixdesk.handoff.queue_view import QueueView
 from helixdesk.handoff.queueing import Queueing
 from helixdesk.handoff.transfer import Transfers
@@ -88,19 +72,15 @@ from helixdesk.handoff.workspace import AgentWorkspace
 from helixdesk.handoff.wrap_up import WrapUp
 from helixdesk.identity import VerificationService, load_identity_policy
 from helixdesk.incidents.register import IncidentRegister
-from helixdesk.insight.feed import load_products
 from helixdesk.insight.feedback import FeedbackInbox
 from helixdesk.insight.proposals import Proposals
 from helixdesk.insight.service import Insight
 from helixdesk.insight.spikes import SpikeSuggestions, hotspot_known
 from helixdesk.knowledge.graph import KnowledgeGraph
-from helixdesk.knowledge.ingest import ingest_entry
 from helixdesk.knowledge.retrieval import KnowledgeBase
 from helixdesk.knowledge.uploads import UploadJobs
-from helixdesk.knowledge.versions import Editor
 from helixdesk.knowledge.workspace import KnowledgeWorkspace
 from helixdesk.learning.datasets import Datasets
-from helixdesk.learning.labels import Vocabulary
 from helixdesk.learning.queue import Labelling
 from helixdesk.learning.registry import ModelRegistry
 from helixdesk.learning.watch import LiveModelWatch
@@ -108,13 +88,9 @@ from helixdesk.lifecycle.config import load_lifecycle_config
 from helixdesk.lifecycle.profiles import CustomerProfiles
 from helixdesk.lifecycle.store import StrategyStore
 from helixdesk.lifecycle.strategies import load_strategies
-from helixdesk.lifecycle.suitability import load_suitability
 from helixdesk.lifecycle.touches import TouchReader
 from helixdesk.llm.assistant import Assistant, build_assistant
-from helixdesk.nlg.personalise import load_tips
 from helixdesk.nlg.replies import ReplyWriter
-from helixdesk.nlg.style import StylePolicy
-from helixdesk.nlg.templates import Templates
 from helixdesk.nlu.batcher import ParseBatcher, Parser
 from helixdesk.nlu.embeddings import embed
 from helixdesk.nlu.pipeline import NLUPipeline
@@ -130,59 +106,15 @@ from helixdesk.privacy.crypto import Keyring
 from helixdesk.privacy.keys import resolve_keyring
 from helixdesk.privacy.transcripts import TranscriptPrivacy
 from helixdesk.quality.coaching import StaffQuality
-from helixdesk.quality.coaching_guide import CoachingGuide
 from helixdesk.quality.live import AlertBoard, DraftCheck
 from helixdesk.quality.model import load_if_trained
 from helixdesk.quality.review import QualityReview
 from helixdesk.quality.rules import RuleBook
 from helixdesk.simulation.practice import TrainingRoom
-from helixdesk.simulation.training import load_practice_customers
 from helixdesk.speech.asr import SpeechRecognizer
 from helixdesk.speech.tts import CachedSynthesizer, synthesizer
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class PackConfig:
-    """The pack's configuration, each file read and validated once."""
-
-    pack: Pack
-    dialogue: DialogueConfig
-    handoff: HandoffPolicy
-    templates: Templates
-    labels: Labels
-    actions: ActionPolicies
-
-    @classmethod
-    def load(
-        cls, pack: Pack, *, code_length: int, timezone: str | None = None, handoff_policy: Path | None = None
-    ) -> PackConfig:
-        templates = Templates.load(pack.path / "nlg" / "templates")
-        # The setting's policy file stands in for the pack's (a bank's own queues and SLAs).
-        handoff = load_handoff_policy(handoff_policy or pack.path / "handoff" / "policy.yaml")
-        dialogue = DialogueConfig(
-            policies=load_policies(pack.path / "dialogue" / "policies.yaml"),
-            style=StylePolicy.load(pack.path / "nlg" / "style.yaml"),
-            tips=load_tips(pack.path / "nlg" / "tips.yaml"),
-            suitability=load_suitability(pack),
-            code_length=code_length,
-            triggers=handoff.triggers,
-            public_actions=frozenset(
-                n for n, spec in registered_actions().items() if not spec.needs_customer
-            ),
-        )
-        labels = Labels.load(pack.path / "handoff" / "labels.yaml", defaults=value_labels())
-        actions = load_action_policies(pack, timezone=timezone)  # the setting overrides the pack's zone
-        templates.tz = actions.bank.tz  # replies show the bank's local time
-        return cls(
-            pack=pack,
-            dialogue=dialogue,
-            handoff=handoff,
-            templates=templates,
-            labels=labels,
-            actions=actions,
-        )
 
 
 @dataclass
@@ -536,14 +468,6 @@ class Container:
         )
         part("outbox", lambda: OutboxReader(sessions=sessions, keyring=keyring))
         part("audit_search", lambda: AuditSearch(sessions=sessions))
-        part("draft_check", lambda: DraftCheck(sessions=sessions, book=quality_rules))
-        part("alert_board", lambda: AlertBoard(sessions=sessions, book=quality_rules))
-        part(
-            "training",
-            lambda: TrainingRoom(
-                sessions=sessions, customers=load_practice_customers(config.pack), book=quality_rules
-            ),
-        )
         part("whispers", lambda: Whispers(desk))
         part(
             "goodwill",
@@ -558,65 +482,25 @@ class Container:
                 sessions=sessions, writer=writer, nlu=parser, relay=relay, tz=config.actions.bank.tz
             ),
         )
-        part(
-            "qa_review",
-            lambda: QualityReview(
-                sessions=sessions,
-                audit=audit,
-                sample_percent=settings.qa_review_sample_percent,
-                tz=config.actions.bank.tz,
-                assistant=llm,
-            ),
+        # Quality monitoring, insight, analytics and learning: consumers of the conversations.
+        build_watchers(
+            part,
+            settings,
+            sessions=sessions,
+            audit=audit,
+            config=config,
+            parser=parser,
+            writer=writer,
+            drafts=drafts,
+            llm=llm,
+            quality_rules=quality_rules,
         )
-        part(
-            "staff_quality",
-            lambda: StaffQuality(
-                sessions=sessions,
-                guide=CoachingGuide.for_pack(config.pack.path),
-                audit=audit,
-                tz=config.actions.bank.tz,
-            ),
-        )
-        part("insight", lambda: Insight(sessions=sessions))
-        part(
-            "analytics",
-            lambda: AnalyticsReader(
-                sessions=sessions,
-                tz=config.actions.bank.tz,
-                cost=CostModel.from_settings(settings),
-                labels=config.labels,
-                reports_dir=settings.analytics_reports_dir,
-                churn=load_lifecycle_config(config.pack).churn,
-            ),
-        )
-        part("drift_board", lambda: DriftBoard(sessions=sessions))
-        part("proposals", lambda: Proposals(sessions=sessions, drafts=drafts, audit=audit))
-        feedback = part(
-            "feedback",
-            lambda: FeedbackInbox(
-                sessions=sessions,
-                parser=parser,
-                mask=lambda text: writer.privacy.mask(text).text,
-                products=load_products(config.pack.path),
-            ),
-        )
+        feedback = parts["feedback"]
         social = part(
             "social",
             lambda: build_social(settings, sessions=sessions, conversations=conversations, feedback=feedback),
         )
         part("social_out", lambda: social_consumer(settings, sessions, social))
-        part(
-            "labelling",
-            lambda: Labelling(
-                sessions=sessions, vocabulary=Vocabulary.for_pack(config.pack.path), audit=audit
-            ),
-        )
-        part("datasets", lambda: Datasets(sessions=sessions, audit=audit))
-        registry = part("registry", lambda: ModelRegistry.from_settings(settings, sessions, audit))
-        part(
-            "model_watch",
-            lambda: LiveModelWatch(registry=registry, parser=parser, every=settings.learning_reload_seconds),
-        )
         part(
             "phone",
             lambda: PhoneDesk(
@@ -666,77 +550,3 @@ class Container:
         drain = getattr(self.bus, "drain", None)
         if drain is not None:
             await drain()
-
-
-def build_wechat(
-    settings: Settings,
-    *,
-    sessions: sessionmaker[Session],
-    writer: ConversationWriter,
-    identity: VerificationService,
-    bank: BankConnector,
-    audit: AuditLog,
-    conversations: ConversationService,
-    images: ImageMessages,
-    voice: VoiceMessages | None = None,
-) -> WeChatChannel:
-    store = WeChatStore(sessions=sessions, writer=writer)
-    return WeChatChannel(
-        accounts=accounts_from_settings(settings),
-        store=store,
-        binder=Binder(sessions=sessions, store=store, identity=identity, bank=bank, audit=audit),
-        conversations=conversations,
-        reply_budget_seconds=settings.wechat_reply_budget_seconds,
-        replay=replay_guard_from_settings(settings),
-        images=images,
-        pictures=PictureFetcher(
-            max_bytes=settings.image_max_bytes, picture_hosts=settings.wechat_picture_hosts.split(",")
-        ),
-        voice=(None if voice is None else WeChatVoice(voice=voice, conversations=conversations, store=store)),
-    )
-
-
-def build_bus(settings: Settings) -> EventBus:
-    if settings.event_bus == "redis":
-        return RedisStreamsEventBus(
-            url=settings.redis_url,
-            stream=settings.redis_stream,
-            retention_seconds=settings.bus_retention_hours * 3600,
-        )
-    if settings.event_bus == "nats":
-        return NatsJetStreamEventBus(
-            servers=[u.strip() for u in settings.nats_url.split(",") if u.strip()],
-            stream=settings.nats_stream,
-            subject=f"{settings.nats_stream.lower()}.events",
-            replicas=settings.nats_replicas,
-            retention_seconds=settings.bus_retention_hours * 3600,
-        )
-    return MemoryEventBus()
-
-
-def build_nlu(settings: Settings, pack: Pack) -> NLUPipeline:
-    return NLUPipeline.from_config(pack.nlu_pipeline, defaults={"model_root": settings.model_dir})
-
-
-def draft_ingester(sessions: sessionmaker[Session], knowledge: KnowledgeBase) -> DraftIngest:
-    """Approved agent insights join the knowledge base as one entry each, searchable at once."""
-
-    def ingest_draft(draft: KnowledgeDraft) -> str:
-        source = f"agent-insight:{draft.id}"
-        ingest_entry(
-            sessions,
-            source=source,
-            title="坐席经验 Agent insight",
-            faq_id=f"insight-{draft.id[:8]}",
-            question=draft.question,
-            answer=draft.answer,
-            language=draft.language,
-            intents=[draft.intent] if draft.intent else [],
-            alternatives=draft.alternatives or (),
-            embed=embed,
-            by=Editor(draft.reviewer_id or "system:drafts", "draft approval"),
-        )
-        knowledge.load()
-        return source
-
-    return ingest_draft

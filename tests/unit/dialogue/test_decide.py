@@ -40,7 +40,7 @@ from helixdesk.dialogue.effects import (
     SendCode,
 )
 from helixdesk.dialogue.state import AFTER, CODE, CONFIRM, DialogueState, Task, slot
-from helixdesk.edge.container import PackConfig
+from helixdesk.edge.wiring import PackConfig
 from helixdesk.memory.service import IssueView
 from helixdesk.packs.loader import load_pack
 

@@ -19,7 +19,7 @@ from helixdesk.dialogue.context import CustomerContext, TurnContext
 from helixdesk.dialogue.decide import Decider, Decision
 from helixdesk.dialogue.effects import Ask, Choices, IncidentExplained, KnowledgeReply, ListChoices, Result
 from helixdesk.dialogue.state import DialogueState
-from helixdesk.edge.container import PackConfig
+from helixdesk.edge.wiring import PackConfig
 from helixdesk.incidents.rules import Incident
 from helixdesk.nlg.replies import ReplyWriter
 from helixdesk.packs.loader import load_pack

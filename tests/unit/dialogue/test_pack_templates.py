@@ -7,7 +7,7 @@ import pytest
 
 from helixdesk.dialogue.flows.tasks import slot_prompt
 from helixdesk.dialogue.policy import Step
-from helixdesk.edge.container import PackConfig
+from helixdesk.edge.wiring import PackConfig
 from helixdesk.packs.loader import load_pack
 
 

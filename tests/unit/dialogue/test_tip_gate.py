@@ -19,7 +19,7 @@ from helixdesk.dialogue.context import CustomerContext, TurnContext
 from helixdesk.dialogue.decide import Decider
 from helixdesk.dialogue.effects import Ask, Choices, KnowledgeReply, ListChoices, Result
 from helixdesk.dialogue.state import DialogueState
-from helixdesk.edge.container import PackConfig
+from helixdesk.edge.wiring import PackConfig
 from helixdesk.memory.service import IssueView
 from helixdesk.packs.loader import load_pack
 

@@ -13,7 +13,7 @@ import pytest
 
 from helixdesk.core.errors import ConfigurationError
 from helixdesk.core.turn import Emotion, Intent, RiskSignal, Turn
-from helixdesk.edge.container import PackConfig
+from helixdesk.edge.wiring import PackConfig
 from helixdesk.nlg.empathy import EmpathyPolicy, choose_empathy
 from helixdesk.nlg.replies import ReplyWriter, Say
 from helixdesk.nlg.style import StylePolicy

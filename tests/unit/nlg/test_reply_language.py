@@ -20,7 +20,7 @@ from helixdesk.actions.transfers import FAILURE_CODES
 from helixdesk.bank.connector import InstallmentPlan
 from helixdesk.bank.seed import _FAIL_REASONS, _MERCHANTS, _PAYEES
 from helixdesk.core.languages import LANGUAGES
-from helixdesk.edge.container import PackConfig
+from helixdesk.edge.wiring import PackConfig
 from helixdesk.nlg.names import name_in, split_bilingual
 from helixdesk.packs.loader import load_pack
 from tests.replyscan import literal_text, problems

@@ -60,6 +60,7 @@ from helixdesk.edge.watching import build_watchers
 from helixdesk.edge.wiring import PackConfig, build_bus, build_nlu, build_wechat, draft_ingester
 from helixdesk.handoff.claiming import Claims
 from helixdesk.handoff.common import Desk
+from helixdesk.handoff.disclosure import Disclosure
 from helixdesk.handoff.drafts import KnowledgeDrafts
 from helixdesk.handoff.follow_up import FollowUps
 from helixdesk.handoff.goodwill import Goodwill, load_goodwill_policy
@@ -159,6 +160,7 @@ class Container:
     wrap_up: WrapUp
     agents: AgentDirectory
     workspace: AgentWorkspace
+    disclosure: Disclosure  # masked values and originals, shown for a stated reason and audited
     drafts: KnowledgeDrafts
     limits: AbuseLimits
     rates: RateService
@@ -451,12 +453,12 @@ class Container:
             lambda: AgentWorkspace(
                 desk=desk,
                 view=queue,
-                keyring=keyring,
                 bank=bank,
                 knowledge=knowledge,
                 tz=config.actions.bank.tz,
             ),
         )
+        part("disclosure", lambda: Disclosure(desk=desk, workspace=workspace, keyring=keyring))
         drafts = part(
             "drafts",
             lambda: KnowledgeDrafts(desk, workspace, ingest_draft=draft_ingester(sessions, knowledge)),

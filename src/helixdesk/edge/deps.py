@@ -35,6 +35,7 @@ from helixdesk.drift.board import DriftBoard
 from helixdesk.edge.container import Container
 from helixdesk.edge.live import LiveHub
 from helixdesk.handoff.claiming import Claims
+from helixdesk.handoff.disclosure import Disclosure
 from helixdesk.handoff.drafts import KnowledgeDrafts
 from helixdesk.handoff.follow_up import FollowUps
 from helixdesk.handoff.goodwill import Goodwill
@@ -184,6 +185,7 @@ TransfersDep = Annotated[Transfers, Depends(_part("transfers"))]
 HandBackDep = Annotated[HandBack, Depends(_part("hand_back"))]
 WrapUpDep = Annotated[WrapUp, Depends(_part("wrap_up"))]
 WorkspaceDep = Annotated[AgentWorkspace, Depends(_part("workspace"))]
+DisclosureDep = Annotated[Disclosure, Depends(_part("disclosure"))]
 DraftsDep = Annotated[KnowledgeDrafts, Depends(_part("drafts"))]
 # The knowledge workspace.
 KnowledgeWorkspaceDep = Annotated[KnowledgeWorkspace, Depends(_part("kb_workspace"))]

@@ -37,6 +37,7 @@ from helixdesk.edge.deps import (
     AgentDep,
     AgentsDep,
     ClaimsDep,
+    DisclosureDep,
     DraftCheckDep,
     DraftsDep,
     HandBackDep,
@@ -196,7 +197,9 @@ async def claim(handoff_id: str, claims: ClaimsDep, user: AgentDep) -> dict[str,
 
 
 @router.get("/conversations/{conversation_id}")
-async def conversation(conversation_id: str, workspace: WorkspaceDep, user: StaffDep) -> dict[str, Any]:
+async def conversation(
+    conversation_id: str, workspace: WorkspaceDep, disclosure: DisclosureDep, user: StaffDep
+) -> dict[str, Any]:
     view = await anyio.to_thread.run_sync(lambda: workspace.view(user, conversation_id))
     return {
         "conversation": view.conversation,
@@ -209,19 +212,19 @@ async def conversation(conversation_id: str, workspace: WorkspaceDep, user: Staf
         "products": view.products,
         "transactions": view.transactions,
         "mine": view.mine,
-        "revealable": await anyio.to_thread.run_sync(workspace.revealable, user, conversation_id),
+        "revealable": await anyio.to_thread.run_sync(disclosure.revealable, user, conversation_id),
     }
 
 
 @router.post("/conversations/{conversation_id}/reveal")
 async def reveal(
-    conversation_id: str, body: RevealIn, workspace: WorkspaceDep, user: AgentDep
+    conversation_id: str, body: RevealIn, disclosure: DisclosureDep, user: AgentDep
 ) -> dict[str, Any]:
     """Show one masked value (a card or phone number the customer typed) for a stated reason.
 
     Every reveal is an audit entry: who, which value, why, from where."""
     revealed = await anyio.to_thread.run_sync(
-        lambda: workspace.reveal(
+        lambda: disclosure.reveal(
             user, conversation_id, message_id=body.message_id, span_index=body.span_index, reason=body.reason
         )
     )
@@ -230,14 +233,14 @@ async def reveal(
 
 @router.post("/conversations/{conversation_id}/images/{message_id}")
 async def open_image(
-    conversation_id: str, message_id: str, body: ImageOpenIn, workspace: WorkspaceDep, user: AgentDep
+    conversation_id: str, message_id: str, body: ImageOpenIn, disclosure: DisclosureDep, user: AgentDep
 ) -> Response:
     """The original of an image the customer sent (decrypted), for a stated reason.
 
     Every opening is an audit entry (`image.opened`: who, which message, why, from where); the
     response is not cached. The text read from it and its fields are on the message already."""
     original = await anyio.to_thread.run_sync(
-        lambda: workspace.open_image(user, conversation_id, message_id=message_id, reason=body.reason)
+        lambda: disclosure.open_image(user, conversation_id, message_id=message_id, reason=body.reason)
     )
     return Response(
         original.data,
@@ -248,14 +251,14 @@ async def open_image(
 
 @router.post("/conversations/{conversation_id}/audio/{message_id}")
 async def open_audio(
-    conversation_id: str, message_id: str, body: AudioOpenIn, workspace: WorkspaceDep, user: AgentDep
+    conversation_id: str, message_id: str, body: AudioOpenIn, disclosure: DisclosureDep, user: AgentDep
 ) -> Response:
     """The original recording of a voice message the customer sent (decrypted), for a stated reason.
 
     Every opening is an audit entry (`audio.opened`: who, which message, why, from where); the
     response is not cached. Its transcript is the message's text."""
     original = await anyio.to_thread.run_sync(
-        lambda: workspace.open_audio(user, conversation_id, message_id=message_id, reason=body.reason)
+        lambda: disclosure.open_audio(user, conversation_id, message_id=message_id, reason=body.reason)
     )
     return Response(
         original.data,

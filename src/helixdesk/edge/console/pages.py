@@ -24,6 +24,7 @@ from helixdesk.edge.deps import (
     AdminDep,
     AgentsDep,
     AuditSearchDep,
+    DisclosureDep,
     DraftsDep,
     GoodwillDep,
     LabellingDep,
@@ -294,6 +295,7 @@ async def conversation_page(
     conversation_id: str,
     queue: QueueDep,
     workspace: WorkspaceDep,
+    disclosure: DisclosureDep,
     goodwill: GoodwillDep,
     labelling: LabellingDep,
     hub: LiveDep,
@@ -303,7 +305,7 @@ async def conversation_page(
     lang = ui_language(request, user.ui_language)
     events_after = await anyio.to_thread.run_sync(hub.newest)  # read before the data it shows
     view = await anyio.to_thread.run_sync(lambda: workspace.view(user, conversation_id, language=lang))
-    revealable = await anyio.to_thread.run_sync(workspace.revealable, user, conversation_id)
+    revealable = await anyio.to_thread.run_sync(disclosure.revealable, user, conversation_id)
     labels = queue.labels
     return page(
         request,

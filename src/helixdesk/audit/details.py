@@ -43,11 +43,17 @@ SENSITIVE_KEYS = frozenset(
 MAX_STRING = 200
 MAX_DEPTH = 4
 MAX_ITEMS = 50
-# A run of 7+ digits standing alone (not inside a hex hash or an id such as "C000001" or a uuid).
-_DIGITS = re.compile(r"(?<![0-9A-Za-z])\d{7,}(?![0-9A-Za-z])")
+# A run of 7+ digits standing alone (not inside a hex hash or an id such as "C000001"). A uuid is
+# matched whole first and kept: its first group may be 8 digits and its last 12, between hyphens.
+_DIGITS = re.compile(
+    r"(?P<uuid>(?<![0-9A-Za-z])[0-9a-fA-F]{8}(?:-[0-9a-fA-F]{4}){3}-[0-9a-fA-F]{12}(?![0-9A-Za-z]))"
+    r"|(?<![0-9A-Za-z])\d{7,}(?![0-9A-Za-z])"
+)
 
 
 def _mask_digits(match: re.Match[str]) -> str:
+    if match.group("uuid"):
+        return match.group(0)
     digits = match.group(0)
     return "*" * (len(digits) - 4) + digits[-4:]
 

@@ -48,3 +48,17 @@ def test_long_strings_are_shortened_and_odd_values_refused():
         scrub({"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}})
     with pytest.raises(AuditInvalidError):
         scrub({"a": object()})
+
+
+@pytest.mark.parametrize(
+    "uuid",
+    [
+        "72c34f59-041a-4636-9572-538665231005",  # its last group is 12 digits
+        "92598439-0f2a-4140-a72e-8d4c2849bd2c",  # its first group is 8 digits
+        "12345678-1234-1234-1234-123456789012",  # every group digits only
+    ],
+)
+def test_a_uuid_is_never_taken_for_a_number_to_mask(uuid):
+    out = scrub({"had": uuid, "source": f"agent-insight:{uuid}", "note": f"{uuid} 手机 13812345678"})
+    assert out["had"] == uuid and out["source"] == f"agent-insight:{uuid}"
+    assert out["note"] == f"{uuid} 手机 *******5678"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import typer
 import typer.main
 
 from helixdesk.cli import app
@@ -21,10 +22,13 @@ def test_every_setting_is_documented():
 
 
 def _commands(group, prefix: str = "") -> list[str]:
+    # The top-level group loads each command when asked for it by name (helixdesk.cli.COMMANDS).
+    ctx = typer.Context(group)
     names = []
-    for name, command in group.commands.items():
+    for name in group.list_commands(ctx):
+        command = group.get_command(ctx, name)
         full = f"{prefix}{name}"
-        if hasattr(command, "commands"):
+        if hasattr(command, "list_commands"):
             names += _commands(command, f"{full} ")
         else:
             names.append(full)

@@ -2,75 +2,86 @@
 
 from __future__ import annotations
 
+import importlib
 import logging
 import sys
 
 import typer
+import typer.main
 from rich.console import Console
 from rich.markup import escape
+from typer._click import Command, Context  # the click typer ships; its groups are typed with it
+from typer.core import TyperGroup
 
-from helixdesk.cli import (
-    analytics,
-    apikeys,
-    audit,
-    bank,
-    chat,
-    customers,
-    db,
-    drift,
-    insight,
-    kb,
-    keys,
-    learning,
-    lifecycle,
-    llm,
-    model,
-    nlu,
-    outbox,
-    outreach,
-    qa,
-    rates,
-    retention,
-    serve,
-    simulate,
-    users,
-    voice,
-)
 from helixdesk.core.errors import AppError
 from helixdesk.privacy.logs import install_log_masking
 
+# Each command's module is imported only when that command runs: `helixdesk users create` does not
+# load the analytics or the models' libraries. Name -> (module in helixdesk.cli, its Typer app or
+# command function).
+COMMANDS: dict[str, tuple[str, str]] = {
+    "serve": ("serve", "serve"),
+    "chat": ("chat", "chat"),
+    "simulate": ("simulate", "simulate"),
+    "db": ("db", "app"),
+    "bank": ("bank", "app"),
+    "nlu": ("nlu", "app"),
+    "outbox": ("outbox", "app"),
+    "rates": ("rates", "app"),
+    "kb": ("kb", "app"),
+    "users": ("users", "app"),
+    "apikeys": ("apikeys", "app"),
+    "keys": ("keys", "app"),
+    "audit": ("audit", "app"),
+    "retention": ("retention", "app"),
+    "customers": ("customers", "app"),
+    "qa": ("qa", "app"),
+    "insight": ("insight", "app"),
+    "analytics": ("analytics", "app"),
+    "lifecycle": ("lifecycle", "app"),
+    "outreach": ("outreach", "app"),
+    "llm": ("llm", "app"),
+    "drift": ("drift", "app"),
+    "learning": ("learning", "app"),
+    "model": ("model", "app"),
+    "voice": ("voice", "app"),
+}
+
+
+class _Commands(TyperGroup):
+    """The top-level commands, each loaded from its module when it is asked for."""
+
+    def list_commands(self, ctx: Context) -> list[str]:
+        return list(COMMANDS)
+
+    def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
+        if cmd_name not in COMMANDS:
+            return None
+        module, attribute = COMMANDS[cmd_name]
+        found = getattr(importlib.import_module(f"helixdesk.cli.{module}"), attribute)
+        holder = typer.Typer()
+        if isinstance(found, typer.Typer):
+            holder.add_typer(found, name=cmd_name)
+        else:
+            holder.command(cmd_name)(found)
+        holder.callback()(lambda: None)  # a group even with one command, so it is found by name
+        return typer.main.get_group(holder).get_command(ctx, cmd_name)
+
+
 app = typer.Typer(
     name="helixdesk",
+    cls=_Commands,
     help="Helixdesk: self-hosted intelligent customer service for banks.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-app.command("serve")(serve.serve)
-app.command("chat")(chat.chat)
-app.command("simulate")(simulate.simulate)
-app.add_typer(db.app, name="db")
-app.add_typer(bank.app, name="bank")
-app.add_typer(nlu.app, name="nlu")
-app.add_typer(outbox.app, name="outbox")
-app.add_typer(rates.app, name="rates")
-app.add_typer(kb.app, name="kb")
-app.add_typer(users.app, name="users")
-app.add_typer(apikeys.app, name="apikeys")
-app.add_typer(keys.app, name="keys")
-app.add_typer(audit.app, name="audit")
-app.add_typer(retention.app, name="retention")
-app.add_typer(customers.app, name="customers")
-app.add_typer(qa.app, name="qa")
-app.add_typer(insight.app, name="insight")
-app.add_typer(analytics.app, name="analytics")
-app.add_typer(lifecycle.app, name="lifecycle")
-app.add_typer(outreach.app, name="outreach")
-app.add_typer(llm.app, name="llm")
-app.add_typer(drift.app, name="drift")
-app.add_typer(learning.app, name="learning")
-app.add_typer(model.app, name="model")
-app.add_typer(voice.app, name="voice")
+
+
+@app.callback()
+def _root() -> None:
+    """Helixdesk: self-hosted intelligent customer service for banks."""
+
 
 err = Console(stderr=True, soft_wrap=True)
 

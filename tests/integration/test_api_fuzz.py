@@ -44,7 +44,8 @@ CREDENTIALS: dict[str, dict[str, dict[str, str]]] = {}  # per database
 
 # The OpenAPI description does not need a running container: read it from an app built with defaults.
 # Each generated call names the app under test (one per database, built by the module fixture once
-# the trained models exist); schemathesis starts an app's lifespan on its first call and keeps it.
+# the trained models exist); schemathesis starts an app's lifespan at a test's first call and ends it
+# with the test.
 _SPEC = create_app(Settings(_env_file=None, database_url="sqlite:///:memory:")).openapi()  # type: ignore[call-arg]
 schema = schemathesis.openapi.from_dict(_SPEC)
 
@@ -100,6 +101,10 @@ def _app(database: str, url: str, model_root):
         secret_key="f" * 32,
         rate_limit_ip_per_minute=0,
         rate_limit_conversation_messages_per_minute=0,
+        # Schemathesis ends an app's lifespan after each test and starts it again at the next: messages
+        # are parsed on a thread, as in every in-process app of the tests, not in an NLU process
+        # spawned (and its models loaded) once per operation. The server tests run the process.
+        nlu_process=False,
     )
     return create_app(settings)
 

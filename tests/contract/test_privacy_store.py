@@ -10,7 +10,7 @@ from sqlalchemy import select, text
 from helixdesk.conversations.models import Conversation, Customer, Message
 from helixdesk.core.errors import AppError
 from helixdesk.db.session import transaction
-from helixdesk.edge.tables import ENCRYPTED_COLUMNS
+from helixdesk.edge.encrypted import ENCRYPTED_COLUMNS
 from helixdesk.notifications import list_outbox
 from helixdesk.notifications.models import OutboxMessage
 from helixdesk.privacy import mask_text

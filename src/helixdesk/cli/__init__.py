@@ -58,6 +58,9 @@ class _Commands(TyperGroup):
         if cmd_name not in COMMANDS:
             return None
         module, attribute = COMMANDS[cmd_name]
+        # Every table is known before a command touches the database: a model's foreign keys name
+        # tables of other packages' modules, which the command itself may not import.
+        importlib.import_module("helixdesk.edge.tables")
         found = getattr(importlib.import_module(f"helixdesk.cli.{module}"), attribute)
         holder = typer.Typer()
         if isinstance(found, typer.Typer):

@@ -47,7 +47,7 @@ def generate_command(
 @app.command("status")
 def status_command() -> None:
     """How many stored values each key encrypts, per encrypted column."""
-    from helixdesk.edge.tables import ENCRYPTED_COLUMNS  # heavy: only this command needs it
+    from helixdesk.edge.encrypted import ENCRYPTED_COLUMNS  # heavy: only this command needs it
 
     settings = Settings()
     keyring = resolve_keyring(settings)
@@ -74,7 +74,7 @@ def rotate_command(
     quiet: Annotated[bool, typer.Option("--quiet", help="No progress bar.")] = False,
 ) -> None:
     """Re-encrypt every encrypted value to the active key, in batches, while the server runs."""
-    from helixdesk.edge.tables import ENCRYPTED_COLUMNS  # heavy: only this command needs it
+    from helixdesk.edge.encrypted import ENCRYPTED_COLUMNS  # heavy: only this command needs it
 
     settings = Settings()
     keyring = resolve_keyring(settings)

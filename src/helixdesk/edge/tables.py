@@ -1,5 +1,5 @@
-"""Every table: imports each model module so `Base.metadata` is complete (Alembic, tests), and lists
-every encrypted column."""
+"""Every table: imports each model module so `Base.metadata` is complete (Alembic, tests, and every
+command of the command line). The encrypted columns are listed in `edge/encrypted.py`."""
 
 from helixdesk.actions import models as action_models
 from helixdesk.analytics import models as analytics_models
@@ -11,9 +11,6 @@ from helixdesk.bus import outbox as event_log_models
 from helixdesk.channels.social import models as social_models
 from helixdesk.channels.wechat import models as wechat_models
 from helixdesk.conversations import models as conversation_models
-from helixdesk.conversations.images import image_column
-from helixdesk.conversations.models import MessageAudio
-from helixdesk.conversations.originals import original_column
 from helixdesk.db import lease as lease_models
 from helixdesk.db.base import Base
 from helixdesk.dialogue import state as dialogue_models
@@ -28,15 +25,12 @@ from helixdesk.lifecycle import models as lifecycle_models
 from helixdesk.llm import models as llm_models
 from helixdesk.memory import models as memory_models
 from helixdesk.notifications import models as notification_models
-from helixdesk.notifications.notifier import outbox_columns
 from helixdesk.outreach import models as outreach_models
 from helixdesk.privacy import models as privacy_models
-from helixdesk.privacy.rotation import EncryptedColumn, vault_column
 from helixdesk.quality import models as quality_models
 from helixdesk.simulation import models as training_models
 
 __all__ = [
-    "ENCRYPTED_COLUMNS",
     "Base",
     "action_models",
     "analytics_models",
@@ -66,11 +60,3 @@ __all__ = [
     "training_models",
     "wechat_models",
 ]
-
-# Every encrypted column, for key rotation (`helixdesk keys rotate`).
-ENCRYPTED_COLUMNS: tuple[EncryptedColumn, ...] = (
-    vault_column(),
-    *outbox_columns(),
-    image_column(),
-    original_column(MessageAudio),
-)

@@ -7,7 +7,7 @@ Plain-text values stored before encryption was turned on are encrypted on the wa
 A value under a key this server does not know stops the run with `encryption_key_unknown`; every
 batch before it stays done.
 
-Every table with encrypted columns is listed once, in `helixdesk.edge.tables.ENCRYPTED_COLUMNS`.
+Every table with encrypted columns is listed once, in `helixdesk.edge.encrypted.ENCRYPTED_COLUMNS`.
 """
 
 from __future__ import annotations

@@ -5,16 +5,20 @@ from __future__ import annotations
 import importlib
 import logging
 import sys
+from difflib import get_close_matches
+from typing import TYPE_CHECKING
 
 import typer
 import typer.main
 from rich.console import Console
 from rich.markup import escape
-from typer._click import Command, Context  # the click typer ships; its groups are typed with it
 from typer.core import TyperGroup
 
 from helixdesk.core.errors import AppError
 from helixdesk.privacy.logs import install_log_masking
+
+if TYPE_CHECKING:
+    from typer._click import Command, Context  # the click typer ships; its groups are typed with it
 
 # Each command's module is imported only when that command runs: `helixdesk users create` does not
 # load the analytics or the models' libraries. Name -> (module in helixdesk.cli, its Typer app or
@@ -53,6 +57,14 @@ class _Commands(TyperGroup):
 
     def list_commands(self, ctx: Context) -> list[str]:
         return list(COMMANDS)
+
+    def resolve_command(self, ctx: Context, args: list[str]) -> tuple[str | None, Command | None, list[str]]:
+        # The suggestions for a mistyped command come from the table (no command is loaded yet).
+        if args and not args[0].startswith("-") and args[0] not in COMMANDS:
+            matches = get_close_matches(args[0], list(COMMANDS))
+            if matches:
+                ctx.fail(f"No such command {args[0]!r}. Did you mean {', '.join(map(repr, matches))}?")
+        return super().resolve_command(ctx, args)
 
     def get_command(self, ctx: Context, cmd_name: str) -> Command | None:
         if cmd_name not in COMMANDS:

@@ -12,7 +12,7 @@ masked text read and the fields under `meta["image"]`), the encrypted original (
 and its event; the fields become the turn's entities.
 
 `open_original` decrypts the original; the agent workspace
-(`helixdesk.handoff.workspace.AgentWorkspace.open_image`) gives it to a member of staff who may open
+(`helixdesk.handoff.disclosure.Disclosure.open_image`) gives it to a member of staff who may open
 the conversation and states a reason, and audits it.
 """
 

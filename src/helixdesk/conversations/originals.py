@@ -3,7 +3,7 @@
 An original (the image file, the recording) is stored base64-encoded and encrypted with the
 keyring's active key (AES-256-GCM), bound to its table and row (`aad`), in `message_images` or
 `message_audio` (`OriginalTable`). `sealed` encrypts one for storing; `open_original` decrypts the
-one of a message (the caller checks who asks and audits: `helixdesk.handoff.workspace`);
+one of a message (the caller checks who asks and audits: `helixdesk.handoff.disclosure`);
 `original_column` names the column for key rotation (`helixdesk keys rotate`).
 """
 

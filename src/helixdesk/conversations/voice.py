@@ -11,7 +11,7 @@ recogniser's confidence, the language heard) and `message_audio` keeps the recor
 `post_heard` posts speech transcribed already (a phone call's utterance) the same way.
 
 `open_recording` decrypts the original; the agent workspace
-(`helixdesk.handoff.workspace.AgentWorkspace.open_audio`) gives it to a member of staff who may open
+(`helixdesk.handoff.disclosure.Disclosure.open_audio`) gives it to a member of staff who may open
 the conversation and states a reason, and audits it.
 """
 

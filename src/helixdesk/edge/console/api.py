@@ -480,6 +480,10 @@ async def events(
                 seen = max(seen, event.log_seq or 0)
                 if visible(event, user, conversation):
                     yield _sse(event)
+            # The browser's reconnect point moves with every event passed, shown or not (an `id:`
+            # without data sets it and fires nothing): a quiet page does not replay the whole bank.
+            if seen:
+                yield f"id: {seen}\n\n"
             while True:
                 if await request.is_disconnected():
                     return
@@ -496,11 +500,12 @@ async def events(
                     yield f"event: reconnect\ndata: {json.dumps({'reason': ended.reason})}\n\n"
                     return
                 if next_one is None:
-                    yield ": keep-alive\n\n"
+                    yield f"id: {seen}\n: keep-alive\n\n" if seen else ": keep-alive\n\n"
                     continue
                 event = next_one
                 if event.log_seq is not None and event.log_seq <= seen:
                     continue  # replayed already
+                seen = max(seen, event.log_seq or 0)
                 if visible(event, user, conversation):
                     yield _sse(event)
         finally:

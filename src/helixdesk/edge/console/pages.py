@@ -73,7 +73,7 @@ SCRIPT_LABEL_GROUPS = (
 # Refusals the console words in the person's language (the API's message is in English).
 SCRIPT_ERROR_CODES = (
     "compliance_warning",
-    # opening the original of an image (a reason is required; helixdesk.handoff.workspace)
+    # opening the original of an image (a reason is required; helixdesk.handoff.disclosure)
     "reveal_reason_required",
     "image_not_found",
     "agent_offline",

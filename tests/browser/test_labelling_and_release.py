@@ -138,13 +138,15 @@ def test_an_agent_flags_a_message_and_an_annotator_corrects_it_with_an_entity(si
         browser, base, f"/console/conversations/{created['id']}?lang=en", "senior.wang", violations
     )
     line = agent.locator('#transcript li.line--customer[data-seq="1"]')
-    line.locator("button.flag-msg").click()
     form = agent.locator("#flag-form")
+    expect(form).to_be_hidden()  # until a message is flagged
+    line.locator("button.flag-msg").click()
     expect(form).to_be_visible()
     form.locator("select[name=intent]").select_option("account_closing")
     form.locator("input[name=note]").fill("the customer wants to close the account")
     form.locator("#flag-send").click()
     expect(line.locator("button.flag-msg")).to_have_text("Flagged")
+    expect(form).to_be_hidden()
     agent.screenshot(path=str(tmp_path / "flag.png"))
     flagged = rows(
         site["url"],

@@ -250,6 +250,11 @@ def test_the_console_of_a_chinese_speaking_agent_shows_no_raw_code(site, browser
 
     agent.select_option("#presence", "online")
     expect(agent.locator("#presence-note")).to_be_hidden()
+    # What the conversation page's live stream passes on, kept for the message if a line is missing.
+    agent.add_init_script(
+        "window.__events = []; document.addEventListener('helix:event', (e) => window.__events.push("
+        "[e.detail.type, e.detail.data.log_seq, (e.detail.data.message || {}).seq]));"
+    )
     row.locator("button.claim").click()
     expect(agent).to_have_url(re.compile(r"/console/conversations/"))
     expect(agent.locator("#summary .summary")).to_contain_text(words["summary"])
@@ -262,7 +267,15 @@ def test_the_console_of_a_chinese_speaking_agent_shows_no_raw_code(site, browser
     customer.fill("#text", "卡还在我手上")
     customer.keyboard.press("Enter")
     expect(customer.locator(".msg--customer").last).to_contain_text("卡还在我手上", timeout=30000)
-    expect(agent.locator("#transcript .line--customer").last).to_contain_text("卡还在我手上", timeout=20000)
+    try:
+        expect(agent.locator("#transcript .line--customer").last).to_contain_text(
+            "卡还在我手上", timeout=20000
+        )
+    except AssertionError as missing:
+        seen = agent.evaluate("[document.body.dataset.eventsAfter, window.__events]")
+        raise AssertionError(
+            f"the page's data as of event {seen[0]}; its stream passed {seen[1]}"
+        ) from missing
     found = raw_codes(agent)
     agent.screenshot(path=str(SHOTS / f"console-conversation-{language}.png"), full_page=True)
     assert found == [], f"raw codes on the {language} conversation page: {found}"

@@ -6,7 +6,6 @@ finding with that reason and raises the supervisors' alert."""
 from __future__ import annotations
 
 import re
-import time
 
 import pytest
 from playwright.sync_api import expect
@@ -18,6 +17,7 @@ from helixdesk.quality.models import Alert, Finding
 from tests.browser.test_agent_console import PASSWORD, browser, customer_page, say, sign_in
 from tests.seeded import seeded_database
 from tests.serverproc import Server
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.browser
 __all__ = ["browser"]  # the Chromium fixture
@@ -42,16 +42,6 @@ def desk(tmp_path_factory, model_root):
     server = Server(env, log=folder / "server.log").start()
     yield {"server": server, "url": url}
     server.stop()
-
-
-def _wait_for(read, timeout: float = 20.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = read()
-        if found:
-            return found
-        time.sleep(0.25)
-    return read()
 
 
 def test_a_promise_of_returns_is_flagged_before_sending_and_sent_only_with_a_reason(desk, browser, tmp_path):
@@ -100,7 +90,7 @@ def test_a_promise_of_returns_is_flagged_before_sending_and_sent_only_with_a_rea
                 )
             )
 
-    found = _wait_for(stored)
+    found = wait_for(stored)
     assert found is not None, "the QA consumer did not score the conversation"
     assert found.override_reason == "客户确认购买的是保本型存款产品"
     assert found.evidence == "保本" and found.sender == "agent"

@@ -15,6 +15,7 @@ from helixdesk.bus.outbox import last_log_seq
 from helixdesk.db.session import make_engine, make_session_factory, reading
 from tests.console_login import sign_in
 from tests.serverproc import Server
+from tests.waiting import wait_for
 
 pytestmark = pytest.mark.slow
 
@@ -34,16 +35,6 @@ class _Lines(threading.Thread):
                     self.lines.append(line)
         except httpx.HTTPError:
             pass
-
-
-def _wait_for(check, timeout: float = 20.0):  # type: ignore[no-untyped-def]
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = check()
-        if found:
-            return found
-        time.sleep(0.2)
-    return None
 
 
 def test_a_quiet_stream_keeps_its_reconnect_point_at_the_newest_event(sqlite_url, tmp_path, server_env):
@@ -67,17 +58,17 @@ def test_a_quiet_stream_keeps_its_reconnect_point_at_the_newest_event(sqlite_url
             with reading(sessions) as s:
                 return last_log_seq(s)
 
-        assert _wait_for(lambda: newest() > 0), "the conversations' events were never logged"
+        assert wait_for(lambda: newest() > 0), "the conversations' events were never logged"
         target = newest()
         # The keep-alive (every few seconds) carries the place of the newest event passed.
-        seen = _wait_for(lambda: [line for line in stream.lines if line == f"id: {target}"])
+        seen = wait_for(lambda: [line for line in stream.lines if line == f"id: {target}"])
         assert seen, stream.lines
         assert not [line for line in stream.lines if line.startswith("event: ")], stream.lines
 
         # Reconnecting from there replays nothing; from the start it would replay what it skipped.
         again = _Lines(client, {"Last-Event-ID": str(target)})
         again.start()
-        assert _wait_for(lambda: any(line == "retry: 2000" for line in again.lines))
+        assert wait_for(lambda: any(line == "retry: 2000" for line in again.lines))
         time.sleep(1.0)
         assert not [line for line in again.lines if line.startswith("event: ")], again.lines
     finally:
